@@ -1,0 +1,76 @@
+import {
+  array,
+  boolean,
+  define,
+  nullable,
+  optional,
+  record,
+  size,
+  string,
+  type,
+  unknown,
+  validate,
+  type Describe,
+  type Struct,
+} from 'superstruct';
+import type { EntityRef, JsonObject, TrackEvent, TrackPayload } from './types.js';
+
+/** Longest id (source, profile, session, event) the edge accepts. */
+export const MAX_ID_LENGTH = 128;
+/** Longest event type name. */
+export const MAX_EVENT_TYPE_LENGTH = 128;
+
+const id = size(string(), 1, MAX_ID_LENGTH);
+
+const jsonObject: Describe<JsonObject> = record(string(), unknown());
+
+/** An ISO-8601 string or epoch milliseconds that Date can read. */
+const eventTime: Struct<string | number, null> = define('event time', (value) => {
+  const ok =
+    (typeof value === 'number' && Number.isFinite(value) && !Number.isNaN(new Date(value).getTime())) ||
+    (typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value)));
+  return ok || 'expected an ISO-8601 date string or epoch milliseconds';
+});
+
+const entityRef: Describe<EntityRef> = type({ id });
+
+/** Unknown keys are tolerated (and ignored) so that newer trackers keep working. */
+export const TrackEventSchema: Describe<TrackEvent> = type({
+  id: optional(id),
+  type: size(string(), 1, MAX_EVENT_TYPE_LENGTH),
+  properties: optional(jsonObject),
+  time: optional(eventTime),
+  context: optional(jsonObject),
+  options: optional(type({ async: optional(boolean()) })),
+});
+
+export const TrackPayloadSchema: Describe<TrackPayload> = type({
+  source: entityRef,
+  profile: optional(nullable(entityRef)),
+  session: optional(nullable(entityRef)),
+  events: array(TrackEventSchema),
+  context: optional(jsonObject),
+  properties: optional(jsonObject),
+  options: optional(type({ queue: optional(boolean()) })),
+});
+
+export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; path: string; message: string };
+
+/** Checks a parsed JSON value against the /track contract and names the first bad field. */
+export function checkTrackPayload(value: unknown): SchemaCheck<TrackPayload> {
+  const [error, payload] = validate(value, TrackPayloadSchema);
+  if (!error) return { ok: true, value: payload };
+  const failure = error.failures()[0] ?? error;
+  const path = failure.path.length > 0 ? failure.path.join('.') : '(root)';
+  return { ok: false, path, message: describeFailure(failure.type, failure.value, failure.message, failure.refinement) };
+}
+
+function describeFailure(expected: string, actual: unknown, message: string, refinement: string | undefined): string {
+  if (actual === undefined && refinement === undefined && !message.startsWith('expected an ISO')) {
+    return `is required (expected ${expected})`;
+  }
+  if (refinement === 'size') {
+    return `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
+  }
+  return message;
+}

@@ -1,0 +1,124 @@
+import type { JsonObject, TrackEvent } from '@inflow/protocol';
+import type { Envelope } from '../envelope/envelope.js';
+import type { EventRecord, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
+import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
+
+/** How many request ids a profile remembers to recognise a redelivered request. */
+export const RECENT_REQUESTS_KEPT = 32;
+
+/** Event type whose properties become profile traits. */
+export const IDENTIFY_EVENT = 'identify';
+
+export interface CollectState {
+  profile: ProfileRecord | null;
+  session: SessionRecord | null;
+}
+
+/**
+ * The collector's business rule, free of I/O: one accepted request and the current
+ * profile and session in, the next profile and session and the event records out.
+ */
+export function collect(envelope: Envelope, state: CollectState): StorageBatch {
+  const { payload, meta } = envelope;
+  const at = new Date(envelope.receivedAt).toISOString();
+  const context = payload.context ?? {};
+  const page = pageFromContext(context, meta.referer);
+  const seenBefore = state.profile?.recentRequests.includes(envelope.id) ?? false;
+
+  const events: EventRecord[] = payload.events.map((event) => ({
+    id: event.id,
+    type: event.type,
+    time: eventTime(event, at),
+    receivedAt: at,
+    sourceId: payload.source.id,
+    profileId: payload.profile.id,
+    sessionId: payload.session.id,
+    requestId: envelope.id,
+    properties: event.properties ?? {},
+    context: event.context ? { ...context, ...event.context } : context,
+    ...optional('page', event.context ? (pageFromContext({ ...context, ...event.context }, meta.referer) ?? page) : page),
+    ...optional('userAgent', meta.userAgent),
+    async: event.options?.async ?? false,
+  }));
+
+  const newSession = state.session === null;
+  const session: SessionRecord = state.session
+    ? {
+        ...state.session,
+        profileId: payload.profile.id,
+        lastEventAt: later(state.session.lastEventAt, at),
+        eventCount: state.session.eventCount + (seenBefore ? 0 : events.length),
+        version: state.session.version + 1,
+      }
+    : {
+        id: payload.session.id,
+        profileId: payload.profile.id,
+        sourceId: payload.source.id,
+        startedAt: at,
+        lastEventAt: at,
+        eventCount: events.length,
+        context,
+        version: 1,
+        ...optional('userAgent', meta.userAgent),
+        ...optional('ip', meta.ip),
+        ...optional('landingPage', page),
+        ...optional('referrer', page?.referrer),
+        ...optional('utm', utmFromUrl(page?.url)),
+      };
+
+  const traits = identifyTraits(payload.events);
+  const previous = state.profile;
+  const profile: ProfileRecord = previous
+    ? {
+        ...previous,
+        updatedAt: at,
+        lastVisitAt: later(previous.lastVisitAt, at),
+        visits: previous.visits + (newSession && !seenBefore ? 1 : 0),
+        eventCount: previous.eventCount + (seenBefore ? 0 : events.length),
+        traits: traits ? { ...previous.traits, ...traits } : previous.traits,
+        lastSourceId: payload.source.id,
+        recentRequests: seenBefore
+          ? previous.recentRequests
+          : [...previous.recentRequests, envelope.id].slice(-RECENT_REQUESTS_KEPT),
+        version: previous.version + 1,
+      }
+    : {
+        id: payload.profile.id,
+        createdAt: at,
+        updatedAt: at,
+        firstVisitAt: at,
+        lastVisitAt: at,
+        visits: 1,
+        eventCount: events.length,
+        traits: traits ?? {},
+        lastSourceId: payload.source.id,
+        recentRequests: [envelope.id],
+        version: 1,
+      };
+
+  return { requestId: envelope.id, profile, session, events };
+}
+
+function eventTime(event: TrackEvent, fallback: string): string {
+  if (event.time === undefined) return fallback;
+  const date = new Date(event.time);
+  return Number.isNaN(date.getTime()) ? fallback : date.toISOString();
+}
+
+function identifyTraits(events: TrackEvent[]): JsonObject | undefined {
+  let traits: JsonObject | undefined;
+  for (const event of events) {
+    if (event.type !== IDENTIFY_EVENT) continue;
+    const props = asObject(event.properties?.['traits']) ?? event.properties;
+    if (props) traits = { ...traits, ...props };
+  }
+  return traits;
+}
+
+function later(a: string, b: string): string {
+  return a > b ? a : b;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,65 @@
+import { decodeEnvelope } from '../envelope/envelope.js';
+import { errorMessage, isPoisonMessage } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { ConsumerOptions, Queue, QueueMessage, TopicRef } from '../ports/queue.js';
+import { encodeStorageBatch } from '../records/storage-batch-codec.js';
+import { consumeLoop } from '../util/consume-loop.js';
+import type { Lifecycle } from '../util/lifecycle.js';
+import type { Collector } from './collector.js';
+
+export interface CollectorWorkerOptions {
+  queue: Queue;
+  input: TopicRef;
+  output: TopicRef;
+  consumer: ConsumerOptions;
+  collector: Collector;
+  batchSize: number;
+  waitMs: number;
+  logger: Logger;
+}
+
+/**
+ * The queued path: takes raw requests from the collector topic, runs the same Collector
+ * the edge runs in-request, and hands the records to the storage topic.
+ */
+export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycle {
+  const { queue, collector, logger } = options;
+  const consumer = queue.consumer(options.input, options.consumer);
+  const storage = queue.producer(options.output);
+
+  async function handle(messages: QueueMessage[]): Promise<void> {
+    const started = performance.now();
+    const processed: QueueMessage[] = [];
+    const retry: QueueMessage[] = [];
+    const outgoing: Array<{ key: string; data: Buffer }> = [];
+    let poisoned = 0;
+    let events = 0;
+    await Promise.all(
+      messages.map(async (message) => {
+        try {
+          const { batch } = await collector.process(decodeEnvelope(message.data));
+          outgoing.push({ key: batch.profile.id, data: encodeStorageBatch(batch) });
+          processed.push(message);
+          events += batch.events.length;
+        } catch (error) {
+          if (isPoisonMessage(error)) {
+            poisoned += 1;
+            logger.warn(`dead-lettering message ${message.id}: ${error.message}`);
+            await consumer.deadLetter(message, error.message);
+          } else {
+            logger.error(`processing message ${message.id} failed: ${errorMessage(error)}`);
+            retry.push(message);
+          }
+        }
+      }),
+    );
+    if (outgoing.length > 0) await storage.send(outgoing);
+    if (processed.length > 0) await consumer.ack(processed);
+    if (retry.length > 0) await consumer.nack(retry, 'collector failed');
+    logger.info(
+      `Collector: processed ${processed.length}, events ${events}, retried ${retry.length}, dead-lettered ${poisoned}, ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+
+  return consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger });
+}

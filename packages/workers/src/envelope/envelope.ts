@@ -1,0 +1,56 @@
+import { checkTrackPayload, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
+import { PoisonMessageError } from '../errors.js';
+
+/** What the edge knows about the HTTP request besides its body. */
+export interface RequestMeta {
+  ip?: string;
+  userAgent?: string;
+  origin?: string;
+  referer?: string;
+}
+
+/** One accepted /track request as it travels on the queue. */
+export interface Envelope {
+  v: 1;
+  /** Request id: unique per accepted request, stable across redeliveries. */
+  id: string;
+  receivedAt: number;
+  meta: RequestMeta;
+  payload: NormalizedPayload;
+}
+
+/**
+ * Serialises an envelope. When the edge did not need to change the payload, `rawPayload`
+ * (the request body as received) is spliced in as it is, which avoids a second JSON.stringify.
+ */
+export function encodeEnvelope(envelope: Envelope, rawPayload?: string): Buffer {
+  const head = JSON.stringify({ v: envelope.v, id: envelope.id, receivedAt: envelope.receivedAt, meta: envelope.meta });
+  const payload = rawPayload ?? JSON.stringify(envelope.payload);
+  return Buffer.from(`${head.slice(0, -1)},"payload":${payload}}`, 'utf8');
+}
+
+/** Reads an envelope from the queue; anything unreadable is a poison message with the reason. */
+export function decodeEnvelope(data: Uint8Array): Envelope {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+  } catch (error) {
+    throw new PoisonMessageError(`envelope is not JSON: ${(error as Error).message}`);
+  }
+  if (!isRecord(parsed) || parsed['v'] !== 1) throw new PoisonMessageError('envelope version is not 1');
+  const { id, receivedAt, meta } = parsed;
+  if (typeof id !== 'string' || id.length === 0) throw new PoisonMessageError('envelope id is missing');
+  if (typeof receivedAt !== 'number') throw new PoisonMessageError('envelope receivedAt is not a number');
+  const check = checkTrackPayload(parsed['payload']);
+  if (!check.ok) throw new PoisonMessageError(`payload ${check.path}: ${check.message}`);
+  if (!isNormalized(check.value)) throw new PoisonMessageError('payload has events, a profile or a session without id');
+  return { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };
+}
+
+export function isNormalized(payload: TrackPayload): payload is NormalizedPayload {
+  return Boolean(payload.profile?.id && payload.session?.id && payload.events.every((event) => event.id));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

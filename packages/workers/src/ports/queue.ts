@@ -1,0 +1,81 @@
+/**
+ * The queue port. The embedded engine implements it with SQLite; the distributed
+ * engine with Apache Pulsar. Delivery is at least once: a message comes back until
+ * it is acknowledged, and goes to the dead-letter place after too many failures.
+ */
+
+/** A topic inside the configured tenant: `persistent://{tenant}/{namespace}/{name}` in Pulsar terms. */
+export interface TopicRef {
+  namespace: string;
+  name: string;
+}
+
+export interface OutgoingMessage {
+  /** Ordering key: messages with one key are delivered in order (the profile id). */
+  key: string;
+  data: Uint8Array;
+}
+
+export interface QueueMessage {
+  /** Engine-specific message id, opaque to callers. */
+  id: string;
+  key: string;
+  data: Uint8Array;
+  /** How many times this message was delivered before and not acknowledged. */
+  redeliveryCount: number;
+  publishedAt: number;
+}
+
+export interface QueueProducer {
+  /** Resolves once every message is durably stored; rejects with QueueUnavailableError otherwise. */
+  send(messages: OutgoingMessage[]): Promise<void>;
+}
+
+export interface ConsumerOptions {
+  subscription: string;
+  /** Deliveries after which a failing message goes to the dead-letter place. */
+  maxRedeliveries: number;
+  /** Delay before a negatively acknowledged message is delivered again. */
+  redeliveryDelayMs: number;
+}
+
+export interface QueueConsumer {
+  /** Up to `max` messages; waits at most `waitMs` when none is ready, then returns []. */
+  receive(max: number, waitMs: number): Promise<QueueMessage[]>;
+  ack(messages: QueueMessage[]): Promise<void>;
+  /** Delivers again later, or dead-letters once redeliveries are used up. */
+  nack(messages: QueueMessage[], reason: string): Promise<void>;
+  /** Moves a message that can never succeed straight to the dead-letter place. */
+  deadLetter(message: QueueMessage, reason: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface PartitionBacklog {
+  partition: string;
+  subscription: string;
+  count: number;
+}
+
+export interface TopicBacklog {
+  total: number;
+  backlog: PartitionBacklog[];
+}
+
+export interface DeadLetter {
+  topic: string;
+  subscription: string;
+  key: string;
+  data: Uint8Array;
+  reason: string;
+  failedAt: string;
+  redeliveryCount: number;
+}
+
+export interface Queue {
+  producer(topic: TopicRef): QueueProducer;
+  consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer;
+  /** null when the topic is unknown. */
+  backlog(topic: TopicRef): Promise<TopicBacklog | null>;
+  deadLetters(limit: number): Promise<DeadLetter[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../records/records.js';
+
+export interface RecordsToWrite {
+  profiles: ProfileRecord[];
+  sessions: SessionRecord[];
+  events: EventRecord[];
+}
+
+export interface KindResult {
+  /** Written (new, or newer than what was stored). */
+  saved: number;
+  /** Not written because storage already holds this or a newer version. */
+  stale: number;
+  /** Could not be written; each with its reason. */
+  failed: Array<{ id: string; reason: string }>;
+}
+
+export interface WriteResult {
+  profiles: KindResult;
+  sessions: KindResult;
+  events: KindResult;
+}
+
+export interface EventQuery {
+  profileId?: string;
+  sessionId?: string;
+  limit: number;
+}
+
+/** Where profiles, sessions and events live: SQLite embedded, Elasticsearch distributed. */
+export interface RecordStore {
+  /** Idempotent: events are keyed by id, profiles and sessions keep the highest version. */
+  write(records: RecordsToWrite): Promise<WriteResult>;
+  getProfile(id: string): Promise<ProfileRecord | null>;
+  getSession(id: string): Promise<SessionRecord | null>;
+  listSessions(profileId: string, limit: number): Promise<SessionRecord[]>;
+  getEvent(id: string): Promise<EventRecord | null>;
+  /** Newest first. */
+  listEvents(query: EventQuery): Promise<EventRecord[]>;
+}
+
+export interface SourceStore {
+  listSources(): Promise<SourceRecord[]>;
+  getSource(id: string): Promise<SourceRecord | null>;
+  putSource(source: SourceRecord): Promise<void>;
+}

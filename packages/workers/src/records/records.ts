@@ -1,0 +1,76 @@
+import type { JsonObject } from '@inflow/protocol';
+
+/** Where a page view happened, read from the payload context or the Referer header. */
+export interface PageContext {
+  url?: string;
+  path?: string;
+  title?: string;
+  referrer?: string;
+}
+
+export interface ProfileRecord {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  firstVisitAt: string;
+  lastVisitAt: string;
+  /** Number of sessions seen. */
+  visits: number;
+  eventCount: number;
+  traits: JsonObject;
+  lastSourceId: string;
+  /** Request ids already counted: a redelivered request must not count twice. */
+  recentRequests: string[];
+  /** Increases by one on every change; storage keeps only the highest. */
+  version: number;
+}
+
+export interface SessionRecord {
+  id: string;
+  profileId: string;
+  sourceId: string;
+  startedAt: string;
+  lastEventAt: string;
+  eventCount: number;
+  userAgent?: string;
+  ip?: string;
+  landingPage?: PageContext;
+  referrer?: string;
+  utm?: Record<string, string>;
+  context: JsonObject;
+  version: number;
+}
+
+export interface EventRecord {
+  id: string;
+  type: string;
+  time: string;
+  receivedAt: string;
+  sourceId: string;
+  profileId: string;
+  sessionId: string;
+  requestId: string;
+  properties: JsonObject;
+  context: JsonObject;
+  page?: PageContext;
+  userAgent?: string;
+  async: boolean;
+}
+
+/** What the collector hands to the background worker for one request. */
+export interface StorageBatch {
+  requestId: string;
+  profile: ProfileRecord;
+  session: SessionRecord;
+  events: EventRecord[];
+}
+
+export interface SourceRecord {
+  id: string;
+  name: string;
+  enabled: boolean;
+  /** Origins allowed to post from a browser; '*' allows any. */
+  allowedOrigins: string[];
+  createdAt: string;
+  updatedAt: string;
+}

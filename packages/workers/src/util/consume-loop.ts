@@ -1,0 +1,64 @@
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { QueueConsumer, QueueMessage } from '../ports/queue.js';
+import type { Lifecycle } from './lifecycle.js';
+import { sleep } from './timeout.js';
+
+export interface ConsumeLoopOptions {
+  consumer: QueueConsumer;
+  /** Handles one batch; it must ack, nack or dead-letter every message it was given. */
+  handle(messages: QueueMessage[]): Promise<void>;
+  batchSize: number;
+  /** How long to wait for a first message before polling again. */
+  waitMs: number;
+  logger: Logger;
+}
+
+/**
+ * Receives batches and hands them to `handle` one at a time until closed. `close` lets the
+ * batch in hand finish, then closes the consumer: nothing is left half-done.
+ */
+export function consumeLoop(options: ConsumeLoopOptions): Lifecycle {
+  const { consumer, logger } = options;
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let closing: Promise<void> | undefined;
+
+  async function run(): Promise<void> {
+    while (running) {
+      let messages: QueueMessage[];
+      try {
+        messages = await consumer.receive(options.batchSize, options.waitMs);
+      } catch (error) {
+        logger.error(`receive failed: ${errorMessage(error)}`);
+        await sleep(500);
+        continue;
+      }
+      if (messages.length === 0) continue;
+      try {
+        await options.handle(messages);
+      } catch (error) {
+        logger.error(`batch failed, redelivering ${messages.length}: ${errorMessage(error)}`);
+        await consumer.nack(messages, errorMessage(error)).catch((nackError: unknown) => {
+          logger.error(`nack failed: ${errorMessage(nackError)}`);
+        });
+      }
+    }
+  }
+
+  return {
+    async start() {
+      if (running || closing) return;
+      running = true;
+      loop = run();
+    },
+    close() {
+      closing ??= (async () => {
+        running = false;
+        await loop;
+        await consumer.close();
+      })();
+      return closing;
+    },
+  };
+}
