@@ -1,0 +1,163 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import {
+  Collector,
+  createCollectorWorker,
+  createStorageWorker,
+  errorMessage,
+  sleep,
+  topicNames,
+  type Lifecycle,
+  type Logger,
+} from '@inflow/workers';
+import { resolveApiToken } from './api-token.js';
+import type { Config } from './config/config.js';
+import { createEmbeddedEngine } from './engine/embedded-engine.js';
+import type { Engine } from './engine/engine.js';
+import type { HttpServer } from './http/http-types.js';
+import { loadUws } from './http/load-uws.js';
+import { listenUws } from './http/uws-server.js';
+import { privateRoutes } from './private-api/private-routes.js';
+import { publicRoutes } from './public-api/public-routes.js';
+import { SourceRegistry } from './sources/source-registry.js';
+
+export type Role = 'edge' | 'collector' | 'background';
+export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'background'];
+
+export interface Inflow {
+  start(): Promise<void>;
+  /** Graceful: readiness 503, stop listening, finish in-flight requests, drain workers, flush the queue. */
+  close(): Promise<void>;
+  readonly publicPort: number;
+  readonly privatePort: number;
+  readonly apiToken: string;
+}
+
+const DEMO_PAGE = fileURLToPath(new URL('../../../examples/demo-site/index.html', import.meta.url));
+
+/** The composition root: builds the engine and the roles asked for, and owns the shutdown order. */
+export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
+  if (config.engine !== 'embedded') {
+    throw new Error('the distributed engine (Pulsar, Elasticsearch, Redis) is not available in this build; use INFLOW_ENGINE=embedded');
+  }
+  const topics = topicNames({ collector: config.collectorNamespace, storage: config.storageNamespace });
+  const engine: Engine = createEmbeddedEngine(config, [topics.collector, topics.storage]);
+  const sources = new SourceRegistry(engine.sources, config.sourceCacheTtlMs);
+  const collector = new Collector(engine.profileState);
+  const { token, file: tokenFile } = resolveApiToken(config.apiToken, config.dataDir);
+  const consumer = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
+
+  const workers: Lifecycle[] = [];
+  if (roles.includes('collector')) {
+    workers.push(
+      createCollectorWorker({
+        queue: engine.queue,
+        input: topics.collector,
+        output: topics.storage,
+        consumer: { ...consumer, subscription: `${config.tenant}-collector` },
+        collector,
+        batchSize: config.collectorBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('collector'),
+      }),
+    );
+  }
+  if (roles.includes('background')) {
+    workers.push(
+      createStorageWorker({
+        queue: engine.queue,
+        input: topics.storage,
+        consumer: { ...consumer, subscription: `${config.tenant}-storage` },
+        store: engine.store,
+        batchSize: config.storageBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('background'),
+      }),
+    );
+  }
+
+  let ready = false;
+  let accepting = true;
+  let servers: HttpServer[] = [];
+  let closing: Promise<void> | undefined;
+
+  async function startEdge(): Promise<void> {
+    const { uws, native } = loadUws(config.allowUwsFallback);
+    if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
+    const demoPage = config.serveDemo && existsSync(DEMO_PAGE) ? DEMO_PAGE : undefined;
+    if (demoPage) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+    const edgeLogger = logger.child('edge');
+    const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
+    const publicServer = await listenUws(
+      uws,
+      {
+        ...limits,
+        host: config.publicHost,
+        port: config.publicPort,
+        handler: publicRoutes({
+          sources,
+          limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
+          queueTimeoutMs: config.queueTimeoutMs,
+          collectorTopic: engine.queue.producer(topics.collector),
+          storageTopic: engine.queue.producer(topics.storage),
+          collector,
+          isReady: () => ready,
+          isAccepting: () => accepting,
+          logger: edgeLogger,
+          ...(demoPage ? { demoPage } : {}),
+        }),
+      },
+      edgeLogger,
+    );
+    const privateServer = await listenUws(
+      uws,
+      {
+        ...limits,
+        host: config.privateHost,
+        port: config.privatePort,
+        handler: privateRoutes({ token, sources, store: engine.store, queue: engine.queue }),
+      },
+      logger.child('private-api'),
+    );
+    servers = [publicServer, privateServer];
+    edgeLogger.info(`public edge listening on http://${config.publicHost}:${publicServer.port}`, { demo: demoPage ? '/' : 'off' });
+    edgeLogger.info(`private API listening on http://${config.privateHost}:${privateServer.port}`, {
+      token: tokenFile ? `in ${tokenFile}` : 'from config',
+    });
+  }
+
+  return {
+    async start() {
+      for (const worker of workers) await worker.start();
+      if (roles.includes('edge')) await startEdge();
+      ready = true;
+      logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
+    },
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        logger.info('shutting down: readiness is now 503');
+        if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
+        for (const server of servers) server.stopListening();
+        const deadline = Date.now() + config.shutdownTimeoutMs;
+        while (servers.some((server) => server.inFlight() > 0) && Date.now() < deadline) await sleep(10);
+        accepting = false;
+        const left = servers.reduce((sum, server) => sum + server.inFlight(), 0);
+        if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
+        for (const worker of workers) {
+          await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));
+        }
+        await engine.close();
+        logger.info('shutdown complete: queue flushed, storage closed');
+      })();
+      return closing;
+    },
+    get publicPort() {
+      return servers[0]?.port ?? 0;
+    },
+    get privatePort() {
+      return servers[1]?.port ?? 0;
+    },
+    apiToken: token,
+  };
+}

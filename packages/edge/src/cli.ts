@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { ConfigError, createLogger, errorMessage } from '@inflow/workers';
+import { ALL_ROLES, createInflow, type Role } from './app.js';
+import { CONFIG_KEYS, envName } from './config/config.js';
+import { loadConfig } from './config/load-config.js';
+import { UwsFallbackError } from './http/load-uws.js';
+
+const USAGE = `Usage: inflow [command] [--config file.json]
+
+Commands:
+  run          edge, collector and background worker in one process (default)
+  edge         only the public edge and the private API      (distributed engine)
+  collector    only the collector worker                      (distributed engine)
+  background   only the background storage worker             (distributed engine)
+  config       print the settings and their environment variable names
+
+Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
+
+const COMMANDS: Record<string, readonly Role[]> = {
+  run: ALL_ROLES,
+  edge: ['edge'],
+  collector: ['collector'],
+  background: ['background'],
+};
+
+async function main(argv: string[]): Promise<number> {
+  const configAt = argv.indexOf('--config');
+  const configFile = configAt >= 0 ? argv[configAt + 1] : undefined;
+  const command = argv.find((arg, i) => !arg.startsWith('-') && argv[i - 1] !== '--config') ?? 'run';
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return 0;
+  }
+  if (command === 'config') {
+    for (const key of CONFIG_KEYS) process.stdout.write(`${key.padEnd(22)} ${envName(key)}\n`);
+    return 0;
+  }
+  const roles = COMMANDS[command];
+  if (!roles) {
+    process.stderr.write(`inflow: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+
+  const config = loadConfig(process.env, configFile);
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  if (command !== 'run' && config.engine === 'embedded') {
+    logger.error(`"inflow ${command}" runs one role of the distributed engine; the embedded engine runs every role in one process: use "inflow run"`);
+    return 2;
+  }
+  const inflow = createInflow(config, roles, logger);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`${signal} received`);
+    const force = setTimeout(() => {
+      logger.error('graceful shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + config.drainDelayMs + 5_000);
+    force.unref();
+    inflow.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${errorMessage(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await inflow.start();
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError || error instanceof UwsFallbackError) {
+      process.stderr.write(`inflow: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`inflow: failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,118 @@
+import {
+  boolean,
+  coerce,
+  create,
+  defaulted,
+  enums,
+  integer,
+  min,
+  max,
+  object,
+  optional,
+  size,
+  string,
+  StructError,
+  type Infer,
+  type Struct,
+} from 'superstruct';
+import { ConfigError } from '@inflow/workers';
+
+const int = (fallback: number, lowest = 0, highest = Number.MAX_SAFE_INTEGER): Struct<number, null> =>
+  defaulted(
+    coerce(max(min(integer(), lowest), highest), string(), (text) => (/^-?\d+$/.test(text.trim()) ? Number(text) : text)),
+    fallback,
+  ) as unknown as Struct<number, null>;
+
+const flag = (fallback: boolean): Struct<boolean, null> =>
+  defaulted(
+    coerce(boolean(), string(), (text) => (['1', 'true', 'yes', 'on'].includes(text.toLowerCase()) ? true : ['0', 'false', 'no', 'off'].includes(text.toLowerCase()) ? false : text)),
+    fallback,
+  ) as unknown as Struct<boolean, null>;
+
+const text = (fallback: string): Struct<string, null> => defaulted(size(string(), 1, 1024), fallback) as unknown as Struct<string, null>;
+
+/**
+ * Every setting, its type and its default, in one place. Each key can be set in the JSON
+ * config file (camelCase) or the environment (INFLOW_ + SCREAMING_SNAKE_CASE, which wins).
+ */
+export const ConfigSchema = object({
+  /** embedded: everything in one process on local files. distributed: Pulsar, Elasticsearch, Redis. */
+  engine: defaulted(enums(['embedded', 'distributed']), 'embedded'),
+  /** Where the embedded engine keeps its queue and store. */
+  dataDir: text('.inflow-data'),
+  publicHost: text('127.0.0.1'),
+  publicPort: int(8686, 0, 65535),
+  privateHost: text('127.0.0.1'),
+  privatePort: int(8687, 0, 65535),
+  /** Bearer token of the private API. Unset: one is made and kept in {dataDir}/api-token. */
+  apiToken: optional(size(string(), 16, 256)),
+  maxBodyBytes: int(1_000_000, 1024),
+  maxEvents: int(100, 1),
+  maxEventBytes: int(65_536, 256),
+  /** A request whose body has not arrived by then is cut off with 408. */
+  requestTimeoutMs: int(10_000, 100),
+  /** Longest wait for the queue to accept a request before answering 503. */
+  queueTimeoutMs: int(5_000, 10),
+  /** Messages a topic may hold before the edge answers 503 (embedded queue). */
+  queueMaxBacklog: int(1_000_000, 1),
+  tenant: text('inflow'),
+  collectorNamespace: text('collector'),
+  storageNamespace: text('storage'),
+  collectorBatchSize: int(100, 1, 10_000),
+  storageBatchSize: int(500, 1, 50_000),
+  /** How long a worker waits for more messages before handling what it has. */
+  workerWaitMs: int(200, 1, 60_000),
+  maxRedeliveries: int(5, 0, 1000),
+  redeliveryDelayMs: int(1_000, 0),
+  /** Profiles and sessions the embedded collector keeps in memory. */
+  profileCacheSize: int(100_000, 100),
+  sourceCacheTtlMs: int(5_000, 0),
+  /** Serve the demo site on the public port at / (and create its source). */
+  serveDemo: flag(true),
+  demoSourceId: text('demo'),
+  logLevel: defaulted(enums(['debug', 'info', 'warn', 'error']), 'info'),
+  logFormat: defaulted(enums(['text', 'json']), 'text'),
+  /** Run on uWebSockets.js' slow pure-JS fallback when the native build does not load. */
+  allowUwsFallback: flag(false),
+  /** After SIGTERM, how long readiness reports 503 before the listener closes (load balancers). */
+  drainDelayMs: int(0, 0, 600_000),
+  /** Longest graceful shutdown before the process exits anyway. */
+  shutdownTimeoutMs: int(15_000, 100),
+});
+
+export type Config = Infer<typeof ConfigSchema>;
+export type ConfigKey = keyof Config;
+
+export const CONFIG_KEYS = Object.keys(ConfigSchema.schema) as ConfigKey[];
+
+export function envName(key: string): string {
+  return 'INFLOW_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/**
+ * Builds the configuration from the file's values and the environment, checks it, and
+ * throws a ConfigError naming the first bad key (as the environment variable when it came from there).
+ */
+export function parseConfig(fromFile: Record<string, unknown>, env: Record<string, string | undefined>): Config {
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const [key, value] of Object.entries(fromFile)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) throw new ConfigError(key, `unknown setting in the config file (known: ${CONFIG_KEYS.join(', ')})`);
+    merged[key] = value;
+    origin.set(key, `${key} (config file)`);
+  }
+  for (const key of CONFIG_KEYS) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin.set(key, envName(key));
+    }
+  }
+  try {
+    return create(merged, ConfigSchema);
+  } catch (error) {
+    if (!(error instanceof StructError)) throw error;
+    const key = String(error.path[0] ?? error.key ?? '');
+    throw new ConfigError(origin.get(key) ?? key, `${error.message}${error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`}`);
+  }
+}

@@ -1,0 +1,52 @@
+/** A request as the handlers see it, whatever server received it. */
+export interface HttpRequest {
+  method: string;
+  path: string;
+  query: string;
+  /** Lower-case header names. */
+  headers: Record<string, string>;
+  body: Buffer;
+  remoteAddress: string;
+}
+
+export interface HttpReply {
+  status: number;
+  headers?: Record<string, string>;
+  body: string | Buffer;
+}
+
+export type HttpHandler = (request: HttpRequest) => Promise<HttpReply>;
+
+/** What a listening server offers its owner. */
+export interface HttpServer {
+  readonly port: number;
+  /** Requests received and not yet answered. */
+  inFlight(): number;
+  /** Stops taking new connections; open ones finish what they have. */
+  stopListening(): void;
+}
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  handler: HttpHandler;
+  maxBodyBytes: number;
+  requestTimeoutMs: number;
+}
+
+export const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  408: 'Request Timeout',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};

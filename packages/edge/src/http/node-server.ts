@@ -1,0 +1,76 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@inflow/workers';
+import type { HttpReply, HttpServer, ServerOptions } from './http-types.js';
+import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
+
+/**
+ * The same handler on Node's own http server. Used as the benchmark's baseline and where
+ * uWebSockets.js cannot load; the edge prefers uWebSockets.js.
+ */
+export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<HttpServer> {
+  let inFlight = 0;
+  const server = createServer((req, res) => {
+    inFlight += 1;
+    let done = false;
+    const finish = (reply: HttpReply, close = false): void => {
+      if (done) return;
+      done = true;
+      inFlight -= 1;
+      clearTimeout(timer);
+      res.writeHead(reply.status, close ? { ...reply.headers, connection: 'close' } : reply.headers);
+      res.end(reply.body);
+      if (close) req.destroy();
+    };
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
+    const timer = setTimeout(
+      () => finish(requestTimeout(options.requestTimeoutMs), true),
+      options.requestTimeoutMs,
+    );
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > options.maxBodyBytes) finish(payloadTooLarge(options.maxBodyBytes), true);
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      clearTimeout(timer);
+      const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      options
+        .handler({
+          method: req.method ?? 'GET',
+          path,
+          query,
+          headers,
+          body: Buffer.concat(chunks),
+          remoteAddress: req.socket.remoteAddress ?? '',
+        })
+        .then(finish, (error: unknown) => {
+          logger.error(`handler failed: ${(error as Error).stack ?? String(error)}`);
+          finish(internalError());
+        });
+    });
+    req.on('error', () => {
+      if (done) return;
+      done = true;
+      inFlight -= 1;
+      clearTimeout(timer);
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        inFlight: () => inFlight,
+        stopListening: () => server.close(),
+      });
+    });
+  });
+}
+

@@ -1,0 +1,33 @@
+import type { ErrorBody, TrackErrorCode } from '@inflow/protocol';
+import type { HttpReply } from './http-types.js';
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+export function json(status: number, body: unknown, headers?: Record<string, string>): HttpReply {
+  return { status, headers: headers ? { ...JSON_TYPE, ...headers } : JSON_TYPE, body: JSON.stringify(body) };
+}
+
+export function errorReply(
+  status: number,
+  code: TrackErrorCode,
+  message: string,
+  extra?: { path?: string; headers?: Record<string, string> },
+): HttpReply {
+  const body: ErrorBody = { error: extra?.path ? { code, message, path: extra.path } : { code, message } };
+  return json(status, body, extra?.headers);
+}
+
+export const notFound = (path: string): HttpReply => errorReply(404, 'not_found', `no such endpoint: ${path}`);
+
+export const methodNotAllowed = (method: string, path: string, allowed: string[]): HttpReply =>
+  errorReply(405, 'method_not_allowed', `${method} is not allowed on ${path} (use ${allowed.join(', ')})`, {
+    headers: { allow: allowed.join(', ') },
+  });
+
+export const payloadTooLarge = (limit: number): HttpReply =>
+  errorReply(413, 'payload_too_large', `the request body is larger than the limit of ${limit} bytes`);
+
+export const requestTimeout = (ms: number): HttpReply =>
+  errorReply(408, 'request_timeout', `the request body did not arrive within ${ms} ms`);
+
+export const internalError = (): HttpReply => errorReply(500, 'internal', 'internal error; the request was not accepted');

@@ -1,0 +1,10 @@
+export { createInflow, ALL_ROLES, type Inflow, type Role } from './app.js';
+export { parseConfig, ConfigSchema, envName, type Config } from './config/config.js';
+export { loadConfig } from './config/load-config.js';
+export { listenUws } from './http/uws-server.js';
+export { listenNodeHttp } from './http/node-server.js';
+export { loadUws, UwsFallbackError } from './http/load-uws.js';
+export { createTrackHandler, type TrackHandlerDeps } from './track/track-handler.js';
+export { readTrackBody } from './track/read-track-body.js';
+export { SourceRegistry } from './sources/source-registry.js';
+export type { HttpHandler, HttpReply, HttpRequest, HttpServer } from './http/http-types.js';

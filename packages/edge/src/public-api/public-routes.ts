@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import type { Logger } from '@inflow/workers';
+import type { HttpReply, HttpRequest } from '../http/http-types.js';
+import { errorReply, json } from '../http/replies.js';
+import { Router } from '../http/router.js';
+import type { SourceRegistry } from '../sources/source-registry.js';
+import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
+
+export interface PublicRoutesDeps extends TrackHandlerDeps {
+  sources: SourceRegistry;
+  /** false while starting and after SIGTERM: /readyz answers 503. */
+  isReady(): boolean;
+  /** false once shutdown closed the listener: /track answers 503 on connections still open. */
+  isAccepting(): boolean;
+  /** HTML file of the demo site, served at / when set. */
+  demoPage?: string;
+  logger: Logger;
+}
+
+const PREFLIGHT_MAX_AGE = '86400';
+
+/** The public port: /track, health and readiness, and the demo page. Nothing private. */
+export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
+  const track = createTrackHandler(deps);
+  const router = new Router()
+    .on('POST', '/track', (request) =>
+      deps.isAccepting()
+        ? track(request)
+        : errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }),
+    )
+    .on('OPTIONS', '/track', (request) => preflight(deps.sources, request))
+    .on('GET', '/healthz', () => json(200, { status: 'ok' }))
+    .on('GET', '/readyz', () =>
+      deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
+    );
+  if (deps.demoPage) {
+    const html = readFileSync(deps.demoPage);
+    const page = (): HttpReply => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html });
+    router.on('GET', '/', page).on('GET', '/index.html', page);
+  }
+  return router.handle;
+}
+
+async function preflight(sources: SourceRegistry, request: HttpRequest): Promise<HttpReply> {
+  const origin = request.headers['origin'];
+  if (!origin) return errorReply(400, 'invalid_payload', 'a CORS preflight needs an Origin header');
+  if (!(await sources.originAllowedAnywhere(origin))) {
+    return errorReply(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
+  }
+  return {
+    status: 204,
+    headers: {
+      'access-control-allow-origin': origin,
+      'access-control-allow-methods': 'POST, OPTIONS',
+      'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'content-type',
+      'access-control-max-age': PREFLIGHT_MAX_AGE,
+      vary: 'origin',
+    },
+    body: '',
+  };
+}

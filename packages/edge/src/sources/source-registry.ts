@@ -1,0 +1,86 @@
+import type { SourceRecord, SourceStore } from '@inflow/workers';
+
+export type SourceInput = Partial<Pick<SourceRecord, 'name' | 'enabled' | 'allowedOrigins'>>;
+
+export class SourceExistsError extends Error {
+  constructor(id: string) {
+    super(`source "${id}" already exists`);
+    this.name = 'SourceExistsError';
+  }
+}
+
+/**
+ * Event sources: the store holds them, and a short-lived cache answers the edge's check on
+ * every request without a store round trip. Changes made here show at once; changes made by
+ * another process show within `ttlMs`.
+ */
+export class SourceRegistry {
+  private readonly cache = new Map<string, { source: SourceRecord | null; until: number }>();
+
+  constructor(
+    private readonly store: SourceStore,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** The source as the edge sees it: cached, including "no such source". */
+  async resolve(id: string): Promise<SourceRecord | null> {
+    const now = Date.now();
+    const hit = this.cache.get(id);
+    if (hit && hit.until > now) return hit.source;
+    const source = await this.store.getSource(id);
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(id, { source, until: now + this.ttlMs });
+    return source;
+  }
+
+  /** True when any enabled source lets this origin post (used for CORS preflight). */
+  async originAllowedAnywhere(origin: string): Promise<boolean> {
+    const sources = await this.list();
+    return sources.some((source) => source.enabled && originAllowed(source, origin));
+  }
+
+  list(): Promise<SourceRecord[]> {
+    return this.store.listSources();
+  }
+
+  get(id: string): Promise<SourceRecord | null> {
+    return this.store.getSource(id);
+  }
+
+  async create(id: string, input: SourceInput): Promise<SourceRecord> {
+    if (await this.store.getSource(id)) throw new SourceExistsError(id);
+    const now = new Date().toISOString();
+    const source: SourceRecord = {
+      id,
+      name: input.name ?? id,
+      enabled: input.enabled ?? true,
+      allowedOrigins: input.allowedOrigins ?? ['*'],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await this.save(source);
+    return source;
+  }
+
+  /** Creates the source unless it exists; returns what is stored. */
+  async ensure(id: string, input: SourceInput): Promise<SourceRecord> {
+    return (await this.store.getSource(id)) ?? this.create(id, input);
+  }
+
+  async update(id: string, input: SourceInput): Promise<SourceRecord | null> {
+    const current = await this.store.getSource(id);
+    if (!current) return null;
+    const next: SourceRecord = { ...current, ...input, updatedAt: new Date().toISOString() };
+    await this.save(next);
+    return next;
+  }
+
+  private async save(source: SourceRecord): Promise<void> {
+    await this.store.putSource(source);
+    this.cache.delete(source.id);
+  }
+}
+
+export function originAllowed(source: SourceRecord, origin: string): boolean {
+  return source.allowedOrigins.includes('*') || source.allowedOrigins.includes(origin);
+}

@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import type { TrackAccepted } from '@inflow/protocol';
+import {
+  encodeEnvelope,
+  encodeStorageBatch,
+  errorMessage,
+  isQueueUnavailable,
+  normalizePayload,
+  TimeoutError,
+  withTimeout,
+  type Collector,
+  type Envelope,
+  type Logger,
+  type QueueProducer,
+  type RequestMeta,
+} from '@inflow/workers';
+import type { HttpReply, HttpRequest } from '../http/http-types.js';
+import { errorReply, json } from '../http/replies.js';
+import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
+import { readTrackBody, type TrackLimits } from './read-track-body.js';
+
+export interface TrackHandlerDeps {
+  sources: SourceRegistry;
+  limits: TrackLimits;
+  queueTimeoutMs: number;
+  /** Raw requests for the collector worker (options.queue = true). */
+  collectorTopic: QueueProducer;
+  /** Collected records for the storage worker (requests processed in place). */
+  storageTopic: QueueProducer;
+  collector: Collector;
+  logger: Logger;
+}
+
+/**
+ * POST /track: check the body and the source, give everything an id, then either queue the
+ * request (201) or process it in place with the collector the worker runs (200).
+ */
+export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
+  return async (request) => {
+    const origin = request.headers['origin'];
+    const cors = origin ? { 'access-control-allow-origin': origin, vary: 'origin' } : undefined;
+    const withCors = (reply: HttpReply): HttpReply => (cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply);
+
+    const read = readTrackBody(request, deps.limits);
+    if (!read.ok) return withCors(read.reply);
+    const { payload } = read;
+
+    const source = await deps.sources.resolve(payload.source.id);
+    if (!source) return withCors(errorReply(403, 'unknown_source', `source "${payload.source.id}" does not exist`, { path: 'source.id' }));
+    if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }));
+    if (origin && !originAllowed(source, origin)) {
+      return errorReply(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
+    }
+
+    const normalized = normalizePayload(payload);
+    const envelope: Envelope = {
+      v: 1,
+      id: randomUUID(),
+      receivedAt: Date.now(),
+      meta: requestMeta(request),
+      payload: normalized.payload,
+    };
+
+    try {
+      if (payload.options?.queue) {
+        const data = encodeEnvelope(envelope, normalized.changed ? undefined : read.raw);
+        await withTimeout(deps.collectorTopic.send([{ key: envelope.payload.profile.id, data }]), deps.queueTimeoutMs, 'queue append');
+        const accepted: TrackAccepted = {
+          queued: true,
+          profile: envelope.payload.profile,
+          session: envelope.payload.session,
+          events: envelope.payload.events.map((event) => event.id),
+        };
+        return withCors(json(201, accepted));
+      }
+      const { batch, accepted } = await deps.collector.process(envelope);
+      await withTimeout(
+        deps.storageTopic.send([{ key: batch.profile.id, data: encodeStorageBatch(batch) }]),
+        deps.queueTimeoutMs,
+        'queue append',
+      );
+      return withCors(json(200, accepted));
+    } catch (error) {
+      if (isQueueUnavailable(error) || error instanceof TimeoutError) {
+        const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
+        deps.logger.warn(`track refused, queue unavailable: ${errorMessage(error)}`);
+        return withCors(
+          errorReply(503, 'queue_unavailable', `the queue cannot take the request now (${errorMessage(error)}); retry later`, {
+            headers: { 'retry-after': String(retryAfter) },
+          }),
+        );
+      }
+      throw error;
+    }
+  };
+}
+
+function requestMeta(request: HttpRequest): RequestMeta {
+  const forwarded = request.headers['x-forwarded-for']?.split(',', 1)[0]?.trim();
+  const meta: RequestMeta = { ip: forwarded || request.remoteAddress };
+  const { 'user-agent': userAgent, origin, referer } = request.headers;
+  if (userAgent) meta.userAgent = userAgent;
+  if (origin) meta.origin = origin;
+  if (referer) meta.referer = referer;
+  return meta;
+}
