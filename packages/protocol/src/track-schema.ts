@@ -65,9 +65,17 @@ export function checkTrackPayload(value: unknown): SchemaCheck<TrackPayload> {
   return { ok: false, path, message: describeFailure(failure.type, failure.value, failure.message, failure.refinement) };
 }
 
+const EXPECTED_NAMES: Record<string, string> = {
+  type: 'an object',
+  object: 'an object',
+  record: 'an object',
+  array: 'an array',
+  string: 'a string',
+};
+
 function describeFailure(expected: string, actual: unknown, message: string, refinement: string | undefined): string {
   if (actual === undefined && refinement === undefined && !message.startsWith('expected an ISO')) {
-    return `is required (expected ${expected})`;
+    return `is required (expected ${EXPECTED_NAMES[expected] ?? expected})`;
   }
   if (refinement === 'size') {
     return `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { checkTrackPayload } from './track-schema.js';
+
+const valid = {
+  source: { id: 'web' },
+  profile: { id: 'p-1' },
+  session: { id: 's-1' },
+  events: [
+    { id: 'e-1', type: 'page-view', properties: { path: '/' }, time: '2026-11-23T10:00:00Z', context: { a: 1 }, options: { async: true } },
+  ],
+  context: { page: { url: 'https://shop.test/' } },
+  properties: {},
+  options: { queue: true },
+};
+
+describe('checkTrackPayload', () => {
+  it('accepts the Tracardi tracker payload', () => {
+    const check = checkTrackPayload(valid);
+    expect(check.ok).toBe(true);
+  });
+
+  it('accepts a payload with only a source and events, null profile and session, epoch time', () => {
+    const check = checkTrackPayload({ source: { id: 'web' }, profile: null, session: null, events: [{ type: 'x', time: 1763892000000 }] });
+    expect(check.ok).toBe(true);
+  });
+
+  it('tolerates unknown keys so newer trackers keep working', () => {
+    expect(checkTrackPayload({ ...valid, device: { os: 'linux' } }).ok).toBe(true);
+  });
+
+  it.each([
+    [{ events: [] }, 'source', 'is required (expected an object)'],
+    [{ source: { id: '' }, events: [] }, 'source.id', 'non-empty string'],
+    [{ source: { id: 'x'.repeat(129) }, events: [] }, 'source.id', 'at most 128'],
+    [{ source: { id: 'web' } }, 'events', 'is required (expected an array)'],
+    [{ source: { id: 'web' }, events: {} }, 'events', 'array'],
+    [{ source: { id: 'web' }, events: [{ type: 'ok' }, { properties: {} }] }, 'events.1.type', 'is required (expected a string)'],
+    [{ source: { id: 'web' }, events: [{ type: 5 }] }, 'events.0.type', 'string'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', properties: [1] }] }, 'events.0.properties', 'object'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: 'yesterday' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [], options: { queue: 'yes' } }, 'options.queue', 'boolean'],
+    [{ source: { id: 'web' }, events: [], profile: { id: 7 } }, 'profile.id', 'string'],
+  ])('rejects %j at %s', (payload, path, message) => {
+    const check = checkTrackPayload(payload);
+    expect(check.ok).toBe(false);
+    if (check.ok) return;
+    expect(check.path).toBe(path);
+    expect(check.message).toContain(message);
+  });
+
+  it('names the root when the payload is not an object', () => {
+    const check = checkTrackPayload([1, 2]);
+    expect(check).toMatchObject({ ok: false, path: '(root)' });
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { envelopeFor } from '../test-support/fixtures.js';
+import { collect, RECENT_REQUESTS_KEPT } from './collect.js';
+
+describe('collect', () => {
+  it('creates a profile and a session on the first request, with visit, counts and context', () => {
+    const envelope = envelopeFor({
+      context: { page: { url: 'https://shop.test/shoes?utm_source=news&utm_campaign=fall', title: 'Shoes', referrer: 'https://search.test/' } },
+      events: [
+        { id: 'e-1', type: 'page-view', properties: { category: 'shoes' } },
+        { id: 'e-2', type: 'add-to-cart', time: '2026-11-23T09:59:58Z', options: { async: true } },
+      ],
+    });
+    const { profile, session, events } = collect(envelope, { profile: null, session: null });
+    const at = new Date(envelope.receivedAt).toISOString();
+
+    expect(profile).toMatchObject({ id: 'p-1', firstVisitAt: at, lastVisitAt: at, visits: 1, eventCount: 2, version: 1 });
+    expect(session).toMatchObject({
+      id: 's-1',
+      profileId: 'p-1',
+      startedAt: at,
+      eventCount: 2,
+      userAgent: 'test-agent/1.0',
+      ip: '203.0.113.7',
+      referrer: 'https://search.test/',
+      landingPage: { url: 'https://shop.test/shoes?utm_source=news&utm_campaign=fall', path: '/shoes', title: 'Shoes' },
+      utm: { source: 'news', campaign: 'fall' },
+      version: 1,
+    });
+    expect(events.map((e) => [e.id, e.type, e.time, e.async])).toEqual([
+      ['e-1', 'page-view', at, false],
+      ['e-2', 'add-to-cart', '2026-11-23T09:59:58.000Z', true],
+    ]);
+    expect(events[0]).toMatchObject({ profileId: 'p-1', sessionId: 's-1', sourceId: 'web', requestId: envelope.id, page: { path: '/shoes' } });
+  });
+
+  it('counts a new visit when a known profile starts a new session, and keeps the first visit', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
+    const second = collect(envelopeFor({ session: { id: 's-2' }, events: [{ id: 'b', type: 'y' }, { id: 'c', type: 'z' }] }), {
+      profile: first.profile,
+      session: null,
+    });
+    expect(second.profile).toMatchObject({ visits: 2, eventCount: 3, version: 2, firstVisitAt: first.profile.firstVisitAt });
+    expect(second.profile.lastVisitAt > first.profile.lastVisitAt).toBe(true);
+    expect(second.session).toMatchObject({ id: 's-2', eventCount: 2, version: 1 });
+  });
+
+  it('continues a known session without counting a new visit', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
+    const next = collect(envelopeFor({ events: [{ id: 'b', type: 'y' }] }), first);
+    expect(next.profile).toMatchObject({ visits: 1, eventCount: 2 });
+    expect(next.session).toMatchObject({ eventCount: 2, version: 2, startedAt: first.session.startedAt });
+  });
+
+  it('does not count a redelivered request twice, but still emits its events', () => {
+    const envelope = envelopeFor({ events: [{ id: 'a', type: 'x' }] });
+    const first = collect(envelope, { profile: null, session: null });
+    const again = collect(envelope, first);
+    expect(again.profile).toMatchObject({ visits: 1, eventCount: 1 });
+    expect(again.session.eventCount).toBe(1);
+    expect(again.events.map((e) => e.id)).toEqual(['a']);
+  });
+
+  it('remembers a bounded number of request ids', () => {
+    let state = collect(envelopeFor({ events: [] }), { profile: null, session: null });
+    for (let i = 0; i < RECENT_REQUESTS_KEPT + 5; i++) state = collect(envelopeFor({ events: [] }), state);
+    expect(state.profile.recentRequests).toHaveLength(RECENT_REQUESTS_KEPT);
+  });
+
+  it('merges identify traits into the profile', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'identify', properties: { traits: { email: 'a@b.test', plan: 'free' } } }] }), {
+      profile: null,
+      session: null,
+    });
+    const next = collect(envelopeFor({ events: [{ id: 'b', type: 'identify', properties: { plan: 'pro' } }] }), first);
+    expect(next.profile.traits).toEqual({ email: 'a@b.test', plan: 'pro' });
+  });
+
+  it('merges event context over the payload context and falls back to the Referer header for the page', () => {
+    const envelope = envelopeFor(
+      { context: { app: 'web', page: { title: 'Home' } }, events: [{ id: 'a', type: 'x', context: { app: 'spa' } }] },
+      { meta: { referer: 'https://shop.test/home' } },
+    );
+    const { events } = collect(envelope, { profile: null, session: null });
+    expect(events[0]?.context).toMatchObject({ app: 'spa', page: { title: 'Home' } });
+    expect(events[0]?.page).toEqual({ url: 'https://shop.test/home', path: '/home', title: 'Home' });
+  });
+});

@@ -1,0 +1,135 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isQueueUnavailable } from '../errors.js';
+import type { ConsumerOptions, TopicRef } from '../ports/queue.js';
+import { tempDir } from '../test-support/fixtures.js';
+import { SqliteQueue } from './sqlite-queue.js';
+
+const topic: TopicRef = { namespace: 'collector', name: 'payloads' };
+const consumerOptions: ConsumerOptions = { subscription: 'sub', maxRedeliveries: 2, redeliveryDelayMs: 10 };
+const text = (data: Uint8Array): string => Buffer.from(data).toString();
+const msg = (key: string, body: string) => ({ key, data: Buffer.from(body) });
+
+describe('SqliteQueue', () => {
+  const cleanups: Array<() => void | Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  function open(dir: string, maxBacklog = 1000): SqliteQueue {
+    const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog, topics: [topic] });
+    cleanups.push(() => queue.close());
+    return queue;
+  }
+
+  function folder(): string {
+    const { dir, remove } = tempDir('queue');
+    cleanups.push(remove);
+    return dir;
+  }
+
+  it('delivers in order and forgets acknowledged messages', async () => {
+    const queue = open(folder());
+    await queue.producer(topic).send([msg('a', '1'), msg('b', '2'), msg('a', '3')]);
+    const consumer = queue.consumer(topic, consumerOptions);
+    const got = await consumer.receive(10, 0);
+    expect(got.map((m) => [m.key, text(m.data), m.redeliveryCount])).toEqual([
+      ['a', '1', 0],
+      ['b', '2', 0],
+      ['a', '3', 0],
+    ]);
+    expect((await queue.backlog(topic))?.total).toBe(3);
+    await consumer.ack(got);
+    expect(await queue.backlog(topic)).toEqual({
+      total: 0,
+      backlog: [{ partition: 'persistent://inflow/collector/payloads', subscription: 'sub', count: 0 }],
+    });
+    expect(await consumer.receive(10, 0)).toEqual([]);
+  });
+
+  it('keeps what was sent and not acknowledged across a restart', async () => {
+    const dir = folder();
+    const first = open(dir);
+    await first.producer(topic).send([msg('a', 'kept'), msg('a', 'acked')]);
+    const consumer = first.consumer(topic, consumerOptions);
+    const [kept, acked] = await consumer.receive(10, 0);
+    await consumer.ack([acked!]);
+    await first.close();
+
+    const second = open(dir);
+    expect((await second.backlog(topic))?.total).toBe(1);
+    const again = await second.consumer(topic, consumerOptions).receive(10, 0);
+    expect(again.map((m) => text(m.data))).toEqual(['kept']);
+    expect(again[0]?.id).toBe(kept?.id);
+  });
+
+  it('redelivers a negatively acknowledged message after a delay, then dead-letters it with the reason', async () => {
+    const queue = open(folder());
+    await queue.producer(topic).send([msg('k', 'poison-ish')]);
+    const consumer = queue.consumer(topic, consumerOptions);
+    let [message] = await consumer.receive(1, 0);
+    for (let delivery = 1; delivery <= 2; delivery++) {
+      await consumer.nack([message!], 'boom');
+      expect(await consumer.receive(1, 0)).toEqual([]); // not before the delay
+      [message] = await consumer.receive(1, 1000);
+      expect(message?.redeliveryCount).toBe(delivery);
+    }
+    await consumer.nack([message!], 'boom');
+    expect(await consumer.receive(1, 100)).toEqual([]);
+    const letters = await queue.deadLetters(10);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ topic: 'collector/payloads', subscription: 'sub', key: 'k', reason: 'boom (after 3 deliveries)' });
+    expect(text(letters[0]!.data)).toBe('poison-ish');
+    expect((await queue.backlog(topic))?.total).toBe(0);
+  });
+
+  it('dead-letters a message straight away when asked', async () => {
+    const queue = open(folder());
+    await queue.producer(topic).send([msg('k', 'bad')]);
+    const consumer = queue.consumer(topic, consumerOptions);
+    const [message] = await consumer.receive(1, 0);
+    await consumer.deadLetter(message!, 'not JSON');
+    expect((await queue.deadLetters(1))[0]?.reason).toBe('not JSON');
+    expect((await queue.backlog(topic))?.total).toBe(0);
+  });
+
+  it('refuses producers with a retryable error when the backlog is full, and takes them again after acks', async () => {
+    const queue = open(folder(), 2);
+    const producer = queue.producer(topic);
+    await producer.send([msg('a', '1'), msg('a', '2')]);
+    const refused = await producer.send([msg('a', '3')]).catch((error: unknown) => error);
+    expect(isQueueUnavailable(refused)).toBe(true);
+    expect((refused as Error).message).toContain('full');
+    const consumer = queue.consumer(topic, consumerOptions);
+    await consumer.ack(await consumer.receive(1, 0));
+    await expect(producer.send([msg('a', '3')])).resolves.toBeUndefined();
+  });
+
+  it('wakes a waiting consumer as soon as a message arrives', async () => {
+    const queue = open(folder());
+    const consumer = queue.consumer(topic, consumerOptions);
+    const started = Date.now();
+    const waiting = consumer.receive(10, 5000);
+    setTimeout(() => void queue.producer(topic).send([msg('a', 'late')]), 50);
+    const got = await waiting;
+    expect(got.map((m) => text(m.data))).toEqual(['late']);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('knows configured topics and reports unknown ones as null', async () => {
+    const queue = open(folder());
+    expect((await queue.backlog(topic))?.total).toBe(0);
+    expect(await queue.backlog({ namespace: 'nope', name: 'nope' })).toBeNull();
+  });
+
+  it('commits many concurrent sends together and loses none', async () => {
+    const dir = folder();
+    const queue = open(dir);
+    const producer = queue.producer(topic);
+    await Promise.all(Array.from({ length: 500 }, (_, i) => producer.send([msg(`k${i % 7}`, String(i))])));
+    await queue.close();
+    const reopened = open(dir);
+    const got = await reopened.consumer(topic, consumerOptions).receive(1000, 0);
+    expect(got.map((m) => Number(text(m.data))).sort((a, b) => a - b)).toEqual(Array.from({ length: 500 }, (_, i) => i));
+  });
+});

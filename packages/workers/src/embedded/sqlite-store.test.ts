@@ -1,0 +1,59 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { collect } from '../collector/collect.js';
+import { envelopeFor, tempDir } from '../test-support/fixtures.js';
+import { SqliteStore } from './sqlite-store.js';
+
+describe('SqliteStore', () => {
+  let store: SqliteStore;
+  let remove: () => void;
+  beforeEach(() => {
+    const temp = tempDir('store');
+    remove = temp.remove;
+    store = new SqliteStore(join(temp.dir, 'store.db'));
+  });
+  afterEach(() => {
+    store.close();
+    remove();
+  });
+
+  it('stores records and reads them back by id, profile and session', async () => {
+    const one = collect(envelopeFor({ events: [{ id: 'e1', type: 'a', time: '2026-01-01T00:00:01Z' }] }), { profile: null, session: null });
+    const two = collect(envelopeFor({ events: [{ id: 'e2', type: 'b', time: '2026-01-01T00:00:02Z' }] }), one);
+    const result = await store.write({ profiles: [two.profile], sessions: [two.session], events: [...one.events, ...two.events] });
+    expect(result.events).toEqual({ saved: 2, stale: 0, failed: [] });
+    expect(await store.getProfile('p-1')).toEqual(two.profile);
+    expect(await store.getSession('s-1')).toEqual(two.session);
+    expect((await store.listSessions('p-1', 10)).map((s) => s.id)).toEqual(['s-1']);
+    expect((await store.listEvents({ profileId: 'p-1', limit: 10 })).map((e) => e.id)).toEqual(['e2', 'e1']);
+    expect((await store.listEvents({ sessionId: 's-1', limit: 1 })).map((e) => e.id)).toEqual(['e2']);
+    expect(await store.getEvent('e1')).toEqual(one.events[0]);
+    expect(await store.getEvent('nope')).toBeNull();
+  });
+
+  it('never lets an older profile or session version overwrite a newer one', async () => {
+    const v1 = collect(envelopeFor({ events: [] }), { profile: null, session: null });
+    const v2 = collect(envelopeFor({ events: [{ id: 'x', type: 'y' }] }), v1);
+    await store.write({ profiles: [v2.profile], sessions: [v2.session], events: [] });
+    const result = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: [] });
+    expect(result.profiles).toEqual({ saved: 0, stale: 1, failed: [] });
+    expect(result.sessions).toEqual({ saved: 0, stale: 1, failed: [] });
+    expect((await store.getProfile('p-1'))?.version).toBe(2);
+  });
+
+  it('stores an event once however often it is written', async () => {
+    const batch = collect(envelopeFor({ events: [{ id: 'same', type: 'a' }] }), { profile: null, session: null });
+    await store.write({ profiles: [], sessions: [], events: batch.events });
+    const again = await store.write({ profiles: [], sessions: [], events: batch.events });
+    expect(again.events).toEqual({ saved: 0, stale: 1, failed: [] });
+    expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
+  });
+
+  it('keeps sources', async () => {
+    const source = { id: 'web', name: 'Web', enabled: true, allowedOrigins: ['*'], createdAt: 'c', updatedAt: 'u' };
+    await store.putSource(source);
+    await store.putSource({ ...source, enabled: false });
+    expect(await store.getSource('web')).toEqual({ ...source, enabled: false });
+    expect(await store.listSources()).toHaveLength(1);
+  });
+});

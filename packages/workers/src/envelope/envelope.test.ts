@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { PoisonMessageError } from '../errors.js';
+import { envelopeFor } from '../test-support/fixtures.js';
+import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { normalizePayload } from './normalize.js';
+
+describe('envelope', () => {
+  it('round-trips, splicing the raw body in unchanged', () => {
+    const envelope = envelopeFor({ events: [{ id: 'e-1', type: 'page-view', properties: { q: 'ünïcode' } }] });
+    const raw = JSON.stringify(envelope.payload);
+    expect(decodeEnvelope(encodeEnvelope(envelope, raw))).toEqual(envelope);
+    expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+  });
+
+  it.each([
+    ['not JSON', Buffer.from('{nope'), 'not JSON'],
+    ['wrong version', Buffer.from('{"v":2}'), 'version'],
+    ['no id', Buffer.from('{"v":1,"receivedAt":1,"payload":{}}'), 'id is missing'],
+    ['bad payload', Buffer.from('{"v":1,"id":"r","receivedAt":1,"payload":{"source":{"id":"s"},"events":[{"type":1}]}}'), 'events.0.type'],
+    ['missing ids', Buffer.from('{"v":1,"id":"r","receivedAt":1,"payload":{"source":{"id":"s"},"events":[{"type":"x"}]}}'), 'without id'],
+  ])('rejects %s as a poison message with the reason', (_, data, reason) => {
+    expect(() => decodeEnvelope(data)).toThrow(PoisonMessageError);
+    expect(() => decodeEnvelope(data)).toThrow(reason);
+  });
+});
+
+describe('normalizePayload', () => {
+  it('fills missing profile, session and event ids and keeps given ones', () => {
+    let n = 0;
+    const { payload, changed } = normalizePayload(
+      { source: { id: 's' }, profile: null, events: [{ type: 'a' }, { id: 'keep', type: 'b' }] },
+      () => `id-${++n}`,
+    );
+    expect(changed).toBe(true);
+    expect(payload.profile.id).toBe('id-1');
+    expect(payload.session.id).toBe('id-2');
+    expect(payload.events.map((e) => e.id)).toEqual(['id-3', 'keep']);
+  });
+
+  it('leaves a complete payload untouched so the raw body can be queued', () => {
+    const input = { source: { id: 's' }, profile: { id: 'p' }, session: { id: 's' }, events: [{ id: 'e', type: 'a' }] };
+    const result = normalizePayload(input);
+    expect(result.changed).toBe(false);
+    expect(result.payload).toBe(input);
+  });
+});
