@@ -14,6 +14,9 @@ export interface ConsumeLoopOptions {
   logger: Logger;
 }
 
+/** Longest single wait for messages, so that close() never waits long for an idle loop. */
+const MAX_WAIT_MS = 250;
+
 /**
  * Receives batches and hands them to `handle` one at a time until closed. `close` lets the
  * batch in hand finish, then closes the consumer: nothing is left half-done.
@@ -28,7 +31,7 @@ export function consumeLoop(options: ConsumeLoopOptions): Lifecycle {
     while (running) {
       let messages: QueueMessage[];
       try {
-        messages = await consumer.receive(options.batchSize, options.waitMs);
+        messages = await consumer.receive(options.batchSize, Math.min(options.waitMs, MAX_WAIT_MS));
       } catch (error) {
         logger.error(`receive failed: ${errorMessage(error)}`);
         await sleep(500);
