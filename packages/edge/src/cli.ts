@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, createLogger, errorMessage } from '@inflow/workers';
 import { ALL_ROLES, createInflow, type Role } from './app.js';
-import { CONFIG_KEYS, envName } from './config/config.js';
+import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { UwsFallbackError } from './http/load-uws.js';
 
@@ -12,7 +12,7 @@ Commands:
   edge         only the public edge and the private API      (distributed engine)
   collector    only the collector worker                      (distributed engine)
   background   only the background storage worker             (distributed engine)
-  config       print the settings and their environment variable names
+  config       print every setting: its environment variable, default and current value
 
 Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
 
@@ -32,7 +32,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'config') {
-    for (const key of CONFIG_KEYS) process.stdout.write(`${key.padEnd(22)} ${envName(key)}\n`);
+    const defaults = parseConfig({}, {});
+    const current = loadConfig(process.env, configFile);
+    process.stdout.write(`${'key'.padEnd(20)} ${'environment'.padEnd(32)} ${'default'.padEnd(14)} current\n`);
+    for (const key of CONFIG_KEYS) {
+      const shown = (value: unknown): string => (key === 'apiToken' && value ? '(set)' : String(value ?? '-'));
+      process.stdout.write(`${key.padEnd(20)} ${envName(key).padEnd(32)} ${shown(defaults[key]).padEnd(14)} ${shown(current[key])}\n`);
+    }
     return 0;
   }
   const roles = COMMANDS[command];

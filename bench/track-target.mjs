@@ -1,0 +1,38 @@
+// One benchmark target: the /track handler with the embedded queue behind it, served either
+// by uWebSockets.js (the edge) or by Node's http module (the baseline). Everything but the
+// transport is the same code. Prints "listening <port>" when ready.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTrackHandler, listenNodeHttp, listenUws, loadUws, SourceRegistry } from '@inflow/edge';
+import { CachedProfileState, Collector, createLogger, SqliteQueue, SqliteStore, topicNames } from '@inflow/workers';
+
+const transport = process.argv[2];
+const dir = mkdtempSync(join(tmpdir(), `inflow-bench-${transport}-`));
+const logger = createLogger({ level: 'warn', format: 'text' });
+const topics = topicNames({ collector: 'collector', storage: 'storage' });
+const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog: 10_000_000, topics: [topics.collector, topics.storage] });
+const store = new SqliteStore(join(dir, 'store.db'));
+const sources = new SourceRegistry(store, 5000);
+await sources.ensure('bench', { name: 'Benchmark' });
+
+const handler = createTrackHandler({
+  sources,
+  limits: { maxEvents: 100, maxEventBytes: 65_536 },
+  queueTimeoutMs: 5000,
+  collectorTopic: queue.producer(topics.collector),
+  storageTopic: queue.producer(topics.storage),
+  collector: new Collector(new CachedProfileState(store, 100_000)),
+  logger,
+});
+const options = { host: '127.0.0.1', port: 0, handler, maxBodyBytes: 1_000_000, requestTimeoutMs: 10_000 };
+const server = transport === 'uws' ? await listenUws(loadUws(false).uws, options, logger) : await listenNodeHttp(options, logger);
+process.stdout.write(`listening ${server.port}\n`);
+process.on('SIGTERM', async () => {
+  server.stopListening();
+  const backlog = await queue.backlog(topics.collector);
+  process.stdout.write(`queued ${backlog?.total ?? 0}\n`);
+  await queue.close();
+  store.close();
+  process.exit(0);
+});
