@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start servers on free ports and write to temporary folders; files run in parallel.
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './scripts/summary-reporter.ts'],
     allowOnly: false,
   },
 });
