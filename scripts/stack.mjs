@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Provisions the services of the distributed engine natively (no Docker here):
+//   node scripts/stack.mjs up [redis pulsar elasticsearch]   install or reuse, start, wait until ready
+//   node scripts/stack.mjs down                               stop what `up` started
+//   node scripts/stack.mjs status | env
+// Downloads are cached in $INFLOW_STACK_CACHE (default ~/.cache/inflow-stack); each `up`
+// starts from empty data so tests see a clean cluster.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { say } from './stack/log.mjs';
+import { isAlive, portOpen, stopProcess, waitUntil } from './stack/processes.mjs';
+import { services, STACK_ENV } from './stack/services.mjs';
+
+const cacheDir = process.env.INFLOW_STACK_CACHE ?? join(homedir(), '.cache', 'inflow-stack');
+const runRoot = join(cacheDir, 'run');
+const stateFile = join(runRoot, 'state.json');
+
+const readState = () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
+const writeState = (state) => {
+  mkdirSync(runRoot, { recursive: true });
+  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+};
+
+async function up(names) {
+  const state = readState();
+  for (const name of names) {
+    const service = services[name];
+    if (!service) throw new Error(`unknown service ${name} (known: ${Object.keys(services).join(', ')})`);
+    const previous = state[name];
+    if (previous && isAlive(previous.pid) && (await service.ready().catch(() => false))) {
+      say(`${name}: already running (pid ${previous.pid})`);
+      continue;
+    }
+    for (const port of service.ports) {
+      if (await portOpen(port)) throw new Error(`${name}: port ${port} is taken by another process; stop it first`);
+    }
+    await service.install(cacheDir);
+    const runDir = join(runRoot, name);
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    const logFile = join(runDir, 'service.log');
+    writeFileSync(logFile, '');
+    say(`${name}: starting (log: ${logFile})`);
+    const pid = service.start(runDir, logFile, cacheDir);
+    state[name] = { pid, logFile };
+    writeState(state);
+    await waitUntil(name, service.ready, { pid, timeoutMs: service.timeoutMs, logFile });
+  }
+  say(`up: ${names.join(', ')}`);
+}
+
+async function down() {
+  const state = readState();
+  for (const [name, { pid }] of Object.entries(state)) await stopProcess(name, pid);
+  writeState({});
+}
+
+async function status() {
+  const state = readState();
+  for (const name of Object.keys(services)) {
+    const entry = state[name];
+    const ready = await services[name].ready().catch(() => false);
+    console.log(`${name.padEnd(14)} ${entry && isAlive(entry.pid) ? `pid ${entry.pid}` : 'not started'}${ready ? ', ready' : ''}`);
+  }
+}
+
+const [command = 'status', ...rest] = process.argv.slice(2);
+const names = rest.length > 0 ? rest : Object.keys(services);
+try {
+  if (command === 'up') await up(names);
+  else if (command === 'down') await down();
+  else if (command === 'status') await status();
+  else if (command === 'env') for (const [key, value] of Object.entries(STACK_ENV)) console.log(`${key}=${value}`);
+  else throw new Error(`unknown command ${command} (up, down, status, env)`);
+} catch (error) {
+  say(`failed: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,1 @@
+export const say = (line) => process.stderr.write(`[stack] ${line}\n`);

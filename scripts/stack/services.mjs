@@ -1,0 +1,153 @@
+// The three services Inflow's distributed engine needs, each installed from the registries
+// this project may use (Debian packages, Maven Central) and started natively on loopback.
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fetchCached } from './fetch.mjs';
+import { say } from './log.mjs';
+import { portOpen, startDetached } from './processes.mjs';
+
+const MAVEN = 'https://repo1.maven.org/maven2';
+export const PULSAR_VERSION = '4.0.8';
+export const ELASTICSEARCH_VERSION = '8.19.21';
+const ES_USER = 'inflow-es';
+
+export const PORTS = { redis: 16379, pulsarBroker: 16650, pulsarWeb: 18080, bookie: 13181, elasticsearch: 19200, elasticTransport: 19300 };
+
+/** The environment the distributed engine and the tests read. */
+export const STACK_ENV = {
+  INFLOW_REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
+  INFLOW_PULSAR_URL: `http://127.0.0.1:${PORTS.pulsarWeb}`,
+  INFLOW_ELASTICSEARCH_URL: `http://127.0.0.1:${PORTS.elasticsearch}`,
+};
+
+function javaHome() {
+  const jvms = readdirSync('/usr/lib/jvm').filter((name) => /17|21/.test(name) && existsSync(join('/usr/lib/jvm', name, 'bin', 'java')));
+  if (jvms.length === 0) throw new Error('no Java 17 or 21 under /usr/lib/jvm (apt-get install openjdk-17-jre-headless)');
+  return join('/usr/lib/jvm', jvms.sort()[0]);
+}
+
+function aptInstall(binary, pkg) {
+  try {
+    execFileSync('which', [binary], { stdio: 'ignore' });
+    return;
+  } catch {
+    say(`installing ${pkg} from Debian`);
+  }
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+async function httpOk(url, accept = () => true) {
+  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return response.ok && accept(await response.text());
+}
+
+export const services = {
+  redis: {
+    ports: [PORTS.redis],
+    async install() {
+      aptInstall('redis-server', 'redis-server');
+    },
+    start(runDir, logFile) {
+      return startDetached(
+        'redis-server',
+        ['--port', String(PORTS.redis), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', runDir, '--protected-mode', 'no'],
+        { logFile, cwd: runDir },
+      );
+    },
+    ready: () => portOpen(PORTS.redis),
+    timeoutMs: 20_000,
+  },
+
+  pulsar: {
+    ports: [PORTS.pulsarBroker, PORTS.pulsarWeb, PORTS.bookie],
+    async install(cacheDir) {
+      const home = join(cacheDir, `apache-pulsar-${PULSAR_VERSION}`);
+      if (existsSync(join(home, 'bin', 'pulsar'))) return;
+      const archive = await fetchCached(
+        `${MAVEN}/org/apache/pulsar/pulsar-server-distribution/${PULSAR_VERSION}/pulsar-server-distribution-${PULSAR_VERSION}-bin.tar.gz`,
+        join(cacheDir, `pulsar-${PULSAR_VERSION}.tar.gz`),
+      );
+      say('pulsar: unpacking');
+      execFileSync('tar', ['xzf', archive, '-C', cacheDir]);
+    },
+    start(runDir, logFile, cacheDir) {
+      const home = join(cacheDir, `apache-pulsar-${PULSAR_VERSION}`);
+      const conf = join(runDir, 'standalone.conf');
+      const settings = {
+        brokerServicePort: PORTS.pulsarBroker,
+        webServicePort: PORTS.pulsarWeb,
+        bindAddress: '127.0.0.1',
+        advertisedAddress: '127.0.0.1',
+        webSocketServiceEnabled: 'true',
+        // Topics are created by Inflow at start; keep idle ones so a backlog survives a quiet minute.
+        brokerDeleteInactiveTopicsEnabled: 'false',
+      };
+      let text = readFileSync(join(home, 'conf', 'standalone.conf'), 'utf8');
+      for (const [key, value] of Object.entries(settings)) text = text.replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`);
+      writeFileSync(conf, text);
+      return startDetached(
+        join(home, 'bin', 'pulsar'),
+        ['standalone', '-nfw', '-nss', '-c', conf, '--metadata-dir', join(runDir, 'metadata'), '--bookkeeper-dir', join(runDir, 'bookkeeper'), '--bookkeeper-port', String(PORTS.bookie)],
+        { logFile, cwd: home, env: { JAVA_HOME: javaHome(), PULSAR_MEM: '-Xms256m -Xmx1g -XX:MaxDirectMemorySize=1g', PULSAR_LOG_DIR: runDir } },
+      );
+    },
+    ready: () => httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public')),
+    timeoutMs: 120_000,
+  },
+
+  elasticsearch: {
+    ports: [PORTS.elasticsearch, PORTS.elasticTransport],
+    async install(cacheDir) {
+      const home = join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
+      if (!existsSync(join(home, 'bin', 'elasticsearch'))) {
+        const archive = await fetchCached(
+          `${MAVEN}/org/elasticsearch/distribution/integ-test-zip/elasticsearch/${ELASTICSEARCH_VERSION}/elasticsearch-${ELASTICSEARCH_VERSION}.zip`,
+          join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}.zip`),
+        );
+        aptInstall('unzip', 'unzip');
+        say('elasticsearch: unpacking');
+        execFileSync('unzip', ['-q', '-o', archive, '-d', cacheDir]);
+      }
+      // Elasticsearch refuses to run as root: it gets a user of its own.
+      try {
+        execFileSync('id', [ES_USER], { stdio: 'ignore' });
+      } catch {
+        say(`elasticsearch: creating system user ${ES_USER}`);
+        execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ES_USER]);
+      }
+      execFileSync('chown', ['-R', ES_USER, home]);
+    },
+    start(runDir, logFile, cacheDir) {
+      const home = join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
+      const uid = Number(execFileSync('id', ['-u', ES_USER]).toString().trim());
+      const gid = Number(execFileSync('id', ['-g', ES_USER]).toString().trim());
+      for (const dir of ['data', 'logs']) {
+        mkdirSync(join(runDir, dir), { recursive: true });
+        chownSync(join(runDir, dir), uid, gid);
+      }
+      chownSync(runDir, uid, gid);
+      chownSync(logFile, uid, gid);
+      const settings = [
+        'discovery.type=single-node',
+        'xpack.security.enabled=false',
+        `http.port=${PORTS.elasticsearch}`,
+        `transport.port=${PORTS.elasticTransport}`,
+        'network.host=127.0.0.1',
+        `path.data=${join(runDir, 'data')}`,
+        `path.logs=${join(runDir, 'logs')}`,
+        'cluster.routing.allocation.disk.threshold_enabled=false',
+      ];
+      return startDetached(join(home, 'bin', 'elasticsearch'), settings.flatMap((s) => ['-E', s]), {
+        logFile,
+        cwd: runDir,
+        uid,
+        gid,
+        env: { ES_JAVA_HOME: javaHome(), ES_JAVA_OPTS: '-Xms1g -Xmx1g', HOME: runDir },
+      });
+    },
+    ready: () => httpOk(`http://127.0.0.1:${PORTS.elasticsearch}/_cluster/health?wait_for_status=yellow&timeout=1s`),
+    timeoutMs: 120_000,
+  },
+};
