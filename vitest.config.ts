@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start servers on free ports and write to temporary folders; files run in parallel.
     pool: 'forks',
+    // Redis, Pulsar and Elasticsearch for the *.integration.test.ts files, started natively.
+    globalSetup: ['./scripts/vitest-stack.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
     allowOnly: false,
   },

@@ -14,6 +14,8 @@ export interface OutgoingMessage {
   /** Ordering key: messages with one key are delivered in order (the profile id). */
   key: string;
   data: Uint8Array;
+  /** Small string annotations kept with the message (dead-letter reasons). */
+  properties?: Record<string, string>;
 }
 
 export interface QueueMessage {

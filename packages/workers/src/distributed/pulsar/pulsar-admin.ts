@@ -1,0 +1,84 @@
+import type { PartitionBacklog } from '../../ports/queue.js';
+
+/** The few admin REST calls Inflow needs: create what is missing, read backlogs. */
+export class PulsarAdmin {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async ensureTenant(tenant: string): Promise<void> {
+    const clusters = (await this.json('GET', '/admin/v2/clusters')) as string[];
+    await this.put(`/admin/v2/tenants/${tenant}`, { adminRoles: [], allowedClusters: clusters });
+  }
+
+  async ensureNamespace(tenant: string, namespace: string): Promise<void> {
+    await this.put(`/admin/v2/namespaces/${tenant}/${namespace}`);
+  }
+
+  /** Creates a partitioned topic, or checks that the existing one has at least that many partitions. */
+  async ensurePartitionedTopic(path: string, partitions: number): Promise<void> {
+    const current = await this.partitions(path);
+    if (current === 0) {
+      await this.put(`/admin/v2/${path}/partitions`, partitions);
+    } else if (current < partitions) {
+      await this.request('POST', `/admin/v2/${path}/partitions`, partitions);
+    }
+  }
+
+  async ensureSubscription(path: string, subscription: string): Promise<void> {
+    await this.put(`/admin/v2/${path}/subscription/${encodeURIComponent(subscription)}`, { entryId: -1, ledgerId: -1 }, [409]);
+  }
+
+  /** Unacknowledged messages per partition and subscription; null when the topic does not exist. */
+  async backlog(path: string, fullName: string): Promise<PartitionBacklog[] | null> {
+    if ((await this.partitions(path)) > 0) {
+      const stats = (await this.json('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`)) as {
+        partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number }> }>;
+      };
+      return Object.entries(stats.partitions)
+        .sort(([a], [b]) => partitionIndex(a) - partitionIndex(b))
+        .flatMap(([partition, partitionStats]) => rows(partition, partitionStats.subscriptions));
+    }
+    const response = await this.request('GET', `/admin/v2/${path}/stats`, undefined, [404]);
+    if (response.status === 404) return null;
+    const stats = (await response.json()) as { subscriptions: Record<string, { msgBacklog: number }> };
+    return rows(fullName, stats.subscriptions);
+  }
+
+  /** Partitions of a topic; 0 when it is not partitioned or does not exist. */
+  private async partitions(path: string): Promise<number> {
+    const response = await this.request('GET', `/admin/v2/${path}/partitions`, undefined, [404]);
+    if (response.status === 404) return 0;
+    return ((await response.json()) as { partitions: number }).partitions;
+  }
+
+  private async put(path: string, body?: unknown, okStatuses: number[] = []): Promise<void> {
+    await this.request('PUT', path, body, [409, ...okStatuses]);
+  }
+
+  private async json(method: string, path: string): Promise<unknown> {
+    return (await this.request(method, path)).json();
+  }
+
+  private async request(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Response> {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? null : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!response.ok && !okStatuses.includes(response.status)) {
+      throw new Error(`pulsar admin ${method} ${path}: ${response.status} ${await response.text()}`);
+    }
+    return response;
+  }
+}
+
+function rows(partition: string, subscriptions: Record<string, { msgBacklog: number }>): PartitionBacklog[] {
+  return Object.entries(subscriptions).map(([subscription, stats]) => ({ partition, subscription, count: stats.msgBacklog }));
+}
+
+function partitionIndex(name: string): number {
+  return Number(/-partition-(\d+)$/.exec(name)?.[1] ?? 0);
+}

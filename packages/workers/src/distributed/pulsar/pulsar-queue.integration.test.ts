@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isQueueUnavailable } from '../../errors.js';
+import { createLogger } from '../../logging/logger.js';
+import type { QueueConsumer, QueueMessage, TopicRef } from '../../ports/queue.js';
+import { requiredEnv } from '../../test-support/services.js';
+import { PulsarQueue } from './pulsar-queue.js';
+
+const run = `t${Date.now().toString(36)}`;
+const topic: TopicRef = { namespace: `it-${run}`, name: 'payloads' };
+const sharedTopic: TopicRef = { namespace: `it-${run}`, name: 'shared' };
+const nackTopic: TopicRef = { namespace: `it-${run}`, name: 'nacked' };
+const text = (m: QueueMessage): string => Buffer.from(m.data).toString();
+
+async function drain(consumer: QueueConsumer, count: number, ms = 15_000): Promise<QueueMessage[]> {
+  const got: QueueMessage[] = [];
+  const until = Date.now() + ms;
+  while (got.length < count && Date.now() < until) got.push(...(await consumer.receive(count - got.length, 200)));
+  return got;
+}
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  let value = await read();
+  while (!done(value) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await read();
+  }
+  return value;
+}
+
+describe('PulsarQueue against a real Pulsar', () => {
+  let queue: PulsarQueue;
+  beforeAll(async () => {
+    queue = new PulsarQueue({
+      webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
+      tenant: 'inflow-it',
+      topics: [topic, sharedTopic, nackTopic],
+      partitions: 3,
+      producerConnections: 2,
+      sendTimeoutMs: 5_000,
+      receiverQueueSize: 100,
+      logger: createLogger({ level: 'warn', format: 'text' }),
+    });
+    await queue.init();
+  });
+  afterAll(() => queue.close());
+
+  it('keeps a per-partition backlog until messages are acknowledged, and delivers each key in order', async () => {
+    const subscription = `order-${run}`;
+    const consumer = queue.consumer(topic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+    await consumer.close(); // the subscription exists now and holds what is sent next
+
+    const messages = Array.from({ length: 60 }, (_, i) => ({ key: `k${i % 6}`, data: Buffer.from(`${i % 6}:${i}`) }));
+    await queue.producer(topic).send(messages);
+    const backlog = await eventually(() => queue.backlog(topic), (b) => (b?.total ?? 0) >= 60);
+    expect(backlog?.total).toBe(60);
+    const rows = backlog?.backlog.filter((row) => row.subscription === subscription) ?? [];
+    expect(rows.map((row) => row.partition)).toEqual([0, 1, 2].map((i) => `persistent://inflow-it/${topic.namespace}/payloads-partition-${i}`));
+    expect(rows.reduce((sum, row) => sum + row.count, 0)).toBe(60);
+
+    const again = queue.consumer(topic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    const got = await drain(again, 60);
+    expect(got).toHaveLength(60);
+    for (let key = 0; key < 6; key++) {
+      const sequence = got.filter((m) => m.key === `k${key}`).map((m) => Number(text(m).split(':')[1]));
+      expect(sequence).toEqual([...sequence].sort((a, b) => a - b));
+    }
+    await again.ack(got);
+    const after = await eventually(() => queue.backlog(topic), (b) => (b?.backlog.filter((r) => r.subscription === subscription).reduce((s, r) => s + r.count, 0) ?? 1) === 0);
+    expect(after?.backlog.filter((r) => r.subscription === subscription).every((r) => r.count === 0)).toBe(true);
+    await again.close();
+  });
+
+  it('shares a subscription between two consumers without delivering a message twice', async () => {
+    const subscription = `shared-${run}`;
+    const a = queue.consumer(sharedTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    const b = queue.consumer(sharedTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    await Promise.all([a, b].map((c) => (c as unknown as { whenOpen(): Promise<void> }).whenOpen()));
+    await queue.producer(sharedTopic).send(Array.from({ length: 100 }, (_, i) => ({ key: `user-${i % 20}`, data: Buffer.from(String(i)) })));
+    const seen: string[] = [];
+    const perConsumer = [0, 0];
+    const until = Date.now() + 20_000;
+    while (seen.length < 100 && Date.now() < until) {
+      for (const [index, consumer] of [a, b].entries()) {
+        const batch = await consumer.receive(50, 100);
+        perConsumer[index] = (perConsumer[index] ?? 0) + batch.length;
+        seen.push(...batch.map(text));
+        await consumer.ack(batch);
+      }
+    }
+    expect(seen.sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 100 }, (_, i) => String(i)));
+    expect(perConsumer.every((n) => n > 0)).toBe(true);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('redelivers negatively acknowledged messages, then dead-letters them with the reason', async () => {
+    const subscription = `nack-${run}`;
+    const consumer = queue.consumer(nackTopic, { subscription, maxRedeliveries: 1, redeliveryDelayMs: 100 });
+    await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+    await queue.producer(nackTopic).send([{ key: 'bad', data: Buffer.from('poison-pill') }]);
+    const [first] = await drain(consumer, 1);
+    expect(first?.redeliveryCount).toBe(0);
+    await consumer.nack([first!], 'cannot parse');
+    const [second] = await drain(consumer, 1);
+    expect(text(second!)).toBe('poison-pill');
+    expect(second?.redeliveryCount).toBe(1);
+    await consumer.nack([second!], 'cannot parse');
+    const letters = await eventually(() => queue.deadLetters(50), (list) => list.some((l) => l.subscription === subscription));
+    const letter = letters.find((l) => l.subscription === subscription);
+    expect(letter).toMatchObject({ topic: `${nackTopic.namespace}/nacked`, key: 'bad', reason: 'cannot parse (after 2 deliveries)', redeliveryCount: 1 });
+    expect(Buffer.from(letter!.data).toString()).toBe('poison-pill');
+    expect(await drain(consumer, 1, 1_500)).toEqual([]);
+    await consumer.close();
+  });
+
+  it('reports unknown topics as null', async () => {
+    expect(await queue.backlog({ namespace: topic.namespace, name: 'nothing-here' })).toBeNull();
+  });
+
+  it('refuses sends with a retryable error when Pulsar cannot be reached', async () => {
+    const nowhere = new PulsarQueue({
+      webServiceUrl: 'http://127.0.0.1:9',
+      tenant: 'x',
+      topics: [],
+      partitions: 1,
+      producerConnections: 1,
+      sendTimeoutMs: 500,
+      receiverQueueSize: 10,
+      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+    });
+    const error = await nowhere.producer(topic).send([{ key: 'k', data: Buffer.from('x') }]).catch((e: unknown) => e);
+    expect(isQueueUnavailable(error)).toBe(true);
+    await nowhere.close();
+  });
+});

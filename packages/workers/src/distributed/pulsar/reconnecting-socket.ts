@@ -1,0 +1,96 @@
+import WebSocket from 'ws';
+import type { Logger } from '../../logging/logger.js';
+
+export interface SocketHandlers {
+  onOpen(): void;
+  onMessage(text: string): void;
+  /** The connection is gone; everything sent and not answered is lost with it. */
+  onDrop(reason: string): void;
+}
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * A WebSocket that reconnects with capped exponential backoff until closed. Pulsar's
+ * WebSocket API ties one producer or consumer to one connection, so a drop (broker restart)
+ * is reported to the owner, which fails or forgets what was in flight.
+ */
+export class ReconnectingSocket {
+  private socket: WebSocket | null = null;
+  private closed = false;
+  private backoff = MIN_BACKOFF_MS;
+  private timer: NodeJS.Timeout | undefined;
+  private opened: Promise<void>;
+  private markOpen: () => void = () => undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly handlers: SocketHandlers,
+    private readonly logger: Logger,
+  ) {
+    this.opened = this.nextOpen();
+    this.connect();
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === WebSocket.OPEN;
+  }
+
+  /** Resolves when connected (now or after the next reconnect). */
+  whenOpen(): Promise<void> {
+    return this.isOpen ? Promise.resolve() : this.opened;
+  }
+
+  send(text: string): boolean {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(text);
+    return true;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    if (!socket || socket.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => {
+      socket.once('close', () => resolve());
+      socket.close();
+      setTimeout(() => {
+        socket.terminate();
+        resolve();
+      }, 2_000).unref();
+    });
+  }
+
+  private nextOpen(): Promise<void> {
+    return new Promise((resolve) => {
+      this.markOpen = resolve;
+    });
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const socket = new WebSocket(this.url, { perMessageDeflate: false });
+    this.socket = socket;
+    let dropped = false;
+    const drop = (reason: string): void => {
+      if (dropped) return;
+      dropped = true;
+      this.handlers.onDrop(reason);
+      if (this.closed) return;
+      this.logger.warn(`pulsar connection lost (${reason}); reconnecting in ${this.backoff} ms`, { url: this.url });
+      this.timer = setTimeout(() => this.connect(), this.backoff);
+      this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+    };
+    socket.on('open', () => {
+      this.backoff = MIN_BACKOFF_MS;
+      this.markOpen();
+      this.opened = this.nextOpen();
+      this.handlers.onOpen();
+    });
+    socket.on('message', (data) => this.handlers.onMessage(data.toString()));
+    socket.on('error', (error) => drop(error.message));
+    socket.on('close', (code) => drop(`closed with ${code}`));
+  }
+}

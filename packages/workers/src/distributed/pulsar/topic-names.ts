@@ -1,0 +1,16 @@
+import type { TopicRef } from '../../ports/queue.js';
+
+/** persistent://tenant/namespace/name */
+export function fullTopicName(tenant: string, topic: TopicRef): string {
+  return `persistent://${tenant}/${topic.namespace}/${topic.name}`;
+}
+
+/** persistent/tenant/namespace/name: the form the WebSocket and admin URLs take. */
+export function topicPath(tenant: string, topic: TopicRef): string {
+  return `persistent/${tenant}/${topic.namespace}/${topic.name}`;
+}
+
+/** Where messages of a subscription go once they can never be processed. */
+export function deadLetterTopic(topic: TopicRef): TopicRef {
+  return { namespace: topic.namespace, name: `${topic.name}-dead-letters` };
+}

@@ -1,0 +1,137 @@
+import type { Logger } from '../../logging/logger.js';
+import type { QueueConsumer, QueueMessage, QueueProducer } from '../../ports/queue.js';
+import { ReconnectingSocket } from './reconnecting-socket.js';
+
+export interface WsConsumerOptions {
+  /** ws://host:port/ws/v2/consumer/persistent/tenant/ns/topic/subscription */
+  url: string;
+  subscription: string;
+  topicName: string;
+  receiverQueueSize: number;
+  maxRedeliveries: number;
+  redeliveryDelayMs: number;
+  /** Where deadLetter() and exhausted nacks put a message, with the reason in its properties. */
+  deadLetters: QueueProducer;
+  /** Full name of the dead-letter topic, also given to the broker as its own safety net. */
+  deadLetterTopicName: string;
+  logger: Logger;
+}
+
+interface Delivered {
+  messageId: string;
+  payload: string;
+  key?: string;
+  redeliveryCount?: number;
+  publishTime?: string;
+}
+
+/**
+ * A Key_Shared consumer over Pulsar's WebSocket API: one profile's messages go to one
+ * consumer in order, several consumers share a subscription. Messages wait in a local
+ * buffer until receive() takes them; after a dropped connection the broker delivers again
+ * whatever was not acknowledged, so the buffer is emptied.
+ */
+export class WsConsumer implements QueueConsumer {
+  private readonly socket: ReconnectingSocket;
+  private buffer: QueueMessage[] = [];
+  private waiter: (() => void) | null = null;
+
+  constructor(private readonly options: WsConsumerOptions) {
+    const params = new URLSearchParams({
+      subscriptionType: 'Key_Shared',
+      receiverQueueSize: String(options.receiverQueueSize),
+      negativeAckRedeliveryDelay: String(options.redeliveryDelayMs),
+      subscriptionInitialPosition: 'Earliest',
+      // The broker's own dead-letter policy one step after ours, for messages that never reach nack.
+      maxRedeliverCount: String(options.maxRedeliveries + 1),
+      deadLetterTopic: options.deadLetterTopicName,
+    });
+    this.socket = new ReconnectingSocket(
+      `${options.url}?${params.toString()}`,
+      {
+        onOpen: () => options.logger.info(`subscribed to ${options.topicName} as ${options.subscription}`),
+        onMessage: (text) => this.deliver(text),
+        onDrop: () => {
+          this.buffer = [];
+        },
+      },
+      options.logger,
+    );
+  }
+
+  whenOpen(): Promise<void> {
+    return this.socket.whenOpen();
+  }
+
+  async receive(max: number, waitMs: number): Promise<QueueMessage[]> {
+    if (this.buffer.length === 0 && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.waiter = null;
+          resolve();
+        }, waitMs);
+        this.waiter = () => {
+          clearTimeout(timer);
+          this.waiter = null;
+          resolve();
+        };
+      });
+    }
+    return this.buffer.splice(0, max);
+  }
+
+  async ack(messages: QueueMessage[]): Promise<void> {
+    for (const message of messages) this.socket.send(JSON.stringify({ messageId: message.id }));
+  }
+
+  async nack(messages: QueueMessage[], reason: string): Promise<void> {
+    for (const message of messages) {
+      if (message.redeliveryCount >= this.options.maxRedeliveries) {
+        await this.deadLetter(message, `${reason} (after ${message.redeliveryCount + 1} deliveries)`);
+      } else {
+        this.socket.send(JSON.stringify({ type: 'negativeAcknowledge', messageId: message.id }));
+      }
+    }
+  }
+
+  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
+    await this.options.deadLetters.send([
+      {
+        key: message.key,
+        data: message.data,
+        properties: {
+          reason,
+          topic: this.options.topicName,
+          subscription: this.options.subscription,
+          redeliveryCount: String(message.redeliveryCount),
+          failedAt: new Date().toISOString(),
+        },
+      },
+    ]);
+    await this.ack([message]);
+  }
+
+  async close(): Promise<void> {
+    await this.socket.close();
+    this.waiter?.();
+  }
+
+  private deliver(text: string): void {
+    let delivered: Delivered;
+    try {
+      delivered = JSON.parse(text) as Delivered;
+    } catch {
+      this.options.logger.warn('pulsar consumer sent a frame that is not JSON');
+      return;
+    }
+    if (typeof delivered.messageId !== 'string' || typeof delivered.payload !== 'string') return;
+    this.buffer.push({
+      id: delivered.messageId,
+      key: delivered.key ?? '',
+      data: Buffer.from(delivered.payload, 'base64'),
+      redeliveryCount: delivered.redeliveryCount ?? 0,
+      publishedAt: delivered.publishTime ? Date.parse(delivered.publishTime) : Date.now(),
+    });
+    this.waiter?.();
+  }
+}

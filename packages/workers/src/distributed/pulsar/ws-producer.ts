@@ -1,0 +1,150 @@
+import { QueueUnavailableError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import type { OutgoingMessage, QueueProducer } from '../../ports/queue.js';
+import { ReconnectingSocket } from './reconnecting-socket.js';
+
+export interface WsProducerOptions {
+  /** ws://host:port/ws/v2/producer/persistent/tenant/ns/topic */
+  url: string;
+  /** Connections in the pool; one key always uses the same one, so its messages stay in order. */
+  connections: number;
+  sendTimeoutMs: number;
+  logger: Logger;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+  socket: number;
+}
+
+interface ProducerAnswer {
+  result?: string;
+  errorMsg?: string;
+  context?: string;
+}
+
+/**
+ * A Pulsar producer over the broker's WebSocket API. Each message resolves when the broker
+ * has persisted it; a timeout, an error or a dropped connection rejects with
+ * QueueUnavailableError (the edge answers 503, nothing counts as accepted).
+ */
+export class WsProducer implements QueueProducer {
+  private readonly sockets: ReconnectingSocket[];
+  private readonly pending = new Map<string, Pending>();
+  private nextContext = 0;
+
+  constructor(private readonly options: WsProducerOptions) {
+    const params = new URLSearchParams({
+      sendTimeoutMillis: String(options.sendTimeoutMs),
+      // Key_Shared consumers need every message batched by its own key; the proxy's batcher
+      // mixes keys, so batching stays off and the pool gives the parallelism instead.
+      batchingEnabled: 'false',
+      hashingScheme: 'Murmur3_32Hash',
+      maxPendingMessages: '10000',
+    });
+    this.sockets = Array.from(
+      { length: options.connections },
+      (_, index) =>
+        new ReconnectingSocket(
+          `${options.url}?${params.toString()}`,
+          {
+            onOpen: () => undefined,
+            onMessage: (text) => this.answer(text),
+            onDrop: (reason) => this.failSocket(index, reason),
+          },
+          options.logger,
+        ),
+    );
+  }
+
+  /** Resolves once every socket is connected (or rejects after `ms`). */
+  async ready(ms: number): Promise<void> {
+    const timeout = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new QueueUnavailableError(`pulsar producer not connected within ${ms} ms`, 5)), ms).unref(),
+    );
+    await Promise.race([Promise.all(this.sockets.map((socket) => socket.whenOpen())), timeout]);
+  }
+
+  send(messages: OutgoingMessage[]): Promise<void> {
+    return Promise.all(messages.map((message) => this.sendOne(message))).then(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.sockets.map((socket) => socket.close()));
+  }
+
+  private async sendOne(message: OutgoingMessage): Promise<void> {
+    const index = socketFor(message.key, this.sockets.length);
+    const socket = this.sockets[index] as ReconnectingSocket;
+    if (!socket.isOpen) await this.waitForConnection(socket);
+    const context = String(this.nextContext++);
+    const frame = JSON.stringify({
+      payload: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength).toString('base64'),
+      key: message.key,
+      context,
+      ...(message.properties ? { properties: message.properties } : {}),
+    });
+    return new Promise((resolve, reject) => {
+      if (!socket.send(frame)) {
+        reject(new QueueUnavailableError('pulsar is not connected', 2));
+        return;
+      }
+      const timer = setTimeout(() => {
+        this.pending.delete(context);
+        reject(new QueueUnavailableError(`pulsar did not confirm within ${this.options.sendTimeoutMs} ms`, 2));
+      }, this.options.sendTimeoutMs + 1_000);
+      this.pending.set(context, { resolve, reject, timer, socket: index });
+    });
+  }
+
+  /** A socket that is (re)connecting gets up to the send timeout before the message is refused. */
+  private async waitForConnection(socket: ReconnectingSocket): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError('pulsar is not connected', 2)), this.options.sendTimeoutMs);
+    });
+    try {
+      await Promise.race([socket.whenOpen(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private answer(text: string): void {
+    let answer: ProducerAnswer;
+    try {
+      answer = JSON.parse(text) as ProducerAnswer;
+    } catch {
+      this.options.logger.warn('pulsar producer sent a frame that is not JSON');
+      return;
+    }
+    if (answer.context === undefined) return;
+    const pending = this.pending.get(answer.context);
+    if (!pending) return;
+    this.pending.delete(answer.context);
+    clearTimeout(pending.timer);
+    if (answer.result === 'ok') pending.resolve();
+    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${answer.result ?? ''} ${answer.errorMsg ?? ''}`.trim(), 2));
+  }
+
+  private failSocket(index: number, reason: string): void {
+    for (const [context, pending] of this.pending) {
+      if (pending.socket !== index) continue;
+      this.pending.delete(context);
+      clearTimeout(pending.timer);
+      pending.reject(new QueueUnavailableError(`pulsar connection lost before it confirmed (${reason})`, 2));
+    }
+  }
+}
+
+/** FNV-1a of the key, so that one key always takes the same connection. */
+export function socketFor(key: string, count: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % count;
+}
