@@ -3,17 +3,19 @@ import { fileURLToPath } from 'node:url';
 import {
   Collector,
   createCollectorWorker,
+  createDistributedEngine,
+  createEmbeddedEngine,
   createStorageWorker,
   errorMessage,
   sleep,
   topicNames,
+  type Engine,
   type Lifecycle,
   type Logger,
+  type TopicNames,
 } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import type { Config } from './config/config.js';
-import { createEmbeddedEngine } from './engine/embedded-engine.js';
-import type { Engine } from './engine/engine.js';
 import type { HttpServer } from './http/http-types.js';
 import { loadUws } from './http/load-uws.js';
 import { listenUws } from './http/uws-server.js';
@@ -35,18 +37,14 @@ export interface Inflow {
 
 const DEMO_PAGE = fileURLToPath(new URL('../../../examples/demo-site/index.html', import.meta.url));
 
-/** The composition root: builds the engine and the roles asked for, and owns the shutdown order. */
-export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  if (config.engine !== 'embedded') {
-    throw new Error('the distributed engine (Pulsar, Elasticsearch, Redis) is not available in this build; use INFLOW_ENGINE=embedded');
-  }
-  const topics = topicNames({ collector: config.collectorNamespace, storage: config.storageNamespace });
-  const engine: Engine = createEmbeddedEngine(config, [topics.collector, topics.storage]);
-  const sources = new SourceRegistry(engine.sources, config.sourceCacheTtlMs);
-  const collector = new Collector(engine.profileState);
-  const { token, file: tokenFile } = resolveApiToken(config.apiToken, config.dataDir);
-  const consumer = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
+function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
+  const list = [topics.collector, topics.storage];
+  if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine(config, list));
+  return createDistributedEngine({ ...config, sendTimeoutMs: config.queueTimeoutMs }, list, logger);
+}
 
+function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, logger: Logger): Lifecycle[] {
+  const consumer = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
   const workers: Lifecycle[] = [];
   if (roles.includes('collector')) {
     workers.push(
@@ -75,13 +73,21 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       }),
     );
   }
+  return workers;
+}
 
+/** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
+export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
+  const topics = topicNames({ collector: config.collectorNamespace, storage: config.storageNamespace });
+  const { token, file: tokenFile } = resolveApiToken(config.apiToken, config.dataDir);
+  let engine: Engine | undefined;
+  let workers: Lifecycle[] = [];
+  let servers: HttpServer[] = [];
   let ready = false;
   let accepting = true;
-  let servers: HttpServer[] = [];
   let closing: Promise<void> | undefined;
 
-  async function startEdge(): Promise<void> {
+  async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
     const demoPage = config.serveDemo && existsSync(DEMO_PAGE) ? DEMO_PAGE : undefined;
@@ -111,12 +117,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     );
     const privateServer = await listenUws(
       uws,
-      {
-        ...limits,
-        host: config.privateHost,
-        port: config.privatePort,
-        handler: privateRoutes({ token, sources, store: engine.store, queue: engine.queue }),
-      },
+      { ...limits, host: config.privateHost, port: config.privatePort, handler: privateRoutes({ token, sources, store: engine.store, queue: engine.queue }) },
       logger.child('private-api'),
     );
     servers = [publicServer, privateServer];
@@ -128,8 +129,11 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   return {
     async start() {
+      engine = await createEngine(config, topics, logger);
+      const collector = new Collector(engine.profileState);
+      workers = createWorkers(config, roles, engine, topics, collector, logger);
       for (const worker of workers) await worker.start();
-      if (roles.includes('edge')) await startEdge();
+      if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
       ready = true;
       logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
     },
@@ -147,7 +151,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         for (const worker of workers) {
           await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));
         }
-        await engine.close();
+        await engine?.close();
         logger.info('shutdown complete: queue flushed, storage closed');
       })();
       return closing;

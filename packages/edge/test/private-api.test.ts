@@ -1,12 +1,15 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteQueue } from '@inflow/workers';
-import { startInflow, type TestInflow } from './support/start-inflow.js';
+import { createLogger, PulsarQueue, SqliteQueue, type Queue } from '@inflow/workers';
+import type { EngineName } from './support/start-inflow.js';
+import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
-describe('private API', () => {
+describe.each(ENGINES)('private API on the %s engine', (engine) => {
   let app: TestInflow;
+  let env: Record<string, string>;
   beforeAll(async () => {
-    app = await startInflow({ INFLOW_API_TOKEN: 'a-token-of-sixteen-chars' });
+    env = engineEnv(engine);
+    app = await startInflow({ ...env, INFLOW_API_TOKEN: 'a-token-of-sixteen-chars' });
   });
   afterAll(() => app.close());
 
@@ -65,17 +68,32 @@ describe('private API', () => {
 
   it('shows dead letters with their reason', async () => {
     expect(await (await app.api('/dead-letters')).json()).toEqual({ deadLetters: [] });
-    // A message the edge would never write (no profile id), put on the queue file from outside.
-    const outside = new SqliteQueue({ file: join(app.dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
+    // A message the edge would never write (no profile id), put on the queue from outside.
     const poison = '{"v":1,"id":"r-1","receivedAt":1,"payload":{"source":{"id":"demo"},"events":[{"type":"x"}]}}';
+    const outside = outsideQueue(engine, app.dataDir, env);
     await outside.producer({ namespace: 'collector', name: 'payloads' }).send([{ key: 'k', data: Buffer.from(poison) }]);
     await outside.close();
     const body = await app.eventually<{ deadLetters: Array<Record<string, unknown>> }>('/dead-letters', (b) => b.deadLetters.length === 1);
     expect(body.deadLetters[0]).toMatchObject({
       topic: 'collector/payloads',
-      subscription: 'inflow-collector',
+      subscription: `${env['INFLOW_TENANT'] ?? 'inflow'}-collector`,
       reason: 'payload has events, a profile or a session without id',
       data: poison,
     });
   });
 });
+
+/** A second handle on the engine's queue, as another process would have. */
+function outsideQueue(engine: EngineName, dataDir: string, env: Record<string, string>): Queue {
+  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
+  return new PulsarQueue({
+    webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
+    tenant: env['INFLOW_TENANT'] ?? '',
+    topics: [],
+    partitions: 2,
+    producerConnections: 1,
+    sendTimeoutMs: 5000,
+    receiverQueueSize: 10,
+    logger: createLogger({ level: 'warn', format: 'text' }),
+  });
+}

@@ -38,3 +38,13 @@ export class ConfigError extends Error {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The profile or session moved on while a request was processed: process it again on fresh state. */
+export class StateConflictError extends Error {
+  constructor(what: string) {
+    super(`${what} changed while it was being processed`);
+    this.name = 'StateConflictError';
+  }
+}
+
+export const isStateConflict = (error: unknown): error is StateConflictError => error instanceof StateConflictError;

@@ -67,6 +67,20 @@ export const ConfigSchema = object({
   /** Profiles and sessions the embedded collector keeps in memory. */
   profileCacheSize: int(100_000, 100),
   sourceCacheTtlMs: int(5_000, 0),
+  /** Distributed engine: where the services are. */
+  pulsarUrl: text('http://127.0.0.1:8080'),
+  elasticsearchUrl: text('http://127.0.0.1:9200'),
+  redisUrl: text('redis://127.0.0.1:6379'),
+  /** Partitions of each topic; workers of one role scale up to this many per partition key range. */
+  pulsarPartitions: int(4, 1, 1024),
+  /** WebSocket connections per topic producer (one key always uses the same one). */
+  pulsarProducerConnections: int(4, 1, 64),
+  pulsarReceiverQueueSize: int(500, 1, 100_000),
+  /** Elasticsearch index names and Redis keys start with this. */
+  storagePrefix: text('inflow'),
+  /** How long an untouched profile and session stay hot in Redis. */
+  profileTtlSeconds: int(86_400, 60),
+  sessionTtlSeconds: int(3_600, 60),
   /** Serve the demo site on the public port at / (and create its source). */
   serveDemo: flag(true),
   demoSourceId: text('demo'),

@@ -20,13 +20,44 @@ export interface TestInflow {
   close(): Promise<void>;
 }
 
-/** Starts the whole embedded stack on free ports in a temporary data folder. */
+export type EngineName = 'embedded' | 'distributed';
+export const ENGINES: EngineName[] = ['embedded', 'distributed'];
+
+/** How long a test waits for something to become queryable: Elasticsearch refreshes every second. */
+export const SETTLE_MS: Record<EngineName, number> = { embedded: 5_000, distributed: 20_000 };
+
+/**
+ * Settings that point an engine at its services, isolated per call: a fresh data folder, and
+ * for the distributed engine a Pulsar tenant and index prefix of its own on the shared services.
+ */
+export function engineEnv(engine: EngineName): Record<string, string> {
+  if (engine === 'embedded') return { INFLOW_ENGINE: 'embedded' };
+  const unique = `it${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  return {
+    INFLOW_ENGINE: 'distributed',
+    INFLOW_PULSAR_URL: requiredEnv('INFLOW_PULSAR_URL'),
+    INFLOW_ELASTICSEARCH_URL: requiredEnv('INFLOW_ELASTICSEARCH_URL'),
+    INFLOW_REDIS_URL: requiredEnv('INFLOW_REDIS_URL'),
+    INFLOW_TENANT: unique,
+    INFLOW_STORAGE_PREFIX: unique,
+    INFLOW_PULSAR_PARTITIONS: '2',
+  };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests with "npm test", which starts Redis, Pulsar and Elasticsearch`);
+  return value;
+}
+
+/** Starts the whole stack (edge and both workers) on free ports. */
 export async function startInflow(env: Record<string, string> = {}, dataDir?: string): Promise<TestInflow> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'inflow-edge-'));
   const config = parseConfig(
     {},
     { INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '0', INFLOW_PRIVATE_PORT: '0', INFLOW_WORKER_WAIT_MS: '20', ...env },
   );
+  const settleMs = SETTLE_MS[config.engine];
   const logs: string[] = [];
   const inflow = createInflow(config, ALL_ROLES, createLogger({ level: 'debug', format: 'text', sink: (line) => logs.push(line) }));
   await inflow.start();
@@ -47,7 +78,7 @@ export async function startInflow(env: Record<string, string> = {}, dataDir?: st
         body: typeof body === 'string' ? body : JSON.stringify(body),
       }),
     api,
-    async eventually<T>(path: string, done: (body: T) => boolean, ms = 5000): Promise<T> {
+    async eventually<T>(path: string, done: (body: T) => boolean, ms = settleMs): Promise<T> {
       const until = Date.now() + ms;
       let last: unknown;
       while (Date.now() < until) {

@@ -47,15 +47,16 @@ export function createStorageWorker(options: StorageWorkerOptions): Lifecycle {
     logKind(logger, 'Sessions', result.sessions, ms);
     logKind(logger, 'Events', result.events, ms);
 
-    const failed = new Map<string, string>();
-    for (const kind of [result.profiles, result.sessions, result.events]) {
-      for (const item of kind.failed) failed.set(item.id, item.reason);
+    const failed = new Map<string, Failure>();
+    for (const [kind, outcome] of [['profile', result.profiles], ['session', result.sessions], ['event', result.events]] as const) {
+      for (const item of outcome.failed) failed.set(`${kind}:${item.id}`, { reason: item.reason, permanent: item.permanent ?? false });
     }
     const done: QueueMessage[] = [];
     for (const { message, batch } of decoded) {
-      const reason = failureOf(batch, failed);
-      if (reason === undefined) done.push(message);
-      else await consumer.nack([message], reason);
+      const failure = failureOf(batch, failed);
+      if (failure === undefined) done.push(message);
+      else if (failure.permanent) await consumer.deadLetter(message, failure.reason);
+      else await consumer.nack([message], failure.reason);
     }
     if (done.length > 0) await consumer.ack(done);
   }
@@ -63,14 +64,17 @@ export function createStorageWorker(options: StorageWorkerOptions): Lifecycle {
   return consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger });
 }
 
-function failureOf(batch: StorageBatch, failed: Map<string, string>): string | undefined {
+interface Failure {
+  reason: string;
+  permanent: boolean;
+}
+
+/** The first failure among a batch's records, a permanent one first (it decides the message's fate). */
+function failureOf(batch: StorageBatch, failed: Map<string, Failure>): Failure | undefined {
   if (failed.size === 0) return undefined;
-  const ids = [batch.profile.id, batch.session.id, ...batch.events.map((event) => event.id)];
-  for (const id of ids) {
-    const reason = failed.get(id);
-    if (reason !== undefined) return reason;
-  }
-  return undefined;
+  const keys = [`profile:${batch.profile.id}`, `session:${batch.session.id}`, ...batch.events.map((event) => `event:${event.id}`)];
+  const failures = keys.map((key) => failed.get(key)).filter((failure): failure is Failure => failure !== undefined);
+  return failures.find((failure) => failure.permanent) ?? failures[0];
 }
 
 function logKind(logger: Logger, kind: string, result: KindResult, ms: number): void {

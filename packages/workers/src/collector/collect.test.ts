@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { collect, RECENT_REQUESTS_KEPT } from './collect.js';
+import { collect, RECENT_EVENTS_KEPT } from './collect.js';
 
 describe('collect', () => {
   it('creates a profile and a session on the first request, with visit, counts and context', () => {
@@ -61,10 +61,18 @@ describe('collect', () => {
     expect(again.events.map((e) => e.id)).toEqual(['a']);
   });
 
-  it('remembers a bounded number of request ids', () => {
+  it('does not count events again when a client retries them in a new request', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] }), { profile: null, session: null });
+    const retry = collect(envelopeFor({ events: [{ id: 'b', type: 'x' }, { id: 'c', type: 'x' }] }), first);
+    expect(retry.profile.eventCount).toBe(3);
+    expect(retry.session.eventCount).toBe(3);
+  });
+
+  it('remembers a bounded number of event ids', () => {
     let state = collect(envelopeFor({ events: [] }), { profile: null, session: null });
-    for (let i = 0; i < RECENT_REQUESTS_KEPT + 5; i++) state = collect(envelopeFor({ events: [] }), state);
-    expect(state.profile.recentRequests).toHaveLength(RECENT_REQUESTS_KEPT);
+    for (let i = 0; i < RECENT_EVENTS_KEPT + 5; i++) state = collect(envelopeFor({ events: [{ id: `e${i}`, type: 'x' }] }), state);
+    expect(state.profile.recentEventIds).toHaveLength(RECENT_EVENTS_KEPT);
+    expect(state.profile.eventCount).toBe(RECENT_EVENTS_KEPT + 5);
   });
 
   it('merges identify traits into the profile', () => {

@@ -3,8 +3,8 @@ import type { Envelope } from '../envelope/envelope.js';
 import type { EventRecord, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
 
-/** How many request ids a profile remembers to recognise a redelivered request. */
-export const RECENT_REQUESTS_KEPT = 32;
+/** How many event ids a profile remembers to recognise an event it has already counted. */
+export const RECENT_EVENTS_KEPT = 64;
 
 /** Event type whose properties become profile traits. */
 export const IDENTIFY_EVENT = 'identify';
@@ -23,7 +23,9 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
   const at = new Date(envelope.receivedAt).toISOString();
   const context = payload.context ?? {};
   const page = pageFromContext(context, meta.referer);
-  const seenBefore = state.profile?.recentRequests.includes(envelope.id) ?? false;
+  // A redelivered request, or a client's retry of events already counted, must not count again.
+  const recent = new Set(state.profile?.recentEventIds ?? []);
+  const fresh = payload.events.filter((event) => !recent.has(event.id));
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -47,7 +49,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         ...state.session,
         profileId: payload.profile.id,
         lastEventAt: later(state.session.lastEventAt, at),
-        eventCount: state.session.eventCount + (seenBefore ? 0 : events.length),
+        eventCount: state.session.eventCount + fresh.length,
         version: state.session.version + 1,
       }
     : {
@@ -73,13 +75,11 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         ...previous,
         updatedAt: at,
         lastVisitAt: later(previous.lastVisitAt, at),
-        visits: previous.visits + (newSession && !seenBefore ? 1 : 0),
-        eventCount: previous.eventCount + (seenBefore ? 0 : events.length),
+        visits: previous.visits + (newSession ? 1 : 0),
+        eventCount: previous.eventCount + fresh.length,
         traits: traits ? { ...previous.traits, ...traits } : previous.traits,
         lastSourceId: payload.source.id,
-        recentRequests: seenBefore
-          ? previous.recentRequests
-          : [...previous.recentRequests, envelope.id].slice(-RECENT_REQUESTS_KEPT),
+        recentEventIds: [...previous.recentEventIds, ...fresh.map((event) => event.id)].slice(-RECENT_EVENTS_KEPT),
         version: previous.version + 1,
       }
     : {
@@ -92,7 +92,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         eventCount: events.length,
         traits: traits ?? {},
         lastSourceId: payload.source.id,
-        recentRequests: [envelope.id],
+        recentEventIds: fresh.map((event) => event.id).slice(-RECENT_EVENTS_KEPT),
         version: 1,
       };
 

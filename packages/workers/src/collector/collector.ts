@@ -1,5 +1,6 @@
 import type { TrackAccepted } from '@inflow/protocol';
 import type { Envelope } from '../envelope/envelope.js';
+import { isStateConflict } from '../errors.js';
 import type { ProfileState } from '../ports/profile-state.js';
 import type { StorageBatch } from '../records/records.js';
 import { KeyedLock } from '../util/keyed-lock.js';
@@ -22,21 +23,35 @@ export class Collector {
   process(envelope: Envelope): Promise<Collected> {
     const { profile, session } = envelope.payload;
     return this.lock.run(profile.id, async () => {
-      const [currentProfile, currentSession] = await Promise.all([
-        this.state.getProfile(profile.id),
-        this.state.getSession(session.id),
-      ]);
-      const batch = collect(envelope, { profile: currentProfile, session: currentSession });
-      await this.state.put(batch.profile, batch.session);
-      return {
-        batch,
-        accepted: {
-          queued: false,
-          profile: { id: batch.profile.id },
-          session: { id: batch.session.id },
-          events: batch.events.map((event) => event.id),
-        },
-      };
+      for (let attempt = 1; ; attempt++) {
+        const [currentProfile, currentSession] = await Promise.all([
+          this.state.getProfile(profile.id),
+          this.state.getSession(session.id),
+        ]);
+        const batch = collect(envelope, { profile: currentProfile, session: currentSession });
+        try {
+          await this.state.put(batch.profile, batch.session);
+        } catch (error) {
+          // Another worker moved this profile on (a rebalance of keys): redo the work on its state.
+          if (isStateConflict(error) && attempt < MAX_CONFLICT_RETRIES) continue;
+          throw error;
+        }
+        return accepted(batch);
+      }
     });
   }
+}
+
+const MAX_CONFLICT_RETRIES = 5;
+
+function accepted(batch: StorageBatch): Collected {
+  return {
+    batch,
+    accepted: {
+      queued: false,
+      profile: { id: batch.profile.id },
+      session: { id: batch.session.id },
+      events: batch.events.map((event) => event.id),
+    },
+  };
 }

@@ -8,5 +8,6 @@ import type { ProfileRecord, SessionRecord } from '../records/records.js';
 export interface ProfileState {
   getProfile(id: string): Promise<ProfileRecord | null>;
   getSession(id: string): Promise<SessionRecord | null>;
+  /** Rejects with StateConflictError when a newer version is already there. */
   put(profile: ProfileRecord, session: SessionRecord): Promise<void>;
 }

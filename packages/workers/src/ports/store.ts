@@ -11,8 +11,8 @@ export interface KindResult {
   saved: number;
   /** Not written because storage already holds this or a newer version. */
   stale: number;
-  /** Could not be written; each with its reason. */
-  failed: Array<{ id: string; reason: string }>;
+  /** Could not be written; each with its reason. `permanent`: retrying cannot help (dead-letter it). */
+  failed: Array<{ id: string; reason: string; permanent?: boolean }>;
 }
 
 export interface WriteResult {

@@ -19,8 +19,8 @@ export interface ProfileRecord {
   eventCount: number;
   traits: JsonObject;
   lastSourceId: string;
-  /** Request ids already counted: a redelivered request must not count twice. */
-  recentRequests: string[];
+  /** Ids of the events counted last: a redelivered or retried event must not count twice. */
+  recentEventIds: string[];
   /** Increases by one on every change; storage keeps only the highest. */
   version: number;
 }

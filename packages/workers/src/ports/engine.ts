@@ -1,4 +1,6 @@
-import type { ProfileState, Queue, RecordStore, SourceStore } from '@inflow/workers';
+import type { ProfileState } from './profile-state.js';
+import type { Queue } from './queue.js';
+import type { RecordStore, SourceStore } from './store.js';
 
 /** The storage and transport adapters behind the ports: embedded or distributed. */
 export interface Engine {

@@ -1,0 +1,71 @@
+import { Redis } from 'ioredis';
+import type { Logger } from '../logging/logger.js';
+import type { Engine } from '../ports/engine.js';
+import type { TopicRef } from '../ports/queue.js';
+import { ElasticStore } from './elasticsearch/elastic-store.js';
+import { PulsarQueue } from './pulsar/pulsar-queue.js';
+import { RedisProfileState } from './redis/redis-profile-state.js';
+import { RedisSourceCache } from './redis/redis-source-cache.js';
+
+export interface DistributedSettings {
+  pulsarUrl: string;
+  elasticsearchUrl: string;
+  redisUrl: string;
+  tenant: string;
+  pulsarPartitions: number;
+  pulsarProducerConnections: number;
+  pulsarReceiverQueueSize: number;
+  sendTimeoutMs: number;
+  storagePrefix: string;
+  profileTtlSeconds: number;
+  sessionTtlSeconds: number;
+}
+
+const CONNECT_TIMEOUT_MS = 15_000;
+
+/**
+ * Apache Pulsar for the queue, Elasticsearch for the store, Redis for hot profile state and
+ * the source cache. Creates what is missing (topics, index templates) and returns once each
+ * service has answered, so the roles start on a working engine.
+ */
+export async function createDistributedEngine(settings: DistributedSettings, topics: TopicRef[], logger: Logger): Promise<Engine> {
+  const store = new ElasticStore({ url: settings.elasticsearchUrl, indexPrefix: settings.storagePrefix, bulkAttempts: 3, logger: logger.child('elasticsearch') });
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
+  const queue = new PulsarQueue({
+    webServiceUrl: settings.pulsarUrl,
+    tenant: settings.tenant,
+    topics,
+    partitions: settings.pulsarPartitions,
+    producerConnections: settings.pulsarProducerConnections,
+    sendTimeoutMs: settings.sendTimeoutMs,
+    receiverQueueSize: settings.pulsarReceiverQueueSize,
+    logger: logger.child('pulsar'),
+  });
+  try {
+    await redis.connect();
+    await store.init();
+    await queue.init();
+  } catch (error) {
+    redis.disconnect();
+    await Promise.allSettled([store.close(), queue.close()]);
+    throw error;
+  }
+  logger.info('distributed engine connected', { pulsar: settings.pulsarUrl, elasticsearch: settings.elasticsearchUrl, redis: settings.redisUrl });
+  return {
+    queue,
+    store,
+    sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
+    profileState: new RedisProfileState({
+      redis,
+      store,
+      keyPrefix: settings.storagePrefix,
+      profileTtlSeconds: settings.profileTtlSeconds,
+      sessionTtlSeconds: settings.sessionTtlSeconds,
+    }),
+    async close() {
+      await queue.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await store.close();
+    },
+  };
+}

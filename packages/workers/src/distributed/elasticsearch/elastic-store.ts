@@ -1,0 +1,162 @@
+import { Client, errors } from '@elastic/elasticsearch';
+import type { Logger } from '../../logging/logger.js';
+import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, WriteResult } from '../../ports/store.js';
+import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../../records/records.js';
+import { sleep } from '../../util/timeout.js';
+import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
+import { EVENT_MAPPINGS, PROFILE_MAPPINGS, SESSION_MAPPINGS, SOURCE_MAPPINGS } from './mappings.js';
+
+export interface ElasticStoreOptions {
+  url: string;
+  /** Index names start with it: {prefix}-profiles, {prefix}-sessions, {prefix}-events-YYYY.MM.DD, {prefix}-sources. */
+  indexPrefix: string;
+  /** Tries of a bulk for items that failed with 429 or 5xx, resubmitting only those. */
+  bulkAttempts: number;
+  logger: Logger;
+}
+
+type Operation = { kind: keyof WriteResult; id: string; action: Record<string, unknown>; doc: unknown };
+
+/**
+ * The distributed store. Profiles, sessions and sources live in one index each (a profile is
+ * never duplicated across dated indices); events in daily indices by the day of the event,
+ * with _id = event id. Profiles and sessions are written with external versioning,
+ * so an older version can never overwrite a newer one whatever the order of workers.
+ */
+export class ElasticStore implements RecordStore, SourceStore {
+  readonly client: Client;
+  private readonly index;
+
+  constructor(private readonly options: ElasticStoreOptions) {
+    this.client = new Client({ node: options.url, requestTimeout: 30_000, maxRetries: 2 });
+    const prefix = options.indexPrefix;
+    this.index = {
+      profiles: `${prefix}-profiles`,
+      sessions: `${prefix}-sessions`,
+      sources: `${prefix}-sources`,
+      eventsPattern: `${prefix}-events-*`,
+      eventsOn: (isoTime: string) => `${prefix}-events-${isoTime.slice(0, 10).replaceAll('-', '.')}`,
+    };
+  }
+
+  /** Creates the index template for events and the single indices, when missing. */
+  async init(): Promise<void> {
+    await this.client.indices.putIndexTemplate({
+      name: `${this.options.indexPrefix}-events`,
+      index_patterns: [this.index.eventsPattern],
+      template: { settings: { number_of_replicas: 0 }, mappings: EVENT_MAPPINGS },
+    });
+    for (const [index, mappings] of [
+      [this.index.profiles, PROFILE_MAPPINGS],
+      [this.index.sessions, SESSION_MAPPINGS],
+      [this.index.sources, SOURCE_MAPPINGS],
+    ] as const) {
+      if (await this.client.indices.exists({ index })) continue;
+      try {
+        await this.client.indices.create({ index, settings: { number_of_replicas: 0 }, mappings });
+      } catch (error) {
+        if (!(error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception')) throw error;
+      }
+    }
+    this.options.logger.info('elasticsearch indices ready', { prefix: this.options.indexPrefix });
+  }
+
+  async write(records: RecordsToWrite): Promise<WriteResult> {
+    const result: WriteResult = { profiles: emptyKindResult(), sessions: emptyKindResult(), events: emptyKindResult() };
+    let pending: Operation[] = [
+      ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
+      ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
+      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: e.id } }, doc: e })),
+    ];
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const retry: Operation[] = [];
+      const response = await this.client.bulk({ operations: pending.flatMap((op) => [op.action, op.doc]), refresh: false });
+      response.items.forEach((item, i) => {
+        const op = pending[i] as Operation;
+        const outcome = Object.values(item)[0] as BulkItemOutcome;
+        const verdict = verdictOf(outcome);
+        const kind: KindResult = result[op.kind];
+        if (verdict.kind === 'saved') kind.saved += 1;
+        else if (verdict.kind === 'stale') kind.stale += 1;
+        else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
+        else if (attempt < this.options.bulkAttempts) retry.push(op);
+        else kind.failed.push({ id: op.id, reason: verdict.reason, permanent: false });
+      });
+      if (retry.length > 0) await sleep(100 * 2 ** attempt);
+      pending = retry;
+    }
+    return result;
+  }
+
+  getProfile(id: string): Promise<ProfileRecord | null> {
+    return this.getById<ProfileRecord>(this.index.profiles, id);
+  }
+
+  getSession(id: string): Promise<SessionRecord | null> {
+    return this.getById<SessionRecord>(this.index.sessions, id);
+  }
+
+  listSessions(profileId: string, limit: number): Promise<SessionRecord[]> {
+    return this.search<SessionRecord>(this.index.sessions, { term: { profileId } }, [{ startedAt: 'desc' }], limit);
+  }
+
+  async getEvent(id: string): Promise<EventRecord | null> {
+    const [event] = await this.search<EventRecord>(this.index.eventsPattern, { ids: { values: [id] } }, [], 1);
+    return event ?? null;
+  }
+
+  listEvents(query: EventQuery): Promise<EventRecord[]> {
+    const filter = [
+      ...(query.profileId ? [{ term: { profileId: query.profileId } }] : []),
+      ...(query.sessionId ? [{ term: { sessionId: query.sessionId } }] : []),
+    ];
+    return this.search<EventRecord>(this.index.eventsPattern, { bool: { filter } }, [{ time: 'desc' }, { id: 'desc' }], query.limit);
+  }
+
+  listSources(): Promise<SourceRecord[]> {
+    return this.search<SourceRecord>(this.index.sources, { match_all: {} }, [{ id: 'asc' }], 1000);
+  }
+
+  getSource(id: string): Promise<SourceRecord | null> {
+    return this.getById<SourceRecord>(this.index.sources, id);
+  }
+
+  async putSource(source: SourceRecord): Promise<void> {
+    await this.client.index({ index: this.index.sources, id: source.id, document: source, refresh: 'wait_for' });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+
+  private async getById<T>(index: string, id: string): Promise<T | null> {
+    try {
+      const response = await this.client.get<T>({ index, id });
+      return response._source ?? null;
+    } catch (error) {
+      if (error instanceof errors.ResponseError && error.statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  private async search<T>(index: string, query: Record<string, unknown>, sort: Array<Record<string, 'asc' | 'desc'>>, size: number): Promise<T[]> {
+    const response = await this.client.search<T>({ index, query, sort, size, ignore_unavailable: true, allow_no_indices: true });
+    return response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
+  }
+}
+
+function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: string; version: number }): Operation {
+  return { kind, id: record.id, action: { index: { _index: index, _id: record.id, version: record.version, version_type: 'external' } }, doc: record };
+}
+
+const MAX_CLOCK_SKEW_MS = 7 * 24 * 3600_000;
+
+/**
+ * The day whose index holds an event: its own time, which a client retry repeats, so a retried
+ * event lands in the same index and is stored once. A time far from when it was received (a
+ * wrong client clock) falls back to the receive time rather than opening odd indices.
+ */
+function indexDay(event: EventRecord): string {
+  const skew = Math.abs(Date.parse(event.time) - Date.parse(event.receivedAt));
+  return skew <= MAX_CLOCK_SKEW_MS ? event.time : event.receivedAt;
+}

@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import type { SourceStore } from '../../ports/store.js';
+import type { SourceRecord } from '../../records/records.js';
+
+/**
+ * Sources through Redis: edges read a source from one Redis hash instead of Elasticsearch,
+ * and every change is written to both. Listing goes to the store, which is authoritative.
+ */
+export class RedisSourceCache implements SourceStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly store: SourceStore,
+    private readonly hashKey: string,
+  ) {}
+
+  async getSource(id: string): Promise<SourceRecord | null> {
+    const cached = await this.redis.hget(this.hashKey, id);
+    if (cached) return JSON.parse(cached) as SourceRecord;
+    const source = await this.store.getSource(id);
+    if (source) await this.redis.hset(this.hashKey, id, JSON.stringify(source));
+    return source;
+  }
+
+  listSources(): Promise<SourceRecord[]> {
+    return this.store.listSources();
+  }
+
+  async putSource(source: SourceRecord): Promise<void> {
+    await this.store.putSource(source);
+    await this.redis.hset(this.hashKey, source.id, JSON.stringify(source));
+  }
+}

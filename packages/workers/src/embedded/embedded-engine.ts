@@ -1,0 +1,34 @@
+import { join } from 'node:path';
+import type { Engine } from '../ports/engine.js';
+import type { TopicRef } from '../ports/queue.js';
+import { CachedProfileState } from './cached-profile-state.js';
+import { SqliteQueue } from './sqlite-queue.js';
+import { SqliteStore } from './sqlite-store.js';
+
+export interface EmbeddedSettings {
+  dataDir: string;
+  tenant: string;
+  queueMaxBacklog: number;
+  profileCacheSize: number;
+}
+
+/** Everything on local files under dataDir: a SQLite queue and a SQLite store. No server needed. */
+export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicRef[]): Engine {
+  const queue = new SqliteQueue({
+    file: join(settings.dataDir, 'queue.db'),
+    tenant: settings.tenant,
+    maxBacklog: settings.queueMaxBacklog,
+    topics,
+  });
+  const store = new SqliteStore(join(settings.dataDir, 'store.db'));
+  return {
+    queue,
+    store,
+    sources: store,
+    profileState: new CachedProfileState(store, settings.profileCacheSize),
+    async close() {
+      await queue.close();
+      store.close();
+    },
+  };
+}
