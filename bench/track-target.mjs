@@ -10,7 +10,7 @@ import { CachedProfileState, Collector, createLogger, SqliteQueue, SqliteStore, 
 const transport = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), `inflow-bench-${transport}-`));
 const logger = createLogger({ level: 'warn', format: 'text' });
-const topics = topicNames({ collector: 'collector', storage: 'storage' });
+const topics = topicNames('inflow', { collector: 'collector', storage: 'storage' });
 const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog: 10_000_000, topics: [topics.collector, topics.storage] });
 const store = new SqliteStore(join(dir, 'store.db'));
 const sources = new SourceRegistry(store, 5000);

@@ -2,6 +2,7 @@
 // Provisions the services of the distributed engine natively (no Docker here):
 //   node scripts/stack.mjs up [redis pulsar elasticsearch]   install or reuse, start, wait until ready
 //   node scripts/stack.mjs down                               stop what `up` started
+//   node scripts/stack.mjs restart pulsar                     stop and start, keeping the data
 //   node scripts/stack.mjs status | env
 // Downloads are cached in $INFLOW_STACK_CACHE (default ~/.cache/inflow-stack); each `up`
 // starts from empty data so tests see a clean cluster.
@@ -36,18 +37,34 @@ async function up(names) {
       if (await portOpen(port)) throw new Error(`${name}: port ${port} is taken by another process; stop it first`);
     }
     await service.install(cacheDir);
-    const runDir = join(runRoot, name);
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    const logFile = join(runDir, 'service.log');
-    writeFileSync(logFile, '');
-    say(`${name}: starting (log: ${logFile})`);
-    const pid = service.start(runDir, logFile, cacheDir);
-    state[name] = { pid, logFile };
-    writeState(state);
-    await waitUntil(name, service.ready, { pid, timeoutMs: service.timeoutMs, logFile });
+    await launch(name, state, { fresh: true });
   }
   say(`up: ${names.join(', ')}`);
+}
+
+/** Starts a service; `fresh` empties its data first, otherwise it comes back with what it had. */
+async function launch(name, state, { fresh }) {
+  const service = services[name];
+  const runDir = join(runRoot, name);
+  if (fresh) rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  const logFile = join(runDir, 'service.log');
+  if (fresh) writeFileSync(logFile, '');
+  say(`${name}: starting (log: ${logFile})`);
+  const pid = service.start(runDir, logFile, cacheDir);
+  state[name] = { pid, logFile };
+  writeState(state);
+  await waitUntil(name, service.ready, { pid, timeoutMs: service.timeoutMs, logFile });
+}
+
+/** Stops and starts services keeping their data, as an operator's restart would. */
+async function restart(names) {
+  const state = readState();
+  for (const name of names) {
+    if (!state[name]) throw new Error(`${name} was not started by this script`);
+    await stopProcess(name, state[name].pid);
+    await launch(name, state, { fresh: false });
+  }
 }
 
 async function down() {
@@ -70,9 +87,10 @@ const names = rest.length > 0 ? rest : Object.keys(services);
 try {
   if (command === 'up') await up(names);
   else if (command === 'down') await down();
+  else if (command === 'restart') await restart(names);
   else if (command === 'status') await status();
   else if (command === 'env') for (const [key, value] of Object.entries(STACK_ENV)) console.log(`${key}=${value}`);
-  else throw new Error(`unknown command ${command} (up, down, status, env)`);
+  else throw new Error(`unknown command ${command} (up, down, restart, status, env)`);
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

@@ -38,9 +38,8 @@ export interface Inflow {
 const DEMO_PAGE = fileURLToPath(new URL('../../../examples/demo-site/index.html', import.meta.url));
 
 function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
-  const list = [topics.collector, topics.storage];
-  if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine(config, list));
-  return createDistributedEngine({ ...config, sendTimeoutMs: config.queueTimeoutMs }, list, logger);
+  if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine(config, topics));
+  return createDistributedEngine({ ...config, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
 }
 
 function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, logger: Logger): Lifecycle[] {
@@ -52,7 +51,7 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
         queue: engine.queue,
         input: topics.collector,
         output: topics.storage,
-        consumer: { ...consumer, subscription: `${config.tenant}-collector` },
+        consumer: { ...consumer, subscription: topics.subscriptions.collector },
         collector,
         batchSize: config.collectorBatchSize,
         waitMs: config.workerWaitMs,
@@ -65,7 +64,7 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
       createStorageWorker({
         queue: engine.queue,
         input: topics.storage,
-        consumer: { ...consumer, subscription: `${config.tenant}-storage` },
+        consumer: { ...consumer, subscription: topics.subscriptions.storage },
         store: engine.store,
         batchSize: config.storageBatchSize,
         waitMs: config.workerWaitMs,
@@ -78,7 +77,7 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  const topics = topicNames({ collector: config.collectorNamespace, storage: config.storageNamespace });
+  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, storage: config.storageNamespace });
   const { token, file: tokenFile } = resolveApiToken(config.apiToken, config.dataDir);
   let engine: Engine | undefined;
   let workers: Lifecycle[] = [];

@@ -13,7 +13,7 @@ export { Collector, type Collected } from './collector/collector.js';
 export { createCollectorWorker, type CollectorWorkerOptions } from './collector/collector-worker.js';
 export { createStorageWorker, type StorageWorkerOptions } from './background/storage-worker.js';
 export { encodeStorageBatch, decodeStorageBatch } from './records/storage-batch-codec.js';
-export { topicNames, type TopicNames } from './topics.js';
+export { topicNames, subscribedTopics, type TopicNames } from './topics.js';
 export { SqliteQueue, type SqliteQueueOptions } from './embedded/sqlite-queue.js';
 export { SqliteStore } from './embedded/sqlite-store.js';
 export { CachedProfileState } from './embedded/cached-profile-state.js';

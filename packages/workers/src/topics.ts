@@ -5,11 +5,22 @@ export interface TopicNames {
   collector: TopicRef;
   /** Profiles, sessions and events made by the collector, waiting to be stored. */
   storage: TopicRef;
+  /** The subscription each worker role consumes with: every process of a role shares it. */
+  subscriptions: { collector: string; storage: string };
 }
 
-export function topicNames(namespaces: { collector: string; storage: string }): TopicNames {
+export function topicNames(tenant: string, namespaces: { collector: string; storage: string }): TopicNames {
   return {
     collector: { namespace: namespaces.collector, name: 'payloads' },
     storage: { namespace: namespaces.storage, name: 'records' },
+    subscriptions: { collector: `${tenant}-collector`, storage: `${tenant}-storage` },
   };
+}
+
+/** Each topic with the subscription that must exist before anything is sent to it. */
+export function subscribedTopics(topics: TopicNames): Array<{ topic: TopicRef; subscription: string }> {
+  return [
+    { topic: topics.collector, subscription: topics.subscriptions.collector },
+    { topic: topics.storage, subscription: topics.subscriptions.storage },
+  ];
 }

@@ -14,9 +14,9 @@ export interface InflowProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs the built `inflow run` as a child process and waits until it says it started. */
-export async function spawnInflow(dataDir: string, env: Record<string, string> = {}): Promise<InflowProcess> {
-  const child = spawn(process.execPath, [CLI, 'run'], {
+/** Runs the built `inflow <command>` (run, edge, collector, background) and waits until it says it started. */
+export async function spawnInflow(dataDir: string, env: Record<string, string> = {}, command = 'run'): Promise<InflowProcess> {
+  const child = spawn(process.execPath, [CLI, command], {
     env: {
       ...process.env,
       INFLOW_DATA_DIR: dataDir,
@@ -33,7 +33,7 @@ export async function spawnInflow(dataDir: string, env: Record<string, string> =
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const started = await Promise.race([
-    waitFor(() => /inflow started/.test(text), 15_000).then(() => true),
+    waitFor(() => /inflow started/.test(text), 60_000).then(() => true),
     exited.then(() => false),
   ]);
   if (!started) throw new Error(`inflow did not start:\n${text}`);

@@ -13,7 +13,7 @@ import { topicNames } from '../topics.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import { createStorageWorker } from './storage-worker.js';
 
-const topics = topicNames({ collector: 'collector', storage: 'storage' });
+const topics = topicNames('inflow', { collector: 'collector', storage: 'storage' });
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
   const until = Date.now() + ms;

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import type { Engine } from '../ports/engine.js';
-import type { TopicRef } from '../ports/queue.js';
+import { subscribedTopics, type TopicNames } from '../topics.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
@@ -28,13 +28,13 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * the source cache. Creates what is missing (topics, index templates) and returns once each
  * service has answered, so the roles start on a working engine.
  */
-export async function createDistributedEngine(settings: DistributedSettings, topics: TopicRef[], logger: Logger): Promise<Engine> {
+export async function createDistributedEngine(settings: DistributedSettings, topics: TopicNames, logger: Logger): Promise<Engine> {
   const store = new ElasticStore({ url: settings.elasticsearchUrl, indexPrefix: settings.storagePrefix, bulkAttempts: 3, logger: logger.child('elasticsearch') });
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     tenant: settings.tenant,
-    topics,
+    topics: subscribedTopics(topics),
     partitions: settings.pulsarPartitions,
     producerConnections: settings.pulsarProducerConnections,
     sendTimeoutMs: settings.sendTimeoutMs,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Engine } from '../ports/engine.js';
-import type { TopicRef } from '../ports/queue.js';
+import type { TopicNames } from '../topics.js';
 import { CachedProfileState } from './cached-profile-state.js';
 import { SqliteQueue } from './sqlite-queue.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -13,12 +13,12 @@ export interface EmbeddedSettings {
 }
 
 /** Everything on local files under dataDir: a SQLite queue and a SQLite store. No server needed. */
-export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicRef[]): Engine {
+export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNames): Engine {
   const queue = new SqliteQueue({
     file: join(settings.dataDir, 'queue.db'),
     tenant: settings.tenant,
     maxBacklog: settings.queueMaxBacklog,
-    topics,
+    topics: [topics.collector, topics.storage],
   });
   const store = new SqliteStore(join(settings.dataDir, 'store.db'));
   return {

@@ -26,6 +26,7 @@ export class PulsarAdmin {
     }
   }
 
+  /** Creates a subscription at the topic's start (earliest), unless it exists. */
   async ensureSubscription(path: string, subscription: string): Promise<void> {
     await this.put(`/admin/v2/${path}/subscription/${encodeURIComponent(subscription)}`, { entryId: -1, ledgerId: -1 }, [409]);
   }

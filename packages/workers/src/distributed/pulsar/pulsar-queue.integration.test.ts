@@ -34,7 +34,7 @@ describe('PulsarQueue against a real Pulsar', () => {
     queue = new PulsarQueue({
       webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
       tenant: 'inflow-it',
-      topics: [topic, sharedTopic, nackTopic],
+      topics: [topic, sharedTopic, nackTopic].map((t) => ({ topic: t })),
       partitions: 3,
       producerConnections: 2,
       sendTimeoutMs: 5_000,

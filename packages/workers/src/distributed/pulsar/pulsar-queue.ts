@@ -10,7 +10,12 @@ export interface PulsarQueueOptions {
   /** http://host:port of the broker's web service (admin REST and WebSocket API). */
   webServiceUrl: string;
   tenant: string;
-  topics: TopicRef[];
+  /**
+   * Topics to create, each with the subscription its workers use. The subscription is created
+   * with the topic: Pulsar keeps messages only for existing subscriptions, so what the edge
+   * sends before the first worker connects must already have one waiting.
+   */
+  topics: Array<{ topic: TopicRef; subscription?: string }>;
   partitions: number;
   producerConnections: number;
   sendTimeoutMs: number;
@@ -37,12 +42,13 @@ export class PulsarQueue implements Queue {
   async init(): Promise<void> {
     const { tenant, topics, partitions, logger } = this.options;
     await this.admin.ensureTenant(tenant);
-    for (const namespace of new Set(topics.map((topic) => topic.namespace))) await this.admin.ensureNamespace(tenant, namespace);
-    for (const topic of topics) {
+    for (const namespace of new Set(topics.map(({ topic }) => topic.namespace))) await this.admin.ensureNamespace(tenant, namespace);
+    for (const { topic, subscription } of topics) {
       await this.admin.ensurePartitionedTopic(topicPath(tenant, topic), partitions);
+      if (subscription) await this.admin.ensureSubscription(topicPath(tenant, topic), subscription);
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
-    logger.info(`pulsar topics ready`, { tenant, topics: topics.map((t) => `${t.namespace}/${t.name}`).join(','), partitions });
+    logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
   }
 
   producer(topic: TopicRef): QueueProducer {
@@ -80,7 +86,7 @@ export class PulsarQueue implements Queue {
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
     const letters: DeadLetter[] = [];
-    for (const topic of this.options.topics) {
+    for (const { topic } of this.options.topics) {
       if (letters.length >= limit) break;
       letters.push(...(await this.readDeadLetters(deadLetterTopic(topic), limit - letters.length)));
     }

@@ -1,0 +1,154 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineEnv } from './support/start-inflow.js';
+import { spawnInflow, waitFor, type InflowProcess } from './support/spawn-inflow.js';
+
+const STACK = fileURLToPath(new URL('../../../scripts/stack.mjs', import.meta.url));
+const processes: InflowProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const p of processes.splice(0)) p.child.kill('SIGKILL');
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One distributed deployment: its own Pulsar tenant and index prefix, roles started on demand. */
+function deployment() {
+  const env: Record<string, string> = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_STORAGE_BATCH_SIZE: '200', INFLOW_REDELIVERY_DELAY_MS: '200' };
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-dist-'));
+  dirs.push(dir);
+  const es = env['INFLOW_ELASTICSEARCH_URL'] as string;
+  const prefix = env['INFLOW_STORAGE_PREFIX'] as string;
+  return {
+    env,
+    async start(role: 'edge' | 'collector' | 'background', extra: Record<string, string> = {}): Promise<InflowProcess> {
+      const p = await spawnInflow(dir, { ...env, ...extra }, role);
+      processes.push(p);
+      return p;
+    },
+    /** Every stored event id, straight from Elasticsearch (duplicates would show twice). */
+    async storedEventIds(): Promise<string[]> {
+      await fetch(`${es}/${prefix}-events-*/_refresh`, { method: 'POST' });
+      const response = await fetch(`${es}/${prefix}-events-*/_search?size=10000&_source=false`, { method: 'POST' });
+      const body = (await response.json()) as { hits?: { hits: Array<{ _id: string }> } };
+      return (body.hits?.hits ?? []).map((hit) => hit._id);
+    },
+    async profileEventCounts(): Promise<number> {
+      await fetch(`${es}/${prefix}-profiles/_refresh`, { method: 'POST' });
+      const response = await fetch(`${es}/${prefix}-profiles/_search?size=1000`, { method: 'POST' });
+      const body = (await response.json()) as { hits: { hits: Array<{ _source: { eventCount: number } }> } };
+      return body.hits.hits.reduce((sum, hit) => sum + hit._source.eventCount, 0);
+    },
+  };
+}
+
+interface Load {
+  accepted: string[];
+  refused: number;
+  failed: number;
+}
+
+/** Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is reached. */
+function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Promise<Load>; stop(): void } {
+  const load: Load = { accepted: [], refused: 0, failed: 0 };
+  let next = 0;
+  let stopped = false;
+  const sender = async (): Promise<void> => {
+    while (!stopped && next < total) {
+      const i = next++;
+      const ids = [`ev-${i}-a`, `ev-${i}-b`];
+      const body = JSON.stringify({
+        source: { id: 'demo' },
+        profile: { id: `profile-${i % 25}` },
+        session: { id: `session-${i % 40}` },
+        events: ids.map((id) => ({ id, type: 'page-view', time: new Date().toISOString(), properties: { i } })),
+        options: { queue: true },
+      });
+      try {
+        const response = await fetch(`${edge.publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+        if (response.status === 201) load.accepted.push(...ids);
+        else if (response.status === 503) {
+          load.refused += 1;
+          expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+        } else load.failed += 1;
+      } catch {
+        load.failed += 1;
+      }
+    }
+  };
+  const done = Promise.all(Array.from({ length: senders }, sender)).then(() => load);
+  return { done, stop: () => (stopped = true) };
+}
+
+async function backlogTotal(edge: InflowProcess, path: string): Promise<number> {
+  return ((await (await edge.api(path)).json()) as { total: number }).total;
+}
+
+describe('the distributed engine as separate processes on real Pulsar, Elasticsearch and Redis', () => {
+  it('shows a backlog while the workers are stopped, and zero once they drained it into Elasticsearch', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const { done } = postLoad(edge, 100);
+    const load = await done;
+    expect(load.accepted).toHaveLength(200);
+    const backlog = (await (await edge.api('/queue/collector/payloads/backlog')).json()) as { total: number; backlog: Array<{ partition: string; count: number }> };
+    expect(backlog.total).toBe(100);
+    expect(backlog.backlog.map((row) => row.partition)).toEqual([0, 1].map((i) => `persistent://${d.env['INFLOW_TENANT']}/collector/payloads-partition-${i}`));
+
+    await d.start('collector');
+    await d.start('background');
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 60_000);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0, 60_000);
+    await waitFor(async () => (await d.storedEventIds()).length === 200, 30_000);
+    expect((await d.storedEventIds()).sort()).toEqual([...load.accepted].sort());
+  }, 180_000);
+
+  it('shares the collector subscription between two processes without duplicates, and loses nothing when a worker is killed mid-batch', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collectors = [await d.start('collector'), await d.start('collector')];
+    let background = await d.start('background', { INFLOW_STORAGE_BATCH_SIZE: '50' });
+    const { done } = postLoad(edge, 600);
+    // Kill the storage worker while batches are in flight, then bring another one up.
+    await waitFor(() => /Events: saved [1-9]/.test(background.output()), 60_000);
+    background.child.kill('SIGKILL');
+    await background.exited;
+    background = await d.start('background');
+    const load = await done;
+    expect(load.failed).toBe(0);
+    expect(load.accepted).toHaveLength(1200);
+
+    await waitFor(async () => (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0 && (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    await waitFor(async () => (await d.storedEventIds()).length >= 1200, 30_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expect(stored.sort()).toEqual([...load.accepted].sort());
+    await waitFor(async () => (await d.profileEventCounts()) === 1200, 30_000);
+    for (const collector of collectors) expect(collector.output()).toMatch(/Collector: processed [1-9]/);
+  }, 240_000);
+
+  it('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201', async () => {
+    const d = deployment();
+    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
+    await d.start('collector');
+    await d.start('background');
+    const traffic = postLoad(edge, 100_000, 4);
+    await waitFor(() => traffic.stop !== undefined, 10);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    execFileSync(process.execPath, [STACK, 'restart', 'pulsar'], { stdio: 'inherit' });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    traffic.stop();
+    const load = await traffic.done;
+    expect(load.refused).toBeGreaterThan(0);
+    expect(load.failed).toBe(0);
+    expect(load.accepted.length).toBeGreaterThan(0);
+
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0 && (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0, 120_000);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+  }, 300_000);
+});
