@@ -12,7 +12,7 @@ export { collect } from './collector/collect.js';
 export { Collector, type Collected } from './collector/collector.js';
 export { createCollectorWorker, type CollectorWorkerOptions } from './collector/collector-worker.js';
 export { createStorageWorker, type StorageWorkerOptions } from './background/storage-worker.js';
-export { encodeStorageBatch, decodeStorageBatch } from './records/storage-batch-codec.js';
+export { encodeStorageMessages, decodeStorageMessage, MAX_STORAGE_MESSAGE_BYTES } from './records/storage-batch-codec.js';
 export { topicNames, subscribedTopics, type TopicNames } from './topics.js';
 export { SqliteQueue, type SqliteQueueOptions } from './embedded/sqlite-queue.js';
 export { SqliteStore } from './embedded/sqlite-store.js';

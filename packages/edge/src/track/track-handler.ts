@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TrackAccepted } from '@inflow/protocol';
 import {
   encodeEnvelope,
-  encodeStorageBatch,
+  encodeStorageMessages,
   errorMessage,
   isQueueUnavailable,
   normalizePayload,
@@ -75,7 +75,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       }
       const { batch, accepted } = await deps.collector.process(envelope);
       await withTimeout(
-        deps.storageTopic.send([{ key: batch.profile.id, data: encodeStorageBatch(batch) }]),
+        deps.storageTopic.send(encodeStorageMessages([batch])),
         deps.queueTimeoutMs,
         'queue append',
       );

@@ -7,7 +7,7 @@ import { SqliteQueue } from '../embedded/sqlite-queue.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
 import { encodeEnvelope } from '../envelope/envelope.js';
 import { createLogger } from '../logging/logger.js';
-import { encodeStorageBatch } from '../records/storage-batch-codec.js';
+import { encodeStorageMessages } from '../records/storage-batch-codec.js';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { topicNames } from '../topics.js';
 import type { Lifecycle } from '../util/lifecycle.js';
@@ -89,15 +89,15 @@ describe('collector and storage workers on the embedded engine', () => {
 
   it('dead-letters malformed messages on both topics with the reason and keeps going', async () => {
     await queue.producer(topics.collector).send([{ key: 'x', data: Buffer.from('{"v":1,"id":"r","receivedAt":1,"payload":{"events":[]}}') }]);
-    await queue.producer(topics.storage).send([{ key: 'x', data: Buffer.from('[]') }]);
+    await queue.producer(topics.storage).send([{ key: 'x', data: Buffer.from('{}') }]);
     const good = envelopeFor({ profile: { id: 'p-ok' }, events: [{ id: 'ok', type: 'a' }] });
-    await queue.producer(topics.storage).send([
-      { key: 'p-ok', data: encodeStorageBatch({ requestId: good.id, profile: { id: 'p-ok', version: 1 } as never, session: { id: 's', version: 1, profileId: 'p-ok', startedAt: 't' } as never, events: [] }) },
-    ]);
+    await queue.producer(topics.storage).send(
+      encodeStorageMessages([{ requestId: good.id, profile: { id: 'p-ok', version: 1 } as never, session: { id: 's', version: 1, profileId: 'p-ok', startedAt: 't' } as never, events: [] }]),
+    );
     const letters = await eventually(() => queue.deadLetters(10), (list) => list.length === 2);
     expect(letters.map((l) => [l.topic, l.reason]).sort()).toEqual([
       ['collector/payloads', 'payload source: is required (expected an object)'],
-      ['storage/records', 'storage batch has no requestId'],
+      ['storage/records', 'storage message is not a list of batches'],
     ]);
     expect(await eventually(() => store.getProfile('p-ok'), (p) => p !== null)).not.toBeNull();
   });

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ConsumerOptions, Queue, QueueMessage, TopicRef } from '../ports/queue.js';
 import type { KindResult, RecordStore } from '../ports/store.js';
 import type { StorageBatch } from '../records/records.js';
-import { decodeStorageBatch } from '../records/storage-batch-codec.js';
+import { decodeStorageMessage } from '../records/storage-batch-codec.js';
 import { consumeLoop } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import { mergeBatches } from './merge-batches.js';
@@ -28,10 +28,10 @@ export function createStorageWorker(options: StorageWorkerOptions): Lifecycle {
   const consumer = queue.consumer(options.input, options.consumer);
 
   async function handle(messages: QueueMessage[]): Promise<void> {
-    const decoded: Array<{ message: QueueMessage; batch: StorageBatch }> = [];
+    const decoded: Array<{ message: QueueMessage; batches: StorageBatch[] }> = [];
     for (const message of messages) {
       try {
-        decoded.push({ message, batch: decodeStorageBatch(message.data) });
+        decoded.push({ message, batches: decodeStorageMessage(message.data) });
       } catch (error) {
         if (!isPoisonMessage(error)) throw error;
         logger.warn(`dead-lettering message ${message.id}: ${error.message}`);
@@ -41,7 +41,7 @@ export function createStorageWorker(options: StorageWorkerOptions): Lifecycle {
     if (decoded.length === 0) return;
 
     const started = performance.now();
-    const result = await store.write(mergeBatches(decoded.map((item) => item.batch)));
+    const result = await store.write(mergeBatches(decoded.flatMap((item) => item.batches)));
     const ms = Math.round(performance.now() - started);
     logKind(logger, 'Profiles', result.profiles, ms);
     logKind(logger, 'Sessions', result.sessions, ms);
@@ -52,8 +52,8 @@ export function createStorageWorker(options: StorageWorkerOptions): Lifecycle {
       for (const item of outcome.failed) failed.set(`${kind}:${item.id}`, { reason: item.reason, permanent: item.permanent ?? false });
     }
     const done: QueueMessage[] = [];
-    for (const { message, batch } of decoded) {
-      const failure = failureOf(batch, failed);
+    for (const { message, batches } of decoded) {
+      const failure = failureOf(batches, failed);
       if (failure === undefined) done.push(message);
       else if (failure.permanent) await consumer.deadLetter(message, failure.reason);
       else await consumer.nack([message], failure.reason);
@@ -69,10 +69,14 @@ interface Failure {
   permanent: boolean;
 }
 
-/** The first failure among a batch's records, a permanent one first (it decides the message's fate). */
-function failureOf(batch: StorageBatch, failed: Map<string, Failure>): Failure | undefined {
+/** The first failure among a message's records, a permanent one first (it decides the message's fate). */
+function failureOf(batches: StorageBatch[], failed: Map<string, Failure>): Failure | undefined {
   if (failed.size === 0) return undefined;
-  const keys = [`profile:${batch.profile.id}`, `session:${batch.session.id}`, ...batch.events.map((event) => `event:${event.id}`)];
+  const keys = batches.flatMap((batch) => [
+    `profile:${batch.profile.id}`,
+    `session:${batch.session.id}`,
+    ...batch.events.map((event) => `event:${event.id}`),
+  ]);
   const failures = keys.map((key) => failed.get(key)).filter((failure): failure is Failure => failure !== undefined);
   return failures.find((failure) => failure.permanent) ?? failures[0];
 }

@@ -2,7 +2,8 @@ import { decodeEnvelope } from '../envelope/envelope.js';
 import { errorMessage, isPoisonMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import type { ConsumerOptions, Queue, QueueMessage, TopicRef } from '../ports/queue.js';
-import { encodeStorageBatch } from '../records/storage-batch-codec.js';
+import type { StorageBatch } from '../records/records.js';
+import { encodeStorageMessages } from '../records/storage-batch-codec.js';
 import { consumeLoop } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import type { Collector } from './collector.js';
@@ -31,14 +32,14 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     const started = performance.now();
     const processed: QueueMessage[] = [];
     const retry: QueueMessage[] = [];
-    const outgoing: Array<{ key: string; data: Buffer }> = [];
+    const collected: StorageBatch[] = [];
     let poisoned = 0;
     let events = 0;
     await Promise.all(
       messages.map(async (message) => {
         try {
           const { batch } = await collector.process(decodeEnvelope(message.data));
-          outgoing.push({ key: batch.profile.id, data: encodeStorageBatch(batch) });
+          collected.push(batch);
           processed.push(message);
           events += batch.events.length;
         } catch (error) {
@@ -53,7 +54,7 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
         }
       }),
     );
-    if (outgoing.length > 0) await storage.send(outgoing);
+    if (collected.length > 0) await storage.send(encodeStorageMessages(collected));
     if (processed.length > 0) await consumer.ack(processed);
     if (retry.length > 0) await consumer.nack(retry, 'collector failed');
     logger.info(

@@ -10,6 +10,8 @@ export interface SocketHandlers {
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
+/** Pings keep an idle connection from the proxy's idle timeout and find dead ones. */
+const PING_EVERY_MS = 30_000;
 
 /**
  * A WebSocket that reconnects with capped exponential backoff until closed. Pulsar's
@@ -74,9 +76,18 @@ export class ReconnectingSocket {
     const socket = new WebSocket(this.url, { perMessageDeflate: false });
     this.socket = socket;
     let dropped = false;
+    let answered = true;
+    const pinger = setInterval(() => {
+      if (!answered) return socket.terminate();
+      answered = false;
+      socket.ping();
+    }, PING_EVERY_MS);
+    pinger.unref();
+    socket.on('pong', () => (answered = true));
     const drop = (reason: string): void => {
       if (dropped) return;
       dropped = true;
+      clearInterval(pinger);
       this.handlers.onDrop(reason);
       if (this.closed) return;
       this.logger.warn(`pulsar connection lost (${reason}); reconnecting in ${this.backoff} ms`, { url: this.url });

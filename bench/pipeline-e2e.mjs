@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// End-to-end throughput: events/s from the first POST /track until every event is stored and
+// searchable. Runs the distributed engine (edge, collector and background as separate
+// processes on Pulsar, Elasticsearch and Redis) and, as the baseline in the same run, the
+// embedded engine (one process, SQLite).
+// Usage: node bench/pipeline-e2e.mjs [--requests 20000] [--connections 32]
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const REQUESTS = Number(args.requests ?? 20000);
+const CONNECTIONS = Number(args.connections ?? 32);
+const EVENTS_PER_REQUEST = 2;
+const CLI = fileURLToPath(new URL('../packages/edge/dist/cli.js', import.meta.url));
+const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
+const TOKEN = 'bench-token-0123456789';
+const say = (line) => process.stderr.write(`[e2e] ${line}\n`);
+
+function start(role, env) {
+  const child = spawn(process.execPath, [CLI, role], { env: { ...process.env, INFLOW_API_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  return new Promise((resolve, reject) => {
+    const failed = (code) => {
+      clearInterval(timer);
+      reject(new Error(`${role} exited with ${code}:\n${out}`));
+    };
+    const timer = setInterval(() => {
+      if (!/inflow started/.test(out)) return;
+      clearInterval(timer);
+      child.off('exit', failed);
+      resolve({ child, out: () => out });
+    }, 50);
+    child.on('exit', failed);
+  });
+}
+
+async function run(name, engineEnv, roles, countStored) {
+  const dir = mkdtempSync(join(tmpdir(), `inflow-e2e-${name}-`));
+  const env = { INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '18686', INFLOW_PRIVATE_PORT: '18687', INFLOW_SERVE_DEMO: 'true', ...engineEnv };
+  say(`${name}: starting ${roles.join(', ')}`);
+  const processes = [];
+  for (const role of roles) processes.push(await start(role, env));
+  let i = 0;
+  const body = () => {
+    const n = i++;
+    return JSON.stringify({
+      source: { id: 'demo' },
+      profile: { id: `p-${n % 2000}` },
+      session: { id: `s-${n % 3000}` },
+      context: { page: { url: `https://shop.example/p/${n % 50}`, title: 'Product' } },
+      events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `${name}-${n}-${j}`, type: j ? 'product-view' : 'page-view', time: new Date().toISOString(), properties: { sku: `SKU-${n % 300}` } })),
+      options: { queue: true },
+    });
+  };
+  const t0 = Date.now();
+  say(`${name}: posting ${REQUESTS} requests (${REQUESTS * EVENTS_PER_REQUEST} events) with ${CONNECTIONS} connections`);
+  const result = await autocannon({
+    url: 'http://127.0.0.1:18686/track',
+    connections: CONNECTIONS,
+    amount: REQUESTS,
+    requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: body() }) }],
+  });
+  const postedMs = Date.now() - t0;
+  const accepted = result['2xx'];
+  say(`${name}: ${accepted} accepted (${result.non2xx} refused) in ${(postedMs / 1000).toFixed(1)} s; waiting until all are stored`);
+  const expected = accepted * EVENTS_PER_REQUEST;
+  let stored = 0;
+  let lastSaid = Date.now();
+  while (stored < expected) {
+    await new Promise((r) => setTimeout(r, 250));
+    stored = await countStored(env);
+    if (Date.now() - lastSaid > 3000) {
+      lastSaid = Date.now();
+      say(`${name}: ${stored}/${expected} stored…`);
+    }
+    if (Date.now() - t0 > 900_000) throw new Error(`${name}: only ${stored}/${expected} stored after 15 minutes`);
+  }
+  const totalMs = Date.now() - t0;
+  for (const p of processes) p.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), p99: result.latency.p99 };
+}
+
+
+say('starting Redis, Pulsar and Elasticsearch');
+execFileSync(process.execPath, [STACK, 'up'], { stdio: 'inherit' });
+const stackEnv = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((l) => l.split('=')));
+const unique = `bench${Date.now().toString(36)}`;
+const distributed = await run(
+  'distributed',
+  { ...stackEnv, INFLOW_ENGINE: 'distributed', INFLOW_TENANT: unique, INFLOW_STORAGE_PREFIX: unique, INFLOW_PULSAR_PARTITIONS: '2' },
+  ['edge', 'collector', 'background'],
+  async (env) => {
+    const es = env.INFLOW_ELASTICSEARCH_URL;
+    await fetch(`${es}/${unique}-events-*/_refresh`, { method: 'POST' });
+    const body = await (await fetch(`${es}/${unique}-events-*/_count`)).json();
+    return body.count ?? 0;
+  },
+);
+const embedded = await run('embedded', { INFLOW_ENGINE: 'embedded' }, ['run'], async (env) => {
+  const db = new Database(join(env.INFLOW_DATA_DIR, 'store.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+  } finally {
+    db.close();
+  }
+});
+
+const row = (r) => `${r.name.padEnd(12)} ${String(r.expected).padStart(8)} ${r.ingestRps.toFixed(0).padStart(10)} ${(r.postedMs / 1000).toFixed(1).padStart(9)} ${(r.totalMs / 1000).toFixed(1).padStart(9)} ${r.e2eEps.toFixed(0).padStart(10)} ${String(r.p99).padStart(7)}`;
+console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, Node ${process.versions.node}`);
+console.log(`${'engine'.padEnd(12)} ${'events'.padStart(8)} ${'post req/s'.padStart(10)} ${'posted s'.padStart(9)} ${'stored s'.padStart(9)} ${'events/s'.padStart(10)} ${'p99 ms'.padStart(7)}`);
+console.log(row(distributed));
+console.log(row(embedded));
+console.log(`ratio distributed/embedded end-to-end events/s: ${(distributed.e2eEps / embedded.e2eEps).toFixed(2)}x`);
+if (process.env.INFLOW_STACK_KEEP !== '1') execFileSync(process.execPath, [STACK, 'down'], { stdio: 'inherit' });
