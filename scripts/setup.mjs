@@ -15,10 +15,10 @@ if (major !== 20) {
   process.exit(1);
 }
 
-function run(command, args) {
+function run(command, args, cwd = root) {
   const started = Date.now();
   say(`$ ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
   if (result.status !== 0) {
     say(`failed: ${command} ${args.join(' ')} (exit ${result.status ?? result.signal})`);
     process.exit(result.status ?? 1);
@@ -36,3 +36,7 @@ if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtime
 }
 say('compiling TypeScript');
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-b']);
+say('bundling the tracker (rollup)');
+const rollup = join(root, 'node_modules', 'rollup', 'dist', 'bin', 'rollup');
+run(process.execPath, [rollup, '--silent', '-c'], join(root, 'packages', 'sdk'));
+run(process.execPath, [rollup, '--silent', '-c'], join(root, 'examples', 'spa'));

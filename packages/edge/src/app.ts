@@ -35,7 +35,19 @@ export interface Inflow {
   readonly apiToken: string;
 }
 
-const DEMO_PAGE = fileURLToPath(new URL('../../../examples/demo-site/index.html', import.meta.url));
+const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+/** The demo site, the tracker it loads and the SPA example, when this is a checkout that has them built. */
+function demoFiles(): Record<string, string> | undefined {
+  const files: Record<string, string> = {
+    '/': repoFile('examples/demo-site/index.html'),
+    '/index.html': repoFile('examples/demo-site/index.html'),
+    '/inflow.min.js': repoFile('packages/sdk/dist/inflow.min.js'),
+    '/spa/dist/app.js': repoFile('examples/spa/dist/app.js'),
+    '/spa/*': repoFile('examples/spa/index.html'),
+  };
+  return Object.values(files).every((file) => existsSync(file)) ? files : undefined;
+}
 
 function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
   if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine(config, topics));
@@ -89,8 +101,9 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
-    const demoPage = config.serveDemo && existsSync(DEMO_PAGE) ? DEMO_PAGE : undefined;
-    if (demoPage) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+    const demo = config.serveDemo ? demoFiles() : undefined;
+    if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
+    if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
     const edgeLogger = logger.child('edge');
     const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
     const publicServer = await listenUws(
@@ -109,7 +122,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
           isReady: () => ready,
           isAccepting: () => accepting,
           logger: edgeLogger,
-          ...(demoPage ? { demoPage } : {}),
+          ...(demo ? { staticFiles: demo } : {}),
         }),
       },
       edgeLogger,
@@ -120,7 +133,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       logger.child('private-api'),
     );
     servers = [publicServer, privateServer];
-    edgeLogger.info(`public edge listening on http://${config.publicHost}:${publicServer.port}`, { demo: demoPage ? '/' : 'off' });
+    edgeLogger.info(`public edge listening on http://${config.publicHost}:${publicServer.port}`, { demo: demo ? '/' : 'off' });
     edgeLogger.info(`private API listening on http://${config.privateHost}:${privateServer.port}`, {
       token: tokenFile ? `in ${tokenFile}` : 'from config',
     });

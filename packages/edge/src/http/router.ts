@@ -36,6 +36,11 @@ function split(path: string): string[] {
 }
 
 function match(pattern: string[], parts: string[]): Record<string, string> | null {
+  // A trailing "*" matches the rest of the path, or nothing (e.g. /spa/* serves /spa/ and /spa/about).
+  if (pattern[pattern.length - 1] === '*') {
+    if (parts.length < pattern.length - 1) return null;
+    return match(pattern.slice(0, -1), parts.slice(0, pattern.length - 1));
+  }
   if (pattern.length !== parts.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < pattern.length; i++) {

@@ -12,8 +12,8 @@ export interface PublicRoutesDeps extends TrackHandlerDeps {
   isReady(): boolean;
   /** false once shutdown closed the listener: /track answers 503 on connections still open. */
   isAccepting(): boolean;
-  /** HTML file of the demo site, served at / when set. */
-  demoPage?: string;
+  /** Files of the demo site: URL pattern (Router syntax) to file on disk. */
+  staticFiles?: Record<string, string>;
   logger: Logger;
 }
 
@@ -33,10 +33,10 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
     .on('GET', '/readyz', () =>
       deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
     );
-  if (deps.demoPage) {
-    const html = readFileSync(deps.demoPage);
-    const page = (): HttpReply => ({ status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: html });
-    router.on('GET', '/', page).on('GET', '/index.html', page);
+  for (const [pattern, file] of Object.entries(deps.staticFiles ?? {})) {
+    const body = readFileSync(file);
+    const reply: HttpReply = { status: 200, headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' }, body };
+    router.on('GET', pattern, () => reply);
   }
   return router.handle;
 }
@@ -58,4 +58,10 @@ async function preflight(sources: SourceRegistry, request: HttpRequest): Promise
     },
     body: '',
   };
+}
+
+const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css' };
+
+function contentType(file: string): string {
+  return TYPES[file.slice(file.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 }

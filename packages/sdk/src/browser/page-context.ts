@@ -1,0 +1,23 @@
+import type { JsonObject } from '../core/types.js';
+import { doc, nav, win } from './env.js';
+
+/** Where and on what the event happened: page, UTM parameters, screen, viewport, language, time zone, user agent. */
+export function pageContext(): JsonObject {
+  const w = win();
+  const d = doc();
+  if (!w || !d) return {};
+  const { href, pathname, search } = w.location;
+  const utm: Record<string, string> = {};
+  new URLSearchParams(search).forEach((value, key) => {
+    if (key.startsWith('utm_')) utm[key.slice(4)] = value;
+  });
+  return {
+    page: { url: href, path: pathname, title: d.title, referrer: d.referrer },
+    ...(Object.keys(utm).length > 0 ? { utm } : {}),
+    screen: { width: w.screen?.width, height: w.screen?.height },
+    viewport: { width: w.innerWidth, height: w.innerHeight },
+    language: nav()?.language,
+    timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    userAgent: nav()?.userAgent,
+  };
+}

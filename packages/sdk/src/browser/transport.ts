@@ -1,0 +1,38 @@
+import { retryAfterMs } from '../core/retry-policy.js';
+import type { SendResult, Transport } from '../core/types.js';
+import { nav } from './env.js';
+
+/** Browsers refuse keepalive requests once those in flight add up to 64 KiB. */
+export const KEEPALIVE_BUDGET = 65_536;
+
+/**
+ * fetch with `keepalive` (so a request outlives the page) while the shared keepalive budget
+ * allows, plain fetch beyond it, and sendBeacon when the page is going away. Bodies are
+ * text/plain: a simple request, no CORS preflight.
+ */
+export function browserTransport(): Transport {
+  let keepaliveBytes = 0;
+  return {
+    async send(url, body, { unloading }): Promise<SendResult> {
+      const size = new Blob([body]).size;
+      if (unloading) {
+        const beacon = nav()?.sendBeacon?.bind(nav());
+        if (beacon && size <= KEEPALIVE_BUDGET && beacon(url, new Blob([body], { type: 'text/plain' }))) {
+          return { kind: 'ok', status: 202, body: undefined };
+        }
+      }
+      const keepalive = keepaliveBytes + size <= KEEPALIVE_BUDGET;
+      if (keepalive) keepaliveBytes += size;
+      try {
+        const response = await fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } });
+        if (response.ok) return { kind: 'ok', status: response.status, body: await response.json().catch(() => undefined) };
+        const after = retryAfterMs(response.headers.get('retry-after'));
+        return after === undefined ? { kind: 'http', status: response.status } : { kind: 'http', status: response.status, retryAfterMs: after };
+      } catch (error) {
+        return { kind: 'network', error: String(error) };
+      } finally {
+        if (keepalive) keepaliveBytes -= size;
+      }
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import { win } from '../browser/env.js';
+
+/**
+ * Sends a page view now and on every route change of a single-page app (history.pushState,
+ * replaceState, back and forward). Opt-in: import it only if you want it.
+ */
+export function autoPageViews(tracker: { page(properties?: Record<string, unknown>): unknown }): () => void {
+  const w = win();
+  if (!w) return () => undefined;
+  let last = '';
+  const view = (): void => {
+    if (w.location.href === last) return;
+    last = w.location.href;
+    tracker.page();
+  };
+  const history = w.history;
+  const originals = { pushState: history.pushState, replaceState: history.replaceState };
+  for (const name of ['pushState', 'replaceState'] as const) {
+    history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
+      const result = originals[name].apply(this, args);
+      view();
+      return result;
+    };
+  }
+  w.addEventListener('popstate', view);
+  view();
+  return () => {
+    history.pushState = originals.pushState;
+    history.replaceState = originals.replaceState;
+    w.removeEventListener('popstate', view);
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The script-tag build. The snippet leaves `window.inflow` as an array of [method, args]
+ * calls; this replaces it with the real API and replays those calls in order.
+ */
+import { createTracker, type BrowserTracker, type BrowserTrackerOptions } from './browser/browser-tracker.js';
+import { win } from './browser/env.js';
+import { autoPageViews } from './plugins/auto-page-views.js';
+import { localStorageStore } from './plugins/local-storage-store.js';
+import { privacySignals } from './plugins/privacy-signals.js';
+
+interface ScriptOptions extends BrowserTrackerOptions {
+  /** Keep queued events in localStorage (default true). */
+  persist?: boolean;
+  /** Page views on load and on SPA route changes. */
+  autoPageViews?: boolean;
+  /** Treat Global Privacy Control and Do-Not-Track as an opt-out. */
+  honorPrivacySignals?: boolean;
+}
+
+type Call = [string, unknown[]];
+
+const w = win() as (Window & { inflow?: Call[] | Record<string, unknown> }) | undefined;
+if (w) {
+  const queued = Array.isArray(w.inflow) ? w.inflow : [];
+  let tracker: BrowserTracker | undefined;
+  const api: Record<string, (...args: unknown[]) => unknown> = {
+    init(options) {
+      if (tracker) return;
+      const o = options as ScriptOptions;
+      tracker = createTracker({ ...o, ...(o.persist === false ? {} : { store: localStorageStore(o.sourceId) }) });
+      if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
+      if (o.autoPageViews) autoPageViews(tracker);
+    },
+  };
+  for (const name of ['track', 'page', 'identify', 'flush', 'reset', 'consent', 'debug'] as const) {
+    api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+  }
+  w.inflow = api;
+  for (const [name, args] of queued) api[name]?.(...args);
+}
