@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'e2e/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'e2e/**/*.e2e.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Integration tests start servers on free ports and write to temporary folders; files run in parallel.

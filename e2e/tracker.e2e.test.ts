@@ -1,0 +1,144 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startInflow, type TestInflow } from '../packages/edge/test/support/start-inflow.js';
+import { launchChromium } from './support/browser.js';
+import { startSite, trackedPage, type Site } from './support/site-server.js';
+
+interface StoredEvent {
+  id: string;
+  type: string;
+  profileId: string;
+  sessionId: string;
+  properties: Record<string, unknown>;
+  context: { page?: { path?: string; url?: string } };
+}
+
+describe('the tracker in Chromium against the running stack', () => {
+  let app: TestInflow;
+  let site: Site;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    app = await startInflow({ INFLOW_SERVE_DEMO: 'true' });
+    site = await startSite();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await site?.close();
+    await app?.close();
+  });
+  beforeEach(async () => {
+    context = await browser.newContext();
+    page = await context.newPage();
+  });
+  afterEach(() => context.close());
+
+  /** The ids the tracker keeps in first-party cookies. */
+  async function ids(): Promise<{ profileId: string; sessionId: string }> {
+    const cookies = await context.cookies();
+    const value = (name: string) => decodeURIComponent(cookies.find((c) => c.name === name)?.value ?? '');
+    return { profileId: value('inflow_pid'), sessionId: value('inflow_sid').split('.')[0] ?? '' };
+  }
+
+  async function eventsOf(profileId: string, count: number, ms = 10_000): Promise<StoredEvent[]> {
+    const body = await app.eventually<{ events: StoredEvent[] }>(`/profiles/${profileId}/events?limit=100`, (b) => b.events.length >= count, ms);
+    return body.events;
+  }
+
+  it('sends page views and custom events that arrive with the right profile and session (calls before load replayed in order)', async () => {
+    await page.goto(site.page('/basic', trackedPage(app.publicUrl, { flushMs: 100 }, '<script>inflow.page(); inflow.track("signup", { plan: "pro" });</script>')));
+    const { profileId, sessionId } = await waitForIds();
+    const events = await eventsOf(profileId, 2);
+    expect(events.map((e) => e.type).sort()).toEqual(['page-view', 'signup']);
+    for (const event of events) {
+      expect(event.sessionId).toBe(sessionId);
+      expect(event.context.page?.path).toBe('/basic');
+    }
+    expect(events.find((e) => e.type === 'signup')?.properties).toEqual({ plan: 'pro' });
+  });
+
+  it('delivers an event tracked right before navigating away', async () => {
+    site.page('/elsewhere', '<!doctype html><title>elsewhere</title>');
+    const body = `<a id="out" href="/elsewhere">leave</a><script>
+      document.getElementById('out').addEventListener('click', function () { inflow.track('outbound-click', { to: '/elsewhere' }); });
+    </script>`;
+    await page.goto(site.page('/leave', trackedPage(app.publicUrl, { flushMs: 60000 }, body)));
+    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await page.click('#out');
+    await page.waitForURL('**/elsewhere');
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 1);
+    expect(events.map((e) => e.type)).toEqual(['outbound-click']);
+  });
+
+  it('keeps events tracked offline and sends them after the network is back, across a reload', async () => {
+    await page.goto(site.page('/offline', trackedPage(app.publicUrl, { flushMs: 100 })));
+    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
+      for (let i = 0; i < 3; i++) inflow.track('offline-event', { i });
+    });
+    await page.waitForTimeout(700);
+    const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('inflow:q:')).map((key) => JSON.parse(localStorage.getItem(key) ?? '{}').e.length));
+    expect(stored).toEqual([3]);
+    await context.setOffline(false);
+    await page.reload();
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 3);
+    expect(events.map((e) => e.properties['i']).sort()).toEqual([0, 1, 2]);
+  });
+
+  it('retries after a 503 from the edge, honouring Retry-After', async () => {
+    let calls = 0;
+    await page.route('**/track', async (route) => {
+      calls += 1;
+      if (calls === 1) {
+        await route.fulfill({ status: 503, headers: { 'retry-after': '1', 'access-control-allow-origin': site.url }, body: '{"error":{"code":"queue_unavailable","message":"busy"}}' });
+      } else {
+        await route.continue();
+      }
+    });
+    await page.goto(site.page('/busy', trackedPage(app.publicUrl, { flushMs: 100 }, '<script>inflow.track("after-503");</script>')));
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 1);
+    expect(events[0]?.type).toBe('after-503');
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends nothing before consent when consent is required, and everything after', async () => {
+    const requests: string[] = [];
+    page.on('request', (request) => request.url().endsWith('/track') && requests.push(request.url()));
+    await page.goto(site.page('/consent', trackedPage(app.publicUrl, { flushMs: 100, consentRequired: true }, '<script>inflow.track("needs-consent");</script>')));
+    await page.waitForTimeout(1_000);
+    expect(requests).toEqual([]);
+    await page.evaluate(() => (window as unknown as { inflow: { consent(v: boolean): void } }).inflow.consent(true));
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 1);
+    expect(events[0]?.type).toBe('needs-consent');
+  });
+
+  it('records the route changes of a single-page app built with the npm package', async () => {
+    await page.goto(`${app.publicUrl}/spa/`);
+    await page.click('text=Products');
+    await page.click('#buy');
+    await page.click('text=About');
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 4);
+    const views = events.filter((e) => e.type === 'page-view').map((e) => e.context.page?.path).sort();
+    expect(views).toEqual(['/spa/', '/spa/about', '/spa/products']);
+    expect(events.some((e) => e.type === 'add-to-cart')).toBe(true);
+  });
+
+  async function waitForIds(): Promise<{ profileId: string; sessionId: string }> {
+    for (let i = 0; i < 100; i++) {
+      const found = await ids();
+      if (found.profileId) return found;
+      await page.waitForTimeout(50);
+    }
+    throw new Error('the tracker set no profile cookie');
+  }
+});
