@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInflow, type TestInflow } from '../../../edge/test/support/start-inflow.js';
+import { createNodeTracker } from './index.js';
+
+describe('Node tracker against the running edge', () => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ INFLOW_MAX_BODY_BYTES: '8192' });
+  });
+  afterAll(() => app.close());
+
+  it('batches, splits a batch the edge finds too large (413), and close() flushes everything', async () => {
+    const errors: string[] = [];
+    const tracker = createNodeTracker({ endpoint: app.publicUrl, sourceId: 'demo', maxBatchEvents: 100, flushMs: 50, onError: (m) => errors.push(m) });
+    for (let i = 0; i < 120; i++) {
+      tracker.track({ profileId: `server-${i % 3}`, type: 'order-line', properties: { i, note: 'x'.repeat(100) } });
+    }
+    expect(await tracker.close()).toBe(0);
+    for (let p = 0; p < 3; p++) {
+      const { events } = await app.eventually<{ events: unknown[] }>(`/profiles/server-${p}/events?limit=100`, (b) => b.events.length === 40);
+      expect(events).toHaveLength(40);
+    }
+    expect(errors).toEqual([]);
+  });
+
+  it('returns the processed answer for a call that needs it', async () => {
+    const tracker = createNodeTracker({ endpoint: app.publicUrl, sourceId: 'demo' });
+    const answer = await tracker.trackProcessed({ profileId: 'server-answer', type: 'invoice-sent' });
+    expect(answer?.profile.id).toBe('server-answer');
+    expect(answer?.events).toHaveLength(1);
+    await tracker.close();
+  });
+
+  it('reports and drops events the edge refuses for good (unknown source)', async () => {
+    const errors: string[] = [];
+    const tracker = createNodeTracker({ endpoint: app.publicUrl, sourceId: 'no-such-source', onError: (m) => errors.push(m) });
+    tracker.track({ profileId: 'x', type: 'y' });
+    expect(await tracker.close()).toBe(0);
+    expect(errors.join('\n')).toContain('status 403');
+  });
+});
