@@ -43,14 +43,11 @@ export function createTracker(options: BrowserTrackerOptions): BrowserTracker {
     sourceId: options.sourceId,
     transport: browserTransport(),
     store: options.store ?? memoryStore(),
-    identity: browserIdentity({
-      ...(options.cookieDomain ? { cookieDomain: options.cookieDomain } : {}),
-      ...(options.sessionTimeoutMinutes ? { sessionTimeoutMinutes: options.sessionTimeoutMinutes } : {}),
-    }),
+    identity: browserIdentity(options),
     context: pageContext,
-    consentRequired: options.consentRequired === true,
-    ...(options.maxBatchEvents ? { maxBatchEvents: options.maxBatchEvents } : {}),
-    ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
+    consentRequired: options.consentRequired,
+    maxBatchEvents: options.maxBatchEvents,
+    flushMs: options.flushMs,
     // eslint-disable-next-line no-console -- debug mode is the place the SDK reports bad arguments
     log: (message, detail) => debugging && console.warn(message, detail ?? ''),
   });
@@ -62,7 +59,7 @@ export function createTracker(options: BrowserTrackerOptions): BrowserTracker {
     try {
       return fn(...args);
     } catch (error) {
-      if (debugging) console.warn('[inflow] ignored an error', error); // eslint-disable-line no-console
+      if (debugging) console.warn('[inflow]', error); // eslint-disable-line no-console
       return fallback;
     }
   };

@@ -65,8 +65,18 @@ export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
     track: (event) => void call(event, false),
     trackProcessed: (event) => call(event, true),
     flush: () => tracker.flush(),
-    close: () => tracker.drain(options.closeTimeoutMs ?? 10_000),
+    close: () => drain(tracker, options.closeTimeoutMs ?? 10_000),
   };
+}
+
+/** Flushes until nothing is queued or `timeoutMs` passed; resolves with what is still queued. */
+async function drain(tracker: Tracker, timeoutMs: number): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  while (tracker.pending > 0 && Date.now() < until) {
+    await tracker.flush();
+    if (tracker.pending > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return tracker.pending;
 }
 
 function fetchTransport(doFetch: typeof fetch, timeoutMs: number): Transport {
