@@ -30,7 +30,9 @@ const lock = join(root, 'package-lock.json');
 const installed = join(root, 'node_modules', '.package-lock.json');
 if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
   say('installing dependencies (the first time compiles better-sqlite3 from source: about two minutes)');
-  run('npm', ['ci', '--no-audit', '--no-fund', '--foreground-scripts']);
+  // `npm install`, not `npm ci`: the registry here serves only this platform's builds of
+  // packages such as rollup, so the lock file cannot list the others and `npm ci` refuses it.
+  run('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts']);
 } else {
   say('dependencies up to date');
 }

@@ -1,4 +1,4 @@
-import { retryAfterMs } from '../core/retry-policy.js';
+import { resultOf } from '../core/http-result.js';
 import type { SendResult, Transport } from '../core/types.js';
 import { nav } from './env.js';
 
@@ -25,9 +25,7 @@ export function browserTransport(): Transport {
       if (keepalive) keepaliveBytes += size;
       try {
         const response = await fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } });
-        if (response.ok) return { kind: 'ok', status: response.status, body: await response.json().catch(() => undefined) };
-        const after = retryAfterMs(response.headers.get('retry-after'));
-        return after === undefined ? { kind: 'http', status: response.status } : { kind: 'http', status: response.status, retryAfterMs: after };
+        return await resultOf(response);
       } catch (error) {
         return { kind: 'network', error: String(error) };
       } finally {

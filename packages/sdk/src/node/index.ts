@@ -1,6 +1,6 @@
 /** Server-side tracking for Node (and serverless handlers): batched, retried, flushed on close(). */
 import { uuid } from '../core/ids.js';
-import { retryAfterMs } from '../core/retry-policy.js';
+import { resultOf } from '../core/http-result.js';
 import { Tracker, type Processed } from '../core/tracker.js';
 import type { JsonObject, SendResult, Transport } from '../core/types.js';
 import { memoryStore } from '../plugins/memory-store.js';
@@ -84,9 +84,7 @@ function fetchTransport(doFetch: typeof fetch, timeoutMs: number): Transport {
     async send(url, body): Promise<SendResult> {
       try {
         const response = await doFetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-        if (response.ok) return { kind: 'ok', status: response.status, body: await response.json().catch(() => undefined) };
-        const after = retryAfterMs(response.headers.get('retry-after'));
-        return after === undefined ? { kind: 'http', status: response.status } : { kind: 'http', status: response.status, retryAfterMs: after };
+        return await resultOf(response);
       } catch (error) {
         return { kind: 'network', error: String(error) };
       }

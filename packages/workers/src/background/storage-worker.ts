@@ -1,22 +1,15 @@
 import { isPoisonMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { ConsumerOptions, Queue, QueueMessage, TopicRef } from '../ports/queue.js';
+import type { QueueMessage } from '../ports/queue.js';
 import type { KindResult, RecordStore } from '../ports/store.js';
 import type { StorageBatch } from '../records/records.js';
 import { decodeStorageMessage } from '../records/storage-batch-codec.js';
-import { consumeLoop } from '../util/consume-loop.js';
+import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import { mergeBatches } from './merge-batches.js';
 
-export interface StorageWorkerOptions {
-  queue: Queue;
-  input: TopicRef;
-  consumer: ConsumerOptions;
+export interface StorageWorkerOptions extends WorkerOptions {
   store: RecordStore;
-  batchSize: number;
-  /** Longest wait for a first message of a batch. */
-  waitMs: number;
-  logger: Logger;
 }
 
 /**

@@ -1,22 +1,15 @@
 import { decodeEnvelope } from '../envelope/envelope.js';
 import { errorMessage, isPoisonMessage } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import type { ConsumerOptions, Queue, QueueMessage, TopicRef } from '../ports/queue.js';
+import type { QueueMessage, TopicRef } from '../ports/queue.js';
 import type { StorageBatch } from '../records/records.js';
 import { encodeStorageMessages } from '../records/storage-batch-codec.js';
-import { consumeLoop } from '../util/consume-loop.js';
+import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import type { Collector } from './collector.js';
 
-export interface CollectorWorkerOptions {
-  queue: Queue;
-  input: TopicRef;
+export interface CollectorWorkerOptions extends WorkerOptions {
   output: TopicRef;
-  consumer: ConsumerOptions;
   collector: Collector;
-  batchSize: number;
-  waitMs: number;
-  logger: Logger;
 }
 
 /**

@@ -1,8 +1,19 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
-import type { QueueConsumer, QueueMessage } from '../ports/queue.js';
+import type { ConsumerOptions, Queue, QueueConsumer, QueueMessage, TopicRef } from '../ports/queue.js';
 import type { Lifecycle } from './lifecycle.js';
 import { sleep } from './timeout.js';
+
+/** What every queue-consuming worker is given. */
+export interface WorkerOptions {
+  queue: Queue;
+  input: TopicRef;
+  consumer: ConsumerOptions;
+  batchSize: number;
+  /** Longest wait for a first message of a batch. */
+  waitMs: number;
+  logger: Logger;
+}
 
 export interface ConsumeLoopOptions {
   consumer: QueueConsumer;
