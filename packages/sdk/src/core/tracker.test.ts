@@ -58,6 +58,30 @@ describe('Tracker', () => {
     expect(t.pending).toBe(0);
   });
 
+  it('sends exactly the envelope the edge expects (pinned)', async () => {
+    const transport = scriptedTransport([ok]);
+    const t = tracker(transport, { context: () => ({ page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } }) });
+    await t.track('add-to-cart', { sku: 'SKU-42' }, { time: new Date('2026-11-23T10:00:00Z') });
+    await vi.advanceTimersByTimeAsync(1000);
+    const payload = transport.payloads[0] as TrackPayload;
+    const masked = { ...payload, events: payload.events.map((event) => ({ ...event, id: event.id?.replace(/[0-9a-f]/g, 'x') })) };
+    expect(masked).toEqual({
+      source: { id: 'web' },
+      profile: { id: 'p-1' },
+      session: { id: 's-1' },
+      events: [
+        {
+          id: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx',
+          type: 'add-to-cart',
+          properties: { sku: 'SKU-42' },
+          time: '2026-11-23T10:00:00.000Z',
+          context: { page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } },
+        },
+      ],
+      options: { queue: true },
+    });
+  });
+
   it('sends at once when a batch is full', async () => {
     const transport = scriptedTransport([ok]);
     const t = tracker(transport, { maxBatchEvents: 3 });
