@@ -16,6 +16,7 @@ export class SourceExistsError extends Error {
  */
 export class SourceRegistry {
   private readonly cache = new Map<string, { source: SourceRecord | null; until: number }>();
+  private listed: { sources: SourceRecord[]; until: number } | undefined;
 
   constructor(
     private readonly store: SourceStore,
@@ -35,8 +36,9 @@ export class SourceRegistry {
 
   /** True when any enabled source lets this origin post (used for CORS preflight). */
   async originAllowedAnywhere(origin: string): Promise<boolean> {
-    const sources = await this.list();
-    return sources.some((source) => source.enabled && originAllowed(source, origin));
+    const now = Date.now();
+    if (!this.listed || this.listed.until <= now) this.listed = { sources: await this.list(), until: now + this.ttlMs };
+    return this.listed.sources.some((source) => source.enabled && originAllowed(source, origin));
   }
 
   list(): Promise<SourceRecord[]> {
@@ -78,6 +80,7 @@ export class SourceRegistry {
   private async save(source: SourceRecord): Promise<void> {
     await this.store.putSource(source);
     this.cache.delete(source.id);
+    this.listed = undefined;
   }
 }
 
