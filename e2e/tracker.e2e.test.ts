@@ -133,6 +133,39 @@ describe('the tracker in Chromium against the running stack', () => {
     expect(events.some((e) => e.type === 'add-to-cart')).toBe(true);
   });
 
+  it('hands the queue of a closed tab to exactly one other tab', async () => {
+    const url = site.page('/tabs', trackedPage(app.publicUrl, { flushMs: 100 }));
+    await page.goto(url);
+    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await context.setOffline(true);
+    await page.evaluate(() => {
+      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
+      for (let i = 0; i < 3; i++) inflow.track('orphan', { i });
+    });
+    await page.waitForTimeout(500);
+    const { profileId } = await waitForIds();
+    await page.close();
+    await context.setOffline(false);
+    // The closed tab's queue is adopted once it has not been touched for 10 s.
+    await new Promise((resolve) => setTimeout(resolve, 10_500));
+
+    const sent: string[] = [];
+    const tabs = await Promise.all([context.newPage(), context.newPage()]);
+    for (const tab of tabs) {
+      tab.on('request', (request) => {
+        if (!request.url().endsWith('/track')) return;
+        const payload = JSON.parse(request.postData() ?? '{}') as { events?: Array<{ id: string; type: string }> };
+        for (const event of payload.events ?? []) if (event.type === 'orphan') sent.push(event.id);
+      });
+    }
+    await Promise.all(tabs.map((tab) => tab.goto(url)));
+    const events = await eventsOf(profileId, 3);
+    await tabs[0]?.waitForTimeout(1_000);
+    expect(events.filter((e) => e.type === 'orphan')).toHaveLength(3);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent).size).toBe(3);
+  }, 30_000);
+
   async function waitForIds(): Promise<{ profileId: string; sessionId: string }> {
     for (let i = 0; i < 100; i++) {
       const found = await ids();

@@ -15,6 +15,8 @@ export function browserTransport(): Transport {
   return {
     async send(url, body, { unloading }): Promise<SendResult> {
       const size = new Blob([body]).size;
+      // Offline, a beacon is "accepted" and then lost: keep the events queued (and stored) instead.
+      if (nav()?.onLine === false) return { kind: 'network', error: 'offline' };
       if (unloading) {
         const beacon = nav()?.sendBeacon?.bind(nav());
         if (beacon && size <= KEEPALIVE_BUDGET && beacon(url, new Blob([body], { type: 'text/plain' }))) {
