@@ -30,6 +30,7 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
     };
     inFlight += 1;
     let done = false;
+    // eslint-disable-next-line prefer-const -- set below, after the callbacks that clear it exist
     let timer: NodeJS.Timeout | undefined;
     const finish = (reply: HttpReply, closeConnection = false): void => {
       if (done) return;
