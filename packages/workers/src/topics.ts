@@ -17,10 +17,15 @@ export function topicNames(tenant: string, namespaces: { collector: string; stor
   };
 }
 
-/** Each topic with the subscription that must exist before anything is sent to it. */
-export function subscribedTopics(topics: TopicNames): Array<{ topic: TopicRef; subscription: string }> {
+/**
+ * Each topic with the subscription that must exist before anything is sent to it, and
+ * whether one key's messages must stay in order: raw requests must (a profile's state is
+ * built request by request); storage records need not (the store keeps the highest version),
+ * so their producer may batch.
+ */
+export function subscribedTopics(topics: TopicNames): Array<{ topic: TopicRef; subscription: string; ordered: boolean }> {
   return [
-    { topic: topics.collector, subscription: topics.subscriptions.collector },
-    { topic: topics.storage, subscription: topics.subscriptions.storage },
+    { topic: topics.collector, subscription: topics.subscriptions.collector, ordered: true },
+    { topic: topics.storage, subscription: topics.subscriptions.storage, ordered: false },
   ];
 }

@@ -58,6 +58,9 @@ export const ConfigSchema = object({
   tenant: text('inflow'),
   collectorNamespace: text('collector'),
   storageNamespace: text('storage'),
+  /** Created at start for the dispatch and workflow stages. */
+  dispatchNamespace: text('dispatch'),
+  workflowNamespace: text('workflow'),
   collectorBatchSize: int(100, 1, 10_000),
   storageBatchSize: int(500, 1, 50_000),
   /** How long a worker waits for more messages before handling what it has. */

@@ -12,6 +12,8 @@ export interface DistributedSettings {
   elasticsearchUrl: string;
   redisUrl: string;
   tenant: string;
+  dispatchNamespace: string;
+  workflowNamespace: string;
   pulsarPartitions: number;
   pulsarProducerConnections: number;
   pulsarReceiverQueueSize: number;
@@ -29,12 +31,19 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * service has answered, so the roles start on a working engine.
  */
 export async function createDistributedEngine(settings: DistributedSettings, topics: TopicNames, logger: Logger): Promise<Engine> {
-  const store = new ElasticStore({ url: settings.elasticsearchUrl, indexPrefix: settings.storagePrefix, bulkAttempts: 3, logger: logger.child('elasticsearch') });
+  const store = new ElasticStore({
+    url: settings.elasticsearchUrl,
+    indexPrefix: settings.storagePrefix,
+    bulkAttempts: 3,
+    maxBulkBytes: 5_000_000,
+    logger: logger.child('elasticsearch'),
+  });
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     tenant: settings.tenant,
     topics: subscribedTopics(topics),
+    extraNamespaces: [settings.dispatchNamespace, settings.workflowNamespace],
     partitions: settings.pulsarPartitions,
     producerConnections: settings.pulsarProducerConnections,
     sendTimeoutMs: settings.sendTimeoutMs,

@@ -12,6 +12,8 @@ export interface ElasticStoreOptions {
   indexPrefix: string;
   /** Tries of a bulk for items that failed with 429 or 5xx, resubmitting only those. */
   bulkAttempts: number;
+  /** Largest bulk request body; a larger write is sent as several bulks. */
+  maxBulkBytes: number;
   logger: Logger;
 }
 
@@ -70,18 +72,19 @@ export class ElasticStore implements RecordStore, SourceStore {
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
-      const response = await this.client.bulk({ operations: pending.flatMap((op) => [op.action, op.doc]), refresh: false });
-      response.items.forEach((item, i) => {
-        const op = pending[i] as Operation;
-        const outcome = Object.values(item)[0] as BulkItemOutcome;
-        const verdict = verdictOf(outcome);
-        const kind: KindResult = result[op.kind];
-        if (verdict.kind === 'saved') kind.saved += 1;
-        else if (verdict.kind === 'stale') kind.stale += 1;
-        else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
-        else if (attempt < this.options.bulkAttempts) retry.push(op);
-        else kind.failed.push({ id: op.id, reason: verdict.reason, permanent: false });
-      });
+      for (const chunk of chunksOf(pending, this.options.maxBulkBytes)) {
+        const response = await this.client.bulk({ operations: chunk.flatMap((op) => [op.action, op.doc]), refresh: false });
+        response.items.forEach((item, i) => {
+          const op = chunk[i] as Operation;
+          const verdict = verdictOf(Object.values(item)[0] as BulkItemOutcome);
+          const kind: KindResult = result[op.kind];
+          if (verdict.kind === 'saved') kind.saved += 1;
+          else if (verdict.kind === 'stale') kind.stale += 1;
+          else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
+          else if (attempt < this.options.bulkAttempts) retry.push(op);
+          else kind.failed.push({ id: op.id, reason: verdict.reason, permanent: false });
+        });
+      }
       if (retry.length > 0) await sleep(100 * 2 ** attempt);
       pending = retry;
     }
@@ -143,6 +146,25 @@ export class ElasticStore implements RecordStore, SourceStore {
     const response = await this.client.search<T>({ index, query, sort, size, ignore_unavailable: true, allow_no_indices: true });
     return response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
   }
+}
+
+/** Splits operations into bulks of at most `maxBytes` (a single larger document goes alone). */
+function chunksOf(operations: Operation[], maxBytes: number): Operation[][] {
+  const chunks: Operation[][] = [];
+  let chunk: Operation[] = [];
+  let bytes = 0;
+  for (const op of operations) {
+    const size = JSON.stringify(op.doc).length + 200;
+    if (chunk.length > 0 && bytes + size > maxBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(op);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks;
 }
 
 function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: string; version: number }): Operation {

@@ -15,7 +15,9 @@ export interface PulsarQueueOptions {
    * with the topic: Pulsar keeps messages only for existing subscriptions, so what the edge
    * sends before the first worker connects must already have one waiting.
    */
-  topics: Array<{ topic: TopicRef; subscription?: string }>;
+  topics: Array<{ topic: TopicRef; subscription?: string; ordered?: boolean }>;
+  /** Namespaces to create besides those of the topics (stages that create their topics later). */
+  extraNamespaces?: string[];
   partitions: number;
   producerConnections: number;
   sendTimeoutMs: number;
@@ -42,7 +44,8 @@ export class PulsarQueue implements Queue {
   async init(): Promise<void> {
     const { tenant, topics, partitions, logger } = this.options;
     await this.admin.ensureTenant(tenant);
-    for (const namespace of new Set(topics.map(({ topic }) => topic.namespace))) await this.admin.ensureNamespace(tenant, namespace);
+    const namespaces = new Set([...topics.map(({ topic }) => topic.namespace), ...(this.options.extraNamespaces ?? [])]);
+    for (const namespace of namespaces) await this.admin.ensureNamespace(tenant, namespace);
     for (const { topic, subscription } of topics) {
       await this.admin.ensurePartitionedTopic(topicPath(tenant, topic), partitions);
       if (subscription) await this.admin.ensureSubscription(topicPath(tenant, topic), subscription);
@@ -52,7 +55,8 @@ export class PulsarQueue implements Queue {
   }
 
   producer(topic: TopicRef): QueueProducer {
-    return this.producerFor(topic, this.options.producerConnections);
+    const unordered = this.options.topics.some((t) => t.ordered === false && sameTopic(t.topic, topic));
+    return this.producerFor(topic, this.options.producerConnections, unordered);
   }
 
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer {
@@ -65,7 +69,7 @@ export class PulsarQueue implements Queue {
       receiverQueueSize: this.options.receiverQueueSize,
       maxRedeliveries: options.maxRedeliveries,
       redeliveryDelayMs: options.redeliveryDelayMs,
-      deadLetters: this.producerFor(dead, 1),
+      deadLetters: this.producerFor(dead, 1, false),
       deadLetterTopicName: fullTopicName(tenant, dead),
       logger: this.options.logger,
     });
@@ -98,13 +102,14 @@ export class PulsarQueue implements Queue {
     await Promise.all([...this.producers.values()].map((producer) => producer.close()));
   }
 
-  private producerFor(topic: TopicRef, connections: number): WsProducer {
+  private producerFor(topic: TopicRef, connections: number, batching: boolean): WsProducer {
     const name = fullTopicName(this.options.tenant, topic);
     let producer = this.producers.get(name);
     if (!producer) {
       producer = new WsProducer({
         url: `${this.wsBase}/producer/${topicPath(this.options.tenant, topic)}`,
         connections,
+        batching,
         sendTimeoutMs: this.options.sendTimeoutMs,
         logger: this.options.logger,
       });
@@ -149,4 +154,8 @@ export class PulsarQueue implements Queue {
       });
     });
   }
+}
+
+function sameTopic(a: TopicRef, b: TopicRef): boolean {
+  return a.namespace === b.namespace && a.name === b.name;
 }

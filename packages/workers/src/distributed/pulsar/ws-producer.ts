@@ -8,6 +8,11 @@ export interface WsProducerOptions {
   url: string;
   /** Connections in the pool; one key always uses the same one, so its messages stay in order. */
   connections: number;
+  /**
+   * Let the broker batch messages (throughput). Only for topics whose consumers do not need
+   * one key's messages in order: a batch mixes keys, and Key_Shared dispatches it whole.
+   */
+  batching: boolean;
   sendTimeoutMs: number;
   logger: Logger;
 }
@@ -38,9 +43,8 @@ export class WsProducer implements QueueProducer {
   constructor(private readonly options: WsProducerOptions) {
     const params = new URLSearchParams({
       sendTimeoutMillis: String(options.sendTimeoutMs),
-      // Key_Shared consumers need every message batched by its own key; the proxy's batcher
-      // mixes keys, so batching stays off and the pool gives the parallelism instead.
-      batchingEnabled: 'false',
+      batchingEnabled: String(options.batching),
+      batchingMaxPublishDelay: '5',
       hashingScheme: 'Murmur3_32Hash',
       maxPendingMessages: '10000',
     });

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { collect } from '../../collector/collect.js';
+import { createLogger } from '../../logging/logger.js';
+import type { ProfileRecord } from '../../records/records.js';
+import { envelopeFor } from '../../test-support/fixtures.js';
+import { requiredEnv } from '../../test-support/services.js';
+import { ElasticStore } from './elastic-store.js';
+
+const prefix = `it${Date.now().toString(36)}`;
+
+describe('ElasticStore against a real Elasticsearch', () => {
+  let store: ElasticStore;
+  beforeAll(async () => {
+    store = new ElasticStore({ url: requiredEnv('INFLOW_ELASTICSEARCH_URL'), indexPrefix: prefix, bulkAttempts: 3, maxBulkBytes: 4_000, logger: createLogger({ level: 'warn', format: 'text' }) });
+    await store.init();
+    await store.init(); // a second start finds everything in place
+  });
+  afterAll(async () => {
+    await store.client.indices.delete({ index: `${prefix}-*` });
+    await store.close();
+  });
+
+  const refresh = () => store.client.indices.refresh({ index: `${prefix}-*` });
+
+  it('stores profiles, sessions and events idempotently, in several bulks when large, and never lets an old version win', async () => {
+    const v1 = collect(envelopeFor({ profile: { id: 'es-p' }, session: { id: 'es-s' }, events: [{ id: 'es-e1', type: 'a', properties: { pad: 'x'.repeat(1500) } }] }), { profile: null, session: null });
+    const v2 = collect(envelopeFor({ profile: { id: 'es-p' }, session: { id: 'es-s' }, events: [{ id: 'es-e2', type: 'b', properties: { pad: 'y'.repeat(1500) } }, { id: 'es-e3', type: 'c' }] }), v1);
+    const first = await store.write({ profiles: [v2.profile], sessions: [v2.session], events: [...v1.events, ...v2.events] });
+    expect(first).toEqual({ profiles: { saved: 1, stale: 0, failed: [] }, sessions: { saved: 1, stale: 0, failed: [] }, events: { saved: 3, stale: 0, failed: [] } });
+    const again = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: v2.events });
+    expect(again).toEqual({ profiles: { saved: 0, stale: 1, failed: [] }, sessions: { saved: 0, stale: 1, failed: [] }, events: { saved: 0, stale: 2, failed: [] } });
+    expect((await store.getProfile('es-p'))?.version).toBe(2);
+    expect((await store.getSession('es-s'))?.eventCount).toBe(3);
+    await refresh();
+    expect((await store.listEvents({ profileId: 'es-p', limit: 10 })).map((e) => e.id).sort()).toEqual(['es-e1', 'es-e2', 'es-e3']);
+    expect((await store.getEvent('es-e2'))?.type).toBe('b');
+    expect((await store.listSessions('es-p', 5)).map((s) => s.id)).toEqual(['es-s']);
+  });
+
+  it('takes thousands of distinct property keys without hitting the field limit', async () => {
+    const events = Array.from({ length: 40 }, (_, i) => ({
+      id: `wide-${i}`,
+      type: 'wide',
+      properties: Object.fromEntries(Array.from({ length: 60 }, (_, k) => [`key_${i}_${k}`, { nested: { deep: k } }])),
+      context: Object.fromEntries(Array.from({ length: 30 }, (_, k) => [`ctx_${i}_${k}`, `v${k}`])),
+    }));
+    const batch = collect(envelopeFor({ profile: { id: 'wide-p' }, events }), { profile: null, session: null });
+    const result = await store.write({ profiles: [], sessions: [], events: batch.events });
+    expect(result.events).toEqual({ saved: 40, stale: 0, failed: [] });
+    await refresh();
+    const mapping = await store.client.indices.getMapping({ index: `${prefix}-events-*` });
+    const fields = Object.values(mapping).flatMap((index) => Object.keys(index.mappings.properties ?? {}));
+    expect(fields).not.toContain('key_0_0');
+  });
+
+  it('fails a document that can never be indexed permanently, with the reason, and stores the rest of the bulk', async () => {
+    const good = collect(envelopeFor({ profile: { id: 'good-p' }, events: [] }), { profile: null, session: null });
+    const bad = { ...good.profile, id: 'bad-p', visits: 'many' } as unknown as ProfileRecord;
+    const result = await store.write({ profiles: [good.profile, bad], sessions: [], events: [] });
+    expect(result.profiles.saved).toBe(1);
+    expect(result.profiles.failed).toHaveLength(1);
+    expect(result.profiles.failed[0]).toMatchObject({ id: 'bad-p', permanent: true });
+    expect(result.profiles.failed[0]?.reason).toContain('400 document_parsing_exception');
+  });
+
+  it('keeps sources', async () => {
+    const source = { id: 'es-web', name: 'Web', enabled: true, allowedOrigins: ['*'], createdAt: '2026-11-23T10:00:00.000Z', updatedAt: '2026-11-23T10:00:00.000Z' };
+    await store.putSource(source);
+    expect(await store.getSource('es-web')).toEqual(source);
+    expect((await store.listSources()).map((s) => s.id)).toContain('es-web');
+  });
+});
