@@ -16,7 +16,9 @@ describe('ElasticStore against a real Elasticsearch', () => {
     await store.init(); // a second start finds everything in place
   });
   afterAll(async () => {
-    await store.client.indices.delete({ index: `${prefix}-*` });
+    // Deleting by wildcard is refused by default (destructive_requires_name): name each index.
+    const indices = Object.keys(await store.client.indices.get({ index: `${prefix}-*` }));
+    await store.client.indices.delete({ index: indices });
     await store.close();
   });
 
