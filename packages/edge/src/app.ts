@@ -90,7 +90,7 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
   const topics = topicNames(config.tenant, { collector: config.collectorNamespace, storage: config.storageNamespace });
-  const { token, file: tokenFile } = resolveApiToken(config.apiToken, config.dataDir);
+  let token = config.apiToken ?? '';
   let engine: Engine | undefined;
   let workers: Lifecycle[] = [];
   let servers: HttpServer[] = [];
@@ -99,6 +99,10 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   let closing: Promise<void> | undefined;
 
   async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
+    // Only the role that serves the private API needs its token (workers may run on a read-only disk).
+    const resolved = resolveApiToken(config.apiToken, config.dataDir);
+    token = resolved.token;
+    const tokenFile = resolved.file;
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
     const demo = config.serveDemo ? demoFiles() : undefined;
@@ -174,6 +178,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     get privatePort() {
       return servers[1]?.port ?? 0;
     },
-    apiToken: token,
+    get apiToken() {
+      return token;
+    },
   };
 }

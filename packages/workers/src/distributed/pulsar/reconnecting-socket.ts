@@ -3,7 +3,8 @@ import type { Logger } from '../../logging/logger.js';
 
 export interface SocketHandlers {
   onOpen(): void;
-  onMessage(text: string): void;
+  /** A frame, already parsed from JSON (frames that are not JSON are logged and skipped). */
+  onFrame(frame: unknown): void;
   /** The connection is gone; everything sent and not answered is lost with it. */
   onDrop(reason: string): void;
 }
@@ -100,7 +101,16 @@ export class ReconnectingSocket {
       this.opened = this.nextOpen();
       this.handlers.onOpen();
     });
-    socket.on('message', (data) => this.handlers.onMessage(data.toString()));
+    socket.on('message', (data) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        this.logger.warn('pulsar sent a frame that is not JSON', { url: this.url });
+        return;
+      }
+      this.handlers.onFrame(frame);
+    });
     socket.on('error', (error) => drop(error.message));
     socket.on('close', (code) => drop(`closed with ${code}`));
   }

@@ -50,7 +50,7 @@ export class WsConsumer implements QueueConsumer {
       `${options.url}?${params.toString()}`,
       {
         onOpen: () => options.logger.info(`subscribed to ${options.topicName} as ${options.subscription}`),
-        onMessage: (text) => this.deliver(text),
+        onFrame: (frame) => this.deliver(frame as Delivered),
         onDrop: () => {
           this.buffer = [];
         },
@@ -116,15 +116,8 @@ export class WsConsumer implements QueueConsumer {
     this.waiter?.();
   }
 
-  private deliver(text: string): void {
-    let delivered: Delivered;
-    try {
-      delivered = JSON.parse(text) as Delivered;
-    } catch {
-      this.options.logger.warn('pulsar consumer sent a frame that is not JSON');
-      return;
-    }
-    if (typeof delivered.messageId !== 'string' || typeof delivered.payload !== 'string') return;
+  private deliver(delivered: Delivered): void {
+    if (typeof delivered?.messageId !== 'string' || typeof delivered.payload !== 'string') return;
     this.buffer.push({
       id: delivered.messageId,
       key: delivered.key ?? '',

@@ -55,7 +55,7 @@ export class WsProducer implements QueueProducer {
           `${options.url}?${params.toString()}`,
           {
             onOpen: () => undefined,
-            onMessage: (text) => this.answer(text),
+            onFrame: (frame) => this.answer(frame as ProducerAnswer),
             onDrop: (reason) => this.failSocket(index, reason),
           },
           options.logger,
@@ -116,15 +116,8 @@ export class WsProducer implements QueueProducer {
     }
   }
 
-  private answer(text: string): void {
-    let answer: ProducerAnswer;
-    try {
-      answer = JSON.parse(text) as ProducerAnswer;
-    } catch {
-      this.options.logger.warn('pulsar producer sent a frame that is not JSON');
-      return;
-    }
-    if (answer.context === undefined) return;
+  private answer(answer: ProducerAnswer): void {
+    if (answer?.context === undefined) return;
     const pending = this.pending.get(answer.context);
     if (!pending) return;
     this.pending.delete(answer.context);
