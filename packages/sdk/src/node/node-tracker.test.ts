@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInflow, type TestInflow } from '../../../edge/test/support/start-inflow.js';
 import { createNodeTracker } from './index.js';
@@ -29,6 +32,14 @@ describe('Node tracker against the running edge', () => {
     expect(answer?.profile.id).toBe('server-answer');
     expect(answer?.events).toHaveLength(1);
     await tracker.close();
+  });
+
+  it('runs the server-side example from examples/node', async () => {
+    const script = fileURLToPath(new URL('../../../../examples/node/server-side.mjs', import.meta.url));
+    const { stdout } = await promisify(execFile)(process.execPath, [script], { env: { ...process.env, INFLOW_ENDPOINT: app.publicUrl } });
+    expect(stdout).toContain('all events sent');
+    const { events } = await app.eventually<{ events: Array<{ type: string }> }>('/profiles/customer-42/events', (b) => b.events.length === 2);
+    expect(events.map((e) => e.type).sort()).toEqual(['invoice-sent', 'order-completed']);
   });
 
   it('reports and drops events the edge refuses for good (unknown source)', async () => {
