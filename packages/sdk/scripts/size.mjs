@@ -12,7 +12,7 @@ import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
 
 /** Budget of the full-featured script-tag build, gzipped. The aim is 4 KiB. */
-const SCRIPT_TAG_BUDGET = 4608;
+const SCRIPT_TAG_BUDGET = 4400;
 
 const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const gz = (code) => gzipSync(code, { level: 9 }).length;

@@ -1,12 +1,12 @@
-/** A random v4 UUID from whatever crypto the runtime has. */
+/**
+ * A random v4 UUID. crypto.getRandomValues exists in every browser (secure context or not),
+ * in workers and in Node, unlike crypto.randomUUID, which needs a secure context.
+ */
 export function uuid(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < 16; i++) bytes[i] = (Math.random() * 256) | 0;
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16));
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let hex = '';
+  for (let i = 0; i < 16; i++) hex += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + ((bytes[i] as number) + 256).toString(16).slice(1);
+  return hex;
 }
