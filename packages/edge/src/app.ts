@@ -123,7 +123,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
           collectorTopic: engine.queue.producer(topics.collector),
           storageTopic: engine.queue.producer(topics.storage),
           collector,
-          isReady: () => ready,
+          isReady: () => ready && engine.queue.healthy(),
           isAccepting: () => accepting,
           logger: edgeLogger,
           ...(demo ? { staticFiles: demo } : {}),

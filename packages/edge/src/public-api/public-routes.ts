@@ -8,7 +8,7 @@ import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handle
 
 export interface PublicRoutesDeps extends TrackHandlerDeps {
   sources: SourceRegistry;
-  /** false while starting and after SIGTERM: /readyz answers 503. */
+  /** false while starting, after SIGTERM and while the queue is unreachable: /readyz answers 503. */
   isReady(): boolean;
   /** false once shutdown closed the listener: /track answers 503 on connections still open. */
   isAccepting(): boolean;

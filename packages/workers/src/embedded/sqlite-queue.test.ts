@@ -116,6 +116,14 @@ describe('SqliteQueue', () => {
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
+  it('is healthy until closed', async () => {
+    const queue = open(folder());
+    expect(queue.healthy()).toBe(true);
+    await queue.close();
+    expect(queue.healthy()).toBe(false);
+    await expect(queue.producer(topic).send([msg('a', 'late')])).rejects.toThrow('queue is closed');
+  });
+
   it('knows configured topics and reports unknown ones as null', async () => {
     const queue = open(folder());
     expect((await queue.backlog(topic))?.total).toBe(0);

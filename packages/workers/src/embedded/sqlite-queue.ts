@@ -99,6 +99,10 @@ export class SqliteQueue implements Queue {
     for (const { topic, n } of counts) this.stateByName(topic).backlog = n;
   }
 
+  healthy(): boolean {
+    return !this.closed;
+  }
+
   producer(topic: TopicRef): QueueProducer {
     const state = this.topic(topic);
     return {

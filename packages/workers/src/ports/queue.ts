@@ -74,6 +74,8 @@ export interface DeadLetter {
 }
 
 export interface Queue {
+  /** Whether producers can send now (readiness): false while the broker is unreachable. */
+  healthy(): boolean;
   producer(topic: TopicRef): QueueProducer;
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer;
   /** null when the topic is unknown. */

@@ -43,6 +43,12 @@ describe('PulsarQueue against a real Pulsar', () => {
     });
     await queue.init();
   });
+
+  it('is healthy once its producers are connected', async () => {
+    queue.producer(topic);
+    await queue.ready(10_000);
+    expect(queue.healthy()).toBe(true);
+  });
   afterAll(() => queue.close());
 
   it('keeps a per-partition backlog until messages are acknowledged, and delivers each key in order', async () => {
@@ -131,6 +137,7 @@ describe('PulsarQueue against a real Pulsar', () => {
     });
     const error = await nowhere.producer(topic).send([{ key: 'k', data: Buffer.from('x') }]).catch((e: unknown) => e);
     expect(isQueueUnavailable(error)).toBe(true);
+    expect(nowhere.healthy()).toBe(false);
     await nowhere.close();
   });
 });

@@ -54,6 +54,10 @@ export class PulsarQueue implements Queue {
     logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
   }
 
+  healthy(): boolean {
+    return [...this.producers.values()].every((producer) => producer.connected);
+  }
+
   producer(topic: TopicRef): QueueProducer {
     const unordered = this.options.topics.some((t) => t.ordered === false && sameTopic(t.topic, topic));
     return this.producerFor(topic, this.options.producerConnections, unordered);

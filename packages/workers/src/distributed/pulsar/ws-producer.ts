@@ -71,6 +71,11 @@ export class WsProducer implements QueueProducer {
     await Promise.race([Promise.all(this.sockets.map((socket) => socket.whenOpen())), timeout]);
   }
 
+  /** Every connection of the pool is open. */
+  get connected(): boolean {
+    return this.sockets.every((socket) => socket.isOpen);
+  }
+
   send(messages: OutgoingMessage[]): Promise<void> {
     return Promise.all(messages.map((message) => this.sendOne(message))).then(() => undefined);
   }
