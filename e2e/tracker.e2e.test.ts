@@ -13,6 +13,22 @@ interface StoredEvent {
   context: { page?: { path?: string; url?: string } };
 }
 
+/** Waits until the real tracker replaced the snippet's queue. */
+function trackerLoaded(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+}
+
+/** Tracks `count` events of `type` in the page, with properties { i: 0 … count-1 }. */
+function trackNumbered(page: Page, type: string, count: number): Promise<void> {
+  return page.evaluate(
+    ([eventType, n]) => {
+      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
+      for (let i = 0; i < n; i++) inflow.track(eventType, { i });
+    },
+    [type, count] as const,
+  );
+}
+
 describe('the tracker in Chromium against the running stack', () => {
   let app: TestInflow;
   let site: Site;
@@ -66,7 +82,7 @@ describe('the tracker in Chromium against the running stack', () => {
       document.getElementById('out').addEventListener('click', function () { inflow.track('outbound-click', { to: '/elsewhere' }); });
     </script>`;
     await page.goto(site.page('/leave', trackedPage(app.publicUrl, { flushMs: 60000 }, body)));
-    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await trackerLoaded(page);
     await page.click('#out');
     await page.waitForURL('**/elsewhere');
     const { profileId } = await waitForIds();
@@ -76,12 +92,9 @@ describe('the tracker in Chromium against the running stack', () => {
 
   it('keeps events tracked offline and sends them after the network is back, across a reload', async () => {
     await page.goto(site.page('/offline', trackedPage(app.publicUrl, { flushMs: 100 })));
-    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await trackerLoaded(page);
     await context.setOffline(true);
-    await page.evaluate(() => {
-      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
-      for (let i = 0; i < 3; i++) inflow.track('offline-event', { i });
-    });
+    await trackNumbered(page, 'offline-event', 3);
     await page.waitForTimeout(700);
     const stored = await page.evaluate(() => Object.keys(localStorage).filter((key) => key.startsWith('inflow:q:')).map((key) => JSON.parse(localStorage.getItem(key) ?? '{}').e.length));
     expect(stored).toEqual([3]);
@@ -136,12 +149,9 @@ describe('the tracker in Chromium against the running stack', () => {
   it('hands the queue of a closed tab to exactly one other tab', async () => {
     const url = site.page('/tabs', trackedPage(app.publicUrl, { flushMs: 100 }));
     await page.goto(url);
-    await page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
+    await trackerLoaded(page);
     await context.setOffline(true);
-    await page.evaluate(() => {
-      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
-      for (let i = 0; i < 3; i++) inflow.track('orphan', { i });
-    });
+    await trackNumbered(page, 'orphan', 3);
     await page.waitForTimeout(500);
     const { profileId } = await waitForIds();
     await page.close();

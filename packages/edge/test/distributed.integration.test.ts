@@ -50,11 +50,13 @@ interface Load {
   accepted: string[];
   refused: number;
   failed: number;
+  /** What each failure was (status and body, or the fetch error), so a failing run says why. */
+  failures: string[];
 }
 
 /** Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is reached. */
 function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Promise<Load>; stop(): void } {
-  const load: Load = { accepted: [], refused: 0, failed: 0 };
+  const load: Load = { accepted: [], refused: 0, failed: 0, failures: [] };
   let next = 0;
   let stopped = false;
   const sender = async (): Promise<void> => {
@@ -74,9 +76,13 @@ function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Prom
         else if (response.status === 503) {
           load.refused += 1;
           expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
-        } else load.failed += 1;
-      } catch {
+        } else {
+          load.failed += 1;
+          load.failures.push(`${response.status} ${await response.text()}`);
+        }
+      } catch (error) {
         load.failed += 1;
+        load.failures.push(String(error));
       }
     }
   };
@@ -119,6 +125,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await background.exited;
     background = await d.start('background');
     const load = await done;
+    expect(load.failures).toEqual([]);
     expect(load.failed).toBe(0);
     expect(load.accepted).toHaveLength(1200);
 
@@ -142,8 +149,9 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     traffic.stop();
     const load = await traffic.done;
-    expect(load.refused).toBeGreaterThan(0);
+    expect(load.failures).toEqual([]);
     expect(load.failed).toBe(0);
+    expect(load.refused, `accepted ${load.accepted.length / 2} requests, none refused`).toBeGreaterThan(0);
     expect(load.accepted.length).toBeGreaterThan(0);
 
     await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0 && (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0, 120_000);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createLogger } from '@inflow/workers';
 import { ALL_ROLES, createInflow, type Inflow } from '../../src/app.js';
 import { parseConfig } from '../../src/config/config.js';
+import { requiredEnv } from '../../../workers/src/test-support/services.js';
 
 export interface TestInflow {
   inflow: Inflow;
@@ -44,11 +45,6 @@ export function engineEnv(engine: EngineName): Record<string, string> {
   };
 }
 
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the tests with "npm test", which starts Redis, Pulsar and Elasticsearch`);
-  return value;
-}
 
 /** Starts the whole stack (edge and both workers) on free ports. */
 export async function startInflow(env: Record<string, string> = {}, dataDir?: string): Promise<TestInflow> {

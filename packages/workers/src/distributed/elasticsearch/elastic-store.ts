@@ -17,7 +17,8 @@ export interface ElasticStoreOptions {
   logger: Logger;
 }
 
-type Operation = { kind: keyof WriteResult; id: string; action: Record<string, unknown>; doc: unknown };
+/** One bulk item; `doc` is serialised once, for both the byte bound and the request. */
+type Operation = { kind: keyof WriteResult; id: string; action: Record<string, unknown>; doc: string };
 
 /**
  * The distributed store. Profiles, sessions and sources live in one index each (a profile is
@@ -68,7 +69,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     let pending: Operation[] = [
       ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
       ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
-      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: e.id } }, doc: e })),
+      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: e.id } }, doc: JSON.stringify(e) })),
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
@@ -154,7 +155,7 @@ function chunksOf(operations: Operation[], maxBytes: number): Operation[][] {
   let chunk: Operation[] = [];
   let bytes = 0;
   for (const op of operations) {
-    const size = JSON.stringify(op.doc).length + 200;
+    const size = op.doc.length + 200;
     if (chunk.length > 0 && bytes + size > maxBytes) {
       chunks.push(chunk);
       chunk = [];
@@ -168,7 +169,12 @@ function chunksOf(operations: Operation[], maxBytes: number): Operation[][] {
 }
 
 function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: string; version: number }): Operation {
-  return { kind, id: record.id, action: { index: { _index: index, _id: record.id, version: record.version, version_type: 'external' } }, doc: record };
+  return {
+    kind,
+    id: record.id,
+    action: { index: { _index: index, _id: record.id, version: record.version, version_type: 'external' } },
+    doc: JSON.stringify(record),
+  };
 }
 
 const MAX_CLOCK_SKEW_MS = 7 * 24 * 3600_000;
