@@ -156,8 +156,6 @@ describe('the tracker in Chromium against the running stack', () => {
     const { profileId } = await waitForIds();
     await page.close();
     await context.setOffline(false);
-    // The closed tab's queue is adopted once it has not been touched for 10 s.
-    await new Promise((resolve) => setTimeout(resolve, 10_500));
 
     const sent: string[] = [];
     const tabs = await Promise.all([context.newPage(), context.newPage()]);

@@ -3,7 +3,10 @@ import type { EventStore, QueuedEvent } from '../core/types.js';
 import { nav, storage, win } from '../browser/env.js';
 
 export interface LocalStorageStoreOptions {
-  /** A page that has not touched its queue for this long is gone; another page takes its events. */
+  /**
+   * Without Web Locks only: a page that has not touched its queue for this long is taken for
+   * gone, and another page takes its events.
+   */
   staleMs?: number;
 }
 
@@ -14,17 +17,24 @@ interface Stored {
 
 const HEARTBEAT_MS = 2_000;
 
+/** Resolves never: a lock callback returning it keeps the lock until the page is gone. */
+const FOREVER = new Promise<never>(() => undefined);
+
 /**
  * Queued events in localStorage, so they survive reloads, crashes and offline periods. Each
- * tab writes its own key (its id lives in sessionStorage, so a reload keeps it) and refreshes
- * it while alive; queues of tabs that are gone are adopted by one page at a time, under a Web
- * Lock, so two tabs never send the same events. When storage is full the oldest events go first.
+ * page (document) writes its own key and holds a Web Lock of the same name while it lives.
+ * A key whose lock is free belongs to a page that is gone (closed, crashed, or reloaded):
+ * the first page to take that lock adopts the events and keeps the lock for good, so no other
+ * page can adopt them again, even one whose view of localStorage is a moment behind. Without
+ * Web Locks, a key untouched for `staleMs` counts as gone. When storage is full the oldest
+ * events go first.
  */
 export function localStorageStore(sourceId: string, options: LocalStorageStoreOptions = {}): EventStore {
   const prefix = `inflow:q:${sourceId}:`;
   const staleMs = options.staleMs ?? 10_000;
-  const tabId = tabIdentity();
-  const own = prefix + tabId;
+  const own = prefix + uuid();
+  const locks = nav()?.locks;
+  void locks?.request(own, () => FOREVER);
   let current: QueuedEvent[] = [];
 
   const write = (events: QueuedEvent[]): void => {
@@ -58,18 +68,28 @@ export function localStorageStore(sourceId: string, options: LocalStorageStoreOp
       for (const key of keys(prefix)) ls.removeItem(key);
     },
     async adopt() {
-      const take = (): QueuedEvent[] => {
-        const adopted: QueuedEvent[] = [];
-        for (const key of keys(prefix)) {
-          const stored = key === own ? undefined : read(key);
-          if (!stored || Date.now() - stored.t < staleMs) continue;
-          adopted.push(...stored.e);
-          storage()?.removeItem(key);
-        }
-        return adopted;
+      const adopted: QueuedEvent[] = [];
+      const take = (key: string): void => {
+        const stored = read(key);
+        if (!stored) return;
+        adopted.push(...stored.e);
+        storage()?.removeItem(key);
       };
-      const locks = nav()?.locks;
-      return locks ? locks.request(`${prefix}adopt`, take) : take();
+      for (const key of keys(prefix)) {
+        if (key === own) continue;
+        if (!locks) {
+          if (Date.now() - (read(key)?.t ?? Date.now()) >= staleMs) take(key);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          void locks.request(key, { ifAvailable: true }, (lock) => {
+            if (lock) take(key);
+            resolve();
+            return lock ? FOREVER : undefined;
+          });
+        });
+      }
+      return adopted;
     },
   };
 }
@@ -93,15 +113,4 @@ function keys(prefix: string): string[] {
     if (key?.startsWith(prefix)) found.push(key);
   }
   return found;
-}
-
-function tabIdentity(): string {
-  try {
-    const session = win()?.sessionStorage;
-    const id = session?.getItem('inflow:tab') ?? uuid();
-    session?.setItem('inflow:tab', id);
-    return id;
-  } catch {
-    return uuid();
-  }
 }
