@@ -4,16 +4,21 @@
 //   node scripts/stack.mjs down                               stop what `up` started
 //   node scripts/stack.mjs restart pulsar                     stop and start, keeping the data
 //   node scripts/stack.mjs status | env
-// Downloads are cached in $INFLOW_STACK_CACHE (default ~/.cache/inflow-stack); each `up`
-// starts from empty data so tests see a clean cluster.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// Downloads are cached in $INFLOW_STACK_CACHE; each `up` starts from empty data so tests see a
+// clean cluster. As root the default is /var/cache/inflow-stack, not root's home: Elasticsearch
+// runs as its own user, which cannot enter a 0700 /root.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { say } from './stack/log.mjs';
 import { isAlive, portOpen, stopProcess, waitUntil } from './stack/processes.mjs';
 import { services, STACK_ENV } from './stack/services.mjs';
 
-const cacheDir = process.env.INFLOW_STACK_CACHE ?? join(homedir(), '.cache', 'inflow-stack');
+const isRoot = process.getuid?.() === 0;
+const cacheDir = process.env.INFLOW_STACK_CACHE ?? (isRoot ? '/var/cache/inflow-stack' : join(homedir(), '.cache', 'inflow-stack'));
+mkdirSync(cacheDir, { recursive: true });
+// Service users must be able to enter the cache (never more: it is not world-writable).
+if (isRoot) chmodSync(cacheDir, 0o755);
 const runRoot = join(cacheDir, 'run');
 const stateFile = join(runRoot, 'state.json');
 

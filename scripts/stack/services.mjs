@@ -1,8 +1,8 @@
 // The three services Inflow's distributed engine needs, each installed from the registries
 // this project may use (Debian packages, Maven Central) and started natively on loopback.
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fetchCached } from './fetch.mjs';
 import { say } from './log.mjs';
 import { portOpen, startDetached } from './processes.mjs';
@@ -36,6 +36,15 @@ function aptInstall(binary, pkg) {
   }
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
   execFileSync('apt-get', ['install', '-y', '-qq', pkg], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+}
+
+/** Fails early, naming the folder, when a service user could not reach its files (e.g. under a 0700 home). */
+function assertEnterable(path, user) {
+  for (let dir = dirname(path); dir !== '/'; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(`${user} cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}); set INFLOW_STACK_CACHE to a folder outside it`);
+    }
+  }
 }
 
 async function httpOk(url, accept = () => true) {
@@ -118,6 +127,7 @@ export const services = {
         execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ES_USER]);
       }
       execFileSync('chown', ['-R', ES_USER, home]);
+      assertEnterable(home, ES_USER);
     },
     start(runDir, logFile, cacheDir) {
       const home = join(cacheDir, `elasticsearch-${ELASTICSEARCH_VERSION}`);
