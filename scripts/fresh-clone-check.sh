@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Runs the test command the way CI does on a brand-new machine: a fresh clone of the committed
-# main, an empty service cache, an empty npm cache and a 0700 home, as root.
-#   bash scripts/fresh-clone-check.sh            (takes ~10 minutes the first time: downloads)
+# main inside root's 0700 home, with an empty service cache, as root.
+#   bash scripts/fresh-clone-check.sh     (the first time ~10 minutes: installs and downloads)
+# INFLOW_FRESH_CACHE=/var/cache/inflow-stack reuses the default cache instead of an empty one.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-work="$(mktemp -d /tmp/inflow-fresh.XXXXXX)"
-echo "[fresh] work folder $work"
-mkdir -p "$work/home" "$work/cache"
-chmod 0700 "$work/home"
-chmod 0755 "$work" "$work/cache"
-git clone --quiet "$repo" "$work/home/clone"
-cd "$work/home/clone"
-echo "[fresh] testing commit $(git rev-parse --short HEAD) with HOME=$work/home (0700), INFLOW_STACK_CACHE=$work/cache/stack (empty)"
-HOME="$work/home" npm_config_cache="$work/home/.npm" INFLOW_STACK_CACHE="$work/cache/stack" CI=true bash .ci/run </dev/null
-echo "[fresh] passed; remove $work when done"
+home="${HOME:-/root}"
+work="$(mktemp -d "$home/inflow-fresh.XXXXXX")"
+cache="${INFLOW_FRESH_CACHE:-$(mktemp -d /var/tmp/inflow-fresh-cache.XXXXXX)}"
+chmod 0755 "$cache"
+echo "[fresh] home $home is mode $(stat -c %a "$home"); clone in $work; service cache $cache"
+git clone --quiet "$repo" "$work"
+cd "$work"
+echo "[fresh] testing commit $(git rev-parse --short HEAD)"
+INFLOW_STACK_CACHE="$cache" CI=true bash .ci/run </dev/null
+echo "[fresh] passed; remove $work and $cache when done"
