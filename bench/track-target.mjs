@@ -5,13 +5,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrackHandler, listenNodeHttp, listenUws, loadUws, SourceRegistry } from '@inflow/edge';
-import { CachedProfileState, Collector, createLogger, SqliteQueue, SqliteStore, topicNames } from '@inflow/workers';
+import { CachedProfileState, Collector, createLogger, RequestBatcher, SqliteQueue, SqliteStore, topicNames } from '@inflow/workers';
 
 const transport = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), `inflow-bench-${transport}-`));
 const logger = createLogger({ level: 'warn', format: 'text' });
-const topics = topicNames('inflow', { collector: 'collector', storage: 'storage' });
-const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog: 10_000_000, topics: [topics.collector, topics.storage] });
+const topics = topicNames('inflow', { collector: 'collector' });
+const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog: 10_000_000, topics: [topics.collector] });
 const store = new SqliteStore(join(dir, 'store.db'));
 const sources = new SourceRegistry(store, 5000);
 await sources.ensure('bench', { name: 'Benchmark' });
@@ -20,9 +20,15 @@ const handler = createTrackHandler({
   sources,
   limits: { maxEvents: 100, maxEventBytes: 65_536 },
   queueTimeoutMs: 5000,
-  collectorTopic: queue.producer(topics.collector),
-  storageTopic: queue.producer(topics.storage),
-  collector: new Collector(new CachedProfileState(store, 100_000)),
+  collectorQueue: new RequestBatcher({
+    producer: queue.producer(topics.collector),
+    lanes: 16,
+    maxBatchBytes: 131_072,
+    lingerMs: 2,
+    maxInFlightPerLane: 4,
+    maxPendingBytes: 64_000_000,
+  }),
+  collector: new Collector({ state: new CachedProfileState(store, 100_000), store, logger }),
   logger,
 });
 const options = { host: '127.0.0.1', port: 0, handler, maxBodyBytes: 1_000_000, requestTimeoutMs: 10_000 };

@@ -3,6 +3,7 @@
 //   node scripts/stack.mjs up [redis pulsar elasticsearch]   install or reuse, start, wait until ready
 //   node scripts/stack.mjs down                               stop what `up` started
 //   node scripts/stack.mjs restart pulsar                     stop and start, keeping the data
+//   node scripts/stack.mjs pause|resume elasticsearch         hang a service (SIGSTOP) and let it go on
 //   node scripts/stack.mjs status | env
 // Downloads are cached in $INFLOW_STACK_CACHE; each `up` starts from empty data so tests see a
 // clean cluster. As root the default is /var/cache/inflow-stack, not root's home: Elasticsearch
@@ -36,6 +37,10 @@ async function up(names) {
     const previous = state[name];
     if (previous && isAlive(previous.pid) && (await service.ready().catch(() => false))) {
       say(`${name}: already running (pid ${previous.pid})`);
+      continue;
+    }
+    if (await service.ready().catch(() => false)) {
+      say(`${name}: already answering on its port (started elsewhere); using it`);
       continue;
     }
     for (const port of service.ports) {
@@ -72,6 +77,16 @@ async function restart(names) {
   }
 }
 
+/** SIGSTOP / SIGCONT to a service's process group: a hung service, not a stopped one (fault tests). */
+function signalService(names, signal) {
+  const state = readState();
+  for (const name of names) {
+    if (!state[name]) throw new Error(`${name} was not started by this script`);
+    process.kill(-state[name].pid, signal);
+    say(`${name}: ${signal === 'SIGSTOP' ? 'paused' : 'resumed'}`);
+  }
+}
+
 async function down() {
   const state = readState();
   for (const [name, { pid }] of Object.entries(state)) await stopProcess(name, pid);
@@ -93,9 +108,11 @@ try {
   if (command === 'up') await up(names);
   else if (command === 'down') await down();
   else if (command === 'restart') await restart(names);
+  else if (command === 'pause') signalService(names, 'SIGSTOP');
+  else if (command === 'resume') signalService(names, 'SIGCONT');
   else if (command === 'status') await status();
   else if (command === 'env') for (const [key, value] of Object.entries(STACK_ENV)) console.log(`${key}=${value}`);
-  else throw new Error(`unknown command ${command} (up, down, restart, status, env)`);
+  else throw new Error(`unknown command ${command} (up, down, restart, pause, resume, status, env)`);
 } catch (error) {
   say(`failed: ${error.message}`);
   process.exit(1);

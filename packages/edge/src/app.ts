@@ -5,8 +5,8 @@ import {
   createCollectorWorker,
   createDistributedEngine,
   createEmbeddedEngine,
-  createStorageWorker,
   errorMessage,
+  RequestBatcher,
   sleep,
   topicNames,
   type Engine,
@@ -23,8 +23,8 @@ import { privateRoutes } from './private-api/private-routes.js';
 import { publicRoutes } from './public-api/public-routes.js';
 import { SourceRegistry } from './sources/source-registry.js';
 
-export type Role = 'edge' | 'collector' | 'background';
-export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'background'];
+export type Role = 'edge' | 'collector';
+export const ALL_ROLES: readonly Role[] = ['edge', 'collector'];
 
 export interface Inflow {
   start(): Promise<void>;
@@ -55,43 +55,37 @@ function createEngine(config: Config, topics: TopicNames, logger: Logger): Promi
 }
 
 function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, logger: Logger): Lifecycle[] {
-  const consumer = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
-  const workers: Lifecycle[] = [];
-  if (roles.includes('collector')) {
-    workers.push(
-      createCollectorWorker({
-        queue: engine.queue,
-        input: topics.collector,
-        output: topics.storage,
-        consumer: { ...consumer, subscription: topics.subscriptions.collector },
-        collector,
-        batchSize: config.collectorBatchSize,
-        waitMs: config.workerWaitMs,
-        logger: logger.child('collector'),
-      }),
-    );
-  }
-  if (roles.includes('background')) {
-    workers.push(
-      createStorageWorker({
-        queue: engine.queue,
-        input: topics.storage,
-        consumer: { ...consumer, subscription: topics.subscriptions.storage },
-        store: engine.store,
-        batchSize: config.storageBatchSize,
-        waitMs: config.workerWaitMs,
-        logger: logger.child('background'),
-      }),
-    );
-  }
-  return workers;
+  if (!roles.includes('collector')) return [];
+  return [
+    createCollectorWorker({
+      queue: engine.queue,
+      input: topics.collector,
+      consumer: { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs, subscription: topics.subscriptions.collector },
+      collector,
+      batchSize: config.collectorBatchSize,
+      waitMs: config.workerWaitMs,
+      logger: logger.child('collector'),
+    }),
+  ];
+}
+
+function createBatcher(config: Config, engine: Engine, topics: TopicNames): RequestBatcher {
+  return new RequestBatcher({
+    producer: engine.queue.producer(topics.collector),
+    lanes: config.queueLanes,
+    maxBatchBytes: config.queueBatchBytes,
+    lingerMs: config.queueLingerMs,
+    maxInFlightPerLane: config.queueInFlightPerLane,
+    maxPendingBytes: config.queueMaxPendingBytes,
+  });
 }
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, storage: config.storageNamespace });
+  const topics = topicNames(config.tenant, { collector: config.collectorNamespace });
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;
+  let batcher: RequestBatcher | undefined;
   let workers: Lifecycle[] = [];
   let servers: HttpServer[] = [];
   let ready = false;
@@ -120,8 +114,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
           sources,
           limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
           queueTimeoutMs: config.queueTimeoutMs,
-          collectorTopic: engine.queue.producer(topics.collector),
-          storageTopic: engine.queue.producer(topics.storage),
+          collectorQueue: (batcher = createBatcher(config, engine, topics)),
           collector,
           isReady: () => ready && engine.queue.healthy(),
           isAccepting: () => accepting,
@@ -146,7 +139,12 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   return {
     async start() {
       engine = await createEngine(config, topics, logger);
-      const collector = new Collector(engine.profileState);
+      const collector = new Collector({
+        state: engine.profileState,
+        store: engine.store,
+        logger: logger.child('collector'),
+        maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
+      });
       workers = createWorkers(config, roles, engine, topics, collector, logger);
       for (const worker of workers) await worker.start();
       if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
@@ -164,6 +162,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         accepting = false;
         const left = servers.reduce((sum, server) => sum + server.inFlight(), 0);
         if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
+        await batcher?.close();
         for (const worker of workers) {
           await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));
         }

@@ -18,14 +18,14 @@ afterEach(() => {
 
 /** One distributed deployment: its own Pulsar tenant and index prefix, roles started on demand. */
 function deployment() {
-  const env: Record<string, string> = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_STORAGE_BATCH_SIZE: '200', INFLOW_REDELIVERY_DELAY_MS: '200' };
+  const env: Record<string, string> = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_REDELIVERY_DELAY_MS: '200' };
   const dir = mkdtempSync(join(tmpdir(), 'inflow-dist-'));
   dirs.push(dir);
   const es = env['INFLOW_ELASTICSEARCH_URL'] as string;
   const prefix = env['INFLOW_STORAGE_PREFIX'] as string;
   return {
     env,
-    async start(role: 'edge' | 'collector' | 'background', extra: Record<string, string> = {}): Promise<InflowProcess> {
+    async start(role: 'edge' | 'collector', extra: Record<string, string> = {}): Promise<InflowProcess> {
       const p = await spawnInflow(dir, { ...env, ...extra }, role);
       processes.push(p);
       return p;
@@ -37,13 +37,28 @@ function deployment() {
       const body = (await response.json()) as { hits?: { hits: Array<{ _id: string }> } };
       return (body.hits?.hits ?? []).map((hit) => hit._id);
     },
-    async profileEventCounts(): Promise<number> {
-      await fetch(`${es}/${prefix}-profiles/_refresh`, { method: 'POST' });
-      const response = await fetch(`${es}/${prefix}-profiles/_search?size=1000`, { method: 'POST' });
-      const body = (await response.json()) as { hits: { hits: Array<{ _source: { eventCount: number } }> } };
-      return body.hits.hits.reduce((sum, hit) => sum + hit._source.eventCount, 0);
+    /** Each profile's event count beside the number of its stored events (they must agree). */
+    async countsByProfile(): Promise<Array<{ id: string; counted: number; stored: number }>> {
+      await fetch(`${es}/${prefix}-*/_refresh`, { method: 'POST' });
+      const profiles = (await (await fetch(`${es}/${prefix}-profiles/_search?size=1000`, { method: 'POST' })).json()) as {
+        hits: { hits: Array<{ _source: { id: string; eventCount: number } }> };
+      };
+      const events = (await (
+        await fetch(`${es}/${prefix}-events-*/_search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ size: 0, aggs: { byProfile: { terms: { field: 'profileId', size: 1000 } } } }),
+        })
+      ).json()) as { aggregations: { byProfile: { buckets: Array<{ key: string; doc_count: number }> } } };
+      const stored = new Map(events.aggregations.byProfile.buckets.map((b) => [b.key, b.doc_count]));
+      return profiles.hits.hits.map(({ _source: p }) => ({ id: p.id, counted: p.eventCount, stored: stored.get(p.id) ?? 0 }));
     },
   };
+}
+
+/** Every profile's count equals its stored events (none counted twice, none missed). */
+function expectExactCounts(rows: Array<{ id: string; counted: number; stored: number }>): void {
+  expect(rows.filter((row) => row.counted !== row.stored)).toEqual([]);
 }
 
 interface Load {
@@ -102,47 +117,73 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     const load = await done;
     expect(load.accepted).toHaveLength(200);
     const backlog = (await (await edge.api('/queue/collector/payloads/backlog')).json()) as { total: number; backlog: Array<{ partition: string; count: number }> };
-    expect(backlog.total).toBe(100);
+    // Requests travel many to a Pulsar message: fewer messages than requests, at least one.
+    expect(backlog.total).toBeGreaterThan(0);
+    expect(backlog.total).toBeLessThanOrEqual(100);
     expect(backlog.backlog.map((row) => row.partition)).toEqual([0, 1].map((i) => `persistent://${d.env['INFLOW_TENANT']}/collector/payloads-partition-${i}`));
 
     await d.start('collector');
-    await d.start('background');
     await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 60_000);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0, 60_000);
     await waitFor(async () => (await d.storedEventIds()).length === 200, 30_000);
     expect((await d.storedEventIds()).sort()).toEqual([...load.accepted].sort());
   }, 180_000);
 
-  it('shares the collector subscription between two processes without duplicates, and loses nothing when a worker is killed mid-batch', async () => {
+  it('shares the collector subscription between two processes without duplicates, and loses nothing when a collector is killed mid-batch', async () => {
     const d = deployment();
     const edge = await d.start('edge');
-    const collectors = [await d.start('collector'), await d.start('collector')];
-    let background = await d.start('background', { INFLOW_STORAGE_BATCH_SIZE: '50' });
+    const steady = await d.start('collector');
+    let victim = await d.start('collector', { INFLOW_COLLECTOR_BATCH_SIZE: '5' });
     const { done } = postLoad(edge, 600);
-    // Kill the storage worker while batches are in flight, then bring another one up.
-    await waitFor(() => /Events: saved [1-9]/.test(background.output()), 60_000);
-    background.child.kill('SIGKILL');
-    await background.exited;
-    background = await d.start('background');
+    // Kill a collector while it has batches in hand, then bring another one up.
+    await waitFor(() => /Collector: messages [1-9]/.test(victim.output()), 60_000);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    victim = await d.start('collector');
     const load = await done;
     expect(load.failures).toEqual([]);
     expect(load.failed).toBe(0);
     expect(load.accepted).toHaveLength(1200);
 
-    await waitFor(async () => (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0 && (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
     await waitFor(async () => (await d.storedEventIds()).length >= 1200, 30_000);
     const stored = await d.storedEventIds();
     expect(stored).toHaveLength(new Set(stored).size);
     expect(stored.sort()).toEqual([...load.accepted].sort());
-    await waitFor(async () => (await d.profileEventCounts()) === 1200, 30_000);
-    for (const collector of collectors) expect(collector.output()).toMatch(/Collector: processed [1-9]/);
+    expectExactCounts(await d.countsByProfile());
+    expect(steady.output()).toMatch(/Collector: messages [1-9]/);
   }, 240_000);
+
+  it('stays exact when Redis loses everything while Elasticsearch hangs, mid-load', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    await d.start('collector');
+    await d.start('collector');
+    const traffic = postLoad(edge, 1500, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    execFileSync(process.execPath, [STACK, 'pause', 'elasticsearch'], { stdio: 'inherit' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Redis runs without persistence: a restart wipes every cached profile and session.
+      execFileSync(process.execPath, [STACK, 'restart', 'redis'], { stdio: 'inherit' });
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    } finally {
+      execFileSync(process.execPath, [STACK, 'resume', 'elasticsearch'], { stdio: 'inherit' });
+    }
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    expect(load.accepted.length).toBeGreaterThan(2000);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    await waitFor(async () => (await d.storedEventIds()).length >= load.accepted.length, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expect(stored.sort()).toEqual([...load.accepted].sort());
+    expectExactCounts(await d.countsByProfile());
+  }, 300_000);
 
   it('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201', async () => {
     const d = deployment();
     const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
     await d.start('collector');
-    await d.start('background');
     const traffic = postLoad(edge, 100_000, 4);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     execFileSync(process.execPath, [STACK, 'restart', 'pulsar'], { stdio: 'inherit' });
@@ -154,7 +195,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect(load.refused, `accepted ${load.accepted.length / 2} requests, none refused`).toBeGreaterThan(0);
     expect(load.accepted.length).toBeGreaterThan(0);
 
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0 && (await backlogTotal(edge, '/queue/storage/records/backlog')) === 0, 120_000);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
     const expected = new Set(load.accepted);
     await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
   }, 300_000);

@@ -71,7 +71,7 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
     expect((await app.track(payload)).status).toBe(201);
     // Both requests are processed; the event is counted and stored once.
     await app.eventually<{ eventCount: number }>('/profiles/twice-p', (p) => p.eventCount === 1);
-    await app.eventually<{ total: number }>('/queue/storage/records/backlog', (b) => b.total === 0);
+    await app.eventually<{ total: number }>('/queue/collector/payloads/backlog', (b) => b.total === 0);
     const { events } = await app.eventually<{ events: unknown[] }>('/profiles/twice-p/events', (b) => b.events.length > 0);
     await new Promise((resolve) => setTimeout(resolve, 1_500)); // one search refresh later, still one
     expect(((await (await app.api('/profiles/twice-p/events')).json()) as { events: unknown[] }).events).toHaveLength(1);

@@ -48,3 +48,23 @@ export class StateConflictError extends Error {
 }
 
 export const isStateConflict = (error: unknown): error is StateConflictError => error instanceof StateConflictError;
+
+/**
+ * A service the pipeline depends on (store, cache, broker) cannot be reached or is overloaded.
+ * Nothing is wrong with the data: the work is retried with backoff and never counts toward
+ * the dead-letter limit.
+ */
+export class InfrastructureError extends Error {
+  readonly retryable = true;
+  constructor(
+    readonly service: 'store' | 'cache' | 'queue',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${service} unavailable: ${message}`, options);
+    this.name = 'InfrastructureError';
+  }
+}
+
+export const isInfrastructureError = (error: unknown): error is InfrastructureError =>
+  error instanceof InfrastructureError || error instanceof QueueUnavailableError;

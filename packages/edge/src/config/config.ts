@@ -55,14 +55,25 @@ export const ConfigSchema = object({
   queueTimeoutMs: int(5_000, 10),
   /** Messages a topic may hold before the edge answers 503 (embedded queue). */
   queueMaxBacklog: int(1_000_000, 1),
+  /**
+   * Queued requests are put many to a queue message: in this many ordered lanes (by profile),
+   * each published at this size or after this wait, with this many batches of a lane in flight.
+   */
+  queueLanes: int(16, 1, 1024),
+  queueBatchBytes: int(131_072, 1024, 700_000),
+  queueLingerMs: int(2, 0, 1000),
+  queueInFlightPerLane: int(4, 1, 64),
+  /** Bytes accepted but not yet confirmed by the queue, beyond which the edge answers 503. */
+  queueMaxPendingBytes: int(64_000_000, 65_536),
   tenant: text('inflow'),
   collectorNamespace: text('collector'),
-  storageNamespace: text('storage'),
   /** Created at start for the dispatch and workflow stages. */
   dispatchNamespace: text('dispatch'),
   workflowNamespace: text('workflow'),
+  /** Queue messages (each a batch of requests) a collector takes at once. */
   collectorBatchSize: int(100, 1, 10_000),
-  storageBatchSize: int(500, 1, 50_000),
+  /** Most requests folded into one store write. */
+  collectorMaxRequestsPerWrite: int(2_000, 1, 100_000),
   /** How long a worker waits for more messages before handling what it has. */
   workerWaitMs: int(200, 1, 60_000),
   maxRedeliveries: int(5, 0, 1000),
@@ -81,6 +92,8 @@ export const ConfigSchema = object({
   pulsarReceiverQueueSize: int(500, 1, 100_000),
   /** Elasticsearch index names and Redis keys start with this. */
   storagePrefix: text('inflow'),
+  /** Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable. */
+  refreshInterval: text('1s'),
   /** How long an untouched profile and session stay hot in Redis. */
   profileTtlSeconds: int(86_400, 60),
   sessionTtlSeconds: int(3_600, 60),

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { TrackAccepted } from '@inflow/protocol';
 import {
   encodeEnvelope,
-  encodeStorageMessages,
   errorMessage,
+  isInfrastructureError,
   isQueueUnavailable,
   normalizePayload,
   TimeoutError,
@@ -11,7 +11,7 @@ import {
   type Collector,
   type Envelope,
   type Logger,
-  type QueueProducer,
+  type RequestBatcher,
   type RequestMeta,
 } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
@@ -23,17 +23,17 @@ export interface TrackHandlerDeps {
   sources: SourceRegistry;
   limits: TrackLimits;
   queueTimeoutMs: number;
-  /** Raw requests for the collector worker (options.queue = true). */
-  collectorTopic: QueueProducer;
-  /** Collected records for the storage worker (requests processed in place). */
-  storageTopic: QueueProducer;
+  /** Raw requests for the collector worker (options.queue = true), many to a queue message. */
+  collectorQueue: RequestBatcher;
+  /** Requests processed in place: profiles, sessions and events stored before the answer. */
   collector: Collector;
   logger: Logger;
 }
 
 /**
  * POST /track: check the body and the source, give everything an id, then either queue the
- * request (201) or process it in place with the collector the worker runs (200).
+ * request (201 once the broker confirmed the batch holding it) or process it in place with
+ * the collector the worker runs (200 once stored).
  */
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
   return async (request) => {
@@ -64,7 +64,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     try {
       if (payload.options?.queue) {
         const data = encodeEnvelope(envelope, normalized.changed ? undefined : read.raw);
-        await withTimeout(deps.collectorTopic.send([{ key: envelope.payload.profile.id, data }]), deps.queueTimeoutMs, 'queue append');
+        await withTimeout(deps.collectorQueue.append(envelope.payload.profile.id, data), deps.queueTimeoutMs, 'queue append');
         const accepted: TrackAccepted = {
           queued: true,
           profile: envelope.payload.profile,
@@ -73,19 +73,15 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         };
         return withCors(json(201, accepted));
       }
-      const { batch, accepted } = await deps.collector.process(envelope);
-      await withTimeout(
-        deps.storageTopic.send(encodeStorageMessages([batch])),
-        deps.queueTimeoutMs,
-        'queue append',
-      );
-      return withCors(json(200, accepted));
+      const outcome = await withTimeout(deps.collector.process(envelope), deps.queueTimeoutMs, 'storing the request');
+      if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason));
+      return withCors(json(200, outcome.accepted));
     } catch (error) {
-      if (isQueueUnavailable(error) || error instanceof TimeoutError) {
+      if (isQueueUnavailable(error) || isInfrastructureError(error) || error instanceof TimeoutError) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-        deps.logger.warn(`track refused, queue unavailable: ${errorMessage(error)}`);
+        deps.logger.warn(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
-          errorReply(503, 'queue_unavailable', `the queue cannot take the request now (${errorMessage(error)}); retry later`, {
+          errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },
           }),
         );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { collect, RECENT_EVENTS_KEPT } from './collect.js';
+import { collect, eventMark, RECENT_EVENTS_KEPT } from './collect.js';
 
 describe('collect', () => {
   it('creates a profile and a session on the first request, with visit, counts and context', () => {
@@ -92,5 +92,39 @@ describe('collect', () => {
     const { events } = collect(envelope, { profile: null, session: null });
     expect(events[0]?.context).toMatchObject({ app: 'spa', page: { title: 'Home' } });
     expect(events[0]?.page).toEqual({ url: 'https://shop.test/home', path: '/home', title: 'Home' });
+  });
+
+  it('recognises a redelivered request of the largest size after many other events', () => {
+    const big = envelopeFor({ events: Array.from({ length: 100 }, (_, i) => ({ id: `big-${i}`, type: 'x' })) });
+    let state = collect(big, { profile: null, session: null });
+    for (let i = 0; i < 150; i++) state = collect(envelopeFor({ events: [{ id: `small-${i}`, type: 'x' }] }), state);
+    const again = collect(big, state);
+    expect(again.profile.eventCount).toBe(250);
+    expect(again.session.eventCount).toBe(250);
+    expect(again.events).toHaveLength(100);
+  });
+
+  it('counts an event id repeated inside one request once', () => {
+    const { profile, session } = collect(envelopeFor({ events: [{ id: 'same', type: 'x' }, { id: 'same', type: 'x' }] }), { profile: null, session: null });
+    expect(profile.eventCount).toBe(1);
+    expect(session.eventCount).toBe(1);
+  });
+
+  it('takes the landing page, referrer and UTM from the events when the request has no page context', () => {
+    const url = 'https://shop.test/sale?utm_source=mail&utm_medium=email';
+    const { session, events } = collect(
+      envelopeFor({ events: [{ id: 'pv', type: 'page-view', context: { page: { url, title: 'Sale', referrer: 'https://mail.test/' } } }] }),
+      { profile: null, session: null },
+    );
+    expect(session).toMatchObject({ landingPage: { url, path: '/sale', title: 'Sale' }, referrer: 'https://mail.test/', utm: { source: 'mail', medium: 'email' } });
+    expect(events[0]?.page).toMatchObject({ url, title: 'Sale' });
+  });
+
+  it('keeps short marks, not raw ids, so long client ids do not bloat the profile', () => {
+    const id = 'x'.repeat(128);
+    const { profile } = collect(envelopeFor({ events: [{ id, type: 'x' }] }), { profile: null, session: null });
+    expect(profile.recentEventIds).toEqual([eventMark(id)]);
+    expect(eventMark(id).length).toBeLessThan(16);
+    expect(eventMark(id)).not.toBe(eventMark(id.slice(1) + 'y'));
   });
 });

@@ -3,8 +3,12 @@ import type { Envelope } from '../envelope/envelope.js';
 import type { EventRecord, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
 
-/** How many event ids a profile remembers to recognise an event it has already counted. */
-export const RECENT_EVENTS_KEPT = 64;
+/**
+ * How many events a profile remembers (as short hashes of their ids) to recognise one it has
+ * already counted: a redelivered batch, or a client's retry. Several times the largest request
+ * the edge accepts, so a whole redelivered batch of one profile is recognised.
+ */
+export const RECENT_EVENTS_KEPT = 512;
 
 /** Event type whose properties become profile traits. */
 export const IDENTIFY_EVENT = 'identify';
@@ -25,7 +29,13 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
   const page = pageFromContext(context, meta.referer);
   // A redelivered request, or a client's retry of events already counted, must not count again.
   const recent = new Set(state.profile?.recentEventIds ?? []);
-  const fresh = payload.events.filter((event) => !recent.has(event.id));
+  const fresh: string[] = [];
+  for (const event of payload.events) {
+    const mark = eventMark(event.id);
+    if (recent.has(mark)) continue;
+    recent.add(mark);
+    fresh.push(mark);
+  }
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -44,6 +54,9 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
   }));
 
   const newSession = state.session === null;
+  // Trackers may put the page in each event's context rather than the request's: the session's
+  // landing page is the first page the request names, wherever it is.
+  const landing = page ?? events.find((event) => event.page)?.page;
   const session: SessionRecord = state.session
     ? {
         ...state.session,
@@ -58,14 +71,14 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         sourceId: payload.source.id,
         startedAt: at,
         lastEventAt: at,
-        eventCount: events.length,
+        eventCount: fresh.length,
         context,
         version: 1,
         ...optional('userAgent', meta.userAgent),
         ...optional('ip', meta.ip),
-        ...optional('landingPage', page),
-        ...optional('referrer', page?.referrer),
-        ...optional('utm', utmFromUrl(page?.url)),
+        ...optional('landingPage', landing),
+        ...optional('referrer', landing?.referrer),
+        ...optional('utm', utmFromUrl(landing?.url)),
       };
 
   const traits = identifyTraits(payload.events);
@@ -79,7 +92,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         eventCount: previous.eventCount + fresh.length,
         traits: traits ? { ...previous.traits, ...traits } : previous.traits,
         lastSourceId: payload.source.id,
-        recentEventIds: [...previous.recentEventIds, ...fresh.map((event) => event.id)].slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: [...previous.recentEventIds, ...fresh].slice(-RECENT_EVENTS_KEPT),
         version: previous.version + 1,
       }
     : {
@@ -89,14 +102,29 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         firstVisitAt: at,
         lastVisitAt: at,
         visits: 1,
-        eventCount: events.length,
+        eventCount: fresh.length,
         traits: traits ?? {},
         lastSourceId: payload.source.id,
-        recentEventIds: fresh.map((event) => event.id).slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: fresh.slice(-RECENT_EVENTS_KEPT),
         version: 1,
       };
 
   return { requestId: envelope.id, profile, session, events };
+}
+
+/**
+ * A short, stable mark of an event id (two 32-bit FNV-1a hashes, base 36): ids may be 128
+ * characters long, and a profile keeps hundreds of them.
+ */
+export function eventMark(id: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ id.length;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0).toString(36) + '.' + (b >>> 0).toString(36);
 }
 
 function eventTime(event: TrackEvent, fallback: string): string {

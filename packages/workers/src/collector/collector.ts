@@ -1,57 +1,94 @@
 import type { TrackAccepted } from '@inflow/protocol';
 import type { Envelope } from '../envelope/envelope.js';
-import { isStateConflict } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
 import type { ProfileState } from '../ports/profile-state.js';
-import type { StorageBatch } from '../records/records.js';
-import { KeyedLock } from '../util/keyed-lock.js';
-import { collect } from './collect.js';
+import type { RecordStore } from '../ports/store.js';
+import { collectAndStore } from './collect-and-store.js';
 
-export interface Collected {
-  batch: StorageBatch;
-  accepted: TrackAccepted;
+/** What became of one request: stored (with the ids it resolved to), or refused for good with the reason. */
+export type CollectOutcome = { kind: 'stored'; accepted: TrackAccepted } | { kind: 'rejected'; reason: string };
+
+export interface CollectorOptions {
+  state: ProfileState;
+  store: RecordStore;
+  logger: Logger;
+  /** Most requests folded into one store write. */
+  maxRequestsPerWrite?: number;
+}
+
+interface Job {
+  envelopes: Envelope[];
+  resolve(outcomes: CollectOutcome[]): void;
+  reject(error: unknown): void;
 }
 
 /**
- * Turns one envelope into records, reading and updating the profile state. Requests for
- * one profile run one after another, so concurrent requests never lose an update.
+ * Turns requests into profiles, sessions and events and stores them. Requests that arrive
+ * while a write is under way wait and go together in the next one (group commit), so under
+ * load each store write carries many requests, and runs never overlap: a profile's requests
+ * are applied in the order they were handed in. The store is written before the cache; an
+ * outcome is known only once the store holds it. When the store or the cache cannot be
+ * reached, every job of that write rejects with InfrastructureError: retry later; nothing of
+ * it counts as done.
  */
 export class Collector {
-  private readonly lock = new KeyedLock();
+  private readonly waiting: Job[] = [];
+  private running = false;
+  private readonly maxPerWrite: number;
 
-  constructor(private readonly state: ProfileState) {}
+  constructor(private readonly options: CollectorOptions) {
+    this.maxPerWrite = options.maxRequestsPerWrite ?? 1000;
+  }
 
-  process(envelope: Envelope): Promise<Collected> {
-    const { profile, session } = envelope.payload;
-    return this.lock.run(profile.id, async () => {
-      for (let attempt = 1; ; attempt++) {
-        const [currentProfile, currentSession] = await Promise.all([
-          this.state.getProfile(profile.id),
-          this.state.getSession(session.id),
-        ]);
-        const batch = collect(envelope, { profile: currentProfile, session: currentSession });
-        try {
-          await this.state.put(batch.profile, batch.session);
-        } catch (error) {
-          // Another worker moved this profile on (a rebalance of keys): redo the work on its state.
-          if (isStateConflict(error) && attempt < MAX_CONFLICT_RETRIES) continue;
-          throw error;
-        }
-        return accepted(batch);
-      }
+  /** One request (the edge's in-place path). */
+  async process(envelope: Envelope): Promise<CollectOutcome> {
+    const [outcome] = await this.processAll([envelope]);
+    if (!outcome) throw new Error('collector returned no outcome');
+    return outcome;
+  }
+
+  /** Many requests, applied in order; one outcome each, in the same order. */
+  processAll(envelopes: Envelope[]): Promise<CollectOutcome[]> {
+    if (envelopes.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ envelopes, resolve, reject });
+      if (!this.running) void this.drain();
     });
   }
-}
 
-const MAX_CONFLICT_RETRIES = 5;
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.waiting.length > 0) {
+        const jobs = this.takeJobs();
+        const envelopes = jobs.flatMap((job) => job.envelopes);
+        try {
+          const outcomes = await collectAndStore(envelopes, this.options);
+          let at = 0;
+          for (const job of jobs) {
+            job.resolve(outcomes.slice(at, at + job.envelopes.length));
+            at += job.envelopes.length;
+          }
+        } catch (error) {
+          for (const job of jobs) job.reject(error);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
 
-function accepted(batch: StorageBatch): Collected {
-  return {
-    batch,
-    accepted: {
-      queued: false,
-      profile: { id: batch.profile.id },
-      session: { id: batch.session.id },
-      events: batch.events.map((event) => event.id),
-    },
-  };
+  /** The waiting jobs that fit in one write (at least one, never split). */
+  private takeJobs(): Job[] {
+    const jobs: Job[] = [];
+    let count = 0;
+    while (this.waiting.length > 0) {
+      const next = this.waiting[0] as Job;
+      if (jobs.length > 0 && count + next.envelopes.length > this.maxPerWrite) break;
+      jobs.push(next);
+      count += next.envelopes.length;
+      this.waiting.shift();
+    }
+    return jobs;
+  }
 }

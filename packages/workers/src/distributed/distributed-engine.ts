@@ -21,6 +21,8 @@ export interface DistributedSettings {
   storagePrefix: string;
   profileTtlSeconds: number;
   sessionTtlSeconds: number;
+  /** Elasticsearch index.refresh_interval: how soon stored records become searchable. */
+  refreshInterval: string;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -36,6 +38,8 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     indexPrefix: settings.storagePrefix,
     bulkAttempts: 3,
     maxBulkBytes: 5_000_000,
+    maxBulksInFlight: 2,
+    refreshInterval: settings.refreshInterval,
     logger: logger.child('elasticsearch'),
   });
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
@@ -70,6 +74,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       keyPrefix: settings.storagePrefix,
       profileTtlSeconds: settings.profileTtlSeconds,
       sessionTtlSeconds: settings.sessionTtlSeconds,
+      logger: logger.child('redis'),
     }),
     async close() {
       await queue.close();

@@ -1,13 +1,11 @@
-import type { ProfileState } from '../ports/profile-state.js';
+import type { LoadedState, ProfileState } from '../ports/profile-state.js';
 import type { RecordStore } from '../ports/store.js';
 import type { ProfileRecord, SessionRecord } from '../records/records.js';
 
 /**
- * The embedded engine's profile state: the newest copies the collector wrote, kept in
- * memory (most recently used first), over the store for everything older. In one process
- * this sees every change before the background worker has stored it. The capacity must
- * stay well above the number of profiles active while the storage topic drains (an evicted
- * profile is read back from the store, which may not yet hold its newest version).
+ * The embedded engine's profile state: the most recently stored profiles and sessions kept in
+ * memory (least recently used evicted first) over the SQLite store. The collector saves here
+ * only what the store already holds, so an evicted record read back from the store is current.
  */
 export class CachedProfileState implements ProfileState {
   private readonly profiles = new Map<string, ProfileRecord>();
@@ -18,21 +16,40 @@ export class CachedProfileState implements ProfileState {
     private readonly capacity: number,
   ) {}
 
-  async getProfile(id: string): Promise<ProfileRecord | null> {
-    return this.profiles.get(id) ?? (await this.store.getProfile(id));
+  async load(profileIds: string[], sessionIds: string[]): Promise<LoadedState> {
+    const [profiles, sessions] = await Promise.all([
+      readThrough(this.profiles, profileIds, (ids) => this.store.getProfiles(ids)),
+      readThrough(this.sessions, sessionIds, (ids) => this.store.getSessions(ids)),
+    ]);
+    return { profiles, sessions };
   }
 
-  async getSession(id: string): Promise<SessionRecord | null> {
-    return this.sessions.get(id) ?? (await this.store.getSession(id));
+  async save(profiles: ProfileRecord[], sessions: SessionRecord[]): Promise<void> {
+    for (const profile of profiles) remember(this.profiles, profile, this.capacity);
+    for (const session of sessions) remember(this.sessions, session, this.capacity);
   }
 
-  async put(profile: ProfileRecord, session: SessionRecord): Promise<void> {
-    remember(this.profiles, profile, this.capacity);
-    remember(this.sessions, session, this.capacity);
+  async forget(profileIds: string[], sessionIds: string[]): Promise<void> {
+    for (const id of profileIds) this.profiles.delete(id);
+    for (const id of sessionIds) this.sessions.delete(id);
   }
 }
 
-function remember<T extends { id: string }>(map: Map<string, T>, record: T, capacity: number): void {
+async function readThrough<T>(cache: Map<string, T>, ids: string[], fromStore: (ids: string[]) => Promise<Map<string, T>>): Promise<Map<string, T>> {
+  const found = new Map<string, T>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const hit = cache.get(id);
+    if (hit) found.set(id, hit);
+    else missing.push(id);
+  }
+  if (missing.length > 0) for (const [id, record] of await fromStore(missing)) found.set(id, record);
+  return found;
+}
+
+function remember<T extends { id: string; version: number }>(map: Map<string, T>, record: T, capacity: number): void {
+  const current = map.get(record.id);
+  if (current && current.version > record.version) return;
   map.delete(record.id);
   map.set(record.id, record);
   if (map.size > capacity) {

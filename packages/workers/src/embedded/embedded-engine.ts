@@ -18,7 +18,7 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     file: join(settings.dataDir, 'queue.db'),
     tenant: settings.tenant,
     maxBacklog: settings.queueMaxBacklog,
-    topics: [topics.collector, topics.storage],
+    topics: [topics.collector],
   });
   const store = new SqliteStore(join(settings.dataDir, 'store.db'));
   return {

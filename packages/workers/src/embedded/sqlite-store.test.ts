@@ -21,7 +21,7 @@ describe('SqliteStore', () => {
     const one = collect(envelopeFor({ events: [{ id: 'e1', type: 'a', time: '2026-01-01T00:00:01Z' }] }), { profile: null, session: null });
     const two = collect(envelopeFor({ events: [{ id: 'e2', type: 'b', time: '2026-01-01T00:00:02Z' }] }), one);
     const result = await store.write({ profiles: [two.profile], sessions: [two.session], events: [...one.events, ...two.events] });
-    expect(result.events).toEqual({ saved: 2, stale: 0, failed: [] });
+    expect(result.events).toEqual({ saved: 2, stale: 0, staleIds: [], failed: [] });
     expect(await store.getProfile('p-1')).toEqual(two.profile);
     expect(await store.getSession('s-1')).toEqual(two.session);
     expect((await store.listSessions('p-1', 10)).map((s) => s.id)).toEqual(['s-1']);
@@ -36,8 +36,8 @@ describe('SqliteStore', () => {
     const v2 = collect(envelopeFor({ events: [{ id: 'x', type: 'y' }] }), v1);
     await store.write({ profiles: [v2.profile], sessions: [v2.session], events: [] });
     const result = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: [] });
-    expect(result.profiles).toEqual({ saved: 0, stale: 1, failed: [] });
-    expect(result.sessions).toEqual({ saved: 0, stale: 1, failed: [] });
+    expect(result.profiles).toEqual({ saved: 0, stale: 1, staleIds: ['p-1'], failed: [] });
+    expect(result.sessions).toEqual({ saved: 0, stale: 1, staleIds: ['s-1'], failed: [] });
     expect((await store.getProfile('p-1'))?.version).toBe(2);
   });
 
@@ -45,7 +45,7 @@ describe('SqliteStore', () => {
     const batch = collect(envelopeFor({ events: [{ id: 'same', type: 'a' }] }), { profile: null, session: null });
     await store.write({ profiles: [], sessions: [], events: batch.events });
     const again = await store.write({ profiles: [], sessions: [], events: batch.events });
-    expect(again.events).toEqual({ saved: 0, stale: 1, failed: [] });
+    expect(again.events).toEqual({ saved: 0, stale: 1, staleIds: [], failed: [] });
     expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
   });
 

@@ -65,13 +65,13 @@ export class SqliteStore implements RecordStore, SourceStore {
     const result: WriteResult = { profiles: emptyResult(), sessions: emptyResult(), events: emptyResult() };
     this.db.transaction(() => {
       for (const p of records.profiles) {
-        count(result.profiles, this.sql.upsertProfile.run(p.id, p.version, JSON.stringify(p)).changes);
+        count(result.profiles, p.id, this.sql.upsertProfile.run(p.id, p.version, JSON.stringify(p)).changes);
       }
       for (const s of records.sessions) {
-        count(result.sessions, this.sql.upsertSession.run(s.id, s.profileId, s.version, s.startedAt, JSON.stringify(s)).changes);
+        count(result.sessions, s.id, this.sql.upsertSession.run(s.id, s.profileId, s.version, s.startedAt, JSON.stringify(s)).changes);
       }
       for (const e of records.events) {
-        count(result.events, this.sql.insertEvent.run(e.id, e.profileId, e.sessionId, e.type, e.time, JSON.stringify(e)).changes);
+        count(result.events, undefined, this.sql.insertEvent.run(e.id, e.profileId, e.sessionId, e.type, e.time, JSON.stringify(e)).changes);
       }
     })();
     return result;
@@ -83,6 +83,14 @@ export class SqliteStore implements RecordStore, SourceStore {
 
   async getSession(id: string): Promise<SessionRecord | null> {
     return parse<SessionRecord>(this.sql.session.get(id));
+  }
+
+  async getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>> {
+    return rowsById<ProfileRecord>(ids, (id) => this.sql.profile.get(id));
+  }
+
+  async getSessions(ids: string[]): Promise<Map<string, SessionRecord>> {
+    return rowsById<SessionRecord>(ids, (id) => this.sql.session.get(id));
   }
 
   async listSessions(profileId: string, limit: number): Promise<SessionRecord[]> {
@@ -124,12 +132,24 @@ export class SqliteStore implements RecordStore, SourceStore {
 }
 
 function emptyResult(): KindResult {
-  return { saved: 0, stale: 0, failed: [] };
+  return { saved: 0, stale: 0, staleIds: [], failed: [] };
 }
 
-function count(result: KindResult, changes: number): void {
+function count(result: KindResult, staleId: string | undefined, changes: number): void {
   if (changes > 0) result.saved += 1;
-  else result.stale += 1;
+  else {
+    result.stale += 1;
+    if (staleId !== undefined) result.staleIds.push(staleId);
+  }
+}
+
+function rowsById<T>(ids: string[], read: (id: string) => DataRow | undefined): Map<string, T> {
+  const found = new Map<string, T>();
+  for (const id of ids) {
+    const row = read(id);
+    if (row) found.set(id, JSON.parse(row.data) as T);
+  }
+  return found;
 }
 
 function parse<T>(row: DataRow | undefined): T | null {

@@ -30,12 +30,14 @@ export function encodeEnvelope(envelope: Envelope, rawPayload?: string): Buffer 
 }
 
 /** Reads an envelope from the queue; anything unreadable is a poison message with the reason. */
-export function decodeEnvelope(data: Uint8Array): Envelope {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
-  } catch (error) {
-    throw new PoisonMessageError(`envelope is not JSON: ${(error as Error).message}`);
+export function decodeEnvelope(data: Uint8Array, alreadyParsed?: unknown): Envelope {
+  let parsed: unknown = alreadyParsed;
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'));
+    } catch (error) {
+      throw new PoisonMessageError(`envelope is not JSON: ${(error as Error).message}`);
+    }
   }
   if (!isRecord(parsed) || parsed['v'] !== 1) throw new PoisonMessageError('envelope version is not 1');
   const { id, receivedAt, meta } = parsed;

@@ -11,6 +11,8 @@ export interface KindResult {
   saved: number;
   /** Not written because storage already holds this or a newer version. */
   stale: number;
+  /** Ids of the stale records (profiles and sessions: the writer worked on an old copy). */
+  staleIds: string[];
   /** Could not be written; each with its reason. `permanent`: retrying cannot help (dead-letter it). */
   failed: Array<{ id: string; reason: string; permanent?: boolean }>;
 }
@@ -29,10 +31,16 @@ export interface EventQuery {
 
 /** Where profiles, sessions and events live: SQLite embedded, Elasticsearch distributed. */
 export interface RecordStore {
-  /** Idempotent: events are keyed by id, profiles and sessions keep the highest version. */
+  /**
+   * Idempotent: events are keyed by id, profiles and sessions keep the highest version.
+   * Rejects with InfrastructureError when the store cannot be reached (nothing is known to be written).
+   */
   write(records: RecordsToWrite): Promise<WriteResult>;
   getProfile(id: string): Promise<ProfileRecord | null>;
   getSession(id: string): Promise<SessionRecord | null>;
+  /** Many at once (one round trip where the store allows); the newest stored versions, missing ids absent. */
+  getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>>;
+  getSessions(ids: string[]): Promise<Map<string, SessionRecord>>;
   listSessions(profileId: string, limit: number): Promise<SessionRecord[]>;
   getEvent(id: string): Promise<EventRecord | null>;
   /** Newest first. */

@@ -23,7 +23,15 @@ export interface ConsumeLoopOptions {
   /** How long to wait for a first message before polling again. */
   waitMs: number;
   logger: Logger;
+  /**
+   * Failures that say nothing about the messages (a service is down): the batch is kept and
+   * handled again after a backoff, without counting a redelivery. Others nack the batch.
+   */
+  isTransient?: (error: unknown) => boolean;
 }
+
+const FIRST_BACKOFF_MS = 250;
+const MAX_BACKOFF_MS = 10_000;
 
 /** Longest single wait for messages, so that close() never waits long for an idle loop. */
 const MAX_WAIT_MS = 250;
@@ -49,13 +57,30 @@ export function consumeLoop(options: ConsumeLoopOptions): Lifecycle {
         continue;
       }
       if (messages.length === 0) continue;
+      await handleWithRetry(messages);
+    }
+  }
+
+  async function handleWithRetry(messages: QueueMessage[]): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
       try {
         await options.handle(messages);
+        if (attempt > 1) logger.info(`batch of ${messages.length} handled after ${attempt} attempts`);
+        return;
       } catch (error) {
+        if (options.isTransient?.(error)) {
+          const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+          logger.warn(`batch of ${messages.length} waits ${Math.round(backoff)} ms (attempt ${attempt}): ${errorMessage(error)}`);
+          await sleep(backoff);
+          // Closing: leave the batch unacknowledged; it is delivered again to whoever consumes next.
+          if (!running) return;
+          continue;
+        }
         logger.error(`batch failed, redelivering ${messages.length}: ${errorMessage(error)}`);
         await consumer.nack(messages, errorMessage(error)).catch((nackError: unknown) => {
           logger.error(`nack failed: ${errorMessage(nackError)}`);
         });
+        return;
       }
     }
   }

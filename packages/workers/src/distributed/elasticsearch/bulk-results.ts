@@ -21,5 +21,5 @@ export function verdictOf(item: BulkItemOutcome): ItemVerdict {
 }
 
 export function emptyKindResult(): KindResult {
-  return { saved: 0, stale: 0, failed: [] };
+  return { saved: 0, stale: 0, staleIds: [], failed: [] };
 }

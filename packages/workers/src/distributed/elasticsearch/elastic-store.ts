@@ -1,4 +1,5 @@
 import { Client, errors } from '@elastic/elasticsearch';
+import { InfrastructureError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, WriteResult } from '../../ports/store.js';
 import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../../records/records.js';
@@ -14,6 +15,10 @@ export interface ElasticStoreOptions {
   bulkAttempts: number;
   /** Largest bulk request body; a larger write is sent as several bulks. */
   maxBulkBytes: number;
+  /** Bulk requests of one write sent at once. */
+  maxBulksInFlight?: number;
+  /** How soon a write becomes searchable (index.refresh_interval); longer is cheaper for ingest. */
+  refreshInterval?: string;
   logger: Logger;
 }
 
@@ -44,11 +49,14 @@ export class ElasticStore implements RecordStore, SourceStore {
 
   /** Creates the index template for events and the single indices, when missing. */
   async init(): Promise<void> {
-    await this.client.indices.putIndexTemplate({
-      name: `${this.options.indexPrefix}-events`,
-      index_patterns: [this.index.eventsPattern],
-      template: { settings: { number_of_replicas: 0 }, mappings: EVENT_MAPPINGS },
-    });
+    const settings = { number_of_replicas: 0, refresh_interval: this.options.refreshInterval ?? '1s' };
+    await infrastructure(() =>
+      this.client.indices.putIndexTemplate({
+        name: `${this.options.indexPrefix}-events`,
+        index_patterns: [this.index.eventsPattern],
+        template: { settings, mappings: EVENT_MAPPINGS },
+      }),
+    );
     for (const [index, mappings] of [
       [this.index.profiles, PROFILE_MAPPINGS],
       [this.index.sessions, SESSION_MAPPINGS],
@@ -56,7 +64,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     ] as const) {
       if (await this.client.indices.exists({ index })) continue;
       try {
-        await this.client.indices.create({ index, settings: { number_of_replicas: 0 }, mappings });
+        await this.client.indices.create({ index, settings, mappings });
       } catch (error) {
         if (!(error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception')) throw error;
       }
@@ -73,23 +81,34 @@ export class ElasticStore implements RecordStore, SourceStore {
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
-      for (const chunk of chunksOf(pending, this.options.maxBulkBytes)) {
-        const response = await this.client.bulk({ operations: chunk.flatMap((op) => [op.action, op.doc]), refresh: false });
+      const sendChunk = async (chunk: Operation[]): Promise<void> => {
+        const response = await infrastructure(() => this.client.bulk({ operations: chunk.flatMap((op) => [op.action, op.doc]), refresh: false }));
         response.items.forEach((item, i) => {
           const op = chunk[i] as Operation;
           const verdict = verdictOf(Object.values(item)[0] as BulkItemOutcome);
           const kind: KindResult = result[op.kind];
           if (verdict.kind === 'saved') kind.saved += 1;
-          else if (verdict.kind === 'stale') kind.stale += 1;
-          else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
+          else if (verdict.kind === 'stale') {
+            kind.stale += 1;
+            if (op.kind !== 'events') kind.staleIds.push(op.id);
+          } else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
           else if (attempt < this.options.bulkAttempts) retry.push(op);
           else kind.failed.push({ id: op.id, reason: verdict.reason, permanent: false });
         });
-      }
+      };
+      await inParallel(chunksOf(pending, this.options.maxBulkBytes), this.options.maxBulksInFlight ?? 2, sendChunk);
       if (retry.length > 0) await sleep(100 * 2 ** attempt);
       pending = retry;
     }
     return result;
+  }
+
+  getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>> {
+    return this.getMany<ProfileRecord>(this.index.profiles, ids);
+  }
+
+  getSessions(ids: string[]): Promise<Map<string, SessionRecord>> {
+    return this.getMany<SessionRecord>(this.index.sessions, ids);
   }
 
   getProfile(id: string): Promise<ProfileRecord | null> {
@@ -139,13 +158,52 @@ export class ElasticStore implements RecordStore, SourceStore {
       return response._source ?? null;
     } catch (error) {
       if (error instanceof errors.ResponseError && error.statusCode === 404) return null;
-      throw error;
+      throw asInfrastructure(error);
     }
+  }
+
+  /** Real-time multi-get: sees every write acknowledged before, refreshed or not. */
+  private async getMany<T>(index: string, ids: string[]): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    if (ids.length === 0) return found;
+    const response = await infrastructure(() => this.client.mget<T>({ index, ids }));
+    for (const doc of response.docs) {
+      if ('found' in doc && doc.found && doc._source) found.set(doc._id, doc._source);
+      else if ('error' in doc) throw new InfrastructureError('store', `multi-get of ${doc._id}: ${JSON.stringify(doc.error)}`);
+    }
+    return found;
   }
 
   private async search<T>(index: string, query: Record<string, unknown>, sort: Array<Record<string, 'asc' | 'desc'>>, size: number): Promise<T[]> {
     const response = await this.client.search<T>({ index, query, sort, size, ignore_unavailable: true, allow_no_indices: true });
     return response.hits.hits.flatMap((hit) => (hit._source ? [hit._source] : []));
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` at once. */
+async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/** Transport failures, timeouts, 429 and 5xx answers mean Elasticsearch cannot take the work now. */
+function asInfrastructure(error: unknown): unknown {
+  const transient =
+    error instanceof errors.ConnectionError ||
+    error instanceof errors.TimeoutError ||
+    error instanceof errors.NoLivingConnectionsError ||
+    (error instanceof errors.ResponseError && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500));
+  return transient ? new InfrastructureError('store', (error as Error).message, { cause: error }) : error;
+}
+
+async function infrastructure<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asInfrastructure(error);
   }
 }
 

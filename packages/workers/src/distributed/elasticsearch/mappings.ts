@@ -14,6 +14,8 @@ const pageFields = {
 } as const;
 
 const freeForm = { type: 'flattened', ignore_above: 1024, depth_limit: 20 } as const;
+/** Kept in _source for reading, never searched: not indexed at all (cheaper ingest). */
+const storedOnly = { type: 'object', enabled: false } as const;
 
 export const PROFILE_MAPPINGS = {
   dynamic: false,
@@ -27,7 +29,7 @@ export const PROFILE_MAPPINGS = {
     eventCount: { type: 'long' },
     traits: freeForm,
     lastSourceId: { type: 'keyword' },
-    recentEventIds: { type: 'keyword', index: false },
+    recentEventIds: { type: 'keyword', index: false, doc_values: false },
     version: { type: 'long' },
   },
 } as const;
@@ -46,7 +48,7 @@ export const SESSION_MAPPINGS = {
     landingPage: pageFields,
     referrer: { type: 'keyword', ignore_above: 2048 },
     utm: freeForm,
-    context: freeForm,
+    context: storedOnly,
     version: { type: 'long' },
   },
 } as const;
@@ -63,7 +65,7 @@ export const EVENT_MAPPINGS = {
     sessionId: { type: 'keyword' },
     requestId: { type: 'keyword' },
     properties: freeForm,
-    context: freeForm,
+    context: storedOnly,
     page: pageFields,
     userAgent: { type: 'keyword', ignore_above: 1024 },
     async: { type: 'boolean' },

@@ -95,10 +95,15 @@ export class WsConsumer implements QueueConsumer {
   }
 
   async deadLetter(message: QueueMessage, reason: string): Promise<void> {
+    await this.deadLetterPart(message, message.data, reason);
+    await this.ack([message]);
+  }
+
+  async deadLetterPart(message: QueueMessage, data: Uint8Array, reason: string): Promise<void> {
     await this.options.deadLetters.send([
       {
         key: message.key,
-        data: message.data,
+        data,
         properties: {
           reason,
           topic: this.options.topicName,
@@ -108,7 +113,6 @@ export class WsConsumer implements QueueConsumer {
         },
       },
     ]);
-    await this.ack([message]);
   }
 
   async close(): Promise<void> {

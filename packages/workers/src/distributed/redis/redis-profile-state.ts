@@ -1,71 +1,120 @@
 import type { Redis } from 'ioredis';
-import { StateConflictError } from '../../errors.js';
-import type { ProfileState } from '../../ports/profile-state.js';
+import { errorMessage, InfrastructureError } from '../../errors.js';
+import type { Logger } from '../../logging/logger.js';
+import type { LoadedState, ProfileState } from '../../ports/profile-state.js';
 import type { RecordStore } from '../../ports/store.js';
 import type { ProfileRecord, SessionRecord } from '../../records/records.js';
 
 export interface RedisProfileStateOptions {
   redis: Redis;
-  /** Cold reads (a profile not in Redis) go to the store. */
+  /** Cold reads (records not in Redis) go to the store, in one multi-get. */
   store: RecordStore;
   keyPrefix: string;
   /** How long an untouched profile stays hot. */
   profileTtlSeconds: number;
   sessionTtlSeconds: number;
+  logger: Logger;
 }
 
-// Writes profile and session together, only if each is newer than what Redis holds:
-// a collector that read an old copy (another worker moved on) gets a conflict and retries.
+// Each value is "{version}|{json}": the version is read without decoding the JSON. A record is
+// written only if it is newer than what Redis holds, so a slow writer never moves one back.
+// KEYS: the records' keys; ARGV: ttl of each key, then version and value of each key.
 const PUT_IF_NEWER = `
-for i = 1, 2 do
+local n = #KEYS
+for i = 1, n do
+  local version = tonumber(ARGV[n + 2 * i - 1])
   local current = redis.call('GET', KEYS[i])
-  if current then
-    local version = tonumber(cjson.decode(current)['version'])
-    if version and version >= tonumber(ARGV[i * 2]) then return i end
+  local held = current and tonumber(string.match(current, '^(%d+)|'))
+  if not held or held < version then
+    redis.call('SET', KEYS[i], ARGV[n + 2 * i], 'EX', ARGV[i])
   end
 end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[5])
-redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[6])
-return 0`;
+return n`;
+
+interface PutIfNewer {
+  inflowPutIfNewer(numKeys: number, ...args: string[]): Promise<number>;
+}
 
 /**
- * The distributed collector's working state. Policy: Redis holds the newest profile and
- * session (write-through from the collector, with a TTL); Elasticsearch gets the same records
- * through the storage topic moments later. A profile missing from Redis is read from
- * Elasticsearch once and then lives in Redis again.
+ * The distributed collector's hot state. Policy: Elasticsearch is the authority and Redis a
+ * cache of what Elasticsearch already holds (the collector writes Elasticsearch first). Redis
+ * may lose everything at any time: records are then read from Elasticsearch (real-time
+ * multi-get) and the result is exact. If Redis is unreachable, reads go to Elasticsearch and
+ * the pipeline keeps going.
  */
 export class RedisProfileState implements ProfileState {
-  constructor(private readonly options: RedisProfileStateOptions) {}
+  private readonly redis: Redis & PutIfNewer;
 
-  async getProfile(id: string): Promise<ProfileRecord | null> {
-    const hot = await this.options.redis.get(this.key('profile', id));
-    return hot ? (JSON.parse(hot) as ProfileRecord) : this.options.store.getProfile(id);
+  constructor(private readonly options: RedisProfileStateOptions) {
+    options.redis.defineCommand('inflowPutIfNewer', { lua: PUT_IF_NEWER });
+    this.redis = options.redis as Redis & PutIfNewer;
   }
 
-  async getSession(id: string): Promise<SessionRecord | null> {
-    const hot = await this.options.redis.get(this.key('session', id));
-    return hot ? (JSON.parse(hot) as SessionRecord) : this.options.store.getSession(id);
+  async load(profileIds: string[], sessionIds: string[]): Promise<LoadedState> {
+    const keys = [...profileIds.map((id) => this.key('profile', id)), ...sessionIds.map((id) => this.key('session', id))];
+    let values: Array<string | null> = [];
+    if (keys.length > 0) {
+      try {
+        values = await this.redis.mget(keys);
+      } catch (error) {
+        this.options.logger.warn(`redis read failed, reading ${keys.length} records from the store: ${errorMessage(error)}`);
+      }
+    }
+    const profiles = new Map<string, ProfileRecord>();
+    const sessions = new Map<string, SessionRecord>();
+    const coldProfiles = fill(profiles, profileIds, values, 0);
+    const coldSessions = fill(sessions, sessionIds, values, profileIds.length);
+    const [storedProfiles, storedSessions] = await Promise.all([
+      coldProfiles.length > 0 ? this.options.store.getProfiles(coldProfiles) : new Map<string, ProfileRecord>(),
+      coldSessions.length > 0 ? this.options.store.getSessions(coldSessions) : new Map<string, SessionRecord>(),
+    ]);
+    for (const [id, record] of storedProfiles) profiles.set(id, record);
+    for (const [id, record] of storedSessions) sessions.set(id, record);
+    return { profiles, sessions };
   }
 
-  async put(profile: ProfileRecord, session: SessionRecord): Promise<void> {
-    const { redis, profileTtlSeconds, sessionTtlSeconds } = this.options;
-    const verdict = (await redis.eval(
-      PUT_IF_NEWER,
-      2,
-      this.key('profile', profile.id),
-      this.key('session', session.id),
-      JSON.stringify(profile),
-      String(profile.version),
-      JSON.stringify(session),
-      String(session.version),
-      String(profileTtlSeconds),
-      String(sessionTtlSeconds),
-    )) as number;
-    if (verdict === 1) throw new StateConflictError(`profile ${profile.id}`);
-    if (verdict === 2) throw new StateConflictError(`session ${session.id}`);
+  async save(profiles: ProfileRecord[], sessions: SessionRecord[]): Promise<void> {
+    const records = [
+      ...profiles.map((record) => ({ key: this.key('profile', record.id), ttl: this.options.profileTtlSeconds, record })),
+      ...sessions.map((record) => ({ key: this.key('session', record.id), ttl: this.options.sessionTtlSeconds, record })),
+    ];
+    if (records.length === 0) return;
+    try {
+      await this.redis.inflowPutIfNewer(
+        records.length,
+        ...records.map((r) => r.key),
+        ...records.map((r) => String(r.ttl)),
+        ...records.flatMap((r) => [String(r.record.version), `${r.record.version}|${JSON.stringify(r.record)}`]),
+      );
+    } catch (error) {
+      // The store holds these already; a missing cache entry only costs a cold read.
+      this.options.logger.warn(`redis write of ${records.length} records failed: ${errorMessage(error)}`);
+    }
+  }
+
+  async forget(profileIds: string[], sessionIds: string[]): Promise<void> {
+    const keys = [...profileIds.map((id) => this.key('profile', id)), ...sessionIds.map((id) => this.key('session', id))];
+    if (keys.length === 0) return;
+    try {
+      await this.redis.del(keys);
+    } catch (error) {
+      throw new InfrastructureError('cache', `could not drop ${keys.length} outdated records: ${errorMessage(error)}`, { cause: error });
+    }
   }
 
   private key(kind: 'profile' | 'session', id: string): string {
     return `${this.options.keyPrefix}:${kind}:${id}`;
   }
+}
+
+/** Puts the cached records into `into`; returns the ids that were not cached. */
+function fill<T>(into: Map<string, T>, ids: string[], values: Array<string | null>, offset: number): string[] {
+  const cold: string[] = [];
+  ids.forEach((id, i) => {
+    const value = values[offset + i];
+    const bar = value ? value.indexOf('|') : -1;
+    if (value && bar > 0) into.set(id, JSON.parse(value.slice(bar + 1)) as T);
+    else cold.push(id);
+  });
+  return cold;
 }

@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteQueue } from '../embedded/sqlite-queue.js';
+import { decodeQueuedRequests } from '../envelope/envelope-batch.js';
+import { encodeEnvelope } from '../envelope/envelope.js';
+import { QueueUnavailableError } from '../errors.js';
+import type { OutgoingMessage, QueueProducer } from '../ports/queue.js';
+import { envelopeFor, tempDir } from '../test-support/fixtures.js';
+import { RequestBatcher } from './request-batcher.js';
+
+const topic = { namespace: 'collector', name: 'payloads' };
+const settings = { lanes: 4, maxBatchBytes: 64 * 1024, lingerMs: 5, maxInFlightPerLane: 2, maxPendingBytes: 1_000_000 };
+
+describe('RequestBatcher', () => {
+  let queue: SqliteQueue;
+  let remove: () => void;
+
+  beforeEach(() => {
+    const temp = tempDir('batcher');
+    remove = temp.remove;
+    queue = new SqliteQueue({ file: join(temp.dir, 'q.db'), tenant: 'inflow', maxBacklog: 100_000, topics: [topic] });
+  });
+  afterEach(async () => {
+    await queue.close();
+    remove();
+  });
+
+  it('puts many requests in few messages, keeps each profile in one lane and in order', async () => {
+    const batcher = new RequestBatcher({ producer: queue.producer(topic), ...settings });
+    const envelopes = Array.from({ length: 200 }, (_, i) => envelopeFor({ profile: { id: `p-${i % 7}` }, events: [{ id: `e-${i}`, type: 'x' }] }));
+    await Promise.all(envelopes.map((e) => batcher.append(e.payload.profile.id, encodeEnvelope(e))));
+    expect(batcher.pending).toBe(0);
+
+    const consumer = queue.consumer(topic, { subscription: 's', maxRedeliveries: 1, redeliveryDelayMs: 10 });
+    const messages = await consumer.receive(1000, 100);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(messages.length).toBeLessThanOrEqual(20);
+    const laneOfProfile = new Map<string, string>();
+    const order = new Map<string, number[]>();
+    for (const message of messages) {
+      for (const request of decodeQueuedRequests(message.data)) {
+        if (!request.ok) throw new Error(request.reason);
+        const profile = request.envelope.payload.profile.id;
+        expect(laneOfProfile.get(profile) ?? message.key).toBe(message.key);
+        laneOfProfile.set(profile, message.key);
+        order.set(profile, [...(order.get(profile) ?? []), Number(request.envelope.payload.events[0]?.id.slice(2))]);
+      }
+    }
+    expect([...order.values()].flat()).toHaveLength(200);
+    for (const seen of order.values()) expect(seen).toEqual([...seen].sort((a, b) => a - b));
+  });
+
+  it('publishes a lane at once when its batch is full, without waiting for the linger', async () => {
+    const sent: OutgoingMessage[][] = [];
+    const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxBatchBytes: 1000, lingerMs: 60_000 });
+    const big = Buffer.alloc(600, 'a');
+    await Promise.all([batcher.append('p', big), batcher.append('p', big)]);
+    expect(sent).toHaveLength(1);
+  });
+
+  it('fails every request of a refused batch, and refuses at once past the pending bound (503, not a wait)', async () => {
+    const producer: QueueProducer = { send: () => Promise.reject(new QueueUnavailableError('broker down', 2)) };
+    const batcher = new RequestBatcher({ producer, ...settings });
+    const results = await Promise.allSettled([batcher.append('a', Buffer.from('{}')), batcher.append('b', Buffer.from('{}'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(batcher.pending).toBe(0);
+
+    const slow: QueueProducer = { send: () => new Promise(() => undefined) };
+    const bounded = new RequestBatcher({ producer: slow, ...settings, maxPendingBytes: 100 });
+    void bounded.append('a', Buffer.alloc(80));
+    await expect(bounded.append('b', Buffer.alloc(80))).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+});

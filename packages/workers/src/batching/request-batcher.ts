@@ -1,0 +1,145 @@
+import { QueueUnavailableError } from '../errors.js';
+import type { QueueProducer } from '../ports/queue.js';
+import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
+
+export interface RequestBatcherOptions {
+  producer: QueueProducer;
+  /**
+   * Ordered lanes. A request goes to lane hash(profile id) mod lanes; each lane's batches are
+   * published in order under the lane's key, so one profile's requests keep their order.
+   */
+  lanes: number;
+  /** A lane's batch is published once it holds this many bytes… */
+  maxBatchBytes: number;
+  /**
+   * …or once its first request has waited this long. A lane with nothing in flight publishes
+   * at once (after the current tick): batches grow only while the broker is busy, so a quiet
+   * edge adds no latency.
+   */
+  lingerMs: number;
+  /** Batches of one lane on their way to the broker at once; more wait in the lane. */
+  maxInFlightPerLane: number;
+  /** Bytes accepted but not yet confirmed, over all lanes, beyond which requests are refused (503). */
+  maxPendingBytes: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface Lane {
+  key: string;
+  parts: Uint8Array[];
+  waiters: Waiter[];
+  bytes: number;
+  timer: NodeJS.Timeout | undefined;
+  /** A cut is scheduled for the end of this tick. */
+  soon: boolean;
+  inFlight: number;
+  /** Full batches waiting for a free in-flight slot, oldest first. */
+  ready: Array<{ parts: Uint8Array[]; waiters: Waiter[]; bytes: number }>;
+}
+
+/**
+ * Puts many queued requests into one queue message. Each `append` resolves when the broker
+ * has confirmed the batch that holds it, and rejects with QueueUnavailableError when the
+ * batch failed or too much is already waiting: the caller answers 201 or 503 accordingly.
+ */
+export class RequestBatcher {
+  private readonly lanes: Lane[];
+  private pendingBytes = 0;
+  private closed = false;
+
+  constructor(private readonly options: RequestBatcherOptions) {
+    this.lanes = Array.from({ length: options.lanes }, (_, i) => ({
+      key: `lane-${i}`,
+      parts: [],
+      waiters: [],
+      bytes: 0,
+      timer: undefined,
+      soon: false,
+      inFlight: 0,
+      ready: [],
+    }));
+  }
+
+  /** Bytes accepted and not yet confirmed by the broker. */
+  get pending(): number {
+    return this.pendingBytes;
+  }
+
+  append(profileId: string, envelope: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new QueueUnavailableError('the edge is shutting down', 1));
+    if (this.pendingBytes + envelope.byteLength > this.options.maxPendingBytes) {
+      return Promise.reject(new QueueUnavailableError(`queue backlog bound reached (${this.pendingBytes} bytes waiting for the broker)`, 1));
+    }
+    const lane = this.lanes[laneOf(profileId, this.lanes.length)] as Lane;
+    return new Promise((resolve, reject) => {
+      lane.parts.push(envelope);
+      lane.waiters.push({ resolve, reject });
+      lane.bytes += envelope.byteLength + 1;
+      this.pendingBytes += envelope.byteLength + 1;
+      if (lane.bytes >= this.options.maxBatchBytes) this.cut(lane);
+      else if (lane.inFlight === 0 && lane.ready.length === 0) this.cutSoon(lane);
+      else lane.timer ??= setTimeout(() => this.cut(lane), this.options.lingerMs);
+    });
+  }
+
+  /** Publishes whatever waits and resolves once every batch is confirmed or failed. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const lane of this.lanes) this.cut(lane);
+    while (this.pendingBytes > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  private cutSoon(lane: Lane): void {
+    if (lane.soon) return;
+    lane.soon = true;
+    setImmediate(() => {
+      lane.soon = false;
+      this.cut(lane);
+    });
+  }
+
+  /** Closes the lane's open batch and publishes it when the lane has room. */
+  private cut(lane: Lane): void {
+    clearTimeout(lane.timer);
+    lane.timer = undefined;
+    if (lane.parts.length === 0) return;
+    lane.ready.push({ parts: lane.parts, waiters: lane.waiters, bytes: lane.bytes });
+    lane.parts = [];
+    lane.waiters = [];
+    lane.bytes = 0;
+    this.publishReady(lane);
+  }
+
+  private publishReady(lane: Lane): void {
+    while (lane.inFlight < this.options.maxInFlightPerLane && lane.ready.length > 0) {
+      const batch = lane.ready.shift() as Lane['ready'][number];
+      lane.inFlight += 1;
+      const settle = (error?: Error): void => {
+        lane.inFlight -= 1;
+        this.pendingBytes -= batch.bytes;
+        for (const waiter of batch.waiters) {
+          if (error) waiter.reject(error);
+          else waiter.resolve();
+        }
+        // The broker took a batch: what gathered meanwhile goes now rather than at the linger.
+        if (lane.ready.length === 0 && lane.parts.length > 0) this.cut(lane);
+        else this.publishReady(lane);
+      };
+      this.options.producer.send([{ key: lane.key, data: encodeEnvelopeBatch(batch.parts) }]).then(
+        () => settle(),
+        (error: unknown) => settle(error instanceof Error ? error : new QueueUnavailableError(String(error), 1)),
+      );
+    }
+  }
+}
+
+/** FNV-1a of the profile id: one profile always takes the same lane. */
+function laneOf(profileId: string, lanes: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < profileId.length; i++) hash = Math.imul(hash ^ profileId.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % lanes;
+}

@@ -1,0 +1,107 @@
+import type { Envelope } from '../envelope/envelope.js';
+import { errorMessage, InfrastructureError } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { ProfileState } from '../ports/profile-state.js';
+import type { RecordStore, WriteResult } from '../ports/store.js';
+import type { EventRecord, ProfileRecord, SessionRecord } from '../records/records.js';
+import { collect } from './collect.js';
+import type { CollectOutcome } from './collector.js';
+
+export interface CollectAndStoreDeps {
+  state: ProfileState;
+  store: RecordStore;
+  logger: Logger;
+}
+
+/** Rounds of "the store holds a newer profile: read it and apply again" before giving up for now. */
+const MAX_ROUNDS = 5;
+
+/**
+ * One group write: load every profile and session the requests name (cache, then one
+ * multi-get from the store), apply the requests in order, write events, the newest profiles
+ * and sessions in one store write, then refresh the cache. A profile or session the store
+ * already holds in a newer version means the copy worked on was old (a cache that lagged or
+ * was restored): those requests are applied again on the store's copy, which remembers the
+ * events it counted, so nothing is counted twice or lost.
+ */
+export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectOutcome[]> {
+  const started = performance.now();
+  const outcomes: Array<CollectOutcome | undefined> = new Array(envelopes.length);
+  let todo = envelopes.map((_, index) => index);
+  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0 };
+  for (let round = 1; todo.length > 0; round++) {
+    if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
+    const group = todo.map((index) => ({ index, envelope: envelopes[index] as Envelope }));
+    const state = await deps.state.load(unique(group.map((g) => g.envelope.payload.profile.id)), unique(group.map((g) => g.envelope.payload.session.id)));
+    const events: EventRecord[] = [];
+    const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
+    const applied: Array<{ index: number; envelope: Envelope; eventIds: string[] }> = [];
+    for (const { index, envelope } of group) {
+      const { profile, session } = envelope.payload;
+      try {
+        const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null });
+        state.profiles.set(profile.id, batch.profile);
+        state.sessions.set(session.id, batch.session);
+        touched.profiles.add(profile.id);
+        touched.sessions.add(session.id);
+        events.push(...batch.events);
+        applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id) });
+      } catch (error) {
+        outcomes[index] = { kind: 'rejected', reason: `collector could not apply the request: ${errorMessage(error)}` };
+        tally.rejected += 1;
+      }
+    }
+    const profiles = [...touched.profiles].map((id) => state.profiles.get(id) as ProfileRecord);
+    const sessions = [...touched.sessions].map((id) => state.sessions.get(id) as SessionRecord);
+    const result = await deps.store.write({ profiles, sessions, events });
+    const retryable = [...result.profiles.failed, ...result.sessions.failed, ...result.events.failed].find((failure) => !failure.permanent);
+    if (retryable) throw new InfrastructureError('store', `could not write ${retryable.id}: ${retryable.reason}`);
+
+    const stale = { profiles: new Set(result.profiles.staleIds), sessions: new Set(result.sessions.staleIds) };
+    const permanent = permanentFailures(result);
+    await deps.state.save(
+      profiles.filter((p) => !stale.profiles.has(p.id) && !permanent.has(`profile:${p.id}`)),
+      sessions.filter((s) => !stale.sessions.has(s.id) && !permanent.has(`session:${s.id}`)),
+    );
+    tally.events += events.length;
+    tally.newEvents += result.events.saved;
+    tally.profiles += result.profiles.saved;
+    tally.sessions += result.sessions.saved;
+
+    const again: number[] = [];
+    for (const { index, envelope, eventIds } of applied) {
+      const { profile, session } = envelope.payload;
+      const failure =
+        permanent.get(`profile:${profile.id}`) ?? permanent.get(`session:${session.id}`) ?? eventIds.map((id) => permanent.get(`event:${id}`)).find(Boolean);
+      if (failure) {
+        outcomes[index] = { kind: 'rejected', reason: `the store refused it: ${failure}` };
+        tally.rejected += 1;
+      } else if (stale.profiles.has(profile.id) || stale.sessions.has(session.id)) {
+        again.push(index);
+      } else {
+        outcomes[index] = { kind: 'stored', accepted: { queued: false, profile: { id: profile.id }, session: { id: session.id }, events: eventIds } };
+      }
+    }
+    if (again.length > 0) {
+      tally.stale += again.length;
+      await deps.state.forget([...stale.profiles], [...stale.sessions]);
+    }
+    todo = again;
+  }
+  deps.logger.info(
+    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}, ${Math.round(performance.now() - started)} ms`,
+  );
+  return outcomes as CollectOutcome[];
+}
+
+function permanentFailures(result: WriteResult): Map<string, string> {
+  const failures = new Map<string, string>();
+  for (const [kind, outcome] of [['profile', result.profiles], ['session', result.sessions], ['event', result.events]] as const) {
+    for (const failure of outcome.failed) if (failure.permanent) failures.set(`${kind}:${failure.id}`, failure.reason);
+  }
+  return failures;
+}
+
+function unique(ids: string[]): string[] {
+  return [...new Set(ids)];
+}

@@ -1,0 +1,70 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CachedProfileState } from '../embedded/cached-profile-state.js';
+import { SqliteStore } from '../embedded/sqlite-store.js';
+import { InfrastructureError } from '../errors.js';
+import { createLogger } from '../logging/logger.js';
+import type { RecordStore } from '../ports/store.js';
+import { envelopeFor, tempDir } from '../test-support/fixtures.js';
+import { collect } from './collect.js';
+import { Collector } from './collector.js';
+
+describe('Collector (store first, cache after) on the embedded store', () => {
+  let store: SqliteStore;
+  let remove: () => void;
+  const logger = createLogger({ level: 'error', format: 'text' });
+
+  beforeEach(() => {
+    const temp = tempDir('collector');
+    remove = temp.remove;
+    store = new SqliteStore(join(temp.dir, 's.db'));
+  });
+  afterEach(() => {
+    store.close();
+    remove();
+  });
+
+  it('folds requests that arrive during a write into the next write, in order', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const outcomes = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => collector.process(envelopeFor({ events: [{ id: `e${i}`, type: i === 19 ? 'identify' : 'x', properties: { last: i } }] }))),
+    );
+    expect(outcomes.every((o) => o.kind === 'stored')).toBe(true);
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 20, traits: { last: 19 } });
+    expect((await store.listEvents({ profileId: 'p-1', limit: 50 })).length).toBe(20);
+  });
+
+  it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
+    const state = new CachedProfileState(store, 100);
+    const collector = new Collector({ state, store, logger });
+    const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });
+    await collector.process(first);
+    // Another writer moved the profile on in the store while this process kept its old copy.
+    const cached = await state.load(['p-1'], ['s-1']);
+    const moved = collect(envelopeFor({ events: [{ id: 'b', type: 'x' }, { id: 'c', type: 'x' }] }), {
+      profile: cached.profiles.get('p-1') ?? null,
+      session: cached.sessions.get('s-1') ?? null,
+    });
+    await store.write({ profiles: [moved.profile], sessions: [moved.session], events: moved.events });
+
+    const outcome = await collector.process(envelopeFor({ events: [{ id: 'd', type: 'x' }, { id: 'b', type: 'x' }] }));
+    expect(outcome.kind).toBe('stored');
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4, version: 3 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
+    expect((await store.listEvents({ profileId: 'p-1', limit: 50 })).map((e) => e.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('rejects the whole write with InfrastructureError when the store is down, and stores it once it is back', async () => {
+    let down = true;
+    const flaky: RecordStore = Object.assign(Object.create(store) as RecordStore, {
+      write: (records: Parameters<RecordStore['write']>[0]) => (down ? Promise.reject(new InfrastructureError('store', 'connection refused')) : store.write(records)),
+    });
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store: flaky, logger });
+    const envelope = envelopeFor({ events: [{ id: 'z', type: 'x' }] });
+    await expect(collector.process(envelope)).rejects.toBeInstanceOf(InfrastructureError);
+    expect(await store.getProfile('p-1')).toBeNull();
+    down = false;
+    expect((await collector.process(envelope)).kind).toBe('stored');
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 1 });
+  });
+});
