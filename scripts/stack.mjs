@@ -61,6 +61,9 @@ async function launch(name, state, { fresh }) {
   const logFile = join(runDir, 'service.log');
   if (fresh) writeFileSync(logFile, '');
   say(`${name}: starting (log: ${logFile})`);
+  for (const port of service.ports) {
+    if (await portOpen(port)) throw new Error(`${name}: port ${port} is still taken by another process; stop it first`);
+  }
   const pid = service.start(runDir, logFile, cacheDir);
   state[name] = { pid, logFile };
   writeState(state);

@@ -92,6 +92,10 @@ export const services = {
         webSocketServiceEnabled: 'true',
         // Topics are created by Inflow at start; keep idle ones so a backlog survives a quiet minute.
         brokerDeleteInactiveTopicsEnabled: 'false',
+        // A batch of queued requests travels base64-encoded in one WebSocket frame: room for the largest.
+        webSocketMaxTextFrameSize: 8 * 1024 * 1024,
+        // Standalone does not fsync its journal before confirming unless asked (INFLOW_STACK_PULSAR_FSYNC=1).
+        journalSyncData: process.env.INFLOW_STACK_PULSAR_FSYNC === '1' ? 'true' : 'false',
       };
       let text = readFileSync(join(home, 'conf', 'standalone.conf'), 'utf8');
       for (const [key, value] of Object.entries(settings)) text = text.replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`);

@@ -40,12 +40,28 @@ describe('checkTrackPayload', () => {
     [{ source: { id: 'web' }, events: [{ type: 'a', time: 'yesterday' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [], options: { queue: 'yes' } }, 'options.queue', 'boolean'],
     [{ source: { id: 'web' }, events: [], profile: { id: 7 } }, 'profile.id', 'string'],
+    [{ source: { id: 'web\ud800' }, events: [] }, 'source.id', 'unpaired UTF-16 surrogates'],
+    [{ source: { id: 'web' }, events: [], session: { id: '\udc00\ud800' } }, 'session.id', 'unpaired'],
+    [{ source: { id: 'web' }, events: [{ id: 'a\u0000b', type: 'x' }] }, 'events.0.id', 'control characters'],
+    [{ source: { id: 'web' }, events: [{ type: 'page\nview' }] }, 'events.0.type', 'control characters'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: 8.64e15 }] }, 'events.0.time', 'years 0000 to 9999'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '+010000-01-01T00:00:00Z' }] }, 'events.0.time', 'years 0000 to 9999'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '-000001-01-01T00:00:00Z' }] }, 'events.0.time', 'years 0000 to 9999'],
   ])('rejects %j at %s', (payload, path, message) => {
     const check = checkTrackPayload(payload);
     expect(check.ok).toBe(false);
     if (check.ok) return;
     expect(check.path).toBe(path);
     expect(check.message).toContain(message);
+  });
+
+  it('accepts ids and types in any script, emoji included, and times from year 0000 to 9999', () => {
+    const events = [
+      { id: '😀'.repeat(64), type: 'покупка', time: '0000-01-01T00:00:00.000Z' },
+      { id: '€'.repeat(128), type: '購入 ✓', time: '9999-12-31T23:59:59.999Z' },
+      { type: 'a', time: -62_167_219_200_000 },
+    ];
+    expect(checkTrackPayload({ source: { id: 'ウェブ' }, events }).ok).toBe(true);
   });
 
   it('names the root when the payload is not an object', () => {

@@ -4,6 +4,7 @@ import {
   define,
   nullable,
   optional,
+  refine,
   size,
   string,
   type,
@@ -18,20 +19,34 @@ export const MAX_ID_LENGTH = 128;
 /** Longest event type name. */
 export const MAX_EVENT_TYPE_LENGTH = 128;
 
-const id = size(string(), 1, MAX_ID_LENGTH);
+/** Earliest and latest event time storage can index: years 0000 to 9999 (Elasticsearch refuses other years). */
+export const MIN_EVENT_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+export const MAX_EVENT_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 /**
- * Free-form objects (properties, context) are checked for being an object only: their keys
- * are the sender's business, and walking every entry would cost the edge on every request.
+ * Control characters and unpaired UTF-16 surrogates (in unicode mode a pair is one code point,
+ * so only a lone half matches). Ids and types become storage keys and URL paths, where a lone
+ * surrogate turns into U+FFFD: two different ids would collide, and URL encoding throws.
+ */
+const UNSAFE_NAME = /[\p{Cc}\p{Cs}]/u;
+
+const safeName = <T extends string>(struct: Struct<T, null>): Struct<T, null> =>
+  refine(struct, 'printable', (value) => !UNSAFE_NAME.test(value) || 'must not contain control characters or unpaired UTF-16 surrogates');
+
+const id = safeName(size(string(), 1, MAX_ID_LENGTH));
+
+/**
+ * Free-form objects (properties, context) are checked for being an object only here: their
+ * keys, size and entries are checked in one iterative walk by checkPayloadContent
+ * (payload-content.ts), which the edge runs after this schema.
  */
 const jsonObject = define<JsonObject>('object', (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as unknown as Describe<JsonObject>;
 
-/** An ISO-8601 string or epoch milliseconds that Date can read. */
+/** An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
 const eventTime: Struct<string | number, null> = define('event time', (value) => {
-  const ok =
-    (typeof value === 'number' && Number.isFinite(value) && !Number.isNaN(new Date(value).getTime())) ||
-    (typeof value === 'string' && value.length <= 64 && !Number.isNaN(Date.parse(value)));
-  return ok || 'expected an ISO-8601 date string or epoch milliseconds';
+  const ms = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 64 ? Date.parse(value) : NaN;
+  const ok = Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME;
+  return ok || 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
 });
 
 const entityRef: Describe<EntityRef> = type({ id });
@@ -39,7 +54,7 @@ const entityRef: Describe<EntityRef> = type({ id });
 /** Unknown keys are tolerated (and ignored) so that newer trackers keep working. */
 export const TrackEventSchema: Describe<TrackEvent> = type({
   id: optional(id),
-  type: size(string(), 1, MAX_EVENT_TYPE_LENGTH),
+  type: safeName(size(string(), 1, MAX_EVENT_TYPE_LENGTH)),
   properties: optional(jsonObject),
   time: optional(eventTime),
   context: optional(jsonObject),

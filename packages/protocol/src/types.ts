@@ -61,6 +61,7 @@ export type TrackErrorCode =
   | 'payload_too_large'
   | 'event_too_large'
   | 'too_many_events'
+  | 'too_deep'
   | 'unsupported_media_type'
   | 'unknown_source'
   | 'source_disabled'

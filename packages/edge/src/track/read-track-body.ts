@@ -1,4 +1,5 @@
-import { checkTrackPayload, type TrackPayload } from '@inflow/protocol';
+import { isUtf8 } from 'node:buffer';
+import { checkPayloadContent, checkTrackPayload, jsonNestingDepth, MAX_JSON_DEPTH, type TrackPayload } from '@inflow/protocol';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply } from '../http/replies.js';
 
@@ -11,38 +12,50 @@ export type BodyRead = { ok: true; payload: TrackPayload; raw: string } | { ok: 
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
+const BYTE_ORDER_MARK = 0xfeff;
+
 /**
  * Turns a /track body into a checked payload, or into the 4xx answer that names what is
- * wrong: media type, JSON syntax, the schema (with the field's path), or a limit.
+ * wrong: media type, encoding, nesting depth, JSON syntax, the schema (with the field's path),
+ * or a limit. Every step is linear in the body and none recurses, so no body can answer 500.
  */
 export function readTrackBody(request: HttpRequest, limits: TrackLimits): BodyRead {
   const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
   if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
     return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
   }
-  const raw = request.body.toString('utf8');
+  // Decoding would silently turn bad bytes into U+FFFD: refuse them instead.
+  if (!isUtf8(request.body)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
+  let raw = request.body.toString('utf8');
+  // JSON parsers may ignore a byte order mark (RFC 8259); the queue gets the body without it.
+  if (raw.charCodeAt(0) === BYTE_ORDER_MARK) raw = raw.slice(1);
+  // Before parsing, so that nothing later (parse, re-serialising, storage) meets a deep body.
+  if (jsonNestingDepth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
     return fail(400, 'malformed_json', `the body is not valid JSON: ${(error as Error).message}`);
   }
+  // Counted before the schema checks every event, so a huge batch costs no more than this.
+  const count = eventCount(parsed);
+  if (count > limits.maxEvents) {
+    return fail(400, 'too_many_events', `the payload has ${count} events; at most ${limits.maxEvents} are accepted per request`, 'events');
+  }
   const check = checkTrackPayload(parsed);
   if (!check.ok) return fail(400, 'invalid_payload', `${check.path} ${check.message}`, check.path);
   const payload = check.value;
-  if (payload.events.length > limits.maxEvents) {
-    return fail(400, 'too_many_events', `the payload has ${payload.events.length} events; at most ${limits.maxEvents} are accepted per request`, 'events');
-  }
   // No event can be larger than the whole body: measure each one only when the body is.
-  if (request.body.length > limits.maxEventBytes) {
-    for (let i = 0; i < payload.events.length; i++) {
-      const size = Buffer.byteLength(JSON.stringify(payload.events[i]), 'utf8');
-      if (size > limits.maxEventBytes) {
-        return fail(400, 'event_too_large', `event ${i} is ${size} bytes; at most ${limits.maxEventBytes} are accepted per event`, `events.${i}`);
-      }
-    }
-  }
+  const content = checkPayloadContent(payload, request.body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
+  if (!content.ok) return fail(400, content.code, content.message, content.path);
   return { ok: true, payload, raw };
+}
+
+function eventCount(parsed: unknown): number {
+  const events = typeof parsed === 'object' && parsed !== null ? (parsed as { events?: unknown }).events : undefined;
+  return Array.isArray(events) ? events.length : 0;
 }
 
 function fail(status: number, code: Parameters<typeof errorReply>[1], message: string, path?: string): BodyRead {

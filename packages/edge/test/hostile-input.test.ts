@@ -1,0 +1,180 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_FREE_FORM_ENTRIES, MAX_JSON_DEPTH, MAX_KEY_LENGTH, type ErrorBody, type TrackAccepted } from '@inflow/protocol';
+import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
+
+const MAX_BODY_BYTES = 131_072;
+const MAX_EVENTS = 10;
+const MAX_EVENT_BYTES = 16_384;
+const LIMITS = { INFLOW_MAX_BODY_BYTES: String(MAX_BODY_BYTES), INFLOW_MAX_EVENTS: String(MAX_EVENTS), INFLOW_MAX_EVENT_BYTES: String(MAX_EVENT_BYTES) };
+const SOURCE = 'hostile';
+
+/** A body around raw event JSON, kept as text so that it can hold what JSON.stringify never writes. */
+const bodyWith = (eventsJson: string, rest = ''): string => `{"source":{"id":"${SOURCE}"}${rest},"events":[${eventsJson}]}`;
+/** An event whose properties hold `raw` (JSON text). */
+const eventWith = (raw: string): string => bodyWith(`{"type":"a","properties":${raw}}`);
+/** `levels` nested objects as JSON text. */
+const objects = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
+/** A body nested `depth` levels in all (body, events, event, properties and below). */
+const bodyDeep = (depth: number): string => eventWith(objects(depth - 3));
+const wide = (count: number): Record<string, number> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]));
+/** An event whose JSON is exactly `bytes` long in UTF-8, padded with a two-byte character. */
+function eventOfBytes(bytes: number, id: string): Record<string, unknown> {
+  const event = { id, type: 'sized', properties: { pad: '' } };
+  const rest = bytes - Buffer.byteLength(JSON.stringify(event));
+  event.properties.pad = 'é'.repeat(Math.floor(rest / 2)) + 'x'.repeat(rest % 2);
+  return event;
+}
+
+async function errorOf(response: Response): Promise<ErrorBody['error']> {
+  expect(response.headers.get('content-type')).toBe('application/json');
+  return ((await response.json()) as ErrorBody).error;
+}
+
+/** POST /track with bytes as they are (app.track sends text). */
+const postBytes = (app: TestInflow, body: Uint8Array): Promise<Response> =>
+  fetch(`${app.publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body) });
+
+/** Raw HTTP, for what fetch does not send: a chunked body past the limit. Returns the answer's text. */
+function rawRequest(app: TestInflow, head: string, body: string): Promise<string> {
+  const url = new URL(app.publicUrl);
+  return new Promise((resolve) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('error', () => undefined); // the edge may close while the rest is still being written
+    socket.on('close', () => resolve(text));
+    socket.write(head + body);
+  });
+}
+
+type Refusal = [name: string, body: string | Uint8Array, status: number, code: string, path: string | undefined, message: string];
+
+const REFUSALS: Refusal[] = [
+  // Nesting: refused before parsing, whatever the depth, in objects, arrays or unknown keys.
+  ['a body one level past the depth limit', bodyDeep(MAX_JSON_DEPTH + 1), 400, 'too_deep', undefined, `${MAX_JSON_DEPTH} levels`],
+  ['nesting 21 deep', bodyDeep(21), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
+  ['nesting 100 deep', bodyDeep(100), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
+  ['objects nested 20,000 deep', bodyDeep(20_000), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
+  ['arrays nested 20,000 deep in an unknown key', bodyWith('{"type":"a"}', `,"extra":${'['.repeat(20_000)}${']'.repeat(20_000)}`), 400, 'too_deep', undefined, 'levels'],
+  ['20,000 unclosed brackets', '['.repeat(20_000), 400, 'too_deep', undefined, 'levels'],
+  // Size.
+  ['an event over the size limit', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a' }, { type: 'big', properties: { blob: 'x'.repeat(20_000) } }] }), 400, 'event_too_large', 'events.1', 'event 1'],
+  ['an event one byte over the limit', JSON.stringify({ source: { id: SOURCE }, events: [eventOfBytes(MAX_EVENT_BYTES + 1, 'over')] }), 400, 'event_too_large', 'events.0', `${MAX_EVENT_BYTES} bytes`],
+  ['an event under the limit in characters, over it in UTF-8 bytes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '€'.repeat(6_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
+  ['an event made large by escapes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '\u0001'.repeat(3_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
+  ['too many events', JSON.stringify({ source: { id: SOURCE }, events: Array.from({ length: MAX_EVENTS + 1 }, () => ({ type: 'a' })) }), 400, 'too_many_events', 'events', `at most ${MAX_EVENTS}`],
+  ['too many events, even invalid ones', JSON.stringify({ source: { id: SOURCE }, events: Array.from({ length: 5_000 }, () => 0) }), 400, 'too_many_events', 'events', '5000 events'],
+  // Keys and values free-form objects cannot take.
+  ['an empty key', eventWith('{"ok":1,"":2}'), 400, 'invalid_payload', 'events.0.properties', 'empty key'],
+  ['an empty key in the request context', bodyWith('', ',"context":{"page":{"":1}}'), 400, 'invalid_payload', 'context.page', 'empty key'],
+  ['a key over the length limit', eventWith(JSON.stringify({ nested: { ['k'.repeat(MAX_KEY_LENGTH + 1)]: 1 } })), 400, 'invalid_payload', 'events.0.properties.nested', `at most ${MAX_KEY_LENGTH}`],
+  ['too many keys', eventWith(JSON.stringify(wide(MAX_FREE_FORM_ENTRIES + 1))), 400, 'invalid_payload', 'events.0.properties', `at most ${MAX_FREE_FORM_ENTRIES}`],
+  ['too many keys with the request context', bodyWith(`{"type":"a","context":${JSON.stringify(wide(600))}}`, `,"context":${JSON.stringify(wide(600))}`), 400, 'invalid_payload', 'events.0.context', 'request\'s context'],
+  ['a __proto__ key', eventWith('{"user":{"__proto__":{"admin":true}}}'), 400, 'invalid_payload', 'events.0.properties.user', '"__proto__"'],
+  ['a key with \\u0000', eventWith('{"a\\u0000b":1}'), 400, 'invalid_payload', 'events.0.properties', '\\u0000'],
+  ['a number too large for JSON (1e400)', eventWith('{"n":1e400}'), 400, 'invalid_payload', 'events.0.properties.n', 'send it as a string'],
+  ['a negative number too large (-1e400) in a list', bodyWith('{"type":"a","context":{"list":[1,-1e400]}}'), 400, 'invalid_payload', 'events.0.context.list.1', 'too large'],
+  // Ids, types and times storage cannot take.
+  ['a lone surrogate in an id', JSON.stringify({ source: { id: SOURCE }, profile: { id: 'p\ud800' }, events: [] }), 400, 'invalid_payload', 'profile.id', 'unpaired'],
+  ['a control character in a type', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a\u0000' }] }), 400, 'invalid_payload', 'events.0.type', 'control characters'],
+  ['a time past year 9999', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', time: 8.64e15 }] }), 400, 'invalid_payload', 'events.0.time', '0000 to 9999'],
+  // Shapes.
+  ['a number as an event', bodyWith('1'), 400, 'invalid_payload', 'events.0', 'object'],
+  ['a string as an event', bodyWith('"click"'), 400, 'invalid_payload', 'events.0', 'object'],
+  ['null as an event', bodyWith('{"type":"a"},null'), 400, 'invalid_payload', 'events.1', 'object'],
+  ['an array as an event', bodyWith('[]'), 400, 'invalid_payload', 'events.0', 'object'],
+  ['an array as properties', eventWith('[1,2]'), 400, 'invalid_payload', 'events.0.properties', 'object'],
+  ['an array at the root', `[${bodyWith('')}]`, 400, 'invalid_payload', '(root)', 'object'],
+  ['a string at the root', '"hello"', 400, 'invalid_payload', '(root)', 'object'],
+  ['null at the root', 'null', 400, 'invalid_payload', '(root)', 'object'],
+  // Bytes that are not JSON text.
+  ['an empty body', '', 400, 'malformed_json', undefined, 'not valid JSON'],
+  ['a raw null byte in a string', eventWith('{"s":"a\u0000b"}'), 400, 'malformed_json', undefined, 'not valid JSON'],
+  ['a raw null byte between tokens', `${bodyWith('')}\u0000`, 400, 'malformed_json', undefined, 'not valid JSON'],
+  ['trailing garbage', `${bodyWith('')}x`, 400, 'malformed_json', undefined, 'not valid JSON'],
+  ['an invalid UTF-8 byte', Buffer.concat([Buffer.from(eventWith('{"s":"').slice(0, -3)), Buffer.from([0xff]), Buffer.from('"}}]}')]), 400, 'malformed_json', undefined, 'UTF-8'],
+  ['an overlong UTF-8 encoding', Buffer.concat([Buffer.from('{"source":{"id":"'), Buffer.from([0xc0, 0xaf]), Buffer.from('"},"events":[]}')]), 400, 'malformed_json', undefined, 'UTF-8'],
+  ['a surrogate encoded in UTF-8 bytes', Buffer.concat([Buffer.from('{"source":{"id":"'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('"},"events":[]}')]), 400, 'malformed_json', undefined, 'UTF-8'],
+  ['UTF-16 text', Buffer.from(`\ufeff${bodyWith('')}`, 'utf16le'), 400, 'malformed_json', undefined, 'UTF-8'],
+  ['two byte order marks', `\ufeff\ufeff${bodyWith('')}`, 400, 'malformed_json', undefined, 'not valid JSON'],
+];
+
+describe('hostile /track bodies', () => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ ...engineEnv('embedded'), ...LIMITS, INFLOW_SERVE_DEMO: 'false' });
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: SOURCE }) })).status).toBe(201);
+  });
+  afterAll(() => app.close());
+
+  it.each(REFUSALS)('refuses %s with a 4xx that names it', async (_, body, status, code, path, message) => {
+    const response = typeof body === 'string' ? await app.track(body) : await postBytes(app, body);
+    expect(response.status).toBe(status);
+    const error = await errorOf(response);
+    expect(error.code).toBe(code);
+    expect(error.path).toBe(path);
+    expect(error.message).toContain(message);
+  });
+
+  it('answers 413 to a body over the limit, declared or streamed, and goes on serving', async () => {
+    const big = JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { blob: 'x'.repeat(MAX_BODY_BYTES) } }] });
+    const declared = await app.track(big);
+    expect(declared.status).toBe(413);
+    expect(await errorOf(declared)).toMatchObject({ code: 'payload_too_large', message: expect.stringContaining(`${MAX_BODY_BYTES} bytes`) });
+    const head = 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const streamed = await rawRequest(app, head, `${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`);
+    expect(streamed).toMatch(/^HTTP\/1\.1 413/);
+    expect(streamed).toContain('"code":"payload_too_large"');
+    expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
+  });
+
+  it('answers a 20,000-deep body quickly, without parsing it', async () => {
+    const started = performance.now();
+    expect((await app.track(bodyDeep(20_000))).status).toBe(400);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(app.logs.filter((line) => line.includes('handler failed'))).toEqual([]);
+  });
+});
+
+/** Valid edge cases: accepted (queued, 201) and then stored, as sent, by the workers. */
+const ACCEPTED: Array<[name: string, properties: Record<string, unknown>]> = [
+  ['dotted keys', { 'a.b': 1, a: { b: 2 }, '.': 3, '..': 4, 'a..b': 5, '.a': 6, 'b.': 7, ' ': 8 }],
+  ['unicode keys and values', { 'ключ': 'значение', '鍵': '値', 'مفتاح': 'قيمة', '😀': '👩‍👩‍👧‍👦 e\u0301 \u2028 \ufeff' }],
+  ['lone surrogates and escaped control characters in values', { lone: ['\ud800', 'x\udc00', '\udbff\ud800'], '\ud83d': 'half an emoji as a key', nul: 'a\u0000b', bell: '\u0007' }],
+  ['prototype words as keys', { constructor: { prototype: { polluted: true } }, prototype: 1, hasOwnProperty: 'x', toString: 2 }],
+  ['numbers at the edges of JSON', { big: 1e308, tiny: 5e-324, negativeZero: 0, huge: 2 ** 80 }],
+  ['brackets and quotes inside strings', { s: '['.repeat(5_000) + '{"a":"\\"', t: '}]'.repeat(100) }],
+  ['the longest key', { ['€'.repeat(MAX_KEY_LENGTH)]: 'v' }],
+  ['the most entries', wide(MAX_FREE_FORM_ENTRIES)],
+  ['the deepest nesting', JSON.parse(objects(MAX_JSON_DEPTH - 3)) as Record<string, unknown>],
+];
+
+describe.each(ENGINES)('edge cases accepted and stored on the %s engine', (engine) => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ ...engineEnv(engine), ...LIMITS, INFLOW_SERVE_DEMO: 'false' });
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: SOURCE }) })).status).toBe(201);
+  });
+  afterAll(() => app.close());
+
+  const storedProperties = async (id: string): Promise<unknown> =>
+    (await app.eventually<{ properties: unknown }>(`/events/${id}`, () => true)).properties;
+
+  it.each(ACCEPTED)('accepts %s', async (name, properties) => {
+    const id = `${engine}-${name.replace(/\W+/g, '-')}`;
+    const response = await app.track({ source: { id: SOURCE }, profile: { id: `${id}-p` }, session: { id: `${id}-s` }, events: [{ id, type: 'identify', properties }], options: { queue: true } });
+    expect(response.status).toBe(201);
+    expect(((await response.json()) as TrackAccepted).events).toEqual([id]);
+    expect(await storedProperties(id)).toEqual(properties);
+  });
+
+  it('accepts a body with a byte order mark, pretty-printed, and an event of exactly the size limit', async () => {
+    const exact = eventOfBytes(MAX_EVENT_BYTES, `${engine}-exact`);
+    const body = `\ufeff${JSON.stringify({ source: { id: SOURCE }, events: [{ id: `${engine}-bom`, type: 'a', properties: { ok: true } }, exact], options: { queue: true } }, null, 2)}`;
+    const response = await app.track(body, { 'content-type': 'text/plain;charset=UTF-8' });
+    expect(response.status).toBe(201);
+    expect(await storedProperties(`${engine}-bom`)).toEqual({ ok: true });
+    expect(await storedProperties(`${engine}-exact`)).toEqual(exact['properties']);
+  });
+});

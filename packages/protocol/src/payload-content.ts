@@ -1,0 +1,151 @@
+import { FORBIDDEN_KEYS, MAX_FREE_FORM_ENTRIES, MAX_KEY_LENGTH } from './content-limits.js';
+import { jsonLeafBytes, jsonStringBytes } from './json-size.js';
+import type { TrackPayload } from './types.js';
+
+export type ContentCheck =
+  | { ok: true }
+  | { ok: false; code: 'invalid_payload' | 'event_too_large'; path: string; message: string };
+
+export interface ContentOptions {
+  /**
+   * Measure each event's JSON size (as JSON.stringify would write it, in UTF-8 bytes) against
+   * this limit. Leave it out when the whole body is smaller: no event can be larger.
+   */
+  maxEventBytes?: number;
+}
+
+/** Event fields that hold free-form objects; the payload's own `context` and `properties` are free-form too. */
+const EVENT_FREE_FORM = new Set(['properties', 'context']);
+
+interface PathNode {
+  readonly key: string;
+  readonly parent: PathNode | undefined;
+}
+
+interface Frame {
+  readonly value: object;
+  readonly path: PathNode;
+  readonly freeForm: boolean;
+}
+
+interface Budget {
+  /** Free-form entries (keys and array items) counted so far. */
+  entries: number;
+  /** JSON bytes counted so far; Infinity turns measuring off. */
+  bytes: number;
+  readonly maxBytes: number;
+}
+
+type Failure = Extract<ContentCheck, { ok: false }>;
+
+const OK: ContentCheck = { ok: true };
+
+/**
+ * Checks what the schema leaves open, in one iterative walk of a schema-checked payload:
+ * free-form keys (no empty, overlong or `__proto__` key, no `\u0000` in a key), finite
+ * numbers, the entries budget per event and, when asked, each event's size. Stops at the
+ * first problem it meets and names its path. The body's depth is bounded before parsing
+ * (jsonNestingDepth); this walk does not rely on it, it never recurses.
+ */
+export function checkPayloadContent(payload: TrackPayload, options: ContentOptions = {}): ContentCheck {
+  const shared: Budget = { entries: 0, bytes: Infinity, maxBytes: Infinity };
+  const context = payload.context && walk(payload.context, node('context'), true, shared);
+  if (context) return context;
+  const contextEntries = shared.entries;
+  const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity });
+  if (properties) return properties;
+
+  const maxBytes = options.maxEventBytes ?? Infinity;
+  const events = payload.events;
+  for (let i = 0; i < events.length; i++) {
+    // The request's context is merged into every event's context when the event is stored.
+    const budget: Budget = { entries: contextEntries, bytes: maxBytes === Infinity ? Infinity : 0, maxBytes };
+    const failure = walk(events[i] as object, node(String(i), node('events')), false, budget);
+    if (failure) return failure;
+  }
+  return OK;
+}
+
+/** Walks one tree with an explicit stack. The root's `properties` and `context` are free-form when the root is not. */
+function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: Budget): Failure | undefined {
+  const stack: Frame[] = [{ value: root, path: rootPath, freeForm: rootFreeForm }];
+  for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+    const { value, path, freeForm } = frame;
+    if (Array.isArray(value)) {
+      if (freeForm && (budget.entries += value.length) > MAX_FREE_FORM_ENTRIES) return tooManyEntries(path, rootPath);
+      budget.bytes += value.length > 0 ? value.length + 1 : 2;
+      for (let i = 0; i < value.length; i++) {
+        const failure = visit(value[i], path, String(i), freeForm, budget, stack);
+        if (failure) return failure;
+      }
+    } else {
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record);
+      if (freeForm && (budget.entries += keys.length) > MAX_FREE_FORM_ENTRIES) return tooManyEntries(path, rootPath);
+      budget.bytes += keys.length > 0 ? keys.length + 1 : 2;
+      const eventRoot = !freeForm && path === rootPath;
+      for (const key of keys) {
+        if (freeForm) {
+          const bad = badKey(key);
+          if (bad) return invalid(path, bad);
+        }
+        if (budget.bytes !== Infinity) budget.bytes += jsonStringBytes(key) + 1;
+        const childFreeForm = eventRoot ? EVENT_FREE_FORM.has(key) : freeForm;
+        const failure = visit(record[key], path, key, childFreeForm, budget, stack);
+        if (failure) return failure;
+      }
+    }
+    if (budget.bytes > budget.maxBytes) return tooLarge(rootPath, budget.maxBytes);
+  }
+  return undefined;
+}
+
+/** Counts a leaf at once; queues an object or array for the walk. */
+function visit(value: unknown, parent: PathNode, key: string, freeForm: boolean, budget: Budget, stack: Frame[]): Failure | undefined {
+  if (typeof value === 'object' && value !== null) {
+    stack.push({ value, path: node(key, parent), freeForm });
+    return undefined;
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return invalid(node(key, parent), 'is a number JSON cannot carry (too large); send it as a string');
+  }
+  if (budget.bytes !== Infinity) budget.bytes += jsonLeafBytes(value);
+  return undefined;
+}
+
+function badKey(key: string): string | undefined {
+  if (key.length === 0) return 'has an empty key';
+  if (key.length > MAX_KEY_LENGTH) return `has a key of ${key.length} characters ("${key.slice(0, 32)}…"); at most ${MAX_KEY_LENGTH} are accepted`;
+  if (FORBIDDEN_KEYS.has(key)) return `has the key "${key}", which is not accepted`;
+  if (key.includes('\u0000')) return 'has a key containing \\u0000, which cannot be stored';
+  return undefined;
+}
+
+function node(key: string, parent?: PathNode): PathNode {
+  return { key, parent };
+}
+
+function pathText(path: PathNode): string {
+  const keys: string[] = [];
+  for (let at: PathNode | undefined = path; at; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
+function invalid(path: PathNode, problem: string): Failure {
+  const text = pathText(path);
+  return { ok: false, code: 'invalid_payload', path: text, message: `${text} ${problem}` };
+}
+
+function tooManyEntries(path: PathNode, rootPath: PathNode): Failure {
+  const scope = rootPath.parent?.key === 'events' ? `event ${rootPath.key} (its properties and context, with the request's context)` : pathText(rootPath);
+  return invalid(path, `takes ${scope} past ${MAX_FREE_FORM_ENTRIES} keys and array items; at most ${MAX_FREE_FORM_ENTRIES} are accepted`);
+}
+
+function tooLarge(eventPath: PathNode, maxBytes: number): Failure {
+  return {
+    ok: false,
+    code: 'event_too_large',
+    path: pathText(eventPath),
+    message: `event ${eventPath.key} is larger than ${maxBytes} bytes; at most ${maxBytes} are accepted per event`,
+  };
+}
