@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Prom
         }
       } catch (error) {
         load.failed += 1;
-        load.failures.push(String(error));
+        load.failures.push(`${String(error)} (${String((error as Error).cause)})`);
       }
     }
   };
@@ -180,13 +181,34 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
   }, 300_000);
 
+  it('stays exact when Elasticsearch restarts mid-load (collectors wait, nothing is dead-lettered)', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collectors = [await d.start('collector'), await d.start('collector')];
+    const traffic = postLoad(edge, 1500, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    // Asynchronously, so the load goes on while Elasticsearch is down and starting.
+    await promisify(execFile)(process.execPath, [STACK, 'restart', 'elasticsearch']);
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 180_000);
+    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
+    expect(letters.map((letter) => letter.reason)).toEqual([]);
+    await waitFor(async () => (await d.storedEventIds()).length >= load.accepted.length, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expect(stored.sort()).toEqual([...load.accepted].sort());
+    expectExactCounts(await d.countsByProfile());
+    expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*batch of \d+ waits \d+ ms/);
+  }, 300_000);
+
   it('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201', async () => {
     const d = deployment();
     const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
-    await d.start('collector');
+    const collector = await d.start('collector');
     const traffic = postLoad(edge, 100_000, 4);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    execFileSync(process.execPath, [STACK, 'restart', 'pulsar'], { stdio: 'inherit' });
+    await promisify(execFile)(process.execPath, [STACK, 'restart', 'pulsar']);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     traffic.stop();
     const load = await traffic.done;
@@ -195,7 +217,12 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect(load.refused, `accepted ${load.accepted.length / 2} requests, none refused`).toBeGreaterThan(0);
     expect(load.accepted.length).toBeGreaterThan(0);
 
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    try {
+      await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    } catch (error) {
+      // Say where the requests stopped.
+      throw new Error(`${String(error)}\ncollector said:\n${collector.output().slice(-4000)}\nedge said:\n${edge.output().slice(-2000)}`);
+    }
     const expected = new Set(load.accepted);
     await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
   }, 300_000);

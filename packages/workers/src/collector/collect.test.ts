@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { collect, eventMark, RECENT_EVENTS_KEPT } from './collect.js';
+import { collect, eventMark, MAX_TRAITS, RECENT_EVENTS_KEPT } from './collect.js';
 
 describe('collect', () => {
   it('creates a profile and a session on the first request, with visit, counts and context', () => {
@@ -126,5 +126,16 @@ describe('collect', () => {
     expect(profile.recentEventIds).toEqual([eventMark(id)]);
     expect(eventMark(id).length).toBeLessThan(16);
     expect(eventMark(id)).not.toBe(eventMark(id.slice(1) + 'y'));
+  });
+
+  it('keeps at most MAX_TRAITS traits, dropping those set longest ago', () => {
+    const identify = (from: number, count: number) =>
+      envelopeFor({ events: [{ id: `id-${from}`, type: 'identify', properties: Object.fromEntries(Array.from({ length: count }, (_, i) => [`t${from + i}`, i])) }] });
+    let state = collect(identify(0, 800), { profile: null, session: null });
+    state = collect(identify(800, 800), state);
+    const keys = Object.keys(state.profile.traits);
+    expect(keys).toHaveLength(MAX_TRAITS);
+    expect(keys[0]).toBe(`t${1600 - MAX_TRAITS}`);
+    expect(keys.at(-1)).toBe('t1599');
   });
 });

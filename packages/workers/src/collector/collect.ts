@@ -90,7 +90,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         lastVisitAt: later(previous.lastVisitAt, at),
         visits: previous.visits + (newSession ? 1 : 0),
         eventCount: previous.eventCount + fresh.length,
-        traits: traits ? { ...previous.traits, ...traits } : previous.traits,
+        traits: traits ? mergeTraits(previous.traits, traits) : previous.traits,
         lastSourceId: payload.source.id,
         recentEventIds: [...previous.recentEventIds, ...fresh].slice(-RECENT_EVENTS_KEPT),
         version: previous.version + 1,
@@ -103,7 +103,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         lastVisitAt: at,
         visits: 1,
         eventCount: fresh.length,
-        traits: traits ?? {},
+        traits: traits ? mergeTraits({}, traits) : {},
         lastSourceId: payload.source.id,
         recentEventIds: fresh.slice(-RECENT_EVENTS_KEPT),
         version: 1,
@@ -141,6 +141,20 @@ function identifyTraits(events: TrackEvent[]): JsonObject | undefined {
     if (props) traits = { ...traits, ...props };
   }
   return traits;
+}
+
+/** Most traits a profile keeps; past it the traits set longest ago go first. */
+export const MAX_TRAITS = 1000;
+
+function mergeTraits(previous: JsonObject, next: JsonObject): JsonObject {
+  const merged: JsonObject = { ...previous };
+  for (const [key, value] of Object.entries(next)) {
+    delete merged[key]; // a trait set again counts as the newest
+    merged[key] = value;
+  }
+  const keys = Object.keys(merged);
+  if (keys.length <= MAX_TRAITS) return merged;
+  return Object.fromEntries(keys.slice(keys.length - MAX_TRAITS).map((key) => [key, merged[key]]));
 }
 
 function later(a: string, b: string): string {
