@@ -4,9 +4,9 @@
 // out). Runs the distributed engine (the edge and --collectors collectors as separate
 // processes on Pulsar, Elasticsearch and Redis) and, as the baseline in the same run, the
 // embedded engine (one process, SQLite).
-// Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 32] [--collectors 2] [--only distributed|embedded]
+// Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 256] [--collectors 1] [--only distributed|embedded]
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +15,8 @@ import Database from 'better-sqlite3';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
 const REQUESTS = Number(args.requests ?? 150000);
-const COLLECTORS = Number(args.collectors ?? 2);
-const CONNECTIONS = Number(args.connections ?? 32);
+const COLLECTORS = Number(args.collectors ?? 1);
+const CONNECTIONS = Number(args.connections ?? 256);
 const EVENTS_PER_REQUEST = 2;
 const CLI = fileURLToPath(new URL('../packages/edge/dist/cli.js', import.meta.url));
 const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
@@ -24,7 +24,9 @@ const TOKEN = 'bench-token-0123456789';
 const say = (line) => process.stderr.write(`[e2e] ${line}\n`);
 
 function start(role, env) {
-  const child = spawn(process.execPath, [CLI, role], { env: { ...process.env, INFLOW_API_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the roles.
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, role], { env: { ...process.env, INFLOW_API_TOKEN: TOKEN, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (out += c));
@@ -90,6 +92,8 @@ async function run(name, engineEnv, roles, countStored) {
   const steadyEps = warm && Date.now() > warm.at ? (stored - warm.stored) / ((Date.now() - warm.at) / 1000) : expected / (totalMs / 1000);
   for (const p of processes) p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1500));
+  processes.forEach((p, n) => writeFileSync(join(dir, `${roles[n]}-${n}.log`), p.out()));
+  say(`${name}: process logs in ${dir}`);
   return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), steadyEps, p99: result.latency.p99 };
 }
 

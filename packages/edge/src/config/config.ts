@@ -59,10 +59,10 @@ export const ConfigSchema = object({
    * Queued requests are put many to a queue message: in this many ordered lanes (by profile),
    * each published at this size or after this wait, with this many batches of a lane in flight.
    */
-  queueLanes: int(16, 1, 1024),
+  queueLanes: int(8, 1, 1024),
   queueBatchBytes: int(131_072, 1024, 700_000),
-  queueLingerMs: int(2, 0, 1000),
-  queueInFlightPerLane: int(4, 1, 64),
+  queueLingerMs: int(5, 0, 1000),
+  queueInFlightPerLane: int(2, 1, 64),
   /** Bytes accepted but not yet confirmed by the queue, beyond which the edge answers 503. */
   queueMaxPendingBytes: int(64_000_000, 65_536),
   tenant: text('inflow'),

@@ -12,9 +12,9 @@ export interface RequestBatcherOptions {
   /** A lane's batch is published once it holds this many bytes… */
   maxBatchBytes: number;
   /**
-   * …or once its first request has waited this long. A lane with nothing in flight publishes
-   * at once (after the current tick): batches grow only while the broker is busy, so a quiet
-   * edge adds no latency.
+   * …or once its first request has waited this long (0: at the end of the current tick).
+   * While a lane's batches are all in flight, what arrives waits in the lane and goes as soon
+   * as the broker confirms one.
    */
   lingerMs: number;
   /** Batches of one lane on their way to the broker at once; more wait in the lane. */
@@ -81,7 +81,7 @@ export class RequestBatcher {
       lane.bytes += envelope.byteLength + 1;
       this.pendingBytes += envelope.byteLength + 1;
       if (lane.bytes >= this.options.maxBatchBytes) this.cut(lane);
-      else if (lane.inFlight === 0 && lane.ready.length === 0) this.cutSoon(lane);
+      else if (this.options.lingerMs === 0) this.cutSoon(lane);
       else lane.timer ??= setTimeout(() => this.cut(lane), this.options.lingerMs);
     });
   }
