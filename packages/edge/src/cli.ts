@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, createLogger, errorMessage } from '@inflow/workers';
 import { ALL_ROLES, createInflow, type Role } from './app.js';
+import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli/dead-letters-command.js';
 import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { UwsFallbackError } from './http/load-uws.js';
@@ -8,11 +9,11 @@ import { UwsFallbackError } from './http/load-uws.js';
 const USAGE = `Usage: inflow [command] [--config file.json]
 
 Commands:
-  run          edge, collector and background worker in one process (default)
+  run          edge and collector in one process (default)
   edge         only the public edge and the private API      (distributed engine)
   collector    only the collector worker                      (distributed engine)
-  background   only the background storage worker             (distributed engine)
   config       print every setting: its environment variable, default and current value
+${DEAD_LETTERS_USAGE}
 
 Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
 
@@ -20,7 +21,6 @@ const COMMANDS: Record<string, readonly Role[]> = {
   run: ALL_ROLES,
   edge: ['edge'],
   collector: ['collector'],
-  background: ['background'],
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -30,6 +30,11 @@ async function main(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(USAGE + '\n');
     return 0;
+  }
+  if (command === 'dead-letters') {
+    const args = argv.filter((_, i) => configAt < 0 || (i !== configAt && i !== configAt + 1));
+    const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
+    return deadLettersCommand(args.slice(args.indexOf(command) + 1), loadConfig(process.env, configFile), output);
   }
   if (command === 'config') {
     const defaults = parseConfig({}, {});
@@ -42,6 +47,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const roles = COMMANDS[command];
+  if (command === 'background') {
+    process.stderr.write('inflow: the background storage role is gone: collectors now store what they collect; run more collectors instead\n');
+    return 2;
+  }
   if (!roles) {
     process.stderr.write(`inflow: unknown command "${command}"\n\n${USAGE}\n`);
     return 2;

@@ -81,6 +81,54 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
       data: poison,
     });
   });
+
+  it('refuses a replay body with a bad field, naming it', async () => {
+    const replay = (body: string): Promise<Response> => app.api('/dead-letters/replay', { method: 'POST', body });
+    for (const [body, path] of [
+      ['{"ids":"one"}', 'ids'],
+      ['{"ids":[]}', 'ids'],
+      ['{"ids":["ok",5]}', 'ids.1'],
+      ['{"id":["x"]}', 'id'],
+      ['[]', 'body'],
+    ] as const) {
+      const response = await replay(body);
+      expect(response.status, body).toBe(400);
+      expect(((await response.json()) as { error: { path: string } }).error.path, body).toBe(path);
+    }
+    const broken = await replay('{');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: { code: string } }).error.code).toBe('malformed_json');
+    expect((await app.api('/dead-letters/replay')).status).toBe(405);
+  });
+
+  it('replays dead letters by id and all at once: they go back through the collector', async () => {
+    type Letters = { deadLetters: Array<{ id: string; data: string; topic: string }> };
+    // Still poison: the collector dead-letters each replayed copy again, as a new letter with a new id.
+    const poison = (n: number): string => `{"v":1,"id":"r-replay-${n}","receivedAt":1,"payload":{"source":{"id":"demo"},"events":[{"type":"x"}]}}`;
+    const outside = outsideQueue(engine, app.dataDir, env);
+    await outside.producer({ namespace: 'collector', name: 'payloads' }).send([1, 2].map((n) => ({ key: `k${n}`, data: Buffer.from(poison(n)) })));
+    await outside.close();
+    const withData = (body: Letters, data: string) => body.deadLetters.filter((l) => l.data === data);
+    const first = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => withData(b, poison(1)).length === 1 && withData(b, poison(2)).length === 1);
+    const [one, two] = [withData(first, poison(1))[0]!, withData(first, poison(2))[0]!];
+    expect(one.id).not.toBe(two.id);
+    expect(one.topic).toBe('collector/payloads');
+
+    const byId = await app.api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ ids: [one.id, 'no-such-letter'] }) });
+    expect(byId.status).toBe(200);
+    expect(await byId.json()).toEqual({ replayed: 1, notFound: ['no-such-letter'] });
+    const again = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => withData(b, poison(1)).length === 1 && withData(b, poison(1))[0]?.id !== one.id);
+    expect(again.deadLetters.map((l) => l.id)).not.toContain(one.id);
+    expect(withData(again, poison(2)).map((l) => l.id)).toEqual([two.id]);
+
+    const before = again.deadLetters.length;
+    const all = await app.api('/dead-letters/replay', { method: 'POST', body: '{}' });
+    expect(await all.json()).toEqual({ replayed: before, notFound: [] });
+    const after = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => b.deadLetters.length === before);
+    expect(after.deadLetters.filter((l) => again.deadLetters.some((old) => old.id === l.id))).toEqual([]);
+    const replayedAgain = await app.api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ ids: [two.id] }) });
+    expect(await replayedAgain.json()).toEqual({ replayed: 0, notFound: [two.id] });
+  });
 });
 
 /** A second handle on the engine's queue, as another process would have. */

@@ -6,6 +6,8 @@ import { errorReply, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
 import { SourceExistsError, type SourceInput, type SourceRegistry } from '../sources/source-registry.js';
 import { requireBearer } from './bearer-auth.js';
+import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
+import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
 
 export interface PrivateRoutesDeps {
   token: string;
@@ -13,9 +15,6 @@ export interface PrivateRoutesDeps {
   store: RecordStore;
   queue: Queue;
 }
-
-const DEFAULT_LIMIT = 50;
-const MAX_LIMIT = 1000;
 
 const SourceFields = shape({
   name: optional(size(string(), 1, 200)),
@@ -69,12 +68,8 @@ export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) =
     .on('GET', '/queue/:namespace/:topic/backlog', async (_, { namespace = '', topic = '' }) =>
       found(await queue.backlog({ namespace, name: topic }), `topic ${namespace}/${topic}`),
     )
-    .on('GET', '/dead-letters', async (request) => {
-      const letters = await queue.deadLetters(limitOf(request));
-      return json(200, {
-        deadLetters: letters.map(({ data, ...letter }) => ({ ...letter, data: Buffer.from(data).toString('utf8') })),
-      });
-    });
+    .on('GET', '/dead-letters', listDeadLetters(queue))
+    .on('POST', '/dead-letters/replay', replayDeadLetters(queue));
   const authed = requireBearer(deps.token, router.handle);
   return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
 }
@@ -83,19 +78,7 @@ function found(value: unknown, what: string): HttpReply {
   return value ? json(200, value) : errorReply(404, 'not_found', `${what} does not exist`);
 }
 
-function invalid(path: string, message: string): HttpReply {
-  return errorReply(400, 'invalid_payload', `${path}: ${message}`, { path });
-}
-
-function readBody(request: HttpRequest): { ok: true; value: unknown } | { ok: false; reply: HttpReply } {
-  try {
-    return { ok: true, value: JSON.parse(request.body.toString('utf8') || '{}') };
-  } catch (error) {
-    return { ok: false, reply: errorReply(400, 'malformed_json', `the body is not valid JSON: ${(error as Error).message}`) };
-  }
-}
-
-function readSourceFields(value: unknown): { ok: true; value: SourceInput } | { ok: false; reply: HttpReply } {
+function readSourceFields(value: unknown): Parsed<SourceInput> {
   const [error, fields] = validate(value, SourceFields);
   if (error) return { ok: false, reply: invalid(error.path.join('.') || '(root)', error.message) };
   const input: SourceInput = {};
@@ -103,10 +86,4 @@ function readSourceFields(value: unknown): { ok: true; value: SourceInput } | { 
   if (fields.enabled !== undefined) input.enabled = fields.enabled;
   if (fields.allowedOrigins !== undefined) input.allowedOrigins = fields.allowedOrigins;
   return { ok: true, value: input };
-}
-
-function limitOf(request: HttpRequest): number {
-  const raw = new URLSearchParams(request.query).get('limit');
-  const limit = raw === null ? DEFAULT_LIMIT : Number(raw);
-  return Number.isInteger(limit) && limit > 0 ? Math.min(limit, MAX_LIMIT) : DEFAULT_LIMIT;
 }

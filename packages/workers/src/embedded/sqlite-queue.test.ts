@@ -93,6 +93,61 @@ describe('SqliteQueue', () => {
     expect((await queue.backlog(topic))?.total).toBe(0);
   });
 
+  async function deadLetterAll(queue: SqliteQueue, bodies: string[]): Promise<string[]> {
+    await queue.producer(topic).send(bodies.map((body, i) => msg(`k${i}`, body)));
+    const consumer = queue.consumer(topic, consumerOptions);
+    for (const message of await consumer.receive(bodies.length, 0)) await consumer.deadLetter(message, `bad ${text(message.data)}`);
+    await consumer.close();
+    return (await queue.deadLetters(100)).map((letter) => letter.id);
+  }
+
+  it('gives each dead letter a stable id, newest first', async () => {
+    const dir = folder();
+    const first = open(dir);
+    const ids = await deadLetterAll(first, ['a', 'b']);
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(ids.every((id) => /^[0-9]+$/.test(id))).toBe(true);
+    expect((await first.deadLetters(100)).map((l) => text(l.data))).toEqual(['b', 'a']);
+    await first.close();
+    expect((await open(dir).deadLetters(100)).map((l) => l.id)).toEqual(ids);
+  });
+
+  it('replays dead letters by id to their topic with data and key unchanged, and forgets them', async () => {
+    const queue = open(folder());
+    const [newest, oldest] = await deadLetterAll(queue, ['one', 'two']);
+    expect(await queue.replayDeadLetters({ ids: [oldest!, 'nope', '999999'] })).toEqual({ replayed: 1, notFound: ['nope', '999999'] });
+    expect((await queue.deadLetters(100)).map((l) => l.id)).toEqual([newest]);
+    expect((await queue.backlog(topic))?.total).toBe(1);
+    const got = await queue.consumer(topic, consumerOptions).receive(10, 0);
+    expect(got.map((m) => [m.key, text(m.data), m.redeliveryCount])).toEqual([['k0', 'one', 0]]);
+    // The same id again: it is no longer a dead letter.
+    expect(await queue.replayDeadLetters({ ids: [oldest!] })).toEqual({ replayed: 0, notFound: [oldest] });
+  });
+
+  it('replays every dead letter, oldest first, when no ids are given', async () => {
+    const dir = folder();
+    const queue = open(dir);
+    await deadLetterAll(queue, ['1', '2', '3']);
+    const waiting = queue.consumer(topic, consumerOptions).receive(10, 5_000);
+    expect(await queue.replayDeadLetters({})).toEqual({ replayed: 3, notFound: [] });
+    expect((await waiting).map((m) => text(m.data))).toEqual(['1', '2', '3']);
+    expect(await queue.deadLetters(100)).toEqual([]);
+    expect(await queue.replayDeadLetters({})).toEqual({ replayed: 0, notFound: [] });
+    await queue.close();
+    const reopened = open(dir);
+    expect(await reopened.deadLetters(100)).toEqual([]);
+    expect((await reopened.backlog(topic))?.total).toBe(3);
+  });
+
+  it('takes each dead letter once when replays run at the same time', async () => {
+    const queue = open(folder());
+    const ids = await deadLetterAll(queue, ['x', 'y']);
+    const results = await Promise.all([queue.replayDeadLetters({ ids }), queue.replayDeadLetters({}), queue.replayDeadLetters({ ids })]);
+    expect(results.reduce((sum, r) => sum + r.replayed, 0)).toBe(2);
+    expect((await queue.consumer(topic, consumerOptions).receive(10, 0)).map((m) => text(m.data)).sort()).toEqual(['x', 'y']);
+  });
+
   it('refuses producers with a retryable error when the backlog is full, and takes them again after acks', async () => {
     const queue = open(folder(), 2);
     const producer = queue.producer(topic);

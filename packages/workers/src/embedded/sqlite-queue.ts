@@ -2,6 +2,8 @@ import { QueueUnavailableError } from '../errors.js';
 import type {
   ConsumerOptions,
   DeadLetter,
+  DeadLetterReplay,
+  DeadLetterSelection,
   OutgoingMessage,
   Queue,
   QueueConsumer,
@@ -30,6 +32,17 @@ interface Row {
   key: string;
   data: Buffer;
   published_at: number;
+  redeliveries: number;
+}
+
+interface DeadLetterRow {
+  id: number;
+  topic: string;
+  subscription: string;
+  key: string;
+  data: Buffer;
+  reason: string;
+  failed_at: string;
   redeliveries: number;
 }
 
@@ -90,9 +103,12 @@ export class SqliteQueue implements Queue {
       deadLetter: this.db.prepare(
         'INSERT INTO dead_letters (topic, subscription, key, data, reason, failed_at, redeliveries) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      deadLetters: this.db.prepare<[number], { topic: string; subscription: string; key: string; data: Buffer; reason: string; failed_at: string; redeliveries: number }>(
-        'SELECT topic, subscription, key, data, reason, failed_at, redeliveries FROM dead_letters ORDER BY id DESC LIMIT ?',
+      deadLetters: this.db.prepare<[number], DeadLetterRow>(
+        'SELECT id, topic, subscription, key, data, reason, failed_at, redeliveries FROM dead_letters ORDER BY id DESC LIMIT ?',
       ),
+      deadLetterById: this.db.prepare<[number], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters WHERE id = ?'),
+      allDeadLetters: this.db.prepare<[], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters ORDER BY id'),
+      removeDeadLetter: this.db.prepare('DELETE FROM dead_letters WHERE id = ?'),
     };
     const counts = this.db.prepare<[], { topic: string; n: number }>('SELECT topic, COUNT(*) AS n FROM messages GROUP BY topic').all();
     for (const topic of options.topics) this.topic(topic);
@@ -172,6 +188,11 @@ export class SqliteQueue implements Queue {
         });
         state.backlog -= 1;
       },
+      deadLetterPart: async (message, data, reason) => {
+        await this.commits.submit(() => {
+          this.statements.deadLetter.run(state.name, options.subscription, message.key, Buffer.from(data), reason, new Date().toISOString(), message.redeliveryCount);
+        });
+      },
       close: async () => {
         open = false;
         this.wake(state);
@@ -197,6 +218,7 @@ export class SqliteQueue implements Queue {
 
   async deadLetters(limit: number): Promise<DeadLetter[]> {
     return this.statements.deadLetters.all(limit).map((row) => ({
+      id: String(row.id),
       topic: row.topic,
       subscription: row.subscription,
       key: row.key,
@@ -207,6 +229,34 @@ export class SqliteQueue implements Queue {
     }));
   }
 
+  /**
+   * Moves dead letters back to their topics, oldest first: each letter's insert into
+   * messages and its delete from dead_letters commit in one transaction, so a letter is
+   * never lost nor kept twice. The rows are read inside that transaction, so concurrent
+   * replays cannot both take one letter.
+   */
+  async replayDeadLetters(selection: DeadLetterSelection): Promise<DeadLetterReplay> {
+    if (this.closed) throw new QueueUnavailableError('queue is closed', 5);
+    const perTopic = new Map<string, number>();
+    const notFound: string[] = [];
+    await this.commits.submit(() => {
+      const now = Date.now();
+      for (const row of this.deadLetterRows(selection.ids, notFound)) {
+        this.statements.insert.run(row.topic, row.key, row.data, now);
+        this.statements.removeDeadLetter.run(row.id);
+        perTopic.set(row.topic, (perTopic.get(row.topic) ?? 0) + 1);
+      }
+    });
+    let replayed = 0;
+    for (const [name, count] of perTopic) {
+      const state = this.stateByName(name);
+      state.backlog += count;
+      replayed += count;
+      this.wake(state);
+    }
+    return { replayed, notFound };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -214,6 +264,18 @@ export class SqliteQueue implements Queue {
     await this.commits.submit(() => undefined);
     for (const state of this.topics.values()) this.wake(state);
     this.db.close();
+  }
+
+  /** The selected dead letters, oldest first (every one without ids); unknown ids go to `notFound`. */
+  private deadLetterRows(ids: string[] | undefined, notFound: string[]): DeadLetterRow[] {
+    if (!ids) return this.statements.allDeadLetters.all();
+    const rows = new Map<number, DeadLetterRow>();
+    for (const id of new Set(ids)) {
+      const row = /^[1-9]\d{0,14}$/.test(id) ? this.statements.deadLetterById.get(Number(id)) : undefined;
+      if (row) rows.set(row.id, row);
+      else notFound.push(id);
+    }
+    return [...rows.values()].sort((a, b) => a.id - b.id);
   }
 
   private take(state: TopicState, max: number): QueueMessage[] {

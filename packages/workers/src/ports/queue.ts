@@ -49,6 +49,11 @@ export interface QueueConsumer {
   nack(messages: QueueMessage[], reason: string): Promise<void>;
   /** Moves a message that can never succeed straight to the dead-letter place. */
   deadLetter(message: QueueMessage, reason: string): Promise<void>;
+  /**
+   * Dead-letters `data`, one request carried inside `message` (a batch), with the reason, and
+   * leaves `message` unacknowledged: the rest of the batch is still to be done.
+   */
+  deadLetterPart(message: QueueMessage, data: Uint8Array, reason: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,9 @@ export interface TopicBacklog {
 }
 
 export interface DeadLetter {
+  /** Stable while the letter is kept, URL-safe; what replayDeadLetters selects by. */
+  id: string;
+  /** Where the message came from and where a replay sends it: `namespace/name`. */
   topic: string;
   subscription: string;
   key: string;
@@ -71,6 +79,15 @@ export interface DeadLetter {
   reason: string;
   failedAt: string;
   redeliveryCount: number;
+}
+
+export interface DeadLetterSelection {
+  ids?: string[];
+}
+
+export interface DeadLetterReplay {
+  replayed: number;
+  notFound: string[];
 }
 
 export interface Queue {
@@ -81,5 +98,11 @@ export interface Queue {
   /** null when the topic is unknown. */
   backlog(topic: TopicRef): Promise<TopicBacklog | null>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
+  /**
+   * Sends dead letters back to the topics they came from (data and key unchanged), each
+   * removed from the dead letters only once the send is durable. All of them when `ids`
+   * is absent; ids that are not (or no longer) dead letters come back in `notFound`.
+   */
+  replayDeadLetters(selection: DeadLetterSelection): Promise<DeadLetterReplay>;
   close(): Promise<void>;
 }

@@ -28,7 +28,8 @@ export class PulsarAdmin {
 
   /** Creates a subscription at the topic's start (earliest), unless it exists. */
   async ensureSubscription(path: string, subscription: string): Promise<void> {
-    await this.put(`/admin/v2/${path}/subscription/${encodeURIComponent(subscription)}`, { entryId: -1, ledgerId: -1 }, [409]);
+    // 409: it exists; 412 "Subscription Busy": another process is creating it right now.
+    await this.put(`/admin/v2/${path}/subscription/${encodeURIComponent(subscription)}`, { entryId: -1, ledgerId: -1 }, [409, 412]);
   }
 
   /** Unacknowledged messages per partition and subscription; null when the topic does not exist. */

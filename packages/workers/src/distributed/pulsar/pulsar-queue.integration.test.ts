@@ -28,19 +28,23 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
+function openQueue(topics: TopicRef[]): PulsarQueue {
+  return new PulsarQueue({
+    webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
+    tenant: 'inflow-it',
+    topics: topics.map((t) => ({ topic: t })),
+    partitions: 3,
+    producerConnections: 2,
+    sendTimeoutMs: 5_000,
+    receiverQueueSize: 100,
+    logger: createLogger({ level: 'warn', format: 'text' }),
+  });
+}
+
 describe('PulsarQueue against a real Pulsar', () => {
   let queue: PulsarQueue;
   beforeAll(async () => {
-    queue = new PulsarQueue({
-      webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
-      tenant: 'inflow-it',
-      topics: [topic, sharedTopic, nackTopic].map((t) => ({ topic: t })),
-      partitions: 3,
-      producerConnections: 2,
-      sendTimeoutMs: 5_000,
-      receiverQueueSize: 100,
-      logger: createLogger({ level: 'warn', format: 'text' }),
-    });
+    queue = openQueue([topic, sharedTopic, nackTopic]);
     await queue.init();
   });
 
@@ -118,6 +122,57 @@ describe('PulsarQueue against a real Pulsar', () => {
     expect(Buffer.from(letter!.data).toString()).toBe('poison-pill');
     expect(await drain(consumer, 1, 1_500)).toEqual([]);
     await consumer.close();
+  });
+
+  it('lists dead letters with stable ids, replays one by id and then all, and forgets what it replayed', async () => {
+    const deadTopic: TopicRef = { namespace: `it-${run}`, name: 'replayed' };
+    const subscription = `replay-${run}`;
+    // Instances that keep only this topic's dead letters, as two edges would.
+    const [letters, otherEdge] = [openQueue([deadTopic]), openQueue([deadTopic])];
+    // One after the other: creating one subscription twice at the same instant fails with 412 (subscription busy).
+    await letters.init();
+    await otherEdge.init();
+    const consumer = queue.consumer(deadTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      await queue.producer(deadTopic).send(['a', 'b', 'c'].map((name) => ({ key: `key-${name}`, data: Buffer.from(`letter-${name}`) })));
+      for (const message of await drain(consumer, 3)) await consumer.deadLetter(message, `cannot use ${text(message)}`);
+
+      const listed = await letters.deadLetters(50);
+      expect(listed.map((l) => [l.key, Buffer.from(l.data).toString(), l.reason, l.topic]).sort()).toEqual(
+        ['a', 'b', 'c'].map((name) => [`key-${name}`, `letter-${name}`, `cannot use letter-${name}`, `${deadTopic.namespace}/replayed`]),
+      );
+      const ids = listed.map((l) => l.id);
+      expect(new Set(ids).size).toBe(3);
+      for (const id of ids) expect(id).toMatch(/^[0-9]+-[0-9]+$/);
+      // Reading changes nothing, and two instances reading at once each see every letter.
+      const [again, fromOther] = await Promise.all([letters.deadLetters(50), otherEdge.deadLetters(50)]);
+      expect(again.map((l) => l.id)).toEqual(ids);
+      expect(fromOther.map((l) => l.id).sort()).toEqual([...ids].sort());
+      expect((await letters.deadLetters(2)).map((l) => l.id)).toEqual(ids.slice(0, 2));
+
+      const idOf = (key: string): string => listed.find((l) => l.key === key)?.id ?? '';
+      const [one, afterOne] = await Promise.all([letters.replayDeadLetters({ ids: [idOf('key-b')] }), letters.deadLetters(50)]);
+      expect(one).toEqual({ replayed: 1, notFound: [] });
+      expect(afterOne.map((l) => l.key).sort()).toEqual(['key-a', 'key-c']);
+      const replayed = await drain(consumer, 2, 3_000);
+      expect(replayed.map((m) => [m.key, text(m)])).toEqual([['key-b', 'letter-b']]);
+      await consumer.ack(replayed);
+
+      expect(await otherEdge.replayDeadLetters({ ids: ['bogus', idOf('key-b')] })).toEqual({ replayed: 0, notFound: ['bogus', idOf('key-b')] });
+      expect(await otherEdge.replayDeadLetters({})).toEqual({ replayed: 2, notFound: [] });
+      expect(await letters.deadLetters(50)).toEqual([]);
+      const rest = await drain(consumer, 2);
+      expect(rest.map((m) => [m.key, text(m)]).sort()).toEqual([
+        ['key-a', 'letter-a'],
+        ['key-c', 'letter-c'],
+      ]);
+      await consumer.ack(rest);
+      expect(await letters.replayDeadLetters({})).toEqual({ replayed: 0, notFound: [] });
+    } finally {
+      await consumer.close();
+      await Promise.all([letters.close(), otherEdge.close()]);
+    }
   });
 
   it('reports unknown topics as null', async () => {

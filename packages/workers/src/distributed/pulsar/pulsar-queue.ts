@@ -1,6 +1,16 @@
-import WebSocket from 'ws';
 import type { Logger } from '../../logging/logger.js';
-import type { ConsumerOptions, DeadLetter, Queue, QueueConsumer, QueueProducer, TopicBacklog, TopicRef } from '../../ports/queue.js';
+import type {
+  ConsumerOptions,
+  DeadLetter,
+  DeadLetterReplay,
+  DeadLetterSelection,
+  Queue,
+  QueueConsumer,
+  QueueProducer,
+  TopicBacklog,
+  TopicRef,
+} from '../../ports/queue.js';
+import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { deadLetterTopic, fullTopicName, topicPath } from './topic-names.js';
 import { WsConsumer } from './ws-consumer.js';
@@ -25,19 +35,23 @@ export interface PulsarQueueOptions {
   logger: Logger;
 }
 
-/** Subscription that keeps dead letters from being deleted and lets the API read them. */
-const DEAD_LETTER_SUBSCRIPTION = 'inflow-dead-letter-keeper';
-
 /** The distributed engine's queue: Apache Pulsar through its WebSocket API and admin REST. */
 export class PulsarQueue implements Queue {
   private readonly admin: PulsarAdmin;
   private readonly wsBase: string;
   private readonly producers = new Map<string, WsProducer>();
   private readonly consumers = new Set<WsConsumer>();
+  private readonly letters: PulsarDeadLetters;
 
   constructor(private readonly options: PulsarQueueOptions) {
     this.admin = new PulsarAdmin(options.webServiceUrl);
     this.wsBase = options.webServiceUrl.replace(/^http/, 'ws') + '/ws/v2';
+    this.letters = new PulsarDeadLetters({
+      webServiceUrl: options.webServiceUrl,
+      tenant: options.tenant,
+      sources: options.topics.map(({ topic }) => topic),
+      producer: (topic) => this.producer(topic),
+    });
   }
 
   /** Creates the tenant, namespaces, partitioned topics and dead-letter topics that are missing. */
@@ -92,16 +106,16 @@ export class PulsarQueue implements Queue {
     return { total: rows.reduce((sum, row) => sum + row.count, 0), backlog: rows };
   }
 
-  async deadLetters(limit: number): Promise<DeadLetter[]> {
-    const letters: DeadLetter[] = [];
-    for (const { topic } of this.options.topics) {
-      if (letters.length >= limit) break;
-      letters.push(...(await this.readDeadLetters(deadLetterTopic(topic), limit - letters.length)));
-    }
-    return letters;
+  deadLetters(limit: number): Promise<DeadLetter[]> {
+    return this.letters.list(limit);
+  }
+
+  replayDeadLetters(selection: DeadLetterSelection): Promise<DeadLetterReplay> {
+    return this.letters.replay(selection);
   }
 
   async close(): Promise<void> {
+    await this.letters.idle();
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     await Promise.all([...this.producers.values()].map((producer) => producer.close()));
   }
@@ -120,43 +134,6 @@ export class PulsarQueue implements Queue {
       this.producers.set(name, producer);
     }
     return producer;
-  }
-
-  /** Reads a dead-letter topic from its start with a WebSocket reader, up to `limit` messages. */
-  private readDeadLetters(topic: TopicRef, limit: number): Promise<DeadLetter[]> {
-    const url = `${this.wsBase}/reader/${topicPath(this.options.tenant, topic)}?messageId=earliest&receiverQueueSize=${Math.max(1, limit)}`;
-    return new Promise((resolve) => {
-      const letters: DeadLetter[] = [];
-      const socket = new WebSocket(url);
-      let idle: NodeJS.Timeout | undefined;
-      const finish = (): void => {
-        clearTimeout(idle);
-        socket.terminate();
-        resolve(letters);
-      };
-      const restartIdle = (): void => {
-        clearTimeout(idle);
-        idle = setTimeout(finish, 300);
-      };
-      socket.on('open', restartIdle);
-      socket.on('error', finish);
-      socket.on('message', (raw) => {
-        const message = JSON.parse(raw.toString()) as { messageId: string; payload: string; key?: string; properties?: Record<string, string> };
-        socket.send(JSON.stringify({ messageId: message.messageId }));
-        const props = message.properties ?? {};
-        letters.push({
-          topic: props['topic'] ?? `${topic.namespace}/${topic.name}`,
-          subscription: props['subscription'] ?? '',
-          key: message.key ?? '',
-          data: Buffer.from(message.payload, 'base64'),
-          reason: props['reason'] ?? 'redelivered too often (dead-lettered by the broker)',
-          failedAt: props['failedAt'] ?? '',
-          redeliveryCount: Number(props['redeliveryCount'] ?? 0),
-        });
-        if (letters.length >= limit) finish();
-        else restartIdle();
-      });
-    });
   }
 }
 
