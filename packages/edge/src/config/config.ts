@@ -56,13 +56,15 @@ export const ConfigSchema = object({
   /** Messages a topic may hold before the edge answers 503 (embedded queue). */
   queueMaxBacklog: int(1_000_000, 1),
   /**
-   * Queued requests are put many to a queue message: in this many ordered lanes (by profile),
-   * each published at this size or after this wait, with this many batches of a lane in flight.
+   * Queued requests are put many to a queue message, in this many ordered lanes (by profile).
+   * A lane publishes its batch when it reaches queueBatchBytes, or after queueLingerMs (0: at
+   * once) when fewer than queueInFlightPerLane batches are on their way; otherwise the batch
+   * grows until the broker confirms one (group commit).
    */
   queueLanes: int(8, 1, 1024),
   queueBatchBytes: int(131_072, 1024, 700_000),
-  queueLingerMs: int(5, 0, 1000),
-  queueInFlightPerLane: int(2, 1, 64),
+  queueLingerMs: int(0, 0, 1000),
+  queueInFlightPerLane: int(1, 1, 64),
   /** Bytes accepted but not yet confirmed by the queue, beyond which the edge answers 503. */
   queueMaxPendingBytes: int(64_000_000, 65_536),
   tenant: text('inflow'),

@@ -81,8 +81,8 @@ export class RequestBatcher {
       lane.bytes += envelope.byteLength + 1;
       this.pendingBytes += envelope.byteLength + 1;
       if (lane.bytes >= this.options.maxBatchBytes) this.cut(lane);
-      else if (this.options.lingerMs === 0) this.cutSoon(lane);
-      else lane.timer ??= setTimeout(() => this.cut(lane), this.options.lingerMs);
+      else if (this.hasRoom(lane)) this.schedule(lane);
+      // Otherwise the lane is busy: the batch grows until a batch in flight is confirmed.
     });
   }
 
@@ -93,16 +93,26 @@ export class RequestBatcher {
     while (this.pendingBytes > 0) await new Promise((resolve) => setTimeout(resolve, 5));
   }
 
-  private cutSoon(lane: Lane): void {
-    if (lane.soon) return;
-    lane.soon = true;
-    setImmediate(() => {
-      lane.soon = false;
-      this.cut(lane);
-    });
+  private hasRoom(lane: Lane): boolean {
+    return lane.inFlight < this.options.maxInFlightPerLane && lane.ready.length === 0;
   }
 
-  /** Closes the lane's open batch and publishes it when the lane has room. */
+  /** The open batch goes after the linger, or at the end of this tick when there is none. */
+  private schedule(lane: Lane): void {
+    if (lane.timer || lane.soon) return;
+    const go = (): void => {
+      lane.timer = undefined;
+      lane.soon = false;
+      if (this.hasRoom(lane)) this.cut(lane);
+    };
+    if (this.options.lingerMs > 0) lane.timer = setTimeout(go, this.options.lingerMs);
+    else {
+      lane.soon = true;
+      setImmediate(go);
+    }
+  }
+
+  /** Closes the lane's open batch and publishes it as soon as the lane has room. */
   private cut(lane: Lane): void {
     clearTimeout(lane.timer);
     lane.timer = undefined;
@@ -125,9 +135,9 @@ export class RequestBatcher {
           if (error) waiter.reject(error);
           else waiter.resolve();
         }
-        // The broker took a batch: what gathered meanwhile goes now rather than at the linger.
-        if (lane.ready.length === 0 && lane.parts.length > 0) this.cut(lane);
-        else this.publishReady(lane);
+        this.publishReady(lane);
+        // The broker took a batch: what gathered meanwhile goes now.
+        if (this.hasRoom(lane) && lane.parts.length > 0) this.cut(lane);
       };
       this.options.producer.send([{ key: lane.key, data: encodeEnvelopeBatch(batch.parts) }]).then(
         () => settle(),

@@ -12,7 +12,8 @@ import type {
   TopicBacklog,
   TopicRef,
 } from '../ports/queue.js';
-import { GroupCommit } from './group-commit.js';
+import { QueueWriter } from './queue-writer.js';
+import { SCHEMA, type QueueWrite, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
 
 export interface SqliteQueueOptions {
@@ -55,36 +56,16 @@ interface TopicState {
   waiters: Set<() => void>;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  key TEXT NOT NULL,
-  data BLOB NOT NULL,
-  published_at INTEGER NOT NULL,
-  redeliveries INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS messages_topic_seq ON messages (topic, seq);
-CREATE TABLE IF NOT EXISTS dead_letters (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  topic TEXT NOT NULL,
-  subscription TEXT NOT NULL,
-  key TEXT NOT NULL,
-  data BLOB NOT NULL,
-  reason TEXT NOT NULL,
-  failed_at TEXT NOT NULL,
-  redeliveries INTEGER NOT NULL
-);`;
-
 /**
  * The embedded queue: one SQLite file, durable on commit, at-least-once delivery. Messages
  * stay in the file until acknowledged; after a restart every unacknowledged message is
  * delivered again. Each topic has one shared subscription, which is all the embedded
- * engine needs (one collector and one storage stage in the process).
+ * engine needs. Every write goes through a writer thread with its own connection (group
+ * commit, fsync off the request thread); this thread only reads (WAL: it sees each commit).
  */
 export class SqliteQueue implements Queue {
   private readonly db: SqliteDatabase;
-  private readonly commits: GroupCommit;
+  private readonly writer: QueueWriter;
   private readonly topics = new Map<string, TopicState>();
   private closed = false;
   private readonly statements;
@@ -92,23 +73,14 @@ export class SqliteQueue implements Queue {
   constructor(private readonly options: SqliteQueueOptions) {
     this.db = openDatabase(options.file);
     this.db.exec(SCHEMA);
-    this.commits = new GroupCommit(this.db);
+    this.writer = new QueueWriter(options.file);
     this.statements = {
-      insert: this.db.prepare('INSERT INTO messages (topic, key, data, published_at) VALUES (?, ?, ?, ?)'),
       fetch: this.db.prepare<[string, number, number], Row>(
         'SELECT seq, key, data, published_at, redeliveries FROM messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?',
-      ),
-      remove: this.db.prepare('DELETE FROM messages WHERE seq = ?'),
-      redelivered: this.db.prepare('UPDATE messages SET redeliveries = ? WHERE seq = ?'),
-      deadLetter: this.db.prepare(
-        'INSERT INTO dead_letters (topic, subscription, key, data, reason, failed_at, redeliveries) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       deadLetters: this.db.prepare<[number], DeadLetterRow>(
         'SELECT id, topic, subscription, key, data, reason, failed_at, redeliveries FROM dead_letters ORDER BY id DESC LIMIT ?',
       ),
-      deadLetterById: this.db.prepare<[number], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters WHERE id = ?'),
-      allDeadLetters: this.db.prepare<[], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters ORDER BY id'),
-      removeDeadLetter: this.db.prepare('DELETE FROM dead_letters WHERE id = ?'),
     };
     const counts = this.db.prepare<[], { topic: string; n: number }>('SELECT topic, COUNT(*) AS n FROM messages GROUP BY topic').all();
     for (const topic of options.topics) this.topic(topic);
@@ -130,9 +102,7 @@ export class SqliteQueue implements Queue {
         state.backlog += messages.length;
         const now = Date.now();
         try {
-          await this.commits.submit(() => {
-            for (const message of messages) this.statements.insert.run(state.name, message.key, message.data, now);
-          });
+          await this.writer.write(messages.map((m) => ({ op: 'insert', topic: state.name, key: m.key, data: m.data, publishedAt: now })));
         } catch (error) {
           state.backlog -= messages.length;
           throw new QueueUnavailableError(`queue ${state.name} could not store the message`, 1, { cause: error });
@@ -155,9 +125,7 @@ export class SqliteQueue implements Queue {
         return open ? this.take(state, max) : [];
       },
       ack: async (messages) => {
-        await this.commits.submit(() => {
-          for (const message of messages) this.statements.remove.run(Number(message.id));
-        });
+        await this.writer.write(messages.map((message) => ({ op: 'remove', seq: Number(message.id) })));
         state.backlog -= messages.length;
       },
       nack: async (messages, reason) => {
@@ -168,30 +136,17 @@ export class SqliteQueue implements Queue {
             await consumer.deadLetter(message, `${reason} (after ${count} deliveries)`);
             continue;
           }
-          await this.commits.submit(() => this.statements.redelivered.run(count, Number(message.id)));
+          await this.writer.write([{ op: 'redelivered', seq: Number(message.id), count }]);
           const delay = Math.min(maxDelay, options.redeliveryDelayMs * 2 ** (count - 1));
           state.redeliver.push({ message: { ...message, redeliveryCount: count }, visibleAt: now + delay });
         }
       },
       deadLetter: async (message, reason) => {
-        await this.commits.submit(() => {
-          this.statements.deadLetter.run(
-            state.name,
-            options.subscription,
-            message.key,
-            Buffer.from(message.data),
-            reason,
-            new Date().toISOString(),
-            message.redeliveryCount,
-          );
-          this.statements.remove.run(Number(message.id));
-        });
+        await this.writer.write([deadLetterWrite(state.name, options.subscription, message, message.data, reason, Number(message.id))]);
         state.backlog -= 1;
       },
       deadLetterPart: async (message, data, reason) => {
-        await this.commits.submit(() => {
-          this.statements.deadLetter.run(state.name, options.subscription, message.key, Buffer.from(data), reason, new Date().toISOString(), message.redeliveryCount);
-        });
+        await this.writer.write([deadLetterWrite(state.name, options.subscription, message, data, reason)]);
       },
       close: async () => {
         open = false;
@@ -237,16 +192,8 @@ export class SqliteQueue implements Queue {
    */
   async replayDeadLetters(selection: DeadLetterSelection): Promise<DeadLetterReplay> {
     if (this.closed) throw new QueueUnavailableError('queue is closed', 5);
-    const perTopic = new Map<string, number>();
-    const notFound: string[] = [];
-    await this.commits.submit(() => {
-      const now = Date.now();
-      for (const row of this.deadLetterRows(selection.ids, notFound)) {
-        this.statements.insert.run(row.topic, row.key, row.data, now);
-        this.statements.removeDeadLetter.run(row.id);
-        perTopic.set(row.topic, (perTopic.get(row.topic) ?? 0) + 1);
-      }
-    });
+    const [result] = await this.writer.write([selection.ids ? { op: 'replay', ids: selection.ids } : { op: 'replay' }]);
+    const { perTopic, notFound } = result as ReplayOutcome;
     let replayed = 0;
     for (const [name, count] of perTopic) {
       const state = this.stateByName(name);
@@ -260,22 +207,10 @@ export class SqliteQueue implements Queue {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Let writes already submitted in this turn commit before the file closes.
-    await this.commits.submit(() => undefined);
+    // Writes already handed to the writer commit before the file closes.
+    await this.writer.close();
     for (const state of this.topics.values()) this.wake(state);
     this.db.close();
-  }
-
-  /** The selected dead letters, oldest first (every one without ids); unknown ids go to `notFound`. */
-  private deadLetterRows(ids: string[] | undefined, notFound: string[]): DeadLetterRow[] {
-    if (!ids) return this.statements.allDeadLetters.all();
-    const rows = new Map<number, DeadLetterRow>();
-    for (const id of new Set(ids)) {
-      const row = /^[1-9]\d{0,14}$/.test(id) ? this.statements.deadLetterById.get(Number(id)) : undefined;
-      if (row) rows.set(row.id, row);
-      else notFound.push(id);
-    }
-    return [...rows.values()].sort((a, b) => a.id - b.id);
   }
 
   private take(state: TopicState, max: number): QueueMessage[] {
@@ -335,6 +270,20 @@ export class SqliteQueue implements Queue {
     }
     return state;
   }
+}
+
+function deadLetterWrite(topic: string, subscription: string, message: QueueMessage, data: Uint8Array, reason: string, removeSeq?: number): QueueWrite {
+  return {
+    op: 'dead-letter',
+    topic,
+    subscription,
+    key: message.key,
+    data,
+    reason,
+    failedAt: new Date().toISOString(),
+    redeliveries: message.redeliveryCount,
+    ...(removeSeq === undefined ? {} : { removeSeq }),
+  };
 }
 
 export function topicName(ref: TopicRef): string {

@@ -1,0 +1,109 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { QueueWrite, QueueWriteResult, ReplayOutcome, WriteAnswer, WriteRequest } from './queue-writes.js';
+import { openDatabase } from './sqlite.js';
+
+interface DeadLetterRow {
+  id: number;
+  topic: string;
+  key: string;
+  data: Buffer;
+}
+
+/**
+ * The embedded queue's writer thread: its own connection to the queue file. Every request
+ * that arrives while a transaction commits waits for the next one, so many writes share one
+ * fsync (group commit), and the main thread never blocks on the disk.
+ */
+const port = parentPort;
+if (!port) throw new Error('queue-writer-thread runs as a worker thread');
+const db = openDatabase((workerData as { file: string }).file);
+const sql = {
+  insert: db.prepare('INSERT INTO messages (topic, key, data, published_at) VALUES (?, ?, ?, ?)'),
+  remove: db.prepare('DELETE FROM messages WHERE seq = ?'),
+  redelivered: db.prepare('UPDATE messages SET redeliveries = ? WHERE seq = ?'),
+  deadLetter: db.prepare(
+    'INSERT INTO dead_letters (topic, subscription, key, data, reason, failed_at, redeliveries) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  ),
+  deadLetterById: db.prepare<[number], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters WHERE id = ?'),
+  allDeadLetters: db.prepare<[], DeadLetterRow>('SELECT id, topic, key, data FROM dead_letters ORDER BY id'),
+  removeDeadLetter: db.prepare('DELETE FROM dead_letters WHERE id = ?'),
+};
+
+let queued: WriteRequest[] = [];
+let scheduled = false;
+
+port.on('message', (message: WriteRequest | 'close') => {
+  if (message === 'close') {
+    flush();
+    db.close();
+    port.close();
+    return;
+  }
+  queued.push(message);
+  if (!scheduled) {
+    scheduled = true;
+    setImmediate(flush);
+  }
+});
+
+function flush(): void {
+  scheduled = false;
+  const requests = queued;
+  queued = [];
+  if (requests.length === 0) return;
+  const tickets = requests.flatMap((request) => request.tickets);
+  let answer: WriteAnswer;
+  try {
+    const results = db.transaction(() => requests.flatMap((request) => request.writes.map((writes) => writes.map(apply))))();
+    answer = { tickets, results };
+  } catch (error) {
+    answer = { tickets, error: error instanceof Error ? error.message : String(error) };
+  }
+  port?.postMessage(answer);
+}
+
+function apply(write: QueueWrite): QueueWriteResult {
+  switch (write.op) {
+    case 'insert':
+      sql.insert.run(write.topic, write.key, write.data, write.publishedAt);
+      return undefined;
+    case 'remove':
+      sql.remove.run(write.seq);
+      return undefined;
+    case 'redelivered':
+      sql.redelivered.run(write.count, write.seq);
+      return undefined;
+    case 'dead-letter':
+      sql.deadLetter.run(write.topic, write.subscription, write.key, write.data, write.reason, write.failedAt, write.redeliveries);
+      if (write.removeSeq !== undefined) sql.remove.run(write.removeSeq);
+      return undefined;
+    case 'replay':
+      return replay(write.ids);
+    case 'noop':
+      return undefined;
+  }
+}
+
+/** Moves dead letters back to their topics, oldest first, inside the transaction (never lost, never twice). */
+function replay(ids: string[] | undefined): ReplayOutcome {
+  const notFound: string[] = [];
+  let rows: DeadLetterRow[];
+  if (!ids) rows = sql.allDeadLetters.all();
+  else {
+    const found = new Map<number, DeadLetterRow>();
+    for (const id of new Set(ids)) {
+      const row = /^[1-9]\d{0,14}$/.test(id) ? sql.deadLetterById.get(Number(id)) : undefined;
+      if (row) found.set(row.id, row);
+      else notFound.push(id);
+    }
+    rows = [...found.values()].sort((a, b) => a.id - b.id);
+  }
+  const perTopic = new Map<string, number>();
+  const now = Date.now();
+  for (const row of rows) {
+    sql.insert.run(row.topic, row.key, row.data, now);
+    sql.removeDeadLetter.run(row.id);
+    perTopic.set(row.topic, (perTopic.get(row.topic) ?? 0) + 1);
+  }
+  return { perTopic: [...perTopic], notFound };
+}

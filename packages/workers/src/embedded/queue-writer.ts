@@ -1,0 +1,90 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { QueueWrite, QueueWriteResult, WriteAnswer } from './queue-writes.js';
+
+interface Pending {
+  resolve(results: QueueWriteResult[]): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The main thread's side of the queue's writer thread. `write` hands a group of writes that
+ * must commit together; the promise settles once they are durable (fsync) or failed. Writes
+ * handed in one event-loop turn travel in one message.
+ */
+export class QueueWriter {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextTicket = 1;
+  private outbox: { tickets: number[]; writes: QueueWrite[][] } = { tickets: [], writes: [] };
+  private scheduled = false;
+  private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(file: string) {
+    // No inherited node flags: some (--input-type, --eval) make no sense for a worker file.
+    this.worker = new Worker(threadFile(), { workerData: { file }, execArgv: [] });
+    this.worker.on('message', (answer: WriteAnswer) => this.settle(answer));
+    this.worker.on('error', (error) => this.failAll(error));
+    this.worker.on('exit', (code) => this.failAll(new Error(`queue writer thread exited (${code})`)));
+  }
+
+  write(writes: QueueWrite[]): Promise<QueueWriteResult[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closing) return Promise.reject(new Error('queue writer is closed'));
+    const ticket = this.nextTicket++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(ticket, { resolve, reject });
+      this.outbox.tickets.push(ticket);
+      this.outbox.writes.push(writes);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        queueMicrotask(() => this.post());
+      }
+    });
+  }
+
+  /** Commits what was handed in, then stops the thread. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.post();
+      if (!this.failure) {
+        const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+        this.worker.postMessage('close');
+        await exited;
+      }
+    })();
+    return this.closing;
+  }
+
+  private post(): void {
+    this.scheduled = false;
+    if (this.outbox.tickets.length === 0) return;
+    const outbox = this.outbox;
+    this.outbox = { tickets: [], writes: [] };
+    this.worker.postMessage(outbox);
+  }
+
+  private settle(answer: WriteAnswer): void {
+    answer.tickets.forEach((ticket, i) => {
+      const pending = this.pending.get(ticket);
+      if (!pending) return;
+      this.pending.delete(ticket);
+      if ('error' in answer) pending.reject(new Error(answer.error));
+      else pending.resolve(answer.results[i] ?? []);
+    });
+  }
+
+  private failAll(error: Error): void {
+    this.failure ??= error;
+    for (const pending of this.pending.values()) pending.reject(error);
+    this.pending.clear();
+  }
+}
+
+/** The thread's compiled module; under the test runner this file runs from src/, the thread from dist/. */
+function threadFile(): URL {
+  const here = new URL('./queue-writer-thread.js', import.meta.url);
+  return existsSync(fileURLToPath(here)) ? here : new URL(here.href.replace('/src/', '/dist/'));
+}
