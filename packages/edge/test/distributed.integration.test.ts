@@ -71,7 +71,9 @@ interface Load {
 }
 
 /** Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is reached. */
-function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Promise<Load>; stop(): void } {
+/** Posts to `edge`, or to whichever edge `edge()` names at the time of each request. */
+function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, senders = 6): { done: Promise<Load>; stop(): void } {
+  const target = typeof edge === 'function' ? edge : () => edge;
   const load: Load = { accepted: [], refused: 0, failed: 0, failures: [] };
   let next = 0;
   let stopped = false;
@@ -87,7 +89,7 @@ function postLoad(edge: InflowProcess, total: number, senders = 6): { done: Prom
         options: { queue: true },
       });
       try {
-        const response = await fetch(`${edge.publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+        const response = await fetch(`${target().publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
         if (response.status === 201) load.accepted.push(...ids);
         else if (response.status === 503) {
           load.refused += 1;
@@ -201,6 +203,25 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
     expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*batch of \d+ waits \d+ ms/);
   }, 300_000);
+
+  it('loses nothing answered 201 when the edge is killed (SIGKILL) mid-load and another takes over', async () => {
+    const d = deployment();
+    let edge = await d.start('edge');
+    await d.start('collector');
+    const traffic = postLoad(() => edge, 2000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    edge.child.kill('SIGKILL');
+    await edge.exited;
+    edge = await d.start('edge');
+    const load = await traffic.done;
+    // Requests in flight on the killed edge failed without an answer: the client would retry them.
+    expect(load.failures.every((failure) => failure.includes('fetch failed'))).toBe(true);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    await waitFor(async () => (await d.storedEventIds()).length >= load.accepted.length, 60_000);
+    const stored = new Set(await d.storedEventIds());
+    expect([...load.accepted].filter((id) => !stored.has(id))).toEqual([]);
+    expectExactCounts(await d.countsByProfile());
+  }, 240_000);
 
   it('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201', async () => {
     const d = deployment();
