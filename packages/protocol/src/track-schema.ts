@@ -12,26 +12,21 @@ import {
   type Describe,
   type Struct,
 } from 'superstruct';
+import type { SchemaCheck } from './check-track-payload.js';
+import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, UNSAFE_NAME_PROBLEM } from './track-rules.js';
 import type { EntityRef, JsonObject, TrackEvent, TrackPayload } from './types.js';
 
-/** Longest id (source, profile, session, event) the edge accepts. */
-export const MAX_ID_LENGTH = 128;
-/** Longest event type name. */
-export const MAX_EVENT_TYPE_LENGTH = 128;
-
-/** Earliest and latest event time storage can index: years 0000 to 9999 (Elasticsearch refuses other years). */
-export const MIN_EVENT_TIME = Date.parse('0000-01-01T00:00:00.000Z');
-export const MAX_EVENT_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+export { checkTrackPayload, type SchemaCheck } from './check-track-payload.js';
+export { MAX_ID_LENGTH, MAX_EVENT_TYPE_LENGTH, MIN_EVENT_TIME, MAX_EVENT_TIME } from './track-rules.js';
 
 /**
- * Control characters and unpaired UTF-16 surrogates (in unicode mode a pair is one code point,
- * so only a lone half matches). Ids and types become storage keys and URL paths, where a lone
- * surrogate turns into U+FFFD: two different ids would collide, and URL encoding throws.
+ * The /track contract as superstruct schemas. The edge checks bodies with the compiled
+ * checkTrackPayload (check-track-payload.ts), which applies the same rules in the same order;
+ * checkTrackPayloadWithSchema is its reference, and a test holds the two to the same answers.
  */
-const UNSAFE_NAME = /[\p{Cc}\p{Cs}]/u;
 
 const safeName = <T extends string>(struct: Struct<T, null>): Struct<T, null> =>
-  refine(struct, 'printable', (value) => !UNSAFE_NAME.test(value) || 'must not contain control characters or unpaired UTF-16 surrogates');
+  refine(struct, 'printable', (value) => isSafeName(value) || UNSAFE_NAME_PROBLEM);
 
 const id = safeName(size(string(), 1, MAX_ID_LENGTH));
 
@@ -43,11 +38,7 @@ const id = safeName(size(string(), 1, MAX_ID_LENGTH));
 const jsonObject = define<JsonObject>('object', (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as unknown as Describe<JsonObject>;
 
 /** An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
-const eventTime: Struct<string | number, null> = define('event time', (value) => {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 64 ? Date.parse(value) : NaN;
-  const ok = Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME;
-  return ok || 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
-});
+const eventTime: Struct<string | number, null> = define('event time', (value) => isEventTime(value) || EVENT_TIME_PROBLEM);
 
 const entityRef: Describe<EntityRef> = type({ id });
 
@@ -71,10 +62,8 @@ export const TrackPayloadSchema: Describe<TrackPayload> = type({
   options: optional(type({ queue: optional(boolean()) })),
 });
 
-export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; path: string; message: string };
-
-/** Checks a parsed JSON value against the /track contract and names the first bad field. */
-export function checkTrackPayload(value: unknown): SchemaCheck<TrackPayload> {
+/** checkTrackPayload done by superstruct: the same answers, many times slower. */
+export function checkTrackPayloadWithSchema(value: unknown): SchemaCheck<TrackPayload> {
   const [error, payload] = validate(value, TrackPayloadSchema);
   if (!error) return { ok: true, value: payload };
   const failure = error.failures()[0] ?? error;

@@ -91,7 +91,8 @@ export const ConfigSchema = object({
   pulsarPartitions: int(4, 1, 1024),
   /** WebSocket connections per topic producer (one key always uses the same one). */
   pulsarProducerConnections: int(4, 1, 64),
-  pulsarReceiverQueueSize: int(500, 1, 100_000),
+  /** Queue messages (each a batch of requests, up to queueBatchBytes) a collector buffers ahead. */
+  pulsarReceiverQueueSize: int(200, 1, 100_000),
   /** Elasticsearch index names and Redis keys start with this. */
   storagePrefix: text('inflow'),
   /** Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable. */

@@ -3,7 +3,7 @@ export interface HttpRequest {
   method: string;
   path: string;
   query: string;
-  /** Lower-case header names. */
+  /** Lower-case header names; only those in REQUEST_HEADERS. */
   headers: Record<string, string>;
   body: Buffer;
   remoteAddress: string;
@@ -34,6 +34,23 @@ export interface ServerOptions {
   requestTimeoutMs: number;
 }
 
+/**
+ * The request headers handlers read. The servers pass only these on: reading every header
+ * a browser sends costs a native callback each, on every request. Add a name here before
+ * reading a new header.
+ */
+export const REQUEST_HEADERS: readonly string[] = [
+  'content-length',
+  'transfer-encoding',
+  'content-type',
+  'origin',
+  'user-agent',
+  'referer',
+  'x-forwarded-for',
+  'access-control-request-headers',
+  'authorization',
+];
+
 export const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: 'Created',
@@ -50,3 +67,10 @@ export const STATUS_TEXT: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+const STATUS_LINES = new Map(Object.entries(STATUS_TEXT).map(([status, text]) => [Number(status), `${status} ${text}`]));
+
+/** "201 Created": the status line of an answer, built once per status. */
+export function statusLine(status: number): string {
+  return STATUS_LINES.get(status) ?? `${status} ${STATUS_TEXT[status] ?? ''}`;
+}

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@inflow/workers';
-import type { HttpReply, HttpServer, ServerOptions } from './http-types.js';
+import { REQUEST_HEADERS, type HttpReply, type HttpServer, type ServerOptions } from './http-types.js';
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
 
 /**
@@ -40,7 +40,10 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       clearTimeout(timer);
       const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
       const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers[name] = value;
+      for (const name of REQUEST_HEADERS) {
+        const value = req.headers[name];
+        if (typeof value === 'string') headers[name] = value;
+      }
       options
         .handler({
           method: req.method ?? 'GET',

@@ -9,16 +9,39 @@ interface Route {
   handler: RouteHandler;
 }
 
+const NO_PARAMS: Record<string, string> = Object.freeze({});
+
 /** Matches `/a/:b/c` style paths; answers 404 and 405 (with Allow) on its own. */
 export class Router {
   private readonly routes: Route[] = [];
+  /**
+   * Handlers of routes without parameters by path, then method, when no earlier route of that
+   * method matches the path (the first match wins): most requests are answered from here.
+   */
+  private readonly exact = new Map<string, Map<string, RouteHandler>>();
 
   on(method: string, pattern: string, handler: RouteHandler): this {
-    this.routes.push({ method, segments: split(pattern), handler });
+    const segments = split(pattern);
+    const literal = segments.every((segment) => !segment.startsWith(':') && segment !== '*');
+    const shadowed = this.routes.some((route) => route.method === method && match(route.segments, segments));
+    if (literal && !shadowed) {
+      const methods = this.exact.get(pattern) ?? new Map<string, RouteHandler>();
+      this.exact.set(pattern, methods.set(method, handler));
+    }
+    this.routes.push({ method, segments, handler });
     return this;
   }
 
-  handle = async (request: HttpRequest): Promise<HttpReply> => {
+  handle = (request: HttpRequest): Promise<HttpReply> => {
+    try {
+      const exact = this.exact.get(request.path)?.get(request.method);
+      return Promise.resolve(exact ? exact(request, NO_PARAMS) : this.walk(request));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  };
+
+  private walk(request: HttpRequest): Promise<HttpReply> | HttpReply {
     const parts = split(request.path);
     const allowed: string[] = [];
     for (const route of this.routes) {
@@ -28,7 +51,7 @@ export class Router {
       allowed.push(route.method);
     }
     return allowed.length > 0 ? methodNotAllowed(request.method, request.path, allowed) : notFound(request.path);
-  };
+  }
 }
 
 function split(path: string): string[] {

@@ -1,10 +1,12 @@
-import type { HttpResponse, us_listen_socket } from 'uWebSockets.js';
+import type { HttpRequest as UwsRequest, HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from '@inflow/workers';
-import { STATUS_TEXT, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
+import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
+import { Deadlines, type Deadline } from './deadlines.js';
 import type { UwsModule } from './load-uws.js';
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Serves a transport-neutral handler on uWebSockets.js: reads the body under a size cap and
@@ -12,64 +14,54 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  */
 export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger): Promise<HttpServer> {
   const app = uws.App();
+  const bodyDeadlines = new Deadlines(options.requestTimeoutMs);
   let inFlight = 0;
 
   app.any('/*', (res, req) => {
-    const method = req.getMethod().toUpperCase();
-    const headers: Record<string, string> = {};
-    req.forEach((name, value) => {
-      headers[name] = value;
-    });
-    const request: HttpRequest = {
-      method,
-      path: req.getUrl(),
-      query: req.getQuery() ?? '',
-      headers,
-      body: EMPTY,
-      remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString(),
-    };
+    const request = new PendingRequest(res, req);
     inFlight += 1;
     let done = false;
-    // eslint-disable-next-line prefer-const -- set below, after the callbacks that clear it exist
-    let timer: NodeJS.Timeout | undefined;
-    const finish = (reply: HttpReply, closeConnection = false): void => {
-      if (done) return;
+    // eslint-disable-next-line prefer-const -- set below, once the request turns out to have a body
+    let deadline: Deadline | undefined;
+    const settle = (): boolean => {
+      if (done) return false;
       done = true;
+      request.closed = true;
       inFlight -= 1;
-      clearTimeout(timer);
-      res.cork(() => write(res, reply, closeConnection));
+      if (deadline) bodyDeadlines.clear(deadline);
+      return true;
     };
-    res.onAborted(() => {
-      if (done) return;
-      done = true;
-      inFlight -= 1;
-      clearTimeout(timer);
-    });
+    const finish = (reply: HttpReply, closeConnection = false): void => {
+      if (settle()) res.cork(() => write(res, reply, closeConnection));
+    };
+    // Registered before anything can wait: from then on the response may go away at any time.
+    res.onAborted(settle);
     const run = (): void => {
       options.handler(request).then(finish, (error: unknown) => {
-        logger.error(`handler failed on ${method} ${request.path}: ${(error as Error).stack ?? String(error)}`);
+        logger.error(`handler failed on ${request.method} ${request.path}: ${(error as Error).stack ?? String(error)}`);
         finish(internalError());
       });
     };
 
-    const declared = Number(headers['content-length'] ?? '0');
-    if (BODYLESS.has(method) || (declared === 0 && !headers['transfer-encoding'])) return run();
+    const declared = Number(request.headers['content-length'] ?? '0');
+    if (BODYLESS.has(request.method) || (declared === 0 && !request.headers['transfer-encoding'])) return run();
     if (declared > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
 
-    timer = setTimeout(
-      () => finish(requestTimeout(options.requestTimeoutMs), true),
-      options.requestTimeoutMs,
-    );
-    const chunks: Buffer[] = [];
+    deadline = bodyDeadlines.set(() => finish(requestTimeout(options.requestTimeoutMs), true));
+    let chunks: Buffer[] | undefined;
     let received = 0;
     res.onData((chunk, isLast) => {
       if (done) return;
       received += chunk.byteLength;
       if (received > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
-      chunks.push(Buffer.from(chunk.slice(0)));
-      if (!isLast) return;
-      clearTimeout(timer);
-      request.body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      // uWS empties the chunk when this callback returns: copy it (into Node's buffer pool when small).
+      const copy = Buffer.from(new Uint8Array(chunk));
+      if (!isLast) {
+        (chunks ??= []).push(copy);
+        return;
+      }
+      bodyDeadlines.clear(deadline as Deadline);
+      request.body = chunks ? Buffer.concat([...chunks, copy]) : copy;
       run();
     });
   });
@@ -90,11 +82,45 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
   });
 }
 
-const EMPTY = Buffer.alloc(0);
+/**
+ * What the handler sees of a uWS request. uWS's request object lives only until the route
+ * callback returns, so everything is read at once, and only the headers handlers use (one
+ * native call each, instead of one callback per header the client sent). The client's address
+ * costs an ArrayBuffer, so it is read when asked for, while the response is still there.
+ * (A class, not an object literal with a getter: such a literal costs more than the getter
+ * saves, and makes V8 promote request garbage into the old generation.)
+ */
+class PendingRequest implements HttpRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  readonly headers: Record<string, string> = {};
+  body: Buffer = EMPTY;
+  /** Set once answered or aborted: uWS's response object may no longer be touched. */
+  closed = false;
+  private address: string | undefined;
 
+  constructor(
+    private readonly res: HttpResponse,
+    req: UwsRequest,
+  ) {
+    this.method = req.getMethod().toUpperCase();
+    this.path = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    for (const name of REQUEST_HEADERS) {
+      const value = req.getHeader(name);
+      if (value !== '') this.headers[name] = value;
+    }
+  }
+
+  get remoteAddress(): string {
+    this.address ??= this.closed ? '' : Buffer.from(this.res.getRemoteAddressAsText()).toString('latin1');
+    return this.address;
+  }
+}
 
 function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean): void {
-  res.writeStatus(`${reply.status} ${STATUS_TEXT[reply.status] ?? ''}`);
+  res.writeStatus(statusLine(reply.status));
   if (reply.headers) for (const name in reply.headers) res.writeHeader(name, reply.headers[name] as string);
   res.end(reply.body, closeConnection);
 }

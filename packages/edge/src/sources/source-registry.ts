@@ -23,6 +23,15 @@ export class SourceRegistry {
     private readonly ttlMs: number,
   ) {}
 
+  /**
+   * The cached answer (null: no such source), or undefined when the cache has none or it
+   * expired: then ask resolve. Lets the edge skip a promise on every request.
+   */
+  peek(id: string): SourceRecord | null | undefined {
+    const hit = this.cache.get(id);
+    return hit && hit.until > Date.now() ? hit.source : undefined;
+  }
+
   /** The source as the edge sees it: cached, including "no such source". */
   async resolve(id: string): Promise<SourceRecord | null> {
     const now = Date.now();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TrackAccepted } from '@inflow/protocol';
+import type { NormalizedPayload, TrackAccepted } from '@inflow/protocol';
 import {
   encodeEnvelope,
   errorMessage,
@@ -7,13 +7,13 @@ import {
   isQueueUnavailable,
   normalizePayload,
   TimeoutError,
-  withTimeout,
   type Collector,
   type Envelope,
   type Logger,
   type RequestBatcher,
   type RequestMeta,
 } from '@inflow/workers';
+import { Deadlines } from '../http/deadlines.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
@@ -36,18 +36,18 @@ export interface TrackHandlerDeps {
  * the collector the worker runs (200 once stored).
  */
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
+  const deadlines = new Deadlines(deps.queueTimeoutMs);
   return async (request) => {
     const origin = request.headers['origin'];
-    const cors = origin ? { 'access-control-allow-origin': origin, vary: 'origin' } : undefined;
-    const withCors = (reply: HttpReply): HttpReply => (cors ? { ...reply, headers: { ...reply.headers, ...cors } } : reply);
-
     const read = readTrackBody(request, deps.limits);
-    if (!read.ok) return withCors(read.reply);
+    if (!read.ok) return withCors(read.reply, origin);
     const { payload } = read;
 
-    const source = await deps.sources.resolve(payload.source.id);
-    if (!source) return withCors(errorReply(403, 'unknown_source', `source "${payload.source.id}" does not exist`, { path: 'source.id' }));
-    if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }));
+    // A cached source answers without a promise: the common case costs no extra turn.
+    const sourceId = payload.source.id;
+    const source = deps.sources.peek(sourceId) ?? (await deps.sources.resolve(sourceId));
+    if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
+    if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
     if (origin && !originAllowed(source, origin)) {
       return errorReply(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
     }
@@ -64,18 +64,12 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     try {
       if (payload.options?.queue) {
         const data = encodeEnvelope(envelope, normalized.changed ? undefined : read.raw);
-        await withTimeout(deps.collectorQueue.append(envelope.payload.profile.id, data), deps.queueTimeoutMs, 'queue append');
-        const accepted: TrackAccepted = {
-          queued: true,
-          profile: envelope.payload.profile,
-          session: envelope.payload.session,
-          events: envelope.payload.events.map((event) => event.id),
-        };
-        return withCors(json(201, accepted));
+        await deadlines.within(deps.collectorQueue.append(envelope.payload.profile.id, data), 'queue append');
+        return withCors(json(201, queuedAnswer(envelope.payload)), origin);
       }
-      const outcome = await withTimeout(deps.collector.process(envelope), deps.queueTimeoutMs, 'storing the request');
-      if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason));
-      return withCors(json(200, outcome.accepted));
+      const outcome = await deadlines.within(deps.collector.process(envelope), 'storing the request');
+      if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
+      return withCors(json(200, outcome.accepted), origin);
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error) || error instanceof TimeoutError) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
@@ -84,6 +78,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
           errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },
           }),
+          origin,
         );
       }
       throw error;
@@ -91,8 +86,19 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
   };
 }
 
+function queuedAnswer(payload: NormalizedPayload): TrackAccepted {
+  return { queued: true, profile: payload.profile, session: payload.session, events: payload.events.map((event) => event.id) };
+}
+
+/** A browser's request (it sent Origin) gets the CORS headers it needs to read the answer. */
+function withCors(reply: HttpReply, origin: string | undefined): HttpReply {
+  if (!origin) return reply;
+  return { ...reply, headers: { ...reply.headers, 'access-control-allow-origin': origin, vary: 'origin' } };
+}
+
 function requestMeta(request: HttpRequest): RequestMeta {
   const forwarded = request.headers['x-forwarded-for']?.split(',', 1)[0]?.trim();
+  // remoteAddress may cost a call into the server: read it only when no proxy named the client.
   const meta: RequestMeta = { ip: forwarded || request.remoteAddress };
   const { 'user-agent': userAgent, origin, referer } = request.headers;
   if (userAgent) meta.userAgent = userAgent;

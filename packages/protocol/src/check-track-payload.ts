@@ -1,0 +1,128 @@
+import {
+  EVENT_TIME_PROBLEM,
+  isEventTime,
+  isSafeName,
+  MAX_EVENT_TYPE_LENGTH,
+  MAX_ID_LENGTH,
+  nameLengthProblem,
+  UNSAFE_NAME_PROBLEM,
+} from './track-rules.js';
+import type { TrackPayload } from './types.js';
+
+export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; path: string; message: string };
+
+/**
+ * The /track schema (track-schema.ts) compiled into plain functions, built once at load.
+ * Fields are checked in the schema's order and the first problem is reported with the same
+ * path and message superstruct's validate gives (check-track-payload.test.ts holds them to
+ * it), without its generators and failure objects: a valid payload allocates nothing.
+ */
+
+interface Problem {
+  /** Keys from the field that failed up to the checked value, innermost first; filled only on failure. */
+  readonly keys: Array<string | number>;
+  readonly message: string;
+}
+
+/** Checks one value: undefined when it passes. */
+type Check = (value: unknown) => Problem | undefined;
+
+const problem = (message: string): Problem => ({ keys: [], message });
+
+/** superstruct's rendering of a received value. */
+function print(value: unknown): string {
+  if (typeof value === 'symbol') return value.toString();
+  return typeof value === 'string' ? JSON.stringify(value) : `${value as string}`;
+}
+
+/** A missing field, or a present one of the wrong kind. */
+const wrongKind = (value: unknown, expected: string, received: string): Problem =>
+  problem(value === undefined ? `is required (expected ${expected})` : received);
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** An object with these fields, checked in this order; other keys are tolerated. */
+function shape(fields: Record<string, Check>): Check {
+  const keys = Object.keys(fields);
+  const checks = Object.values(fields);
+  return (value) => {
+    if (!isObject(value)) return wrongKind(value, 'an object', `Expected an object, but received: ${print(value)}`);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const found = (checks[i] as Check)(value[key]);
+      if (found) {
+        found.keys.push(key);
+        return found;
+      }
+    }
+    return undefined;
+  };
+}
+
+function list(item: Check): Check {
+  return (value) => {
+    if (!Array.isArray(value)) return wrongKind(value, 'an array', `Expected an array value, but received: ${print(value)}`);
+    for (let i = 0; i < value.length; i++) {
+      const found = item(value[i]);
+      if (found) {
+        found.keys.push(i);
+        return found;
+      }
+    }
+    return undefined;
+  };
+}
+
+const optional = (check: Check): Check => (value) => (value === undefined ? undefined : check(value));
+
+const nullable = (check: Check): Check => (value) => (value === null ? undefined : check(value));
+
+/** An id or a type: a string of 1 to maxLength UTF-16 code units, printable. */
+function name(maxLength: number): Check {
+  const tooLong = nameLengthProblem(maxLength);
+  return (value) => {
+    if (typeof value !== 'string') return wrongKind(value, 'a string', `Expected a string, but received: ${print(value)}`);
+    if (value.length === 0 || value.length > maxLength) return problem(tooLong);
+    return isSafeName(value) ? undefined : problem(UNSAFE_NAME_PROBLEM);
+  };
+}
+
+/** A free-form object (properties, context); its content is checked by checkPayloadContent. */
+const freeForm: Check = (value) =>
+  isObject(value) ? undefined : wrongKind(value, 'an object', `Expected a value of type \`object\`, but received: \`${print(value)}\``);
+
+const flag: Check = (value) =>
+  typeof value === 'boolean' ? undefined : wrongKind(value, 'boolean', `Expected a value of type \`boolean\`, but received: \`${print(value)}\``);
+
+const eventTime: Check = (value) => (isEventTime(value) ? undefined : problem(EVENT_TIME_PROBLEM));
+
+const id = name(MAX_ID_LENGTH);
+const entityRef = shape({ id });
+
+const trackEvent = shape({
+  id: optional(id),
+  type: name(MAX_EVENT_TYPE_LENGTH),
+  properties: optional(freeForm),
+  time: optional(eventTime),
+  context: optional(freeForm),
+  options: optional(shape({ async: optional(flag) })),
+});
+
+const trackPayload = shape({
+  source: entityRef,
+  profile: optional(nullable(entityRef)),
+  session: optional(nullable(entityRef)),
+  events: list(trackEvent),
+  context: optional(freeForm),
+  properties: optional(freeForm),
+  options: optional(shape({ queue: optional(flag) })),
+});
+
+/** Checks a parsed JSON value against the /track contract and names the first bad field. */
+export function checkTrackPayload(value: unknown): SchemaCheck<TrackPayload> {
+  const found = trackPayload(value);
+  if (!found) return { ok: true, value: value as TrackPayload };
+  const path = found.keys.length > 0 ? found.keys.reverse().join('.') : '(root)';
+  return { ok: false, path, message: found.message };
+}

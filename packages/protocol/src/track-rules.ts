@@ -1,0 +1,37 @@
+/**
+ * The rules of the /track contract's fields, stated once: the superstruct schemas
+ * (track-schema.ts) and the compiled check the edge runs (check-track-payload.ts) both use them.
+ */
+
+/** Longest id (source, profile, session, event) the edge accepts. */
+export const MAX_ID_LENGTH = 128;
+/** Longest event type name. */
+export const MAX_EVENT_TYPE_LENGTH = 128;
+
+/** Earliest and latest event time storage can index: years 0000 to 9999 (Elasticsearch refuses other years). */
+export const MIN_EVENT_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+export const MAX_EVENT_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+/**
+ * Control characters and unpaired UTF-16 surrogates (in unicode mode a pair is one code point,
+ * so only a lone half matches). Ids and types become storage keys and URL paths, where a lone
+ * surrogate turns into U+FFFD: two different ids would collide, and URL encoding throws.
+ */
+const UNSAFE_NAME = /[\p{Cc}\p{Cs}]/u;
+
+export const UNSAFE_NAME_PROBLEM = 'must not contain control characters or unpaired UTF-16 surrogates';
+
+export function isSafeName(text: string): boolean {
+  return !UNSAFE_NAME.test(text);
+}
+
+export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
+
+/** An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
+export function isEventTime(value: unknown): boolean {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 64 ? Date.parse(value) : NaN;
+  return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME;
+}
+
+/** What a length check of an id or a type says (the same words for both limits). */
+export const nameLengthProblem = (maxLength: number): string => `must be a non-empty string of at most ${maxLength} characters`;
