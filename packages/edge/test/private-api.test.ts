@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, PulsarQueue, SqliteQueue, type Queue } from '@inflow/workers';
+import { createLogger, SqliteQueue, type Queue } from '@inflow/workers';
+import { PulsarQueue } from '@inflow/workers/distributed';
 import type { EngineName } from './support/start-inflow.js';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
