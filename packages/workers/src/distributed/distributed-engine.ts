@@ -43,6 +43,9 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     logger: logger.child('elasticsearch'),
   });
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
+  // While Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
+  const redisLogger = logger.child('redis');
+  redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     tenant: settings.tenant,

@@ -28,9 +28,12 @@ describe('ElasticStore against a real Elasticsearch', () => {
     const v1 = collect(envelopeFor({ profile: { id: 'es-p' }, session: { id: 'es-s' }, events: [{ id: 'es-e1', type: 'a', properties: { pad: 'x'.repeat(1500) } }] }), { profile: null, session: null });
     const v2 = collect(envelopeFor({ profile: { id: 'es-p' }, session: { id: 'es-s' }, events: [{ id: 'es-e2', type: 'b', properties: { pad: 'y'.repeat(1500) } }, { id: 'es-e3', type: 'c' }] }), v1);
     const first = await store.write({ profiles: [v2.profile], sessions: [v2.session], events: [...v1.events, ...v2.events] });
-    expect(first).toEqual({ profiles: { saved: 1, stale: 0, failed: [] }, sessions: { saved: 1, stale: 0, failed: [] }, events: { saved: 3, stale: 0, failed: [] } });
+    expect(first).toEqual({ profiles: { saved: 1, stale: 0, staleIds: [], failed: [] }, sessions: { saved: 1, stale: 0, staleIds: [], failed: [] }, events: { saved: 3, stale: 0, staleIds: [], failed: [] } });
     const again = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: v2.events });
-    expect(again).toEqual({ profiles: { saved: 0, stale: 1, failed: [] }, sessions: { saved: 0, stale: 1, failed: [] }, events: { saved: 0, stale: 2, failed: [] } });
+    expect(again).toEqual({ profiles: { saved: 0, stale: 1, staleIds: ['es-p'], failed: [] }, sessions: { saved: 0, stale: 1, staleIds: ['es-s'], failed: [] }, events: { saved: 0, stale: 2, staleIds: [], failed: [] } });
+    // The cold-read path: one multi-get sees the newest stored versions, refreshed or not.
+    expect([...(await store.getProfiles(['es-p', 'missing'])).values()].map((p) => p.version)).toEqual([2]);
+    expect([...(await store.getSessions(['es-s'])).keys()]).toEqual(['es-s']);
     expect((await store.getProfile('es-p'))?.version).toBe(2);
     expect((await store.getSession('es-s'))?.eventCount).toBe(3);
     await refresh();
@@ -48,7 +51,7 @@ describe('ElasticStore against a real Elasticsearch', () => {
     }));
     const batch = collect(envelopeFor({ profile: { id: 'wide-p' }, events }), { profile: null, session: null });
     const result = await store.write({ profiles: [], sessions: [], events: batch.events });
-    expect(result.events).toEqual({ saved: 40, stale: 0, failed: [] });
+    expect(result.events).toEqual({ saved: 40, stale: 0, staleIds: [], failed: [] });
     await refresh();
     const mapping = await store.client.indices.getMapping({ index: `${prefix}-events-*` });
     const fields = Object.values(mapping).flatMap((index) => Object.keys(index.mappings.properties ?? {}));
