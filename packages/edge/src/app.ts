@@ -6,6 +6,7 @@ import {
   createDistributedEngine,
   createEmbeddedEngine,
   errorMessage,
+  RECENT_EVENTS_KEPT,
   RequestBatcher,
   sleep,
   topicNames,
@@ -77,6 +78,7 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames): Requ
     lingerMs: config.queueLingerMs,
     maxInFlightPerLane: config.queueInFlightPerLane,
     maxPendingBytes: config.queueMaxPendingBytes,
+    maxEventsPerProfile: RECENT_EVENTS_KEPT / 4,
   });
 }
 

@@ -38,21 +38,28 @@ function deployment() {
       const body = (await response.json()) as { hits?: { hits: Array<{ _id: string }> } };
       return (body.hits?.hits ?? []).map((hit) => hit._id);
     },
-    /** Each profile's event count beside the number of its stored events (they must agree). */
+    /** Each profile's and each session's event count beside the number of its stored events (they must agree). */
     async countsByProfile(): Promise<Array<{ id: string; counted: number; stored: number }>> {
       await fetch(`${es}/${prefix}-*/_refresh`, { method: 'POST' });
-      const profiles = (await (await fetch(`${es}/${prefix}-profiles/_search?size=1000`, { method: 'POST' })).json()) as {
-        hits: { hits: Array<{ _source: { id: string; eventCount: number } }> };
+      const search = async <T>(index: string, body: unknown): Promise<T> =>
+        (await (await fetch(`${es}/${index}/_search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as T;
+      type Hits = { hits: { hits: Array<{ _source: { id: string; eventCount: number } }> } };
+      type Buckets = { aggregations: Record<'byProfile' | 'bySession', { buckets: Array<{ key: string; doc_count: number }> }> };
+      const [profiles, sessions, events] = await Promise.all([
+        search<Hits>(`${prefix}-profiles`, { size: 5000 }),
+        search<Hits>(`${prefix}-sessions`, { size: 5000 }),
+        search<Buckets>(`${prefix}-events-*`, {
+          size: 0,
+          aggs: { byProfile: { terms: { field: 'profileId', size: 5000 } }, bySession: { terms: { field: 'sessionId', size: 5000 } } },
+        }),
+      ]);
+      const rows = (kind: string, records: Hits, buckets: Array<{ key: string; doc_count: number }>) => {
+        const counted = new Map(records.hits.hits.map(({ _source: r }) => [r.id, r.eventCount]));
+        const stored = new Map(buckets.map((b) => [b.key, b.doc_count]));
+        // Over the union: events of a profile whose record was never written show up too.
+        return [...new Set([...counted.keys(), ...stored.keys()])].map((id) => ({ id: `${kind} ${id}`, counted: counted.get(id) ?? 0, stored: stored.get(id) ?? 0 }));
       };
-      const events = (await (
-        await fetch(`${es}/${prefix}-events-*/_search`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ size: 0, aggs: { byProfile: { terms: { field: 'profileId', size: 1000 } } } }),
-        })
-      ).json()) as { aggregations: { byProfile: { buckets: Array<{ key: string; doc_count: number }> } } };
-      const stored = new Map(events.aggregations.byProfile.buckets.map((b) => [b.key, b.doc_count]));
-      return profiles.hits.hits.map(({ _source: p }) => ({ id: p.id, counted: p.eventCount, stored: stored.get(p.id) ?? 0 }));
+      return [...rows('profile', profiles, events.aggregations.byProfile.buckets), ...rows('session', sessions, events.aggregations.bySession.buckets)];
     },
   };
 }
@@ -227,7 +234,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     const d = deployment();
     const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
     const collector = await d.start('collector');
-    const traffic = postLoad(edge, 100_000, 4);
+    const traffic = postLoad(edge, 4_000, 4);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await promisify(execFile)(process.execPath, [STACK, 'restart', 'pulsar']);
     await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -246,5 +253,6 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     }
     const expected = new Set(load.accepted);
     await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    expectExactCounts(await d.countsByProfile());
   }, 300_000);
 });

@@ -13,7 +13,6 @@ import {
   type RequestBatcher,
   type RequestMeta,
 } from '@inflow/workers';
-import { Deadlines } from '../http/deadlines.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
@@ -36,7 +35,6 @@ export interface TrackHandlerDeps {
  * the collector the worker runs (200 once stored).
  */
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
-  const deadlines = new Deadlines(deps.queueTimeoutMs);
   return async (request) => {
     const origin = request.headers['origin'];
     const read = readTrackBody(request, deps.limits);
@@ -64,10 +62,13 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     try {
       if (payload.options?.queue) {
         const data = encodeEnvelope(envelope, normalized.changed ? undefined : read.raw);
-        await deadlines.within(deps.collectorQueue.append(envelope.payload.profile.id, data), 'queue append');
+        // No race with a timer here: a request refused with 503 must never be published later.
+        // The batcher drops it from its lane at the deadline; once sent, the broker's answer decides.
+        await deps.collectorQueue.append(envelope.payload.profile.id, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
         return withCors(json(201, queuedAnswer(envelope.payload)), origin);
       }
-      const outcome = await deadlines.within(deps.collector.process(envelope), 'storing the request');
+      // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
+      const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
       return withCors(json(200, outcome.accepted), origin);
     } catch (error) {

@@ -54,7 +54,7 @@ describe('RequestBatcher', () => {
     const sent: OutgoingMessage[][] = [];
     const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
     const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxBatchBytes: 1000, lingerMs: 60_000 });
-    const big = Buffer.alloc(600, 'a');
+    const big = Buffer.alloc(499, 'a'); // two of them (with separators) fill the 1,000 bytes exactly
     await Promise.all([batcher.append('p', big), batcher.append('p', big)]);
     expect(sent).toHaveLength(1);
   });
@@ -70,5 +70,40 @@ describe('RequestBatcher', () => {
     const bounded = new RequestBatcher({ producer: slow, ...settings, maxPendingBytes: 100 });
     void bounded.append('a', Buffer.alloc(80));
     await expect(bounded.append('b', Buffer.alloc(80))).rejects.toBeInstanceOf(QueueUnavailableError);
+  });
+
+  it('drops a request still waiting in its lane at its deadline (503), so it is never published later', async () => {
+    const sent: OutgoingMessage[][] = [];
+    let release: () => void = () => undefined;
+    const producer: QueueProducer = {
+      send: (messages) => {
+        sent.push(messages);
+        return sent.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+    };
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, lingerMs: 0, maxInFlightPerLane: 1 });
+    const first = batcher.append('p', Buffer.from('"first"'));
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the first batch is in flight and hangs
+    const late = batcher.append('p', Buffer.from('"late"'), Date.now() + 20);
+    const onTime = batcher.append('p', Buffer.from('"on-time"'), Date.now() + 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await first;
+    await expect(late).rejects.toBeInstanceOf(QueueUnavailableError);
+    await onTime;
+    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['["first"]', '["on-time"]']);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('cuts a batch before one profile has more events in it than the collector can recognise', async () => {
+    const sent: OutgoingMessage[][] = [];
+    const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxEventsPerProfile: 100, lingerMs: 5 });
+    await Promise.all([
+      batcher.append('hot', Buffer.from('1'), Infinity, 60),
+      batcher.append('cold', Buffer.from('2'), Infinity, 60),
+      batcher.append('hot', Buffer.from('3'), Infinity, 60),
+    ]);
+    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['[1,2]', '[3]']);
   });
 });

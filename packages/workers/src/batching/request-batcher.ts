@@ -21,11 +21,19 @@ export interface RequestBatcherOptions {
   maxInFlightPerLane: number;
   /** Bytes accepted but not yet confirmed, over all lanes, beyond which requests are refused (503). */
   maxPendingBytes: number;
+  /**
+   * Most events of one profile in one batch (a request larger than that travels alone): the
+   * collector must be able to recognise a whole redelivered message by the events it remembers.
+   */
+  maxEventsPerProfile?: number;
 }
 
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
+  /** Past this time (ms since epoch) a request not yet handed to the broker is dropped with 503. */
+  deadline: number;
+  bytes: number;
 }
 
 interface Lane {
@@ -37,6 +45,8 @@ interface Lane {
   /** A cut is scheduled for the end of this tick. */
   soon: boolean;
   inFlight: number;
+  /** Events per profile in the open batch. */
+  profileEvents: Map<string, number>;
   /** Full batches waiting for a free in-flight slot, oldest first. */
   ready: Array<{ parts: Uint8Array[]; waiters: Waiter[]; bytes: number }>;
 }
@@ -59,6 +69,7 @@ export class RequestBatcher {
       bytes: 0,
       timer: undefined,
       soon: false,
+      profileEvents: new Map(),
       inFlight: 0,
       ready: [],
     }));
@@ -69,17 +80,29 @@ export class RequestBatcher {
     return this.pendingBytes;
   }
 
-  append(profileId: string, envelope: Uint8Array): Promise<void> {
+  /**
+   * Resolves once the broker confirmed the batch holding `envelope`. A request still waiting in
+   * its lane at `deadline` is taken out and refused (503): it is never published later, so a
+   * refused request is never stored. Once handed to the broker, the broker's answer decides.
+   */
+  append(profileId: string, envelope: Uint8Array, deadline = Infinity, events = 1): Promise<void> {
     if (this.closed) return Promise.reject(new QueueUnavailableError('the edge is shutting down', 1));
-    if (this.pendingBytes + envelope.byteLength > this.options.maxPendingBytes) {
+    const size = envelope.byteLength + 1;
+    if (this.pendingBytes + size > this.options.maxPendingBytes) {
       return Promise.reject(new QueueUnavailableError(`queue backlog bound reached (${this.pendingBytes} bytes waiting for the broker)`, 1));
     }
     const lane = this.lanes[laneOf(profileId, this.lanes.length)] as Lane;
     return new Promise((resolve, reject) => {
+      // A batch never grows past maxBatchBytes, nor past maxEventsPerProfile events of one profile.
+      const profileEvents = (lane.profileEvents.get(profileId) ?? 0) + events;
+      if (lane.parts.length > 0 && (lane.bytes + size > this.options.maxBatchBytes || profileEvents > (this.options.maxEventsPerProfile ?? Infinity))) {
+        this.cut(lane);
+      }
+      lane.profileEvents.set(profileId, (lane.profileEvents.get(profileId) ?? 0) + events);
       lane.parts.push(envelope);
-      lane.waiters.push({ resolve, reject });
-      lane.bytes += envelope.byteLength + 1;
-      this.pendingBytes += envelope.byteLength + 1;
+      lane.waiters.push({ resolve, reject, deadline, bytes: size });
+      lane.bytes += size;
+      this.pendingBytes += size;
       if (lane.bytes >= this.options.maxBatchBytes) this.cut(lane);
       else if (this.hasRoom(lane)) this.schedule(lane);
       // Otherwise the lane is busy: the batch grows until a batch in flight is confirmed.
@@ -121,12 +144,14 @@ export class RequestBatcher {
     lane.parts = [];
     lane.waiters = [];
     lane.bytes = 0;
+    lane.profileEvents = new Map();
     this.publishReady(lane);
   }
 
   private publishReady(lane: Lane): void {
     while (lane.inFlight < this.options.maxInFlightPerLane && lane.ready.length > 0) {
-      const batch = lane.ready.shift() as Lane['ready'][number];
+      const batch = dropExpired(lane.ready.shift() as Lane['ready'][number], (bytes) => (this.pendingBytes -= bytes));
+      if (batch.parts.length === 0) continue;
       lane.inFlight += 1;
       const settle = (error?: Error): void => {
         lane.inFlight -= 1;
@@ -145,6 +170,26 @@ export class RequestBatcher {
       );
     }
   }
+}
+
+type Batch = Lane['ready'][number];
+
+/** Takes out the requests whose deadline passed while they waited in the lane, refusing them. */
+function dropExpired(batch: Batch, release: (bytes: number) => void): Batch {
+  const now = Date.now();
+  if (batch.waiters.every((waiter) => waiter.deadline > now)) return batch;
+  const kept: Batch = { parts: [], waiters: [], bytes: 0 };
+  batch.waiters.forEach((waiter, i) => {
+    if (waiter.deadline > now) {
+      kept.parts.push(batch.parts[i] as Uint8Array);
+      kept.waiters.push(waiter);
+      kept.bytes += waiter.bytes;
+      return;
+    }
+    release(waiter.bytes);
+    waiter.reject(new QueueUnavailableError('the queue did not take the request in time', 1));
+  });
+  return kept;
 }
 
 /** FNV-1a of the profile id: one profile always takes the same lane. */

@@ -29,10 +29,18 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const outcomes: Array<CollectOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
   const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0 };
+  const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
     const group = todo.map((index) => ({ index, envelope: envelopes[index] as Envelope }));
     const state = await deps.state.load(unique(group.map((g) => g.envelope.payload.profile.id)), unique(group.map((g) => g.envelope.payload.session.id)));
+    // What the store called stale comes from the store itself: a cache refilled meanwhile may be old again.
+    await overrideFromStore(state.profiles, staleSoFar.profiles, (ids) => deps.store.getProfiles(ids));
+    await overrideFromStore(state.sessions, staleSoFar.sessions, (ids) => deps.store.getSessions(ids));
+    // Each write moves a record exactly one version past the copy it started from, however many
+    // requests it folds: two writers that started from the same copy then write the same
+    // version, and the store refuses the second (external versioning only takes a higher one).
+    const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
     const applied: Array<{ index: number; envelope: Envelope; eventIds: string[] }> = [];
@@ -51,8 +59,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         tally.rejected += 1;
       }
     }
-    const profiles = [...touched.profiles].map((id) => state.profiles.get(id) as ProfileRecord);
-    const sessions = [...touched.sessions].map((id) => state.sessions.get(id) as SessionRecord);
+    const profiles = [...touched.profiles].map((id) => ({ ...(state.profiles.get(id) as ProfileRecord), version: (base.profiles.get(id) ?? 0) + 1 }));
+    const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
     const result = await deps.store.write({ profiles, sessions, events });
     const retryable = [...result.profiles.failed, ...result.sessions.failed, ...result.events.failed].find((failure) => !failure.permanent);
     if (retryable) throw new InfrastructureError('store', `could not write ${retryable.id}: ${retryable.reason}`);
@@ -84,6 +92,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     }
     if (again.length > 0) {
       tally.stale += again.length;
+      for (const id of stale.profiles) staleSoFar.profiles.add(id);
+      for (const id of stale.sessions) staleSoFar.sessions.add(id);
       await deps.state.forget([...stale.profiles], [...stale.sessions]);
     }
     todo = again;
@@ -100,6 +110,20 @@ function permanentFailures(result: WriteResult): Map<string, string> {
     for (const failure of outcome.failed) if (failure.permanent) failures.set(`${kind}:${failure.id}`, failure.reason);
   }
   return failures;
+}
+
+function versionsOf(records: Map<string, { version: number }>): Map<string, number> {
+  return new Map([...records].map(([id, record]) => [id, record.version]));
+}
+
+async function overrideFromStore<T>(into: Map<string, T>, ids: Set<string>, read: (ids: string[]) => Promise<Map<string, T>>): Promise<void> {
+  if (ids.size === 0) return;
+  const stored = await read([...ids]);
+  for (const id of ids) {
+    const record = stored.get(id);
+    if (record) into.set(id, record);
+    else into.delete(id);
+  }
 }
 
 function unique(ids: string[]): string[] {

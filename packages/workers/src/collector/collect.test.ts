@@ -138,4 +138,17 @@ describe('collect', () => {
     expect(keys[0]).toBe(`t${1600 - MAX_TRAITS}`);
     expect(keys.at(-1)).toBe('t1599');
   });
+
+  it('counts for the session and the visit once even when only the profile or only the session had the request', () => {
+    const envelope = envelopeFor({ events: [{ id: 'e1', type: 'x' }, { id: 'e2', type: 'x' }] });
+    const applied = collect(envelope, { profile: null, session: null });
+    // The profile was stored with the request, the session not (its write lost to a newer copy elsewhere).
+    const again = collect(envelope, { profile: applied.profile, session: null });
+    expect(again.session.eventCount).toBe(2);
+    expect(again.profile).toMatchObject({ eventCount: 2, visits: 1 });
+    // The session was stored with the request, the profile not.
+    const other = collect(envelope, { profile: null, session: applied.session });
+    expect(other.profile.eventCount).toBe(2);
+    expect(other.session.eventCount).toBe(2);
+  });
 });

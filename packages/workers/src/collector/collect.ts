@@ -1,6 +1,6 @@
 import type { JsonObject, TrackEvent } from '@inflow/protocol';
 import type { Envelope } from '../envelope/envelope.js';
-import type { EventRecord, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
+import type { EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
 
 /**
@@ -9,6 +9,9 @@ import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
  * the edge accepts, so a whole redelivered batch of one profile is recognised.
  */
 export const RECENT_EVENTS_KEPT = 512;
+
+/** How many session ids a profile remembers, to count each visit once. */
+export const RECENT_SESSIONS_KEPT = 32;
 
 /** Event type whose properties become profile traits. */
 export const IDENTIFY_EVENT = 'identify';
@@ -28,14 +31,11 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
   const context = payload.context ?? {};
   const page = pageFromContext(context, meta.referer);
   // A redelivered request, or a client's retry of events already counted, must not count again.
-  const recent = new Set(state.profile?.recentEventIds ?? []);
-  const fresh: string[] = [];
-  for (const event of payload.events) {
-    const mark = eventMark(event.id);
-    if (recent.has(mark)) continue;
-    recent.add(mark);
-    fresh.push(mark);
-  }
+  // Profile and session each remember what they counted: when a request is applied again on a
+  // store copy where only one of them had it, the other still counts it.
+  const marks = payload.events.map((event) => eventMark(event.id));
+  const fresh = unseen(marks, state.profile?.recentEventIds);
+  const freshInSession = unseen(marks, state.session?.recentEventIds);
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -53,16 +53,19 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
     async: event.options?.async ?? false,
   }));
 
-  const newSession = state.session === null;
+  // A visit counts once per session id, also when the request is applied again.
+  const newSession = state.profile?.recentSessionIds ? !state.profile.recentSessionIds.includes(payload.session.id) : state.session === null;
   // Trackers may put the page in each event's context rather than the request's: the session's
-  // landing page is the first page the request names, wherever it is.
-  const landing = page ?? events.find((event) => event.page)?.page;
+  // landing page is the first page the request names, wherever it is; the Referer header
+  // (origin only, cross-origin) is the last resort.
+  const landing = pageFromContext(context, undefined) ?? eventPage(payload.events, context) ?? page;
   const session: SessionRecord = state.session
     ? {
         ...state.session,
         profileId: payload.profile.id,
         lastEventAt: later(state.session.lastEventAt, at),
-        eventCount: state.session.eventCount + fresh.length,
+        eventCount: state.session.eventCount + freshInSession.length,
+        recentEventIds: [...(state.session.recentEventIds ?? []), ...freshInSession].slice(-RECENT_EVENTS_KEPT),
         version: state.session.version + 1,
       }
     : {
@@ -71,7 +74,8 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         sourceId: payload.source.id,
         startedAt: at,
         lastEventAt: at,
-        eventCount: fresh.length,
+        eventCount: freshInSession.length,
+        recentEventIds: freshInSession.slice(-RECENT_EVENTS_KEPT),
         context,
         version: 1,
         ...optional('userAgent', meta.userAgent),
@@ -93,6 +97,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         traits: traits ? mergeTraits(previous.traits, traits) : previous.traits,
         lastSourceId: payload.source.id,
         recentEventIds: [...previous.recentEventIds, ...fresh].slice(-RECENT_EVENTS_KEPT),
+        recentSessionIds: newSession ? [...(previous.recentSessionIds ?? []), payload.session.id].slice(-RECENT_SESSIONS_KEPT) : (previous.recentSessionIds ?? [payload.session.id]),
         version: previous.version + 1,
       }
     : {
@@ -106,10 +111,32 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         traits: traits ? mergeTraits({}, traits) : {},
         lastSourceId: payload.source.id,
         recentEventIds: fresh.slice(-RECENT_EVENTS_KEPT),
+        recentSessionIds: [payload.session.id],
         version: 1,
       };
 
   return { requestId: envelope.id, profile, session, events };
+}
+
+/** The marks not in `seen`, each once. */
+function unseen(marks: string[], seen: string[] | undefined): string[] {
+  const known = new Set(seen ?? []);
+  const fresh: string[] = [];
+  for (const mark of marks) {
+    if (known.has(mark)) continue;
+    known.add(mark);
+    fresh.push(mark);
+  }
+  return fresh;
+}
+
+function eventPage(events: TrackEvent[], context: JsonObject): PageContext | undefined {
+  for (const event of events) {
+    if (!event.context) continue;
+    const page = pageFromContext({ ...context, ...event.context }, undefined);
+    if (page) return page;
+  }
+  return undefined;
 }
 
 /**

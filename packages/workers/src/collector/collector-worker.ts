@@ -4,6 +4,7 @@ import { isInfrastructureError } from '../errors.js';
 import type { QueueMessage } from '../ports/queue.js';
 import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
+import { RECENT_EVENTS_KEPT } from './collect.js';
 import type { Collector } from './collector.js';
 
 export interface CollectorWorkerOptions extends WorkerOptions {
@@ -22,25 +23,28 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
   const { queue, collector, logger } = options;
   const consumer = queue.consumer(options.input, options.consumer);
 
+  // Messages already stored and acknowledged, so a batch handled again after an outage skips them.
+  const acked = new WeakSet<QueueMessage>();
+
   async function handle(messages: QueueMessage[]): Promise<void> {
+    const decoded = messages.filter((message) => !acked.has(message)).map(decodeMessage);
+    for (const group of boundedGroups(decoded, MAX_EVENTS_PER_PROFILE_PER_WRITE)) await handleGroup(group);
+  }
+
+  async function handleGroup(group: DecodedMessage[]): Promise<void> {
     const started = performance.now();
-    const envelopes: Envelope[] = [];
-    const owner: QueueMessage[] = [];
+    const envelopes = group.flatMap((item) => item.envelopes);
+    const owner = group.flatMap((item) => item.envelopes.map(() => item.message));
+    // Dead letters only once the rest is stored: a batch retried after an outage is not dead-lettered twice.
+    const outcomes = await collector.processAll(envelopes);
     let deadLettered = 0;
-    for (const message of messages) {
-      for (const request of decodeQueuedRequests(message.data)) {
-        if (request.ok) {
-          envelopes.push(request.envelope);
-          owner.push(message);
-        } else {
-          deadLettered += 1;
-          logger.warn(`dead-lettering a request of message ${message.id}: ${request.reason}`);
-          await consumer.deadLetterPart(message, request.data, request.reason);
-        }
+    for (const { message, unreadable } of group) {
+      for (const { data, reason } of unreadable) {
+        deadLettered += 1;
+        logger.warn(`dead-lettering a request of message ${message.id}: ${reason}`);
+        await consumer.deadLetterPart(message, data, reason);
       }
     }
-
-    const outcomes = await collector.processAll(envelopes);
     let stored = 0;
     let events = 0;
     for (const [i, outcome] of outcomes.entries()) {
@@ -52,10 +56,11 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
       }
       deadLettered += 1;
       logger.warn(`dead-lettering request ${envelope.id}: ${outcome.reason}`);
-      const message = owner[i] as QueueMessage;
-      await consumer.deadLetterPart(message, Buffer.from(JSON.stringify(envelope)), outcome.reason);
+      await consumer.deadLetterPart(owner[i] as QueueMessage, Buffer.from(JSON.stringify(envelope)), outcome.reason);
     }
+    const messages = group.map((item) => item.message);
     await consumer.ack(messages);
+    for (const message of messages) acked.add(message);
     logger.info(
       `Collector: messages ${messages.length}, requests ${envelopes.length + deadLettered}, stored ${stored}, events ${events}, dead-lettered ${deadLettered}, ${Math.round(performance.now() - started)} ms`,
     );
@@ -69,4 +74,50 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     logger,
     isTransient: isInfrastructureError,
   });
+}
+
+/**
+ * Most events of one profile written (and acknowledged) together: half of what a profile
+ * remembers, so that whatever is delivered again after a crash (at most this write and one
+ * whose acknowledgement was lost) is still recognised and never counted twice.
+ */
+const MAX_EVENTS_PER_PROFILE_PER_WRITE = RECENT_EVENTS_KEPT / 2;
+
+interface DecodedMessage {
+  message: QueueMessage;
+  envelopes: Envelope[];
+  unreadable: Array<{ data: Uint8Array; reason: string }>;
+}
+
+function decodeMessage(message: QueueMessage): DecodedMessage {
+  const decoded: DecodedMessage = { message, envelopes: [], unreadable: [] };
+  for (const request of decodeQueuedRequests(message.data)) {
+    if (request.ok) decoded.envelopes.push(request.envelope);
+    else decoded.unreadable.push({ data: request.data, reason: request.reason });
+  }
+  return decoded;
+}
+
+/** Consecutive messages, split where a profile would get more than `limit` events (a message is never split). */
+export function boundedGroups(messages: DecodedMessage[], limit: number): DecodedMessage[][] {
+  const groups: DecodedMessage[][] = [];
+  let group: DecodedMessage[] = [];
+  let perProfile = new Map<string, number>();
+  for (const item of messages) {
+    const added = new Map<string, number>();
+    for (const envelope of item.envelopes) {
+      const id = envelope.payload.profile.id;
+      added.set(id, (added.get(id) ?? 0) + envelope.payload.events.length);
+    }
+    const overflows = [...added].some(([id, count]) => (perProfile.get(id) ?? 0) + count > limit);
+    if (group.length > 0 && overflows) {
+      groups.push(group);
+      group = [];
+      perProfile = new Map();
+    }
+    group.push(item);
+    for (const [id, count] of added) perProfile.set(id, (perProfile.get(id) ?? 0) + count);
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
 }

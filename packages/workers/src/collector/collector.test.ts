@@ -67,4 +67,19 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect((await collector.process(envelope)).kind).toBe('stored');
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 1 });
   });
+
+  it('never lets a write that folds several requests overwrite the update another writer made to the same session', async () => {
+    const a = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await a.process(envelopeFor({ profile: { id: 'pa' }, session: { id: 'shared' }, events: [{ id: 'w', type: 'x' }] }));
+    // B moves the shared session on while A still holds the first version.
+    await b.process(envelopeFor({ profile: { id: 'pb' }, session: { id: 'shared' }, events: [{ id: 'z', type: 'x' }] }));
+    await a.processAll([
+      envelopeFor({ profile: { id: 'pa' }, session: { id: 'shared' }, events: [{ id: 'x', type: 'x' }] }),
+      envelopeFor({ profile: { id: 'pa' }, session: { id: 'shared' }, events: [{ id: 'y', type: 'x' }] }),
+    ]);
+    expect(await store.getSession('shared')).toMatchObject({ eventCount: 4 });
+    expect((await store.listEvents({ sessionId: 'shared', limit: 10 })).length).toBe(4);
+    expect(await store.getProfile('pa')).toMatchObject({ eventCount: 3 });
+  });
 });

@@ -9,7 +9,7 @@ import { createLogger } from '../logging/logger.js';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { topicNames } from '../topics.js';
 import type { Lifecycle } from '../util/lifecycle.js';
-import { createCollectorWorker } from './collector-worker.js';
+import { boundedGroups, createCollectorWorker } from './collector-worker.js';
 import { Collector } from './collector.js';
 
 const topics = topicNames('inflow', { collector: 'collector' });
@@ -92,5 +92,18 @@ describe('collector worker on the embedded engine', () => {
     expect(await eventually(() => store.getProfile('p-ok'), (p) => p !== null)).toMatchObject({ eventCount: 1 });
     await eventually(() => queue.backlog(topics.collector), (b) => b?.total === 0);
     expect((await queue.backlog(topics.collector))?.total).toBe(0);
+  });
+});
+
+describe('boundedGroups', () => {
+  const message = (profile: string, events: number) => ({
+    message: { id: `${profile}-${events}`, key: 'lane', data: new Uint8Array(), redeliveryCount: 0, publishedAt: 0 },
+    envelopes: [envelopeFor({ profile: { id: profile }, events: Array.from({ length: events }, (_, i) => ({ id: `${profile}-${i}`, type: 'x' })) })],
+    unreadable: [],
+  });
+
+  it('splits consecutive messages where one profile would pass the limit, never inside a message', () => {
+    const groups = boundedGroups([message('a', 100), message('b', 100), message('a', 100), message('a', 100), message('c', 300)], 250);
+    expect(groups.map((group) => group.map((item) => item.message.id))).toEqual([['a-100', 'b-100', 'a-100'], ['a-100'], ['c-300']]);
   });
 });

@@ -42,7 +42,8 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     refreshInterval: settings.refreshInterval,
     logger: logger.child('elasticsearch'),
   });
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS });
+  // A hung Redis must not stall collection: a command gets 1 s, then the store is read instead.
+  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 1_000 });
   // While Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
   const redisLogger = logger.child('redis');
   redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));

@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { QueueUnavailableError } from '../errors.js';
 import type { QueueWrite, QueueWriteResult, WriteAnswer } from './queue-writes.js';
+
+const unavailable = (reason: string): QueueUnavailableError => new QueueUnavailableError(`embedded queue: ${reason}`, 1);
 
 interface Pending {
   resolve(results: QueueWriteResult[]): void;
@@ -31,9 +34,15 @@ export class QueueWriter {
     this.worker.on('exit', (code) => this.failAll(new Error(`queue writer thread exited (${code})`)));
   }
 
+  /** The thread died: nothing can be written until the process restarts (readiness says so). */
+  get failed(): boolean {
+    return this.failure !== undefined && this.closing === undefined;
+  }
+
+  /** Rejects with QueueUnavailableError (an outage: retried, never a dead letter) when the write fails. */
   write(writes: QueueWrite[]): Promise<QueueWriteResult[]> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new Error('queue writer is closed'));
+    if (this.failure) return Promise.reject(unavailable(this.failure.message));
+    if (this.closing) return Promise.reject(unavailable('queue writer is closed'));
     const ticket = this.nextTicket++;
     return new Promise((resolve, reject) => {
       this.pending.set(ticket, { resolve, reject });
@@ -73,14 +82,14 @@ export class QueueWriter {
       const pending = this.pending.get(ticket);
       if (!pending) return;
       this.pending.delete(ticket);
-      if ('error' in answer) pending.reject(new Error(answer.error));
+      if ('error' in answer) pending.reject(unavailable(answer.error));
       else pending.resolve(answer.results[i] ?? []);
     });
   }
 
   private failAll(error: Error): void {
     this.failure ??= error;
-    for (const pending of this.pending.values()) pending.reject(error);
+    for (const pending of this.pending.values()) pending.reject(unavailable(error.message));
     this.pending.clear();
   }
 }

@@ -88,7 +88,7 @@ export class SqliteQueue implements Queue {
   }
 
   healthy(): boolean {
-    return !this.closed;
+    return !this.closed && !this.writer.failed;
   }
 
   producer(topic: TopicRef): QueueProducer {
@@ -119,10 +119,14 @@ export class SqliteQueue implements Queue {
     let open = true;
     const consumer: QueueConsumer = {
       receive: async (max, waitMs) => {
-        const first = this.take(state, max);
-        if (first.length > 0 || waitMs <= 0 || !open) return first;
-        await this.waitFor(state, waitMs);
-        return open ? this.take(state, max) : [];
+        // Until something is there or the wait is over (a timer may fire a little early).
+        const until = Date.now() + waitMs;
+        for (;;) {
+          if (!open) return [];
+          const taken = this.take(state, max);
+          if (taken.length > 0 || Date.now() >= until) return taken;
+          await this.waitFor(state, until - Date.now());
+        }
       },
       ack: async (messages) => {
         await this.writer.write(messages.map((message) => ({ op: 'remove', seq: Number(message.id) })));
@@ -242,7 +246,7 @@ export class SqliteQueue implements Queue {
 
   private waitFor(state: TopicState, waitMs: number): Promise<void> {
     const nextRedelivery = state.redeliver.reduce((min, item) => Math.min(min, item.visibleAt), Infinity);
-    const ms = Math.max(0, Math.min(waitMs, nextRedelivery - Date.now()));
+    const ms = Math.max(1, Math.min(waitMs, nextRedelivery - Date.now()));
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

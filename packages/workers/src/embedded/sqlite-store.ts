@@ -1,3 +1,4 @@
+import { InfrastructureError } from '../errors.js';
 import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, WriteResult } from '../ports/store.js';
 import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../records/records.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
@@ -63,6 +64,16 @@ export class SqliteStore implements RecordStore, SourceStore {
 
   async write(records: RecordsToWrite): Promise<WriteResult> {
     const result: WriteResult = { profiles: emptyResult(), sessions: emptyResult(), events: emptyResult() };
+    try {
+      this.writeAll(records, result);
+    } catch (error) {
+      // Busy, full or failing disk: nothing was written (one transaction); the work waits and is tried again.
+      throw new InfrastructureError('store', `sqlite: ${(error as Error).message}`, { cause: error });
+    }
+    return result;
+  }
+
+  private writeAll(records: RecordsToWrite, result: WriteResult): void {
     this.db.transaction(() => {
       for (const p of records.profiles) {
         count(result.profiles, p.id, this.sql.upsertProfile.run(p.id, p.version, JSON.stringify(p)).changes);
@@ -74,7 +85,6 @@ export class SqliteStore implements RecordStore, SourceStore {
         count(result.events, undefined, this.sql.insertEvent.run(e.id, e.profileId, e.sessionId, e.type, e.time, JSON.stringify(e)).changes);
       }
     })();
-    return result;
   }
 
   async getProfile(id: string): Promise<ProfileRecord | null> {

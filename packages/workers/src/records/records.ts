@@ -19,8 +19,10 @@ export interface ProfileRecord {
   eventCount: number;
   traits: JsonObject;
   lastSourceId: string;
-  /** Ids of the events counted last: a redelivered or retried event must not count twice. */
+  /** Marks (short hashes) of the events counted last: a redelivered or retried event must not count twice. */
   recentEventIds: string[];
+  /** Sessions seen last, so a visit counts once per session. Absent on records made before it existed. */
+  recentSessionIds?: string[];
   /** Increases by one on every change; storage keeps only the highest. */
   version: number;
 }
@@ -38,6 +40,8 @@ export interface SessionRecord {
   referrer?: string;
   utm?: Record<string, string>;
   context: JsonObject;
+  /** Marks of the events this session counted (see ProfileRecord.recentEventIds). */
+  recentEventIds?: string[];
   version: number;
 }
 

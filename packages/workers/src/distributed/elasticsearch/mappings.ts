@@ -30,6 +30,7 @@ export const PROFILE_MAPPINGS = {
     traits: freeForm,
     lastSourceId: { type: 'keyword' },
     recentEventIds: { type: 'keyword', index: false, doc_values: false },
+    recentSessionIds: { type: 'keyword', index: false, doc_values: false },
     version: { type: 'long' },
   },
 } as const;
@@ -49,6 +50,7 @@ export const SESSION_MAPPINGS = {
     referrer: { type: 'keyword', ignore_above: 2048 },
     utm: freeForm,
     context: storedOnly,
+    recentEventIds: { type: 'keyword', index: false, doc_values: false },
     version: { type: 'long' },
   },
 } as const;

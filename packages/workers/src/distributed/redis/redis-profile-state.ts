@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { errorMessage, InfrastructureError } from '../../errors.js';
+import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { LoadedState, ProfileState } from '../../ports/profile-state.js';
 import type { RecordStore } from '../../ports/store.js';
@@ -98,7 +98,8 @@ export class RedisProfileState implements ProfileState {
     try {
       await this.redis.del(keys);
     } catch (error) {
-      throw new InfrastructureError('cache', `could not drop ${keys.length} outdated records: ${errorMessage(error)}`, { cause: error });
+      // Harmless: the collector reads these from the store next, and an old copy loses to the store's version.
+      this.options.logger.warn(`redis could not drop ${keys.length} outdated records: ${errorMessage(error)}`);
     }
   }
 
@@ -111,10 +112,20 @@ export class RedisProfileState implements ProfileState {
 function fill<T>(into: Map<string, T>, ids: string[], values: Array<string | null>, offset: number): string[] {
   const cold: string[] = [];
   ids.forEach((id, i) => {
-    const value = values[offset + i];
-    const bar = value ? value.indexOf('|') : -1;
-    if (value && bar > 0) into.set(id, JSON.parse(value.slice(bar + 1)) as T);
+    const record = readCached<T>(values[offset + i]);
+    if (record) into.set(id, record);
     else cold.push(id);
   });
   return cold;
+}
+
+/** A cached "{version}|{json}" value; anything else (an older format, a damaged value) is a miss. */
+function readCached<T>(value: string | null | undefined): T | undefined {
+  const bar = value ? value.indexOf('|') : -1;
+  if (!value || bar <= 0 || !/^\d+$/.test(value.slice(0, bar))) return undefined;
+  try {
+    return JSON.parse(value.slice(bar + 1)) as T;
+  } catch {
+    return undefined;
+  }
 }
