@@ -1,5 +1,6 @@
 import type { Envelope } from '../envelope/envelope.js';
 import { errorMessage, InfrastructureError } from '../errors.js';
+import { sleep } from '../util/timeout.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProfileState } from '../ports/profile-state.js';
 import type { RecordStore, WriteResult } from '../ports/store.js';
@@ -13,8 +14,12 @@ export interface CollectAndStoreDeps {
   logger: Logger;
 }
 
-/** Rounds of "the store holds a newer profile: read it and apply again" before giving up for now. */
-const MAX_ROUNDS = 5;
+/**
+ * Rounds of "the store holds a newer copy: read it and apply again" before giving up for now.
+ * Each round has a winner per record among all writers, so contended records (a session two
+ * collectors both update) move on; a short random pause between rounds breaks lockstep.
+ */
+const MAX_ROUNDS = 40;
 
 /**
  * One group write: load every profile and session the requests name (cache, then one
@@ -32,6 +37,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
+    if (round > 1) await sleep(Math.random() * Math.min(100, 5 * round));
     const group = todo.map((index) => ({ index, envelope: envelopes[index] as Envelope }));
     const state = await deps.state.load(unique(group.map((g) => g.envelope.payload.profile.id)), unique(group.map((g) => g.envelope.payload.session.id)));
     // What the store called stale comes from the store itself: a cache refilled meanwhile may be old again.
