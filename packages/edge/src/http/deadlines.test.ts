@@ -1,5 +1,4 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { TimeoutError } from '@inflow/workers';
 import { Deadlines } from './deadlines.js';
 
 describe('Deadlines', () => {
@@ -47,15 +46,5 @@ describe('Deadlines', () => {
     expect(expired).toEqual(['one']);
     vi.advanceTimersByTime(50);
     expect(expired).toEqual(['one', 'set on expiry']);
-  });
-
-  it('settles within() with the promise, or with a TimeoutError naming the work', async () => {
-    const deadlines = new Deadlines(100);
-    await expect(deadlines.within(Promise.resolve(7), 'fast')).resolves.toBe(7);
-    await expect(deadlines.within(Promise.reject(new Error('broken')), 'failing')).rejects.toThrow('broken');
-    const slow = deadlines.within(new Promise(() => undefined), 'queue append');
-    vi.advanceTimersByTime(100);
-    await expect(slow).rejects.toBeInstanceOf(TimeoutError);
-    await expect(slow).rejects.toThrow('queue append did not finish within 100 ms');
   });
 });

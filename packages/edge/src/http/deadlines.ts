@@ -1,5 +1,3 @@
-import { TimeoutError } from '@inflow/workers';
-
 interface Entry {
   readonly at: number;
   readonly onExpiry: () => void;
@@ -11,8 +9,8 @@ interface Entry {
 export type Deadline = object;
 
 /**
- * Deadlines of one length, all on one timer. Each request sets one or two (its body, its
- * queue append) and nearly always clears them: here that is a list node linked and
+ * Deadlines of one length, all on one timer. Each request sets one (its body) and nearly
+ * always clears it: here that is a list node linked and
  * unlinked, where a Node timer each cost a timer object and list work per request. All
  * deadlines have the same length, so the order they were set in is the order they expire.
  */
@@ -41,23 +39,6 @@ export class Deadlines {
     if (entry.next) entry.next.prev = entry.prev;
     else this.tail = entry.prev;
     entry.prev = entry.next = undefined;
-  }
-
-  /** `promise`, or a TimeoutError naming `what` once `ms` have passed. The work itself is not cancelled. */
-  within<T>(promise: Promise<T>, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const deadline = this.set(() => reject(new TimeoutError(what, this.ms)));
-      promise.then(
-        (value) => {
-          this.clear(deadline);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.clear(deadline);
-          reject(error);
-        },
-      );
-    });
   }
 
   private arm(ms: number): NodeJS.Timeout {

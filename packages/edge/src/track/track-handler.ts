@@ -6,7 +6,6 @@ import {
   isInfrastructureError,
   isQueueUnavailable,
   normalizePayload,
-  TimeoutError,
   type Collector,
   type Envelope,
   type Logger,
@@ -72,7 +71,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
       return withCors(json(200, outcome.accepted), origin);
     } catch (error) {
-      if (isQueueUnavailable(error) || isInfrastructureError(error) || error instanceof TimeoutError) {
+      if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
         deps.logger.warn(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
