@@ -1,6 +1,7 @@
 import { QueueUnavailableError } from '../errors.js';
 import type { QueueProducer } from '../ports/queue.js';
 import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
+import { bucketOf } from '../util/bucket-of.js';
 
 export interface RequestBatcherOptions {
   producer: QueueProducer;
@@ -91,13 +92,12 @@ export class RequestBatcher {
     if (this.pendingBytes + size > this.options.maxPendingBytes) {
       return Promise.reject(new QueueUnavailableError(`queue backlog bound reached (${this.pendingBytes} bytes waiting for the broker)`, 1));
     }
-    const lane = this.lanes[laneOf(profileId, this.lanes.length)] as Lane;
+    const lane = this.lanes[bucketOf(profileId, this.lanes.length)] as Lane; // one profile, one lane
     return new Promise((resolve, reject) => {
       // A batch never grows past maxBatchBytes, nor past maxEventsPerProfile events of one profile.
-      const profileEvents = (lane.profileEvents.get(profileId) ?? 0) + events;
-      if (lane.parts.length > 0 && (lane.bytes + size > this.options.maxBatchBytes || profileEvents > (this.options.maxEventsPerProfile ?? Infinity))) {
-        this.cut(lane);
-      }
+      const tooBig = lane.bytes + size > this.options.maxBatchBytes;
+      const tooMany = (lane.profileEvents.get(profileId) ?? 0) + events > (this.options.maxEventsPerProfile ?? Infinity);
+      if (lane.parts.length > 0 && (tooBig || tooMany)) this.cut(lane);
       lane.profileEvents.set(profileId, (lane.profileEvents.get(profileId) ?? 0) + events);
       lane.parts.push(envelope);
       lane.waiters.push({ resolve, reject, deadline, bytes: size });
@@ -190,11 +190,4 @@ function dropExpired(batch: Batch, release: (bytes: number) => void): Batch {
     waiter.reject(new QueueUnavailableError('the queue did not take the request in time', 1));
   });
   return kept;
-}
-
-/** FNV-1a of the profile id: one profile always takes the same lane. */
-function laneOf(profileId: string, lanes: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < profileId.length; i++) hash = Math.imul(hash ^ profileId.charCodeAt(i), 0x01000193);
-  return (hash >>> 0) % lanes;
 }

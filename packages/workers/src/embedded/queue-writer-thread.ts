@@ -79,8 +79,6 @@ function apply(write: QueueWrite): QueueWriteResult {
       return undefined;
     case 'replay':
       return replay(write.ids);
-    case 'noop':
-      return undefined;
   }
 }
 

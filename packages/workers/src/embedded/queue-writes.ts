@@ -7,8 +7,7 @@ export type QueueWrite =
   | { op: 'remove'; seq: number }
   | { op: 'redelivered'; seq: number; count: number }
   | { op: 'dead-letter'; topic: string; subscription: string; key: string; data: Uint8Array; reason: string; failedAt: string; redeliveries: number; removeSeq?: number }
-  | { op: 'replay'; ids?: string[] }
-  | { op: 'noop' };
+  | { op: 'replay'; ids?: string[] };
 
 /** What `replay` did: letters moved back per topic, and ids that were not found. */
 export interface ReplayOutcome {

@@ -1,6 +1,7 @@
 import { QueueUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type { OutgoingMessage, QueueProducer } from '../../ports/queue.js';
+import { bucketOf } from '../../util/bucket-of.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 
 export interface WsProducerOptions {
@@ -85,7 +86,8 @@ export class WsProducer implements QueueProducer {
   }
 
   private async sendOne(message: OutgoingMessage): Promise<void> {
-    const index = socketFor(message.key, this.sockets.length);
+    // One key always takes the same connection, so its messages stay in order.
+    const index = bucketOf(message.key, this.sockets.length);
     const socket = this.sockets[index] as ReconnectingSocket;
     if (!socket.isOpen) await this.waitForConnection(socket);
     const context = String(this.nextContext++);
@@ -139,14 +141,4 @@ export class WsProducer implements QueueProducer {
       pending.reject(new QueueUnavailableError(`pulsar connection lost before it confirmed (${reason})`, 2));
     }
   }
-}
-
-/** FNV-1a of the key, so that one key always takes the same connection. */
-export function socketFor(key: string, count: number): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    hash ^= key.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0) % count;
 }
