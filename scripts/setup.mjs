@@ -15,10 +15,16 @@ if (major !== 20) {
   process.exit(1);
 }
 
+// Native modules (better-sqlite3) compile against this Node's own headers when it ships them
+// (Debian's nodejs does), so node-gyp never needs to download them.
+const headers = join(dirname(process.execPath), '..', 'include', 'node');
+const env = { ...process.env };
+if (!env.npm_config_nodedir && existsSync(join(headers, 'node.h'))) env.npm_config_nodedir = join(headers, '..', '..');
+
 function run(command, args, cwd = root) {
   const started = Date.now();
   say(`$ ${command} ${args.join(' ')}`);
-  const result = spawnSync(command, args, { cwd, stdio: 'inherit' });
+  const result = spawnSync(command, args, { cwd, stdio: 'inherit', env });
   if (result.status !== 0) {
     say(`failed: ${command} ${args.join(' ')} (exit ${result.status ?? result.signal})`);
     process.exit(result.status ?? 1);
