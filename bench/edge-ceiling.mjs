@@ -4,7 +4,7 @@
 //   (a)  bare uWebSockets.js: JSON.parse of the body, 201          (baseline)
 //   (b)  bare node:http doing the same                              (second baseline)
 //   (c)  `inflow run`, embedded engine (SQLite queue): POST /track in queue mode; the collector
-//        and background workers share the process (the embedded engine has no edge-only command)
+//        shares the process (the embedded engine has no edge-only command)
 //   (c2) the edge role alone on the embedded engine (createInflow with roles ['edge']: nothing
 //        consumes the queue), to separate the edge from the collector sharing its core
 //   (d)  `inflow edge`, distributed engine (Pulsar): POST /track in queue mode
@@ -644,7 +644,7 @@ async function main() {
     { key: 'bare-node', label: 'bare node:http (JSON.parse, 201)', start: () => startBare('node') },
     {
       key: 'embedded',
-      label: 'inflow run, embedded engine (edge + collector + background in one process)',
+      label: 'inflow run, embedded engine (edge + collector in one process)',
       half: true,
       start: () => startInflow('embedded', [CLI, 'run'], { INFLOW_ENGINE: 'embedded' }),
     },

@@ -14,7 +14,7 @@ export interface InflowProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs the built `inflow <command>` (run, edge, collector, background) and waits until it says it started. */
+/** Runs the built `inflow <command>` (run, edge, collector) and waits until it says it started. */
 export async function spawnInflow(dataDir: string, env: Record<string, string> = {}, command = 'run'): Promise<InflowProcess> {
   const child = spawn(process.execPath, [CLI, command], {
     env: {

@@ -1,7 +1,7 @@
 /**
  * Structured log lines with a level, one per line, to stderr (or any sink).
- * text:  2026-11-23T19:40:00.123Z INFO  background Profiles: saved 2, errors 0, 3 ms
- * json:  {"time":"…","level":"info","component":"background","msg":"Profiles: saved 2, errors 0, 3 ms"}
+ * text:  2026-11-23T19:40:00.123Z INFO  collector Collected: requests 2, events 4 (new 4), 3 ms
+ * json:  {"time":"…","level":"info","component":"collector","msg":"Collected: requests 2, events 4 (new 4), 3 ms"}
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFormat = 'text' | 'json';
