@@ -1,6 +1,7 @@
 import { isQueueUnavailable, QueueUnavailableError } from '../../errors.js';
 import type { DeadLetter, DeadLetterReplay, DeadLetterSelection, QueueProducer, TopicRef } from '../../ports/queue.js';
 import { peekUnacknowledged, type PeekedLetter } from './dead-letter-peek.js';
+import { readReason } from './dead-letter-reason.js';
 import { KeeperAcks } from './keeper-acks.js';
 import { deadLetterTopic, topicPath } from './topic-names.js';
 
@@ -144,7 +145,7 @@ function toDeadLetter(letter: PeekedLetter, source: TopicRef): DeadLetter {
     subscription: props['subscription'] ?? '',
     key: letter.key,
     data: letter.data,
-    reason: props['reason'] ?? 'redelivered too often (dead-lettered by the broker)',
+    reason: readReason(props) ?? 'redelivered too often (dead-lettered by the broker)',
     failedAt: props['failedAt'] ?? '',
     redeliveryCount: Number(props['redeliveryCount'] ?? 0),
   };

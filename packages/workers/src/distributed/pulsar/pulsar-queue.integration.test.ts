@@ -111,14 +111,16 @@ describe('PulsarQueue against a real Pulsar', () => {
     await queue.producer(nackTopic).send([{ key: 'bad', data: Buffer.from('poison-pill') }]);
     const [first] = await drain(consumer, 1);
     expect(first?.redeliveryCount).toBe(0);
-    await consumer.nack([first!], 'cannot parse');
+    // A reason in any script survives the broker's HTTP headers (Latin-1 on the wire).
+    const reason = 'cannot parse «Grüße» 名前 🙂';
+    await consumer.nack([first!], reason);
     const [second] = await drain(consumer, 1);
     expect(text(second!)).toBe('poison-pill');
     expect(second?.redeliveryCount).toBe(1);
-    await consumer.nack([second!], 'cannot parse');
+    await consumer.nack([second!], reason);
     const letters = await eventually(() => queue.deadLetters(50), (list) => list.some((l) => l.subscription === subscription));
     const letter = letters.find((l) => l.subscription === subscription);
-    expect(letter).toMatchObject({ topic: `${nackTopic.namespace}/nacked`, key: 'bad', reason: 'cannot parse (after 2 deliveries)', redeliveryCount: 1 });
+    expect(letter).toMatchObject({ topic: `${nackTopic.namespace}/nacked`, key: 'bad', reason: `${reason} (after 2 deliveries)`, redeliveryCount: 1 });
     expect(Buffer.from(letter!.data).toString()).toBe('poison-pill');
     expect(await drain(consumer, 1, 1_500)).toEqual([]);
     await consumer.close();

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logging/logger.js';
 import type { QueueConsumer, QueueMessage, QueueProducer } from '../../ports/queue.js';
+import { ENCODED_REASON } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 
 export interface WsConsumerOptions {
@@ -106,6 +107,8 @@ export class WsConsumer implements QueueConsumer {
         data,
         properties: {
           reason,
+          // The admin API returns properties in an HTTP header, which keeps only Latin-1: this copy survives any script.
+          [ENCODED_REASON]: encodeURIComponent(reason),
           topic: this.options.topicName,
           subscription: this.options.subscription,
           redeliveryCount: String(message.redeliveryCount),
