@@ -14,6 +14,7 @@
 // --half connections by the connection count that gives about half the peak.
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
 //        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--verbose]
+// BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -383,7 +384,9 @@ async function startBare(kind) {
 /** Starts the edge (cli.js <command>, or the edge-only composition) and creates the "bench" source. */
 async function startInflow(name, nodeArgs, env) {
   const dataDir = mkdtempSync(join(tmp, `${name}-`));
-  const server = startPinned(name, nodeArgs, {
+  // BENCH_NODE_ARGS, e.g. "--max-semi-space-size=2" or "--cpu-prof", applies to the Inflow targets only.
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
+  const server = startPinned(name, [...extra, ...nodeArgs], {
     env: {
       INFLOW_DATA_DIR: dataDir,
       INFLOW_PUBLIC_PORT: '0',
