@@ -5,6 +5,7 @@ import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, 
 import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../../records/records.js';
 import { sleep } from '../../util/timeout.js';
 import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
+import { asInfrastructure, infrastructure } from './transient-errors.js';
 import { EVENT_MAPPINGS, PROFILE_MAPPINGS, SESSION_MAPPINGS, SOURCE_MAPPINGS } from './mappings.js';
 
 export interface ElasticStoreOptions {
@@ -187,24 +188,6 @@ async function inParallel<T>(items: T[], limit: number, task: (item: T) => Promi
     while (next < items.length) await task(items[next++] as T);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
-/** Transport failures, timeouts, 429 and 5xx answers mean Elasticsearch cannot take the work now. */
-function asInfrastructure(error: unknown): unknown {
-  const transient =
-    error instanceof errors.ConnectionError ||
-    error instanceof errors.TimeoutError ||
-    error instanceof errors.NoLivingConnectionsError ||
-    (error instanceof errors.ResponseError && (error.statusCode === 429 || (error.statusCode ?? 0) >= 500));
-  return transient ? new InfrastructureError('store', (error as Error).message, { cause: error }) : error;
-}
-
-async function infrastructure<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw asInfrastructure(error);
-  }
 }
 
 /** Splits operations into bulks of at most `maxBytes` (a single larger document goes alone). */
