@@ -59,7 +59,7 @@ const REFUSALS: Refusal[] = [
   ['arrays nested 20,000 deep in an unknown key', bodyWith('{"type":"a"}', `,"extra":${'['.repeat(20_000)}${']'.repeat(20_000)}`), 400, 'too_deep', undefined, 'levels'],
   ['20,000 unclosed brackets', '['.repeat(20_000), 400, 'too_deep', undefined, 'levels'],
   // Size.
-  ['an event over the size limit', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a' }, { type: 'big', properties: { blob: 'x'.repeat(20_000) } }] }), 400, 'event_too_large', 'events.1', 'event 1'],
+  ['an event over the size limit', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'big', properties: { blob: 'x'.repeat(20_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
   ['an event one byte over the limit', JSON.stringify({ source: { id: SOURCE }, events: [eventOfBytes(MAX_EVENT_BYTES + 1, 'over')] }), 400, 'event_too_large', 'events.0', `${MAX_EVENT_BYTES} bytes`],
   ['an event under the limit in characters, over it in UTF-8 bytes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '€'.repeat(6_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
   ['an event made large by escapes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '\u0001'.repeat(3_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
@@ -82,7 +82,7 @@ const REFUSALS: Refusal[] = [
   // Shapes.
   ['a number as an event', bodyWith('1'), 400, 'invalid_payload', 'events.0', 'object'],
   ['a string as an event', bodyWith('"click"'), 400, 'invalid_payload', 'events.0', 'object'],
-  ['null as an event', bodyWith('{"type":"a"},null'), 400, 'invalid_payload', 'events.1', 'object'],
+  ['null as an event', bodyWith('null'), 400, 'invalid_payload', 'events.0', 'object'],
   ['an array as an event', bodyWith('[]'), 400, 'invalid_payload', 'events.0', 'object'],
   ['an array as properties', eventWith('[1,2]'), 400, 'invalid_payload', 'events.0.properties', 'object'],
   ['an array at the root', `[${bodyWith('')}]`, 400, 'invalid_payload', '(root)', 'object'],
@@ -100,6 +100,16 @@ const REFUSALS: Refusal[] = [
   ['two byte order marks', `\ufeff\ufeff${bodyWith('')}`, 400, 'malformed_json', undefined, 'not valid JSON'],
 ];
 
+/** One bad event next to a good one: the good one is accepted (200) and the bad one named in `rejected`. */
+const PARTIAL: Array<[name: string, body: string, code: string, path: string]> = [
+  ['a batch with an event over the size limit', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a' }, { type: 'big', properties: { blob: 'x'.repeat(20_000) } }] }), 'event_too_large', 'events.1'],
+  ['a batch with null as an event', bodyWith('{"type":"a"},null'), 'invalid_payload', 'events.1'],
+  ['a batch with a type over 128 characters', bodyWith(`{"type":"a"},{"type":"${'t'.repeat(129)}"}`), 'invalid_payload', 'events.1.type'],
+  ['a batch with an id over 128 characters', bodyWith(`{"type":"a"},{"id":"${'i'.repeat(129)}","type":"b"}`), 'invalid_payload', 'events.1.id'],
+  ['a batch with a __proto__ key', bodyWith('{"type":"a"},{"type":"b","properties":{"__proto__":{"admin":true}}}'), 'invalid_payload', 'events.1.properties'],
+  ['a batch with a time past year 9999', bodyWith('{"type":"a"},{"type":"b","time":8.64e15}'), 'invalid_payload', 'events.1.time'],
+];
+
 describe('hostile /track bodies', () => {
   let app: TestInflow;
   beforeAll(async () => {
@@ -115,6 +125,22 @@ describe('hostile /track bodies', () => {
     expect(error.code).toBe(code);
     expect(error.path).toBe(path);
     expect(error.message).toContain(message);
+  });
+
+  it.each(PARTIAL)('accepts the valid events of %s and names the refused one', async (_, body, code, path) => {
+    const response = await app.track(body);
+    expect(response.status).toBe(200);
+    const accepted = (await response.json()) as TrackAccepted;
+    expect(accepted.events).toHaveLength(1);
+    expect(accepted.rejected?.map((r) => [r.index, r.code, r.path])).toEqual([[1, code, path]]);
+  });
+
+  it('lists every refused event in the 400 when no event is valid', async () => {
+    const response = await app.track(bodyWith('null,{"type":""},{"type":"a","properties":{"":1}}'));
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error).toMatchObject({ code: 'invalid_payload', path: 'events.0' });
+    expect(body.rejected?.map((r) => r.path)).toEqual(['events.0', 'events.1.type', 'events.2.properties']);
   });
 
   it('answers 413 to a body over the limit, declared or streamed, and goes on serving', async () => {

@@ -7,7 +7,7 @@ import {
   nameLengthProblem,
   UNSAFE_NAME_PROBLEM,
 } from './track-rules.js';
-import type { TrackPayload } from './types.js';
+import type { TrackEvent, TrackPayload } from './types.js';
 
 export type SchemaCheck<T> = { ok: true; value: T } | { ok: false; path: string; message: string };
 
@@ -109,20 +109,43 @@ const trackEvent = shape({
   options: optional(shape({ async: optional(flag) })),
 });
 
-const trackPayload = shape({
-  source: entityRef,
-  profile: optional(nullable(entityRef)),
-  session: optional(nullable(entityRef)),
-  events: list(trackEvent),
-  context: optional(freeForm),
-  properties: optional(freeForm),
-  options: optional(shape({ queue: optional(flag) })),
-});
+/** The payload's fields, with `events` given: the whole payload checks each event, its head only that it is an array. */
+const payloadWith = (events: Check): Check =>
+  shape({
+    source: entityRef,
+    profile: optional(nullable(entityRef)),
+    session: optional(nullable(entityRef)),
+    events,
+    context: optional(freeForm),
+    properties: optional(freeForm),
+    options: optional(shape({ queue: optional(flag) })),
+  });
+
+const trackPayload = payloadWith(list(trackEvent));
+const trackPayloadHead = payloadWith(list(() => undefined));
 
 /** Checks a parsed JSON value against the /track contract and names the first bad field. */
 export function checkTrackPayload(value: unknown): SchemaCheck<TrackPayload> {
-  const found = trackPayload(value);
-  if (!found) return { ok: true, value: value as TrackPayload };
+  return answer(trackPayload(value), value as TrackPayload);
+}
+
+/**
+ * Checks everything of a /track payload but its events' content (that `events` is an array
+ * is checked): what must hold for any of its events to be accepted.
+ */
+export function checkTrackPayloadHead(value: unknown): SchemaCheck<TrackPayload> {
+  return answer(trackPayloadHead(value), value as TrackPayload);
+}
+
+/** Checks one event; the path of a problem starts at `events.<index>`. */
+export function checkTrackEvent(value: unknown, index: number): SchemaCheck<TrackEvent> {
+  const found = trackEvent(value);
+  if (found) found.keys.push(index, 'events');
+  return answer(found, value as TrackEvent);
+}
+
+function answer<T>(found: Problem | undefined, value: T): SchemaCheck<T> {
+  if (!found) return { ok: true, value };
   const path = found.keys.length > 0 ? found.keys.reverse().join('.') : '(root)';
   return { ok: false, path, message: found.message };
 }

@@ -5,3 +5,6 @@ export { MAX_JSON_DEPTH, MAX_KEY_LENGTH, MAX_FREE_FORM_ENTRIES, FORBIDDEN_KEYS }
 export { jsonNestingDepth } from './json-depth.js';
 export { checkPayloadContent } from './payload-content.js';
 export type { ContentCheck, ContentOptions } from './payload-content.js';
+export { checkTrackRequest } from './check-track-request.js';
+export type { TrackRequestCheck, RequestProblem } from './check-track-request.js';
+export { eventTimeMs } from './track-rules.js';

@@ -48,23 +48,42 @@ const OK: ContentCheck = { ok: true };
  * (jsonNestingDepth); this walk does not rely on it, it never recurses.
  */
 export function checkPayloadContent(payload: TrackPayload, options: ContentOptions = {}): ContentCheck {
-  const shared: Budget = { entries: 0, bytes: Infinity, maxBytes: Infinity };
-  const context = payload.context && walk(payload.context, node('context'), true, shared);
-  if (context) return context;
-  const contextEntries = shared.entries;
-  const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity });
-  if (properties) return properties;
-
+  const request = checkRequestContent(payload);
+  if (!request.ok) return request;
   const maxBytes = options.maxEventBytes ?? Infinity;
   const events = payload.events;
   for (let i = 0; i < events.length; i++) {
-    // The request's context is merged into every event's context when the event is stored.
-    const budget: Budget = { entries: contextEntries, bytes: maxBytes === Infinity ? Infinity : 0, maxBytes };
-    const failure = walk(events[i] as object, node(String(i), node('events')), false, budget);
+    const failure = checkEventContent(events[i] as object, i, request.contextEntries, maxBytes);
     if (failure) return failure;
   }
   return OK;
 }
+
+export type RequestContentCheck = { ok: true; contextEntries: number } | Failure;
+
+/**
+ * The request's own `context` and `properties`. On success, how many entries its context
+ * takes from each event's budget (it is merged into every event's context when stored).
+ */
+export function checkRequestContent(payload: TrackPayload): RequestContentCheck {
+  const shared: Budget = { entries: 0, bytes: Infinity, maxBytes: Infinity };
+  const context = payload.context && walk(payload.context, node('context'), true, shared);
+  if (context) return context;
+  const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity });
+  if (properties) return properties;
+  return { ok: true, contextEntries: shared.entries };
+}
+
+/**
+ * One schema-checked event (at `events.<index>`): its free-form content, with `contextEntries`
+ * already spent by the request's context, and its JSON size against `maxEventBytes`.
+ */
+export function checkEventContent(event: object, index: number, contextEntries: number, maxEventBytes = Infinity): Failure | undefined {
+  const budget: Budget = { entries: contextEntries, bytes: maxEventBytes === Infinity ? Infinity : 0, maxBytes: maxEventBytes };
+  return walk(event, node(String(index), EVENTS), false, budget);
+}
+
+const EVENTS = node('events');
 
 /** Walks one tree with an explicit stack. The root's `properties` and `context` are free-form when the root is not. */
 function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: Budget): Failure | undefined {

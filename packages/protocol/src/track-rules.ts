@@ -25,12 +25,21 @@ export function isSafeName(text: string): boolean {
   return !UNSAFE_NAME.test(text);
 }
 
-export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
+export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds (or {"create": one of those}), in the years 0000 to 9999';
 
-/** An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
+/**
+ * An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and
+ * MAX_EVENT_TIME; or Tracardi's `{ create: <one of those> }` (other keys of it are ignored).
+ */
 export function isEventTime(value: unknown): boolean {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' && value.length <= 64 ? Date.parse(value) : NaN;
-  return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME;
+  return eventTimeMs(value) !== undefined;
+}
+
+/** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
+export function eventTimeMs(value: unknown): number | undefined {
+  const at = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { create?: unknown }).create : value;
+  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 ? Date.parse(at) : NaN;
+  return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME ? ms : undefined;
 }
 
 /** What a length check of an id or a type says (the same words for both limits). */

@@ -14,7 +14,7 @@ import {
 } from 'superstruct';
 import type { SchemaCheck } from './check-track-payload.js';
 import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, UNSAFE_NAME_PROBLEM } from './track-rules.js';
-import type { EntityRef, JsonObject, TrackEvent, TrackPayload } from './types.js';
+import type { EntityRef, EventTime, JsonObject, TrackEvent, TrackPayload } from './types.js';
 
 export { checkTrackPayload, type SchemaCheck } from './check-track-payload.js';
 export { MAX_ID_LENGTH, MAX_EVENT_TYPE_LENGTH, MIN_EVENT_TIME, MAX_EVENT_TIME } from './track-rules.js';
@@ -37,8 +37,8 @@ const id = safeName(size(string(), 1, MAX_ID_LENGTH));
  */
 const jsonObject = define<JsonObject>('object', (value) => typeof value === 'object' && value !== null && !Array.isArray(value)) as unknown as Describe<JsonObject>;
 
-/** An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
-const eventTime: Struct<string | number, null> = define('event time', (value) => isEventTime(value) || EVENT_TIME_PROBLEM);
+/** An ISO-8601 string or epoch milliseconds (or Tracardi's { create }) that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
+const eventTime: Struct<EventTime, null> = define('event time', (value) => isEventTime(value) || EVENT_TIME_PROBLEM);
 
 const entityRef: Describe<EntityRef> = type({ id });
 

@@ -2,6 +2,7 @@
  * The /track wire contract as plain types. This module has no runtime code, so the
  * tracker SDK can import it without shipping a validator.
  */
+import type { RejectedEvent } from './limits.js';
 
 export type JsonObject = { [key: string]: unknown };
 
@@ -10,13 +11,19 @@ export interface TrackEventOptions {
   async?: boolean;
 }
 
+/**
+ * An ISO-8601 string or epoch milliseconds, or Tracardi's shape `{ create: <one of those> }`
+ * (its tracker sends `time: { create: "2026-11-29T16:00:00.000Z" }`).
+ */
+export type EventTime = string | number | { create: string | number };
+
 export interface TrackEvent {
   /** Stable id chosen by the client; the edge assigns one when absent. */
   id?: string;
   type: string;
   properties?: JsonObject;
-  /** ISO-8601 string or epoch milliseconds. Defaults to the time the edge received it. */
-  time?: string | number;
+  /** When it happened. Defaults to the time the edge received it. */
+  time?: EventTime;
   context?: JsonObject;
   options?: TrackEventOptions;
 }
@@ -47,13 +54,38 @@ export interface NormalizedPayload extends TrackPayload {
   events: Array<TrackEvent & { id: string }>;
 }
 
+/**
+ * One event refused alone (`rejected` in a 200/201 answer, and in a 400 when every event was):
+ * `index` into the request's `events`, its `id` when it sent a usable one, the error `code`
+ * (a TrackErrorCode), the `message` and the offending field's `path` (e.g. `events.3.type`).
+ * Declared with the limits a client checks (limits.ts), so the tracker can state it without a validator.
+ */
+export type { RejectedEvent };
+
 /** Body of 200 (processed) and 201 (queued) answers. */
 export interface TrackAccepted {
   queued: boolean;
+  /** The profile the request was applied to (see PendingProfileAnswer for the one 201 that cannot name it). */
   profile: EntityRef;
   session: EntityRef;
+  /** Ids of the accepted events, in request order. */
   events: string[];
+  /** Events refused alone (bad type, id, time, content or size); absent when every event was accepted. */
+  rejected?: RejectedEvent[];
 }
+
+/**
+ * The 201 to a queued request that named a session but no profile: it belongs to the session's
+ * profile (for a new session, a profile id derived from the session id), which the collector
+ * resolves, so the answer cannot name it yet.
+ */
+export interface PendingProfileAnswer extends Omit<TrackAccepted, 'queued' | 'profile'> {
+  queued: true;
+  profile: null;
+}
+
+/** Every success answer of /track. */
+export type TrackAnswer = TrackAccepted | PendingProfileAnswer;
 
 export type TrackErrorCode =
   | 'malformed_json'
@@ -82,4 +114,6 @@ export interface ErrorBody {
     message: string;
     path?: string;
   };
+  /** In a 400 to /track where every event was refused on its own: each event's problem. */
+  rejected?: RejectedEvent[];
 }

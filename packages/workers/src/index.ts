@@ -8,6 +8,7 @@ export type { Lifecycle } from './util/lifecycle.js';
 export { withTimeout, TimeoutError, sleep } from './util/timeout.js';
 export { encodeEnvelope, decodeEnvelope, type Envelope, type RequestMeta } from './envelope/envelope.js';
 export { normalizePayload, type Normalized } from './envelope/normalize.js';
+export { profileIdForSession } from './envelope/session-profile.js';
 export { collect, RECENT_EVENTS_KEPT } from './collector/collect.js';
 export { Collector, type CollectOutcome, type CollectorOptions } from './collector/collector.js';
 export { createCollectorWorker, type CollectorWorkerOptions } from './collector/collector-worker.js';

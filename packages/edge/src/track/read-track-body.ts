@@ -1,14 +1,20 @@
 import { isUtf8 } from 'node:buffer';
-import { checkPayloadContent, checkTrackPayload, jsonNestingDepth, MAX_JSON_DEPTH, type TrackPayload } from '@inflow/protocol';
+import { checkTrackRequest, jsonNestingDepth, MAX_JSON_DEPTH, type ErrorBody, type RejectedEvent, type TrackPayload } from '@inflow/protocol';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
-import { errorReply } from '../http/replies.js';
+import { errorReply, json } from '../http/replies.js';
 
 export interface TrackLimits {
   maxEvents: number;
   maxEventBytes: number;
 }
 
-export type BodyRead = { ok: true; payload: TrackPayload; raw: string } | { ok: false; reply: HttpReply };
+export type BodyRead =
+  /**
+   * `payload` holds the accepted events. `raw` is the body as received when it is exactly
+   * `payload` (every event accepted), undefined when events were taken out of it.
+   */
+  | { ok: true; payload: TrackPayload; raw: string | undefined; rejected: readonly RejectedEvent[] }
+  | { ok: false; reply: HttpReply };
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 
@@ -17,7 +23,9 @@ const BYTE_ORDER_MARK = 0xfeff;
 /**
  * Turns a /track body into a checked payload, or into the 4xx answer that names what is
  * wrong: media type, encoding, nesting depth, JSON syntax, the schema (with the field's path),
- * or a limit. Every step is linear in the body and none recurses, so no body can answer 500.
+ * or a limit. A problem of one event refuses only that event (listed in `rejected`); a request
+ * whose every event is refused is answered 400 with the first problem. Every step is linear
+ * in the body and none recurses, so no body can answer 500.
  */
 export function readTrackBody(request: HttpRequest, limits: TrackLimits): BodyRead {
   const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
@@ -44,13 +52,16 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits): BodyRe
   if (count > limits.maxEvents) {
     return fail(400, 'too_many_events', `the payload has ${count} events; at most ${limits.maxEvents} are accepted per request`, 'events');
   }
-  const check = checkTrackPayload(parsed);
-  if (!check.ok) return fail(400, 'invalid_payload', `${check.path} ${check.message}`, check.path);
-  const payload = check.value;
   // No event can be larger than the whole body: measure each one only when the body is.
-  const content = checkPayloadContent(payload, request.body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
-  if (!content.ok) return fail(400, content.code, content.message, content.path);
-  return { ok: true, payload, raw };
+  const check = checkTrackRequest(parsed, request.body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
+  if (!check.ok) {
+    const { code, message, path } = check.problem;
+    if (check.rejected.length === 0) return fail(400, code, message, path);
+    // Every event was refused on its own: name each one, as a partial success would.
+    const body: ErrorBody = { error: { code, message, path }, rejected: [...check.rejected] };
+    return { ok: false, reply: json(400, body) };
+  }
+  return { ok: true, payload: check.payload, raw: check.rejected.length > 0 ? undefined : raw, rejected: check.rejected };
 }
 
 function eventCount(parsed: unknown): number {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NormalizedPayload, TrackAccepted } from '@inflow/protocol';
+import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
 import {
   encodeEnvelope,
   errorMessage,
@@ -14,6 +14,7 @@ import {
 } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
+import { withCors } from '../public-api/cors.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { readTrackBody, type TrackLimits } from './read-track-body.js';
 
@@ -38,7 +39,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     const origin = request.headers['origin'];
     const read = readTrackBody(request, deps.limits);
     if (!read.ok) return withCors(read.reply, origin);
-    const { payload } = read;
+    const { payload, rejected } = read;
 
     // A cached source answers without a promise: the common case costs no extra turn.
     const sourceId = payload.source.id;
@@ -46,6 +47,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
     if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
     if (origin && !originAllowed(source, origin)) {
+      // No CORS headers: the browser keeps this answer from a page of an origin the source does not allow.
       return errorReply(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
     }
 
@@ -57,19 +59,24 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       meta: requestMeta(request),
       payload: normalized.payload,
     };
+    if (normalized.profileFromSession) envelope.profileFromSession = true;
 
     try {
       if (payload.options?.queue) {
+        // The raw body is queued as it came when nothing was added to it or taken out of it.
         const data = encodeEnvelope(envelope, normalized.changed ? undefined : read.raw);
+        // A request whose profile the session decides goes in its session's lane, so that a
+        // session's requests stay in order until the collector knows the profile.
+        const lane = normalized.profileFromSession ? envelope.payload.session.id : envelope.payload.profile.id;
         // No race with a timer here: a request refused with 503 must never be published later.
         // The batcher drops it from its lane at the deadline; once sent, the broker's answer decides.
-        await deps.collectorQueue.append(envelope.payload.profile.id, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
-        return withCors(json(201, queuedAnswer(envelope.payload)), origin);
+        await deps.collectorQueue.append(lane, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
+        return withCors(json(201, withRejected(queuedAnswer(envelope), rejected)), origin);
       }
       // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
       const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
-      return withCors(json(200, outcome.accepted), origin);
+      return withCors(json(200, withRejected(outcome.accepted, rejected)), origin);
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
@@ -86,14 +93,16 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
   };
 }
 
-function queuedAnswer(payload: NormalizedPayload): TrackAccepted {
-  return { queued: true, profile: payload.profile, session: payload.session, events: payload.events.map((event) => event.id) };
+/** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */
+function queuedAnswer({ payload, profileFromSession }: Envelope): TrackAnswer {
+  const events = payload.events.map((event) => event.id);
+  return profileFromSession
+    ? { queued: true, profile: null, session: payload.session, events }
+    : { queued: true, profile: payload.profile, session: payload.session, events };
 }
 
-/** A browser's request (it sent Origin) gets the CORS headers it needs to read the answer. */
-function withCors(reply: HttpReply, origin: string | undefined): HttpReply {
-  if (!origin) return reply;
-  return { ...reply, headers: { ...reply.headers, 'access-control-allow-origin': origin, vary: 'origin' } };
+function withRejected(accepted: TrackAnswer, rejected: readonly RejectedEvent[]): TrackAnswer {
+  return rejected.length === 0 ? accepted : { ...accepted, rejected: [...rejected] };
 }
 
 function requestMeta(request: HttpRequest): RequestMeta {

@@ -6,6 +6,7 @@ import type { ProfileState } from '../ports/profile-state.js';
 import type { RecordStore, WriteResult } from '../ports/store.js';
 import type { EventRecord, ProfileRecord, SessionRecord } from '../records/records.js';
 import { collect } from './collect.js';
+import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectOutcome } from './collector.js';
 
 export interface CollectAndStoreDeps {
@@ -41,8 +42,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const group = todo.map((index) => ({ index, envelope: envelopes[index] as Envelope }));
     const state = await deps.state.load(unique(group.map((g) => g.envelope.payload.profile.id)), unique(group.map((g) => g.envelope.payload.session.id)));
     // What the store called stale comes from the store itself: a cache refilled meanwhile may be old again.
-    await overrideFromStore(state.profiles, staleSoFar.profiles, (ids) => deps.store.getProfiles(ids));
     await overrideFromStore(state.sessions, staleSoFar.sessions, (ids) => deps.store.getSessions(ids));
+    // Sessions known, the profiles they give to requests that named none can be loaded.
+    await loadSessionProfiles(group.map((g) => g.envelope), state, deps.state);
+    await overrideFromStore(state.profiles, staleSoFar.profiles, (ids) => deps.store.getProfiles(ids));
     // Each write moves a record exactly one version past the copy it started from, however many
     // requests it folds: two writers that started from the same copy then write the same
     // version, and the store refuses the second (external versioning only takes a higher one).
@@ -50,7 +53,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
     const applied: Array<{ index: number; envelope: Envelope; eventIds: string[] }> = [];
-    for (const { index, envelope } of group) {
+    for (const { index, envelope: received } of group) {
+      // Resolved on the sessions as this group left them so far: a session created or moved by
+      // an earlier request of the group gives its profile to the next one.
+      const envelope = withSessionProfile(received, state.sessions);
       const { profile, session } = envelope.payload;
       try {
         const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null });

@@ -1,4 +1,4 @@
-import type { JsonObject, TrackEvent } from '@inflow/protocol';
+import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
 import type { Envelope } from '../envelope/envelope.js';
 import type { EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
@@ -156,8 +156,8 @@ export function eventMark(id: string): string {
 
 function eventTime(event: TrackEvent, fallback: string): string {
   if (event.time === undefined) return fallback;
-  const date = new Date(event.time);
-  return Number.isNaN(date.getTime()) ? fallback : date.toISOString();
+  const ms = eventTimeMs(event.time);
+  return ms === undefined ? fallback : new Date(ms).toISOString();
 }
 
 function identifyTraits(events: TrackEvent[]): JsonObject | undefined {

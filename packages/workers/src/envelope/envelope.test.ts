@@ -3,6 +3,7 @@ import { PoisonMessageError } from '../errors.js';
 import { envelopeFor } from '../test-support/fixtures.js';
 import { decodeEnvelope, encodeEnvelope } from './envelope.js';
 import { normalizePayload } from './normalize.js';
+import { profileIdForSession } from './session-profile.js';
 
 describe('envelope', () => {
   it('round-trips, splicing the raw body in unchanged', () => {
@@ -35,6 +36,31 @@ describe('normalizePayload', () => {
     expect(payload.profile.id).toBe('id-1');
     expect(payload.session.id).toBe('id-2');
     expect(payload.events.map((e) => e.id)).toEqual(['id-3', 'keep']);
+  });
+
+  it('leaves the profile of a request that names only a session to its session, with a fallback derived from the session id', () => {
+    let n = 0;
+    const newId = () => `id-${++n}`;
+    const first = normalizePayload({ source: { id: 's' }, session: { id: 'visit-1' }, events: [{ type: 'a' }] }, newId);
+    const again = normalizePayload({ source: { id: 's' }, profile: null, session: { id: 'visit-1' }, events: [{ type: 'b' }] }, newId);
+    expect(first.profileFromSession).toBe(true);
+    expect(first.payload.profile.id).toBe(profileIdForSession('visit-1'));
+    expect(again.payload.profile.id).toBe(first.payload.profile.id);
+    expect(profileIdForSession('visit-2')).not.toBe(first.payload.profile.id);
+    expect(first.payload.profile.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(first.payload.events[0]?.id).toBe('id-1');
+    // Neither profile nor session: new ids for both, as before.
+    const anonymous = normalizePayload({ source: { id: 's' }, events: [] }, newId);
+    expect(anonymous.profileFromSession).toBe(false);
+    expect([anonymous.payload.profile.id, anonymous.payload.session.id]).toEqual(['id-3', 'id-4']);
+  });
+
+  it('carries profileFromSession through the queue, and leaves it out when not set', () => {
+    const flagged = envelopeFor({ events: [{ id: 'e', type: 'a' }] }, { profileFromSession: true });
+    expect(decodeEnvelope(encodeEnvelope(flagged)).profileFromSession).toBe(true);
+    const plain = envelopeFor({ events: [{ id: 'e', type: 'a' }] });
+    expect(encodeEnvelope(plain).toString()).not.toContain('profileFromSession');
+    expect(decodeEnvelope(encodeEnvelope(plain))).not.toHaveProperty('profileFromSession');
   });
 
   it('leaves a complete payload untouched so the raw body can be queued', () => {

@@ -17,6 +17,12 @@ export interface Envelope {
   receivedAt: number;
   meta: RequestMeta;
   payload: NormalizedPayload;
+  /**
+   * The request named a session but no profile: the collector applies it to the profile the
+   * session belongs to, and `payload.profile` only when the session is new (its id is derived
+   * from the session id, so every copy of the request resolves alike). Absent otherwise.
+   */
+  profileFromSession?: true;
 }
 
 /**
@@ -24,7 +30,11 @@ export interface Envelope {
  * (the request body as received) is spliced in as it is, which avoids a second JSON.stringify.
  */
 export function encodeEnvelope(envelope: Envelope, rawPayload?: string): Buffer {
-  const head = JSON.stringify({ v: envelope.v, id: envelope.id, receivedAt: envelope.receivedAt, meta: envelope.meta });
+  const head = JSON.stringify(
+    envelope.profileFromSession
+      ? { v: envelope.v, id: envelope.id, receivedAt: envelope.receivedAt, meta: envelope.meta, profileFromSession: true }
+      : { v: envelope.v, id: envelope.id, receivedAt: envelope.receivedAt, meta: envelope.meta },
+  );
   const payload = rawPayload ?? JSON.stringify(envelope.payload);
   return Buffer.from(`${head.slice(0, -1)},"payload":${payload}}`, 'utf8');
 }
@@ -46,7 +56,9 @@ export function decodeEnvelope(data: Uint8Array, alreadyParsed?: unknown): Envel
   const check = checkTrackPayload(parsed['payload']);
   if (!check.ok) throw new PoisonMessageError(`payload ${check.path}: ${check.message}`);
   if (!isNormalized(check.value)) throw new PoisonMessageError('payload has events, a profile or a session without id');
-  return { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };
+  const envelope: Envelope = { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };
+  if (parsed['profileFromSession'] === true) envelope.profileFromSession = true;
+  return envelope;
 }
 
 export function isNormalized(payload: TrackPayload): payload is NormalizedPayload {

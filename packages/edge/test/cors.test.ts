@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startInflow, type TestInflow } from './support/start-inflow.js';
+
+const ORIGIN = 'https://shop.example';
+
+describe('CORS headers of /track', () => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ INFLOW_SERVE_DEMO: 'false' });
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'cors', allowedOrigins: [ORIGIN] }) })).status).toBe(201);
+  });
+  afterAll(() => app.close());
+
+  const credentialed = (headers: Headers) => ({
+    origin: headers.get('access-control-allow-origin'),
+    credentials: headers.get('access-control-allow-credentials'),
+    vary: headers.get('vary'),
+  });
+
+  it('answers a preflight from an allowed origin with the origin, credentials and the headers it asked for', async () => {
+    const response = await fetch(`${app.publicUrl}/track`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-timestamp' },
+    });
+    expect(response.status).toBe(204);
+    expect(credentialed(response.headers)).toEqual({ origin: ORIGIN, credentials: 'true', vary: 'origin' });
+    expect(response.headers.get('access-control-allow-headers')).toBe('content-type,x-timestamp');
+    expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+  });
+
+  it.each([
+    ['an accepted request', { source: { id: 'cors' }, events: [{ type: 'a' }] }, 200],
+    ['an invalid one', { source: { id: 'cors' }, events: [{ type: '' }] }, 400],
+    ['one for an unknown source', { source: { id: 'nope' }, events: [] }, 403],
+  ])('echoes the origin (never *) with credentials on %s', async (_, body, status) => {
+    const response = await app.track(body, { origin: ORIGIN });
+    expect(response.status).toBe(status);
+    expect(credentialed(response.headers)).toEqual({ origin: ORIGIN, credentials: 'true', vary: 'origin' });
+    expect(response.headers.get('access-control-expose-headers')).toBe('retry-after');
+  });
+
+  it('sends no CORS headers to an origin the source does not allow, nor to a request without Origin', async () => {
+    const refused = await app.track({ source: { id: 'cors' }, events: [] }, { origin: 'https://evil.example' });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const server = await app.track({ source: { id: 'cors' }, events: [] });
+    expect(server.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
