@@ -43,12 +43,15 @@ export const REQUEST_HEADERS: readonly string[] = [
   'content-length',
   'transfer-encoding',
   'content-type',
+  'content-encoding',
   'origin',
   'user-agent',
   'referer',
   'x-forwarded-for',
   'access-control-request-headers',
   'authorization',
+  // The demo's read route (GET /demo/profile) finds the visitor's profile by its tracker cookie.
+  'cookie',
 ];
 
 export const STATUS_TEXT: Record<number, string> = {

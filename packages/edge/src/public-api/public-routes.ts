@@ -3,8 +3,10 @@ import type { Logger } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
+import { addSegmentRoutes } from '../segment/segment-routes.js';
 import type { SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
+import { preflightReply, withCors } from './cors.js';
 
 export interface PublicRoutesDeps extends TrackHandlerDeps {
   sources: SourceRegistry;
@@ -17,8 +19,6 @@ export interface PublicRoutesDeps extends TrackHandlerDeps {
   logger: Logger;
 }
 
-const PREFLIGHT_MAX_AGE = '86400';
-
 /** The public port: /track, health and readiness, and the demo page. Nothing private. */
 export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const track = createTrackHandler(deps);
@@ -26,13 +26,15 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
     .on('POST', '/track', (request) =>
       deps.isAccepting()
         ? track(request)
-        : errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }),
+        : withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin']),
     )
     .on('OPTIONS', '/track', (request) => preflight(deps.sources, request))
     .on('GET', '/healthz', () => json(200, { status: 'ok' }))
     .on('GET', '/readyz', () =>
       deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
     );
+  // Segment-compatible ingestion: /v1/batch, /v1/track… (packages/edge/src/segment).
+  addSegmentRoutes(router, deps);
   for (const [pattern, file] of Object.entries(deps.staticFiles ?? {})) {
     const body = readFileSync(file);
     const reply: HttpReply = { status: 200, headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' }, body };
@@ -47,17 +49,7 @@ async function preflight(sources: SourceRegistry, request: HttpRequest): Promise
   if (!(await sources.originAllowedAnywhere(origin))) {
     return errorReply(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
   }
-  return {
-    status: 204,
-    headers: {
-      'access-control-allow-origin': origin,
-      'access-control-allow-methods': 'POST, OPTIONS',
-      'access-control-allow-headers': request.headers['access-control-request-headers'] ?? 'content-type',
-      'access-control-max-age': PREFLIGHT_MAX_AGE,
-      vary: 'origin',
-    },
-    body: '',
-  };
+  return preflightReply(origin, request.headers['access-control-request-headers']);
 }
 
 const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css' };

@@ -1,0 +1,30 @@
+import { MAX_EVENT_TIME, MIN_EVENT_TIME } from '@inflow/protocol';
+
+/** The client-side times of a message, as Segment names them. */
+export interface MessageTimes {
+  timestamp?: string | number;
+  originalTimestamp?: string | number;
+  sentAt?: string | number;
+}
+
+/**
+ * When the event happened, in epoch milliseconds, corrected for the client's clock as Segment
+ * does: the client's time of the call (`originalTimestamp`, else `timestamp`) plus how far the
+ * client's clock is behind ours (`receivedAt − sentAt`, both read when the request left and
+ * arrived). Without `sentAt` the client's time is taken as it is; without either, `receivedAt`.
+ * A correction that would leave the years storage can index keeps the uncorrected time.
+ */
+export function eventTime(times: MessageTimes, batchSentAt: string | number | undefined, receivedAt: number): number {
+  const client = millis(times.originalTimestamp ?? times.timestamp);
+  if (client === undefined) return receivedAt;
+  const sentAt = millis(times.sentAt ?? batchSentAt);
+  if (sentAt === undefined) return client;
+  const corrected = client + (receivedAt - sentAt);
+  return corrected >= MIN_EVENT_TIME && corrected <= MAX_EVENT_TIME ? corrected : client;
+}
+
+function millis(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? value : Date.parse(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}

@@ -1,0 +1,85 @@
+import type { JsonObject, TrackEvent } from '@inflow/protocol';
+import { eventTime } from './event-time.js';
+import { isObject, type SegmentMessage, type SegmentType } from './segment-message.js';
+
+/** One Segment message as an Inflow event of one profile. */
+export interface MappedMessage {
+  profileId: string;
+  /** Epoch milliseconds, corrected for the client's clock. */
+  time: number;
+  event: TrackEvent;
+  /** The end user's browser and address when the client named them (context.userAgent, context.ip). */
+  userAgent?: string;
+  ip?: string;
+}
+
+/** What the batch around the messages adds: its context, its sentAt. */
+export interface BatchFields {
+  context?: JsonObject;
+  sentAt?: string | number;
+}
+
+/** Event types the Segment calls become; `identify` is the type whose traits the collector merges into the profile. */
+export const EVENT_TYPES: Record<Exclude<SegmentType, 'track'>, string> = {
+  identify: 'identify',
+  page: 'page-view',
+  screen: 'screen-view',
+  group: 'group',
+  alias: 'alias',
+};
+
+/**
+ * Maps a checked message: the profile is the `userId`, else the `anonymousId` (the other id is
+ * kept in `context.segment`); `messageId` becomes the event id; page, campaign, user agent and
+ * the rest of `context` stay the event's context, where the collector reads the page and UTM.
+ */
+export function mapMessage(message: SegmentMessage, batch: BatchFields, receivedAt: number): MappedMessage {
+  const time = eventTime(message, batch.sentAt, receivedAt);
+  const ids: JsonObject = {};
+  if (message.userId !== undefined) ids['userId'] = message.userId;
+  if (message.anonymousId !== undefined) ids['anonymousId'] = message.anonymousId;
+  const clientTime = message.originalTimestamp ?? message.timestamp;
+  if (clientTime !== undefined) ids['originalTimestamp'] = clientTime;
+  const context: JsonObject = { ...batch.context, ...message.context, segment: ids };
+  const event: TrackEvent = {
+    type: message.type === 'track' ? (message.event as string) : EVENT_TYPES[message.type],
+    properties: properties(message),
+    time: new Date(time).toISOString(),
+    context,
+  };
+  if (message.messageId !== undefined) event.id = message.messageId;
+  const mapped: MappedMessage = { profileId: (message.userId ?? message.anonymousId) as string, time, event };
+  const userAgent = context['userAgent'];
+  if (typeof userAgent === 'string' && userAgent.length > 0) mapped.userAgent = userAgent;
+  const ip = context['ip'];
+  if (typeof ip === 'string' && ip.length > 0) mapped.ip = ip;
+  return mapped;
+}
+
+function properties(message: SegmentMessage): JsonObject {
+  switch (message.type) {
+    case 'track':
+      return message.properties ?? {};
+    case 'page':
+    case 'screen':
+      return withDefined({ ...message.properties }, { name: message.name, category: message.category });
+    case 'identify':
+      // The collector merges `properties.traits` of an identify event into the profile's traits.
+      return { traits: message.traits ?? legacyTraits(message) ?? {} };
+    case 'group':
+      return { groupId: message.groupId as string, traits: message.traits ?? {} };
+    case 'alias':
+      return { previousId: message.previousId as string, userId: message.userId as string };
+  }
+}
+
+/** Older clients put identify traits in context.traits only. */
+function legacyTraits(message: SegmentMessage): JsonObject | undefined {
+  const traits = message.context?.['traits'];
+  return isObject(traits) ? traits : undefined;
+}
+
+function withDefined(target: JsonObject, extra: Record<string, string | undefined>): JsonObject {
+  for (const [key, value] of Object.entries(extra)) if (value !== undefined) target[key] = value;
+  return target;
+}

@@ -1,0 +1,80 @@
+import { isUtf8 } from 'node:buffer';
+import { gunzip } from 'node:zlib';
+import { jsonNestingDepth, MAX_JSON_DEPTH } from '@inflow/protocol';
+import type { HttpReply, HttpRequest } from '../http/http-types.js';
+import { segmentError } from './segment-replies.js';
+
+export type SegmentBodyRead = { ok: true; body: Record<string, unknown>; bytes: number } | { ok: false; reply: HttpReply };
+
+const ACCEPTED_TYPES = ['application/json', 'text/plain'];
+const GZIP = ['gzip', 'x-gzip'];
+const BYTE_ORDER_MARK = 0xfeff;
+
+/**
+ * Turns a Segment request body into a JSON object, or the 4xx answer naming what is wrong:
+ * media type, content encoding, size (after decompression), UTF-8, nesting depth, JSON syntax.
+ * A gzip body is inflated on the thread pool and never past `maxBytes`: a decompression bomb
+ * stops at the limit (413) instead of filling memory.
+ */
+export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large'): Promise<SegmentBodyRead> {
+  const type = mediaType(request.headers['content-type']);
+  if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
+    return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
+  }
+  let bytes = request.body;
+  const encoding = mediaType(request.headers['content-encoding']);
+  if (GZIP.includes(encoding)) {
+    const inflated = await inflate(bytes, maxBytes);
+    if (!inflated.ok) return { ok: false, reply: inflated.reply };
+    bytes = inflated.bytes;
+  } else if (encoding !== '' && encoding !== 'identity') {
+    return fail(415, 'unsupported_encoding', `content encoding ${encoding} is not accepted; send gzip or no encoding`);
+  }
+  if (bytes.length > maxBytes) {
+    const what = tooLarge === 'batch_too_large' ? 'batch' : 'message';
+    return fail(400, tooLarge, `the ${what} is ${bytes.length} bytes; at most ${maxBytes} bytes are accepted`);
+  }
+  if (!isUtf8(bytes)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
+  let text = bytes.toString('utf8');
+  if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
+  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return fail(400, 'malformed_json', `the body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return fail(400, 'malformed_json', 'the body must be a JSON object');
+  }
+  return { ok: true, body: parsed as Record<string, unknown>, bytes: bytes.length };
+}
+
+type Inflated = { ok: true; bytes: Buffer } | { ok: false; reply: HttpReply };
+
+function inflate(compressed: Buffer, maxBytes: number): Promise<Inflated> {
+  return new Promise((resolve) => {
+    // maxOutputLength makes zlib stop (and fail) as soon as the output would pass the limit.
+    gunzip(compressed, { maxOutputLength: maxBytes }, (error, bytes) => {
+      if (!error) return resolve({ ok: true, bytes });
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+        return resolve(failed(413, 'payload_too_large', `the gzip body inflates past the limit of ${maxBytes} bytes`));
+      }
+      resolve(failed(400, 'malformed_gzip', `the body is not valid gzip: ${error.message}`));
+    });
+  });
+}
+
+function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+}
+
+function failed(status: number, code: Parameters<typeof segmentError>[1], message: string): { ok: false; reply: HttpReply } {
+  return { ok: false, reply: segmentError(status, code, message) };
+}
+
+function fail(status: number, code: Parameters<typeof segmentError>[1], message: string): SegmentBodyRead {
+  return failed(status, code, message);
+}

@@ -1,0 +1,204 @@
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { createLogger, decodeEnvelope, QueueUnavailableError, type Envelope, type SourceRecord } from '@inflow/workers';
+import type { HttpReply, HttpRequest } from '../http/http-types.js';
+import { createSegmentHandler, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
+import type { SegmentErrorBody } from './segment-replies.js';
+
+const SOURCES: Record<string, SourceRecord> = {
+  web: { id: 'web', name: 'web', enabled: true, allowedOrigins: ['https://shop.test'], createdAt: '', updatedAt: '' },
+  off: { id: 'off', name: 'off', enabled: false, allowedOrigins: ['*'], createdAt: '', updatedAt: '' },
+};
+
+interface Harness {
+  send(endpoint: SegmentEndpoint, body: unknown, headers?: Record<string, string>): Promise<HttpReply>;
+  queued: Array<{ lane: string; envelope: Envelope; events: number }>;
+}
+
+function harness(options: { queueDown?: boolean; maxEvents?: number } = {}): Harness {
+  const queued: Harness['queued'] = [];
+  const deps: SegmentDeps = {
+    sources: {
+      peek: (id) => SOURCES[id] ?? null,
+      resolve: (id) => Promise.resolve(SOURCES[id] ?? null),
+      originAllowedAnywhere: () => Promise.resolve(true),
+    },
+    limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536 },
+    queueTimeoutMs: 1_000,
+    collectorQueue: {
+      append(lane, data, _deadline, events) {
+        if (options.queueDown) return Promise.reject(new QueueUnavailableError('broker down', 7));
+        queued.push({ lane, envelope: decodeEnvelope(data), events: events ?? 1 });
+        return Promise.resolve();
+      },
+    },
+    isAccepting: () => true,
+    logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+  };
+  const handlers = new Map<SegmentEndpoint, (request: HttpRequest) => Promise<HttpReply>>();
+  return {
+    queued,
+    send(endpoint, body, headers = {}) {
+      const handler = handlers.get(endpoint) ?? createSegmentHandler(deps, endpoint);
+      handlers.set(endpoint, handler);
+      const bytes = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      return handler({
+        method: 'POST',
+        path: `/v1/${endpoint}`,
+        query: '',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from('web:').toString('base64')}`, ...headers },
+        body: bytes,
+        remoteAddress: '127.0.0.1',
+      });
+    },
+  };
+}
+
+function errorOf(reply: HttpReply): SegmentErrorBody['error'] {
+  const body = JSON.parse(String(reply.body)) as SegmentErrorBody;
+  expect(body.success).toBe(false);
+  return body.error;
+}
+
+const track = (userId: string, event = 'Clicked', extra: Record<string, unknown> = {}) => ({ type: 'track', userId, event, ...extra });
+
+describe('Segment handler', () => {
+  it('answers 200 {"success": true} once the queue has one request per profile, in order', async () => {
+    const h = harness();
+    const reply = await h.send('batch', {
+      batch: [track('u1', 'a', { messageId: 'm1' }), track('u2', 'b', { messageId: 'm2' }), { type: 'identify', userId: 'u1', messageId: 'm3', traits: { plan: 'pro' } }],
+    });
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(String(reply.body))).toEqual({ success: true });
+    expect(h.queued.map((q) => [q.lane, q.events, q.envelope.payload.events.map((e) => e.id)])).toEqual([
+      ['u1', 2, ['m1', 'm3']],
+      ['u2', 1, ['m2']],
+    ]);
+    const payload = h.queued[0]?.envelope.payload;
+    expect(payload).toMatchObject({ source: { id: 'web' }, profile: { id: 'u1' } });
+    expect(payload?.session.id).toMatch(/^sg-/);
+    expect(payload?.events[1]).toMatchObject({ type: 'identify', properties: { traits: { plan: 'pro' } } });
+  });
+
+  it('corrects the clock with the batch sentAt', async () => {
+    const h = harness();
+    const now = Date.now();
+    const skew = 3_600_000; // the client is an hour behind
+    await h.send('batch', { sentAt: new Date(now - skew).toISOString(), batch: [track('u', 'e', { timestamp: new Date(now - skew - 60_000).toISOString() })] });
+    const time = Date.parse(String(h.queued[0]?.envelope.payload.events[0]?.time));
+    expect(Math.abs(time - (now - 60_000))).toBeLessThan(2_000);
+  });
+
+  it('gives messages without a messageId an id of their own', async () => {
+    const h = harness();
+    await h.send('track', { userId: 'u', event: 'e' });
+    expect(h.queued[0]?.envelope.payload.events[0]?.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('takes the write key from the body when there is no Basic header; 401 without a key or with an unknown one; 403 for a disabled source', async () => {
+    const h = harness();
+    expect((await h.send('track', { writeKey: 'web', userId: 'u', event: 'e' }, { authorization: '' })).status).toBe(200);
+    const none = await h.send('track', { userId: 'u', event: 'e' }, { authorization: '' });
+    expect([none.status, errorOf(none).code]).toEqual([401, 'missing_write_key']);
+    const unknown = await h.send('track', { userId: 'u', event: 'e' }, { authorization: `Basic ${Buffer.from('nope:').toString('base64')}` });
+    expect([unknown.status, errorOf(unknown).code]).toEqual([401, 'invalid_write_key']);
+    const off = await h.send('track', { writeKey: 'off', userId: 'u', event: 'e' }, { authorization: '' });
+    expect([off.status, errorOf(off).code]).toEqual([403, 'source_disabled']);
+    expect(h.queued).toHaveLength(1);
+  });
+
+  it('reads gzip bodies', async () => {
+    const h = harness();
+    const reply = await h.send('batch', gzipSync(JSON.stringify({ batch: [track('u')] })), { 'content-encoding': 'gzip' });
+    expect(reply.status).toBe(200);
+    expect(h.queued).toHaveLength(1);
+  });
+
+  it('stops inflating a gzip bomb at the batch limit: 413, nothing queued', async () => {
+    const h = harness();
+    const bomb = gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20)); // 50 MB of spaces, about 50 kB compressed
+    expect(bomb.length).toBeLessThan(100_000);
+    const before = process.memoryUsage().arrayBuffers;
+    const reply = await h.send('batch', bomb, { 'content-encoding': 'gzip' });
+    expect([reply.status, errorOf(reply).code]).toEqual([413, 'payload_too_large']);
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+    expect(h.queued).toHaveLength(0);
+  });
+
+  it('refuses broken gzip (400) and other encodings (415)', async () => {
+    const h = harness();
+    const broken = await h.send('batch', Buffer.from('not gzip'), { 'content-encoding': 'gzip' });
+    expect([broken.status, errorOf(broken).code]).toEqual([400, 'malformed_gzip']);
+    const truncated = await h.send('batch', gzipSync(JSON.stringify({ batch: [] })).subarray(0, 12), { 'content-encoding': 'gzip' });
+    expect(truncated.status).toBe(400);
+    const br = await h.send('batch', { batch: [] }, { 'content-encoding': 'br' });
+    expect([br.status, errorOf(br).code]).toEqual([415, 'unsupported_encoding']);
+  });
+
+  it("holds Segment's limits: 500 KB per batch, 32 KB per message, both 400", async () => {
+    const h = harness();
+    const filler = (bytes: number) => ({ blob: 'x'.repeat(bytes) });
+    const fits = Array.from({ length: 16 }, (_, i) => track(`u${i}`, 'e', { properties: filler(30_000) }));
+    expect(JSON.stringify({ batch: fits }).length).toBeLessThan(MAX_BATCH_BYTES);
+    expect((await h.send('batch', { batch: fits })).status).toBe(200);
+
+    const big = await h.send('batch', { batch: Array.from({ length: 18 }, () => track('u', 'e', { properties: filler(30_000) })) });
+    expect([big.status, errorOf(big).code]).toEqual([400, 'batch_too_large']);
+    const oneTooBig = await h.send('batch', { batch: [track('u'), track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
+    expect([oneTooBig.status, errorOf(oneTooBig).code, errorOf(oneTooBig).path]).toEqual([400, 'message_too_large', 'batch.1']);
+    const single = await h.send('track', track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }));
+    expect([single.status, errorOf(single).code]).toEqual([400, 'message_too_large']);
+  });
+
+  it('answers 400 naming the problem for malformed JSON and invalid messages; nothing of the batch is queued', async () => {
+    const h = harness();
+    const malformed = await h.send('batch', '{"batch": [');
+    expect([malformed.status, errorOf(malformed).code]).toEqual([400, 'malformed_json']);
+    const notBatch = await h.send('batch', { batch: 'nope' });
+    expect(errorOf(notBatch)).toMatchObject({ code: 'invalid_message', path: 'batch' });
+    const noEvent = await h.send('batch', { batch: [track('u'), { type: 'track', userId: 'u' }] });
+    expect(noEvent.status).toBe(400);
+    expect(errorOf(noEvent)).toMatchObject({ code: 'invalid_message', path: 'batch.1.event' });
+    expect(errorOf(noEvent).message).toContain('event name');
+    const noIds = await h.send('page', { name: 'Home' });
+    expect(errorOf(noIds)).toMatchObject({ code: 'invalid_message', path: 'userId' });
+    // Passes the Segment checks but not what storage takes: named as the message, with the Inflow field.
+    const badKey = await h.send('batch', { batch: [track('u'), track('u', 'e', { properties: { '': 1 } })] });
+    expect(badKey.status).toBe(400);
+    expect(errorOf(badKey).path).toBe('batch.1');
+    expect(errorOf(badKey).message).toContain('events.1.properties');
+    const deep = await h.send('track', track('u', 'e', { properties: JSON.parse('{"a":'.repeat(20) + '1' + '}'.repeat(20)) as object }));
+    expect([deep.status, errorOf(deep).code]).toEqual([400, 'too_deep']);
+    const xml = await h.send('track', track('u'), { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(415);
+    expect(h.queued).toHaveLength(0);
+  });
+
+  it('answers 200 to an empty batch and queues nothing', async () => {
+    const h = harness();
+    expect((await h.send('batch', { batch: [] })).status).toBe(200);
+    expect(h.queued).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After when the queue cannot take the messages', async () => {
+    const h = harness({ queueDown: true });
+    const reply = await h.send('batch', { batch: [track('u')] });
+    expect([reply.status, errorOf(reply).code, reply.headers?.['retry-after']]).toEqual([503, 'queue_unavailable', '7']);
+  });
+
+  it('cuts one profile into requests of at most maxEvents events, in order', async () => {
+    const h = harness({ maxEvents: 2 });
+    await h.send('batch', { batch: Array.from({ length: 5 }, (_, i) => track('u', `e${i}`)) });
+    expect(h.queued.map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['e0', 'e1'], ['e2', 'e3'], ['e4']]);
+  });
+
+  it("uses the end user's address and browser from the context, and answers browsers with CORS", async () => {
+    const h = harness();
+    const reply = await h.send('track', track('u', 'e', { context: { ip: '198.51.100.7', userAgent: 'Browser/2' } }), { origin: 'https://shop.test', 'user-agent': 'relay/1' });
+    expect(reply.headers).toMatchObject({ 'access-control-allow-origin': 'https://shop.test', 'access-control-allow-credentials': 'true' });
+    expect(h.queued[0]?.envelope.meta).toMatchObject({ ip: '198.51.100.7', userAgent: 'Browser/2', origin: 'https://shop.test' });
+    const elsewhere = await h.send('track', track('u'), { origin: 'https://evil.test' });
+    expect([elsewhere.status, errorOf(elsewhere).code]).toEqual([403, 'origin_not_allowed']);
+    expect(elsewhere.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { eventTime } from './event-time.js';
+import { groupByProfile } from './group-by-profile.js';
+import { mapMessage } from './map-message.js';
+import { checkMessage, type SegmentMessage } from './segment-message.js';
+import { derivedSessionId, SESSION_WINDOW_MS } from './session-id.js';
+import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
+
+const basic = (text: string): string => `Basic ${Buffer.from(text).toString('base64')}`;
+const RECEIVED = Date.parse('2026-11-29T12:00:00.000Z');
+
+function checked(value: unknown, type?: SegmentMessage['type']): SegmentMessage {
+  const check = checkMessage(value, type);
+  if (!check.ok) throw new Error(`${check.field} ${check.problem}`);
+  return check.message;
+}
+
+describe('write key', () => {
+  it('is the user name of Basic auth, with or without the colon; anything else is no key', () => {
+    expect(writeKeyFromHeader(basic('abc123:'))).toBe('abc123');
+    expect(writeKeyFromHeader(basic('abc123'))).toBe('abc123');
+    expect(writeKeyFromHeader(basic('abc123:ignored-password'))).toBe('abc123');
+    expect(writeKeyFromHeader('basic YWJjMTIzOg==')).toBe('abc123');
+    expect(writeKeyFromHeader(basic(':'))).toBeUndefined();
+    expect(writeKeyFromHeader('Bearer abc123')).toBeUndefined();
+    expect(writeKeyFromHeader(undefined)).toBeUndefined();
+  });
+
+  it('may come in the body instead', () => {
+    expect(writeKeyFromBody({ writeKey: 'k' })).toBe('k');
+    expect(writeKeyFromBody({ writeKey: '' })).toBeUndefined();
+    expect(writeKeyFromBody({ writeKey: 42 })).toBeUndefined();
+  });
+});
+
+describe('clock skew correction', () => {
+  const cases: Array<[string, Parameters<typeof eventTime>[0], string | undefined, string]> = [
+    ['client clock 1 h behind: timestamp + (receivedAt − sentAt)', { timestamp: '2026-11-29T10:59:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:59:00.000Z'],
+    ['client clock 5 min ahead', { timestamp: '2026-11-29T12:04:30.000Z', sentAt: '2026-11-29T12:05:00.000Z' }, undefined, '2026-11-29T11:59:30.000Z'],
+    ['sentAt of the batch when the message has none', { timestamp: '2026-11-29T10:59:00.000Z' }, '2026-11-29T11:00:00.000Z', '2026-11-29T11:59:00.000Z'],
+    ["the message's sentAt wins over the batch's", { timestamp: '2026-11-29T10:59:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, '2026-11-29T00:00:00.000Z', '2026-11-29T11:59:00.000Z'],
+    ['no sentAt: the timestamp as it is', { timestamp: '2026-01-01T00:00:00.000Z' }, undefined, '2026-01-01T00:00:00.000Z'],
+    ['originalTimestamp is the client time when given', { originalTimestamp: '2026-11-29T10:58:00.000Z', timestamp: '2026-11-29T11:58:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:58:00.000Z'],
+    ['no client time: when it was received', { sentAt: '2020-01-01T00:00:00.000Z' }, undefined, '2026-11-29T12:00:00.000Z'],
+    ['epoch milliseconds are read too', { timestamp: Date.parse('2026-11-29T10:59:00.000Z'), sentAt: Date.parse('2026-11-29T11:00:00.000Z') }, undefined, '2026-11-29T11:59:00.000Z'],
+  ];
+  it.each(cases)('%s', (_, times, batchSentAt, expected) => {
+    expect(new Date(eventTime(times, batchSentAt, RECEIVED)).toISOString()).toBe(expected);
+  });
+
+  it('keeps the client time when the correction would leave the years storage can index', () => {
+    const client = Date.parse('9999-12-31T00:00:00.000Z');
+    expect(eventTime({ timestamp: client, sentAt: RECEIVED - 7 * 86_400_000 }, undefined, RECEIVED)).toBe(client);
+  });
+});
+
+describe('message check', () => {
+  it('names the field at fault', () => {
+    const problems: Array<[unknown, SegmentMessage['type'] | undefined, string]> = [
+      [{ type: 'track', event: 'x' }, undefined, 'userId'],
+      [{ type: 'nope', userId: 'u' }, undefined, 'type'],
+      [{ userId: 'u' }, undefined, 'type'],
+      [{ type: 'track', userId: 'u' }, undefined, 'event'],
+      [{ userId: 'u', event: '' }, 'track', 'event'],
+      [{ userId: 'u', event: 'x'.repeat(129) }, 'track', 'event'],
+      [{ userId: 'u', event: 'e', properties: [1] }, 'track', 'properties'],
+      [{ userId: { id: 1 }, event: 'e' }, 'track', 'userId'],
+      [{ userId: 'x'.repeat(129), event: 'e' }, 'track', 'userId'],
+      [{ userId: 'u', event: 'e', messageId: Number.POSITIVE_INFINITY }, 'track', 'messageId'],
+      [{ userId: 'u', event: 'e', timestamp: 'yesterday' }, 'track', 'timestamp'],
+      [{ userId: 'u' }, 'group', 'groupId'],
+      [{ userId: 'u' }, 'alias', 'previousId'],
+      [{ anonymousId: 'a', previousId: 'p' }, 'alias', 'userId'],
+      ['text', 'track', ''],
+    ];
+    for (const [value, type, field] of problems) {
+      const check = checkMessage(value, type);
+      expect(check.ok, JSON.stringify(value)).toBe(false);
+      if (!check.ok) expect(check.field).toBe(field);
+    }
+  });
+
+  it('takes numeric ids as strings and an empty userId as absent', () => {
+    expect(checked({ userId: 42, event: 'e' }, 'track').userId).toBe('42');
+    expect(checked({ userId: '', anonymousId: 'anon', event: 'e' }, 'track')).toMatchObject({ anonymousId: 'anon' });
+    expect(checked({ userId: '', anonymousId: 'anon', event: 'e' }, 'track').userId).toBeUndefined();
+  });
+
+  it("lets the endpoint's type win over the message's", () => {
+    expect(checked({ type: 'track', userId: 'u' }, 'identify').type).toBe('identify');
+  });
+});
+
+describe('mapping a message to an event', () => {
+  const context = { page: { url: 'https://shop.test/?utm_source=news', referrer: 'https://ref.test/' }, userAgent: 'UA/1', ip: '203.0.113.9' };
+
+  it('track: the event name is the type; messageId the id; userId the profile, anonymousId kept in context', () => {
+    const mapped = mapMessage(checked({ userId: 'u1', anonymousId: 'a1', messageId: 'm1', event: 'Order Completed', properties: { total: 9 }, context }, 'track'), {}, RECEIVED);
+    expect(mapped).toMatchObject({ profileId: 'u1', userAgent: 'UA/1', ip: '203.0.113.9' });
+    expect(mapped.event).toEqual({
+      id: 'm1',
+      type: 'Order Completed',
+      properties: { total: 9 },
+      time: '2026-11-29T12:00:00.000Z',
+      context: { ...context, segment: { userId: 'u1', anonymousId: 'a1' } },
+    });
+  });
+
+  it('the anonymousId is the profile when there is no userId', () => {
+    expect(mapMessage(checked({ anonymousId: 'a1', event: 'x' }, 'track'), {}, RECEIVED).profileId).toBe('a1');
+  });
+
+  it('page and screen: page-view and screen-view with name and category in the properties', () => {
+    const page = mapMessage(checked({ anonymousId: 'a', name: 'Home', category: 'Docs', properties: { path: '/' } }, 'page'), {}, RECEIVED);
+    expect(page.event).toMatchObject({ type: 'page-view', properties: { path: '/', name: 'Home', category: 'Docs' } });
+    const screen = mapMessage(checked({ anonymousId: 'a', name: 'Settings' }, 'screen'), {}, RECEIVED);
+    expect(screen.event).toMatchObject({ type: 'screen-view', properties: { name: 'Settings' } });
+  });
+
+  it('identify: an identify event whose properties.traits the collector merges into the profile', () => {
+    const identify = mapMessage(checked({ userId: 'u', traits: { email: 'j@x.test' } }, 'identify'), {}, RECEIVED);
+    expect(identify.event).toMatchObject({ type: 'identify', properties: { traits: { email: 'j@x.test' } } });
+    const legacy = mapMessage(checked({ userId: 'u', context: { traits: { plan: 'pro' } } }, 'identify'), {}, RECEIVED);
+    expect(legacy.event.properties).toEqual({ traits: { plan: 'pro' } });
+  });
+
+  it('group and alias keep their ids', () => {
+    expect(mapMessage(checked({ userId: 'u', groupId: 7, traits: { name: 'Acme' } }, 'group'), {}, RECEIVED).event).toMatchObject({
+      type: 'group',
+      properties: { groupId: '7', traits: { name: 'Acme' } },
+    });
+    expect(mapMessage(checked({ userId: 'u', previousId: 'anon-1' }, 'alias'), {}, RECEIVED).event).toMatchObject({
+      type: 'alias',
+      properties: { previousId: 'anon-1', userId: 'u' },
+    });
+  });
+
+  it("merges the batch's context under the message's, and keeps the client's time", () => {
+    const mapped = mapMessage(
+      checked({ userId: 'u', event: 'e', timestamp: '2026-11-29T10:59:00.000Z', context: { locale: 'de' } }, 'track'),
+      { context: { locale: 'en', library: { name: 'x' } }, sentAt: '2026-11-29T11:00:00.000Z' },
+      RECEIVED,
+    );
+    expect(mapped.event.time).toBe('2026-11-29T11:59:00.000Z');
+    expect(mapped.event.context).toEqual({ locale: 'de', library: { name: 'x' }, segment: { userId: 'u', originalTimestamp: '2026-11-29T10:59:00.000Z' } });
+  });
+});
+
+describe('sessions and groups', () => {
+  it('derives the same session for a profile within a 30-minute window, another one after it', () => {
+    const start = Math.floor(RECEIVED / SESSION_WINDOW_MS) * SESSION_WINDOW_MS;
+    const a = derivedSessionId('web', 'u', start);
+    expect(derivedSessionId('web', 'u', start + SESSION_WINDOW_MS - 1)).toBe(a);
+    expect(derivedSessionId('web', 'u', start + SESSION_WINDOW_MS)).not.toBe(a);
+    expect(derivedSessionId('web', 'v', start)).not.toBe(a);
+    expect(derivedSessionId('app', 'u', start)).not.toBe(a);
+    expect(a.length).toBeLessThanOrEqual(128);
+  });
+
+  it('one group per profile and session, in the order of the batch, cut at maxEvents', () => {
+    const messages = ['u1', 'u2', 'u1', 'u1', 'u1', 'u2'].map((profileId, i) =>
+      mapMessage(checked({ userId: profileId, event: `e${i}` }, 'track'), {}, RECEIVED),
+    );
+    const groups = groupByProfile('web', messages, 3);
+    expect(groups.map((g) => [g.profileId, g.indexes])).toEqual([
+      ['u1', [0, 2, 3]],
+      ['u2', [1, 5]],
+      ['u1', [4]],
+    ]);
+    expect(groups[0]?.events.map((e) => e.type)).toEqual(['e0', 'e2', 'e3']);
+    expect(groups[0]?.sessionId).toBe(groups[2]?.sessionId);
+  });
+});

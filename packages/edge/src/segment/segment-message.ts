@@ -1,0 +1,111 @@
+import { MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, type JsonObject } from '@inflow/protocol';
+
+/** The six Segment calls. */
+export type SegmentType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
+
+export const SEGMENT_TYPES: readonly SegmentType[] = ['track', 'identify', 'page', 'screen', 'group', 'alias'];
+
+/** A Segment message after its fields were checked: ids as strings, objects as objects. */
+export interface SegmentMessage {
+  type: SegmentType;
+  userId?: string;
+  anonymousId?: string;
+  messageId?: string;
+  /** track: the event name. */
+  event?: string;
+  /** page, screen: the page or screen name and category. */
+  name?: string;
+  category?: string;
+  /** group: the group's id. alias: the id the user had before. */
+  groupId?: string;
+  previousId?: string;
+  properties?: JsonObject;
+  traits?: JsonObject;
+  context?: JsonObject;
+  /** As sent: ISO-8601 strings (or epoch milliseconds), client clock. */
+  timestamp?: string | number;
+  originalTimestamp?: string | number;
+  sentAt?: string | number;
+}
+
+export type MessageCheck = { ok: true; message: SegmentMessage } | { ok: false; field: string; problem: string };
+
+/**
+ * Checks one Segment message. `type` is the endpoint's type (/v1/track…) or, in a batch,
+ * undefined: then the message's own `type` decides. Names the field at fault.
+ */
+export function checkMessage(value: unknown, endpointType: SegmentType | undefined): MessageCheck {
+  if (!isObject(value)) return bad('', 'must be a JSON object');
+  const type = endpointType ?? value['type'];
+  if (!SEGMENT_TYPES.includes(type as SegmentType)) {
+    return bad('type', `must be one of ${SEGMENT_TYPES.join(', ')}`);
+  }
+  const message: SegmentMessage = { type: type as SegmentType };
+  for (const field of ['userId', 'anonymousId', 'messageId', 'groupId', 'previousId'] as const) {
+    const id = idOf(value[field]);
+    if (id === null) return bad(field, `must be a non-empty string (or number) of at most ${MAX_ID_LENGTH} characters`);
+    if (id !== undefined) message[field] = id;
+  }
+  if (message.userId === undefined && message.anonymousId === undefined) {
+    return bad('userId', 'a message needs a userId or an anonymousId');
+  }
+  for (const field of ['properties', 'traits', 'context'] as const) {
+    const object = value[field];
+    if (object === undefined || object === null) continue;
+    if (!isObject(object)) return bad(field, 'must be a JSON object');
+    message[field] = object;
+  }
+  for (const field of ['event', 'name', 'category'] as const) {
+    const text = value[field];
+    if (text === undefined || text === null) continue;
+    if (typeof text !== 'string') return bad(field, 'must be a string');
+    message[field] = text;
+  }
+  for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
+    const time = value[field];
+    if (time === undefined || time === null) continue;
+    if (!isTime(time)) return bad(field, 'must be an ISO-8601 date string');
+    message[field] = time;
+  }
+  return checkType(message);
+}
+
+function checkType(message: SegmentMessage): MessageCheck {
+  switch (message.type) {
+    case 'track':
+      if (!message.event || message.event.length > MAX_EVENT_TYPE_LENGTH) {
+        return bad('event', `a track call needs an event name of 1 to ${MAX_EVENT_TYPE_LENGTH} characters`);
+      }
+      break;
+    case 'group':
+      if (message.groupId === undefined) return bad('groupId', 'a group call needs a groupId');
+      break;
+    case 'alias':
+      if (message.previousId === undefined) return bad('previousId', 'an alias call needs a previousId');
+      if (message.userId === undefined) return bad('userId', 'an alias call needs the new userId');
+      break;
+    default:
+      break;
+  }
+  return { ok: true, message };
+}
+
+/** undefined: absent (an empty string counts as absent, as clients send it); null: not a usable id. */
+function idOf(value: unknown): string | undefined | null {
+  if (value === undefined || value === null || value === '') return undefined;
+  const id = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : null;
+}
+
+function isTime(value: unknown): value is string | number {
+  if (typeof value === 'number') return Number.isFinite(value);
+  return typeof value === 'string' && value.length <= 64 && Number.isFinite(Date.parse(value));
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function bad(field: string, problem: string): MessageCheck {
+  return { ok: false, field, problem };
+}
