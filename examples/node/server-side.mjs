@@ -12,5 +12,7 @@ tracker.track({ profileId: 'customer-42', type: 'order-completed', properties: {
 const answer = await tracker.trackProcessed({ profileId: 'customer-42', type: 'invoice-sent', properties: { orderId: 'A-1001' } });
 console.log('processed:', answer);
 
-const unsent = await tracker.close(); // flushes everything before the process exits
-console.log(unsent === 0 ? 'all events sent' : `${unsent} events could not be sent`);
+// Sends everything still queued (retrying, honouring Retry-After) for at most 5 s before the process exits.
+// In a serverless handler, flush instead of closing: `waitUntil(tracker.flush({ timeoutMs: 5000 }))`.
+const { sent, pending, dropped } = await tracker.close({ timeoutMs: 5_000 });
+console.log(pending === 0 && dropped === 0 ? `all events sent (${sent})` : `${sent} sent, ${pending} still pending, ${dropped} dropped`);

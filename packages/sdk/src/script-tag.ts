@@ -9,7 +9,7 @@ import { localStorageStore } from './plugins/local-storage-store.js';
 import { privacySignals } from './plugins/privacy-signals.js';
 
 interface ScriptOptions extends BrowserTrackerOptions {
-  /** Keep queued events in localStorage (default true). */
+  /** Keep queued events in localStorage (default true, false when cookieless). */
   persist?: boolean;
   /** Page views on load and on SPA route changes. */
   autoPageViews?: boolean;
@@ -19,6 +19,9 @@ interface ScriptOptions extends BrowserTrackerOptions {
 
 type Call = [string, unknown[]];
 
+/** Every method of the tracker: the snippet's, then profileId (which answers only once the script is loaded). */
+const METHODS = ['track', 'page', 'identify', 'group', 'alias', 'register', 'unregister', 'ready', 'flush', 'reset', 'consent', 'debug', 'profileId'] as const;
+
 const w = win() as (Window & { inflow?: Call[] | Record<string, unknown> }) | undefined;
 if (w) {
   const queued = Array.isArray(w.inflow) ? w.inflow : [];
@@ -27,14 +30,12 @@ if (w) {
     init(options) {
       if (tracker) return;
       const o = options as ScriptOptions;
-      tracker = createTracker({ ...o, ...(o.persist === false ? {} : { store: localStorageStore(o.sourceId) }) });
+      tracker = createTracker({ ...o, ...((o.persist ?? !o.cookieless) ? { store: localStorageStore(o.sourceId) } : {}) });
       if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
       if (o.autoPageViews) autoPageViews(tracker);
     },
   };
-  for (const name of ['track', 'page', 'identify', 'flush', 'reset', 'consent', 'debug'] as const) {
-    api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
-  }
+  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
   w.inflow = api;
   for (const [name, args] of queued) api[name]?.(...args);
 }

@@ -14,6 +14,6 @@ export function storage(): Storage | undefined {
   }
 }
 
-export function on(target: 'window' | 'document', type: string, listener: () => void): void {
+export function on(target: 'window' | 'document', type: string, listener: (event: Event) => void): void {
   (target === 'window' ? win() : doc())?.addEventListener(type, listener, { capture: true });
 }

@@ -1,5 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { browserIdentity } from './identity.js';
+import { browserIdentity, type IdentityOptions } from './identity.js';
+
+/** An identity allowed to store its ids, as the tracker makes it once consent is not (or no longer) needed. */
+function persisting(options: IdentityOptions = {}) {
+  const identity = browserIdentity(options);
+  identity.persist?.(true);
+  return identity;
+}
 
 /** Just enough of a browser for the identity rules: cookies and localStorage. */
 function fakeBrowser() {
@@ -39,19 +46,19 @@ describe('browserIdentity', () => {
   });
 
   it('keeps one profile id in a cookie and localStorage; either alone is enough', () => {
-    const id = browserIdentity().profileId();
-    expect(browserIdentity().profileId()).toBe(id);
+    const id = persisting().profileId();
+    expect(persisting().profileId()).toBe(id);
     expect(browser.store.get('inflow_pid')).toBe(id);
     browser.jar.clear();
-    expect(browserIdentity().profileId()).toBe(id);
+    expect(persisting().profileId()).toBe(id);
     browser.store.clear();
     browser.jar.set('inflow_pid', 'from-cookie');
-    expect(browserIdentity().profileId()).toBe('from-cookie');
+    expect(persisting().profileId()).toBe('from-cookie');
   });
 
   it('continues a session while active and starts a new one after the timeout', () => {
     let now = 1_000_000;
-    const identity = browserIdentity({ sessionTimeoutMinutes: 30, now: () => now });
+    const identity = persisting({ sessionTimeoutMinutes: 30, now: () => now });
     const first = identity.sessionId();
     now += 29 * 60_000;
     expect(identity.sessionId()).toBe(first);
@@ -62,7 +69,7 @@ describe('browserIdentity', () => {
   });
 
   it('takes a profile id the server merged into, and forgets both ids on reset', () => {
-    const identity = browserIdentity();
+    const identity = persisting();
     identity.profileId();
     identity.setProfileId('merged-profile');
     expect(identity.profileId()).toBe('merged-profile');
@@ -76,7 +83,36 @@ describe('browserIdentity', () => {
     let written = '';
     const doc = (globalThis as { document: { cookie: string } }).document;
     Object.defineProperty(doc, 'cookie', { get: () => '', set: (text: string) => (written = text), configurable: true });
-    browserIdentity({ cookieDomain: '.shop.example' }).profileId();
+    persisting({ cookieDomain: '.shop.example' }).profileId();
     expect(written).toMatch(/^inflow_pid=[0-9a-f-]{36}; Max-Age=31536000; Path=\/; SameSite=Lax; Domain=\.shop\.example; Secure$/);
+  });
+
+  it('stores nothing until allowed, then keeps the ids it made while waiting', () => {
+    const identity = browserIdentity();
+    const profile = identity.profileId();
+    const session = identity.sessionId();
+    expect(browser.jar.size + browser.store.size).toBe(0);
+    identity.persist?.(true);
+    expect(browser.jar.get('inflow_pid')).toBe(profile);
+    expect(browser.store.get('inflow_sid')?.split('.')[0]).toBe(session);
+  });
+
+  it('in cookieless mode never stores the ids, nor reads stored ones', () => {
+    browser.jar.set('inflow_pid', 'stored-before');
+    const identity = browserIdentity({ cookieless: true });
+    identity.persist?.(true);
+    const id = identity.profileId();
+    expect(id).not.toBe('stored-before');
+    expect(identity.profileId()).toBe(id);
+    identity.sessionId();
+    expect([...browser.jar.keys()]).toEqual(['inflow_pid']);
+    expect(browser.store.size).toBe(0);
+  });
+
+  it('ignores a stored id the edge would refuse (too long) and replaces it', () => {
+    browser.jar.set('inflow_pid', 'x'.repeat(200));
+    const id = persisting().profileId();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(browser.jar.get('inflow_pid')).toBe(id);
   });
 });

@@ -1,3 +1,4 @@
+import { isName } from '../core/event-check.js';
 import { uuid } from '../core/ids.js';
 import type { Identity } from '../core/tracker.js';
 import { readCookie, writeCookie } from './cookies.js';
@@ -8,6 +9,8 @@ export interface IdentityOptions {
   cookieDomain?: string;
   /** Minutes of inactivity after which the next event starts a new session. */
   sessionTimeoutMinutes?: number;
+  /** Keep ids in memory only: no cookie, no localStorage, ever. */
+  cookieless?: boolean;
   now?: () => number;
 }
 
@@ -16,44 +19,58 @@ const SESSION = 'inflow_sid';
 const YEAR = 365 * 24 * 3600;
 
 /**
- * Profile and session ids in first-party storage: a cookie and localStorage for each, so
- * either alone is enough to keep them. A session ends after a stretch of inactivity.
+ * Profile and session ids, held in memory and, once allowed (consent, not cookieless), in
+ * first-party storage: a cookie and localStorage for each, so either alone is enough. Ids
+ * already stored are read even before that (reading stores nothing); one the edge would refuse
+ * is ignored. A session ends after a stretch of inactivity.
  */
 export function browserIdentity(options: IdentityOptions = {}): Identity {
   const timeoutMs = (options.sessionTimeoutMinutes ?? 30) * 60_000;
   const now = options.now ?? Date.now;
-  const read = (key: string): string | undefined => readCookie(key) ?? storage()?.getItem(key) ?? undefined;
+  const memory: Record<string, string> = {};
+  let persisting = false;
+  const stored = (key: string): string | null | undefined => (options.cookieless ? undefined : (readCookie(key) ?? storage()?.getItem(key)));
+  // Storage first while persisting, so tabs share one session; memory first otherwise.
+  const read = (key: string): string | null | undefined => (persisting ? (stored(key) ?? memory[key]) : (memory[key] ?? stored(key)));
+  /** An empty value forgets the key, which is always allowed. */
   const write = (key: string, value: string, maxAge: number): void => {
-    writeCookie(key, value, maxAge, options.cookieDomain);
+    memory[key] = value;
+    if (!persisting && value) return;
+    writeCookie(key, value, value ? maxAge : 0, options.cookieDomain);
     try {
-      storage()?.setItem(key, value);
+      if (value) storage()?.setItem(key, value);
+      else storage()?.removeItem(key);
     } catch {
       /* storage full or blocked: the cookie still holds it */
     }
   };
+  const profileId = (): string => {
+    const id = read(PROFILE);
+    const valid = isName(id) ? id : uuid();
+    write(PROFILE, valid, YEAR);
+    return valid;
+  };
+  const sessionId = (): string => {
+    // Stored as "id.lastActivity" so the timeout survives reloads and works across tabs.
+    const [id, last] = (read(SESSION) ?? '').split('.');
+    const fresh = isName(id) && now() - Number(last) < timeoutMs ? id : uuid();
+    write(SESSION, `${fresh}.${now()}`, timeoutMs / 1000);
+    return fresh;
+  };
   return {
-    profileId() {
-      let id = read(PROFILE);
-      if (!id) {
-        id = uuid();
-        write(PROFILE, id, YEAR);
-      }
-      return id;
-    },
-    sessionId() {
-      // Stored as "id.lastActivity" so the timeout survives reloads and works across tabs.
-      const [id, last] = (read(SESSION) ?? '').split('.');
-      const fresh = id && last && now() - Number(last) < timeoutMs ? id : uuid();
-      write(SESSION, `${fresh}.${now()}`, Math.ceil(timeoutMs / 1000));
-      return fresh;
-    },
-    setProfileId(id) {
-      write(PROFILE, id, YEAR);
-    },
+    profileId,
+    sessionId,
+    setProfileId: (id) => write(PROFILE, id, YEAR),
     reset() {
-      for (const key of [PROFILE, SESSION]) {
-        writeCookie(key, '', 0, options.cookieDomain);
-        storage()?.removeItem(key);
+      write(PROFILE, '', 0);
+      write(SESSION, '', 0);
+    },
+    persist(allowed) {
+      persisting = allowed && !options.cookieless;
+      // Ids made while waiting for consent are kept from now on.
+      if (persisting && memory[PROFILE]) {
+        profileId();
+        sessionId();
       }
     },
   };

@@ -1,7 +1,10 @@
 import type { JsonObject } from '../core/types.js';
 import { doc, nav, win } from './env.js';
 
-/** Where and on what the event happened: page, UTM parameters, screen, viewport, language, time zone, user agent. */
+/**
+ * Where and on what the event happened: page, UTM parameters, screen, viewport, language and
+ * time zone. The user agent is not repeated here: the edge records the request's header.
+ */
 export function pageContext(): JsonObject {
   const w = win();
   const d = doc();
@@ -18,6 +21,5 @@ export function pageContext(): JsonObject {
     viewport: { width: w.innerWidth, height: w.innerHeight },
     language: nav()?.language,
     timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-    userAgent: nav()?.userAgent,
   };
 }

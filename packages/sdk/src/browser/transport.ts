@@ -7,22 +7,19 @@ export const KEEPALIVE_BUDGET = 65_536;
 
 /**
  * fetch with `keepalive` (so a request outlives the page) while the shared keepalive budget
- * allows, plain fetch beyond it, and sendBeacon when the page is going away. Bodies are
- * text/plain: a simple request, no CORS preflight.
+ * allows, plain fetch beyond it, and sendBeacon when the page is going away. A beacon's fate is
+ * unknown, so it is reported as such, never as delivered. Bodies are text/plain: a simple
+ * request, no CORS preflight.
  */
 export function browserTransport(): Transport {
   let keepaliveBytes = 0;
   return {
     async send(url, body, { unloading }): Promise<SendResult> {
-      const size = new Blob([body]).size;
+      const blob = new Blob([body], { type: 'text/plain' });
+      const size = blob.size;
       // Offline, a beacon is "accepted" and then lost: keep the events queued (and stored) instead.
       if (nav()?.onLine === false) return { kind: 'network', error: 'offline' };
-      if (unloading) {
-        const beacon = nav()?.sendBeacon?.bind(nav());
-        if (beacon && size <= KEEPALIVE_BUDGET && beacon(url, new Blob([body], { type: 'text/plain' }))) {
-          return { kind: 'ok', status: 202, body: undefined };
-        }
-      }
+      if (unloading && size <= KEEPALIVE_BUDGET && nav()?.sendBeacon?.(url, blob)) return { kind: 'beacon' };
       const keepalive = keepaliveBytes + size <= KEEPALIVE_BUDGET;
       if (keepalive) keepaliveBytes += size;
       try {

@@ -1,28 +1,20 @@
-import type { Payload, QueuedEvent } from './types.js';
+import type { QueuedEvent } from './types.js';
+import type { WirePayload } from './wire.js';
 
-/**
- * Groups queued events into /track payloads: one per profile, session and mode, each at most
- * `maxEvents` events. Page context travels on each event, so one payload can span pages.
- */
-export function toPayloads(events: QueuedEvent[], sourceId: string, maxEvents: number): Array<{ payload: Payload; events: QueuedEvent[] }> {
-  const groups = new Map<string, QueuedEvent[]>();
-  for (const item of events) {
-    const key = `${item.profileId}\n${item.sessionId}\n${item.processed ? 1 : 0}`;
-    const group = groups.get(key);
-    if (group && group.length < maxEvents) group.push(item);
-    else groups.set(group ? `${key}\n${groups.size}` : key, [item]);
-  }
-  return [...groups.values()].map((group) => {
-    const first = group[0] as QueuedEvent;
-    return {
-      events: group,
-      payload: {
-        source: { id: sourceId },
-        profile: { id: first.profileId },
-        session: { id: first.sessionId },
-        events: group.map((item) => ({ ...item.event, context: item.context })),
-        options: { queue: !first.processed },
-      },
-    };
-  });
+/** Whether two queued events can travel in one request: same profile, session, page context and mode. */
+export function sameRequest(a: QueuedEvent, b: QueuedEvent): boolean {
+  return a.profileId === b.profileId && a.sessionId === b.sessionId && !a.processed === !b.processed && JSON.stringify(a.context) === JSON.stringify(b.context);
+}
+
+/** One request for events that share profile, session, context and mode: the page context once, at the top. */
+export function payloadOf(group: QueuedEvent[], sourceId: string): WirePayload {
+  const first = group[0] as QueuedEvent;
+  return {
+    source: { id: sourceId },
+    profile: { id: first.profileId },
+    session: { id: first.sessionId },
+    ...(Object.keys(first.context).length > 0 ? { context: first.context } : {}),
+    events: group.map((item) => item.event),
+    options: { queue: !first.processed },
+  };
 }

@@ -1,41 +1,48 @@
 import { describe, expect, it } from 'vitest';
 import { decide, retryAfterMs } from './retry-policy.js';
+import type { SendResult } from './types.js';
 
-const options = { baseMs: 500, maxMs: 30_000, maxAttempts: 5 };
+const status = (code: number, retryAfter?: number): SendResult =>
+  code < 300 ? { kind: 'ok', status: code, body: {} } : retryAfter === undefined ? { kind: 'http', status: code } : { kind: 'http', status: code, retryAfterMs: retryAfter };
+
+const options = { baseMs: 500, maxMs: 30_000 };
 const max = () => 0.999999;
 
 describe('decide', () => {
   it.each([
-    [{ status: 200 }, 'done'],
-    [{ status: 201 }, 'done'],
-    [{ status: 413 }, 'split'],
-    [{ status: 400 }, 'drop'],
-    [{ status: 403 }, 'drop'],
-    [{ status: 404 }, 'drop'],
-    [{ status: 415 }, 'drop'],
-    [{ status: 408 }, 'retry'],
-    [{ status: 429 }, 'retry'],
-    [{ status: 500 }, 'retry'],
-    [{ status: 502 }, 'retry'],
-    [{ status: 503 }, 'retry'],
-    [{ status: 504 }, 'retry'],
-    [{ network: true }, 'retry'],
-  ])('%j → %s', (outcome, kind) => {
-    expect(decide(outcome, 0, options).kind).toBe(kind);
+    [status(200), 'done'],
+    [status(201), 'done'],
+    [status(413), 'split'],
+    [status(400), 'split'],
+    [status(422), 'split'],
+    [status(401), 'retry'],
+    [status(403), 'retry'],
+    [status(404), 'retry'],
+    [status(408), 'retry'],
+    [status(429), 'retry'],
+    [status(500), 'retry'],
+    [status(502), 'retry'],
+    [status(503), 'retry'],
+    [status(504), 'retry'],
+    [{ kind: 'network', error: 'offline' }, 'retry'],
+    [{ kind: 'beacon' }, 'retry'],
+  ] satisfies Array<[SendResult, string]>)('%j → %s', (result, kind) => {
+    expect(decide(result, 0, options).kind).toBe(kind);
   });
 
-  it('backs off exponentially up to the cap, with full jitter', () => {
-    const ceilings = [0, 1, 2, 3, 4].map((attempt) => decide({ status: 503 }, attempt, { ...options, maxMs: 4000 }, max));
+  it('backs off exponentially up to the cap, jittered between half and all of the ceiling', () => {
+    const ceilings = [0, 1, 2, 3, 4].map((attempt) => decide(status(503), attempt, { ...options, maxMs: 4000 }, max));
     expect(ceilings.map((d) => (d.kind === 'retry' ? d.ms : -1))).toEqual([500, 1000, 2000, 4000, 4000]);
-    expect(decide({ status: 503 }, 3, options, () => 0)).toEqual({ kind: 'retry', ms: 0 });
+    expect(decide(status(503), 3, options, () => 0)).toEqual({ kind: 'retry', ms: 2000 });
   });
 
   it('never retries sooner than Retry-After', () => {
-    expect(decide({ status: 503, retryAfterMs: 5000 }, 0, options, () => 0)).toEqual({ kind: 'retry', ms: 5000 });
+    expect(decide(status(503, 5000), 0, options, () => 0)).toEqual({ kind: 'retry', ms: 5000 });
+    expect(decide(status(429, 120_000), 0, options, () => 0)).toEqual({ kind: 'retry', ms: 120_000 });
   });
 
-  it('gives up after the last attempt', () => {
-    expect(decide({ status: 503 }, 5, options)).toMatchObject({ kind: 'drop' });
+  it('never gives up by attempt count: the thousandth failure still retries', () => {
+    expect(decide({ kind: 'network', error: 'offline' }, 1000, options, max)).toEqual({ kind: 'retry', ms: 30_000 });
   });
 });
 

@@ -1,44 +1,41 @@
-/** What to do after a send: done, try again after `ms`, split the batch (too large), or give up. */
-export type RetryDecision = { kind: 'done' } | { kind: 'retry'; ms: number } | { kind: 'split' } | { kind: 'drop'; reason: string };
+import type { SendResult } from './types.js';
+
+/**
+ * What to do after a send: done; try again after `ms`; or the request itself was refused
+ * (413 too large, 400/422 invalid), so split it to isolate the culprit, and drop an event
+ * refused on its own.
+ */
+export type RetryDecision = { kind: 'done' } | { kind: 'retry'; ms: number } | { kind: 'split'; reason: 'too-large' | 'rejected' };
 
 export interface RetryOptions {
   baseMs: number;
   maxMs: number;
-  maxAttempts: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 30_000, maxAttempts: 10 };
+export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 60_000 };
 
-/** Statuses worth another try: the server or something in between was busy or failing. */
-const RETRY_STATUSES = [408, 425, 429, 500, 502, 503, 504];
+/** The longest Retry-After honoured as given (a bigger one is capped: the queue's age bound is what gives up). */
+const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
- * The whole retry rule in one pure function: 2xx is done; 413 splits the batch; 408, 425, 429
- * and 5xx retry with capped exponential backoff and full jitter, never sooner than
- * Retry-After; other 4xx are permanent (the payload itself is wrong) and are dropped.
+ * The whole retry rule in one pure function. 2xx (a transport's `ok`) is done; 413 splits (too large); 400 and
+ * 422 split (the edge refused the request's content: halves isolate the bad event). Anything
+ * else is transient or a setup problem (network, timeouts, 408, 429, 5xx, 401, 403, 404) and is
+ * retried, with no limit on attempts, after a capped exponential backoff with full jitter,
+ * never sooner than Retry-After. Events leave the queue only by its bounds (count, bytes, age).
  */
-export function decide(
-  outcome: { status?: number; network?: boolean; retryAfterMs?: number },
-  attempt: number,
-  options: RetryOptions = DEFAULT_RETRY,
-  random: () => number = Math.random,
-): RetryDecision {
-  const { status } = outcome;
-  if (status !== undefined && status >= 200 && status < 300) return { kind: 'done' };
-  if (status === 413) return { kind: 'split' };
-  const retryable = outcome.network === true || (status !== undefined && RETRY_STATUSES.includes(status));
-  if (!retryable) return { kind: 'drop', reason: `status ${status}` };
-  if (attempt >= options.maxAttempts) return { kind: 'drop', reason: `gave up after ${attempt} attempts` };
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
-  const jittered = Math.round(random() * ceiling);
-  return { kind: 'retry', ms: Math.max(jittered, Math.min(outcome.retryAfterMs ?? 0, options.maxMs * 4)) };
+export function decide(result: SendResult, attempt: number, options: RetryOptions = DEFAULT_RETRY, random: () => number = Math.random): RetryDecision {
+  if (result.kind === 'ok') return { kind: 'done' };
+  const status = result.kind === 'http' ? result.status : 0;
+  if (status === 413) return { kind: 'split', reason: 'too-large' };
+  if (status === 400 || status === 422) return { kind: 'split', reason: 'rejected' };
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
+  const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
+  return { kind: 'retry', ms: Math.max(jittered, Math.min((result.kind === 'http' && result.retryAfterMs) || 0, MAX_RETRY_AFTER_MS)) };
 }
 
-/** Retry-After as milliseconds: seconds or an HTTP date. */
+/** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+  const ms = !header ? NaN : Number.isFinite(Number(header)) ? Number(header) * 1000 : Date.parse(header) - now;
+  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
 }

@@ -1,25 +1,28 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { TrackPayload } from '@inflow/protocol/types';
 import { memoryStore } from '../plugins/memory-store.js';
-import { Tracker, type Identity, type TrackerSettings } from './tracker.js';
-import type { EventStore, SendResult, Transport } from './types.js';
+import { isInvalidEventError } from './errors.js';
+import { createCore, type Identity, type Tracker, type TrackerSettings } from './tracker.js';
+import type { DropReason, EventStore, SendResult, Transport } from './types.js';
+import type { WireEvent, WirePayload } from './wire.js';
 
 /** A transport that records bodies and answers from a script (one answer per call, last one repeats). */
-function scriptedTransport(answers: SendResult[]): Transport & { payloads: TrackPayload[]; calls: Array<{ unloading: boolean }> } {
-  const payloads: TrackPayload[] = [];
+function scriptedTransport(answers: Array<SendResult | ((payload: WirePayload) => SendResult)>) {
+  const payloads: WirePayload[] = [];
   const calls: Array<{ unloading: boolean }> = [];
-  return {
-    payloads,
-    calls,
+  const transport: Transport = {
     async send(_url, body, options) {
-      payloads.push(JSON.parse(body) as TrackPayload);
+      const payload = JSON.parse(body) as WirePayload;
+      payloads.push(payload);
       calls.push(options);
-      return answers.length > 1 ? (answers.shift() as SendResult) : (answers[0] as SendResult);
+      const answer = answers.length > 1 ? answers.shift() : answers[0];
+      return typeof answer === 'function' ? answer(payload) : (answer as SendResult);
     },
   };
+  return Object.assign(transport, { payloads, calls });
 }
 
 const ok: SendResult = { kind: 'ok', status: 201, body: {} };
+const offline: SendResult = { kind: 'network', error: 'offline' };
 
 function identity(): Identity & { profile: string } {
   const id = { profile: 'p-1' };
@@ -32,14 +35,19 @@ function identity(): Identity & { profile: string } {
 }
 
 function tracker(transport: Transport, extra: Partial<TrackerSettings> = {}): Tracker {
-  return new Tracker({ endpoint: 'https://edge.test/', sourceId: 'web', transport, store: memoryStore(), identity: identity(), flushMs: 1000, ...extra });
+  return createCore({ endpoint: 'https://edge.test/', sourceId: 'web', transport, store: memoryStore(), identity: identity(), flushMs: 1000, ...extra });
 }
 
-describe('Tracker', () => {
+function drops() {
+  const seen: Array<{ types: string[]; reason: DropReason }> = [];
+  return Object.assign((events: WireEvent[], reason: DropReason) => seen.push({ types: events.map((e) => e.type), reason }), { seen });
+}
+
+describe('the tracker core', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('batches events by time into one Tracardi payload with ids, time and context', async () => {
+  it('batches events by time into one payload, the page context once at the top', async () => {
     const transport = scriptedTransport([ok]);
     const t = tracker(transport, { context: () => ({ page: { path: '/a' } }) });
     await t.track('page-view', { title: 'A' });
@@ -47,15 +55,11 @@ describe('Tracker', () => {
     expect(transport.payloads).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1000);
     expect(transport.payloads).toHaveLength(1);
-    const payload = transport.payloads[0] as TrackPayload;
-    expect(payload).toMatchObject({ source: { id: 'web' }, profile: { id: 'p-1' }, session: { id: 's-1' }, options: { queue: true } });
+    const payload = transport.payloads[0] as WirePayload;
+    expect(payload).toMatchObject({ source: { id: 'web' }, profile: { id: 'p-1' }, session: { id: 's-1' }, context: { page: { path: '/a' } }, options: { queue: true } });
     expect(payload.events.map((e) => e.type)).toEqual(['page-view', 'click']);
-    for (const event of payload.events) {
-      expect(event.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(typeof event.time).toBe('string');
-      expect(event.context).toEqual({ page: { path: '/a' } });
-    }
-    expect(t.pending).toBe(0);
+    for (const event of payload.events) expect(event).not.toHaveProperty('context');
+    expect(t.pending()).toBe(0);
   });
 
   it('sends exactly the envelope the edge expects (pinned)', async () => {
@@ -63,135 +67,282 @@ describe('Tracker', () => {
     const t = tracker(transport, { context: () => ({ page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } }) });
     await t.track('add-to-cart', { sku: 'SKU-42' }, { time: new Date('2026-11-23T10:00:00Z') });
     await vi.advanceTimersByTimeAsync(1000);
-    const payload = transport.payloads[0] as TrackPayload;
-    const masked = { ...payload, events: payload.events.map((event) => ({ ...event, id: event.id?.replace(/[0-9a-f]/g, 'x') })) };
+    const payload = transport.payloads[0] as WirePayload;
+    const masked = { ...payload, events: payload.events.map((event) => ({ ...event, id: event.id.replace(/[0-9a-f]/g, 'x') })) };
     expect(masked).toEqual({
       source: { id: 'web' },
       profile: { id: 'p-1' },
       session: { id: 's-1' },
-      events: [
-        {
-          id: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx',
-          type: 'add-to-cart',
-          properties: { sku: 'SKU-42' },
-          time: '2026-11-23T10:00:00.000Z',
-          context: { page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } },
-        },
-      ],
+      context: { page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } },
+      events: [{ id: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx', type: 'add-to-cart', properties: { sku: 'SKU-42' }, time: '2026-11-23T10:00:00.000Z' }],
       options: { queue: true },
     });
   });
 
-  it('sends at once when a batch is full', async () => {
+  it('puts events of different pages in different requests, in order', async () => {
+    let path = '/a';
     const transport = scriptedTransport([ok]);
-    const t = tracker(transport, { maxBatchEvents: 3 });
-    for (let i = 0; i < 3; i++) await t.track('e');
-    await vi.advanceTimersByTimeAsync(0);
-    expect(transport.payloads).toHaveLength(1);
-    expect(transport.payloads[0]?.events).toHaveLength(3);
+    const t = tracker(transport, { context: () => ({ page: { path } }) });
+    await t.track('one');
+    path = '/b';
+    await t.track('two');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads.map((p) => [p.context, p.events.map((e) => e.type)])).toEqual([
+      [{ page: { path: '/a' } }, ['one']],
+      [{ page: { path: '/b' } }, ['two']],
+    ]);
   });
 
-  it('retries a 503 after Retry-After with the same event ids, and does not retry a 400', async () => {
-    const transport = scriptedTransport([{ kind: 'http', status: 503, retryAfterMs: 5000 }, ok]);
+  it('keeps retrying through an hour offline without dropping anything, then delivers in order', async () => {
+    let online = false;
+    const transport = scriptedTransport([() => (online ? ok : offline)]);
+    const onDrop = drops();
+    const store = memoryStore();
+    const t = tracker(transport, { store, onDrop });
+    for (let i = 0; i < 120; i++) await t.track('e', { i });
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(transport.payloads.length).toBeGreaterThan(60); // it kept trying, at most a minute apart
+    expect(store.load()).toHaveLength(120);
+    online = true;
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(t.pending()).toBe(0);
+    const delivered = transport.payloads.slice(-3).flatMap((p) => p.events.map((e) => e.properties['i']));
+    expect(delivered).toEqual([...Array(120).keys()]);
+    expect(onDrop.seen).toEqual([]);
+  });
+
+  it('honours Retry-After on the timer path, in flush() and in a processed track()', async () => {
+    const transport = scriptedTransport([{ kind: 'http', status: 503, retryAfterMs: 120_000 }, ok]);
     const t = tracker(transport);
     await t.track('e');
     await vi.advanceTimersByTimeAsync(1000);
     expect(transport.payloads).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(4000);
+    await t.flush();
+    await t.track('processed', {}, { processed: true });
+    await vi.advanceTimersByTimeAsync(118_000);
     expect(transport.payloads).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1000);
+    expect(t.retryInMs()).toBeGreaterThan(0);
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(transport.payloads).toHaveLength(2);
-    expect(transport.payloads[1]?.events[0]?.id).toBe(transport.payloads[0]?.events[0]?.id);
-    expect(t.pending).toBe(0);
-
-    const refused = scriptedTransport([{ kind: 'http', status: 400 }]);
-    const t2 = tracker(refused);
-    await t2.track('bad');
-    await vi.advanceTimersByTimeAsync(60_000);
-    expect(refused.payloads).toHaveLength(1);
-    expect(t2.pending).toBe(0);
+    expect(transport.payloads[1]?.events.map((e) => e.id)[0]).toBe(transport.payloads[0]?.events[0]?.id);
+    expect(transport.payloads[1]?.events.map((e) => e.type)).toEqual(['e', 'processed']);
+    expect(t.pending()).toBe(0);
   });
 
-  it('halves the batch after a 413', async () => {
+  it('bounds the queue by count, bytes and age: the oldest go first, reported to onDrop', async () => {
+    const transport = scriptedTransport([offline]);
+    const byCount = drops();
+    const store = memoryStore();
+    const t = tracker(transport, { store, maxQueuedEvents: 3, onDrop: byCount });
+    for (const type of ['a', 'b', 'c', 'd', 'e']) await t.track(type);
+    expect(store.load().map((item) => item.event.type)).toEqual(['c', 'd', 'e']);
+    expect(byCount.seen).toEqual([
+      { types: ['a'], reason: 'queue-full' },
+      { types: ['b'], reason: 'queue-full' },
+    ]);
+
+    const byBytes = drops();
+    const t2 = tracker(transport, { maxQueuedBytes: 250, onDrop: byBytes });
+    for (const type of ['a', 'b', 'c']) await t2.track(type, { pad: 'é'.repeat(40) }); // 80 bytes of é, 40 characters
+    expect(t2.pending()).toBe(1);
+    expect(byBytes.seen.map((d) => d.types[0])).toEqual(['a', 'b']);
+
+    const byAge = drops();
+    const t3 = tracker(transport, { maxEventAgeMs: 86_400_000, onDrop: byAge });
+    await t3.track('old');
+    await vi.advanceTimersByTimeAsync(86_400_000 + 60_000);
+    expect(t3.pending()).toBe(0);
+    expect(byAge.seen).toEqual([{ types: ['old'], reason: 'too-old' }]);
+  });
+
+  it('drops exactly the events the edge rejected in an accepted request, and counts the rest as sent', async () => {
+    const transport = scriptedTransport([(payload) => ({ kind: 'ok', status: 201, body: { events: [], rejected: [{ index: 1, id: payload.events[1]?.id, code: 'invalid_payload', message: 'bad' }] } })]);
+    const onDrop = drops();
+    const t = tracker(transport, { onDrop });
+    for (const type of ['a', 'b', 'c']) await t.track(type);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(onDrop.seen).toEqual([{ types: ['b'], reason: 'rejected' }]);
+    expect(t.counts()).toEqual({ sent: 2, dropped: 1 });
+    expect(t.pending()).toBe(0);
+  });
+
+  it('isolates the one bad event of a batch the edge refuses whole (400) by halving, and delivers the others', async () => {
+    const transport = scriptedTransport([(payload) => (payload.events.some((e) => e.type === 'poison') ? { kind: 'http', status: 400 } : ok)]);
+    const onDrop = drops();
+    const t = tracker(transport, { onDrop });
+    for (const type of ['a', 'b', 'poison', 'd', 'e']) await t.track(type);
+    await vi.advanceTimersByTimeAsync(1000);
+    const delivered = transport.payloads.filter((p) => !p.events.some((e) => e.type === 'poison')).flatMap((p) => p.events.map((e) => e.type));
+    expect(delivered).toEqual(['a', 'b', 'd', 'e']);
+    expect(onDrop.seen).toEqual([{ types: ['poison'], reason: 'rejected' }]);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('halves a batch after a 413', async () => {
     const transport = scriptedTransport([{ kind: 'http', status: 413 }, ok]);
     const t = tracker(transport, { maxBatchEvents: 4 });
     for (let i = 0; i < 4; i++) await t.track('e');
     await vi.advanceTimersByTimeAsync(100);
     expect(transport.payloads.map((p) => p.events.length)).toEqual([4, 2, 2]);
-    expect(t.pending).toBe(0);
+    expect(t.pending()).toBe(0);
   });
 
-  it('keeps queued events in the store, and sends what a previous page left', async () => {
-    const store = memoryStore();
-    const offline = scriptedTransport([{ kind: 'network', error: 'offline' }]);
-    const first = tracker(offline, { store });
-    await first.track('while-offline');
-    expect(store.load()).toHaveLength(1);
+  it('limits a batch by UTF-8 bytes, not characters', async () => {
+    const transport = scriptedTransport([ok]);
+    const t = tracker(transport, { maxBatchBytes: 1000 });
+    for (let i = 0; i < 4; i++) await t.track('e', { text: '€'.repeat(100) }); // 300 bytes, 100 characters
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads.map((p) => p.events.length)).toEqual([2, 2]);
+  });
 
-    const online = scriptedTransport([ok]);
-    tracker(online, { store });
-    await vi.advanceTimersByTimeAsync(0);
-    expect(online.payloads[0]?.events[0]?.type).toBe('while-offline');
+  it('keeps what a beacon carried until a response confirms it, and resends it', async () => {
+    const transport = scriptedTransport([{ kind: 'beacon' }, ok]);
+    const store = memoryStore();
+    const t = tracker(transport, { store });
+    await t.track('last-click');
+    await t.flush(true);
+    expect(transport.calls).toEqual([{ unloading: true }]);
+    expect(store.load().map((item) => [item.event.type, item.beacon])).toEqual([['last-click', true]]);
+    await t.flush(true); // a second hide does not send it again
+    expect(transport.payloads).toHaveLength(1);
+    await t.flush();
+    expect(transport.payloads[1]?.events[0]?.id).toBe(transport.payloads[0]?.events[0]?.id);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('refuses at track() an event the edge would refuse, and keeps working', async () => {
+    const transport = scriptedTransport([ok]);
+    const store = memoryStore();
+    const t = tracker(transport, { store });
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 20; i++) deep = { deep };
+    const refused: Array<[string, Record<string, unknown>, string]> = [
+      ['x'.repeat(129), {}, 'invalid_event'],
+      ['bad\u0007type', {}, 'invalid_event'],
+      ['big-int', { n: 10n }, 'unserializable'],
+      ['circular', circular, 'unserializable'],
+      ['deep', deep, 'too_deep'],
+      ['huge', { text: '€'.repeat(22_000) }, 'event_too_large'],
+      ['key', { ['k'.repeat(257)]: 1 }, 'invalid_key'],
+    ];
+    for (const [type, properties, code] of refused) {
+      let error: unknown;
+      try {
+        await t.track(type, properties);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(isInvalidEventError(error) && error.code).toBe(code);
+    }
+    expect(() => t.identify('i'.repeat(129))).toThrow(/invalid_id at profileId/);
     expect(store.load()).toHaveLength(0);
+    await t.track('fine', { n: 1 });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads.flatMap((p) => p.events.map((e) => e.type))).toEqual(['fine']);
   });
 
-  it('drops the oldest events first when the queue is full', async () => {
-    const transport = scriptedTransport([{ kind: 'network', error: 'offline' }]);
-    const store = memoryStore();
-    const t = tracker(transport, { store, maxQueuedEvents: 3 });
-    for (const type of ['a', 'b', 'c', 'd', 'e']) await t.track(type);
-    expect(store.load().map((item) => item.event.type)).toEqual(['c', 'd', 'e']);
-  });
-
-  it('sends nothing before consent, everything after; withdrawing clears queue and ids', async () => {
+  it('gates events by consent category and purges a withdrawn one', async () => {
     const transport = scriptedTransport([ok]);
     const store = memoryStore();
     const who = identity();
-    const t = new Tracker({ endpoint: 'https://edge.test', sourceId: 'web', transport, store, identity: who, consentRequired: true, flushMs: 10 });
-    await t.track('before-consent');
+    const t = tracker(transport, { store, identity: who, consentRequired: true, flushMs: 10 });
+    await t.track('view');
+    await t.track('ad-click', {}, { category: 'marketing' });
     await vi.advanceTimersByTimeAsync(5000);
     expect(transport.payloads).toHaveLength(0);
     expect(store.load()).toHaveLength(0); // nothing persisted either
-    t.consent(true);
+    t.consent({ analytics: true, marketing: false });
+    await t.track('ad-view', {}, { category: 'marketing' });
     await vi.advanceTimersByTimeAsync(10);
-    expect(transport.payloads[0]?.events[0]?.type).toBe('before-consent');
+    expect(transport.payloads.flatMap((p) => p.events.map((e) => e.type))).toEqual(['view']);
 
-    await t.track('later');
-    t.consent(false);
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(transport.payloads).toHaveLength(1);
+    const offlineTransport = scriptedTransport([offline]);
+    const t2 = tracker(offlineTransport, { store, identity: who });
+    await t2.track('queued');
+    expect(store.load()).toHaveLength(1);
+    t2.consent(false);
+    expect(store.load()).toHaveLength(0);
     expect(who.profile).toBe('p-new');
+    await t2.track('after-opt-out');
+    expect(t2.pending()).toBe(0);
+  });
+
+  it('merges super properties, applies beforeSend (edit, drop) and survives a hook that throws', async () => {
+    const transport = scriptedTransport([ok]);
+    const log = vi.fn();
+    const t = tracker(transport, {
+      log,
+      beforeSend: (event) => {
+        if (event.type === 'secret') return null;
+        if (event.type === 'boom') throw new Error('hook bug');
+        return { ...event, properties: { ...event.properties, edited: true } };
+      },
+    });
+    t.register({ app: 'shop', plan: 'free' });
+    await t.track('a', { plan: 'pro' });
+    t.unregister('plan');
+    await t.track('b');
+    await t.track('secret');
+    await t.track('boom');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads[0]?.events.map((e) => [e.type, e.properties])).toEqual([
+      ['a', { app: 'shop', plan: 'pro', edited: true }],
+      ['b', { app: 'shop', edited: true }],
+      ['boom', { app: 'shop' }],
+    ]);
+    expect(log).toHaveBeenCalledWith('[inflow] beforeSend threw', expect.any(Error));
+  });
+
+  it('sends group and alias events, alias switching the profile', async () => {
+    const transport = scriptedTransport([ok]);
+    const who = identity();
+    const t = tracker(transport, { identity: who });
+    await t.group('acme', { plan: 'enterprise' });
+    await t.alias('user-42');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads.map((p) => [p.profile.id, p.events.map((e) => [e.type, e.properties])])).toEqual([
+      ['p-1', [['group', { groupId: 'acme', traits: { plan: 'enterprise' } }]]],
+      ['user-42', [['alias', { previousId: 'p-1' }]]],
+    ]);
   });
 
   it('returns the processed answer and adopts a merged profile id', async () => {
     const transport = scriptedTransport([{ kind: 'ok', status: 200, body: { profile: { id: 'merged' }, session: { id: 's-1' }, events: ['x'] } }]);
     const who = identity();
-    const t = new Tracker({ endpoint: 'https://edge.test', sourceId: 'web', transport, store: memoryStore(), identity: who });
+    const t = tracker(transport, { identity: who });
     const answer = await t.track('checkout', {}, { processed: true });
     expect(answer?.profile.id).toBe('merged');
     expect(transport.payloads[0]?.options).toEqual({ queue: false });
     expect(who.profile).toBe('merged');
   });
 
-  it('sends on unload what is not already on the wire, through the unloading path', async () => {
+  it('keeps working when the store throws', async () => {
     const transport = scriptedTransport([ok]);
-    const t = tracker(transport);
-    await t.track('last-click');
-    await t.flush(true);
-    expect(transport.calls).toEqual([{ unloading: true }]);
-    expect(t.pending).toBe(0);
+    const broken: EventStore = {
+      load: () => {
+        throw new Error('x');
+      },
+      save: () => {
+        throw new Error('quota');
+      },
+      clear: () => undefined,
+    };
+    const t = tracker(transport, { store: broken });
+    await expect(t.track('still-fine')).resolves.toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(transport.payloads).toHaveLength(1);
   });
 
-  it('ignores bad arguments instead of throwing', async () => {
-    const transport = scriptedTransport([ok]);
-    const log = vi.fn();
-    const t = tracker(transport, { log });
-    await expect(t.track('' as string)).resolves.toBeUndefined();
-    await expect(t.track(42 as unknown as string)).resolves.toBeUndefined();
-    expect(t.pending).toBe(0);
-    expect(log).toHaveBeenCalledTimes(2);
-    const broken: EventStore = { load: () => { throw new Error('x'); }, save: () => { throw new Error('quota'); }, clear: () => undefined };
-    const t2 = tracker(transport, { store: broken });
-    await expect(t2.track('still-fine')).resolves.toBeUndefined();
+  it('does not queue an event twice when consent is given again', async () => {
+    const transport = scriptedTransport([offline]);
+    const store = memoryStore();
+    const t = tracker(transport, { store });
+    await t.track('once');
+    store.save(store.load().map((item) => ({ ...item }))); // a persistent store hands back copies
+    t.consent(true);
+    t.consent({ analytics: true });
+    expect(t.pending()).toBe(1);
   });
 });

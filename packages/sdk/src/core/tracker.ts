@@ -1,266 +1,295 @@
+import { DEFAULT_MAX_EVENT_BYTES } from '@inflow/protocol/limits';
+import { allows, allowsAny, type Consent } from './consent-state.js';
+import { checkEvent, checkName } from './event-check.js';
 import { uuid } from './ids.js';
-import { toPayloads } from './payloads.js';
-import { decide, DEFAULT_RETRY, type RetryOptions } from './retry-policy.js';
-import type { EventStore, JsonObject, Logger, QueuedEvent, SendResult, Transport } from './types.js';
+import { payloadOf, sameRequest } from './payloads.js';
+import { decide, DEFAULT_RETRY } from './retry-policy.js';
+import type { Sent, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
+import type { DropReason, JsonObject, QueuedEvent, SendResult } from './types.js';
+import type { Processed, WireEvent } from './wire.js';
 
-export interface Identity {
-  profileId(): string;
-  sessionId(): string;
-  setProfileId(id: string): void;
-  reset(): void;
-}
-
-export interface TrackerSettings {
-  endpoint: string;
-  sourceId: string;
-  transport: Transport;
-  store: EventStore;
-  identity: Identity;
-  /** Page and device context for each event. */
-  context?: () => JsonObject;
-  maxBatchEvents?: number;
-  maxBatchBytes?: number;
-  flushMs?: number;
-  /** Oldest events are dropped first once this many wait (offline for long). */
-  maxQueuedEvents?: number;
-  retry?: RetryOptions;
-  /** Events wait (in memory only) until consent(true). */
-  consentRequired?: boolean;
-  log?: Logger;
-  setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (timer: unknown) => void;
-}
-
-export interface TrackOptions {
-  /** Send now and resolve with the processed answer (200: profile, session, event ids). */
-  processed?: boolean;
-  /** Client time of the event (defaults to now). */
-  time?: Date;
-  context?: JsonObject;
-  /** Server-side tracking: whose event this is (the browser tracker knows it by itself). */
-  profileId?: string;
-  sessionId?: string;
-}
-
-export interface Processed {
-  profile: { id: string };
-  session: { id: string };
-  events: string[];
-}
+export type { Identity, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
 
 /**
- * The tracker's core, free of any browser or Node API: queue, batch, send with retries,
- * persist through the store, and never throw into the host.
+ * The tracker's core, free of any browser or Node API: check, queue (bounded by count, bytes
+ * and age), batch, send with retries that never give up on a transient failure, persist
+ * through the store, and never throw into the host except for an invalid event.
  */
-export class Tracker {
-  private _queue: QueuedEvent[];
-  private _timer: unknown;
-  private _sending: Promise<void> | null = null;
-  /** Events on the wire: an unload flush must not send them a second time. */
-  private readonly _inFlight = new Set<QueuedEvent>();
-  private _attempt = 0;
-  private _consented: boolean;
-  private readonly _s: Required<Omit<TrackerSettings, 'context' | 'log'>> & Pick<TrackerSettings, 'context' | 'log'>;
+export function createCore(settings: TrackerSettings): Tracker {
+  // The defaults, stated once; a setting left undefined takes its default.
+  const {
+    identity,
+    store,
+    maxBatchEvents = 50,
+    maxBatchBytes = 60_000,
+    maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
+    flushMs = 1_000,
+    maxQueuedEvents = 1_000,
+    maxQueuedBytes = 2_000_000,
+    maxEventAgeMs = 24 * 3_600_000,
+    retry = DEFAULT_RETRY,
+    consentRequired = false,
+    now = (): number => Date.now(),
+    setTimer = (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+    clearTimer = (t: unknown): void => clearTimeout(t as ReturnType<typeof setTimeout>),
+  } = settings;
+  const s = settings;
+  let queue: QueuedEvent[] = [];
+  let timer: unknown;
+  let sending: Promise<void> | null = null;
+  /** Events on the wire: no other request may carry them at the same time. */
+  const inFlight = new Set<QueuedEvent>();
+  let attempt = 0;
+  /** No request before this time (Retry-After or backoff), whatever path asks. */
+  let retryAt = 0;
+  let consent: Consent | undefined = consentRequired ? undefined : true;
+  let superProperties: JsonObject = {};
+  let sent = 0;
+  let dropped = 0;
+  /** Callers of a processed track(), told the answer once their event's request is answered. */
+  const waiting = new Map<QueuedEvent, (answer: Processed | undefined) => void>();
 
-  constructor(settings: TrackerSettings) {
-    this._s = { ...DEFAULTS, ...definedOnly(settings) };
-    this._consented = !this._s.consentRequired;
-    this._queue = this._consented ? safe(() => this._s.store.load(), []) : [];
-    if (this._queue.length > 0) this._schedule(0);
-    if (this._consented) void this._adoptOrphans();
-  }
+  const log = (message: string, detail?: unknown): void => s.log?.(`[inflow] ${message}`, detail);
+  const retryInMs = (): number => Math.max(0, retryAt - now());
+  const storing = (): boolean => allowsAny(consent);
+  const persist = (): void => {
+    if (storing()) safe(() => store.save(queue), undefined);
+  };
 
-  private async _adoptOrphans(): Promise<void> {
-    const adopted = await this._s.store.adopt?.().catch(() => []);
-    if (!adopted || adopted.length === 0) return;
-    this._log(`adopted ${adopted.length} events`);
-    this._queue.push(...adopted);
-    this._persist();
-    this._schedule(0);
-  }
+  const drop = (events: QueuedEvent[], reason: DropReason): void => {
+    if (events.length === 0) return;
+    dropped += events.length;
+    log(`dropped ${events.length}: ${reason}`);
+    safe(() => s.onDrop?.(events.map((item) => item.event), reason), undefined);
+  };
 
-  track(type: string, properties: JsonObject = {}, options: TrackOptions = {}): Promise<Processed | undefined> {
-    if (typeof type !== 'string' || type.length === 0) {
-      this._log('track: bad event type', type);
-      return Promise.resolve(undefined);
+  /** Takes events out of the queue: delivered, or given up for `reason` (reported). */
+  const remove = (events: QueuedEvent[], reason?: DropReason): undefined => {
+    if (events.length === 0) return undefined;
+    queue = queue.filter((item) => !events.includes(item));
+    if (reason) drop(events, reason);
+    else sent += events.length;
+    persist();
+    return undefined;
+  };
+
+  /** Applies the queue's bounds, oldest first: events older than the age bound, then the oldest over the count and bytes bounds. Returns the bytes queued. */
+  const trim = (): number => {
+    const tooOld = queue.filter((item) => now() - item.at > maxEventAgeMs);
+    queue = queue.filter((item) => !tooOld.includes(item));
+    let bytes = queue.reduce((sum, item) => sum + item.bytes, 0);
+    const full: QueuedEvent[] = [];
+    while (queue.length > maxQueuedEvents || bytes > maxQueuedBytes) {
+      const oldest = queue.shift() as QueuedEvent;
+      bytes -= oldest.bytes;
+      full.push(oldest);
     }
-    const item: QueuedEvent = {
-      event: { id: uuid(), type, properties: isObject(properties) ? properties : {}, time: (options.time ?? new Date()).toISOString() },
-      profileId: options.profileId ?? this._s.identity.profileId(),
-      sessionId: options.sessionId ?? this._s.identity.sessionId(),
-      context: { ...safe(() => this._s.context?.() ?? {}, {}), ...options.context },
-    };
-    if (options.processed) return this._sendProcessed({ ...item, processed: true });
-    this._enqueue(item);
-    return Promise.resolve(undefined);
-  }
+    drop(tooOld, 'too-old');
+    drop(full, 'queue-full');
+    return bytes;
+  };
 
-  identify(profileId: string, traits: JsonObject = {}): Promise<Processed | undefined> {
-    if (typeof profileId === 'string' && profileId.length > 0) this._s.identity.setProfileId(profileId);
-    return this.track('identify', { traits });
-  }
+  const schedule = (ms: number): void => {
+    const wait = Math.max(ms, retryInMs());
+    if (timer !== undefined && wait > 0) return;
+    if (timer !== undefined) clearTimer(timer);
+    timer = setTimer(() => {
+      timer = undefined;
+      void flush();
+    }, wait);
+  };
 
-  /** Sends everything queued now; resolves when the queue is empty or waiting for a retry. */
-  flush(unloading = false): Promise<void> {
-    if (!this._consented || this._queue.length === 0) return Promise.resolve();
-    if (unloading) return this._sendAll(true);
-    this._sending ??= this._sendAll(false).finally(() => (this._sending = null));
-    return this._sending;
-  }
+  const enqueue = (item?: QueuedEvent): void => {
+    if (item) queue.push(item);
+    const bytes = trim();
+    persist();
+    if (storing() && queue.length > 0) schedule(queue.length >= maxBatchEvents || bytes >= maxBatchBytes ? 0 : flushMs);
+  };
 
-  /** Grant or withdraw consent. Withdrawing drops queued events and forgets the stored ids. */
-  consent(granted: boolean): void {
-    this._consented = granted;
-    if (granted) {
-      this._persist();
-      this._schedule(0);
-      void this._adoptOrphans();
-    } else {
-      this._queue = [];
-      safe(() => this._s.store.clear(), undefined);
-      this._s.identity.reset();
+  /** Events a page left behind (this one's stored queue, or a closed tab's) go out at once. */
+  const add = (items: QueuedEvent[]): void => {
+    // An event already queued here (consent given again, a store that hands back the same) is not taken twice.
+    const known = new Set(queue.map((item) => item.event.id));
+    queue = [...items.filter((item) => !known.has(item.event.id)), ...queue].sort((a, b) => a.at - b.at);
+    enqueue();
+    if (queue.length > 0) schedule(0);
+  };
+
+  /** Loads this page's stored queue, adopts those of pages that are gone, and schedules sending. */
+  const restore = (): void => {
+    add(safe(() => store.load(), []));
+    void store.adopt?.().then(
+      (adopted) => adopted.length > 0 && add(adopted),
+      () => undefined,
+    );
+  };
+
+  const post = (body: string, unloading: boolean): Promise<SendResult> =>
+    s.transport.send(`${s.endpoint.replace(/\/$/, '')}/track`, body, { unloading }).catch((error: unknown) => ({ kind: 'network' as const, error: String(error) }));
+
+  /**
+   * The oldest events that may go now, and those right after them that share their request
+   * (profile, session, page context, mode), as many as fit one request. A page being left does
+   * not send what a beacon already carries.
+   */
+  const takeBatch = (unloading: boolean): QueuedEvent[] => {
+    const batch: QueuedEvent[] = [];
+    let bytes = 0;
+    for (const item of queue) {
+      if (inFlight.has(item) || (unloading && item.beacon)) continue;
+      if (batch.length > 0 && (!sameRequest(item, batch[0] as QueuedEvent) || batch.length >= maxBatchEvents || bytes + item.bytes > maxBatchBytes)) break;
+      batch.push(item);
+      bytes += item.bytes;
     }
-  }
+    return batch;
+  };
 
-  /** A new anonymous profile and session (logout); queued events keep the ids they had. */
-  reset(): void {
-    this._s.identity.reset();
-  }
-
-  get pending(): number {
-    return this._queue.length;
-  }
-
-  private _enqueue(item: QueuedEvent): void {
-    this._queue.push(item);
-    const over = this._queue.length - this._s.maxQueuedEvents;
-    if (over > 0) {
-      this._queue.splice(0, over);
-      this._log(`queue full: dropped ${over} oldest`);
+  /**
+   * Sends events that share one payload; returns a delay when they must be retried later.
+   * A request refused as a whole (413, 400) is halved until the culprit is alone, and only it goes.
+   */
+  const sendGroup = async (events: QueuedEvent[], unloading: boolean): Promise<number | undefined> => {
+    for (const item of events) inFlight.add(item);
+    const result = await post(JSON.stringify(payloadOf(events, s.sourceId)), unloading);
+    for (const item of events) inFlight.delete(item);
+    const decision = decide(result, attempt, retry);
+    const answer = result.kind === 'ok' ? (result.body as Processed | undefined) : undefined;
+    for (const item of events) {
+      waiting.get(item)?.(answer);
+      waiting.delete(item);
     }
-    this._persist();
-    if (!this._consented) return;
-    const bytes = this._queue.length * 300; // rough: the exact size is checked when the batch is built
-    this._schedule(this._queue.length >= this._s.maxBatchEvents || bytes >= this._s.maxBatchBytes ? 0 : this._s.flushMs);
-  }
+    if (result.kind === 'beacon') {
+      // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
+      for (const item of events) item.beacon = true;
+      persist();
+      return undefined;
+    }
+    if (decision.kind === 'retry') {
+      attempt += 1;
+      log(`retry in ${decision.ms} ms`, result);
+      return decision.ms;
+    }
+    attempt = 0;
+    if (decision.kind === 'split') {
+      if (events.length === 1) return remove(events, decision.reason);
+      const half = Math.ceil(events.length / 2);
+      return (await sendGroup(events.slice(0, half), unloading)) ?? sendGroup(events.slice(half), unloading);
+    }
+    const profile = answer?.profile?.id;
+    if (events[0]?.processed && profile && profile !== events[0].profileId) identity.setProfileId(profile);
+    const rejected = answer?.rejected?.map((r) => r.index) ?? [];
+    remove(
+      events.filter((_, index) => rejected.includes(index)),
+      'rejected',
+    );
+    return remove(events.filter((_, index) => !rejected.includes(index)));
+  };
 
-  private _schedule(ms: number): void {
-    if (this._timer !== undefined && ms > 0) return;
-    if (this._timer !== undefined) this._s.clearTimer(this._timer);
-    this._timer = this._s.setTimer(() => {
-      this._timer = undefined;
-      void this.flush();
-    }, ms);
-  }
-
-  private async _sendAll(unloading: boolean): Promise<void> {
+  const sendAll = async (unloading: boolean): Promise<void> => {
     for (;;) {
-      const batch = this._consented ? this._takeBatch() : [];
+      // Retry-After and backoff hold every path back: the timer, flush(), and a page being left.
+      if (retryInMs() > 0) return unloading ? undefined : schedule(0);
+      trim();
+      const batch = storing() ? takeBatch(unloading) : [];
       if (batch.length === 0) return;
-      const delay = await this._deliver(batch, unloading);
+      const delay = await sendGroup(batch, unloading);
       if (delay !== undefined) {
-        if (!unloading) this._schedule(delay);
+        retryAt = now() + delay;
+        if (!unloading) schedule(delay);
         return;
       }
     }
-  }
+  };
 
-  /** The oldest events that fit one request. */
-  private _takeBatch(): QueuedEvent[] {
-    const batch: QueuedEvent[] = [];
-    let bytes = 0;
-    for (const item of this._queue) {
-      if (this._inFlight.has(item)) continue;
-      const size = JSON.stringify(item).length;
-      if (batch.length > 0 && (batch.length >= this._s.maxBatchEvents || bytes + size > this._s.maxBatchBytes)) break;
-      batch.push(item);
-      bytes += size;
+  const flush = (unloading = false): Promise<void> => {
+    if (!storing() || queue.length === 0) return Promise.resolve();
+    if (unloading) return sendAll(true);
+    sending ??= sendAll(false).finally(() => (sending = null));
+    return sending;
+  };
+
+  const track = (type: string, properties: JsonObject = {}, options: TrackOptions = {}): Sent => {
+    const category = options.category;
+    if (consent !== undefined && !allows(consent, category)) {
+      log(`no consent: ${type} not kept`);
+      return Promise.resolve(undefined);
     }
-    return batch;
-  }
+    let event: WireEvent = {
+      id: uuid(),
+      type,
+      properties: { ...superProperties, ...(isObject(properties) ? properties : {}) },
+      time: (options.time ?? new Date(now())).toISOString(),
+    };
+    try {
+      const edited = s.beforeSend?.(event);
+      if (edited === null) return Promise.resolve(undefined);
+      if (edited) event = edited;
+    } catch (error) {
+      log('beforeSend threw', error);
+    }
+    const context = { ...safe(() => s.context?.() ?? {}, {}), ...options.context };
+    const checked = checkEvent(event, context, maxEventBytes);
+    const item: QueuedEvent = {
+      event: checked.event,
+      profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
+      sessionId: checkName(options.sessionId ?? identity.sessionId(), 'sessionId'),
+      context,
+      bytes: checked.bytes,
+      at: now(),
+      ...(category ? { category } : {}),
+    };
+    // A processed call goes first in line when it may go now; otherwise it waits its turn, queued.
+    const later = !options.processed || !storing() || retryInMs() > 0;
+    if (!later) item.processed = true;
+    enqueue(item);
+    if (later) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      waiting.set(item, resolve);
+      void flush();
+    });
+  };
 
-  /** Sends a batch; returns a delay when it must be retried later. */
-  private async _deliver(batch: QueuedEvent[], unloading: boolean): Promise<number | undefined> {
-    for (const { payload, events } of toPayloads(batch, this._s.sourceId, this._s.maxBatchEvents)) {
-      for (const item of events) this._inFlight.add(item);
-      const result = await this._post(JSON.stringify(payload), unloading);
-      for (const item of events) this._inFlight.delete(item);
-      const decision = decide(outcomeOf(result), this._attempt, this._s.retry);
-      if (decision.kind === 'retry') {
-        this._attempt += 1;
-        this._log(`retry in ${decision.ms} ms`, result);
-        return decision.ms;
+  identity.persist?.(!consentRequired);
+  if (!consentRequired) restore();
+
+  return {
+    track,
+    identify(profileId, traits = {}) {
+      identity.setProfileId(checkName(profileId, 'profileId'));
+      return track('identify', { traits });
+    },
+    group: (groupId, traits = {}) => track('group', { groupId: checkName(groupId, 'groupId'), traits }),
+    alias(newId, previousId) {
+      const previous = checkName(previousId ?? identity.profileId(), 'previousId');
+      identity.setProfileId(checkName(newId, 'profileId'));
+      return track('alias', { previousId: previous });
+    },
+    register(properties) {
+      superProperties = { ...superProperties, ...properties };
+    },
+    unregister(key) {
+      delete superProperties[key];
+    },
+    flush,
+    consent(given) {
+      consent = given;
+      identity.persist?.(storing());
+      if (storing()) {
+        queue = queue.filter((item) => allows(given, item.category));
+        return restore();
       }
-      this._attempt = 0;
-      if (decision.kind === 'split' && events.length > 1) {
-        this._s.maxBatchEvents = Math.max(1, Math.floor(events.length / 2));
-        return 0;
-      }
-      if (decision.kind === 'drop' || decision.kind === 'split') this._log(`dropped ${events.length} events: ${decision.kind === 'drop' ? decision.reason : 'too large'}`);
-      this._remove(events);
-    }
-    return undefined;
-  }
-
-  private async _sendProcessed(item: QueuedEvent): Promise<Processed | undefined> {
-    if (!this._consented) {
-      this._enqueue(item);
-      return undefined;
-    }
-    const [{ payload } = { payload: undefined }] = toPayloads([item], this._s.sourceId, 1);
-    const result = await this._post(JSON.stringify(payload), false);
-    if (result.kind !== 'ok') {
-      // Not lost: it goes the queued way, with retries and persistence.
-      this._enqueue({ ...item, processed: false });
-      return undefined;
-    }
-    const answer = result.body as Processed;
-    if (answer?.profile?.id && answer.profile.id !== item.profileId) this._s.identity.setProfileId(answer.profile.id);
-    return answer;
-  }
-
-  private _post(body: string, unloading: boolean): Promise<SendResult> {
-    return this._s.transport.send(`${this._s.endpoint.replace(/\/$/, '')}/track`, body, { unloading }).catch((error: unknown) => ({
-      kind: 'network' as const,
-      error: String(error),
-    }));
-  }
-
-  private _remove(events: QueuedEvent[]): void {
-    const gone = new Set(events);
-    this._queue = this._queue.filter((item) => !gone.has(item));
-    this._persist();
-  }
-
-  private _persist(): void {
-    if (this._consented) safe(() => this._s.store.save(this._queue), undefined);
-  }
-
-  private _log(message: string, detail?: unknown): void {
-    this._s.log?.(`[inflow] ${message}`, detail);
-  }
-}
-
-function outcomeOf(result: SendResult): { status?: number; network?: boolean; retryAfterMs?: number } {
-  if (result.kind === 'network') return { network: true };
-  if (result.kind === 'ok') return { status: result.status };
-  return result.retryAfterMs === undefined ? { status: result.status } : { status: result.status, retryAfterMs: result.retryAfterMs };
-}
-
-const DEFAULTS = {
-  maxBatchEvents: 50,
-  maxBatchBytes: 60_000,
-  flushMs: 1_000,
-  maxQueuedEvents: 1_000,
-  retry: DEFAULT_RETRY,
-  consentRequired: false,
-  setTimer: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-  clearTimer: (t: unknown): void => clearTimeout(t as ReturnType<typeof setTimeout>),
-};
-
-/** Settings left undefined take their default. */
-function definedOnly<T extends object>(settings: T): T {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as T;
+      queue = [];
+      safe(() => store.clear(), undefined);
+      identity.reset();
+    },
+    reset() {
+      identity.reset();
+      superProperties = {};
+    },
+    pending: () => queue.length,
+    retryInMs,
+    counts: () => ({ sent, dropped }),
+  };
 }
 
 function isObject(value: unknown): value is JsonObject {

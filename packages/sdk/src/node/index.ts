@@ -1,9 +1,14 @@
-/** Server-side tracking for Node (and serverless handlers): batched, retried, flushed on close(). */
+/** Server-side tracking for Node (and serverless handlers): batched, retried, drained by flush() and close(). */
 import { uuid } from '../core/ids.js';
-import { resultOf } from '../core/http-result.js';
-import { Tracker, type Processed } from '../core/tracker.js';
-import type { JsonObject, SendResult, Transport } from '../core/types.js';
+import { createCore } from '../core/tracker.js';
+import type { DropListener, JsonObject } from '../core/types.js';
+import type { Processed } from '../core/wire.js';
 import { memoryStore } from '../plugins/memory-store.js';
+import { drain, type DrainResult } from './drain.js';
+import { fetchTransport } from './fetch-transport.js';
+
+export type { DrainResult };
+export { InvalidEventError, isInvalidEventError } from '../core/errors.js';
 
 export interface NodeTrackerOptions {
   endpoint: string;
@@ -12,9 +17,15 @@ export interface NodeTrackerOptions {
   flushMs?: number;
   /** Per request. */
   timeoutMs?: number;
-  /** Longest close() waits for the queue to empty. */
+  /** Longest flush() and close() keep trying when no timeout is given (default 10 s). */
   closeTimeoutMs?: number;
+  /** Queue bounds: the oldest events go first when one is hit, reported to onDrop. */
+  maxQueuedEvents?: number;
+  maxEventAgeMs?: number;
   fetch?: typeof fetch;
+  /** Told about every event given up: a queue bound was hit, or the edge refused it. */
+  onDrop?: DropListener;
+  /** Retries, drops and other notes. */
   onError?: (message: string) => void;
 }
 
@@ -25,20 +36,27 @@ export interface ServerEvent {
   properties?: JsonObject;
   context?: JsonObject;
   time?: Date;
+  category?: string;
 }
 
 export interface NodeTracker {
+  /** Queues an event. Throws an InvalidEventError (and queues nothing) when the edge would refuse it. */
   track(event: ServerEvent): void;
   /** Sends now and resolves with the processed answer (profile, session and event ids). */
   trackProcessed(event: ServerEvent): Promise<Processed | undefined>;
-  flush(): Promise<void>;
-  /** Sends everything still queued; resolves with the number of events that could not be sent. */
-  close(): Promise<number>;
+  /**
+   * Sends everything pending, retrying (with backoff, honouring Retry-After) until it is sent
+   * or `timeoutMs` passed. Never rejects. In a serverless handler: `waitUntil(tracker.flush())`.
+   */
+  flush(options?: { timeoutMs?: number }): Promise<DrainResult>;
+  /** Stops accepting events (track() then throws), then flushes like flush(). */
+  close(options?: { timeoutMs?: number }): Promise<DrainResult>;
 }
 
 export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
   const session = uuid();
-  const tracker = new Tracker({
+  let closed = false;
+  const tracker = createCore({
     endpoint: options.endpoint,
     sourceId: options.sourceId,
     transport: fetchTransport(options.fetch ?? fetch, options.timeoutMs ?? 10_000),
@@ -46,48 +64,42 @@ export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
     identity: { profileId: uuid, sessionId: () => session, setProfileId: () => undefined, reset: () => undefined },
     maxBatchEvents: options.maxBatchEvents ?? 100,
     flushMs: options.flushMs ?? 1_000,
-    log: (message) => options.onError?.(message),
+    maxQueuedEvents: options.maxQueuedEvents ?? 10_000,
+    maxQueuedBytes: 50_000_000,
+    maxEventAgeMs: options.maxEventAgeMs,
+    onDrop: options.onDrop,
+    log: (message, detail) => options.onError?.(detail === undefined ? message : `${message} ${JSON.stringify(detail)}`),
     setTimer: (fn, ms) => {
       const timer: unknown = setTimeout(fn, ms);
       (timer as { unref?: () => void }).unref?.(); // never keep a server process alive for a retry
       return timer;
     },
   });
-  const call = (event: ServerEvent, processed: boolean) =>
-    tracker.track(event.type, event.properties ?? {}, {
+  const call = (event: ServerEvent, processed: boolean): Promise<Processed | undefined> => {
+    if (closed) throw new Error('[inflow] the tracker is closed');
+    return tracker.track(event.type, event.properties ?? {}, {
       processed,
       profileId: event.profileId,
       sessionId: event.sessionId ?? `${event.profileId}-server`,
       ...(event.context ? { context: event.context } : {}),
       ...(event.time ? { time: event.time } : {}),
+      ...(event.category ? { category: event.category } : {}),
     });
+  };
+  const timeout = (given?: { timeoutMs?: number }): number => given?.timeoutMs ?? options.closeTimeoutMs ?? 10_000;
   return {
     track: (event) => void call(event, false),
-    trackProcessed: (event) => call(event, true),
-    flush: () => tracker.flush(),
-    close: () => drain(tracker, options.closeTimeoutMs ?? 10_000),
-  };
-}
-
-/** Flushes until nothing is queued or `timeoutMs` passed; resolves with what is still queued. */
-async function drain(tracker: Tracker, timeoutMs: number): Promise<number> {
-  const until = Date.now() + timeoutMs;
-  while (tracker.pending > 0 && Date.now() < until) {
-    await tracker.flush();
-    if (tracker.pending > 0) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return tracker.pending;
-}
-
-function fetchTransport(doFetch: typeof fetch, timeoutMs: number): Transport {
-  return {
-    async send(url, body): Promise<SendResult> {
+    trackProcessed: (event) => {
       try {
-        const response = await doFetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-        return await resultOf(response);
+        return call(event, true);
       } catch (error) {
-        return { kind: 'network', error: String(error) };
+        return Promise.reject(error);
       }
+    },
+    flush: (given) => drain(tracker, timeout(given)),
+    close: (given) => {
+      closed = true;
+      return drain(tracker, timeout(given));
     },
   };
 }

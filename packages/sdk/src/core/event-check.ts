@@ -1,0 +1,47 @@
+import { FORBIDDEN_KEYS, MAX_EVENT_TYPE_LENGTH, MAX_FREE_FORM_ENTRIES, MAX_ID_LENGTH, MAX_JSON_DEPTH, MAX_KEY_LENGTH, isSafeName, EVENT_FREE_FORM_LEVEL } from '@inflow/protocol/limits';
+import { InvalidEventError } from './errors.js';
+import type { JsonObject, WireEvent } from './wire.js';
+
+/** Whether the edge accepts `value` as an id (or, with MAX_EVENT_TYPE_LENGTH, a type): 1 to max characters, no control characters. */
+export const isName = (value: unknown, maxLength = MAX_ID_LENGTH): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= maxLength && isSafeName(value);
+
+/** Refuses an id the edge would refuse, naming the field. */
+export function checkName(value: unknown, path: string): string {
+  if (!isName(value)) throw new InvalidEventError('invalid_id', path);
+  return value;
+}
+
+/**
+ * The event as the edge will see it, or an InvalidEventError naming the bad field. Serialises
+ * once (a BigInt or a circular object fails here, in this call only) and walks the copy: the
+ * same type, id, depth, key and entry limits as the edge, and the event's size in UTF-8 bytes.
+ * The copy is what gets queued, so later changes to the caller's objects cannot reach it.
+ */
+export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes: number): { event: WireEvent; bytes: number } {
+  if (!isName(event.type, MAX_EVENT_TYPE_LENGTH)) throw new InvalidEventError('invalid_event', 'type');
+  checkName(event.id, 'id');
+  let json: string;
+  try {
+    json = JSON.stringify(event);
+  } catch (error) {
+    throw new InvalidEventError('unserializable', 'properties', ` (${String(error)})`);
+  }
+  const copy = JSON.parse(json) as WireEvent;
+  let entries = 0;
+  const walk = (value: unknown, path: string, level: number): void => {
+    if (typeof value !== 'object' || value === null) return;
+    if (level > MAX_JSON_DEPTH) throw new InvalidEventError('too_deep', path);
+    const children = Object.entries(value);
+    if ((entries += children.length) > MAX_FREE_FORM_ENTRIES) throw new InvalidEventError('too_many_entries', path);
+    for (const [key, child] of children) {
+      if (!Array.isArray(value) && (!key || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || FORBIDDEN_KEYS.has(key))) throw new InvalidEventError('invalid_key', `${path}.${key}`);
+      walk(child, `${path}.${key}`, level + 1);
+    }
+  };
+  walk(copy.properties, 'properties', EVENT_FREE_FORM_LEVEL);
+  walk(context, 'context', EVENT_FREE_FORM_LEVEL);
+  const bytes = new TextEncoder().encode(json).length;
+  if (bytes > maxEventBytes) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${maxEventBytes} bytes)`);
+  return { event: copy, bytes };
+}
