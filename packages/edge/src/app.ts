@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   Collector,
@@ -17,7 +18,8 @@ import {
 } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import type { Config } from './config/config.js';
-import type { HttpServer } from './http/http-types.js';
+import { withDemoRoutes } from './demo/demo-profile.js';
+import type { HttpHandler, HttpServer } from './http/http-types.js';
 import { loadUws } from './http/load-uws.js';
 import { listenUws } from './http/uws-server.js';
 import { privateRoutes } from './private-api/private-routes.js';
@@ -38,16 +40,20 @@ export interface Inflow {
 
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
-/** The demo site, the tracker it loads and the SPA example, when this is a checkout that has them built. */
+/** The demo shop (its pages, styles and scripts), the tracker it loads and the SPA example, when this is a checkout that has them built. */
 function demoFiles(): Record<string, string> | undefined {
+  const shop = repoFile('examples/shop');
+  const page = join(shop, 'index.html');
+  const assets = existsSync(join(shop, 'assets')) ? readdirSync(join(shop, 'assets')).filter((name) => /\.(css|js)$/.test(name)) : [];
   const files: Record<string, string> = {
-    '/': repoFile('examples/demo-site/index.html'),
-    '/index.html': repoFile('examples/demo-site/index.html'),
+    // The shop routes in the page (history API): every one of its paths serves the same page.
+    ...Object.fromEntries(['/', '/index.html', '/products/*', '/cart', '/checkout', '/orders/*'].map((path) => [path, page])),
+    ...Object.fromEntries(assets.map((name) => [`/shop/${name}`, join(shop, 'assets', name)])),
     '/inflow.min.js': repoFile('packages/sdk/dist/inflow.min.js'),
     '/spa/dist/app.js': repoFile('examples/spa/dist/app.js'),
     '/spa/*': repoFile('examples/spa/index.html'),
   };
-  return Object.values(files).every((file) => existsSync(file)) ? files : undefined;
+  return assets.length > 0 && Object.values(files).every((file) => existsSync(file)) ? files : undefined;
 }
 
 function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
@@ -106,13 +112,15 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
     const edgeLogger = logger.child('edge');
     const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
+    // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
+    const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
     const publicServer = await listenUws(
       uws,
       {
         ...limits,
         host: config.publicHost,
         port: config.publicPort,
-        handler: publicRoutes({
+        handler: withDemo(publicRoutes({
           sources,
           limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
           queueTimeoutMs: config.queueTimeoutMs,
@@ -122,7 +130,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
           isAccepting: () => accepting,
           logger: edgeLogger,
           ...(demo ? { staticFiles: demo } : {}),
-        }),
+        })),
       },
       edgeLogger,
     );
