@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../logging/logger.js';
 import type { Engine } from '../ports/engine.js';
 import { subscribedTopics, type TopicNames } from '../topics.js';
+import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
@@ -47,6 +48,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   // While Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
   const redisLogger = logger.child('redis');
   redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
+  const definitions = new ElasticDefinitions(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     tenant: settings.tenant,
@@ -61,6 +63,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   try {
     await redis.connect();
     await store.init();
+    await definitions.init();
     await queue.init();
   } catch (error) {
     redis.disconnect();
@@ -71,6 +74,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   return {
     queue,
     store,
+    definitions,
     sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
     profileState: new RedisProfileState({
       redis,

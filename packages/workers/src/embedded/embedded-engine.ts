@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Engine } from '../ports/engine.js';
 import type { TopicNames } from '../topics.js';
 import { CachedProfileState } from './cached-profile-state.js';
+import { SqliteDefinitions } from './sqlite-definitions.js';
 import { SqliteQueue } from './sqlite-queue.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -21,13 +22,16 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     topics: [topics.collector],
   });
   const store = new SqliteStore(join(settings.dataDir, 'store.db'));
+  const definitions = new SqliteDefinitions(join(settings.dataDir, 'store.db'));
   return {
     queue,
     store,
     sources: store,
+    definitions,
     profileState: new CachedProfileState(store, settings.profileCacheSize),
     async close() {
       await queue.close();
+      definitions.close();
       store.close();
     },
   };
