@@ -59,8 +59,13 @@ export type DestinationSpec = Infer<typeof DestinationInput> & { mapping?: Mappi
 
 /** A stored destination: the spec plus what the system keeps. */
 export interface DestinationRecord extends DestinationSpec {
-  /** Increases on every update: part of the Idempotency-Key, so a changed destination sends again. */
+  /** Increases on every write (compare-and-set in the definitions store), pausing included. */
   version: number;
+  /**
+   * Increases when what is sent changes (webhook, trigger, mapping, delivery): part of the
+   * Idempotency-Key, so an edited destination sends again, while a pause and resume does not.
+   */
+  revision: number;
   /** Paused by an operator or by the circuit breaker: events wait, none is dropped. */
   paused: boolean;
   createdAt: string;
