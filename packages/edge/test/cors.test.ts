@@ -6,7 +6,7 @@ const ORIGIN = 'https://shop.example';
 describe('CORS headers of /track', () => {
   let app: TestInflow;
   beforeAll(async () => {
-    app = await startInflow({ INFLOW_SERVE_DEMO: 'false' });
+    app = await startInflow({ INFLOW_SERVE_DEMO: 'false', INFLOW_MAX_BODY_BYTES: '20000' });
     expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'cors', allowedOrigins: [ORIGIN] }) })).status).toBe(201);
   });
   afterAll(() => app.close());
@@ -45,5 +45,17 @@ describe('CORS headers of /track', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     const server = await app.track({ source: { id: 'cors' }, events: [] });
     expect(server.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets an allowed origin read a 413 the HTTP layer answers before /track runs, and no other origin', async () => {
+    const preflight = await fetch(`${app.publicUrl}/track`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    const huge = JSON.stringify({ source: { id: 'cors' }, events: [{ type: 'a', properties: { pad: 'x'.repeat(30_000) } }] });
+    const allowed = await app.track(huge, { origin: ORIGIN });
+    expect(allowed.status).toBe(413);
+    expect(credentialed(allowed.headers)).toEqual({ origin: ORIGIN, credentials: 'true', vary: 'origin' });
+    const other = await app.track(huge, { origin: 'https://evil.example' });
+    expect(other.status).toBe(413);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -32,6 +32,12 @@ export interface ServerOptions {
   handler: HttpHandler;
   maxBodyBytes: number;
   requestTimeoutMs: number;
+  /**
+   * Replies the server makes itself before the handler runs (413 body too large, 408 body too
+   * slow) pass through this with the request's Origin: the public port adds CORS headers, so a
+   * page on another origin can read why it was refused.
+   */
+  earlyReply?: (origin: string | undefined, reply: HttpReply) => HttpReply;
 }
 
 /**
@@ -52,6 +58,8 @@ export const REQUEST_HEADERS: readonly string[] = [
   'authorization',
   // The demo's read route (GET /demo/profile) finds the visitor's profile by its tracker cookie.
   'cookie',
+  // The private API's compare-and-set writes (PUT /destinations/{id}).
+  'if-match',
 ];
 
 export const STATUS_TEXT: Record<number, string> = {
@@ -65,6 +73,7 @@ export const STATUS_TEXT: Record<number, string> = {
   405: 'Method Not Allowed',
   408: 'Request Timeout',
   409: 'Conflict',
+  412: 'Precondition Failed',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   500: 'Internal Server Error',

@@ -22,17 +22,19 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       res.end(reply.body);
       if (close) req.destroy();
     };
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(origin, reply) : reply);
     const declared = Number(req.headers['content-length'] ?? '0');
-    if (declared > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
+    if (declared > options.maxBodyBytes) return finish(early(payloadTooLarge(options.maxBodyBytes)), true);
     const timer = setTimeout(
-      () => finish(requestTimeout(options.requestTimeoutMs), true),
+      () => finish(early(requestTimeout(options.requestTimeoutMs)), true),
       options.requestTimeoutMs,
     );
     const chunks: Buffer[] = [];
     let received = 0;
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
-      if (received > options.maxBodyBytes) finish(payloadTooLarge(options.maxBodyBytes), true);
+      if (received > options.maxBodyBytes) finish(early(payloadTooLarge(options.maxBodyBytes)), true);
       else chunks.push(chunk);
     });
     req.on('end', () => {

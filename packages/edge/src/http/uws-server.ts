@@ -45,15 +45,16 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
 
     const declared = Number(request.headers['content-length'] ?? '0');
     if (BODYLESS.has(request.method) || (declared === 0 && !request.headers['transfer-encoding'])) return run();
-    if (declared > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
+    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(request.headers['origin'], reply) : reply);
+    if (declared > options.maxBodyBytes) return finish(early(payloadTooLarge(options.maxBodyBytes)), true);
 
-    deadline = bodyDeadlines.set(() => finish(requestTimeout(options.requestTimeoutMs), true));
+    deadline = bodyDeadlines.set(() => finish(early(requestTimeout(options.requestTimeoutMs)), true));
     let chunks: Buffer[] | undefined;
     let received = 0;
     res.onData((chunk, isLast) => {
       if (done) return;
       received += chunk.byteLength;
-      if (received > options.maxBodyBytes) return finish(payloadTooLarge(options.maxBodyBytes), true);
+      if (received > options.maxBodyBytes) return finish(early(payloadTooLarge(options.maxBodyBytes)), true);
       // uWS empties the chunk when this callback returns: copy it (into Node's buffer pool when small).
       const copy = Buffer.from(new Uint8Array(chunk));
       if (!isLast) {

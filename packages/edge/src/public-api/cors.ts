@@ -37,3 +37,11 @@ function answerHeaders(origin: string): Record<string, string> {
     vary: 'origin',
   };
 }
+
+/**
+ * CORS for the replies the HTTP layer makes before /track runs (413, 408): echoed only for an
+ * origin the sources allowed when last listed, since these answers cannot wait for the store.
+ */
+export function earlyReplyCors(allowed: (origin: string) => boolean): (origin: string | undefined, reply: HttpReply) => HttpReply {
+  return (origin, reply) => (origin && allowed(origin) ? withCors(reply, origin) : reply);
+}

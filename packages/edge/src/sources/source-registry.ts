@@ -50,6 +50,14 @@ export class SourceRegistry {
     return this.listed.sources.some((source) => source.enabled && originAllowed(source, origin));
   }
 
+  /**
+   * Whether the last listing (of originAllowedAnywhere, which every preflight refreshes) allows
+   * the origin; false when nothing was listed yet. For answers that cannot wait for the store.
+   */
+  originAllowedAsLastListed(origin: string): boolean {
+    return this.listed?.sources.some((source) => source.enabled && originAllowed(source, origin)) ?? false;
+  }
+
   list(): Promise<SourceRecord[]> {
     return this.store.listSources();
   }
