@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-import { ConfigError, createLogger, errorMessage } from '@inflow/workers';
+import { ConfigError, createLogger, errorMessage, SECRET_ENV_PREFIX } from '@inflow/workers';
 import { ALL_ROLES, createInflow, type Role } from './app.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli/dead-letters-command.js';
+import { DESTINATIONS_USAGE, destinationsCommand } from './cli/destinations-command.js';
 import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { UwsFallbackError } from './http/load-uws.js';
@@ -9,18 +10,24 @@ import { UwsFallbackError } from './http/load-uws.js';
 const USAGE = `Usage: inflow [command] [--config file.json]
 
 Commands:
-  run          edge and collector in one process (default)
+  run          edge, collector and dispatch in one process (default)
   edge         only the public edge and the private API      (distributed engine)
   collector    only the collector worker                      (distributed engine)
+  dispatch     only the dispatch worker: delivery to destinations (distributed engine)
   config       print every setting: its environment variable, default and current value
 ${DEAD_LETTERS_USAGE}
+${DESTINATIONS_USAGE}
 
 Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
+
+/** Commands that call the private API of a running inflow. */
+const API_COMMANDS = { 'dead-letters': deadLettersCommand, destinations: destinationsCommand };
 
 const COMMANDS: Record<string, readonly Role[]> = {
   run: ALL_ROLES,
   edge: ['edge'],
   collector: ['collector'],
+  dispatch: ['dispatch'],
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -31,10 +38,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (command === 'dead-letters') {
+  if (command === 'dead-letters' || command === 'destinations') {
     const args = argv.filter((_, i) => configAt < 0 || (i !== configAt && i !== configAt + 1));
     const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
-    return deadLettersCommand(args.slice(args.indexOf(command) + 1), loadConfig(process.env, configFile), output);
+    return API_COMMANDS[command](args.slice(args.indexOf(command) + 1), loadConfig(process.env, configFile), output);
   }
   if (command === 'config') {
     const defaults = parseConfig({}, {});
@@ -42,8 +49,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${'key'.padEnd(20)} ${'environment'.padEnd(32)} ${'default'.padEnd(14)} current\n`);
     for (const key of CONFIG_KEYS) {
       const shown = (value: unknown): string => (key === 'apiToken' && value ? '(set)' : String(value ?? '-'));
+      if (key === 'secrets') continue;
       process.stdout.write(`${key.padEnd(20)} ${envName(key).padEnd(32)} ${shown(defaults[key]).padEnd(14)} ${shown(current[key])}\n`);
     }
+    // Secrets by name only: their values are never printed.
+    const secrets = Object.keys(current.secrets).map((name) => `${name} (set)`).join(', ') || '-';
+    process.stdout.write(`${'secrets'.padEnd(20)} ${(SECRET_ENV_PREFIX + '<NAME>').padEnd(32)} ${'-'.padEnd(14)} ${secrets}\n`);
     return 0;
   }
   const roles = COMMANDS[command];

@@ -105,6 +105,8 @@ export type TrackErrorCode =
   | 'queue_unavailable'
   | 'shutting_down'
   | 'conflict'
+  /** The private API's If-Match named a version that is no longer current. */
+  | 'precondition_failed'
   | 'internal';
 
 /** Body of every 4xx/5xx answer. `path` names the offending field when there is one. */

@@ -16,10 +16,12 @@ export class CliError extends Error {
 
 export const isCliError = (error: unknown): error is CliError => error instanceof CliError;
 
+export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
 export interface PrivateApiClient {
   readonly url: string;
-  /** JSON of a 2xx answer; any other answer or a network failure throws CliError. */
-  call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T>;
+  /** JSON of a 2xx answer (undefined when it has no body); any other answer or a network failure throws CliError. */
+  call<T>(method: ApiMethod, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
 }
 
 /** The private API of the inflow that the loaded config describes (host, port and token). */
@@ -28,12 +30,12 @@ export function privateApiClient(config: Config): PrivateApiClient {
   const token = apiToken(config);
   return {
     url,
-    async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    async call<T>(method: ApiMethod, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
       let response: Response;
       try {
         response = await fetch(url + path, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          headers: { ...headers, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? null : JSON.stringify(body),
         });
       } catch (error) {
@@ -45,7 +47,7 @@ export function privateApiClient(config: Config): PrivateApiClient {
         throw new CliError(`the private API at ${url} refused the token; set INFLOW_API_TOKEN to the token the running inflow uses`, 1);
       }
       if (!response.ok) throw new CliError(`${method} ${path} failed with ${response.status}: ${errorText(text)}`, 1);
-      return JSON.parse(text) as T;
+      return (text === '' ? undefined : JSON.parse(text)) as T;
     },
   };
 }

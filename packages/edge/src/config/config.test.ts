@@ -38,6 +38,21 @@ describe('parseConfig', () => {
     expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
   });
 
+  it('reads secrets from INFLOW_SECRET_<NAME> and the file, by key, and never shows a value in an error', () => {
+    const config = parseConfig({ secrets: { 'crm-token': 'from-file', other: 'kept' } }, { INFLOW_SECRET_CRM_TOKEN: 'from-env', INFLOW_SECRET_EMPTY: '' });
+    expect(config.secrets).toEqual({ CRM_TOKEN: 'from-env', OTHER: 'kept' });
+    expect(parseConfig({}, {}).secrets).toEqual({});
+    for (const [file, env, key] of [
+      [{}, { INFLOW_SECRET_BAD: 'line\nbreak-value' }, 'INFLOW_SECRET_BAD'],
+      [{ secrets: { 'bad name': 'hidden-value' } }, {}, 'secrets.bad name (config file)'],
+      [{ secrets: 'hidden-value' }, {}, 'secrets (config file)'],
+      [{}, { INFLOW_SECRETS: 'hidden-value' }, 'INFLOW_SECRETS'],
+    ] as const) {
+      expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
+      expect(() => parseConfig(file, env)).not.toThrow(/hidden-value|break-value/);
+    }
+  });
+
   it('maps keys to environment names', () => {
     expect(envName('maxBodyBytes')).toBe('INFLOW_MAX_BODY_BYTES');
     expect(envName('publicPort')).toBe('INFLOW_PUBLIC_PORT');

@@ -9,13 +9,14 @@ import {
   max,
   object,
   optional,
+  record,
   size,
   string,
   StructError,
   type Infer,
   type Struct,
 } from 'superstruct';
-import { ConfigError } from '@inflow/workers';
+import { ConfigError, SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
 
 const int = (fallback: number, lowest = 0, highest = Number.MAX_SAFE_INTEGER): Struct<number, null> =>
   defaulted(
@@ -78,6 +79,10 @@ export const ConfigSchema = object({
   collectorMaxRequestsPerWrite: int(2_000, 1, 100_000),
   /** How long a worker waits for more messages before handling what it has. */
   workerWaitMs: int(200, 1, 60_000),
+  /** Messages a dispatch lane takes at once (several profiles delivered in parallel, each in order). */
+  dispatchBatchSize: int(64, 1, 10_000),
+  /** How soon a destination created, changed or paused through the API reaches collectors and dispatchers. */
+  destinationRefreshMs: int(2_000, 100, 600_000),
   maxRedeliveries: int(5, 0, 1000),
   redeliveryDelayMs: int(1_000, 0),
   /** Profiles and sessions the embedded collector keeps in memory. */
@@ -111,6 +116,12 @@ export const ConfigSchema = object({
   drainDelayMs: int(0, 0, 600_000),
   /** Longest graceful shutdown before the process exits anyway. */
   shutdownTimeoutMs: int(15_000, 100),
+  /**
+   * Values of the secrets destinations name (`webhook.secretHeaders`), by key: the name
+   * upper-cased with `-` as `_`. Set each as INFLOW_SECRET_<KEY> (or under "secrets" in the
+   * config file); never shown by the API, the logs or `inflow config`.
+   */
+  secrets: defaulted(record(string(), string()), {}),
 });
 
 export type Config = Infer<typeof ConfigSchema>;
@@ -134,7 +145,9 @@ export function parseConfig(fromFile: Record<string, unknown>, env: Record<strin
     merged[key] = value;
     origin.set(key, `${key} (config file)`);
   }
+  merged['secrets'] = readSecrets(fromFile['secrets'], env);
   for (const key of CONFIG_KEYS) {
+    if (key === 'secrets') continue;
     const value = env[envName(key)];
     if (value !== undefined && value !== '') {
       merged[key] = value;
@@ -148,4 +161,30 @@ export function parseConfig(fromFile: Record<string, unknown>, env: Record<strin
     const key = String(error.path[0] ?? error.key ?? '');
     throw new ConfigError(origin.get(key) ?? key, `${error.message}${error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`}`);
   }
+}
+
+const SECRET_KEY = /^[A-Z0-9][A-Z0-9_]{0,63}$/;
+
+/** The secrets of the file's "secrets" object and the INFLOW_SECRET_<KEY> variables (which win); errors never show a value. */
+function readSecrets(fromFile: unknown, env: Record<string, string | undefined>): Record<string, string> {
+  if (env['INFLOW_SECRETS'] !== undefined) throw new ConfigError('INFLOW_SECRETS', `set each secret as its own variable, ${SECRET_ENV_PREFIX}<NAME>`);
+  const entries: Array<[string, unknown, string]> = [];
+  if (fromFile !== undefined) {
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError('secrets (config file)', 'must be an object of secret names and values');
+    }
+    for (const [name, value] of Object.entries(fromFile)) entries.push([name, value, `secrets.${name} (config file)`]);
+  }
+  for (const [variable, value] of Object.entries(env)) {
+    if (variable.startsWith(SECRET_ENV_PREFIX) && value !== undefined && value !== '') entries.push([variable.slice(SECRET_ENV_PREFIX.length), value, variable]);
+  }
+  const secrets: Record<string, string> = {};
+  for (const [name, value, origin] of entries) {
+    const key = secretKey(name);
+    if (!SECRET_KEY.test(key)) throw new ConfigError(origin, 'a secret name is 1-64 of letters, digits, _ and -, starting with a letter or digit');
+    if (typeof value !== 'string' || value.length === 0 || value.length > 4_096) throw new ConfigError(origin, 'must be text of 1 to 4096 characters');
+    if (/[\r\n\0]/.test(value)) throw new ConfigError(origin, 'must not contain line breaks or NUL (it is sent as a header value)');
+    secrets[key] = value;
+  }
+  return secrets;
 }

@@ -1,12 +1,13 @@
 import { array, boolean, optional, size, string, type as shape, validate } from 'superstruct';
 import { MAX_ID_LENGTH } from '@inflow/protocol';
-import type { Queue, RecordStore } from '@inflow/workers';
+import type { DefinitionStore, Queue, RecordStore, Secrets, SendWebhook } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
 import { SourceExistsError, type SourceInput, type SourceRegistry } from '../sources/source-registry.js';
 import { requireBearer } from './bearer-auth.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
+import { withDestinationRoutes } from './destination-routes.js';
 import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
 
 export interface PrivateRoutesDeps {
@@ -14,6 +15,11 @@ export interface PrivateRoutesDeps {
   sources: SourceRegistry;
   store: RecordStore;
   queue: Queue;
+  definitions: DefinitionStore;
+  /** Secret values destinations name (config); never answered. */
+  secrets: Secrets;
+  /** The destination test call's HTTP port (default: fetch). */
+  sendWebhook?: SendWebhook;
 }
 
 const SourceFields = shape({
@@ -23,7 +29,7 @@ const SourceFields = shape({
 });
 const NewSource = shape({ id: size(string(), 1, MAX_ID_LENGTH) });
 
-/** The private API: sources, stored profiles, sessions and events, queue backlog and dead letters. */
+/** The private API: sources, stored profiles, sessions and events, queue backlog, dead letters and destinations. */
 export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const { sources, store, queue } = deps;
   const router = new Router()
@@ -70,6 +76,7 @@ export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) =
     )
     .on('GET', '/dead-letters', listDeadLetters(queue))
     .on('POST', '/dead-letters/replay', replayDeadLetters(queue));
+  withDestinationRoutes(router, { definitions: deps.definitions, secrets: deps.secrets, ...(deps.sendWebhook ? { send: deps.sendWebhook } : {}) });
   const authed = requireBearer(deps.token, router.handle);
   return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
 }
