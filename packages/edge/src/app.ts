@@ -5,7 +5,10 @@ import {
   Collector,
   createCollectorWorker,
   createDistributedEngine,
+  createDispatcher,
   createEmbeddedEngine,
+  DestinationDirectory,
+  DispatchFeed,
   errorMessage,
   RECENT_EVENTS_KEPT,
   RequestBatcher,
@@ -23,11 +26,12 @@ import type { HttpHandler, HttpServer } from './http/http-types.js';
 import { loadUws } from './http/load-uws.js';
 import { listenUws } from './http/uws-server.js';
 import { privateRoutes } from './private-api/private-routes.js';
+import { earlyReplyCors } from './public-api/cors.js';
 import { publicRoutes } from './public-api/public-routes.js';
 import { SourceRegistry } from './sources/source-registry.js';
 
-export type Role = 'edge' | 'collector';
-export const ALL_ROLES: readonly Role[] = ['edge', 'collector'];
+export type Role = 'edge' | 'collector' | 'dispatch';
+export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'dispatch'];
 
 export interface Inflow {
   start(): Promise<void>;
@@ -61,9 +65,34 @@ function createEngine(config: Config, topics: TopicNames, logger: Logger): Promi
   return createDistributedEngine({ ...config, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
 }
 
-function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, logger: Logger): Lifecycle[] {
-  if (!roles.includes('collector')) return [];
+function createWorkers(
+  config: Config,
+  roles: readonly Role[],
+  engine: Engine,
+  topics: TopicNames,
+  collector: Collector,
+  directory: DestinationDirectory,
+  logger: Logger,
+): Lifecycle[] {
+  const workers: Lifecycle[] = [];
+  if (roles.includes('dispatch')) {
+    workers.push(
+      createDispatcher({
+        queue: engine.queue,
+        topics,
+        directory,
+        secrets: config.secrets,
+        consumer: { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs },
+        batchSize: config.dispatchBatchSize,
+        waitMs: config.workerWaitMs,
+        refreshMs: config.destinationRefreshMs,
+        logger: logger.child('dispatch'),
+      }),
+    );
+  }
+  if (!roles.includes('collector')) return workers;
   return [
+    ...workers,
     createCollectorWorker({
       queue: engine.queue,
       input: topics.collector,
@@ -90,7 +119,7 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames): Requ
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  const topics = topicNames(config.tenant, { collector: config.collectorNamespace });
+  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace });
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;
   let batcher: RequestBatcher | undefined;
@@ -120,6 +149,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         ...limits,
         host: config.publicHost,
         port: config.publicPort,
+        earlyReply: earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin)),
         handler: withDemo(publicRoutes({
           sources,
           limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
@@ -136,7 +166,14 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     );
     const privateServer = await listenUws(
       uws,
-      { ...limits, host: config.privateHost, port: config.privatePort, handler: privateRoutes({ token, sources, store: engine.store, queue: engine.queue }) },
+      { ...limits, host: config.privateHost, port: config.privatePort, handler: privateRoutes({
+        token,
+        sources,
+        store: engine.store,
+        queue: engine.queue,
+        definitions: engine.definitions,
+        secrets: config.secrets,
+      }) },
       logger.child('private-api'),
     );
     servers = [publicServer, privateServer];
@@ -149,13 +186,15 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   return {
     async start() {
       engine = await createEngine(config, topics, logger);
+      const directory = new DestinationDirectory({ definitions: engine.definitions, refreshMs: config.destinationRefreshMs, logger: logger.child('destinations') });
       const collector = new Collector({
         state: engine.profileState,
         store: engine.store,
         logger: logger.child('collector'),
         maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
+        feed: new DispatchFeed({ queue: engine.queue, topics, directory }),
       });
-      workers = createWorkers(config, roles, engine, topics, collector, logger);
+      workers = createWorkers(config, roles, engine, topics, collector, directory, logger);
       for (const worker of workers) await worker.start();
       if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
       ready = true;

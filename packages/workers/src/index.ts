@@ -31,3 +31,20 @@ export { compileCondition, evaluateCondition, isConditionProblem, type Condition
 export type { Subject } from './conditions/field-path.js';
 export { structProblem } from './util/struct-problem.js';
 export { SqliteDefinitions } from './embedded/sqlite-definitions.js';
+export {
+  resolveHeaders,
+  hasMissingSecrets,
+  missingSecrets,
+  redactHeaders,
+  redactText,
+  sentSecretValues,
+  secretKey,
+  secretEnvName,
+  SECRET_ENV_PREFIX,
+  REDACTED,
+  type Secrets,
+  type MissingSecret,
+} from './dispatch/secrets.js';
+export { DestinationDirectory, type ActiveDestination } from './dispatch/destination-directory.js';
+export { DispatchFeed, type DispatchMessage } from './dispatch/dispatch-feed.js';
+export { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatch/dispatcher.js';

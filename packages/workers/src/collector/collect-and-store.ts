@@ -8,11 +8,18 @@ import type { EventRecord, ProfileRecord, SessionRecord } from '../records/recor
 import { collect } from './collect.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectOutcome } from './collector.js';
+import type { Subject } from '../conditions/field-path.js';
 
 export interface CollectAndStoreDeps {
   state: ProfileState;
   store: RecordStore;
   logger: Logger;
+  /**
+   * Where stored events go next (dispatch): every event of a stored request, already counted
+   * or not, with the profile and session it left, before the request counts as done. A
+   * failure throws, and the whole group is tried again (storing it again changes nothing).
+   */
+  feed?: { publish(subjects: readonly Subject[]): Promise<unknown> };
 }
 
 /**
@@ -89,6 +96,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     tally.sessions += result.sessions.saved;
 
     const again: number[] = [];
+    const done: Subject[] = [];
+    const eventsById = new Map(events.map((event) => [event.id, event]));
+    const profilesById = new Map(profiles.map((p) => [p.id, p]));
+    const sessionsById = new Map(sessions.map((s) => [s.id, s]));
     for (const { index, envelope, eventIds } of applied) {
       const { profile, session } = envelope.payload;
       const failure =
@@ -100,8 +111,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         again.push(index);
       } else {
         outcomes[index] = { kind: 'stored', accepted: { queued: false, profile: { id: profile.id }, session: { id: session.id }, events: eventIds } };
+        if (deps.feed) done.push(...subjectsOf(eventIds, eventsById, profilesById.get(profile.id), sessionsById.get(session.id)));
       }
     }
+    if (done.length > 0) await deps.feed?.publish(done);
     if (again.length > 0) {
       tally.stale += again.length;
       for (const id of stale.profiles) staleSoFar.profiles.add(id);
@@ -114,6 +127,23 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}, ${Math.round(performance.now() - started)} ms`,
   );
   return outcomes as CollectOutcome[];
+}
+
+function subjectsOf(
+  eventIds: string[],
+  events: Map<string, EventRecord>,
+  profile: ProfileRecord | undefined,
+  session: SessionRecord | undefined,
+): Subject[] {
+  if (!profile || !session) return [];
+  // Without the dedup memory: it is bookkeeping, and it would make every message kilobytes longer.
+  const shown = { profile: { ...profile, recentEventIds: [] }, session: { ...session } };
+  delete shown.profile.recentSessionIds;
+  delete shown.session.recentEventIds;
+  return eventIds.flatMap((id) => {
+    const event = events.get(id);
+    return event ? [{ event, ...shown }] : [];
+  });
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

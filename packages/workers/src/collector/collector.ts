@@ -3,7 +3,7 @@ import type { Envelope } from '../envelope/envelope.js';
 import type { Logger } from '../logging/logger.js';
 import type { ProfileState } from '../ports/profile-state.js';
 import type { RecordStore } from '../ports/store.js';
-import { collectAndStore } from './collect-and-store.js';
+import { collectAndStore, type CollectAndStoreDeps } from './collect-and-store.js';
 
 /** What became of one request: stored (with the ids it resolved to), or refused for good with the reason. */
 export type CollectOutcome = { kind: 'stored'; accepted: TrackAccepted } | { kind: 'rejected'; reason: string };
@@ -14,6 +14,8 @@ export interface CollectorOptions {
   logger: Logger;
   /** Most requests folded into one store write. */
   maxRequestsPerWrite?: number;
+  /** Where stored events go next (dispatch); see CollectAndStoreDeps.feed. */
+  feed?: CollectAndStoreDeps['feed'];
 }
 
 interface Job {

@@ -54,6 +54,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     tenant: settings.tenant,
     topics: subscribedTopics(topics),
     extraNamespaces: [settings.dispatchNamespace, settings.workflowNamespace],
+    runtimeTopicNamespaces: [settings.dispatchNamespace],
     partitions: settings.pulsarPartitions,
     producerConnections: settings.pulsarProducerConnections,
     sendTimeoutMs: settings.sendTimeoutMs,

@@ -112,6 +112,11 @@ export class SqliteQueue implements Queue {
     };
   }
 
+  /** Embedded topics keep every message until it is acknowledged: knowing the topic is all it takes. */
+  async ensureTopic(topic: TopicRef): Promise<void> {
+    this.topic(topic);
+  }
+
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer {
     const state = this.topic(topic);
     state.subscription ??= options.subscription;

@@ -95,6 +95,11 @@ export interface Queue {
   healthy(): boolean;
   producer(topic: TopicRef): QueueProducer;
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer;
+  /**
+   * Creates a topic made at run time (one per destination) with the subscription that must
+   * exist before anything is sent to it, and its dead-letter place; nothing when they exist.
+   */
+  ensureTopic(topic: TopicRef, subscription: string): Promise<void>;
   /** null when the topic is unknown. */
   backlog(topic: TopicRef): Promise<TopicBacklog | null>;
   deadLetters(limit: number): Promise<DeadLetter[]>;

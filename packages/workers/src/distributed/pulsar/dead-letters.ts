@@ -22,6 +22,8 @@ export interface PulsarDeadLettersOptions {
   tenant: string;
   /** Topics whose dead-letter topics are read, in listing order. */
   sources: TopicRef[];
+  /** Topics made at run time (one per destination), read after `sources`. */
+  discover?: () => Promise<TopicRef[]>;
   /** The producer of a source topic, for replays. */
   producer(topic: TopicRef): QueueProducer;
 }
@@ -42,7 +44,7 @@ export class PulsarDeadLetters {
   list(limit: number): Promise<DeadLetter[]> {
     return this.serial(async () => {
       const letters: DeadLetter[] = [];
-      for (const source of this.options.sources) {
+      for (const source of await this.allSources()) {
         if (letters.length >= limit) break;
         const peeked = await this.peek(source, limit - letters.length);
         letters.push(...peeked.map((letter) => toDeadLetter(letter, source)));
@@ -56,7 +58,7 @@ export class PulsarDeadLetters {
       const wanted = selection.ids ? new Set(selection.ids) : null;
       const progress = { replayed: 0 };
       try {
-        for (const source of this.options.sources) {
+        for (const source of await this.allSources()) {
           if (wanted?.size === 0) break;
           if (wanted) await this.replayLetters(source, await this.find(source, wanted), progress);
           else await this.replayEverything(source, progress);
@@ -119,6 +121,18 @@ export class PulsarDeadLetters {
 
   private peek(source: TopicRef, max: number, from = 1): Promise<PeekedLetter[]> {
     return peekUnacknowledged(this.options.webServiceUrl, this.deadLetterPath(source), DEAD_LETTER_SUBSCRIPTION, max, from);
+  }
+
+  private async allSources(): Promise<TopicRef[]> {
+    if (!this.options.discover) return this.options.sources;
+    let found: TopicRef[];
+    try {
+      found = await this.options.discover();
+    } catch (error) {
+      throw new QueueUnavailableError(`pulsar admin did not list the topics: ${(error as Error).message}`, 2, { cause: error });
+    }
+    const known = new Set(this.options.sources.map((topic) => `${topic.namespace}/${topic.name}`));
+    return [...this.options.sources, ...found.filter((topic) => !known.has(`${topic.namespace}/${topic.name}`))];
   }
 
   private deadLetterPath(source: TopicRef): string {

@@ -32,6 +32,14 @@ export class PulsarAdmin {
     await this.put(`/admin/v2/${path}/subscription/${encodeURIComponent(subscription)}`, { entryId: -1, ledgerId: -1 }, [409, 412]);
   }
 
+  /** The partitioned topics of a namespace, as TopicRef names (dead-letter topics included). */
+  async partitionedTopics(tenant: string, namespace: string): Promise<string[]> {
+    const response = await this.request('GET', `/admin/v2/persistent/${tenant}/${namespace}/partitioned`, undefined, [404]);
+    if (response.status === 404) return [];
+    const names = (await response.json()) as string[];
+    return names.map((name) => name.slice(name.lastIndexOf('/') + 1));
+  }
+
   /** Unacknowledged messages per partition and subscription; null when the topic does not exist. */
   async backlog(path: string, fullName: string): Promise<PartitionBacklog[] | null> {
     if ((await this.partitions(path)) > 0) {

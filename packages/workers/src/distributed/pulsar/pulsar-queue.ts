@@ -1,3 +1,4 @@
+import { QueueUnavailableError } from '../../errors.js';
 import type { Logger } from '../../logging/logger.js';
 import type {
   ConsumerOptions,
@@ -12,7 +13,7 @@ import type {
 } from '../../ports/queue.js';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
-import { deadLetterTopic, fullTopicName, topicPath } from './topic-names.js';
+import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, topicPath } from './topic-names.js';
 import { WsConsumer } from './ws-consumer.js';
 import { WsProducer } from './ws-producer.js';
 
@@ -28,6 +29,11 @@ export interface PulsarQueueOptions {
   topics: Array<{ topic: TopicRef; subscription?: string; ordered?: boolean }>;
   /** Namespaces to create besides those of the topics (stages that create their topics later). */
   extraNamespaces?: string[];
+  /**
+   * Namespaces whose topics are made at run time (ensureTopic: one per destination): their
+   * dead letters are listed and replayed too, found by asking the broker for the topics.
+   */
+  runtimeTopicNamespaces?: string[];
   partitions: number;
   producerConnections: number;
   sendTimeoutMs: number;
@@ -50,6 +56,14 @@ export class PulsarQueue implements Queue {
       webServiceUrl: options.webServiceUrl,
       tenant: options.tenant,
       sources: options.topics.map(({ topic }) => topic),
+      discover: async () => {
+        const found: TopicRef[] = [];
+        for (const namespace of options.runtimeTopicNamespaces ?? []) {
+          const names = await this.admin.partitionedTopics(options.tenant, namespace);
+          for (const name of names.sort()) if (!isDeadLetterTopicName(name)) found.push({ namespace, name });
+        }
+        return found;
+      },
       producer: (topic) => this.producer(topic),
     });
   }
@@ -66,6 +80,17 @@ export class PulsarQueue implements Queue {
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
     logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
+  }
+
+  async ensureTopic(topic: TopicRef, subscription: string): Promise<void> {
+    const { tenant, partitions } = this.options;
+    try {
+      await this.admin.ensurePartitionedTopic(topicPath(tenant, topic), partitions);
+      await this.admin.ensureSubscription(topicPath(tenant, topic), subscription);
+      await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
+    } catch (error) {
+      throw new QueueUnavailableError(`cannot create topic ${topic.namespace}/${topic.name}: ${(error as Error).message}`, 2, { cause: error });
+    }
   }
 
   healthy(): boolean {

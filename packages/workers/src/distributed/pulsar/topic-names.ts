@@ -12,5 +12,11 @@ export function topicPath(tenant: string, topic: TopicRef): string {
 
 /** Where messages of a subscription go once they can never be processed. */
 export function deadLetterTopic(topic: TopicRef): TopicRef {
-  return { namespace: topic.namespace, name: `${topic.name}-dead-letters` };
+  return { namespace: topic.namespace, name: `${topic.name}${DEAD_LETTER_SUFFIX}` };
+}
+
+const DEAD_LETTER_SUFFIX = '-dead-letters';
+
+export function isDeadLetterTopicName(name: string): boolean {
+  return name.endsWith(DEAD_LETTER_SUFFIX);
 }
