@@ -6,7 +6,20 @@
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 
-const minify = terser({ compress: { passes: 3, pure_getters: true }, mangle: { properties: { regex: /^_/ } }, format: { comments: false } });
+/**
+ * Properties that never leave the script-tag bundle are renamed: `_`-prefixed fields and the
+ * internal ports' members below (identity, store, transport, retry and core bookkeeping, none
+ * of which the script tag exposes or lets a page pass in). Never wire fields, stored fields
+ * (a queue written by one release is read by the next), init options or public methods.
+ * Targets browsers with ES2020 (README).
+ */
+const INTERNAL_PROPERTIES = /^(_.*|setProfileId|adopt|unloading|retryAfterMs|retryInMs|counts|pending|baseMs|maxMs)$/;
+const minify = terser({
+  ecma: 2020,
+  compress: { passes: 4, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
+  mangle: { properties: { regex: INTERNAL_PROPERTIES } },
+  format: { comments: false },
+});
 const inlineProtocol = () => nodeResolve({ resolveOnly: ['@inflow/protocol'] });
 
 export default [

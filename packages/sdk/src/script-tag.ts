@@ -30,7 +30,7 @@ if (w) {
     init(options) {
       if (tracker) return;
       const o = options as ScriptOptions;
-      tracker = createTracker({ ...o, ...((o.persist ?? !o.cookieless) ? { store: localStorageStore(o.sourceId) } : {}) });
+      tracker = createTracker({ ...o, store: (o.persist ?? !o.cookieless) ? localStorageStore(o.sourceId) : undefined });
       if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
       if (o.autoPageViews) autoPageViews(tracker);
     },

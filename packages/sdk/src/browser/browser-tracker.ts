@@ -95,7 +95,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
     };
   const tracker: BrowserTracker<Events> = {
     ...core,
-    track: sending((type: string, properties?: object, opts?: TrackOptions) => core.track(type, properties as JsonObject, opts)),
+    track: sending(core.track as (type: string, properties?: object, opts?: TrackOptions) => Promise<Processed | undefined>),
     page: sending((properties?: JsonObject) => core.track('page-view', { title: doc()?.title, ...properties })),
     identify: sending((idOrTraits: string | JsonObject, traits?: JsonObject) =>
       typeof idOrTraits === 'string' ? core.identify(idOrTraits, traits) : core.track('identify', { traits: idOrTraits }),

@@ -7,7 +7,5 @@ export function readCookie(name: string): string | undefined {
 
 export function writeCookie(name: string, value: string, maxAgeSeconds: number, domain?: string): void {
   const d = doc();
-  if (!d) return;
-  const secure = d.location?.protocol === 'https:' ? '; Secure' : '';
-  d.cookie = `${name}=${encodeURIComponent(value)}; Max-Age=${maxAgeSeconds}; Path=/; SameSite=Lax${domain ? `; Domain=${domain}` : ''}${secure}`;
+  if (d) d.cookie = `${name}=${encodeURIComponent(value)}; Max-Age=${maxAgeSeconds}; Path=/; SameSite=Lax${domain ? `; Domain=${domain}` : ''}${d.location?.protocol === 'https:' ? '; Secure' : ''}`;
 }

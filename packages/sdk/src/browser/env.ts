@@ -1,10 +1,14 @@
 /**
  * The one module that touches browser globals. Everything is looked up on call, never at
- * import, so importing the package on a server or an edge runtime is harmless.
+ * import, so importing the package on a server or an edge runtime is harmless (there each is
+ * undefined).
  */
-export const win = (): (Window & typeof globalThis) | undefined => (typeof window === 'undefined' ? undefined : window);
-export const doc = (): Document | undefined => (typeof document === 'undefined' ? undefined : document);
-export const nav = (): Navigator | undefined => (typeof navigator === 'undefined' ? undefined : navigator);
+type Globals = Partial<Pick<Window & typeof globalThis, 'window' | 'document' | 'navigator'>>;
+const globals = (): Globals => globalThis;
+
+export const win = (): (Window & typeof globalThis) | undefined => globals().window;
+export const doc = (): Document | undefined => globals().document;
+export const nav = (): Navigator | undefined => globals().navigator;
 
 export function storage(): Storage | undefined {
   try {

@@ -25,21 +25,22 @@ const YEAR = 365 * 24 * 3600;
  * is ignored. A session ends after a stretch of inactivity.
  */
 export function browserIdentity(options: IdentityOptions = {}): Identity {
+  const { cookieless, now = Date.now } = options;
   const timeoutMs = (options.sessionTimeoutMinutes ?? 30) * 60_000;
-  const now = options.now ?? Date.now;
   const memory: Record<string, string> = {};
   let persisting = false;
-  const stored = (key: string): string | null | undefined => (options.cookieless ? undefined : (readCookie(key) ?? storage()?.getItem(key)));
+  const stored = (key: string): string | null | undefined => (cookieless ? undefined : (readCookie(key) ?? storage()?.getItem(key)));
   // Storage first while persisting, so tabs share one session; memory first otherwise.
   const read = (key: string): string | null | undefined => (persisting ? (stored(key) ?? memory[key]) : (memory[key] ?? stored(key)));
   /** An empty value forgets the key, which is always allowed. */
-  const write = (key: string, value: string, maxAge: number): void => {
+  const write = (key: string, value: string, maxAge = YEAR): void => {
     memory[key] = value;
     if (!persisting && value) return;
     writeCookie(key, value, value ? maxAge : 0, options.cookieDomain);
     try {
-      if (value) storage()?.setItem(key, value);
-      else storage()?.removeItem(key);
+      const ls = storage();
+      if (value) ls?.setItem(key, value);
+      else ls?.removeItem(key);
     } catch {
       /* storage full or blocked: the cookie still holds it */
     }
@@ -47,7 +48,7 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
   const profileId = (): string => {
     const id = read(PROFILE);
     const valid = isName(id) ? id : uuid();
-    write(PROFILE, valid, YEAR);
+    write(PROFILE, valid);
     return valid;
   };
   const sessionId = (): string => {
@@ -60,13 +61,13 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
   return {
     profileId,
     sessionId,
-    setProfileId: (id) => write(PROFILE, id, YEAR),
+    setProfileId: (id) => write(PROFILE, id),
     reset() {
-      write(PROFILE, '', 0);
-      write(SESSION, '', 0);
+      write(PROFILE, '');
+      write(SESSION, '');
     },
     persist(allowed) {
-      persisting = allowed && !options.cookieless;
+      persisting = allowed && !cookieless;
       // Ids made while waiting for consent are kept from now on.
       if (persisting && memory[PROFILE]) {
         profileId();

@@ -4,11 +4,11 @@ import { doc, nav, win } from './env.js';
 /**
  * Where and on what the event happened: page, UTM parameters, screen, viewport, language and
  * time zone. The user agent is not repeated here: the edge records the request's header.
+ * Outside a browser it throws, and the tracker sends no context.
  */
 export function pageContext(): JsonObject {
-  const w = win();
-  const d = doc();
-  if (!w || !d) return {};
+  const w = win() as Window;
+  const d = doc() as Document;
   const { href, pathname, search } = w.location;
   const utm: Record<string, string> = {};
   new URLSearchParams(search).forEach((value, key) => {
@@ -16,8 +16,8 @@ export function pageContext(): JsonObject {
   });
   return {
     page: { url: href, path: pathname, title: d.title, referrer: d.referrer },
-    ...(Object.keys(utm).length > 0 ? { utm } : {}),
-    screen: { width: w.screen?.width, height: w.screen?.height },
+    ...(Object.keys(utm)[0] ? { utm } : {}),
+    screen: { width: w.screen.width, height: w.screen.height },
     viewport: { width: w.innerWidth, height: w.innerHeight },
     language: nav()?.language,
     timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,

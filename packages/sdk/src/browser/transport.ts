@@ -8,23 +8,22 @@ export const KEEPALIVE_BUDGET = 65_536;
 /**
  * fetch with `keepalive` (so a request outlives the page) while the shared keepalive budget
  * allows, plain fetch beyond it, and sendBeacon when the page is going away. A beacon's fate is
- * unknown, so it is reported as such, never as delivered. Bodies are text/plain: a simple
- * request, no CORS preflight.
+ * unknown, so it is reported as such, never as delivered. Bodies are strings, which both send as
+ * `text/plain;charset=UTF-8`: a simple request, no CORS preflight.
  */
 export function browserTransport(): Transport {
   let keepaliveBytes = 0;
   return {
     async send(url, body, { unloading }): Promise<SendResult> {
-      const blob = new Blob([body], { type: 'text/plain' });
-      const size = blob.size;
+      const size = new Blob([body]).size;
+      const n = nav();
       // Offline, a beacon is "accepted" and then lost: keep the events queued (and stored) instead.
-      if (nav()?.onLine === false) return { kind: 'network', error: 'offline' };
-      if (unloading && size <= KEEPALIVE_BUDGET && nav()?.sendBeacon?.(url, blob)) return { kind: 'beacon' };
+      if (n?.onLine === false) return { kind: 'network', error: 'offline' };
+      if (unloading && size <= KEEPALIVE_BUDGET && n?.sendBeacon(url, body)) return { kind: 'beacon' };
       const keepalive = keepaliveBytes + size <= KEEPALIVE_BUDGET;
       if (keepalive) keepaliveBytes += size;
       try {
-        const response = await fetch(url, { method: 'POST', body, keepalive, credentials: 'omit', headers: { 'content-type': 'text/plain' } });
-        return await resultOf(response);
+        return await resultOf(await fetch(url, { method: 'POST', body, keepalive, credentials: 'omit' }));
       } catch (error) {
         return { kind: 'network', error: String(error) };
       } finally {

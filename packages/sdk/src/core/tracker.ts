@@ -10,6 +10,9 @@ import type { Processed, WireEvent } from './wire.js';
 
 export type { Identity, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
 
+/** A queued event whose caller waits for its answer (track(…, { processed })); a function is never stored. */
+type Waited = QueuedEvent & { _answer?: (answer: Processed | undefined) => void };
+
 /**
  * The tracker's core, free of any browser or Node API: check, queue (bounded by count, bytes
  * and age), batch, send with retries that never give up on a transient failure, persist
@@ -34,7 +37,8 @@ export function createCore(settings: TrackerSettings): Tracker {
     clearTimer = (t: unknown): void => clearTimeout(t as ReturnType<typeof setTimeout>),
   } = settings;
   const s = settings;
-  let queue: QueuedEvent[] = [];
+  const url = `${s.endpoint.replace(/\/$/, '')}/track`;
+  let queue: Waited[] = [];
   let timer: unknown;
   let sending: Promise<void> | null = null;
   /** Events on the wire: no other request may carry them at the same time. */
@@ -46,46 +50,35 @@ export function createCore(settings: TrackerSettings): Tracker {
   let superProperties: JsonObject = {};
   let sent = 0;
   let dropped = 0;
-  /** Callers of a processed track(), told the answer once their event's request is answered. */
-  const waiting = new Map<QueuedEvent, (answer: Processed | undefined) => void>();
 
   const log = (message: string, detail?: unknown): void => s.log?.(`[inflow] ${message}`, detail);
   const retryInMs = (): number => Math.max(0, retryAt - now());
   const storing = (): boolean => allowsAny(consent);
-  const persist = (): void => {
-    if (storing()) safe(() => store.save(queue), undefined);
-  };
+  const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
+  const none = (): Sent => Promise.resolve(undefined);
 
-  const drop = (events: QueuedEvent[], reason: DropReason): void => {
-    if (events.length === 0) return;
-    dropped += events.length;
-    log(`dropped ${events.length}: ${reason}`);
-    safe(() => s.onDrop?.(events.map((item) => item.event), reason), undefined);
-  };
-
-  /** Takes events out of the queue: delivered, or given up for `reason` (reported). */
+  /** Takes events out of the queue: delivered, or given up for `reason` (reported to onDrop). */
   const remove = (events: QueuedEvent[], reason?: DropReason): undefined => {
-    if (events.length === 0) return undefined;
+    if (!events[0]) return;
     queue = queue.filter((item) => !events.includes(item));
-    if (reason) drop(events, reason);
-    else sent += events.length;
-    persist();
-    return undefined;
+    if (reason) {
+      dropped += events.length;
+      log(`dropped ${events.length}: ${reason}`);
+      safe(() => s.onDrop?.(events.map((item) => item.event), reason));
+    } else sent += events.length;
+    return persist();
   };
 
-  /** Applies the queue's bounds, oldest first: events older than the age bound, then the oldest over the count and bytes bounds. Returns the bytes queued. */
+  /** Applies the queue's bounds, oldest first: the age bound, then count and bytes. Returns the bytes queued. */
   const trim = (): number => {
-    const tooOld = queue.filter((item) => now() - item.at > maxEventAgeMs);
-    queue = queue.filter((item) => !tooOld.includes(item));
+    remove(
+      queue.filter((item) => now() - item.at > maxEventAgeMs),
+      'too-old',
+    );
     let bytes = queue.reduce((sum, item) => sum + item.bytes, 0);
-    const full: QueuedEvent[] = [];
-    while (queue.length > maxQueuedEvents || bytes > maxQueuedBytes) {
-      const oldest = queue.shift() as QueuedEvent;
-      bytes -= oldest.bytes;
-      full.push(oldest);
-    }
-    drop(tooOld, 'too-old');
-    drop(full, 'queue-full');
+    let over = 0;
+    while (queue.length - over > maxQueuedEvents || bytes > maxQueuedBytes) bytes -= (queue[over++] as QueuedEvent).bytes;
+    remove(queue.slice(0, over), 'queue-full');
     return bytes;
   };
 
@@ -99,33 +92,26 @@ export function createCore(settings: TrackerSettings): Tracker {
     }, wait);
   };
 
-  const enqueue = (item?: QueuedEvent): void => {
+  /** Queues `item` (if any), applies the bounds, stores, and schedules sending (now when `soon`). */
+  const enqueue = (item?: QueuedEvent, soon?: boolean): void => {
     if (item) queue.push(item);
     const bytes = trim();
     persist();
-    if (storing() && queue.length > 0) schedule(queue.length >= maxBatchEvents || bytes >= maxBatchBytes ? 0 : flushMs);
+    if (storing() && queue[0]) schedule(soon || queue.length >= maxBatchEvents || bytes >= maxBatchBytes ? 0 : flushMs);
   };
 
-  /** Events a page left behind (this one's stored queue, or a closed tab's) go out at once. */
+  /** Events a page left behind (this one's stored queue, or a closed tab's) go out at once; one already queued is not taken twice. */
   const add = (items: QueuedEvent[]): void => {
-    // An event already queued here (consent given again, a store that hands back the same) is not taken twice.
     const known = new Set(queue.map((item) => item.event.id));
     queue = [...items.filter((item) => !known.has(item.event.id)), ...queue].sort((a, b) => a.at - b.at);
-    enqueue();
-    if (queue.length > 0) schedule(0);
+    enqueue(undefined, true);
   };
 
   /** Loads this page's stored queue, adopts those of pages that are gone, and schedules sending. */
   const restore = (): void => {
-    add(safe(() => store.load(), []));
-    void store.adopt?.().then(
-      (adopted) => adopted.length > 0 && add(adopted),
-      () => undefined,
-    );
+    add(safe(() => store.load()) ?? []);
+    void store.adopt?.().then(add, () => undefined);
   };
-
-  const post = (body: string, unloading: boolean): Promise<SendResult> =>
-    s.transport.send(`${s.endpoint.replace(/\/$/, '')}/track`, body, { unloading }).catch((error: unknown) => ({ kind: 'network' as const, error: String(error) }));
 
   /**
    * The oldest events that may go now, and those right after them that share their request
@@ -137,7 +123,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     let bytes = 0;
     for (const item of queue) {
       if (inFlight.has(item) || (unloading && item.beacon)) continue;
-      if (batch.length > 0 && (!sameRequest(item, batch[0] as QueuedEvent) || batch.length >= maxBatchEvents || bytes + item.bytes > maxBatchBytes)) break;
+      if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes + item.bytes > maxBatchBytes)) break;
       batch.push(item);
       bytes += item.bytes;
     }
@@ -148,41 +134,38 @@ export function createCore(settings: TrackerSettings): Tracker {
    * Sends events that share one payload; returns a delay when they must be retried later.
    * A request refused as a whole (413, 400) is halved until the culprit is alone, and only it goes.
    */
-  const sendGroup = async (events: QueuedEvent[], unloading: boolean): Promise<number | undefined> => {
+  const sendGroup = async (events: Waited[], unloading: boolean): Promise<number | undefined> => {
     for (const item of events) inFlight.add(item);
-    const result = await post(JSON.stringify(payloadOf(events, s.sourceId)), unloading);
+    const result: SendResult = await s.transport
+      .send(url, JSON.stringify(payloadOf(events, s.sourceId)), { unloading })
+      .catch((error: unknown) => ({ kind: 'network', error: String(error) }));
     for (const item of events) inFlight.delete(item);
     const decision = decide(result, attempt, retry);
     const answer = result.kind === 'ok' ? (result.body as Processed | undefined) : undefined;
-    for (const item of events) {
-      waiting.get(item)?.(answer);
-      waiting.delete(item);
-    }
+    // A waiting caller is told the first answer; a later one changes nothing.
+    for (const item of events) item._answer?.(answer);
     if (result.kind === 'beacon') {
       // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
       for (const item of events) item.beacon = true;
-      persist();
-      return undefined;
+      return persist();
     }
     if (decision.kind === 'retry') {
-      attempt += 1;
+      attempt++;
       log(`retry in ${decision.ms} ms`, result);
       return decision.ms;
     }
     attempt = 0;
     if (decision.kind === 'split') {
-      if (events.length === 1) return remove(events, decision.reason);
+      if (!events[1]) return remove(events, decision.reason);
       const half = Math.ceil(events.length / 2);
       return (await sendGroup(events.slice(0, half), unloading)) ?? sendGroup(events.slice(half), unloading);
     }
+    const first = events[0] as QueuedEvent;
     const profile = answer?.profile?.id;
-    if (events[0]?.processed && profile && profile !== events[0].profileId) identity.setProfileId(profile);
-    const rejected = answer?.rejected?.map((r) => r.index) ?? [];
-    remove(
-      events.filter((_, index) => rejected.includes(index)),
-      'rejected',
-    );
-    return remove(events.filter((_, index) => !rejected.includes(index)));
+    if (first.processed && profile && profile !== first.profileId) identity.setProfileId(profile);
+    const rejected = events.filter((_, index) => answer?.rejected?.some((r) => r.index === index));
+    remove(rejected, 'rejected');
+    return remove(events.filter((item) => !rejected.includes(item)));
   };
 
   const sendAll = async (unloading: boolean): Promise<void> => {
@@ -191,7 +174,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       if (retryInMs() > 0) return unloading ? undefined : schedule(0);
       trim();
       const batch = storing() ? takeBatch(unloading) : [];
-      if (batch.length === 0) return;
+      if (!batch[0]) return;
       const delay = await sendGroup(batch, unloading);
       if (delay !== undefined) {
         retryAt = now() + delay;
@@ -202,17 +185,16 @@ export function createCore(settings: TrackerSettings): Tracker {
   };
 
   const flush = (unloading = false): Promise<void> => {
-    if (!storing() || queue.length === 0) return Promise.resolve();
+    if (!storing() || !queue[0]) return Promise.resolve();
     if (unloading) return sendAll(true);
-    sending ??= sendAll(false).finally(() => (sending = null));
-    return sending;
+    return (sending ??= sendAll(false).finally(() => (sending = null)));
   };
 
   const track = (type: string, properties: JsonObject = {}, options: TrackOptions = {}): Sent => {
     const category = options.category;
     if (consent !== undefined && !allows(consent, category)) {
       log(`no consent: ${type} not kept`);
-      return Promise.resolve(undefined);
+      return none();
     }
     let event: WireEvent = {
       id: uuid(),
@@ -222,14 +204,14 @@ export function createCore(settings: TrackerSettings): Tracker {
     };
     try {
       const edited = s.beforeSend?.(event);
-      if (edited === null) return Promise.resolve(undefined);
+      if (edited === null) return none();
       if (edited) event = edited;
     } catch (error) {
       log('beforeSend threw', error);
     }
-    const context = { ...safe(() => s.context?.() ?? {}, {}), ...options.context };
+    const context = { ...safe(() => s.context?.()), ...options.context };
     const checked = checkEvent(event, context, maxEventBytes);
-    const item: QueuedEvent = {
+    const item: Waited = {
       event: checked.event,
       profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
       sessionId: checkName(options.sessionId ?? identity.sessionId(), 'sessionId'),
@@ -242,9 +224,9 @@ export function createCore(settings: TrackerSettings): Tracker {
     const later = !options.processed || !storing() || retryInMs() > 0;
     if (!later) item.processed = true;
     enqueue(item);
-    if (later) return Promise.resolve(undefined);
+    if (later) return none();
     return new Promise((resolve) => {
-      waiting.set(item, resolve);
+      item._answer = resolve;
       void flush();
     });
   };
@@ -279,7 +261,7 @@ export function createCore(settings: TrackerSettings): Tracker {
         return restore();
       }
       queue = [];
-      safe(() => store.clear(), undefined);
+      safe(() => store.clear());
       identity.reset();
     },
     reset() {
@@ -296,10 +278,11 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function safe<T>(fn: () => T, fallback: T): T {
+/** Runs a user callback or a store call; what it throws is ignored (undefined). */
+function safe<T>(fn: () => T): T | undefined {
   try {
     return fn();
   } catch {
-    return fallback;
+    return undefined;
   }
 }

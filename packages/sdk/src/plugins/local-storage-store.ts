@@ -19,23 +19,22 @@ export function localStorageStore(sourceId: string): EventStore {
   const own = prefix + uuid();
   const locks = nav()?.locks;
   void locks?.request(own, () => FOREVER);
-  const ls = (): Storage | undefined => storage();
   /** The events under a key: an array, or `{ e: [...] }` as trackers before 0.2 stored them. */
   const read = (key: string): QueuedEvent[] => {
     try {
-      const stored = JSON.parse(ls()?.getItem(key) ?? '[]') as QueuedEvent[] | { e?: QueuedEvent[] };
+      const stored = JSON.parse(storage()?.getItem(key) ?? '[]') as QueuedEvent[] | { e?: QueuedEvent[] };
       const events = Array.isArray(stored) ? stored : stored.e;
       return Array.isArray(events) ? events : [];
     } catch {
       return [];
     }
   };
-  const keys = (): string[] => Object.keys(ls() ?? {}).filter((key) => key.startsWith(prefix));
+  const keys = (): string[] => Object.keys(storage() ?? {}).filter((key) => key.startsWith(prefix));
   /** Takes a gone page's events out of storage (when its lock is free, or there are no locks). */
   const take = async (key: string): Promise<QueuedEvent[]> => {
     const free = !locks || (await new Promise<boolean>((resolve) => void locks.request(key, { ifAvailable: true }, (lock) => (resolve(!!lock), lock && FOREVER))));
     const events = free ? read(key) : [];
-    if (free) ls()?.removeItem(key);
+    if (free) storage()?.removeItem(key);
     return events;
   };
   return {
@@ -43,15 +42,15 @@ export function localStorageStore(sourceId: string): EventStore {
     save(events) {
       for (let keep = events; ; keep = keep.slice(Math.ceil(keep.length / 2))) {
         try {
-          if (keep.length === 0) return ls()?.removeItem(own);
-          return ls()?.setItem(own, JSON.stringify(keep));
+          if (keep.length === 0) return storage()?.removeItem(own);
+          return storage()?.setItem(own, JSON.stringify(keep));
         } catch {
           /* quota: drop the oldest half and try again */
         }
       }
     },
     clear() {
-      for (const key of keys()) ls()?.removeItem(key);
+      for (const key of keys()) storage()?.removeItem(key);
     },
     async adopt() {
       const adopted: QueuedEvent[] = [];
