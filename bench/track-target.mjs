@@ -10,7 +10,7 @@ import { CachedProfileState, Collector, createLogger, RequestBatcher, SqliteQueu
 const transport = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), `inflow-bench-${transport}-`));
 const logger = createLogger({ level: 'warn', format: 'text' });
-const topics = topicNames('inflow', { collector: 'collector', dispatch: 'dispatch' });
+const topics = topicNames('inflow', { collector: 'collector', dispatch: 'dispatch', workflow: 'workflow' });
 const queue = new SqliteQueue({ file: join(dir, 'queue.db'), tenant: 'inflow', maxBacklog: 10_000_000, topics: [topics.collector] });
 const store = new SqliteStore(join(dir, 'store.db'));
 const sources = new SourceRegistry(store, 5000);

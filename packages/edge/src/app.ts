@@ -6,6 +6,10 @@ import {
   createCollectorWorker,
   createDistributedEngine,
   createDispatcher,
+  createWorkflowWorker,
+  RuleDirectory,
+  WorkflowFeed,
+  type Subject,
   createEmbeddedEngine,
   DestinationDirectory,
   DispatchFeed,
@@ -30,8 +34,8 @@ import { earlyReplyCors } from './public-api/cors.js';
 import { publicRoutes } from './public-api/public-routes.js';
 import { SourceRegistry } from './sources/source-registry.js';
 
-export type Role = 'edge' | 'collector' | 'dispatch';
-export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'dispatch'];
+export type Role = 'edge' | 'collector' | 'workflow' | 'dispatch';
+export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'workflow', 'dispatch'];
 
 export interface Inflow {
   start(): Promise<void>;
@@ -65,24 +69,65 @@ function createEngine(config: Config, topics: TopicNames, logger: Logger): Promi
   return createDistributedEngine({ ...config, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
 }
 
-function createWorkers(
-  config: Config,
-  roles: readonly Role[],
-  engine: Engine,
-  topics: TopicNames,
-  collector: Collector,
-  directory: DestinationDirectory,
-  logger: Logger,
-): Lifecycle[] {
+/** What the stages after the collector share: the definitions as workers see them, and the feeds into their queues. */
+interface Stages {
+  destinations: DestinationDirectory;
+  rules: RuleDirectory;
+  dispatchFeed: DispatchFeed;
+}
+
+function createStages(config: Config, engine: Engine, topics: TopicNames, logger: Logger): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> } } {
+  const refreshMs = config.destinationRefreshMs;
+  const destinations = new DestinationDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('destinations') });
+  const rules = new RuleDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('rules') });
+  const dispatchFeed = new DispatchFeed({ queue: engine.queue, topics, directory: destinations });
+  const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules });
+  // Stored events go to the destinations their triggers take and to the rules that take them.
+  const feed = { publish: (subjects: readonly Subject[]) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]) };
+  return { destinations, rules, dispatchFeed, feed };
+}
+
+function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, stages: Stages, logger: Logger): Lifecycle[] {
+  const redelivery = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
   const workers: Lifecycle[] = [];
+  if (roles.includes('collector')) {
+    workers.push(
+      createCollectorWorker({
+        queue: engine.queue,
+        input: topics.collector,
+        consumer: { ...redelivery, subscription: topics.subscriptions.collector },
+        collector,
+        batchSize: config.collectorBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('collector'),
+      }),
+    );
+  }
+  if (roles.includes('workflow')) {
+    workers.push(
+      createWorkflowWorker({
+        queue: engine.queue,
+        input: topics.workflow,
+        consumer: { ...redelivery, subscription: topics.subscriptions.workflow },
+        rules: stages.rules,
+        state: engine.profileState,
+        store: engine.store,
+        dispatch: stages.dispatchFeed,
+        emit: engine.queue.producer(topics.collector),
+        batchSize: config.collectorBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('workflow'),
+      }),
+    );
+  }
   if (roles.includes('dispatch')) {
     workers.push(
       createDispatcher({
         queue: engine.queue,
         topics,
-        directory,
+        directory: stages.destinations,
         secrets: config.secrets,
-        consumer: { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs },
+        consumer: redelivery,
         batchSize: config.dispatchBatchSize,
         waitMs: config.workerWaitMs,
         refreshMs: config.destinationRefreshMs,
@@ -90,19 +135,7 @@ function createWorkers(
       }),
     );
   }
-  if (!roles.includes('collector')) return workers;
-  return [
-    ...workers,
-    createCollectorWorker({
-      queue: engine.queue,
-      input: topics.collector,
-      consumer: { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs, subscription: topics.subscriptions.collector },
-      collector,
-      batchSize: config.collectorBatchSize,
-      waitMs: config.workerWaitMs,
-      logger: logger.child('collector'),
-    }),
-  ];
+  return workers;
 }
 
 function createBatcher(config: Config, engine: Engine, topics: TopicNames): RequestBatcher {
@@ -119,7 +152,7 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames): Requ
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace });
+  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace, workflow: config.workflowNamespace });
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;
   let batcher: RequestBatcher | undefined;
@@ -186,15 +219,15 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   return {
     async start() {
       engine = await createEngine(config, topics, logger);
-      const directory = new DestinationDirectory({ definitions: engine.definitions, refreshMs: config.destinationRefreshMs, logger: logger.child('destinations') });
+      const stages = createStages(config, engine, topics, logger);
       const collector = new Collector({
         state: engine.profileState,
         store: engine.store,
         logger: logger.child('collector'),
         maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
-        feed: new DispatchFeed({ queue: engine.queue, topics, directory }),
+        feed: stages.feed,
       });
-      workers = createWorkers(config, roles, engine, topics, collector, directory, logger);
+      workers = createWorkers(config, roles, engine, topics, collector, stages, logger);
       for (const worker of workers) await worker.start();
       if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
       ready = true;

@@ -7,4 +7,4 @@ export { checkPayloadContent } from './payload-content.js';
 export type { ContentCheck, ContentOptions } from './payload-content.js';
 export { checkTrackRequest } from './check-track-request.js';
 export type { TrackRequestCheck, RequestProblem } from './check-track-request.js';
-export { eventTimeMs } from './track-rules.js';
+export { eventTimeMs, isSafeName } from './track-rules.js';

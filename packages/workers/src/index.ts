@@ -46,5 +46,12 @@ export {
   type MissingSecret,
 } from './dispatch/secrets.js';
 export { DestinationDirectory, type ActiveDestination } from './dispatch/destination-directory.js';
-export { DispatchFeed, type DispatchMessage } from './dispatch/dispatch-feed.js';
+export { DispatchFeed } from './dispatch/dispatch-feed.js';
+export type { SubjectMessage } from './dispatch/subject-messages.js';
 export { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatch/dispatcher.js';
+export { checkRule, type RuleSpec, type RuleRecord, type RuleAction } from './workflow/rule.js';
+export { compileRule, type CompiledRule, MAX_EMIT_DEPTH } from './workflow/rule.js';
+export { RuleDirectory } from './workflow/rule-directory.js';
+export { WorkflowFeed } from './workflow/workflow-feed.js';
+export { createWorkflowWorker, type WorkflowWorkerOptions } from './workflow/workflow-worker.js';
+export { runRules, ruleRunMark, emittedEventId } from './workflow/rule-runner.js';

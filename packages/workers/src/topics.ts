@@ -7,16 +7,19 @@ export interface TopicNames {
   destination(destinationId: string): TopicRef;
   /** Namespace of the per-destination topics (made at run time). */
   dispatchNamespace: string;
+  /** Stored events some rule's trigger takes, on their way to the workflow role (key = profile). */
+  workflow: TopicRef;
   /** The subscription each worker role consumes with: every process of a role shares it. */
-  subscriptions: { collector: string; dispatch: string };
+  subscriptions: { collector: string; dispatch: string; workflow: string };
 }
 
-export function topicNames(tenant: string, namespaces: { collector: string; dispatch: string }): TopicNames {
+export function topicNames(tenant: string, namespaces: { collector: string; dispatch: string; workflow: string }): TopicNames {
   return {
     collector: { namespace: namespaces.collector, name: 'payloads' },
     destination: (destinationId) => ({ namespace: namespaces.dispatch, name: `destination-${destinationId}` }),
     dispatchNamespace: namespaces.dispatch,
-    subscriptions: { collector: `${tenant}-collector`, dispatch: `${tenant}-dispatch` },
+    workflow: { namespace: namespaces.workflow, name: 'events' },
+    subscriptions: { collector: `${tenant}-collector`, dispatch: `${tenant}-dispatch`, workflow: `${tenant}-workflow` },
   };
 }
 
@@ -27,5 +30,8 @@ export function topicNames(tenant: string, namespaces: { collector: string; disp
  * per-destination topics are made at run time (Queue.ensureTopic).
  */
 export function subscribedTopics(topics: TopicNames): Array<{ topic: TopicRef; subscription: string; ordered: boolean }> {
-  return [{ topic: topics.collector, subscription: topics.subscriptions.collector, ordered: true }];
+  return [
+    { topic: topics.collector, subscription: topics.subscriptions.collector, ordered: true },
+    { topic: topics.workflow, subscription: topics.subscriptions.workflow, ordered: true },
+  ];
 }

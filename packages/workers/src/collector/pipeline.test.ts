@@ -12,7 +12,7 @@ import type { Lifecycle } from '../util/lifecycle.js';
 import { boundedGroups, createCollectorWorker } from './collector-worker.js';
 import { Collector } from './collector.js';
 
-const topics = topicNames('inflow', { collector: 'collector', dispatch: 'dispatch' });
+const topics = topicNames('inflow', { collector: 'collector', dispatch: 'dispatch', workflow: 'workflow' });
 
 async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 5000): Promise<T> {
   const until = Date.now() + ms;

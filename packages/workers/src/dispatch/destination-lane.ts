@@ -5,7 +5,7 @@ import type { QueueConsumer, QueueMessage } from '../ports/queue.js';
 import { CircuitBreaker, type CircuitSettings } from './circuit-breaker.js';
 import { decideDelivery, isTransient, type AttemptOutcome } from './delivery-decision.js';
 import type { ActiveDestination } from './destination-directory.js';
-import { decodeDispatchMessage } from './dispatch-feed.js';
+import { decodeSubjects } from './subject-messages.js';
 import { sleepUnless } from './interruptible-sleep.js';
 import { hasMissingSecrets, resolveHeaders, type Secrets } from './secrets.js';
 import { idempotencyKey, type SendWebhook } from './webhook-sender.js';
@@ -110,7 +110,7 @@ export class DestinationLane {
 
   /** true when the message is settled and acknowledged; false when the lane is closing. */
   private async deliverMessage(message: QueueMessage): Promise<boolean> {
-    const decoded = decodeDispatchMessage(message.data);
+    const decoded = decodeSubjects(message.data);
     if (!decoded) {
       await this.options.consumer.deadLetter(message, 'not a dispatch message');
       this.counts.deadLettered += 1;

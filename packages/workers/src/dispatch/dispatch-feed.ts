@@ -3,13 +3,7 @@ import { InfrastructureError, errorMessage } from '../errors.js';
 import type { OutgoingMessage, Queue, QueueProducer } from '../ports/queue.js';
 import type { TopicNames } from '../topics.js';
 import type { DestinationDirectory } from './destination-directory.js';
-
-/** What a destination's topic carries: one profile's stored events, in order, with the state they left. */
-export interface DispatchMessage {
-  v: 1;
-  destination: string;
-  subjects: Subject[];
-}
+import { encodeSubjects, subjectsByProfile } from './subject-messages.js';
 
 export interface DispatchFeedOptions {
   queue: Queue;
@@ -32,32 +26,28 @@ export class DispatchFeed {
   /** Publishes; throws InfrastructureError when the queue cannot take it (the collector retries). */
   async publish(subjects: readonly Subject[]): Promise<number> {
     if (subjects.length === 0) return 0;
-    const byDestination = new Map<string, Map<string, Subject[]>>();
+    const byDestination = new Map<string, Subject[]>();
     for (const subject of subjects) {
       for (const destination of await this.options.directory.matching(subject)) {
-        const byProfile = byDestination.get(destination.record.id) ?? new Map<string, Subject[]>();
-        byDestination.set(destination.record.id, byProfile);
-        const list = byProfile.get(subject.profile.id) ?? [];
-        byProfile.set(subject.profile.id, list);
-        list.push(subject);
+        const list = byDestination.get(destination.record.id);
+        if (list) list.push(subject);
+        else byDestination.set(destination.record.id, [subject]);
       }
     }
     let published = 0;
+    await Promise.all([...byDestination].map(async ([destination, list]) => (published += await this.publishTo(destination, list))));
+    return published;
+  }
+
+  /** Queues subjects for one destination whatever its trigger (a rule's dispatch action). */
+  async publishTo(destination: string, subjects: readonly Subject[]): Promise<number> {
+    const messages: OutgoingMessage[] = [...subjectsByProfile(subjects)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects(destination, list) }));
     try {
-      await Promise.all(
-        [...byDestination].map(async ([destination, byProfile]) => {
-          const messages: OutgoingMessage[] = [...byProfile].map(([profileId, list]) => ({
-            key: profileId,
-            data: Buffer.from(JSON.stringify({ v: 1, destination, subjects: list } satisfies DispatchMessage)),
-          }));
-          await (await this.producer(destination)).send(messages);
-          published += messages.length;
-        }),
-      );
+      await (await this.producer(destination)).send(messages);
     } catch (error) {
       throw new InfrastructureError('queue', `dispatch feed: ${errorMessage(error)}`, { cause: error });
     }
-    return published;
+    return messages.length;
   }
 
   private producer(destinationId: string): Promise<QueueProducer> {
@@ -70,16 +60,5 @@ export class DispatchFeed {
       this.producers.set(destinationId, producer);
     }
     return producer;
-  }
-}
-
-/** The message as the dispatcher reads it; null when it is not one (dead-lettered with that reason). */
-export function decodeDispatchMessage(data: Uint8Array): DispatchMessage | null {
-  try {
-    const parsed = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<DispatchMessage>;
-    if (parsed.v !== 1 || typeof parsed.destination !== 'string' || !Array.isArray(parsed.subjects)) return null;
-    return parsed as DispatchMessage;
-  } catch {
-    return null;
   }
 }

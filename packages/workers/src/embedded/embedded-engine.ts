@@ -19,7 +19,7 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     file: join(settings.dataDir, 'queue.db'),
     tenant: settings.tenant,
     maxBacklog: settings.queueMaxBacklog,
-    topics: [topics.collector],
+    topics: [topics.collector, topics.workflow],
   });
   const store = new SqliteStore(join(settings.dataDir, 'store.db'));
   const definitions = new SqliteDefinitions(join(settings.dataDir, 'store.db'));

@@ -23,6 +23,10 @@ export interface ProfileRecord {
   recentEventIds: string[];
   /** Sessions seen last, so a visit counts once per session. Absent on records made before it existed. */
   recentSessionIds?: string[];
+  /** Segment tags rules added (workflow `add-segment`). */
+  segments?: string[];
+  /** Marks of the (rule, event) runs applied last: a rule runs at most once per event. */
+  recentRuleRuns?: string[];
   /** Increases by one on every change; storage keeps only the highest. */
   version: number;
 }

@@ -63,7 +63,11 @@ export class ElasticStore implements RecordStore, SourceStore {
       [this.index.sessions, SESSION_MAPPINGS],
       [this.index.sources, SOURCE_MAPPINGS],
     ] as const) {
-      if (await this.client.indices.exists({ index })) continue;
+      if (await this.client.indices.exists({ index })) {
+        // Fields added since the index was made (e.g. profile segments): adding is all putMapping may do.
+        await this.client.indices.putMapping({ index, ...mappings });
+        continue;
+      }
       try {
         await this.client.indices.create({ index, settings, mappings });
       } catch (error) {

@@ -31,6 +31,8 @@ export const PROFILE_MAPPINGS = {
     lastSourceId: { type: 'keyword' },
     recentEventIds: { type: 'keyword', index: false, doc_values: false },
     recentSessionIds: { type: 'keyword', index: false, doc_values: false },
+    segments: { type: 'keyword' },
+    recentRuleRuns: { type: 'keyword', index: false, doc_values: false },
     version: { type: 'long' },
   },
 } as const;

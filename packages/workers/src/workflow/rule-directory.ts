@@ -1,0 +1,33 @@
+import type { Subject } from '../conditions/field-path.js';
+import { DefinitionDirectory } from '../definitions/definition-directory.js';
+import type { Logger } from '../logging/logger.js';
+import type { DefinitionStore } from '../ports/definitions.js';
+import { compileRule, type CompiledRule, type RuleRecord } from './rule.js';
+
+/** How many emitted events led to this one (0: a client sent it); kept in the event's context. */
+export function emitDepth(subject: Subject): number {
+  const workflow = subject.event.context['workflow'];
+  const depth = typeof workflow === 'object' && workflow !== null ? (workflow as { depth?: unknown }).depth : undefined;
+  return typeof depth === 'number' && Number.isInteger(depth) && depth > 0 ? depth : 0;
+}
+
+/** The rules every collector and workflow worker sees (see DefinitionDirectory). */
+export class RuleDirectory {
+  private readonly directory: DefinitionDirectory<CompiledRule>;
+
+  constructor(options: { definitions: DefinitionStore; refreshMs: number; logger: Logger }) {
+    this.directory = new DefinitionDirectory({ ...options, kind: 'rule', compile: (definition) => compileRule(definition as RuleRecord) });
+  }
+
+  /** Enabled rules whose trigger takes the event (type, source, depth); their conditions are checked when they run. */
+  async triggered(subject: Subject): Promise<CompiledRule[]> {
+    const depth = emitDepth(subject);
+    return (await this.directory.all()).filter(
+      (rule) =>
+        rule.record.enabled &&
+        depth <= rule.maxDepth &&
+        (rule.eventTypes.size === 0 || rule.eventTypes.has(subject.event.type)) &&
+        (rule.sources.size === 0 || rule.sources.has(subject.event.sourceId)),
+    );
+  }
+}

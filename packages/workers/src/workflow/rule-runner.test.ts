@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { subjectFor } from '../test-support/subjects.js';
+import { checkRule, compileRule, type RuleRecord } from './rule.js';
+import { emittedEventId, ruleRunMark, runRules } from './rule-runner.js';
+
+function rule(input: Record<string, unknown>): ReturnType<typeof compileRule> {
+  const checked = checkRule(input);
+  if (!checked.ok) throw new Error(`${checked.problem.path}: ${checked.problem.message}`);
+  const record: RuleRecord = { ...checked.spec, version: 1, createdAt: '', updatedAt: '' };
+  return compileRule(record);
+}
+
+const buyer = rule({
+  id: 'buyer',
+  trigger: { eventTypes: ['order-completed'] },
+  actions: [
+    { type: 'increment', trait: 'purchases' },
+    { type: 'increment', trait: 'spent', by: 2.5 },
+    { type: 'set-trait', trait: 'lastOrder', value: '{{event.properties.orderId}}' },
+    { type: 'add-segment', segment: 'buyer' },
+  ],
+});
+const vip = rule({
+  id: 'vip',
+  trigger: { eventTypes: ['order-completed'] },
+  condition: { field: 'profile.traits.purchases', op: 'gte', value: 2 },
+  actions: [
+    { type: 'emit', event: { type: 'vip-reached', properties: { purchases: '{{profile.traits.purchases}}' } } },
+    { type: 'dispatch', destination: 'crm' },
+    { type: 'unset-trait', trait: 'trial' },
+    { type: 'remove-segment', segment: 'prospect' },
+  ],
+});
+
+describe('runRules', () => {
+  const order = (id: string) => subjectFor({ event: { id, type: 'order-completed', properties: { orderId: `o-${id}` } }, profile: { traits: { trial: true }, segments: ['prospect'] } });
+
+  it('applies actions in order, later rules seeing what earlier ones did, and marks every rule it considered', () => {
+    const first = runRules(order('e1'), order('e1').profile, [buyer, vip]);
+    expect(first.profile.traits).toEqual({ trial: true, purchases: 1, spent: 2.5, lastOrder: 'o-e1' });
+    expect(first.profile.segments).toEqual(['prospect', 'buyer']);
+    expect(first.runs).toEqual([
+      { rule: 'buyer', event: 'e1', matched: true, actions: ['increment', 'increment', 'set-trait', 'add-segment'] },
+      { rule: 'vip', event: 'e1', matched: false, actions: [] },
+    ]);
+    expect(first.effects).toEqual([]);
+    expect(first.profile.recentRuleRuns).toEqual([ruleRunMark('buyer', 'e1'), ruleRunMark('vip', 'e1')]);
+
+    const second = runRules(order('e2'), first.profile, [buyer, vip]);
+    expect(second.profile.traits).toEqual({ purchases: 2, spent: 5, lastOrder: 'o-e2' });
+    expect(second.profile.segments).toEqual(['buyer']);
+    expect(second.effects.map((effect) => effect.kind)).toEqual(['emit', 'dispatch']);
+    expect(second.effects[0]).toMatchObject({ kind: 'emit', eventId: emittedEventId('vip', 'e2', 0), type: 'vip-reached', properties: { purchases: 2 }, depth: 1 });
+  });
+
+  it('runs a rule at most once per event: a second run changes nothing and emits nothing', () => {
+    const once = runRules(order('e1'), order('e1').profile, [buyer, vip]);
+    const again = runRules(order('e1'), once.profile, [buyer, vip]);
+    expect(again.profile).toBe(once.profile);
+    expect(again.effects).toEqual([]);
+    expect(again.runs).toEqual([]);
+  });
+
+  it('emits the same event id on every run', () => {
+    expect(emittedEventId('vip', 'e2', 0)).toBe(emittedEventId('vip', 'e2', 0));
+    expect(emittedEventId('vip', 'e2', 0)).not.toBe(emittedEventId('vip', 'e2', 1));
+  });
+});
+
+describe('checkRule', () => {
+  const base = { id: 'r', trigger: { eventTypes: ['a'] }, actions: [{ type: 'add-segment', segment: 's' }] };
+  it.each([
+    [{ ...base, actions: [{ type: 'explode' }] }, 'actions.0.type', 'must be one of'],
+    [{ ...base, actions: [{ type: 'increment', trait: 'a.b' }] }, 'actions.0.trait', 'without dots'],
+    [{ ...base, actions: [{ type: 'increment', trait: 'n', by: 'x' }] }, 'actions.0.by', 'finite number'],
+    [{ ...base, actions: [{ type: 'set-trait', trait: 'n', value: '{{event.nope}}' }] }, 'actions.0.value', 'no field "nope"'],
+    [{ ...base, actions: [{ type: 'emit', event: { type: 'a' } }] }, 'actions.0.event.type', 'set maxDepth'],
+    [{ ...base, trigger: {}, actions: [{ type: 'emit', event: { type: 'b' } }] }, 'actions.0.event.type', 'set maxDepth'],
+    [{ ...base, condition: { field: 'event.type', op: 'like', value: 'a' } }, 'condition.op', 'must be one of'],
+    [{ ...base, actions: [] }, 'actions', ''],
+    [{ ...base, colour: 'red' }, 'colour', 'unknown field'],
+  ])('refuses %j at %s', (input, path, message) => {
+    const checked = checkRule(input);
+    expect(checked.ok).toBe(false);
+    if (!checked.ok) {
+      expect(checked.problem.path).toBe(path);
+      expect(checked.problem.message).toContain(message);
+    }
+  });
+
+  it('accepts a rule that emits its own trigger when it bounds the chain', () => {
+    expect(checkRule({ ...base, maxDepth: 2, actions: [{ type: 'emit', event: { type: 'a' } }] }).ok).toBe(true);
+  });
+});

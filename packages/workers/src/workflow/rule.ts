@@ -1,0 +1,146 @@
+import { array, boolean, defaulted, integer, literal, object, optional, refine, size, string, union, unknown, validate, type Infer, type Struct } from 'superstruct';
+import { isSafeName } from '@inflow/protocol';
+import { compileCondition, isConditionProblem, type CompiledCondition } from '../conditions/condition.js';
+import { compileMapping, isMappingProblem } from '../dispatch/mapping.js';
+import { structProblem } from '../util/struct-problem.js';
+
+/**
+ * A rule as operators write it: which events (trigger, condition) and what to do, in order.
+ * Profile actions (traits, counters, segments) are applied together with a mark of the rule
+ * run, so a rule runs at most once per (rule, event); emitted events get ids derived from the
+ * rule, the event and the action, so a second run cannot emit twice.
+ */
+const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const id = refine(string(), 'id', (value) => NAME.test(value) || 'must be 1–64 of a-z, 0-9, _ and -, starting with a letter or digit');
+/** A trait name: one key of profile.traits (no dots: the rule names the key itself). */
+const trait = refine(size(string(), 1, 256), 'trait', (value) => (!value.includes('.') && value !== '__proto__') || 'must be one key of the traits, without dots');
+const eventType = refine(size(string(), 1, 128), 'event type', (value) => isSafeName(value) || 'must not contain control characters or unpaired surrogates');
+
+const finite = refine(unknown(), 'number', (v) => (typeof v === 'number' && Number.isFinite(v)) || 'must be a finite number');
+
+/** Each action by its `type`: checked one by one, so a problem is named at its own field. */
+const ACTIONS = {
+  'set-trait': object({ type: literal('set-trait'), trait, value: unknown() }),
+  'unset-trait': object({ type: literal('unset-trait'), trait }),
+  increment: object({ type: literal('increment'), trait, by: defaulted(finite, 1) }),
+  'add-segment': object({ type: literal('add-segment'), segment: id }),
+  'remove-segment': object({ type: literal('remove-segment'), segment: id }),
+  emit: object({ type: literal('emit'), event: object({ type: eventType, properties: optional(unknown()) }) }),
+  dispatch: object({ type: literal('dispatch'), destination: id }),
+} as const;
+const ACTION_TYPES = Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>;
+
+const Action = union([
+  ACTIONS['set-trait'],
+  ACTIONS['unset-trait'],
+  ACTIONS.increment,
+  ACTIONS['add-segment'],
+  ACTIONS['remove-segment'],
+  ACTIONS.emit,
+  ACTIONS.dispatch,
+]);
+
+export const RuleInput = object({
+  id,
+  name: defaulted(size(string(), 0, 200), ''),
+  enabled: defaulted(boolean(), true),
+  trigger: object({
+    /** Empty: every event type. */
+    eventTypes: defaulted(size(array(eventType), 0, 100), []),
+    /** Empty: every source. */
+    sources: defaulted(size(array(id), 0, 100), []),
+  }),
+  condition: optional(unknown()),
+  actions: size(array(Action), 1, 50),
+  /**
+   * How deep a chain of emitted events this rule still runs on (0: only on events a client
+   * sent). Required when the rule emits an event its own trigger takes.
+   */
+  maxDepth: optional(size(integer(), 0, 10)),
+});
+
+export type RuleSpec = Infer<typeof RuleInput>;
+export type RuleAction = RuleSpec['actions'][number];
+
+export interface RuleRecord extends RuleSpec {
+  /** Increases on every write (compare-and-set in the definitions store). */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Chains of emitted events never go deeper than this, whatever a rule says. */
+export const MAX_EMIT_DEPTH = 10;
+/** Depth a rule that does not trigger itself runs to. */
+export const DEFAULT_MAX_DEPTH = 3;
+
+/** Checks a rule as written; the spec with defaults, or the first problem with its path. */
+export function checkRule(input: unknown): { ok: true; spec: RuleSpec } | { ok: false; problem: { path: string; message: string } } {
+  const actionProblem = checkActions(input);
+  if (actionProblem) return { ok: false, problem: actionProblem };
+  const [error, spec] = validate(input, RuleInput, { coerce: true });
+  if (error) return { ok: false, problem: structProblem(error) };
+  if (spec.condition !== undefined) {
+    const condition = compileCondition(spec.condition, 'condition');
+    if (isConditionProblem(condition)) return { ok: false, problem: condition };
+  }
+  for (const [index, action] of spec.actions.entries()) {
+    const at = `actions.${index}`;
+    const template = action.type === 'set-trait' ? action.value : action.type === 'emit' ? action.event.properties : undefined;
+    if (template !== undefined) {
+      const mapping = compileMapping(template, action.type === 'set-trait' ? `${at}.value` : `${at}.event.properties`);
+      if (isMappingProblem(mapping)) return { ok: false, problem: mapping };
+    }
+    if (action.type === 'emit' && triggeredBy(spec, action.event.type) && spec.maxDepth === undefined) {
+      return {
+        ok: false,
+        problem: { path: `${at}.event.type`, message: `emits "${action.event.type}", which this rule's own trigger takes: set maxDepth (0–${MAX_EMIT_DEPTH}) to bound the chain` },
+      };
+    }
+  }
+  return { ok: true, spec };
+}
+
+/** The first action whose type is unknown or whose fields are wrong, named at its field (a union alone would not say). */
+function checkActions(input: unknown): { path: string; message: string } | undefined {
+  const actions = typeof input === 'object' && input !== null ? (input as { actions?: unknown }).actions : undefined;
+  if (!Array.isArray(actions)) return undefined;
+  for (const [index, action] of actions.entries()) {
+    const type = typeof action === 'object' && action !== null ? (action as { type?: unknown }).type : undefined;
+    if (typeof type !== 'string' || !(ACTION_TYPES as string[]).includes(type)) {
+      return { path: `actions.${index}.type`, message: `must be one of ${ACTION_TYPES.join(', ')}` };
+    }
+    const struct: Struct<unknown, unknown> = ACTIONS[type as keyof typeof ACTIONS] as unknown as Struct<unknown, unknown>;
+    const [error] = validate(action, struct, { coerce: true });
+    if (error) {
+      const problem = structProblem(error);
+      return { path: `actions.${index}.${problem.path}`, message: problem.message };
+    }
+  }
+  return undefined;
+}
+
+function triggeredBy(spec: RuleSpec, type: string): boolean {
+  return spec.trigger.eventTypes.length === 0 || spec.trigger.eventTypes.includes(type);
+}
+
+/** What running needs of a rule, compiled once per version. */
+export interface CompiledRule {
+  record: RuleRecord;
+  eventTypes: ReadonlySet<string>;
+  sources: ReadonlySet<string>;
+  condition?: CompiledCondition;
+  maxDepth: number;
+}
+
+export function compileRule(record: RuleRecord): CompiledRule {
+  const condition = record.condition === undefined ? undefined : compileCondition(record.condition);
+  if (condition && isConditionProblem(condition)) throw new Error(`rule ${record.id}: stored condition is invalid: ${condition.message}`);
+  return {
+    record,
+    eventTypes: new Set(record.trigger.eventTypes),
+    sources: new Set(record.trigger.sources),
+    ...(condition ? { condition } : {}),
+    maxDepth: Math.min(MAX_EMIT_DEPTH, record.maxDepth ?? DEFAULT_MAX_DEPTH),
+  };
+}

@@ -1,0 +1,29 @@
+import type { Subject } from '../conditions/field-path.js';
+import { InfrastructureError, errorMessage } from '../errors.js';
+import type { Queue } from '../ports/queue.js';
+import type { TopicNames } from '../topics.js';
+import { encodeSubjects, subjectsByProfile } from '../dispatch/subject-messages.js';
+import type { RuleDirectory } from './rule-directory.js';
+
+/**
+ * Hands stored events that some rule's trigger takes to the workflow role: one message per
+ * profile on the workflow topic (key = profile: one profile's events are worked on in order).
+ * Called by the collector with the dispatch feed; a retry publishes again, and the rule-run
+ * marks make that harmless.
+ */
+export class WorkflowFeed {
+  constructor(private readonly options: { queue: Queue; topics: TopicNames; rules: RuleDirectory }) {}
+
+  async publish(subjects: readonly Subject[]): Promise<number> {
+    const taken: Subject[] = [];
+    for (const subject of subjects) if ((await this.options.rules.triggered(subject)).length > 0) taken.push(subject);
+    if (taken.length === 0) return 0;
+    const messages = [...subjectsByProfile(taken)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects('workflow', list) }));
+    try {
+      await this.options.queue.producer(this.options.topics.workflow).send(messages);
+    } catch (error) {
+      throw new InfrastructureError('queue', `workflow feed: ${errorMessage(error)}`, { cause: error });
+    }
+    return messages.length;
+  }
+}

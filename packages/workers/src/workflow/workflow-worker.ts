@@ -1,0 +1,144 @@
+import type { Subject } from '../conditions/field-path.js';
+import type { DispatchFeed } from '../dispatch/dispatch-feed.js';
+import { decodeSubjects } from '../dispatch/subject-messages.js';
+import { encodeEnvelope, type Envelope } from '../envelope/envelope.js';
+import { InfrastructureError, errorMessage, isInfrastructureError } from '../errors.js';
+import type { ProfileState } from '../ports/profile-state.js';
+import type { QueueMessage, QueueProducer } from '../ports/queue.js';
+import type { RecordStore } from '../ports/store.js';
+import type { ProfileRecord } from '../records/records.js';
+import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
+import type { Lifecycle } from '../util/lifecycle.js';
+import { sleep } from '../util/timeout.js';
+import type { RuleDirectory } from './rule-directory.js';
+import { runRules, type Effect, type RuleRun } from './rule-runner.js';
+
+export interface WorkflowWorkerOptions extends WorkerOptions {
+  rules: RuleDirectory;
+  state: ProfileState;
+  store: RecordStore;
+  /** Rule `dispatch` actions: queued for that destination. */
+  dispatch: DispatchFeed;
+  /** Rule `emit` actions: new requests for the collector, processed like any other. */
+  emit: QueueProducer;
+}
+
+/** Rounds of "the profile changed meanwhile: read it again and rerun" before the batch waits and is tried again. */
+const MAX_ROUNDS = 20;
+
+/**
+ * The workflow role: runs the rules on stored events, one profile's events in order. For each
+ * profile of a batch it reads the profile as stored, runs the rules event by event, carries out
+ * the effects (emitted events, deliveries: both idempotent by id), then stores the profile one
+ * version on with a mark per rule run, so a redelivered batch reruns nothing. A profile that
+ * another writer (a collector) moved on meanwhile is read again and the rules rerun on it.
+ */
+export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle {
+  const { queue, logger } = options;
+  const consumer = queue.consumer(options.input, options.consumer);
+
+  async function handle(messages: QueueMessage[]): Promise<void> {
+    const started = performance.now();
+    const byProfile = new Map<string, Subject[]>();
+    const unreadable: QueueMessage[] = [];
+    for (const message of messages) {
+      const decoded = decodeSubjects(message.data);
+      if (!decoded) {
+        unreadable.push(message);
+        continue;
+      }
+      for (const subject of decoded.subjects) {
+        const list = byProfile.get(subject.profile.id);
+        if (list) list.push(subject);
+        else byProfile.set(subject.profile.id, [subject]);
+      }
+    }
+    const tally = { events: 0, runs: 0, matched: 0, emitted: 0, dispatched: 0 };
+    for (const [profileId, subjects] of byProfile) {
+      const runs = await runProfile(profileId, subjects, tally);
+      tally.events += subjects.length;
+      for (const run of runs) if (run.matched) logger.debug(`rule ${run.rule} ran on event ${run.event}: ${run.actions.join(', ') || 'no actions'}`);
+    }
+    for (const message of unreadable) await consumer.deadLetter(message, 'not a workflow message');
+    await consumer.ack(messages.filter((message) => !unreadable.includes(message)));
+    logger.info(
+      `Workflow: messages ${messages.length}, events ${tally.events}, rules run ${tally.runs} (matched ${tally.matched}), emitted ${tally.emitted}, dispatched ${tally.dispatched}, dead-lettered ${unreadable.length}, ${Math.round(performance.now() - started)} ms`,
+    );
+  }
+
+  async function runProfile(profileId: string, subjects: Subject[], tally: { runs: number; matched: number; emitted: number; dispatched: number }): Promise<RuleRun[]> {
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      const loaded = (await options.state.load([profileId], [])).profiles.get(profileId);
+      // Stored before it was queued here; a store that lost it still has the copy the event left.
+      const stored = loaded ?? (subjects[0] as Subject).profile;
+      let profile = stored;
+      const effects: Effect[] = [];
+      const runs: RuleRun[] = [];
+      for (const subject of subjects) {
+        const outcome = runRules(subject, profile, await options.rules.triggered(subject));
+        profile = outcome.profile;
+        effects.push(...outcome.effects);
+        runs.push(...outcome.runs);
+      }
+      if (profile === stored) return runs;
+      await carryOut(effects);
+      const next: ProfileRecord = { ...profile, updatedAt: new Date().toISOString(), version: (loaded?.version ?? stored.version) + 1 };
+      const result = await options.store.write({ profiles: [next], sessions: [], events: [] });
+      const failure = result.profiles.failed[0];
+      if (failure && !failure.permanent) throw new InfrastructureError('store', `profile ${profileId}: ${failure.reason}`);
+      if (failure) {
+        logger.error(`rules on profile ${profileId} could not be stored (the store refused it: ${failure.reason}); their effects were carried out`);
+        return runs;
+      }
+      if (result.profiles.stale === 0) {
+        await options.state.save([next], []);
+        tally.runs += runs.length;
+        tally.matched += runs.filter((run) => run.matched).length;
+        tally.emitted += effects.filter((effect) => effect.kind === 'emit').length;
+        tally.dispatched += effects.filter((effect) => effect.kind === 'dispatch').length;
+        return runs;
+      }
+      await options.state.forget([profileId], []);
+      await sleep(Math.random() * 20 * round);
+    }
+    throw new InfrastructureError('store', `profile ${profileId} kept changing while its rules ran; trying again later`);
+  }
+
+  async function carryOut(effects: Effect[]): Promise<void> {
+    const emits = effects.flatMap((effect) => (effect.kind === 'emit' ? [effect] : []));
+    if (emits.length > 0) {
+      try {
+        await options.emit.send(emits.map((effect) => ({ key: effect.cause.profile.id, data: encodeEnvelope(emittedRequest(effect)) })));
+      } catch (error) {
+        throw new InfrastructureError('queue', `emitting ${emits.length} events: ${errorMessage(error)}`, { cause: error });
+      }
+    }
+    for (const effect of effects) if (effect.kind === 'dispatch') await options.dispatch.publishTo(effect.destination, [effect.subject]);
+  }
+
+  return consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger, isTransient: isInfrastructureError });
+}
+
+/** An emitted event as a request of its own: same source, profile and session as its cause. */
+function emittedRequest(effect: Extract<Effect, { kind: 'emit' }>): Envelope {
+  const { cause } = effect;
+  return {
+    v: 1,
+    id: `req-${effect.eventId}`,
+    receivedAt: Date.now(),
+    meta: {},
+    payload: {
+      source: { id: cause.event.sourceId },
+      profile: { id: cause.profile.id },
+      session: { id: cause.session.id },
+      events: [
+        {
+          id: effect.eventId,
+          type: effect.type,
+          properties: effect.properties,
+          context: { workflow: { rule: effect.rule, cause: cause.event.id, depth: effect.depth } },
+        },
+      ],
+    },
+  };
+}
