@@ -114,6 +114,8 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
         store: engine.store,
         dispatch: stages.dispatchFeed,
         emit: engine.queue.producer(topics.collector),
+        schedule: engine.schedule,
+        schedulePollMs: config.workflowPollMs,
         batchSize: config.collectorBatchSize,
         waitMs: config.workerWaitMs,
         logger: logger.child('workflow'),

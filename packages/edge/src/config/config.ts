@@ -83,6 +83,8 @@ export const ConfigSchema = object({
   dispatchBatchSize: int(64, 1, 10_000),
   /** How soon a destination created, changed or paused through the API reaches collectors and dispatchers. */
   destinationRefreshMs: int(2_000, 100, 600_000),
+  /** How often the workflow role looks for delayed rule actions that are due. */
+  workflowPollMs: int(1_000, 50, 60_000),
   maxRedeliveries: int(5, 0, 1000),
   redeliveryDelayMs: int(1_000, 0),
   /** Profiles and sessions the embedded collector keeps in memory. */

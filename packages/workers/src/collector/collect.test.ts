@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { collect, eventMark, MAX_TRAITS, RECENT_EVENTS_KEPT } from './collect.js';
+import { collect, MAX_TRAITS, RECENT_EVENTS_KEPT } from './collect.js';
+import { eventMark, legacyEventMark, rememberedCount } from './event-marks.js';
 
 describe('collect', () => {
   it('creates a profile and a session on the first request, with visit, counts and context', () => {
@@ -71,7 +72,8 @@ describe('collect', () => {
   it('remembers a bounded number of event ids', () => {
     let state = collect(envelopeFor({ events: [] }), { profile: null, session: null });
     for (let i = 0; i < RECENT_EVENTS_KEPT + 5; i++) state = collect(envelopeFor({ events: [{ id: `e${i}`, type: 'x' }] }), state);
-    expect(state.profile.recentEventIds).toHaveLength(RECENT_EVENTS_KEPT);
+    expect(rememberedCount(state.profile.recentEventIds)).toBe(RECENT_EVENTS_KEPT);
+    expect(state.profile.recentEventIds).toHaveLength(1); // one packed string
     expect(state.profile.eventCount).toBe(RECENT_EVENTS_KEPT + 5);
   });
 
@@ -124,8 +126,20 @@ describe('collect', () => {
     const id = 'x'.repeat(128);
     const { profile } = collect(envelopeFor({ events: [{ id, type: 'x' }] }), { profile: null, session: null });
     expect(profile.recentEventIds).toEqual([eventMark(id)]);
-    expect(eventMark(id).length).toBeLessThan(16);
+    expect(eventMark(id)).toHaveLength(8);
     expect(eventMark(id)).not.toBe(eventMark(id.slice(1) + 'y'));
+  });
+
+  it('recognises events counted by a record written with the older marks, and ages those out first', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
+    const old = { ...first.profile, recentEventIds: ['a', 'b'].map(legacyEventMark) };
+    const again = collect(envelopeFor({ events: [{ id: 'b', type: 'x' }, { id: 'c', type: 'x' }] }), { profile: old, session: first.session });
+    expect(again.profile.eventCount).toBe(first.profile.eventCount + 1);
+    expect(again.profile.recentEventIds).toEqual([legacyEventMark('a'), legacyEventMark('b'), eventMark('c')]);
+    let state = again;
+    for (let i = 0; i < RECENT_EVENTS_KEPT - 1; i++) state = collect(envelopeFor({ events: [{ id: `e${i}`, type: 'x' }] }), state);
+    expect(state.profile.recentEventIds).toHaveLength(1);
+    expect(rememberedCount(state.profile.recentEventIds)).toBe(RECENT_EVENTS_KEPT);
   });
 
   it('keeps at most MAX_TRAITS traits, dropping those set longest ago', () => {

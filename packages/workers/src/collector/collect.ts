@@ -1,10 +1,11 @@
 import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
 import type { Envelope } from '../envelope/envelope.js';
 import type { EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
+import { remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
 
 /**
- * How many events a profile remembers (as short hashes of their ids) to recognise one it has
+ * How many events a profile remembers (as short hashes of their ids, see event-marks.ts) to recognise one it has
  * already counted: a redelivered batch, or a client's retry. Several times the largest request
  * the edge accepts, so a whole redelivered batch of one profile is recognised.
  */
@@ -33,9 +34,9 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
   // A redelivered request, or a client's retry of events already counted, must not count again.
   // Profile and session each remember what they counted: when a request is applied again on a
   // store copy where only one of them had it, the other still counts it.
-  const marks = payload.events.map((event) => eventMark(event.id));
-  const fresh = unseen(marks, state.profile?.recentEventIds);
-  const freshInSession = unseen(marks, state.session?.recentEventIds);
+  const ids = payload.events.map((event) => event.id);
+  const fresh = unseenEvents(ids, state.profile?.recentEventIds);
+  const freshInSession = unseenEvents(ids, state.session?.recentEventIds);
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -65,7 +66,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         profileId: payload.profile.id,
         lastEventAt: later(state.session.lastEventAt, at),
         eventCount: state.session.eventCount + freshInSession.length,
-        recentEventIds: [...(state.session.recentEventIds ?? []), ...freshInSession].slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: remember(state.session.recentEventIds, freshInSession, RECENT_EVENTS_KEPT),
         version: state.session.version + 1,
       }
     : {
@@ -75,7 +76,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         startedAt: at,
         lastEventAt: at,
         eventCount: freshInSession.length,
-        recentEventIds: freshInSession.slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: remember(undefined, freshInSession, RECENT_EVENTS_KEPT),
         context,
         version: 1,
         ...optional('userAgent', meta.userAgent),
@@ -96,7 +97,7 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         eventCount: previous.eventCount + fresh.length,
         traits: traits ? mergeTraits(previous.traits, traits) : previous.traits,
         lastSourceId: payload.source.id,
-        recentEventIds: [...previous.recentEventIds, ...fresh].slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: remember(previous.recentEventIds, fresh, RECENT_EVENTS_KEPT),
         recentSessionIds: newSession ? [...(previous.recentSessionIds ?? []), payload.session.id].slice(-RECENT_SESSIONS_KEPT) : (previous.recentSessionIds ?? [payload.session.id]),
         version: previous.version + 1,
       }
@@ -110,24 +111,12 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         eventCount: fresh.length,
         traits: traits ? mergeTraits({}, traits) : {},
         lastSourceId: payload.source.id,
-        recentEventIds: fresh.slice(-RECENT_EVENTS_KEPT),
+        recentEventIds: remember(undefined, fresh, RECENT_EVENTS_KEPT),
         recentSessionIds: [payload.session.id],
         version: 1,
       };
 
   return { requestId: envelope.id, profile, session, events };
-}
-
-/** The marks not in `seen`, each once. */
-function unseen(marks: string[], seen: string[] | undefined): string[] {
-  const known = new Set(seen ?? []);
-  const fresh: string[] = [];
-  for (const mark of marks) {
-    if (known.has(mark)) continue;
-    known.add(mark);
-    fresh.push(mark);
-  }
-  return fresh;
 }
 
 function eventPage(events: TrackEvent[], context: JsonObject): PageContext | undefined {
@@ -137,21 +126,6 @@ function eventPage(events: TrackEvent[], context: JsonObject): PageContext | und
     if (page) return page;
   }
   return undefined;
-}
-
-/**
- * A short, stable mark of an event id (two 32-bit FNV-1a hashes, base 36): ids may be 128
- * characters long, and a profile keeps hundreds of them.
- */
-export function eventMark(id: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ id.length;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-  }
-  return (a >>> 0).toString(36) + '.' + (b >>> 0).toString(36);
 }
 
 function eventTime(event: TrackEvent, fallback: string): string {

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { Engine } from '../ports/engine.js';
 import { subscribedTopics, type TopicNames } from '../topics.js';
 import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
+import { ElasticSchedule } from './elasticsearch/elastic-schedule.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
@@ -49,6 +50,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   const redisLogger = logger.child('redis');
   redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
   const definitions = new ElasticDefinitions(store.client, settings.storagePrefix);
+  const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     tenant: settings.tenant,
@@ -65,6 +67,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     await redis.connect();
     await store.init();
     await definitions.init();
+    await schedule.init();
     await queue.init();
   } catch (error) {
     redis.disconnect();
@@ -76,6 +79,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     queue,
     store,
     definitions,
+    schedule,
     sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
     profileState: new RedisProfileState({
       redis,

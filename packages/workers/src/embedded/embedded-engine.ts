@@ -4,6 +4,7 @@ import type { TopicNames } from '../topics.js';
 import { CachedProfileState } from './cached-profile-state.js';
 import { SqliteDefinitions } from './sqlite-definitions.js';
 import { SqliteQueue } from './sqlite-queue.js';
+import { SqliteSchedule } from './sqlite-schedule.js';
 import { SqliteStore } from './sqlite-store.js';
 
 export interface EmbeddedSettings {
@@ -23,15 +24,18 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
   });
   const store = new SqliteStore(join(settings.dataDir, 'store.db'));
   const definitions = new SqliteDefinitions(join(settings.dataDir, 'store.db'));
+  const schedule = new SqliteSchedule(join(settings.dataDir, 'store.db'));
   return {
     queue,
     store,
     sources: store,
     definitions,
+    schedule,
     profileState: new CachedProfileState(store, settings.profileCacheSize),
     async close() {
       await queue.close();
       definitions.close();
+      schedule.close();
       store.close();
     },
   };

@@ -19,7 +19,7 @@ export interface ProfileRecord {
   eventCount: number;
   traits: JsonObject;
   lastSourceId: string;
-  /** Marks (short hashes) of the events counted last: a redelivered or retried event must not count twice. */
+  /** Marks (short hashes, packed: see collector/event-marks.ts) of the events counted last: a redelivered or retried event must not count twice. */
   recentEventIds: string[];
   /** Sessions seen last, so a visit counts once per session. Absent on records made before it existed. */
   recentSessionIds?: string[];

@@ -19,6 +19,11 @@ export class RuleDirectory {
     this.directory = new DefinitionDirectory({ ...options, kind: 'rule', compile: (definition) => compileRule(definition as RuleRecord) });
   }
 
+  /** The rule with this id as it is now; undefined when deleted or disabled. */
+  async enabled(id: string): Promise<CompiledRule | undefined> {
+    return (await this.directory.all()).find((rule) => rule.record.id === id && rule.record.enabled);
+  }
+
   /** Enabled rules whose trigger takes the event (type, source, depth); their conditions are checked when they run. */
   async triggered(subject: Subject): Promise<CompiledRule[]> {
     const depth = emitDepth(subject);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { subjectFor } from '../test-support/subjects.js';
 import { checkRule, compileRule, type RuleRecord } from './rule.js';
-import { emittedEventId, ruleRunMark, runRules } from './rule-runner.js';
+import { emittedEventId, resumeRun, ruleRunMark, runRules, type DelayedRun } from './rule-runner.js';
 
 function rule(input: Record<string, unknown>): ReturnType<typeof compileRule> {
   const checked = checkRule(input);
@@ -67,6 +67,52 @@ describe('runRules', () => {
   });
 });
 
+describe('delayed actions', () => {
+  const nudge = rule({
+    id: 'nudge',
+    trigger: { eventTypes: ['cart-abandoned'] },
+    actions: [
+      { type: 'add-segment', segment: 'abandoner' },
+      { type: 'delay', ms: 60_000, cancelIf: { field: 'profile.traits.ordered', op: 'eq', value: true } },
+      { type: 'emit', event: { type: 'nudge-sent' } },
+      { type: 'add-segment', segment: 'nudged' },
+    ],
+  });
+  const abandoned = subjectFor({ event: { id: 'e9', type: 'cart-abandoned' } });
+
+  function scheduled(): DelayedRun {
+    const outcome = runRules(abandoned, abandoned.profile, [nudge], 1_000);
+    expect(outcome.profile.segments).toEqual(['abandoner']);
+    const [effect] = outcome.effects;
+    if (effect?.kind !== 'schedule') throw new Error('expected a scheduled run');
+    expect(effect.delayed).toMatchObject({ dueAt: 61_000, rule: 'nudge', delayAt: 1 });
+    return effect.delayed;
+  }
+
+  it('stops at the delay, then runs the rest once when due', () => {
+    const delayed = scheduled();
+    expect(scheduled().id).toBe(delayed.id);
+    const profile = { ...abandoned.profile, segments: ['abandoner'] };
+    const due = resumeRun(delayed, nudge, profile);
+    expect(due.cancelled).toBe(false);
+    expect(due.profile.segments).toEqual(['abandoner', 'nudged']);
+    expect(due.effects.map((effect) => effect.kind)).toEqual(['emit']);
+    const again = resumeRun(delayed, nudge, due.profile);
+    expect(again.profile).toBe(due.profile);
+    expect(again.effects).toEqual([]);
+  });
+
+  it('runs nothing after the delay when its cancel condition holds then', () => {
+    const delayed = scheduled();
+    const ordered = { ...abandoned.profile, traits: { ordered: true } };
+    const due = resumeRun(delayed, nudge, ordered);
+    expect(due.cancelled).toBe(true);
+    expect(due.effects).toEqual([]);
+    expect(due.profile.segments).toBeUndefined();
+    expect(resumeRun(delayed, nudge, due.profile).profile).toBe(due.profile);
+  });
+});
+
 describe('checkRule', () => {
   const base = { id: 'r', trigger: { eventTypes: ['a'] }, actions: [{ type: 'add-segment', segment: 's' }] };
   it.each([
@@ -79,6 +125,8 @@ describe('checkRule', () => {
     [{ ...base, condition: { field: 'event.type', op: 'like', value: 'a' } }, 'condition.op', 'must be one of'],
     [{ ...base, actions: [] }, 'actions', ''],
     [{ ...base, colour: 'red' }, 'colour', 'unknown field'],
+    [{ ...base, actions: [{ type: 'delay', ms: 0 }] }, 'actions.0.ms', ''],
+    [{ ...base, actions: [{ type: 'delay', ms: 10, cancelIf: { field: 'profile.nope', op: 'exists' } }] }, 'actions.0.cancelIf.field', 'no field "nope"'],
   ])('refuses %j at %s', (input, path, message) => {
     const checked = checkRule(input);
     expect(checked.ok).toBe(false);

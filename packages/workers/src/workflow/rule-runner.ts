@@ -13,7 +13,19 @@ export const RECENT_RULE_RUNS_KEPT = 1024;
 /** What running the rules on one event asks of the world besides the profile. */
 export type Effect =
   | { kind: 'emit'; eventId: string; type: string; properties: JsonObject; depth: number; rule: string; cause: Subject }
-  | { kind: 'dispatch'; destination: string; subject: Subject };
+  | { kind: 'dispatch'; destination: string; subject: Subject }
+  | { kind: 'schedule'; delayed: DelayedRun };
+
+/** The rest of a rule run, after a `delay`: kept in the schedule until due. */
+export interface DelayedRun {
+  /** Derived from rule, event and the delay's action index: scheduling it again keeps one. */
+  id: string;
+  dueAt: number;
+  rule: string;
+  /** The index of the `delay` action: the actions after it run when due. */
+  delayAt: number;
+  subject: Subject;
+}
 
 export interface RuleRun {
   rule: string;
@@ -45,7 +57,7 @@ export function emittedEventId(ruleId: string, eventId: string, actionIndex: num
  * the side effects (emitted events, deliveries) as values for the caller to carry out before
  * it stores the profile. A rule whose mark the profile holds is skipped: it already ran.
  */
-export function runRules(subject: Subject, profile: ProfileRecord, rules: readonly CompiledRule[]): RulesOutcome {
+export function runRules(subject: Subject, profile: ProfileRecord, rules: readonly CompiledRule[], now = Date.now()): RulesOutcome {
   let current = profile;
   const effects: Effect[] = [];
   const runs: RuleRun[] = [];
@@ -56,17 +68,55 @@ export function runRules(subject: Subject, profile: ProfileRecord, rules: readon
     const seen = { ...subject, profile: current };
     const matched = !rule.condition || evaluateCondition(rule.condition, seen);
     const actions: string[] = [];
-    if (matched) {
-      for (const [index, action] of rule.record.actions.entries()) {
-        current = applyAction(action, index, rule, seen, current, effects);
-        actions.push(action.type);
-      }
-    }
-    current = { ...current, recentRuleRuns: [...(current.recentRuleRuns ?? []), mark].slice(-RECENT_RULE_RUNS_KEPT) };
+    if (matched) current = runActions(rule, 0, seen, current, effects, actions, now);
+    current = withMark(current, mark);
     done.add(mark);
     runs.push({ rule: rule.record.id, event: subject.event.id, matched, actions });
   }
   return { profile: current, effects, runs };
+}
+
+/** The mark of a delayed run once it ran (or was cancelled). */
+export function resumeMark(delayedId: string): string {
+  return `r:${delayedId}`;
+}
+
+/**
+ * The actions after a `delay`, now that it is due: unless the profile already ran them (its
+ * mark), or the delay's cancel condition holds on the profile as it is now. The mark is added
+ * either way, with the profile changes, in one write.
+ */
+export function resumeRun(delayed: DelayedRun, rule: CompiledRule, profile: ProfileRecord, now = Date.now()): RulesOutcome & { cancelled: boolean } {
+  const mark = resumeMark(delayed.id);
+  if ((profile.recentRuleRuns ?? []).includes(mark)) return { profile, effects: [], runs: [], cancelled: false };
+  const subject = { ...delayed.subject, profile };
+  const cancelIf = rule.cancelIf.get(delayed.delayAt);
+  const cancelled = cancelIf !== undefined && evaluateCondition(cancelIf, subject);
+  const effects: Effect[] = [];
+  const actions: string[] = [];
+  const after = cancelled ? profile : runActions(rule, delayed.delayAt + 1, subject, profile, effects, actions, now);
+  return { profile: withMark(after, mark), effects, runs: [{ rule: rule.record.id, event: subject.event.id, matched: !cancelled, actions }], cancelled };
+}
+
+/** Actions from `from` on, until the end or a `delay` (which schedules the rest). */
+function runActions(rule: CompiledRule, from: number, subject: Subject, profile: ProfileRecord, effects: Effect[], ran: string[], now: number): ProfileRecord {
+  let current = profile;
+  const actions = rule.record.actions;
+  for (let index = from; index < actions.length; index++) {
+    const action = actions[index] as RuleAction;
+    ran.push(action.type);
+    if (action.type === 'delay') {
+      const id = `d-${createHash('sha256').update(`${rule.record.id}\u0000${subject.event.id}\u0000${index}`).digest('base64url').slice(0, 22)}`;
+      effects.push({ kind: 'schedule', delayed: { id, dueAt: now + action.ms, rule: rule.record.id, delayAt: index, subject: { ...subject, profile: current } } });
+      return current;
+    }
+    current = applyAction(action, index, rule, { ...subject, profile: current }, current, effects);
+  }
+  return current;
+}
+
+function withMark(profile: ProfileRecord, mark: string): ProfileRecord {
+  return { ...profile, recentRuleRuns: [...(profile.recentRuleRuns ?? []), mark].slice(-RECENT_RULE_RUNS_KEPT) };
 }
 
 function applyAction(action: RuleAction, index: number, rule: CompiledRule, subject: Subject, profile: ProfileRecord, effects: Effect[]): ProfileRecord {
@@ -105,6 +155,8 @@ function applyAction(action: RuleAction, index: number, rule: CompiledRule, subj
     case 'dispatch':
       effects.push({ kind: 'dispatch', destination: action.destination, subject: { ...subject, profile } });
       return profile;
+    case 'delay':
+      return profile; // handled by runActions: it stops there
   }
 }
 

@@ -16,6 +16,9 @@ const id = refine(string(), 'id', (value) => NAME.test(value) || 'must be 1–64
 const trait = refine(size(string(), 1, 256), 'trait', (value) => (!value.includes('.') && value !== '__proto__') || 'must be one key of the traits, without dots');
 const eventType = refine(size(string(), 1, 128), 'event type', (value) => isSafeName(value) || 'must not contain control characters or unpaired surrogates');
 
+/** The longest delay a rule may ask for: 90 days. */
+export const MAX_DELAY_MS = 90 * 24 * 3_600_000;
+
 const finite = refine(unknown(), 'number', (v) => (typeof v === 'number' && Number.isFinite(v)) || 'must be a finite number');
 
 /** Each action by its `type`: checked one by one, so a problem is named at its own field. */
@@ -27,6 +30,8 @@ const ACTIONS = {
   'remove-segment': object({ type: literal('remove-segment'), segment: id }),
   emit: object({ type: literal('emit'), event: object({ type: eventType, properties: optional(unknown()) }) }),
   dispatch: object({ type: literal('dispatch'), destination: id }),
+  /** Runs the actions after it `ms` later, unless `cancelIf` (checked then, on the profile as it is then) holds. */
+  delay: object({ type: literal('delay'), ms: size(integer(), 1, MAX_DELAY_MS), cancelIf: optional(unknown()) }),
 } as const;
 const ACTION_TYPES = Object.keys(ACTIONS) as Array<keyof typeof ACTIONS>;
 
@@ -38,6 +43,7 @@ const Action = union([
   ACTIONS['remove-segment'],
   ACTIONS.emit,
   ACTIONS.dispatch,
+  ACTIONS.delay,
 ]);
 
 export const RuleInput = object({
@@ -91,6 +97,10 @@ export function checkRule(input: unknown): { ok: true; spec: RuleSpec } | { ok: 
       const mapping = compileMapping(template, action.type === 'set-trait' ? `${at}.value` : `${at}.event.properties`);
       if (isMappingProblem(mapping)) return { ok: false, problem: mapping };
     }
+    if (action.type === 'delay' && action.cancelIf !== undefined) {
+      const condition = compileCondition(action.cancelIf, `${at}.cancelIf`);
+      if (isConditionProblem(condition)) return { ok: false, problem: condition };
+    }
     if (action.type === 'emit' && triggeredBy(spec, action.event.type) && spec.maxDepth === undefined) {
       return {
         ok: false,
@@ -131,16 +141,26 @@ export interface CompiledRule {
   sources: ReadonlySet<string>;
   condition?: CompiledCondition;
   maxDepth: number;
+  /** The cancel condition of each `delay` action, by action index. */
+  cancelIf: ReadonlyMap<number, CompiledCondition>;
 }
 
 export function compileRule(record: RuleRecord): CompiledRule {
   const condition = record.condition === undefined ? undefined : compileCondition(record.condition);
   if (condition && isConditionProblem(condition)) throw new Error(`rule ${record.id}: stored condition is invalid: ${condition.message}`);
+  const cancelIf = new Map<number, CompiledCondition>();
+  for (const [index, action] of record.actions.entries()) {
+    if (action.type !== 'delay' || action.cancelIf === undefined) continue;
+    const compiled = compileCondition(action.cancelIf);
+    if (isConditionProblem(compiled)) throw new Error(`rule ${record.id}: stored cancel condition of action ${index} is invalid: ${compiled.message}`);
+    cancelIf.set(index, compiled);
+  }
   return {
     record,
     eventTypes: new Set(record.trigger.eventTypes),
     sources: new Set(record.trigger.sources),
     ...(condition ? { condition } : {}),
     maxDepth: Math.min(MAX_EMIT_DEPTH, record.maxDepth ?? DEFAULT_MAX_DEPTH),
+    cancelIf,
   };
 }

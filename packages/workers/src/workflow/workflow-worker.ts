@@ -1,17 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import type { Subject } from '../conditions/field-path.js';
 import type { DispatchFeed } from '../dispatch/dispatch-feed.js';
+import { sleepUnless } from '../dispatch/interruptible-sleep.js';
 import { decodeSubjects } from '../dispatch/subject-messages.js';
 import { encodeEnvelope, type Envelope } from '../envelope/envelope.js';
 import { InfrastructureError, errorMessage, isInfrastructureError } from '../errors.js';
 import type { ProfileState } from '../ports/profile-state.js';
 import type { QueueMessage, QueueProducer } from '../ports/queue.js';
+import type { ScheduleStore } from '../ports/schedule.js';
 import type { RecordStore } from '../ports/store.js';
 import type { ProfileRecord } from '../records/records.js';
 import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
 import type { Lifecycle } from '../util/lifecycle.js';
 import { sleep } from '../util/timeout.js';
 import type { RuleDirectory } from './rule-directory.js';
-import { runRules, type Effect, type RuleRun } from './rule-runner.js';
+import { resumeRun, runRules, type DelayedRun, type Effect, type RuleRun } from './rule-runner.js';
 
 export interface WorkflowWorkerOptions extends WorkerOptions {
   rules: RuleDirectory;
@@ -21,6 +24,10 @@ export interface WorkflowWorkerOptions extends WorkerOptions {
   dispatch: DispatchFeed;
   /** Rule `emit` actions: new requests for the collector, processed like any other. */
   emit: QueueProducer;
+  /** Rule `delay` actions: the rest of the run, kept until due. */
+  schedule: ScheduleStore;
+  /** How often due delayed runs are looked for. */
+  schedulePollMs: number;
 }
 
 /** Rounds of "the profile changed meanwhile: read it again and rerun" before the batch waits and is tried again. */
@@ -53,7 +60,7 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
         else byProfile.set(subject.profile.id, [subject]);
       }
     }
-    const tally = { events: 0, runs: 0, matched: 0, emitted: 0, dispatched: 0 };
+    const tally = { events: 0, ...newTally() };
     for (const [profileId, subjects] of byProfile) {
       const runs = await runProfile(profileId, subjects, tally);
       tally.events += subjects.length;
@@ -66,11 +73,8 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
     );
   }
 
-  async function runProfile(profileId: string, subjects: Subject[], tally: { runs: number; matched: number; emitted: number; dispatched: number }): Promise<RuleRun[]> {
-    for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const loaded = (await options.state.load([profileId], [])).profiles.get(profileId);
-      // Stored before it was queued here; a store that lost it still has the copy the event left.
-      const stored = loaded ?? (subjects[0] as Subject).profile;
+  function runProfile(profileId: string, subjects: Subject[], tally: Tally): Promise<RuleRun[]> {
+    return updateProfile(profileId, (subjects[0] as Subject).profile, tally, async (stored) => {
       let profile = stored;
       const effects: Effect[] = [];
       const runs: RuleRun[] = [];
@@ -80,6 +84,25 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
         effects.push(...outcome.effects);
         runs.push(...outcome.runs);
       }
+      return { profile, effects, runs };
+    });
+  }
+
+  /**
+   * Reads the profile as stored, lets `run` change it, carries out the effects, and stores it one
+   * version on; when another writer moved it on meanwhile, reads it again and runs again.
+   */
+  async function updateProfile(
+    profileId: string,
+    fallback: ProfileRecord,
+    tally: Tally,
+    run: (stored: ProfileRecord) => Promise<{ profile: ProfileRecord; effects: Effect[]; runs: RuleRun[] }>,
+  ): Promise<RuleRun[]> {
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      const loaded = (await options.state.load([profileId], [])).profiles.get(profileId);
+      // Stored before it was queued here; a store that lost it still has the copy the event left.
+      const stored = loaded ?? fallback;
+      const { profile, effects, runs } = await run(stored);
       if (profile === stored) return runs;
       await carryOut(effects);
       const next: ProfileRecord = { ...profile, updatedAt: new Date().toISOString(), version: (loaded?.version ?? stored.version) + 1 };
@@ -104,6 +127,29 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
     throw new InfrastructureError('store', `profile ${profileId} kept changing while its rules ran; trying again later`);
   }
 
+  /** Delayed runs that are due: leased to this worker, run on the profile as it is now, then completed. */
+  async function runDue(): Promise<number> {
+    const due = await options.schedule.leaseDue(Date.now(), 50, owner, LEASE_MS);
+    for (const item of due) {
+      const delayed = item.data as DelayedRun;
+      const rule = await options.rules.enabled(delayed.rule);
+      if (!rule) {
+        logger.warn(`delayed run ${item.id} dropped: rule ${delayed.rule} is deleted or disabled`);
+      } else {
+        const tally = newTally();
+        let cancelled = false;
+        await updateProfile(item.profileId, delayed.subject.profile, tally, async (stored) => {
+          const outcome = resumeRun(delayed, rule, stored);
+          cancelled = outcome.cancelled;
+          return outcome;
+        });
+        logger.info(`Workflow: delayed run ${item.id} of rule ${delayed.rule} on profile ${item.profileId} ${cancelled ? 'cancelled by its condition' : 'ran'}`);
+      }
+      await options.schedule.complete(item.id);
+    }
+    return due.length;
+  }
+
   async function carryOut(effects: Effect[]): Promise<void> {
     const emits = effects.flatMap((effect) => (effect.kind === 'emit' ? [effect] : []));
     if (emits.length > 0) {
@@ -114,10 +160,49 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
       }
     }
     for (const effect of effects) if (effect.kind === 'dispatch') await options.dispatch.publishTo(effect.destination, [effect.subject]);
+    const delayed = effects.flatMap((effect) => (effect.kind === 'schedule' ? [effect.delayed] : []));
+    if (delayed.length > 0) await options.schedule.schedule(delayed.map((run) => ({ id: run.id, dueAt: run.dueAt, profileId: run.subject.profile.id, data: run })));
   }
 
-  return consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger, isTransient: isInfrastructureError });
+  const owner = `workflow-${randomUUID()}`;
+  const loop = consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger, isTransient: isInfrastructureError });
+  const stop = new AbortController();
+  let polling: Promise<void> | undefined;
+  async function poll(): Promise<void> {
+    while (!stop.signal.aborted) {
+      let ran = 0;
+      try {
+        ran = await runDue();
+      } catch (error) {
+        logger.warn(`delayed runs not run this round: ${errorMessage(error)}`);
+      }
+      if (ran === 0) await sleepUnless(options.schedulePollMs, stop.signal);
+    }
+  }
+  return {
+    async start() {
+      await loop.start();
+      polling = poll();
+    },
+    async close() {
+      stop.abort();
+      await polling;
+      await loop.close();
+    },
+  };
 }
+
+/** How long a due delayed run is this worker's alone; a worker that dies holding it frees it after this. */
+const LEASE_MS = 60_000;
+
+interface Tally {
+  runs: number;
+  matched: number;
+  emitted: number;
+  dispatched: number;
+}
+
+const newTally = (): Tally => ({ runs: 0, matched: 0, emitted: 0, dispatched: 0 });
 
 /** An emitted event as a request of its own: same source, profile and session as its cause. */
 function emittedRequest(effect: Extract<Effect, { kind: 'emit' }>): Envelope {
