@@ -3,6 +3,7 @@ import { ConfigError, createLogger, errorMessage, SECRET_ENV_PREFIX } from '@inf
 import { ALL_ROLES, createInflow, type Role } from './app.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli/dead-letters-command.js';
 import { DESTINATIONS_USAGE, destinationsCommand } from './cli/destinations-command.js';
+import { RULES_USAGE, rulesCommand } from './cli/rules-command.js';
 import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 import { UwsFallbackError } from './http/load-uws.js';
@@ -10,25 +11,30 @@ import { UwsFallbackError } from './http/load-uws.js';
 const USAGE = `Usage: inflow [command] [--config file.json]
 
 Commands:
-  run          edge, collector and dispatch in one process (default)
+  run          edge, collector, workflow and dispatch in one process (default)
   edge         only the public edge and the private API      (distributed engine)
   collector    only the collector worker                      (distributed engine)
+  workflow     only the workflow worker: rules on stored events  (distributed engine)
   dispatch     only the dispatch worker: delivery to destinations (distributed engine)
   config       print every setting: its environment variable, default and current value
 ${DEAD_LETTERS_USAGE}
 ${DESTINATIONS_USAGE}
+${RULES_USAGE}
 
 Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
 
 /** Commands that call the private API of a running inflow. */
-const API_COMMANDS = { 'dead-letters': deadLettersCommand, destinations: destinationsCommand };
+const API_COMMANDS = { 'dead-letters': deadLettersCommand, destinations: destinationsCommand, rules: rulesCommand };
 
 const COMMANDS: Record<string, readonly Role[]> = {
   run: ALL_ROLES,
   edge: ['edge'],
   collector: ['collector'],
+  workflow: ['workflow'],
   dispatch: ['dispatch'],
 };
+
+const isApiCommand = (command: string): command is keyof typeof API_COMMANDS => Object.hasOwn(API_COMMANDS, command);
 
 async function main(argv: string[]): Promise<number> {
   const configAt = argv.indexOf('--config');
@@ -38,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  if (command === 'dead-letters' || command === 'destinations') {
+  if (isApiCommand(command)) {
     const args = argv.filter((_, i) => configAt < 0 || (i !== configAt && i !== configAt + 1));
     const output = { stdout: (text: string) => process.stdout.write(text), stderr: (text: string) => process.stderr.write(text) };
     return API_COMMANDS[command](args.slice(args.indexOf(command) + 1), loadConfig(process.env, configFile), output);

@@ -60,7 +60,7 @@ function expectOncePerEventInOrder(receiver: MisbehavingReceiver): void {
   }
 }
 
-describe('dispatch survives kill -9', () => {
+describe('dispatch and workflow survive kill -9', () => {
   it('distributed: the dispatch role killed mid-delivery and started again delivers every event once, in order', async () => {
     const env = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_DESTINATION_REFRESH_MS: '200' };
     const dir = mkdtempSync(join(tmpdir(), 'inflow-dispatch-'));
@@ -100,5 +100,37 @@ describe('dispatch survives kill -9', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect(killedAt).toBeLessThan(EVENTS);
     expectOncePerEventInOrder(receiver);
+  }, 240_000);
+
+  it('distributed: the workflow role killed mid-run and started again leaves every counter exact', async () => {
+    const env = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_COLLECTOR_BATCH_SIZE: '5' };
+    const dir = mkdtempSync(join(tmpdir(), 'inflow-workflow-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const edge = await start(dir, env, 'edge');
+    const rule = await fetch(`${edge.privateUrl}/rules`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] }),
+    });
+    expect(rule.status, await rule.clone().text()).toBe(201);
+    await start(dir, env, 'collector');
+    const first = await start(dir, env, 'workflow');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await sendPurchases(edge);
+    const purchases = async (): Promise<number[]> =>
+      Promise.all(
+        Array.from({ length: PROFILES }, async (_, p) => {
+          const response = await edge.api(`/profiles/p${p}`);
+          return response.status === 200 ? Number(((await response.json()) as { traits: Record<string, unknown> }).traits['purchases'] ?? 0) : 0;
+        }),
+      );
+    const total = async (): Promise<number> => (await purchases()).reduce((sum, n) => sum + n, 0);
+    await waitFor(async () => (await total()) >= EVENTS / 4, 60_000);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await start(dir, env, 'workflow');
+    await waitFor(async () => (await total()) >= EVENTS, 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await purchases()).toEqual(Array.from({ length: PROFILES }, () => EVENTS / PROFILES));
   }, 240_000);
 });

@@ -1,10 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { AttemptOutcome, DefinitionProblem, DestinationRecord } from '@inflow/workers';
-import type { Config } from '../config/config.js';
+import { definitionsCommand, idOf, pathOf, readJsonFile, type DefinitionArgs, type DefinitionsCli } from './definitions-command.js';
 import type { Output } from './dead-letters-command.js';
-import { CliError, isCliError, privateApiClient, type PrivateApiClient } from './private-api-client.js';
-import { clip, formatTable } from './table.js';
+import type { PrivateApiClient } from './private-api-client.js';
+import { clip } from './table.js';
 
 export const DESTINATIONS_USAGE = `  destinations list [--json]
                every destination: state, URL, events, revision and warnings
@@ -26,131 +24,39 @@ interface TestAnswer {
   outcome: AttemptOutcome;
 }
 
-/** What the API keeps of a destination; left out of a file given to create or update. */
-const SYSTEM_FIELDS = ['version', 'revision', 'paused', 'createdAt', 'updatedAt', 'warnings'];
-
-/** `inflow destinations ...` against the private API; resolves with the exit code. */
-export async function destinationsCommand(args: string[], config: Config, out: Output): Promise<number> {
-  try {
-    const [action = '', ...rest] = args;
-    const parsed = parse(rest);
-    const api = (): PrivateApiClient => privateApiClient(config);
-    switch (action) {
-      case 'list':
-        return await list(parsed, api(), out);
-      case 'show':
-        out.stdout(JSON.stringify(await api().call<View>('GET', path(idOf(parsed, action))), null, 2) + '\n');
-        return 0;
-      case 'create':
-        return written('created', await api().call<View>('POST', '/destinations', definitionFile(parsed, action).spec), parsed, out);
-      case 'update':
-        return await update(parsed, api(), out);
-      case 'delete': {
-        const id = idOf(parsed, action);
-        await api().call('DELETE', path(id));
-        out.stdout(`deleted destination ${id}\n`);
-        return 0;
-      }
-      case 'pause':
-      case 'resume':
-        return written(`${action}d`, await api().call<View>('POST', `${path(idOf(parsed, action))}/${action}`), parsed, out);
-      case 'test':
-        return await test(parsed, api(), out);
-      default:
-        throw new CliError(`destinations needs one of list, show, create, update, delete, pause, resume, test${action ? `, not "${action}"` : ''}\n\n${DESTINATIONS_USAGE}`, 2);
-    }
-  } catch (error) {
-    if (!isCliError(error)) throw error;
-    out.stderr(`inflow: ${error.message}\n`);
-    return error.exitCode;
-  }
-}
-
-type Parsed = ReturnType<typeof parse>;
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({ args, allowPositionals: true, options: { file: { type: 'string' }, json: { type: 'boolean' }, force: { type: 'boolean' } } });
-  } catch (error) {
-    throw new CliError(`destinations: ${(error as Error).message}\n\n${DESTINATIONS_USAGE}`, 2, { cause: error });
-  }
-}
-
-const path = (id: string): string => `/destinations/${encodeURIComponent(id)}`;
-
-function idOf({ positionals }: Parsed, action: string): string {
-  const [id, ...extra] = positionals;
-  if (!id || extra.length > 0) throw new CliError(`destinations ${action} needs exactly one destination id\n\n${DESTINATIONS_USAGE}`, 2);
-  return id;
-}
-
-/** The JSON object of --file, without the fields the API keeps; `version` is returned apart. */
-function definitionFile({ values }: Parsed, action: string): { spec: Record<string, unknown>; version?: number } {
-  const object = readJsonFile(values.file, action);
-  const version = object['version'];
-  const spec = Object.fromEntries(Object.entries(object).filter(([key]) => !SYSTEM_FIELDS.includes(key)));
-  return typeof version === 'number' ? { spec, version } : { spec };
-}
-
-function readJsonFile(file: string | undefined, action: string): Record<string, unknown> {
-  if (!file) throw new CliError(`destinations ${action} needs --file FILE.json\n\n${DESTINATIONS_USAGE}`, 2);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2, { cause: error });
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`${file} must hold a JSON object`, 2);
-  return parsed as Record<string, unknown>;
-}
-
-async function list({ values, positionals }: Parsed, api: PrivateApiClient, out: Output): Promise<number> {
-  if (positionals.length > 0 || values.file !== undefined) throw new CliError('destinations list takes --json only', 2);
-  const { destinations } = await api.call<{ destinations: View[] }>('GET', '/destinations');
-  if (values.json) {
-    out.stdout(JSON.stringify(destinations, null, 2) + '\n');
-    return 0;
-  }
-  if (destinations.length === 0) {
-    out.stdout('no destinations\n');
-    return 0;
-  }
-  const rows = destinations.map((d) => [
-    d.id,
-    stateOf(d),
-    `${d.webhook.method} ${clip(d.webhook.url, 48)}`,
-    clip(d.trigger.eventTypes.join(',') || '*', 32),
-    String(d.revision),
-    String(d.version),
-    d.warnings.length === 0 ? '-' : clip(d.warnings.map((w) => w.message).join('; '), 60),
-  ]);
-  out.stdout(formatTable(['ID', 'STATE', 'WEBHOOK', 'EVENTS', 'REV', 'VER', 'WARNINGS'], rows));
-  out.stdout(`${destinations.length} destination${destinations.length === 1 ? '' : 's'}\n`);
-  return 0;
-}
-
 const stateOf = (d: View): string => (!d.enabled ? 'disabled' : d.paused ? 'paused' : 'active');
 
-async function update(parsed: Parsed, api: PrivateApiClient, out: Output): Promise<number> {
-  const id = idOf(parsed, 'update');
-  const { spec, version } = definitionFile(parsed, 'update');
-  const headers: Record<string, string> = version !== undefined && !parsed.values.force ? { 'if-match': `"${version}"` } : {};
-  return written('updated', await api.call<View>('PUT', path(id), spec, headers), parsed, out);
-}
+const DESTINATIONS: DefinitionsCli<View> = {
+  noun: 'destination',
+  plural: 'destinations',
+  usage: DESTINATIONS_USAGE,
+  systemFields: ['version', 'revision', 'paused', 'createdAt', 'updatedAt', 'warnings'],
+  states: ['pause', 'resume'],
+  describe: (d) => `${stateOf(d)}, version ${d.version}, revision ${d.revision}`,
+  table: (destinations) => ({
+    header: ['ID', 'STATE', 'WEBHOOK', 'EVENTS', 'REV', 'VER', 'WARNINGS'],
+    rows: destinations.map((d) => [
+      d.id,
+      stateOf(d),
+      `${d.webhook.method} ${clip(d.webhook.url, 48)}`,
+      clip(d.trigger.eventTypes.join(',') || '*', 32),
+      String(d.revision),
+      String(d.version),
+      d.warnings.length === 0 ? '-' : clip(d.warnings.map((w) => w.message).join('; '), 60),
+    ]),
+  }),
+  extra: { test },
+};
 
-function written(what: string, destination: View, { values }: Parsed, out: Output): number {
-  if (values.json) out.stdout(JSON.stringify(destination, null, 2) + '\n');
-  else out.stdout(`${what} destination ${destination.id}: ${stateOf(destination)}, version ${destination.version}, revision ${destination.revision}\n`);
-  for (const warning of destination.warnings) out.stderr(`warning: ${warning.path}: ${warning.message}\n`);
-  return 0;
-}
+/** `inflow destinations ...` against the private API; resolves with the exit code. */
+export const destinationsCommand = definitionsCommand(DESTINATIONS);
 
-async function test(parsed: Parsed, api: PrivateApiClient, out: Output): Promise<number> {
-  const id = idOf(parsed, 'test');
-  const sample = parsed.values.file === undefined ? {} : readJsonFile(parsed.values.file, 'test');
-  const answer = await api.call<TestAnswer>('POST', `${path(id)}/test`, sample);
+async function test(args: DefinitionArgs, api: PrivateApiClient, out: Output): Promise<number> {
+  const id = idOf(args, DESTINATIONS, 'test');
+  const sample = args.values.file === undefined ? {} : readJsonFile(args.values.file, DESTINATIONS, 'test');
+  const answer = await api.call<TestAnswer>('POST', `${pathOf(DESTINATIONS, id)}/test`, sample);
   const delivered = answer.outcome.kind === 'answer' && answer.outcome.status >= 200 && answer.outcome.status < 300;
-  if (parsed.values.json) {
+  if (args.values.json) {
     out.stdout(JSON.stringify(answer, null, 2) + '\n');
     return delivered ? 0 : 1;
   }

@@ -14,9 +14,10 @@ import {
   type Secrets,
   type SendWebhook,
 } from '@inflow/workers';
-import { errorReply, json } from '../http/replies.js';
+import { json } from '../http/replies.js';
 import type { RouteHandler } from '../http/router.js';
 import type { DestinationCatalog } from './destination-catalog.js';
+import { notFound } from './definition-routes.js';
 import { checkSampleParts, sampleSubject } from './destination-sample.js';
 import { invalid, readBody } from './request-input.js';
 
@@ -33,7 +34,7 @@ export function testDestination(catalog: DestinationCatalog, secrets: Secrets, s
     const parts = checkSampleParts(body.value);
     if (!parts.ok) return invalid(parts.problem.path, parts.problem.message);
     const destination = await catalog.get(id);
-    if (!destination) return errorReply(404, 'not_found', `destination "${id}" does not exist`);
+    if (!destination) return notFound('destination', id);
     const resolved = resolveHeaders(destination, secrets);
     if (hasMissingSecrets(resolved)) {
       const [{ header, secret } = { header: '', secret: '' }] = resolved.missing;

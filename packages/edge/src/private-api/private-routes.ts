@@ -9,6 +9,7 @@ import { requireBearer } from './bearer-auth.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
 import { withDestinationRoutes } from './destination-routes.js';
 import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
+import { withRuleRoutes } from './rule-routes.js';
 
 export interface PrivateRoutesDeps {
   token: string;
@@ -29,7 +30,7 @@ const SourceFields = shape({
 });
 const NewSource = shape({ id: size(string(), 1, MAX_ID_LENGTH) });
 
-/** The private API: sources, stored profiles, sessions and events, queue backlog, dead letters and destinations. */
+/** The private API: sources, stored profiles, sessions and events, queue backlog, dead letters, destinations and rules. */
 export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const { sources, store, queue } = deps;
   const router = new Router()
@@ -77,6 +78,7 @@ export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) =
     .on('GET', '/dead-letters', listDeadLetters(queue))
     .on('POST', '/dead-letters/replay', replayDeadLetters(queue));
   withDestinationRoutes(router, { definitions: deps.definitions, secrets: deps.secrets, ...(deps.sendWebhook ? { send: deps.sendWebhook } : {}) });
+  withRuleRoutes(router, deps.definitions);
   const authed = requireBearer(deps.token, router.handle);
   return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
 }
