@@ -1,0 +1,152 @@
+#!/usr/bin/env node
+// Cost of the stages after the collector, on the embedded engine (`inflow run`: edge, collector,
+// workflow and dispatch in one process), each scenario a fresh process on fresh data, same load:
+//   (a) collection alone (no rules, no destinations)                     baseline
+//   (b) collection with N simple active rules (each: trigger page-view, a condition, an increment)
+//   (c) dispatch: one webhook destination for every event, to a local receiver answering 200
+// Events/s are counted from the first POST until every event is stored (and, for (b), until the
+// workflow queue is empty; for (c), until the receiver has every event once).
+// Usage: node bench/stages.mjs [--requests 20000] [--rules 50] [--connections 64]
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import Database from 'better-sqlite3';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const REQUESTS = Number(args.requests ?? 20000);
+const RULES = Number(args.rules ?? 50);
+const CONNECTIONS = Number(args.connections ?? 64);
+const EVENTS_PER_REQUEST = 2;
+const CLI = fileURLToPath(new URL('../packages/edge/dist/cli.js', import.meta.url));
+const TOKEN = 'bench-token-0123456789';
+const PUBLIC = 'http://127.0.0.1:18786';
+const PRIVATE = 'http://127.0.0.1:18787';
+const say = (line) => process.stderr.write(`[stages] ${line}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function startInflow(dir) {
+  const child = spawn(process.execPath, [CLI, 'run'], {
+    env: { ...process.env, INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '18786', INFLOW_PRIVATE_PORT: '18787', INFLOW_API_TOKEN: TOKEN, INFLOW_SERVE_DEMO: 'true', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (out += c));
+  for (let waited = 0; !(await fetch(`${PUBLIC}/readyz`).then((r) => r.ok, () => false)); waited += 100) {
+    if (child.exitCode !== null || waited > 60_000) throw new Error(`inflow did not start:\n${out}`);
+    await sleep(100);
+  }
+  return { child, out: () => out };
+}
+
+const api = (path, body) =>
+  fetch(PRIVATE + path, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: body && JSON.stringify(body) });
+
+async function scenario(name, prepare, done) {
+  const dir = mkdtempSync(join(tmpdir(), `inflow-stages-${name}-`));
+  const inflow = await startInflow(dir);
+  try {
+    await prepare();
+    await sleep(600); // every stage sees the definitions
+    let i = 0;
+    const body = () => {
+      const n = i++;
+      return JSON.stringify({
+        source: { id: 'demo' },
+        profile: { id: `p-${n % 2000}` },
+        session: { id: `s-${n % 3000}` },
+        events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `${name}-${n}-${j}`, type: 'page-view', properties: { sku: `SKU-${n % 300}`, j } })),
+        options: { queue: true },
+      });
+    };
+    say(`${name}: posting ${REQUESTS} requests (${REQUESTS * EVENTS_PER_REQUEST} events)`);
+    const t0 = Date.now();
+    const result = await autocannon({ url: `${PUBLIC}/track`, connections: CONNECTIONS, amount: REQUESTS, requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: body() }) }] });
+    const expected = result['2xx'] * EVENTS_PER_REQUEST;
+    let lastSaid = Date.now();
+    for (;;) {
+      const progress = await done(dir, expected);
+      if (progress === true) break;
+      if (Date.now() - lastSaid > 3000) {
+        lastSaid = Date.now();
+        say(`${name}: ${progress}`);
+      }
+      if (Date.now() - t0 > 900_000) throw new Error(`${name}: not done after 15 minutes (${progress})`);
+      await sleep(200);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    return { name, events: expected, seconds, eps: expected / seconds };
+  } finally {
+    inflow.child.kill('SIGTERM');
+    await new Promise((resolve) => inflow.child.once('exit', resolve));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function storedEvents(dir) {
+  const db = new Database(join(dir, 'store.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+  } finally {
+    db.close();
+  }
+}
+
+async function workflowBacklog() {
+  const response = await api('/queue/workflow/events/backlog');
+  return response.ok ? (await response.json()).total : Infinity;
+}
+
+const allStored = async (dir, expected) => {
+  const stored = storedEvents(dir);
+  return stored >= expected ? true : `${stored}/${expected} stored`;
+};
+
+const baseline = await scenario('collection', async () => {}, allStored);
+
+const withRules = await scenario(
+  `rules-${RULES}`,
+  async () => {
+    for (let r = 0; r < RULES; r++) {
+      const response = await api('/rules', {
+        id: `rule-${r}`,
+        trigger: { eventTypes: ['page-view'] },
+        condition: { field: 'event.properties.sku', op: 'ne', value: `never-${r}` },
+        actions: [{ type: 'increment', trait: `r${r % 10}` }],
+      });
+      if (response.status !== 201) throw new Error(`rule ${r}: ${response.status} ${await response.text()}`);
+    }
+  },
+  async (dir, expected) => {
+    const stored = storedEvents(dir);
+    const backlog = await workflowBacklog();
+    return stored >= expected && backlog === 0 ? true : `${stored}/${expected} stored, workflow backlog ${backlog}`;
+  },
+);
+
+const delivered = new Set();
+const receiver = createServer((req, res) => {
+  delivered.add(req.headers['idempotency-key']);
+  req.resume();
+  req.on('end', () => res.writeHead(200).end());
+});
+await new Promise((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+const dispatch = await scenario(
+  'dispatch',
+  async () => {
+    const response = await api('/destinations', { id: 'sink', webhook: { url: `http://127.0.0.1:${receiver.address().port}/in` }, trigger: { eventTypes: ['page-view'] }, delivery: { concurrency: 32 } });
+    if (response.status !== 201) throw new Error(`destination: ${response.status} ${await response.text()}`);
+  },
+  async (dir, expected) => (delivered.size >= expected ? true : `${delivered.size}/${expected} delivered`),
+);
+receiver.close();
+
+console.log(`\nstages on the embedded engine, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, Node ${process.versions.node}`);
+console.log(`${'scenario'.padEnd(14)} ${'events'.padStart(8)} ${'seconds'.padStart(8)} ${'events/s'.padStart(9)}`);
+for (const r of [baseline, withRules, dispatch]) console.log(`${r.name.padEnd(14)} ${String(r.events).padStart(8)} ${r.seconds.toFixed(1).padStart(8)} ${r.eps.toFixed(0).padStart(9)}`);
+console.log(`ratio with ${RULES} rules / collection alone: ${(withRules.eps / baseline.eps).toFixed(2)}x (target >= 0.80)`);
+console.log(`dispatch to one local webhook: ${dispatch.eps.toFixed(0)} events/s end to end (stored and delivered), ${(dispatch.eps / baseline.eps).toFixed(2)}x of collection alone`);
