@@ -207,6 +207,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         store: engine.store,
         queue: engine.queue,
         definitions: engine.definitions,
+        schedule: engine.schedule,
         secrets: config.secrets,
       }) },
       logger.child('private-api'),

@@ -122,6 +122,14 @@ describe.each(ENGINES)('delayed rule actions on the %s engine', (engine) => {
         app.track({ source: { id: 'web' }, profile: { id: profile }, session: { id: `${profile}-s` }, events: [{ id: `${profile}-${type}`, type }] });
       expect((await send('amy', 'cart-abandoned')).status).toBe(200);
       expect((await send('ben', 'cart-abandoned')).status).toBe(200);
+      expect((await send('cal', 'cart-abandoned')).status).toBe(200);
+      // Waiting runs are listed, and one is cancelled through the API.
+      type Schedules = { schedules: Array<{ id: string; profileId: string; rule: string; event: { id: string } }> };
+      const waiting = await app.eventually<Schedules>('/schedules?profile=cal', (body) => body.schedules.length === 1, SETTLE_MS[engine] + 10_000);
+      expect(waiting.schedules[0]).toMatchObject({ profileId: 'cal', rule: 'nudge', event: { id: 'cal-cart-abandoned' } });
+      const id = waiting.schedules[0]?.id ?? '';
+      expect((await app.api(`/schedules/${id}`, { method: 'DELETE' })).status).toBe(204);
+      expect((await app.api(`/schedules/${id}`, { method: 'DELETE' })).status).toBe(404);
       await app.eventually<Profile>('/profiles/ben', (p) => (p.segments ?? []).includes('abandoner'), SETTLE_MS[engine] + 10_000);
       await app.eventually<Profile>('/profiles/amy', (p) => (p.segments ?? []).includes('abandoner'), SETTLE_MS[engine] + 10_000);
       expect((await send('ben', 'order-completed')).status).toBe(200);
@@ -142,6 +150,9 @@ describe.each(ENGINES)('delayed rule actions on the %s engine', (engine) => {
       expect(ben.segments).toEqual(['abandoner']);
       const benEvents = (await (await app.api('/profiles/ben/events?limit=50')).json()) as { events: StoredEvent[] };
       expect(benEvents.events.map((e) => e.type).sort()).toEqual(['cart-abandoned', 'order-completed']);
+      const cal = (await (await app.api('/profiles/cal')).json()) as Profile;
+      expect(cal.segments).toEqual(['abandoner']);
+      expect(((await (await app.api('/schedules')).json()) as Schedules).schedules).toEqual([]);
     } finally {
       await app.close();
       rmSync(dir, { recursive: true, force: true });

@@ -55,3 +55,4 @@ export { RuleDirectory } from './workflow/rule-directory.js';
 export { WorkflowFeed } from './workflow/workflow-feed.js';
 export { createWorkflowWorker, type WorkflowWorkerOptions } from './workflow/workflow-worker.js';
 export { runRules, ruleRunMark, emittedEventId } from './workflow/rule-runner.js';
+export type * from './ports/schedule.js';

@@ -1,6 +1,6 @@
 import { array, boolean, optional, size, string, type as shape, validate } from 'superstruct';
 import { MAX_ID_LENGTH } from '@inflow/protocol';
-import type { DefinitionStore, Queue, RecordStore, Secrets, SendWebhook } from '@inflow/workers';
+import type { DefinitionStore, Queue, RecordStore, ScheduleStore, Secrets, SendWebhook } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
@@ -10,6 +10,7 @@ import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
 import { withDestinationRoutes } from './destination-routes.js';
 import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
 import { withRuleRoutes } from './rule-routes.js';
+import { withScheduleRoutes } from './schedule-routes.js';
 
 export interface PrivateRoutesDeps {
   token: string;
@@ -17,6 +18,8 @@ export interface PrivateRoutesDeps {
   store: RecordStore;
   queue: Queue;
   definitions: DefinitionStore;
+  /** Delayed rule runs (listed and cancelled here). */
+  schedule: ScheduleStore;
   /** Secret values destinations name (config); never answered. */
   secrets: Secrets;
   /** The destination test call's HTTP port (default: fetch). */
@@ -79,6 +82,7 @@ export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) =
     .on('POST', '/dead-letters/replay', replayDeadLetters(queue));
   withDestinationRoutes(router, { definitions: deps.definitions, secrets: deps.secrets, ...(deps.sendWebhook ? { send: deps.sendWebhook } : {}) });
   withRuleRoutes(router, deps.definitions);
+  withScheduleRoutes(router, deps.schedule);
   const authed = requireBearer(deps.token, router.handle);
   return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
 }
