@@ -1,6 +1,5 @@
-import { InfrastructureError } from '../errors.js';
 import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '../ports/definitions.js';
-import { openDatabase, type SqliteDatabase } from './sqlite.js';
+import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS definitions (
   kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (kind, id)
@@ -24,18 +23,18 @@ export class SqliteDefinitions implements DefinitionStore {
   }
 
   async list(kind: DefinitionKind): Promise<Definition[]> {
-    return stored(() => this.sql.list.all(kind).map((row) => JSON.parse(row.data) as Definition));
+    return sqliteCall('definitions', () => this.sql.list.all(kind).map((row) => JSON.parse(row.data) as Definition));
   }
 
   async get(kind: DefinitionKind, id: string): Promise<Definition | null> {
-    return stored(() => {
+    return sqliteCall('definitions', () => {
       const row = this.sql.get.get(kind, id);
       return row ? (JSON.parse(row.data) as Definition) : null;
     });
   }
 
   async put(kind: DefinitionKind, definition: Definition): Promise<PutOutcome> {
-    return stored(() => {
+    return sqliteCall('definitions', () => {
       const data = JSON.stringify(definition);
       const changes =
         definition.version === 1
@@ -46,18 +45,10 @@ export class SqliteDefinitions implements DefinitionStore {
   }
 
   async delete(kind: DefinitionKind, id: string): Promise<boolean> {
-    return stored(() => this.sql.delete.run(kind, id).changes === 1);
+    return sqliteCall('definitions', () => this.sql.delete.run(kind, id).changes === 1);
   }
 
   close(): void {
     this.db.close();
-  }
-}
-
-function stored<T>(operation: () => T): T {
-  try {
-    return operation();
-  } catch (error) {
-    throw new InfrastructureError('store', `definitions: ${(error as Error).message}`, { cause: error });
   }
 }

@@ -1,6 +1,5 @@
-import { InfrastructureError } from '../errors.js';
 import type { ScheduledItem, ScheduleStore } from '../ports/schedule.js';
-import { openDatabase, type SqliteDatabase } from './sqlite.js';
+import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS schedule (
@@ -41,19 +40,19 @@ export class SqliteSchedule implements ScheduleStore {
   }
 
   async schedule(items: ScheduledItem[]): Promise<void> {
-    stored(() => this.db.transaction(() => items.forEach((item) => this.sql.insert.run(item.id, item.dueAt, item.profileId, JSON.stringify(item.data))))());
+    sqliteCall('schedule', () => this.db.transaction(() => items.forEach((item) => this.sql.insert.run(item.id, item.dueAt, item.profileId, JSON.stringify(item.data))))());
   }
 
   async leaseDue(now: number, max: number, owner: string, leaseMs: number): Promise<ScheduledItem[]> {
-    return stored(() => this.sql.lease.all(owner, now + leaseMs, now, now, max).map(toItem));
+    return sqliteCall('schedule', () => this.sql.lease.all(owner, now + leaseMs, now, now, max).map(toItem));
   }
 
   async complete(id: string): Promise<boolean> {
-    return stored(() => this.sql.complete.run(id).changes === 1);
+    return sqliteCall('schedule', () => this.sql.complete.run(id).changes === 1);
   }
 
   async list(limit: number, profileId?: string): Promise<Array<ScheduledItem & { leasedUntil: number | null }>> {
-    const rows = stored(() => (profileId === undefined ? this.sql.list.all(limit) : this.sql.listOf.all(profileId, limit)));
+    const rows = sqliteCall('schedule', () => (profileId === undefined ? this.sql.list.all(limit) : this.sql.listOf.all(profileId, limit)));
     return rows.map((row) => ({ ...toItem(row), leasedUntil: row.leased_until > 0 ? row.leased_until : null }));
   }
 
@@ -64,12 +63,4 @@ export class SqliteSchedule implements ScheduleStore {
 
 function toItem(row: Row): ScheduledItem {
   return { id: row.id, dueAt: row.due_at, profileId: row.profile_id, data: JSON.parse(row.data) as unknown };
-}
-
-function stored<T>(operation: () => T): T {
-  try {
-    return operation();
-  } catch (error) {
-    throw new InfrastructureError('store', `schedule: ${(error as Error).message}`, { cause: error });
-  }
 }

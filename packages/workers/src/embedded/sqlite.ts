@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { InfrastructureError } from '../errors.js';
 
 export type SqliteDatabase = Database.Database;
 
@@ -15,4 +16,13 @@ export function openDatabase(file: string): SqliteDatabase {
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   return db;
+}
+
+/** Runs a SQLite call; a failure (busy, full or failing disk) comes out as InfrastructureError: retried, never dead-lettered. */
+export function sqliteCall<T>(what: string, operation: () => T): T {
+  try {
+    return operation();
+  } catch (error) {
+    throw new InfrastructureError('store', `${what}: ${(error as Error).message}`, { cause: error });
+  }
 }
