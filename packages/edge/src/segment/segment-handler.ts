@@ -9,9 +9,9 @@ import {
   type Envelope,
   type Logger,
   type RequestBatcher,
-  type RequestMeta,
 } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
+import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { groupByProfile, type ProfileGroup } from './group-by-profile.js';
@@ -152,20 +152,8 @@ function toEnvelope(
   }
   return {
     ok: true,
-    value: { v: 1, id: randomUUID(), receivedAt, meta: requestMeta(request, group), payload: normalizePayload(payload).payload },
+    value: { v: 1, id: randomUUID(), receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload },
   };
-}
-
-/** The end user's address and browser: as the client named them in context, else the HTTP request's. */
-function requestMeta(request: HttpRequest, group: ProfileGroup): RequestMeta {
-  const forwarded = request.headers['x-forwarded-for']?.split(',', 1)[0]?.trim();
-  const meta: RequestMeta = { ip: group.ip ?? (forwarded || request.remoteAddress) };
-  const userAgent = group.userAgent ?? request.headers['user-agent'];
-  if (userAgent) meta.userAgent = userAgent;
-  const { origin, referer } = request.headers;
-  if (origin) meta.origin = origin;
-  if (referer) meta.referer = referer;
-  return meta;
 }
 
 function join(prefix: string, field: string): string {

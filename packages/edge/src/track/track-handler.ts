@@ -10,10 +10,10 @@ import {
   type Envelope,
   type Logger,
   type RequestBatcher,
-  type RequestMeta,
 } from '@inflow/workers';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
+import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { readTrackBody, type TrackLimits } from './read-track-body.js';
@@ -103,15 +103,4 @@ function queuedAnswer({ payload, profileFromSession }: Envelope): TrackAnswer {
 
 function withRejected(accepted: TrackAnswer, rejected: readonly RejectedEvent[]): TrackAnswer {
   return rejected.length === 0 ? accepted : { ...accepted, rejected: [...rejected] };
-}
-
-function requestMeta(request: HttpRequest): RequestMeta {
-  const forwarded = request.headers['x-forwarded-for']?.split(',', 1)[0]?.trim();
-  // remoteAddress may cost a call into the server: read it only when no proxy named the client.
-  const meta: RequestMeta = { ip: forwarded || request.remoteAddress };
-  const { 'user-agent': userAgent, origin, referer } = request.headers;
-  if (userAgent) meta.userAgent = userAgent;
-  if (origin) meta.origin = origin;
-  if (referer) meta.referer = referer;
-  return meta;
 }
