@@ -14,7 +14,9 @@ interface Pending {
 /**
  * The main thread's side of the queue's writer thread. `write` hands a group of writes that
  * must commit together; the promise settles once they are durable (fsync) or failed. Writes
- * handed in one event-loop turn travel in one message.
+ * handed in one event-loop turn travel in one message, and while the thread commits, what
+ * arrives waits here and goes in one message when it answers: one message per commit, not
+ * one per loop turn (each postMessage costs about 10 µs of this thread, whatever its size).
  */
 export class QueueWriter {
   private readonly worker: Worker;
@@ -22,6 +24,8 @@ export class QueueWriter {
   private nextTicket = 1;
   private outbox: { tickets: number[]; writes: QueueWrite[][] } = { tickets: [], writes: [] };
   private scheduled = false;
+  /** Tickets handed to the thread and not answered yet. */
+  private awaiting = 0;
   private failure: Error | undefined;
   private closing: Promise<void> | undefined;
 
@@ -48,11 +52,7 @@ export class QueueWriter {
       this.pending.set(ticket, { resolve, reject });
       this.outbox.tickets.push(ticket);
       this.outbox.writes.push(writes);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // Next loop turn: the lanes cut in this one travel in one message.
-        setImmediate(() => this.post());
-      }
+      if (this.awaiting === 0) this.schedule();
     });
   }
 
@@ -69,11 +69,19 @@ export class QueueWriter {
     return this.closing;
   }
 
+  /** Next loop turn: the lanes cut in this one travel in one message. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.post());
+  }
+
   private post(): void {
     this.scheduled = false;
     if (this.outbox.tickets.length === 0) return;
     const outbox = this.outbox;
     this.outbox = { tickets: [], writes: [] };
+    this.awaiting += outbox.tickets.length;
     this.worker.postMessage(outbox);
   }
 
@@ -82,9 +90,12 @@ export class QueueWriter {
       const pending = this.pending.get(ticket);
       if (!pending) return;
       this.pending.delete(ticket);
+      this.awaiting -= 1;
       if ('error' in answer) pending.reject(unavailable(answer.error));
       else pending.resolve(answer.results[i] ?? []);
     });
+    // The thread is free: what waited meanwhile goes (after this turn's callbacks added theirs).
+    if (this.awaiting === 0 && this.outbox.tickets.length > 0) this.schedule();
   }
 
   private failAll(error: Error): void {
