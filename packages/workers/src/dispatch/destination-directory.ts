@@ -32,9 +32,10 @@ export class DestinationDirectory {
     return this.directory.all();
   }
 
-  /** Enabled destinations whose trigger the subject meets (paused ones too: their events wait). */
-  async matching(subject: Subject): Promise<ActiveDestination[]> {
-    return (await this.all()).filter((destination) => destination.record.enabled && triggers(destination.trigger, subject));
+  /** Enabled destinations (paused ones too: their events wait), and which of them a subject's event triggers. */
+  async matcher(): Promise<(subject: Subject) => ActiveDestination[]> {
+    const enabled = (await this.all()).filter((destination) => destination.record.enabled);
+    return (subject) => (enabled.length === 0 ? enabled : enabled.filter((destination) => triggers(destination.trigger, subject)));
   }
 
   invalidate(): void {

@@ -27,8 +27,9 @@ export class DispatchFeed {
   async publish(subjects: readonly Subject[]): Promise<number> {
     if (subjects.length === 0) return 0;
     const byDestination = new Map<string, Subject[]>();
+    const matching = await this.options.directory.matcher();
     for (const subject of subjects) {
-      for (const destination of await this.options.directory.matching(subject)) {
+      for (const destination of matching(subject)) {
         const list = byDestination.get(destination.record.id);
         if (list) list.push(subject);
         else byDestination.set(destination.record.id, [subject]);

@@ -26,13 +26,21 @@ export class RuleDirectory {
 
   /** Enabled rules whose trigger takes the event (type, source, depth); their conditions are checked when they run. */
   async triggered(subject: Subject): Promise<CompiledRule[]> {
-    const depth = emitDepth(subject);
-    return (await this.directory.all()).filter(
-      (rule) =>
-        rule.record.enabled &&
-        depth <= rule.maxDepth &&
-        (rule.eventTypes.size === 0 || rule.eventTypes.has(subject.event.type)) &&
-        (rule.sources.size === 0 || rule.sources.has(subject.event.sourceId)),
-    );
+    return (await this.matcher())(subject);
+  }
+
+  /** The same for many events: the listing read once. */
+  async matcher(): Promise<(subject: Subject) => CompiledRule[]> {
+    const enabled = (await this.directory.all()).filter((rule) => rule.record.enabled);
+    return (subject) => {
+      if (enabled.length === 0) return enabled;
+      const depth = emitDepth(subject);
+      return enabled.filter(
+        (rule) =>
+          depth <= rule.maxDepth &&
+          (rule.eventTypes.size === 0 || rule.eventTypes.has(subject.event.type)) &&
+          (rule.sources.size === 0 || rule.sources.has(subject.event.sourceId)),
+      );
+    };
   }
 }

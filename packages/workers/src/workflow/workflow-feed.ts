@@ -15,8 +15,8 @@ export class WorkflowFeed {
   constructor(private readonly options: { queue: Queue; topics: TopicNames; rules: RuleDirectory }) {}
 
   async publish(subjects: readonly Subject[]): Promise<number> {
-    const taken: Subject[] = [];
-    for (const subject of subjects) if ((await this.options.rules.triggered(subject)).length > 0) taken.push(subject);
+    const triggered = await this.options.rules.matcher();
+    const taken = subjects.filter((subject) => triggered(subject).length > 0);
     if (taken.length === 0) return 0;
     const messages = [...subjectsByProfile(taken)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects('workflow', list) }));
     try {
