@@ -54,5 +54,5 @@ export { compileRule, type CompiledRule, MAX_EMIT_DEPTH } from './workflow/rule.
 export { RuleDirectory } from './workflow/rule-directory.js';
 export { WorkflowFeed } from './workflow/workflow-feed.js';
 export { createWorkflowWorker, type WorkflowWorkerOptions } from './workflow/workflow-worker.js';
-export { runRules, ruleRunMark, emittedEventId } from './workflow/rule-runner.js';
+export { runRules, rulesRanFor, emittedEventId } from './workflow/rule-runner.js';
 export type * from './ports/schedule.js';

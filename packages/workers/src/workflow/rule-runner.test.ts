@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { subjectFor } from '../test-support/subjects.js';
 import { checkRule, compileRule, type RuleRecord } from './rule.js';
-import { emittedEventId, resumeRun, ruleRunMark, runRules, type DelayedRun } from './rule-runner.js';
+import { emittedEventId, resumeRun, rulesRanFor, runRules, type DelayedRun } from './rule-runner.js';
 
 function rule(input: Record<string, unknown>): ReturnType<typeof compileRule> {
   const checked = checkRule(input);
@@ -35,7 +35,7 @@ const vip = rule({
 describe('runRules', () => {
   const order = (id: string) => subjectFor({ event: { id, type: 'order-completed', properties: { orderId: `o-${id}` } }, profile: { traits: { trial: true }, segments: ['prospect'] } });
 
-  it('applies actions in order, later rules seeing what earlier ones did, and marks every rule it considered', () => {
+  it('applies actions in order, later rules seeing what earlier ones did, and marks the event as run', () => {
     const first = runRules(order('e1'), order('e1').profile, [buyer, vip]);
     expect(first.profile.traits).toEqual({ trial: true, purchases: 1, spent: 2.5, lastOrder: 'o-e1' });
     expect(first.profile.segments).toEqual(['prospect', 'buyer']);
@@ -44,7 +44,7 @@ describe('runRules', () => {
       { rule: 'vip', event: 'e1', matched: false, actions: [] },
     ]);
     expect(first.effects).toEqual([]);
-    expect(first.profile.recentRuleRuns).toEqual([ruleRunMark('buyer', 'e1'), ruleRunMark('vip', 'e1')]);
+    expect([rulesRanFor(first.profile, 'e1'), rulesRanFor(first.profile, 'e2'), rulesRanFor(order('e1').profile, 'e1')]).toEqual([true, false, false]);
 
     const second = runRules(order('e2'), first.profile, [buyer, vip]);
     expect(second.profile.traits).toEqual({ purchases: 2, spent: 5, lastOrder: 'o-e2' });

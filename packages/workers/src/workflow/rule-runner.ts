@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { JsonObject } from '@inflow/protocol';
+import { remember, unseenEvents } from '../collector/event-marks.js';
 import { evaluateCondition } from '../conditions/condition.js';
 import type { Subject } from '../conditions/field-path.js';
 import { compileMapping, isMappingProblem, renderMapping } from '../dispatch/mapping.js';
@@ -7,7 +8,7 @@ import type { ProfileRecord } from '../records/records.js';
 import { MAX_EMIT_DEPTH, type CompiledRule, type RuleAction } from './rule.js';
 import { emitDepth } from './rule-directory.js';
 
-/** Rule runs a profile remembers: a rule never runs twice for one event while its mark is kept. */
+/** Rule runs a profile remembers (events whose rules ran, delayed runs done): none runs twice while remembered. */
 export const RECENT_RULE_RUNS_KEPT = 1024;
 
 /** What running the rules on one event asks of the world besides the profile. */
@@ -35,50 +36,47 @@ export interface RuleRun {
 }
 
 export interface RulesOutcome {
-  /** The profile after the rules (with the marks of every rule considered); the same object when none was. */
+  /** The profile after the rules, with the mark of the run; the same object when nothing ran. */
   profile: ProfileRecord;
   effects: Effect[];
   runs: RuleRun[];
 }
 
-/** The mark of one rule considered for one event. */
-export function ruleRunMark(ruleId: string, eventId: string): string {
-  return createHash('sha256').update(`${ruleId}\u0000${eventId}`).digest('base64url').slice(0, 16);
-}
+/** The key the run of an event's rules is remembered by (one mark for all of them: they are stored together). */
+const eventRunKey = (eventId: string): string => `rules\u0000${eventId}`;
+const resumeKey = (delayedId: string): string => `resume\u0000${delayedId}`;
 
 /** The id of the event a rule's action emits: the same on every run, so a second run cannot add one. */
 export function emittedEventId(ruleId: string, eventId: string, actionIndex: number): string {
-  return `wf-${createHash('sha256').update(`${ruleId}\u0000${eventId}\u0000${actionIndex}`).digest('base64url').slice(0, 22)}`;
+  return `wf-${digest(`${ruleId}\u0000${eventId}\u0000${actionIndex}`)}`;
+}
+
+/** Whether the profile already ran the rules of this event. */
+export function rulesRanFor(profile: ProfileRecord, eventId: string): boolean {
+  return unseenEvents([eventRunKey(eventId)], profile.recentRuleRuns).length === 0;
 }
 
 /**
- * Runs the rules an event triggers, in order, on the profile as the earlier rules left it.
- * Pure: the profile changes come back with a mark per rule considered (matched or not), and
- * the side effects (emitted events, deliveries) as values for the caller to carry out before
- * it stores the profile. A rule whose mark the profile holds is skipped: it already ran.
+ * Runs the rules an event triggers, in order, each on the profile as the ones before left it.
+ * Pure: the profile changes come back with one mark for the event's run, and the side effects
+ * (emitted events, deliveries, delayed runs) as values for the caller to carry out before it
+ * stores the profile. A profile holding the mark already ran them: nothing happens again.
  */
 export function runRules(subject: Subject, profile: ProfileRecord, rules: readonly CompiledRule[], now = Date.now()): RulesOutcome {
-  let current = profile;
+  const fresh = rules.length === 0 ? [] : unseenEvents([eventRunKey(subject.event.id)], profile.recentRuleRuns);
+  if (fresh.length === 0) return { profile, effects: [], runs: [] };
+  const work = workingCopy(profile);
   const effects: Effect[] = [];
   const runs: RuleRun[] = [];
-  const done = new Set(profile.recentRuleRuns ?? []);
   for (const rule of rules) {
-    const mark = ruleRunMark(rule.record.id, subject.event.id);
-    if (done.has(mark)) continue;
-    const seen = { ...subject, profile: current };
+    const seen = { ...subject, profile: work };
     const matched = !rule.condition || evaluateCondition(rule.condition, seen);
     const actions: string[] = [];
-    if (matched) current = runActions(rule, 0, seen, current, effects, actions, now);
-    current = withMark(current, mark);
-    done.add(mark);
+    if (matched) runActions(rule, 0, seen, work, effects, actions, now);
     runs.push({ rule: rule.record.id, event: subject.event.id, matched, actions });
   }
-  return { profile: current, effects, runs };
-}
-
-/** The mark of a delayed run once it ran (or was cancelled). */
-export function resumeMark(delayedId: string): string {
-  return `r:${delayedId}`;
+  work.recentRuleRuns = remember(profile.recentRuleRuns, fresh, RECENT_RULE_RUNS_KEPT);
+  return { profile: work, effects, runs };
 }
 
 /**
@@ -87,59 +85,62 @@ export function resumeMark(delayedId: string): string {
  * either way, with the profile changes, in one write.
  */
 export function resumeRun(delayed: DelayedRun, rule: CompiledRule, profile: ProfileRecord, now = Date.now()): RulesOutcome & { cancelled: boolean } {
-  const mark = resumeMark(delayed.id);
-  if ((profile.recentRuleRuns ?? []).includes(mark)) return { profile, effects: [], runs: [], cancelled: false };
-  const subject = { ...delayed.subject, profile };
+  const fresh = unseenEvents([resumeKey(delayed.id)], profile.recentRuleRuns);
+  if (fresh.length === 0) return { profile, effects: [], runs: [], cancelled: false };
+  const work = workingCopy(profile);
+  const subject = { ...delayed.subject, profile: work };
   const cancelIf = rule.cancelIf.get(delayed.delayAt);
   const cancelled = cancelIf !== undefined && evaluateCondition(cancelIf, subject);
   const effects: Effect[] = [];
   const actions: string[] = [];
-  const after = cancelled ? profile : runActions(rule, delayed.delayAt + 1, subject, profile, effects, actions, now);
-  return { profile: withMark(after, mark), effects, runs: [{ rule: rule.record.id, event: subject.event.id, matched: !cancelled, actions }], cancelled };
+  if (!cancelled) runActions(rule, delayed.delayAt + 1, subject, work, effects, actions, now);
+  work.recentRuleRuns = remember(profile.recentRuleRuns, fresh, RECENT_RULE_RUNS_KEPT);
+  return { profile: work, effects, runs: [{ rule: rule.record.id, event: subject.event.id, matched: !cancelled, actions }], cancelled };
 }
 
-/** Actions from `from` on, until the end or a `delay` (which schedules the rest). */
-function runActions(rule: CompiledRule, from: number, subject: Subject, profile: ProfileRecord, effects: Effect[], ran: string[], now: number): ProfileRecord {
-  let current = profile;
+/** A copy whose traits and segments the actions may change in place. */
+function workingCopy(profile: ProfileRecord): ProfileRecord {
+  return { ...profile, traits: { ...profile.traits }, ...(profile.segments ? { segments: [...profile.segments] } : {}) };
+}
+
+/** Actions from `from` on, applied to `work`, until the end or a `delay` (which schedules the rest). */
+function runActions(rule: CompiledRule, from: number, subject: Subject, work: ProfileRecord, effects: Effect[], ran: string[], now: number): void {
   const actions = rule.record.actions;
   for (let index = from; index < actions.length; index++) {
     const action = actions[index] as RuleAction;
     ran.push(action.type);
     if (action.type === 'delay') {
-      const id = `d-${createHash('sha256').update(`${rule.record.id}\u0000${subject.event.id}\u0000${index}`).digest('base64url').slice(0, 22)}`;
-      effects.push({ kind: 'schedule', delayed: { id, dueAt: now + action.ms, rule: rule.record.id, delayAt: index, subject: { ...subject, profile: current } } });
-      return current;
+      const id = `d-${digest(`${rule.record.id}\u0000${subject.event.id}\u0000${index}`)}`;
+      const snapshot = { ...subject, profile: { ...work, traits: { ...work.traits } } };
+      effects.push({ kind: 'schedule', delayed: { id, dueAt: now + action.ms, rule: rule.record.id, delayAt: index, subject: snapshot } });
+      return;
     }
-    current = applyAction(action, index, rule, { ...subject, profile: current }, current, effects);
+    applyAction(action, index, rule, subject, work, effects);
   }
-  return current;
 }
 
-function withMark(profile: ProfileRecord, mark: string): ProfileRecord {
-  return { ...profile, recentRuleRuns: [...(profile.recentRuleRuns ?? []), mark].slice(-RECENT_RULE_RUNS_KEPT) };
-}
-
-function applyAction(action: RuleAction, index: number, rule: CompiledRule, subject: Subject, profile: ProfileRecord, effects: Effect[]): ProfileRecord {
+function applyAction(action: Exclude<RuleAction, { type: 'delay' }>, index: number, rule: CompiledRule, subject: Subject, work: ProfileRecord, effects: Effect[]): void {
   switch (action.type) {
     case 'set-trait':
-      return withTraits(profile, { ...profile.traits, [action.trait]: render(action.value, subject) });
-    case 'unset-trait': {
-      const traits = { ...profile.traits };
-      delete traits[action.trait];
-      return withTraits(profile, traits);
-    }
+      work.traits[action.trait] = render(action.value, subject);
+      return;
+    case 'unset-trait':
+      delete work.traits[action.trait];
+      return;
     case 'increment': {
-      const before = profile.traits[action.trait];
-      const base = typeof before === 'number' && Number.isFinite(before) ? before : 0;
-      return withTraits(profile, { ...profile.traits, [action.trait]: base + (action.by as number) });
+      const before = work.traits[action.trait];
+      work.traits[action.trait] = (typeof before === 'number' && Number.isFinite(before) ? before : 0) + (action.by as number);
+      return;
     }
     case 'add-segment':
-      return (profile.segments ?? []).includes(action.segment) ? profile : { ...profile, segments: [...(profile.segments ?? []), action.segment] };
+      if (!(work.segments ?? []).includes(action.segment)) work.segments = [...(work.segments ?? []), action.segment];
+      return;
     case 'remove-segment':
-      return { ...profile, segments: (profile.segments ?? []).filter((segment) => segment !== action.segment) };
+      if (work.segments) work.segments = work.segments.filter((segment) => segment !== action.segment);
+      return;
     case 'emit': {
       const depth = emitDepth(subject) + 1;
-      if (depth > MAX_EMIT_DEPTH) return profile;
+      if (depth > MAX_EMIT_DEPTH) return;
       const properties = action.event.properties === undefined ? {} : render(action.event.properties, subject);
       effects.push({
         kind: 'emit',
@@ -150,25 +151,24 @@ function applyAction(action: RuleAction, index: number, rule: CompiledRule, subj
         rule: rule.record.id,
         cause: subject,
       });
-      return profile;
+      return;
     }
     case 'dispatch':
-      effects.push({ kind: 'dispatch', destination: action.destination, subject: { ...subject, profile } });
-      return profile;
-    case 'delay':
-      return profile; // handled by runActions: it stops there
+      effects.push({ kind: 'dispatch', destination: action.destination, subject: { ...subject, profile: { ...work, traits: { ...work.traits } } } });
+      return;
   }
 }
 
-function withTraits(profile: ProfileRecord, traits: JsonObject): ProfileRecord {
-  return { ...profile, traits };
-}
-
 function render(template: unknown, subject: Subject): unknown {
+  if (typeof template !== 'string' && (typeof template !== 'object' || template === null)) return template;
   const compiled = compileMapping(template);
   return isMappingProblem(compiled) ? null : renderMapping(compiled, subject);
 }
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }

@@ -61,70 +61,80 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
       }
     }
     const tally = { events: 0, ...newTally() };
-    for (const [profileId, subjects] of byProfile) {
-      const runs = await runProfile(profileId, subjects, tally);
-      tally.events += subjects.length;
-      for (const run of runs) if (run.matched) logger.debug(`rule ${run.rule} ran on event ${run.event}: ${run.actions.join(', ') || 'no actions'}`);
-    }
+    const jobs: ProfileJob[] = [...byProfile].map(([profileId, subjects]) => ({
+      profileId,
+      fallback: (subjects[0] as Subject).profile,
+      run: async (stored) => {
+        let profile = stored;
+        const effects: Effect[] = [];
+        const runs: RuleRun[] = [];
+        const triggered = await options.rules.matcher();
+        for (const subject of subjects) {
+          const outcome = runRules(subject, profile, triggered(subject));
+          profile = outcome.profile;
+          effects.push(...outcome.effects);
+          runs.push(...outcome.runs);
+        }
+        return { profile, effects, runs };
+      },
+    }));
+    for (const subjects of byProfile.values()) tally.events += subjects.length;
+    await updateProfiles(jobs, tally);
     for (const message of unreadable) await consumer.deadLetter(message, 'not a workflow message');
     await consumer.ack(messages.filter((message) => !unreadable.includes(message)));
     logger.info(
-      `Workflow: messages ${messages.length}, events ${tally.events}, rules run ${tally.runs} (matched ${tally.matched}), emitted ${tally.emitted}, dispatched ${tally.dispatched}, dead-lettered ${unreadable.length}, ${Math.round(performance.now() - started)} ms`,
+      `Workflow: messages ${messages.length}, profiles ${byProfile.size}, events ${tally.events}, rules run ${tally.runs} (matched ${tally.matched}), emitted ${tally.emitted}, dispatched ${tally.dispatched}, dead-lettered ${unreadable.length}, ${Math.round(performance.now() - started)} ms`,
     );
   }
 
-  function runProfile(profileId: string, subjects: Subject[], tally: Tally): Promise<RuleRun[]> {
-    return updateProfile(profileId, (subjects[0] as Subject).profile, tally, async (stored) => {
-      let profile = stored;
-      const effects: Effect[] = [];
-      const runs: RuleRun[] = [];
-      for (const subject of subjects) {
-        const outcome = runRules(subject, profile, await options.rules.triggered(subject));
-        profile = outcome.profile;
-        effects.push(...outcome.effects);
-        runs.push(...outcome.runs);
-      }
-      return { profile, effects, runs };
-    });
-  }
-
   /**
-   * Reads the profile as stored, lets `run` change it, carries out the effects, and stores it one
-   * version on; when another writer moved it on meanwhile, reads it again and runs again.
+   * Reads the profiles as stored (one load), lets each job change its profile, carries out all
+   * effects, and stores the changed profiles one version on in one write; a profile another
+   * writer moved on meanwhile is read again and its job runs again.
    */
-  async function updateProfile(
-    profileId: string,
-    fallback: ProfileRecord,
-    tally: Tally,
-    run: (stored: ProfileRecord) => Promise<{ profile: ProfileRecord; effects: Effect[]; runs: RuleRun[] }>,
-  ): Promise<RuleRun[]> {
-    for (let round = 1; round <= MAX_ROUNDS; round++) {
-      const loaded = (await options.state.load([profileId], [])).profiles.get(profileId);
-      // Stored before it was queued here; a store that lost it still has the copy the event left.
-      const stored = loaded ?? fallback;
-      const { profile, effects, runs } = await run(stored);
-      if (profile === stored) return runs;
-      await carryOut(effects);
-      const next: ProfileRecord = { ...profile, updatedAt: new Date().toISOString(), version: (loaded?.version ?? stored.version) + 1 };
-      const result = await options.store.write({ profiles: [next], sessions: [], events: [] });
-      const failure = result.profiles.failed[0];
-      if (failure && !failure.permanent) throw new InfrastructureError('store', `profile ${profileId}: ${failure.reason}`);
-      if (failure) {
-        logger.error(`rules on profile ${profileId} could not be stored (the store refused it: ${failure.reason}); their effects were carried out`);
-        return runs;
+  async function updateProfiles(jobs: ProfileJob[], tally: Tally): Promise<void> {
+    let todo = jobs;
+    for (let round = 1; todo.length > 0; round++) {
+      if (round > MAX_ROUNDS) throw new InfrastructureError('store', `${todo.length} profiles kept changing while their rules ran; trying again later`);
+      const loaded = (await options.state.load(todo.map((job) => job.profileId), [])).profiles;
+      const changed: Array<{ job: ProfileJob; next: ProfileRecord; effects: Effect[]; runs: RuleRun[] }> = [];
+      for (const job of todo) {
+        // Stored before it was queued here; a store that lost it still has the copy the event left.
+        const stored = loaded.get(job.profileId) ?? job.fallback;
+        const { profile, effects, runs } = await job.run(stored);
+        if (profile === stored) continue;
+        changed.push({ job, next: { ...profile, updatedAt: new Date().toISOString(), version: stored.version + 1 }, effects, runs });
       }
-      if (result.profiles.stale === 0) {
-        await options.state.save([next], []);
+      if (changed.length === 0) return;
+      await carryOut(changed.flatMap((change) => change.effects));
+      const result = await options.store.write({ profiles: changed.map((change) => change.next), sessions: [], events: [] });
+      const retryable = result.profiles.failed.find((failure) => !failure.permanent);
+      if (retryable) throw new InfrastructureError('store', `profile ${retryable.id}: ${retryable.reason}`);
+      for (const failure of result.profiles.failed) {
+        logger.error(`rules on profile ${failure.id} could not be stored (the store refused it: ${failure.reason}); their effects were carried out`);
+      }
+      const stale = new Set(result.profiles.staleIds);
+      const refused = new Set(result.profiles.failed.map((failure) => failure.id));
+      const written = changed.filter((change) => !stale.has(change.job.profileId) && !refused.has(change.job.profileId));
+      await options.state.save(
+        written.map((change) => change.next),
+        [],
+      );
+      for (const { effects, runs } of written) {
         tally.runs += runs.length;
         tally.matched += runs.filter((run) => run.matched).length;
         tally.emitted += effects.filter((effect) => effect.kind === 'emit').length;
         tally.dispatched += effects.filter((effect) => effect.kind === 'dispatch').length;
-        return runs;
       }
-      await options.state.forget([profileId], []);
-      await sleep(Math.random() * 20 * round);
+      todo = changed.filter((change) => stale.has(change.job.profileId)).map((change) => change.job);
+      if (todo.length > 0) {
+        await options.state.forget(
+          todo.map((job) => job.profileId),
+          [],
+        );
+        await sleep(Math.random() * 20 * round);
+      }
     }
-    throw new InfrastructureError('store', `profile ${profileId} kept changing while its rules ran; trying again later`);
   }
 
   /** Delayed runs that are due: leased to this worker, run on the profile as it is now, then completed. */
@@ -138,11 +148,20 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
       } else {
         const tally = newTally();
         let cancelled = false;
-        await updateProfile(item.profileId, delayed.subject.profile, tally, async (stored) => {
-          const outcome = resumeRun(delayed, rule, stored);
-          cancelled = outcome.cancelled;
-          return outcome;
-        });
+        await updateProfiles(
+          [
+            {
+              profileId: item.profileId,
+              fallback: delayed.subject.profile,
+              run: async (stored) => {
+                const outcome = resumeRun(delayed, rule, stored);
+                cancelled = outcome.cancelled;
+                return outcome;
+              },
+            },
+          ],
+          tally,
+        );
         logger.info(`Workflow: delayed run ${item.id} of rule ${delayed.rule} on profile ${item.profileId} ${cancelled ? 'cancelled by its condition' : 'ran'}`);
       }
       await options.schedule.complete(item.id);
@@ -194,6 +213,13 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
 
 /** How long a due delayed run is this worker's alone; a worker that dies holding it frees it after this. */
 const LEASE_MS = 60_000;
+
+/** One profile's work in a batch: what to do with the profile as stored. */
+interface ProfileJob {
+  profileId: string;
+  fallback: ProfileRecord;
+  run(stored: ProfileRecord): Promise<{ profile: ProfileRecord; effects: Effect[]; runs: RuleRun[] }>;
+}
 
 interface Tally {
   runs: number;
