@@ -29,6 +29,26 @@ export interface LaneCounts {
   retried: number;
 }
 
+/** How often a lane says what it did (when it did something). */
+const LOG_EVERY_MS = 2_000;
+
+/** At most `limit` tasks at once (the limit read at each start: a destination's concurrency may change). */
+class Slots {
+  private busy = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  async run<T>(limit: number, task: () => Promise<T>): Promise<T> {
+    while (this.busy >= limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.busy += 1;
+    try {
+      return await task();
+    } finally {
+      this.busy -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
 /** How often a paused or missing-secret destination looks again. */
 const IDLE_MS = 500;
 /** A destination whose secrets are missing waits this long between looks: fixing the configuration delivers them. */
@@ -46,6 +66,7 @@ export class DestinationLane {
   readonly counts: LaneCounts = { delivered: 0, deadLettered: 0, retried: 0 };
   private readonly breaker: CircuitBreaker;
   private readonly stop = new AbortController();
+  private readonly slots = new Slots();
   private running: Promise<void> | undefined;
 
   constructor(private readonly options: DestinationLaneOptions) {
@@ -66,46 +87,62 @@ export class DestinationLane {
     return this.breaker.current;
   }
 
+  /**
+   * Takes messages while fewer than four times the destination's concurrency are unsettled, and
+   * chains each after the one before it with the same key (profile): profiles go in parallel,
+   * one profile in order, and a slow profile never holds up the messages behind it of others.
+   */
   private async run(): Promise<void> {
     const { logger } = this.options;
+    const tails = new Map<string, Promise<void>>();
+    let unsettled = 0;
+    let wake: (() => void) | undefined;
+    let logged = { at: performance.now(), counts: { ...this.counts } };
     while (!this.stop.signal.aborted) {
       const destination = this.options.current();
       if (!destination || destination.record.paused) {
         await sleepUnless(IDLE_MS, this.stop.signal);
         continue;
       }
+      const concurrency = destination.record.delivery.concurrency;
+      const room = concurrency * 4 - unsettled;
+      if (room <= 0) {
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), sleepUnless(IDLE_MS, this.stop.signal)]);
+        continue;
+      }
       let messages: QueueMessage[];
       try {
-        messages = await this.options.consumer.receive(this.options.batchSize, this.options.waitMs);
+        messages = await this.options.consumer.receive(Math.min(this.options.batchSize, room), this.options.waitMs);
       } catch (error) {
         logger.warn(`receive failed: ${errorMessage(error)}`);
         await sleepUnless(IDLE_MS, this.stop.signal);
         continue;
       }
-      if (messages.length === 0) continue;
-      const started = performance.now();
-      const before = { ...this.counts };
-      await this.deliverBatch(messages, destination.record.delivery.concurrency);
-      logger.info(
-        `Dispatch ${destination.record.id}: messages ${messages.length}, delivered ${this.counts.delivered - before.delivered}, retried ${this.counts.retried - before.retried}, dead-lettered ${this.counts.deadLettered - before.deadLettered}, ${Math.round(performance.now() - started)} ms`,
-      );
+      for (const message of messages) {
+        unsettled += 1;
+        const tail = (tails.get(message.key) ?? Promise.resolve())
+          .then(() => this.slots.run(concurrency, () => this.deliverMessage(message)))
+          .catch((error: unknown) => logger.error(`message ${message.id} left unsettled (delivered again later): ${errorMessage(error)}`))
+          .then(() => {
+            unsettled -= 1;
+            if (tails.get(message.key) === tail) tails.delete(message.key);
+            wake?.();
+          });
+        tails.set(message.key, tail);
+      }
+      if (performance.now() - logged.at >= LOG_EVERY_MS) logged = this.logProgress(destination.record.id, logged);
     }
+    await Promise.all(tails.values());
   }
 
-  /** Profiles in parallel, each profile's messages in order. */
-  private async deliverBatch(messages: QueueMessage[], concurrency: number): Promise<void> {
-    const byKey = new Map<string, QueueMessage[]>();
-    for (const message of messages) byKey.set(message.key, [...(byKey.get(message.key) ?? []), message]);
-    const chains = [...byKey.values()];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < chains.length && !this.stop.signal.aborted) {
-        for (const message of chains[next++] ?? []) {
-          if (!(await this.deliverMessage(message))) return;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, worker));
+  private logProgress(id: string, since: { at: number; counts: LaneCounts }): { at: number; counts: LaneCounts } {
+    const { delivered, retried, deadLettered } = this.counts;
+    if (delivered + retried + deadLettered > since.counts.delivered + since.counts.retried + since.counts.deadLettered) {
+      this.options.logger.info(
+        `Dispatch ${id}: delivered ${delivered - since.counts.delivered}, retried ${retried - since.counts.retried}, dead-lettered ${deadLettered - since.counts.deadLettered}, ${Math.round(performance.now() - since.at)} ms`,
+      );
+    }
+    return { at: performance.now(), counts: { ...this.counts } };
   }
 
   /** true when the message is settled and acknowledged; false when the lane is closing. */
