@@ -1,5 +1,6 @@
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '../../ports/definitions.js';
+import { ensureIndex } from './ensure-index.js';
 import { infrastructure as reachable } from './transient-errors.js';
 
 /** Stored, not indexed, apart from what listing needs: a definition's fields are never searched. */
@@ -31,15 +32,9 @@ export class ElasticDefinitions implements DefinitionStore {
   }
 
   async init(): Promise<void> {
-    await reachable(async () => {
-      if (await this.client.indices.exists({ index: this.index })) return;
-      try {
-        await this.client.indices.create({ index: this.index, settings: { number_of_replicas: 0 }, mappings: DEFINITION_MAPPINGS });
-      } catch (error) {
-        if (!(error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception')) throw error;
-      }
-    });
+    await ensureIndex(this.client, this.index, { number_of_replicas: 0 }, DEFINITION_MAPPINGS);
   }
+
 
   list(kind: DefinitionKind): Promise<Definition[]> {
     return reachable(async () => {

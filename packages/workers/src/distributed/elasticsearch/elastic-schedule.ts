@@ -1,5 +1,6 @@
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { ScheduledItem, ScheduleStore } from '../../ports/schedule.js';
+import { ensureIndex } from './ensure-index.js';
 import { infrastructure } from './transient-errors.js';
 
 interface ScheduleDoc {
@@ -41,15 +42,9 @@ export class ElasticSchedule implements ScheduleStore {
   }
 
   async init(): Promise<void> {
-    await infrastructure(async () => {
-      if (await this.client.indices.exists({ index: this.index })) return;
-      try {
-        await this.client.indices.create({ index: this.index, settings: { number_of_replicas: 0 }, mappings: SCHEDULE_MAPPINGS });
-      } catch (error) {
-        if (!(error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception')) throw error;
-      }
-    });
+    await ensureIndex(this.client, this.index, { number_of_replicas: 0 }, SCHEDULE_MAPPINGS);
   }
+
 
   async schedule(items: ScheduledItem[]): Promise<void> {
     if (items.length === 0) return;

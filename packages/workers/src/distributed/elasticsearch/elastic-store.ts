@@ -5,6 +5,7 @@ import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, 
 import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../../records/records.js';
 import { sleep } from '../../util/timeout.js';
 import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
+import { ensureIndex } from './ensure-index.js';
 import { asInfrastructure, infrastructure } from './transient-errors.js';
 import { EVENT_MAPPINGS, PROFILE_MAPPINGS, SESSION_MAPPINGS, SOURCE_MAPPINGS } from './mappings.js';
 
@@ -63,16 +64,7 @@ export class ElasticStore implements RecordStore, SourceStore {
       [this.index.sessions, SESSION_MAPPINGS],
       [this.index.sources, SOURCE_MAPPINGS],
     ] as const) {
-      if (await this.client.indices.exists({ index })) {
-        // Fields added since the index was made (e.g. profile segments): adding is all putMapping may do.
-        await this.client.indices.putMapping({ index, ...mappings });
-        continue;
-      }
-      try {
-        await this.client.indices.create({ index, settings, mappings });
-      } catch (error) {
-        if (!(error instanceof errors.ResponseError && error.body?.error?.type === 'resource_already_exists_exception')) throw error;
-      }
+      await ensureIndex(this.client, index, settings, mappings);
     }
     this.options.logger.info('elasticsearch indices ready', { prefix: this.options.indexPrefix });
   }
