@@ -45,9 +45,9 @@ for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['conne
 if (!['paced', 'connections'].includes(HALF_MODE)) throw new Error(`--half must be "paced" or "connections" (got ${HALF_MODE})`);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(ROOT, 'packages/edge/dist/cli.js');
-const EDGE_INDEX = join(ROOT, 'packages/edge/dist/index.js');
-const WORKERS_INDEX = join(ROOT, 'packages/workers/dist/index.js');
+const CLI = join(ROOT, 'packages/app/dist/cli.js');
+const APP_INDEX = join(ROOT, 'packages/app/dist/index.js');
+const CORE_INDEX = join(ROOT, 'packages/core/dist/index.js');
 const STACK = join(ROOT, 'scripts/stack.mjs');
 const TOKEN = 'edge-ceiling-token-0123456789';
 const SERVER_CORE = '0';
@@ -304,9 +304,9 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 /** The edge role alone on the embedded engine: what "inflow edge" would be if the CLI allowed it there. */
-const EDGE_ONLY = `const [edgeIndex, workersIndex] = process.argv.slice(-2);
-const { createInflow, loadConfig } = await import(edgeIndex);
-const { createLogger } = await import(workersIndex);
+const EDGE_ONLY = `const [appIndex, coreIndex] = process.argv.slice(-2);
+const { createInflow, loadConfig } = await import(appIndex);
+const { createLogger } = await import(coreIndex);
 const config = loadConfig(process.env);
 const logger = createLogger({ level: config.logLevel, format: config.logFormat });
 const inflow = createInflow(config, ['edge'], logger);
@@ -655,7 +655,7 @@ async function main() {
       ? [{
           key: 'embedded-edge',
           label: 'edge role only, embedded engine (nothing consumes the queue)',
-          start: () => startInflow('embedded-edge', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(EDGE_INDEX).href, pathToFileURL(WORKERS_INDEX).href], { INFLOW_ENGINE: 'embedded' }),
+          start: () => startInflow('embedded-edge', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(APP_INDEX).href, pathToFileURL(CORE_INDEX).href], { INFLOW_ENGINE: 'embedded' }),
         }]
       : []),
     ...(WITH_PULSAR

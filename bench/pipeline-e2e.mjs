@@ -18,7 +18,7 @@ const REQUESTS = Number(args.requests ?? 150000);
 const COLLECTORS = Number(args.collectors ?? 1);
 const CONNECTIONS = Number(args.connections ?? 256);
 const EVENTS_PER_REQUEST = 2;
-const CLI = fileURLToPath(new URL('../packages/edge/dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../packages/app/dist/cli.js', import.meta.url));
 const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
 const TOKEN = 'bench-token-0123456789';
 const say = (line) => process.stderr.write(`[e2e] ${line}\n`);

@@ -5,7 +5,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTrackHandler, listenNodeHttp, listenUws, loadUws, SourceRegistry } from '@inflow/edge';
-import { CachedProfileState, Collector, createLogger, RequestBatcher, SqliteQueue, SqliteStore, topicNames } from '@inflow/workers';
+import { createLogger, RequestBatcher, topicNames } from '@inflow/core';
+import { CachedProfileState, Collector, SqliteQueue, SqliteStore } from '@inflow/workers';
 
 const transport = process.argv[2];
 const dir = mkdtempSync(join(tmpdir(), `inflow-bench-${transport}-`));

@@ -1,6 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startInflow, type TestInflow } from '../packages/edge/test/support/start-inflow.js';
+import { startInflow, type TestInflow } from '../packages/app/test/support/start-inflow.js';
 import { launchChromium } from './support/browser.js';
 import { startSite, type Site } from './support/site-server.js';
 

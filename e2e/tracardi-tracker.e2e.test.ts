@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflow, type TestInflow } from '../packages/edge/test/support/start-inflow.js';
+import { startInflow, type TestInflow } from '../packages/app/test/support/start-inflow.js';
 import { launchChromium } from './support/browser.js';
 import { startSite, type Site } from './support/site-server.js';
 

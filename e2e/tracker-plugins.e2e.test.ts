@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startInflow, type TestInflow } from '../packages/edge/test/support/start-inflow.js';
+import { startInflow, type TestInflow } from '../packages/app/test/support/start-inflow.js';
 import { launchChromium } from './support/browser.js';
 import { startSite, type Site } from './support/site-server.js';
 import { interceptTrack, storedEvents, until } from './support/tracker-page.js';

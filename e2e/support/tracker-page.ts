@@ -1,5 +1,5 @@
 import type { BrowserContext, Page, Route } from 'playwright-core';
-import type { TestInflow } from '../../packages/edge/test/support/start-inflow.js';
+import type { TestInflow } from '../../packages/app/test/support/start-inflow.js';
 
 export interface StoredEvent {
   id: string;

@@ -1,10 +1,14 @@
-export { createInflow, ALL_ROLES, type Inflow, type Role } from './app.js';
-export { parseConfig, ConfigSchema, envName, type Config } from './config/config.js';
-export { loadConfig } from './config/load-config.js';
+// The ingestion edge: HTTP servers (uWebSockets.js, node:http for tests), the public routes
+// (/track, Segment's /v1) and the small router and replies the private API reuses. It knows
+// the core ports it needs (Queue, SourceStore) and nothing of the workers.
 export { listenUws } from './http/uws-server.js';
 export { listenNodeHttp } from './http/node-server.js';
 export { loadUws, UwsFallbackError } from './http/load-uws.js';
+export { Router, type RouteHandler } from './http/router.js';
+export { errorReply, json, methodNotAllowed } from './http/replies.js';
+export { publicRoutes } from './public-api/public-routes.js';
+export { earlyReplyCors } from './public-api/cors.js';
 export { createTrackHandler, type TrackHandlerDeps } from './track/track-handler.js';
 export { readTrackBody } from './track/read-track-body.js';
-export { SourceRegistry } from './sources/source-registry.js';
+export { SourceRegistry, SourceExistsError, type SourceInput } from './sources/source-registry.js';
 export type { HttpHandler, HttpReply, HttpRequest, HttpServer } from './http/http-types.js';

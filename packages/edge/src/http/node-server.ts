@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@inflow/workers';
+import type { Logger } from '@inflow/core';
 import { REQUEST_HEADERS, type HttpReply, type HttpServer, type ServerOptions } from './http-types.js';
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
 

@@ -1,4 +1,4 @@
-import type { RequestMeta } from '@inflow/workers';
+import type { RequestMeta } from '@inflow/core';
 import type { HttpRequest } from './http-types.js';
 
 /**

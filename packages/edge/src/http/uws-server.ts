@@ -1,5 +1,5 @@
 import type { HttpRequest as UwsRequest, HttpResponse, us_listen_socket } from 'uWebSockets.js';
-import type { Logger } from '@inflow/workers';
+import type { Logger } from '@inflow/core';
 import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
 import { Deadlines, type Deadline } from './deadlines.js';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createLogger, decodeEnvelope, QueueUnavailableError, type Envelope, type SourceRecord } from '@inflow/workers';
+import { createLogger, decodeEnvelope, type Envelope, QueueUnavailableError, type SourceRecord } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { createSegmentHandler, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
 import type { SegmentErrorBody } from './segment-replies.js';

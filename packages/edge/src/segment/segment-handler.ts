@@ -1,15 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkPayloadContent, checkTrackPayload, type TrackPayload } from '@inflow/protocol';
-import {
-  encodeEnvelope,
-  errorMessage,
-  isInfrastructureError,
-  isQueueUnavailable,
-  normalizePayload,
-  type Envelope,
-  type Logger,
-  type RequestBatcher,
-} from '@inflow/workers';
+import { encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';

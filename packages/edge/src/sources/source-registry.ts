@@ -1,4 +1,4 @@
-import type { SourceRecord, SourceStore } from '@inflow/workers';
+import type { SourceRecord, SourceStore } from '@inflow/core';
 
 export type SourceInput = Partial<Pick<SourceRecord, 'name' | 'enabled' | 'allowedOrigins'>>;
 

@@ -1,16 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
-import {
-  encodeEnvelope,
-  errorMessage,
-  isInfrastructureError,
-  isQueueUnavailable,
-  normalizePayload,
-  type Collector,
-  type Envelope,
-  type Logger,
-  type RequestBatcher,
-} from '@inflow/workers';
+import { encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -25,7 +15,7 @@ export interface TrackHandlerDeps {
   /** Raw requests for the collector worker (options.queue = true), many to a queue message. */
   collectorQueue: RequestBatcher;
   /** Requests processed in place: profiles, sessions and events stored before the answer. */
-  collector: Collector;
+  collector: RequestCollector;
   logger: Logger;
 }
 

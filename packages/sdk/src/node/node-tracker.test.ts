@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startInflow, type TestInflow } from '../../../edge/test/support/start-inflow.js';
+import { startInflow, type TestInflow } from '../../../app/test/support/start-inflow.js';
 import { createNodeTracker } from './index.js';
 
 describe('Node tracker against the running edge', () => {

@@ -1,12 +1,8 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteQueue } from '../embedded/sqlite-queue.js';
-import { decodeQueuedRequests } from '../envelope/envelope-batch.js';
-import { encodeEnvelope } from '../envelope/envelope.js';
-import { QueueUnavailableError } from '../errors.js';
-import type { OutgoingMessage, QueueProducer } from '../ports/queue.js';
+import { decodeQueuedRequests, encodeEnvelope, type OutgoingMessage, type QueueProducer, QueueUnavailableError, RequestBatcher } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
-import { RequestBatcher } from './request-batcher.js';
 
 const topic = { namespace: 'collector', name: 'payloads' };
 const settings = { lanes: 4, maxBatchBytes: 64 * 1024, lingerMs: 5, maxInFlightPerLane: 2, maxPendingBytes: 1_000_000 };

@@ -1,10 +1,4 @@
-import type { Envelope } from '../envelope/envelope.js';
-import { errorMessage, InfrastructureError } from '../errors.js';
-import { sleep } from '../util/timeout.js';
-import type { Logger } from '../logging/logger.js';
-import type { ProfileState } from '../ports/profile-state.js';
-import type { RecordStore, WriteResult } from '../ports/store.js';
-import type { EventRecord, ProfileRecord, SessionRecord } from '../records/records.js';
+import { type Envelope, errorMessage, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type WriteResult } from '@inflow/core';
 import { collect } from './collect.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectOutcome } from './collector.js';

@@ -1,6 +1,5 @@
 import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
-import type { Envelope } from '../envelope/envelope.js';
-import type { EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '../records/records.js';
+import type { Envelope, EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '@inflow/core';
 import { remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
 

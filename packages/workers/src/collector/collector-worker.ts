@@ -1,9 +1,4 @@
-import { decodeQueuedRequests } from '../envelope/envelope-batch.js';
-import type { Envelope } from '../envelope/envelope.js';
-import { isInfrastructureError } from '../errors.js';
-import type { QueueMessage } from '../ports/queue.js';
-import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
-import type { Lifecycle } from '../util/lifecycle.js';
+import { consumeLoop, decodeQueuedRequests, type Envelope, isInfrastructureError, type Lifecycle, type QueueMessage, type WorkerOptions } from '@inflow/core';
 import { RECENT_EVENTS_KEPT } from './collect.js';
 import type { Collector } from './collector.js';
 

@@ -1,12 +1,8 @@
-import type { TrackAccepted } from '@inflow/protocol';
-import type { Envelope } from '../envelope/envelope.js';
-import type { Logger } from '../logging/logger.js';
-import type { ProfileState } from '../ports/profile-state.js';
-import type { RecordStore } from '../ports/store.js';
+import type { CollectOutcome, Envelope, Logger, ProfileState, RecordStore, RequestCollector } from '@inflow/core';
 import { collectAndStore, type CollectAndStoreDeps } from './collect-and-store.js';
 
 /** What became of one request: stored (with the ids it resolved to), or refused for good with the reason. */
-export type CollectOutcome = { kind: 'stored'; accepted: TrackAccepted } | { kind: 'rejected'; reason: string };
+export type { CollectOutcome };
 
 export interface CollectorOptions {
   state: ProfileState;
@@ -33,7 +29,7 @@ interface Job {
  * reached, every job of that write rejects with InfrastructureError: retry later; nothing of
  * it counts as done.
  */
-export class Collector {
+export class Collector implements RequestCollector {
   private readonly waiting: Job[] = [];
   private running = false;
   private readonly maxPerWrite: number;

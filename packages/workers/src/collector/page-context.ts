@@ -1,5 +1,5 @@
 import type { JsonObject } from '@inflow/protocol';
-import type { PageContext } from '../records/records.js';
+import type { PageContext } from '@inflow/core';
 
 const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 

@@ -3,12 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CachedProfileState } from '../embedded/cached-profile-state.js';
 import { SqliteQueue } from '../embedded/sqlite-queue.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
-import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
-import { encodeEnvelope } from '../envelope/envelope.js';
-import { createLogger } from '../logging/logger.js';
+import { createLogger, encodeEnvelope, encodeEnvelopeBatch, type Lifecycle, topicNames } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
-import { topicNames } from '../topics.js';
-import type { Lifecycle } from '../util/lifecycle.js';
 import { boundedGroups, createCollectorWorker } from './collector-worker.js';
 import { Collector } from './collector.js';
 

@@ -2,10 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CachedProfileState } from '../embedded/cached-profile-state.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
-import type { Envelope } from '../envelope/envelope.js';
-import { normalizePayload } from '../envelope/normalize.js';
-import { profileIdForSession } from '../envelope/session-profile.js';
-import { createLogger } from '../logging/logger.js';
+import { createLogger, type Envelope, normalizePayload, profileIdForSession } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { Collector } from './collector.js';
 

@@ -1,5 +1,4 @@
-import type { Envelope } from '../envelope/envelope.js';
-import type { LoadedState, ProfileState } from '../ports/profile-state.js';
+import type { Envelope, LoadedState, ProfileState } from '@inflow/core';
 
 /**
  * Requests that named a session but no profile (envelope.profileFromSession) belong to the

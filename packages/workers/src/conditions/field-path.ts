@@ -1,4 +1,4 @@
-import type { EventRecord, ProfileRecord, SessionRecord } from '../records/records.js';
+import type { EventRecord, ProfileRecord, SessionRecord } from '@inflow/core';
 
 /** What a condition or a mapping reads: the event and the profile and session it resolved to. */
 export interface Subject {

@@ -1,6 +1,4 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import type { Definition, DefinitionKind, DefinitionStore } from '../ports/definitions.js';
+import { type Definition, type DefinitionKind, type DefinitionStore, errorMessage, type Logger } from '@inflow/core';
 
 export interface DefinitionDirectoryOptions<T> {
   definitions: DefinitionStore;

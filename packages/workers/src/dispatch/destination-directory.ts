@@ -1,8 +1,7 @@
 import { evaluateCondition } from '../conditions/condition.js';
 import type { Subject } from '../conditions/field-path.js';
 import { DefinitionDirectory } from '../definitions/definition-directory.js';
-import type { Logger } from '../logging/logger.js';
-import type { DefinitionStore } from '../ports/definitions.js';
+import type { DefinitionStore, Logger } from '@inflow/core';
 import { compileTrigger, type DestinationRecord, type DestinationTrigger } from './destination.js';
 import { compileMapping, DEFAULT_MAPPING, isMappingProblem, renderMapping } from './mapping.js';
 

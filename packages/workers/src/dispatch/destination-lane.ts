@@ -1,7 +1,5 @@
 import type { Subject } from '../conditions/field-path.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import type { QueueConsumer, QueueMessage } from '../ports/queue.js';
+import { errorMessage, type Logger, type QueueConsumer, type QueueMessage } from '@inflow/core';
 import { CircuitBreaker, type CircuitSettings } from './circuit-breaker.js';
 import { decideDelivery, isTransient, type AttemptOutcome } from './delivery-decision.js';
 import type { ActiveDestination } from './destination-directory.js';

@@ -1,7 +1,7 @@
 import { array, boolean, defaulted, enums, integer, object, optional, record, refine, size, string, unknown, validate, type Infer } from 'superstruct';
 import { compileCondition, isConditionProblem, type CompiledCondition } from '../conditions/condition.js';
 import { compileMapping, DEFAULT_MAPPING, isMappingProblem, type Mapping } from './mapping.js';
-import { structProblem } from '../util/struct-problem.js';
+import { structProblem } from '@inflow/core';
 import { DEFAULT_DELIVERY_POLICY } from './delivery-decision.js';
 
 /**

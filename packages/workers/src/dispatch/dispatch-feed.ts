@@ -1,7 +1,5 @@
 import type { Subject } from '../conditions/field-path.js';
-import { InfrastructureError, errorMessage } from '../errors.js';
-import type { OutgoingMessage, Queue, QueueProducer } from '../ports/queue.js';
-import type { TopicNames } from '../topics.js';
+import { errorMessage, InfrastructureError, type OutgoingMessage, type Queue, type QueueProducer, type TopicNames } from '@inflow/core';
 import type { DestinationDirectory } from './destination-directory.js';
 import { encodeSubjects, subjectsByProfile } from './subject-messages.js';
 

@@ -1,8 +1,4 @@
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logging/logger.js';
-import type { ConsumerOptions, Queue } from '../ports/queue.js';
-import type { TopicNames } from '../topics.js';
-import type { Lifecycle } from '../util/lifecycle.js';
+import { type ConsumerOptions, errorMessage, type Lifecycle, type Logger, type Queue, type TopicNames } from '@inflow/core';
 import { DEFAULT_CIRCUIT, type CircuitSettings } from './circuit-breaker.js';
 import type { ActiveDestination, DestinationDirectory } from './destination-directory.js';
 import { DestinationLane, type LaneCounts } from './destination-lane.js';

@@ -1,13 +1,13 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '../logging/logger.js';
-import type { Engine } from '../ports/engine.js';
-import { subscribedTopics, type TopicNames } from '../topics.js';
+import { type Engine, type Logger, subscribedTopics, type TopicNames } from '@inflow/core';
 import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
 import { ElasticSchedule } from './elasticsearch/elastic-schedule.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
 import { RedisSourceCache } from './redis/redis-source-cache.js';
+import { MemoryStatsBoard } from '../memory/memory-stats-board.js';
+import { MemoryTraceStore } from '../memory/memory-trace-store.js';
 
 export interface DistributedSettings {
   pulsarUrl: string;
@@ -25,6 +25,12 @@ export interface DistributedSettings {
   sessionTtlSeconds: number;
   /** Elasticsearch index.refresh_interval: how soon stored records become searchable. */
   refreshInterval: string;
+  /** How long trace entries are kept; at most this many per profile. */
+  traceTtlSeconds: number;
+  traceMaxEntries: number;
+  traceProfileEntries: number;
+  /** How long an instance's counters count after its last snapshot. */
+  statsTtlMs: number;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -80,6 +86,9 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     store,
     definitions,
     schedule,
+    // TODO(trace): Redis adapters, so every role sees one trace and one board.
+    trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
+    stats: new MemoryStatsBoard(settings.statsTtlMs),
     sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
     profileState: new RedisProfileState({
       redis,

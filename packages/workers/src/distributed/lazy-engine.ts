@@ -1,6 +1,4 @@
-import type { Logger } from '../logging/logger.js';
-import type { Engine } from '../ports/engine.js';
-import type { TopicNames } from '../topics.js';
+import type { Engine, Logger, TopicNames } from '@inflow/core';
 import type { DistributedSettings } from './distributed-engine.js';
 
 /**

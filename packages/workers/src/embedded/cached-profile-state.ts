@@ -1,6 +1,4 @@
-import type { LoadedState, ProfileState } from '../ports/profile-state.js';
-import type { RecordStore } from '../ports/store.js';
-import type { ProfileRecord, SessionRecord } from '../records/records.js';
+import type { LoadedState, ProfileRecord, ProfileState, RecordStore, SessionRecord } from '@inflow/core';
 
 /**
  * The embedded engine's profile state: the most recently stored profiles and sessions kept in

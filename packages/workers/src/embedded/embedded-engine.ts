@@ -1,6 +1,7 @@
 import { join } from 'node:path';
-import type { Engine } from '../ports/engine.js';
-import type { TopicNames } from '../topics.js';
+import type { Engine, TopicNames } from '@inflow/core';
+import { MemoryStatsBoard } from '../memory/memory-stats-board.js';
+import { MemoryTraceStore } from '../memory/memory-trace-store.js';
 import { CachedProfileState } from './cached-profile-state.js';
 import { SqliteDefinitions } from './sqlite-definitions.js';
 import { SqliteQueue } from './sqlite-queue.js';
@@ -12,6 +13,11 @@ export interface EmbeddedSettings {
   tenant: string;
   queueMaxBacklog: number;
   profileCacheSize: number;
+  /** How long trace entries are kept, and at most how many (in memory). */
+  traceTtlSeconds: number;
+  traceMaxEntries: number;
+  /** How long an instance's counters count after its last snapshot. */
+  statsTtlMs: number;
 }
 
 /** Everything on local files under dataDir: a SQLite queue and a SQLite store. No server needed. */
@@ -32,6 +38,8 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     definitions,
     schedule,
     profileState: new CachedProfileState(store, settings.profileCacheSize),
+    trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
+    stats: new MemoryStatsBoard(settings.statsTtlMs),
     async close() {
       await queue.close();
       definitions.close();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { QueueUnavailableError } from '../errors.js';
+import { QueueUnavailableError } from '@inflow/core';
 import type { QueueWrite, QueueWriteResult, WriteAnswer } from './queue-writes.js';
 
 const unavailable = (reason: string): QueueUnavailableError => new QueueUnavailableError(`embedded queue: ${reason}`, 1);

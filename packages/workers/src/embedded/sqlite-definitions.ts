@@ -1,4 +1,4 @@
-import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '../ports/definitions.js';
+import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '@inflow/core';
 import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS definitions (

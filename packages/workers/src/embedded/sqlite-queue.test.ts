@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isQueueUnavailable } from '../errors.js';
-import type { ConsumerOptions, TopicRef } from '../ports/queue.js';
+import { type ConsumerOptions, isQueueUnavailable, type TopicRef } from '@inflow/core';
 import { tempDir } from '../test-support/fixtures.js';
 import { SqliteQueue } from './sqlite-queue.js';
 

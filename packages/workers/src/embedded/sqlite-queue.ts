@@ -1,17 +1,4 @@
-import { QueueUnavailableError } from '../errors.js';
-import type {
-  ConsumerOptions,
-  DeadLetter,
-  DeadLetterReplay,
-  DeadLetterSelection,
-  OutgoingMessage,
-  Queue,
-  QueueConsumer,
-  QueueMessage,
-  QueueProducer,
-  TopicBacklog,
-  TopicRef,
-} from '../ports/queue.js';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef } from '@inflow/core';
 import { QueueWriter } from './queue-writer.js';
 import { SCHEMA, type QueueWrite, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';

@@ -1,4 +1,4 @@
-import type { ScheduledItem, ScheduleStore } from '../ports/schedule.js';
+import type { ScheduledItem, ScheduleStore } from '@inflow/core';
 import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 
 const SCHEMA = `

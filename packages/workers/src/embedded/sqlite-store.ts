@@ -1,6 +1,4 @@
-import { InfrastructureError } from '../errors.js';
-import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, WriteResult } from '../ports/store.js';
-import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../records/records.js';
+import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
 
 const SCHEMA = `

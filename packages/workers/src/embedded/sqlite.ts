@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { InfrastructureError } from '../errors.js';
+import { InfrastructureError } from '@inflow/core';
 
 export type SqliteDatabase = Database.Database;
 

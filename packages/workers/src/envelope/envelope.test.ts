@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PoisonMessageError } from '../errors.js';
+import { decodeEnvelope, encodeEnvelope, normalizePayload, PoisonMessageError, profileIdForSession } from '@inflow/core';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { decodeEnvelope, encodeEnvelope } from './envelope.js';
-import { normalizePayload } from './normalize.js';
-import { profileIdForSession } from './session-profile.js';
 
 describe('envelope', () => {
   it('round-trips, splicing the raw body in unchanged', () => {

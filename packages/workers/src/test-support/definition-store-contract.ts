@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { Definition, DefinitionStore } from '../ports/definitions.js';
+import type { Definition, DefinitionStore } from '@inflow/core';
 
 /** What every DefinitionStore adapter must do; each adapter's test file runs it on its own store. */
 export function definitionStoreContract(store: () => DefinitionStore): void {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NormalizedPayload } from '@inflow/protocol';
-import type { Envelope } from '../envelope/envelope.js';
+import type { Envelope } from '@inflow/core';
 
 let counter = 0;
 

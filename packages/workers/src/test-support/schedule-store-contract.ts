@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import type { ScheduleStore } from '../ports/schedule.js';
+import type { ScheduleStore } from '@inflow/core';
 
 /** What every ScheduleStore adapter must do; each adapter's test file runs it on its own store. */
 export function scheduleStoreContract(store: () => Promise<ScheduleStore>, settle: () => Promise<void> = async () => {}): void {

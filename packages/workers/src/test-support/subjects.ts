@@ -1,5 +1,5 @@
 import type { Subject } from '../conditions/field-path.js';
-import type { EventRecord, ProfileRecord, SessionRecord } from '../records/records.js';
+import type { EventRecord, ProfileRecord, SessionRecord } from '@inflow/core';
 
 const AT = '2026-11-29T10:00:00.000Z';
 

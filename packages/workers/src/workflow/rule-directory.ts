@@ -1,7 +1,6 @@
 import type { Subject } from '../conditions/field-path.js';
 import { DefinitionDirectory } from '../definitions/definition-directory.js';
-import type { Logger } from '../logging/logger.js';
-import type { DefinitionStore } from '../ports/definitions.js';
+import type { DefinitionStore, Logger } from '@inflow/core';
 import { compileRule, type CompiledRule, type RuleRecord } from './rule.js';
 
 /** How many emitted events led to this one (0: a client sent it); kept in the event's context. */

@@ -4,7 +4,7 @@ import { remember, unseenEvents } from '../collector/event-marks.js';
 import { evaluateCondition } from '../conditions/condition.js';
 import type { Subject } from '../conditions/field-path.js';
 import { compileMapping, isMappingProblem, renderMapping } from '../dispatch/mapping.js';
-import type { ProfileRecord } from '../records/records.js';
+import type { ProfileRecord } from '@inflow/core';
 import { MAX_EMIT_DEPTH, type CompiledRule, type RuleAction } from './rule.js';
 import { emitDepth } from './rule-directory.js';
 

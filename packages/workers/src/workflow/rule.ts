@@ -2,7 +2,7 @@ import { array, boolean, defaulted, integer, literal, object, optional, refine, 
 import { isSafeName } from '@inflow/protocol';
 import { compileCondition, isConditionProblem, type CompiledCondition } from '../conditions/condition.js';
 import { compileMapping, isMappingProblem } from '../dispatch/mapping.js';
-import { structProblem } from '../util/struct-problem.js';
+import { structProblem } from '@inflow/core';
 
 /**
  * A rule as operators write it: which events (trigger, condition) and what to do, in order.

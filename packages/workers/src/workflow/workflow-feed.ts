@@ -1,7 +1,5 @@
 import type { Subject } from '../conditions/field-path.js';
-import { InfrastructureError, errorMessage } from '../errors.js';
-import type { Queue } from '../ports/queue.js';
-import type { TopicNames } from '../topics.js';
+import { errorMessage, InfrastructureError, type Queue, type TopicNames } from '@inflow/core';
 import { encodeSubjects, subjectsByProfile } from '../dispatch/subject-messages.js';
 import type { RuleDirectory } from './rule-directory.js';
 

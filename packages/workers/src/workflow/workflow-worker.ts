@@ -3,16 +3,7 @@ import type { Subject } from '../conditions/field-path.js';
 import type { DispatchFeed } from '../dispatch/dispatch-feed.js';
 import { sleepUnless } from '../dispatch/interruptible-sleep.js';
 import { decodeSubjects } from '../dispatch/subject-messages.js';
-import { encodeEnvelope, type Envelope } from '../envelope/envelope.js';
-import { InfrastructureError, errorMessage, isInfrastructureError } from '../errors.js';
-import type { ProfileState } from '../ports/profile-state.js';
-import type { QueueMessage, QueueProducer } from '../ports/queue.js';
-import type { ScheduleStore } from '../ports/schedule.js';
-import type { RecordStore } from '../ports/store.js';
-import type { ProfileRecord } from '../records/records.js';
-import { consumeLoop, type WorkerOptions } from '../util/consume-loop.js';
-import type { Lifecycle } from '../util/lifecycle.js';
-import { sleep } from '../util/timeout.js';
+import { consumeLoop, encodeEnvelope, type Envelope, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, type ProfileRecord, type ProfileState, type QueueMessage, type QueueProducer, type RecordStore, type ScheduleStore, sleep, type WorkerOptions } from '@inflow/core';
 import type { RuleDirectory } from './rule-directory.js';
 import { resumeRun, runRules, type DelayedRun, type Effect, type RuleRun } from './rule-runner.js';
 

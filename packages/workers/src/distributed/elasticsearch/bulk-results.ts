@@ -1,4 +1,4 @@
-import type { KindResult } from '../../ports/store.js';
+import type { KindResult } from '@inflow/core';
 
 export interface BulkItemOutcome {
   status: number;

@@ -1,5 +1,5 @@
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '../../ports/definitions.js';
+import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '@inflow/core';
 import { ensureIndex } from './ensure-index.js';
 import { infrastructure as reachable } from './transient-errors.js';
 

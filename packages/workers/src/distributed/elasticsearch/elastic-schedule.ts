@@ -1,5 +1,5 @@
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { ScheduledItem, ScheduleStore } from '../../ports/schedule.js';
+import type { ScheduledItem, ScheduleStore } from '@inflow/core';
 import { ensureIndex } from './ensure-index.js';
 import { infrastructure } from './transient-errors.js';
 

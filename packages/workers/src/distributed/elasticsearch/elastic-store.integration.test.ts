@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../collector/collect.js';
-import { createLogger } from '../../logging/logger.js';
-import type { ProfileRecord } from '../../records/records.js';
+import { createLogger, type ProfileRecord } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
 import { ElasticStore } from './elastic-store.js';

@@ -1,9 +1,5 @@
 import { Client, errors } from '@elastic/elasticsearch';
-import { InfrastructureError } from '../../errors.js';
-import type { Logger } from '../../logging/logger.js';
-import type { EventQuery, KindResult, RecordStore, RecordsToWrite, SourceStore, WriteResult } from '../../ports/store.js';
-import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../../records/records.js';
-import { sleep } from '../../util/timeout.js';
+import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
 import { asInfrastructure, infrastructure } from './transient-errors.js';

@@ -13,8 +13,7 @@ import {
   type NormalizedPayload,
 } from '@inflow/protocol';
 import { collect } from '../../collector/collect.js';
-import { isNormalized } from '../../envelope/envelope.js';
-import { createLogger } from '../../logging/logger.js';
+import { createLogger, isNormalized } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
 import { ElasticStore } from './elastic-store.js';

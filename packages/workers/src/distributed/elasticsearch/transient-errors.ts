@@ -1,5 +1,5 @@
 import { errors } from '@elastic/elasticsearch';
-import { InfrastructureError } from '../../errors.js';
+import { InfrastructureError } from '@inflow/core';
 
 /** Transport failures, timeouts, 429 and 5xx answers mean Elasticsearch cannot take the work now. */
 export function asInfrastructure(error: unknown): unknown {

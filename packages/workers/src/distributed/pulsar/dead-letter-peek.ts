@@ -1,4 +1,4 @@
-import { QueueUnavailableError } from '../../errors.js';
+import { QueueUnavailableError } from '@inflow/core';
 
 /** A letter as the admin REST "peek" shows it: the broker's position of the message, and its content. */
 export interface PeekedLetter {

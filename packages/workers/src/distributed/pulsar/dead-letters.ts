@@ -1,5 +1,4 @@
-import { isQueueUnavailable, QueueUnavailableError } from '../../errors.js';
-import type { DeadLetter, DeadLetterReplay, DeadLetterSelection, QueueProducer, TopicRef } from '../../ports/queue.js';
+import { type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, isQueueUnavailable, type QueueProducer, QueueUnavailableError, type TopicRef } from '@inflow/core';
 import { peekUnacknowledged, type PeekedLetter } from './dead-letter-peek.js';
 import { readReason } from './dead-letter-reason.js';
 import { KeeperAcks } from './keeper-acks.js';

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { QueueUnavailableError } from '../../errors.js';
-import { sleep } from '../../util/timeout.js';
+import { QueueUnavailableError, sleep } from '@inflow/core';
 
 /** Longest wait for the broker to drop a closed consumer (and so to have applied its acknowledgements). */
 const DETACH_WAIT_MS = 5_000;

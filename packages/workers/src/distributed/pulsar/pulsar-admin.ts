@@ -1,4 +1,4 @@
-import type { PartitionBacklog } from '../../ports/queue.js';
+import type { PartitionBacklog } from '@inflow/core';
 
 /** The few admin REST calls Inflow needs: create what is missing, read backlogs. */
 export class PulsarAdmin {

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isQueueUnavailable } from '../../errors.js';
-import { createLogger } from '../../logging/logger.js';
-import type { QueueConsumer, QueueMessage, TopicRef } from '../../ports/queue.js';
+import { createLogger, isQueueUnavailable, type QueueConsumer, type QueueMessage, type TopicRef } from '@inflow/core';
 import { requiredEnv } from '../../test-support/services.js';
 import { PulsarQueue } from './pulsar-queue.js';
 

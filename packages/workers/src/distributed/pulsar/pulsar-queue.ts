@@ -1,16 +1,4 @@
-import { QueueUnavailableError } from '../../errors.js';
-import type { Logger } from '../../logging/logger.js';
-import type {
-  ConsumerOptions,
-  DeadLetter,
-  DeadLetterReplay,
-  DeadLetterSelection,
-  Queue,
-  QueueConsumer,
-  QueueProducer,
-  TopicBacklog,
-  TopicRef,
-} from '../../ports/queue.js';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef } from '@inflow/core';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, topicPath } from './topic-names.js';

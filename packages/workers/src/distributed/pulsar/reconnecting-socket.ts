@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { Logger } from '../../logging/logger.js';
+import type { Logger } from '@inflow/core';
 
 export interface SocketHandlers {
   onOpen(): void;

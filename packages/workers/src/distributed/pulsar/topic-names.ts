@@ -1,4 +1,4 @@
-import type { TopicRef } from '../../ports/queue.js';
+import type { TopicRef } from '@inflow/core';
 
 /** persistent://tenant/namespace/name */
 export function fullTopicName(tenant: string, topic: TopicRef): string {

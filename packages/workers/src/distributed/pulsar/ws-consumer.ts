@@ -1,5 +1,4 @@
-import type { Logger } from '../../logging/logger.js';
-import type { QueueConsumer, QueueMessage, QueueProducer } from '../../ports/queue.js';
+import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
 import { ENCODED_REASON } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 

@@ -1,7 +1,4 @@
-import { QueueUnavailableError } from '../../errors.js';
-import type { Logger } from '../../logging/logger.js';
-import type { OutgoingMessage, QueueProducer } from '../../ports/queue.js';
-import { bucketOf } from '../../util/bucket-of.js';
+import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 
 export interface WsProducerOptions {

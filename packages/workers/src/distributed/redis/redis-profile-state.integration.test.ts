@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../collector/collect.js';
-import { createLogger } from '../../logging/logger.js';
+import { createLogger } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
 import { ElasticStore } from '../elasticsearch/elastic-store.js';

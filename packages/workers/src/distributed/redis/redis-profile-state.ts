@@ -1,9 +1,5 @@
 import type { Redis } from 'ioredis';
-import { errorMessage } from '../../errors.js';
-import type { Logger } from '../../logging/logger.js';
-import type { LoadedState, ProfileState } from '../../ports/profile-state.js';
-import type { RecordStore } from '../../ports/store.js';
-import type { ProfileRecord, SessionRecord } from '../../records/records.js';
+import { errorMessage, type LoadedState, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord } from '@inflow/core';
 
 export interface RedisProfileStateOptions {
   redis: Redis;

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { SourceStore } from '../../ports/store.js';
-import type { SourceRecord } from '../../records/records.js';
+import type { SourceRecord, SourceStore } from '@inflow/core';
 
 /**
  * Sources through Redis: edges read a source from one Redis hash instead of Elasticsearch,

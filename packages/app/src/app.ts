@@ -1,0 +1,246 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, topicNames, type TopicNames } from '@inflow/core';
+import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry } from '@inflow/edge';
+import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, type Subject, WorkflowFeed } from '@inflow/workers';
+import { resolveApiToken } from './api-token.js';
+import type { Config } from './config/config.js';
+import { withDemoRoutes } from './demo/demo-profile.js';
+import { privateRoutes } from './private-api/private-routes.js';
+
+export type Role = 'edge' | 'collector' | 'workflow' | 'dispatch';
+export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'workflow', 'dispatch'];
+
+export interface Inflow {
+  start(): Promise<void>;
+  /** Graceful: readiness 503, stop listening, finish in-flight requests, drain workers, flush the queue. */
+  close(): Promise<void>;
+  readonly publicPort: number;
+  readonly privatePort: number;
+  readonly apiToken: string;
+}
+
+const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+/** The demo shop (its pages, styles and scripts), the tracker it loads and the SPA example, when this is a checkout that has them built. */
+function demoFiles(): Record<string, string> | undefined {
+  const shop = repoFile('examples/shop');
+  const page = join(shop, 'index.html');
+  const assets = existsSync(join(shop, 'assets')) ? readdirSync(join(shop, 'assets')).filter((name) => /\.(css|js)$/.test(name)) : [];
+  const files: Record<string, string> = {
+    // The shop routes in the page (history API): every one of its paths serves the same page.
+    ...Object.fromEntries(['/', '/index.html', '/products/*', '/cart', '/checkout', '/orders/*'].map((path) => [path, page])),
+    ...Object.fromEntries(assets.map((name) => [`/shop/${name}`, join(shop, 'assets', name)])),
+    '/inflow.min.js': repoFile('packages/sdk/dist/inflow.min.js'),
+    '/spa/dist/app.js': repoFile('examples/spa/dist/app.js'),
+    '/spa/*': repoFile('examples/spa/index.html'),
+  };
+  return assets.length > 0 && Object.values(files).every((file) => existsSync(file)) ? files : undefined;
+}
+
+function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
+  // An instance's counters count for three publishing intervals after its last snapshot.
+  const statsTtlMs = config.statsIntervalMs * 3;
+  if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine({ ...config, statsTtlMs }, topics));
+  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
+}
+
+/** What the stages after the collector share: the definitions as workers see them, and the feeds into their queues. */
+interface Stages {
+  destinations: DestinationDirectory;
+  rules: RuleDirectory;
+  dispatchFeed: DispatchFeed;
+}
+
+function createStages(config: Config, engine: Engine, topics: TopicNames, logger: Logger): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> } } {
+  const refreshMs = config.destinationRefreshMs;
+  const destinations = new DestinationDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('destinations') });
+  const rules = new RuleDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('rules') });
+  const dispatchFeed = new DispatchFeed({ queue: engine.queue, topics, directory: destinations });
+  const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules });
+  // Stored events go to the destinations their triggers take and to the rules that take them.
+  const feed = { publish: (subjects: readonly Subject[]) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]) };
+  return { destinations, rules, dispatchFeed, feed };
+}
+
+function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, stages: Stages, logger: Logger): Lifecycle[] {
+  const redelivery = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
+  const workers: Lifecycle[] = [];
+  if (roles.includes('collector')) {
+    workers.push(
+      createCollectorWorker({
+        queue: engine.queue,
+        input: topics.collector,
+        consumer: { ...redelivery, subscription: topics.subscriptions.collector },
+        collector,
+        batchSize: config.collectorBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('collector'),
+      }),
+    );
+  }
+  if (roles.includes('workflow')) {
+    workers.push(
+      createWorkflowWorker({
+        queue: engine.queue,
+        input: topics.workflow,
+        consumer: { ...redelivery, subscription: topics.subscriptions.workflow },
+        rules: stages.rules,
+        state: engine.profileState,
+        store: engine.store,
+        dispatch: stages.dispatchFeed,
+        emit: engine.queue.producer(topics.collector),
+        schedule: engine.schedule,
+        schedulePollMs: config.workflowPollMs,
+        batchSize: config.collectorBatchSize,
+        waitMs: config.workerWaitMs,
+        logger: logger.child('workflow'),
+      }),
+    );
+  }
+  if (roles.includes('dispatch')) {
+    workers.push(
+      createDispatcher({
+        queue: engine.queue,
+        topics,
+        directory: stages.destinations,
+        secrets: config.secrets,
+        consumer: redelivery,
+        batchSize: config.dispatchBatchSize,
+        waitMs: config.workerWaitMs,
+        refreshMs: config.destinationRefreshMs,
+        logger: logger.child('dispatch'),
+      }),
+    );
+  }
+  return workers;
+}
+
+function createBatcher(config: Config, engine: Engine, topics: TopicNames): RequestBatcher {
+  return new RequestBatcher({
+    producer: engine.queue.producer(topics.collector),
+    lanes: config.queueLanes,
+    maxBatchBytes: config.queueBatchBytes,
+    lingerMs: config.queueLingerMs,
+    maxInFlightPerLane: config.queueInFlightPerLane,
+    maxPendingBytes: config.queueMaxPendingBytes,
+    maxEventsPerProfile: RECENT_EVENTS_KEPT / 4,
+  });
+}
+
+/** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
+export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
+  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace, workflow: config.workflowNamespace });
+  let token = config.apiToken ?? '';
+  let engine: Engine | undefined;
+  let batcher: RequestBatcher | undefined;
+  let workers: Lifecycle[] = [];
+  let servers: HttpServer[] = [];
+  let ready = false;
+  let accepting = true;
+  let closing: Promise<void> | undefined;
+
+  async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
+    // Only the role that serves the private API needs its token (workers may run on a read-only disk).
+    const resolved = resolveApiToken(config.apiToken, config.dataDir);
+    token = resolved.token;
+    const tokenFile = resolved.file;
+    const { uws, native } = loadUws(config.allowUwsFallback);
+    if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
+    const demo = config.serveDemo ? demoFiles() : undefined;
+    if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
+    if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+    const edgeLogger = logger.child('edge');
+    const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
+    // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
+    const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
+    const publicServer = await listenUws(
+      uws,
+      {
+        ...limits,
+        host: config.publicHost,
+        port: config.publicPort,
+        earlyReply: earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin)),
+        handler: withDemo(publicRoutes({
+          sources,
+          limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
+          queueTimeoutMs: config.queueTimeoutMs,
+          collectorQueue: (batcher = createBatcher(config, engine, topics)),
+          collector,
+          isReady: () => ready && engine.queue.healthy(),
+          isAccepting: () => accepting,
+          logger: edgeLogger,
+          ...(demo ? { staticFiles: demo } : {}),
+        })),
+      },
+      edgeLogger,
+    );
+    const privateServer = await listenUws(
+      uws,
+      { ...limits, host: config.privateHost, port: config.privatePort, handler: privateRoutes({
+        token,
+        sources,
+        store: engine.store,
+        queue: engine.queue,
+        definitions: engine.definitions,
+        schedule: engine.schedule,
+        secrets: config.secrets,
+      }) },
+      logger.child('private-api'),
+    );
+    servers = [publicServer, privateServer];
+    edgeLogger.info(`public edge listening on http://${config.publicHost}:${publicServer.port}`, { demo: demo ? '/' : 'off' });
+    edgeLogger.info(`private API listening on http://${config.privateHost}:${privateServer.port}`, {
+      token: tokenFile ? `in ${tokenFile}` : 'from config',
+    });
+  }
+
+  return {
+    async start() {
+      engine = await createEngine(config, topics, logger);
+      const stages = createStages(config, engine, topics, logger);
+      const collector = new Collector({
+        state: engine.profileState,
+        store: engine.store,
+        logger: logger.child('collector'),
+        maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
+        feed: stages.feed,
+      });
+      workers = createWorkers(config, roles, engine, topics, collector, stages, logger);
+      for (const worker of workers) await worker.start();
+      if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
+      ready = true;
+      logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
+    },
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        logger.info('shutting down: readiness is now 503');
+        if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
+        for (const server of servers) server.stopListening();
+        const deadline = Date.now() + config.shutdownTimeoutMs;
+        while (servers.some((server) => server.inFlight() > 0) && Date.now() < deadline) await sleep(10);
+        accepting = false;
+        const left = servers.reduce((sum, server) => sum + server.inFlight(), 0);
+        if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
+        await batcher?.close();
+        for (const worker of workers) {
+          await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));
+        }
+        await engine?.close();
+        logger.info('shutdown complete: queue flushed, storage closed');
+      })();
+      return closing;
+    },
+    get publicPort() {
+      return servers[0]?.port ?? 0;
+    },
+    get privatePort() {
+      return servers[1]?.port ?? 0;
+    },
+    get apiToken() {
+      return token;
+    },
+  };
+}

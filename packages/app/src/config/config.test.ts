@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '@inflow/core';
+import { envName, parseConfig } from './config.js';
+
+describe('parseConfig', () => {
+  it('states every default in one place', () => {
+    const config = parseConfig({}, {});
+    expect(config).toMatchObject({
+      engine: 'embedded',
+      publicPort: 8686,
+      privatePort: 8687,
+      maxBodyBytes: 1_000_000,
+      maxEvents: 100,
+      serveDemo: true,
+      logLevel: 'info',
+    });
+    expect(config.apiToken).toBeUndefined();
+  });
+
+  it('reads the file, and the environment wins over it, with types coerced', () => {
+    const config = parseConfig(
+      { publicPort: 9000, maxEvents: 5, logFormat: 'json' },
+      { INFLOW_PUBLIC_PORT: '9100', INFLOW_SERVE_DEMO: 'false', INFLOW_ALLOW_UWS_FALLBACK: '1' },
+    );
+    expect(config).toMatchObject({ publicPort: 9100, maxEvents: 5, logFormat: 'json', serveDemo: false, allowUwsFallback: true });
+  });
+
+  it.each([
+    [{}, { INFLOW_PUBLIC_PORT: 'eighty' }, 'INFLOW_PUBLIC_PORT'],
+    [{}, { INFLOW_PUBLIC_PORT: '70000' }, 'INFLOW_PUBLIC_PORT'],
+    [{}, { INFLOW_ENGINE: 'cloud' }, 'INFLOW_ENGINE'],
+    [{}, { INFLOW_SERVE_DEMO: 'maybe' }, 'INFLOW_SERVE_DEMO'],
+    [{}, { INFLOW_API_TOKEN: 'short' }, 'INFLOW_API_TOKEN'],
+    [{ maxEvents: 0 }, {}, 'maxEvents (config file)'],
+    [{ maxBodyBites: 10 }, {}, 'maxBodyBites'],
+  ])('names the bad key: %j %j', (file, env, key) => {
+    expect(() => parseConfig(file, env)).toThrow(ConfigError);
+    expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
+  });
+
+  it('reads secrets from INFLOW_SECRET_<NAME> and the file, by key, and never shows a value in an error', () => {
+    const config = parseConfig({ secrets: { 'crm-token': 'from-file', other: 'kept' } }, { INFLOW_SECRET_CRM_TOKEN: 'from-env', INFLOW_SECRET_EMPTY: '' });
+    expect(config.secrets).toEqual({ CRM_TOKEN: 'from-env', OTHER: 'kept' });
+    expect(parseConfig({}, {}).secrets).toEqual({});
+    for (const [file, env, key] of [
+      [{}, { INFLOW_SECRET_BAD: 'line\nbreak-value' }, 'INFLOW_SECRET_BAD'],
+      [{ secrets: { 'bad name': 'hidden-value' } }, {}, 'secrets.bad name (config file)'],
+      [{ secrets: 'hidden-value' }, {}, 'secrets (config file)'],
+      [{}, { INFLOW_SECRETS: 'hidden-value' }, 'INFLOW_SECRETS'],
+    ] as const) {
+      expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
+      expect(() => parseConfig(file, env)).not.toThrow(/hidden-value|break-value/);
+    }
+  });
+
+  it('maps keys to environment names', () => {
+    expect(envName('maxBodyBytes')).toBe('INFLOW_MAX_BODY_BYTES');
+    expect(envName('publicPort')).toBe('INFLOW_PUBLIC_PORT');
+  });
+});

@@ -1,0 +1,204 @@
+import {
+  boolean,
+  coerce,
+  create,
+  defaulted,
+  enums,
+  integer,
+  min,
+  max,
+  object,
+  optional,
+  record,
+  size,
+  string,
+  StructError,
+  type Infer,
+  type Struct,
+} from 'superstruct';
+import { ConfigError } from '@inflow/core';
+import { SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
+
+const int = (fallback: number, lowest = 0, highest = Number.MAX_SAFE_INTEGER): Struct<number, null> =>
+  defaulted(
+    coerce(max(min(integer(), lowest), highest), string(), (text) => (/^-?\d+$/.test(text.trim()) ? Number(text) : text)),
+    fallback,
+  ) as unknown as Struct<number, null>;
+
+const flag = (fallback: boolean): Struct<boolean, null> =>
+  defaulted(
+    coerce(boolean(), string(), (text) => (['1', 'true', 'yes', 'on'].includes(text.toLowerCase()) ? true : ['0', 'false', 'no', 'off'].includes(text.toLowerCase()) ? false : text)),
+    fallback,
+  ) as unknown as Struct<boolean, null>;
+
+const text = (fallback: string): Struct<string, null> => defaulted(size(string(), 1, 1024), fallback) as unknown as Struct<string, null>;
+
+/**
+ * Every setting, its type and its default, in one place. Each key can be set in the JSON
+ * config file (camelCase) or the environment (INFLOW_ + SCREAMING_SNAKE_CASE, which wins).
+ */
+export const ConfigSchema = object({
+  /** embedded: everything in one process on local files. distributed: Pulsar, Elasticsearch, Redis. */
+  engine: defaulted(enums(['embedded', 'distributed']), 'embedded'),
+  /** Where the embedded engine keeps its queue and store. */
+  dataDir: text('.inflow-data'),
+  publicHost: text('127.0.0.1'),
+  publicPort: int(8686, 0, 65535),
+  privateHost: text('127.0.0.1'),
+  privatePort: int(8687, 0, 65535),
+  /** Bearer token of the private API. Unset: one is made and kept in {dataDir}/api-token. */
+  apiToken: optional(size(string(), 16, 256)),
+  maxBodyBytes: int(1_000_000, 1024),
+  maxEvents: int(100, 1),
+  maxEventBytes: int(65_536, 256),
+  /** A request whose body has not arrived by then is cut off with 408. */
+  requestTimeoutMs: int(10_000, 100),
+  /** Longest wait for the queue to accept a request before answering 503. */
+  queueTimeoutMs: int(5_000, 10),
+  /** Messages a topic may hold before the edge answers 503 (embedded queue). */
+  queueMaxBacklog: int(1_000_000, 1),
+  /**
+   * Queued requests are put many to a queue message, in this many ordered lanes (by profile).
+   * A lane publishes its batch when it reaches queueBatchBytes, or after queueLingerMs (0: at
+   * once) when fewer than queueInFlightPerLane batches are on their way; otherwise the batch
+   * grows until the broker confirms one (group commit).
+   */
+  queueLanes: int(8, 1, 1024),
+  queueBatchBytes: int(131_072, 1024, 700_000),
+  queueLingerMs: int(0, 0, 1000),
+  queueInFlightPerLane: int(1, 1, 64),
+  /** Bytes accepted but not yet confirmed by the queue, beyond which the edge answers 503. */
+  queueMaxPendingBytes: int(64_000_000, 65_536),
+  tenant: text('inflow'),
+  collectorNamespace: text('collector'),
+  /** Created at start for the dispatch and workflow stages. */
+  dispatchNamespace: text('dispatch'),
+  workflowNamespace: text('workflow'),
+  /** Queue messages (each a batch of requests) a collector takes at once. */
+  collectorBatchSize: int(100, 1, 10_000),
+  /** Most requests folded into one store write. */
+  collectorMaxRequestsPerWrite: int(2_000, 1, 100_000),
+  /** How long a worker waits for more messages before handling what it has. */
+  workerWaitMs: int(200, 1, 60_000),
+  /** Messages a dispatch lane takes at once (several profiles delivered in parallel, each in order). */
+  dispatchBatchSize: int(64, 1, 10_000),
+  /** How soon a destination created, changed or paused through the API reaches collectors and dispatchers. */
+  destinationRefreshMs: int(2_000, 100, 600_000),
+  /** How often the workflow role looks for delayed rule actions that are due. */
+  workflowPollMs: int(1_000, 50, 60_000),
+  maxRedeliveries: int(5, 0, 1000),
+  redeliveryDelayMs: int(1_000, 0),
+  /** Profiles and sessions the embedded collector keeps in memory. */
+  profileCacheSize: int(100_000, 100),
+  sourceCacheTtlMs: int(5_000, 0),
+  /** Distributed engine: where the services are. */
+  pulsarUrl: text('http://127.0.0.1:8080'),
+  elasticsearchUrl: text('http://127.0.0.1:9200'),
+  redisUrl: text('redis://127.0.0.1:6379'),
+  /** Partitions of each topic; workers of one role scale up to this many per partition key range. */
+  pulsarPartitions: int(4, 1, 1024),
+  /** WebSocket connections per topic producer (one key always uses the same one). */
+  pulsarProducerConnections: int(4, 1, 64),
+  /** Queue messages (each a batch of requests, up to queueBatchBytes) a collector buffers ahead. */
+  pulsarReceiverQueueSize: int(200, 1, 100_000),
+  /** Elasticsearch index names and Redis keys start with this. */
+  storagePrefix: text('inflow'),
+  /** Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable. */
+  refreshInterval: text('1s'),
+  /** How long an untouched profile and session stay hot in Redis. */
+  profileTtlSeconds: int(86_400, 60),
+  sessionTtlSeconds: int(3_600, 60),
+  /** How long the trace of an event (`inflow trace`) is kept. */
+  traceTtlSeconds: int(3_600, 60, 30 * 86_400),
+  /** Trace entries the embedded engine keeps in memory (the oldest go first). */
+  traceMaxEntries: int(200_000, 1_000, 10_000_000),
+  /** Newest trace entries kept per profile (distributed engine). */
+  traceProfileEntries: int(200, 10, 10_000),
+  /** How often each role publishes its counters for the private API (ops console, /stats). */
+  statsIntervalMs: int(5_000, 100, 60_000),
+  /** Where workers answer /metrics, /healthz and /readyz (0: a free port, logged). */
+  healthHost: text('127.0.0.1'),
+  healthPort: int(0, 0, 65535),
+  /** Serve the demo site on the public port at / (and create its source). */
+  serveDemo: flag(true),
+  demoSourceId: text('demo'),
+  logLevel: defaulted(enums(['debug', 'info', 'warn', 'error']), 'info'),
+  logFormat: defaulted(enums(['text', 'json']), 'text'),
+  /** Run on uWebSockets.js' slow pure-JS fallback when the native build does not load. */
+  allowUwsFallback: flag(false),
+  /** After SIGTERM, how long readiness reports 503 before the listener closes (load balancers). */
+  drainDelayMs: int(0, 0, 600_000),
+  /** Longest graceful shutdown before the process exits anyway. */
+  shutdownTimeoutMs: int(15_000, 100),
+  /**
+   * Values of the secrets destinations name (`webhook.secretHeaders`), by key: the name
+   * upper-cased with `-` as `_`. Set each as INFLOW_SECRET_<KEY> (or under "secrets" in the
+   * config file); never shown by the API, the logs or `inflow config`.
+   */
+  secrets: defaulted(record(string(), string()), {}),
+});
+
+export type Config = Infer<typeof ConfigSchema>;
+export type ConfigKey = keyof Config;
+
+export const CONFIG_KEYS = Object.keys(ConfigSchema.schema) as ConfigKey[];
+
+export function envName(key: string): string {
+  return 'INFLOW_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
+}
+
+/**
+ * Builds the configuration from the file's values and the environment, checks it, and
+ * throws a ConfigError naming the first bad key (as the environment variable when it came from there).
+ */
+export function parseConfig(fromFile: Record<string, unknown>, env: Record<string, string | undefined>): Config {
+  const merged: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  for (const [key, value] of Object.entries(fromFile)) {
+    if (!(CONFIG_KEYS as string[]).includes(key)) throw new ConfigError(key, `unknown setting in the config file (known: ${CONFIG_KEYS.join(', ')})`);
+    merged[key] = value;
+    origin.set(key, `${key} (config file)`);
+  }
+  merged['secrets'] = readSecrets(fromFile['secrets'], env);
+  for (const key of CONFIG_KEYS) {
+    if (key === 'secrets') continue;
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') {
+      merged[key] = value;
+      origin.set(key, envName(key));
+    }
+  }
+  try {
+    return create(merged, ConfigSchema);
+  } catch (error) {
+    if (!(error instanceof StructError)) throw error;
+    const key = String(error.path[0] ?? error.key ?? '');
+    throw new ConfigError(origin.get(key) ?? key, `${error.message}${error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`}`);
+  }
+}
+
+const SECRET_KEY = /^[A-Z0-9][A-Z0-9_]{0,63}$/;
+
+/** The secrets of the file's "secrets" object and the INFLOW_SECRET_<KEY> variables (which win); errors never show a value. */
+function readSecrets(fromFile: unknown, env: Record<string, string | undefined>): Record<string, string> {
+  if (env['INFLOW_SECRETS'] !== undefined) throw new ConfigError('INFLOW_SECRETS', `set each secret as its own variable, ${SECRET_ENV_PREFIX}<NAME>`);
+  const entries: Array<[string, unknown, string]> = [];
+  if (fromFile !== undefined) {
+    if (typeof fromFile !== 'object' || fromFile === null || Array.isArray(fromFile)) {
+      throw new ConfigError('secrets (config file)', 'must be an object of secret names and values');
+    }
+    for (const [name, value] of Object.entries(fromFile)) entries.push([name, value, `secrets.${name} (config file)`]);
+  }
+  for (const [variable, value] of Object.entries(env)) {
+    if (variable.startsWith(SECRET_ENV_PREFIX) && value !== undefined && value !== '') entries.push([variable.slice(SECRET_ENV_PREFIX.length), value, variable]);
+  }
+  const secrets: Record<string, string> = {};
+  for (const [name, value, origin] of entries) {
+    const key = secretKey(name);
+    if (!SECRET_KEY.test(key)) throw new ConfigError(origin, 'a secret name is 1-64 of letters, digits, _ and -, starting with a letter or digit');
+    if (typeof value !== 'string' || value.length === 0 || value.length > 4_096) throw new ConfigError(origin, 'must be text of 1 to 4096 characters');
+    if (/[\r\n\0]/.test(value)) throw new ConfigError(origin, 'must not contain line breaks or NUL (it is sent as a header value)');
+    secrets[key] = value;
+  }
+  return secrets;
+}

@@ -1,0 +1,100 @@
+import { array, boolean, optional, size, string, type as shape, validate } from 'superstruct';
+import { MAX_ID_LENGTH } from '@inflow/protocol';
+import type { DefinitionStore, Queue, RecordStore, ScheduleStore } from '@inflow/core';
+import { errorReply, type HttpReply, type HttpRequest, json, Router, SourceExistsError, type SourceInput, type SourceRegistry } from '@inflow/edge';
+import type { Secrets, SendWebhook } from '@inflow/workers';
+import { requireBearer } from './bearer-auth.js';
+import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
+import { withDestinationRoutes } from './destination-routes.js';
+import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
+import { withRuleRoutes } from './rule-routes.js';
+import { withScheduleRoutes } from './schedule-routes.js';
+
+export interface PrivateRoutesDeps {
+  token: string;
+  sources: SourceRegistry;
+  store: RecordStore;
+  queue: Queue;
+  definitions: DefinitionStore;
+  /** Delayed rule runs (listed and cancelled here). */
+  schedule: ScheduleStore;
+  /** Secret values destinations name (config); never answered. */
+  secrets: Secrets;
+  /** The destination test call's HTTP port (default: fetch). */
+  sendWebhook?: SendWebhook;
+}
+
+const SourceFields = shape({
+  name: optional(size(string(), 1, 200)),
+  enabled: optional(boolean()),
+  allowedOrigins: optional(array(size(string(), 1, 500))),
+});
+const NewSource = shape({ id: size(string(), 1, MAX_ID_LENGTH) });
+
+/** The private API: sources, stored profiles, sessions and events, queue backlog, dead letters, destinations and rules. */
+export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
+  const { sources, store, queue } = deps;
+  const router = new Router()
+    .on('GET', '/sources', async () => json(200, { sources: await sources.list() }))
+    .on('POST', '/sources', async (request) => {
+      const body = readBody(request);
+      if (!body.ok) return body.reply;
+      const [idError, withId] = validate(body.value, NewSource);
+      if (idError) return invalid(idError.path.join('.') || 'id', idError.message);
+      const fields = readSourceFields(body.value);
+      if (!fields.ok) return fields.reply;
+      try {
+        return json(201, await sources.create(withId.id, fields.value));
+      } catch (error) {
+        if (error instanceof SourceExistsError) return errorReply(409, 'conflict', error.message);
+        throw error;
+      }
+    })
+    .on('GET', '/sources/:id', async (_, { id = '' }) => found(await sources.get(id), `source "${id}"`))
+    .on('PATCH', '/sources/:id', async (request, { id = '' }) => {
+      const body = readBody(request);
+      if (!body.ok) return body.reply;
+      const fields = readSourceFields(body.value);
+      if (!fields.ok) return fields.reply;
+      return found(await sources.update(id, fields.value), `source "${id}"`);
+    })
+    .on('POST', '/sources/:id/enable', async (_, { id = '' }) => found(await sources.update(id, { enabled: true }), `source "${id}"`))
+    .on('POST', '/sources/:id/disable', async (_, { id = '' }) => found(await sources.update(id, { enabled: false }), `source "${id}"`))
+    .on('GET', '/profiles/:id', async (_, { id = '' }) => found(await store.getProfile(id), `profile "${id}"`))
+    .on('GET', '/profiles/:id/sessions', async (request, { id = '' }) =>
+      json(200, { sessions: await store.listSessions(id, limitOf(request)) }),
+    )
+    .on('GET', '/profiles/:id/events', async (request, { id = '' }) =>
+      json(200, { events: await store.listEvents({ profileId: id, limit: limitOf(request) }) }),
+    )
+    .on('GET', '/sessions/:id', async (_, { id = '' }) => found(await store.getSession(id), `session "${id}"`))
+    .on('GET', '/sessions/:id/events', async (request, { id = '' }) =>
+      json(200, { events: await store.listEvents({ sessionId: id, limit: limitOf(request) }) }),
+    )
+    .on('GET', '/events', async (request) => json(200, { events: await store.listEvents({ limit: limitOf(request) }) }))
+    .on('GET', '/events/:id', async (_, { id = '' }) => found(await store.getEvent(id), `event "${id}"`))
+    .on('GET', '/queue/:namespace/:topic/backlog', async (_, { namespace = '', topic = '' }) =>
+      found(await queue.backlog({ namespace, name: topic }), `topic ${namespace}/${topic}`),
+    )
+    .on('GET', '/dead-letters', listDeadLetters(queue))
+    .on('POST', '/dead-letters/replay', replayDeadLetters(queue));
+  withDestinationRoutes(router, { definitions: deps.definitions, secrets: deps.secrets, ...(deps.sendWebhook ? { send: deps.sendWebhook } : {}) });
+  withRuleRoutes(router, deps.definitions);
+  withScheduleRoutes(router, deps.schedule);
+  const authed = requireBearer(deps.token, router.handle);
+  return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
+}
+
+function found(value: unknown, what: string): HttpReply {
+  return value ? json(200, value) : errorReply(404, 'not_found', `${what} does not exist`);
+}
+
+function readSourceFields(value: unknown): Parsed<SourceInput> {
+  const [error, fields] = validate(value, SourceFields);
+  if (error) return { ok: false, reply: invalid(error.path.join('.') || '(root)', error.message) };
+  const input: SourceInput = {};
+  if (fields.name !== undefined) input.name = fields.name;
+  if (fields.enabled !== undefined) input.enabled = fields.enabled;
+  if (fields.allowedOrigins !== undefined) input.allowedOrigins = fields.allowedOrigins;
+  return { ok: true, value: input };
+}

@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, type Queue } from '@inflow/core';
+import { SqliteQueue } from '@inflow/workers';
+import { PulsarQueue } from '@inflow/workers/distributed';
+import type { EngineName } from './support/start-inflow.js';
+import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
+
+describe.each(ENGINES)('private API on the %s engine', (engine) => {
+  let app: TestInflow;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    env = engineEnv(engine);
+    app = await startInflow({ ...env, INFLOW_API_TOKEN: 'a-token-of-sixteen-chars' });
+  });
+  afterAll(() => app.close());
+
+  it('refuses calls without the bearer token, and is not served on the public port', async () => {
+    const none = await fetch(`${app.privateUrl}/sources`);
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect((await fetch(`${app.privateUrl}/sources`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+    expect((await fetch(`${app.privateUrl}/healthz`)).status).toBe(200);
+    const onPublic = await fetch(`${app.publicUrl}/sources`, { headers: { authorization: 'Bearer a-token-of-sixteen-chars' } });
+    expect(onPublic.status).toBe(404);
+  });
+
+  it('creates, lists, reads, changes, disables and enables sources', async () => {
+    const created = await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'web', name: 'Website', allowedOrigins: ['https://a.test'] }) });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ id: 'web', name: 'Website', enabled: true, allowedOrigins: ['https://a.test'] });
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'web' }) })).status).toBe(409);
+    const list = (await (await app.api('/sources')).json()) as { sources: Array<{ id: string }> };
+    expect(list.sources.map((s) => s.id)).toContain('web');
+    expect(await (await app.api('/sources/web/disable', { method: 'POST' })).json()).toMatchObject({ enabled: false });
+    expect(await (await app.api('/sources/web/enable', { method: 'POST' })).json()).toMatchObject({ enabled: true });
+    const patched = await app.api('/sources/web', { method: 'PATCH', body: JSON.stringify({ name: 'Site' }) });
+    expect(await patched.json()).toMatchObject({ name: 'Site', allowedOrigins: ['https://a.test'] });
+    expect((await app.api('/sources/none')).status).toBe(404);
+    expect((await app.api('/sources/none/enable', { method: 'POST' })).status).toBe(404);
+  });
+
+  it('names the bad field of a source', async () => {
+    const noId = await app.api('/sources', { method: 'POST', body: JSON.stringify({ name: 'x' }) });
+    expect(noId.status).toBe(400);
+    expect(((await noId.json()) as { error: { path: string } }).error.path).toBe('id');
+    const badOrigins = await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'x', allowedOrigins: 'a' }) });
+    expect(badOrigins.status).toBe(400);
+    expect(((await badOrigins.json()) as { error: { path: string } }).error.path).toBe('allowedOrigins');
+    const broken = await app.api('/sources', { method: 'POST', body: '{' });
+    expect(broken.status).toBe(400);
+  });
+
+  it('answers 404 for unknown profiles, sessions, events and topics', async () => {
+    for (const path of ['/profiles/none', '/sessions/none', '/events/none', '/queue/none/none/backlog']) {
+      const response = await app.api(path);
+      expect(response.status, path).toBe(404);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('not_found');
+    }
+  });
+
+  it('lists the newest events and sessions of a profile', async () => {
+    await app.track({ source: { id: 'demo' }, profile: { id: 'pp' }, session: { id: 'ss' }, events: [{ id: 'old', type: 'a', time: '2026-01-01T00:00:00Z' }, { id: 'new', type: 'b', time: '2026-02-01T00:00:00Z' }] });
+    const body = await app.eventually<{ events: Array<{ id: string }> }>('/profiles/pp/events?limit=1', (b) => b.events.length === 1);
+    expect(body.events[0]?.id).toBe('new');
+    const bySession = await app.eventually<{ events: Array<{ id: string }> }>('/sessions/ss/events', (b) => b.events.length === 2);
+    expect(bySession.events.map((e) => e.id)).toEqual(['new', 'old']);
+    expect(((await (await app.api('/sessions/ss')).json()) as { profileId: string }).profileId).toBe('pp');
+  });
+
+  it('shows dead letters with their reason', async () => {
+    expect(await (await app.api('/dead-letters')).json()).toEqual({ deadLetters: [] });
+    // A message the edge would never write (no profile id), put on the queue from outside.
+    const poison = '{"v":1,"id":"r-1","receivedAt":1,"payload":{"source":{"id":"demo"},"events":[{"type":"x"}]}}';
+    const outside = outsideQueue(engine, app.dataDir, env);
+    await outside.producer({ namespace: 'collector', name: 'payloads' }).send([{ key: 'k', data: Buffer.from(poison) }]);
+    await outside.close();
+    const body = await app.eventually<{ deadLetters: Array<Record<string, unknown>> }>('/dead-letters', (b) => b.deadLetters.length === 1);
+    expect(body.deadLetters[0]).toMatchObject({
+      topic: 'collector/payloads',
+      subscription: `${env['INFLOW_TENANT'] ?? 'inflow'}-collector`,
+      reason: 'payload has events, a profile or a session without id',
+      data: poison,
+    });
+  });
+
+  it('refuses a replay body with a bad field, naming it', async () => {
+    const replay = (body: string): Promise<Response> => app.api('/dead-letters/replay', { method: 'POST', body });
+    for (const [body, path] of [
+      ['{"ids":"one"}', 'ids'],
+      ['{"ids":[]}', 'ids'],
+      ['{"ids":["ok",5]}', 'ids.1'],
+      ['{"id":["x"]}', 'id'],
+      ['[]', 'body'],
+    ] as const) {
+      const response = await replay(body);
+      expect(response.status, body).toBe(400);
+      expect(((await response.json()) as { error: { path: string } }).error.path, body).toBe(path);
+    }
+    const broken = await replay('{');
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: { code: string } }).error.code).toBe('malformed_json');
+    expect((await app.api('/dead-letters/replay')).status).toBe(405);
+  });
+
+  it('replays dead letters by id and all at once: they go back through the collector', async () => {
+    type Letters = { deadLetters: Array<{ id: string; data: string; topic: string }> };
+    // Still poison: the collector dead-letters each replayed copy again, as a new letter with a new id.
+    const poison = (n: number): string => `{"v":1,"id":"r-replay-${n}","receivedAt":1,"payload":{"source":{"id":"demo"},"events":[{"type":"x"}]}}`;
+    const outside = outsideQueue(engine, app.dataDir, env);
+    await outside.producer({ namespace: 'collector', name: 'payloads' }).send([1, 2].map((n) => ({ key: `k${n}`, data: Buffer.from(poison(n)) })));
+    await outside.close();
+    const withData = (body: Letters, data: string) => body.deadLetters.filter((l) => l.data === data);
+    const first = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => withData(b, poison(1)).length === 1 && withData(b, poison(2)).length === 1);
+    const [one, two] = [withData(first, poison(1))[0]!, withData(first, poison(2))[0]!];
+    expect(one.id).not.toBe(two.id);
+    expect(one.topic).toBe('collector/payloads');
+
+    const byId = await app.api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ ids: [one.id, 'no-such-letter'] }) });
+    expect(byId.status).toBe(200);
+    expect(await byId.json()).toEqual({ replayed: 1, notFound: ['no-such-letter'] });
+    const again = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => withData(b, poison(1)).length === 1 && withData(b, poison(1))[0]?.id !== one.id);
+    expect(again.deadLetters.map((l) => l.id)).not.toContain(one.id);
+    expect(withData(again, poison(2)).map((l) => l.id)).toEqual([two.id]);
+
+    const before = again.deadLetters.length;
+    const all = await app.api('/dead-letters/replay', { method: 'POST', body: '{}' });
+    expect(await all.json()).toEqual({ replayed: before, notFound: [] });
+    const after = await app.eventually<Letters>('/dead-letters?limit=1000', (b) => b.deadLetters.length === before);
+    expect(after.deadLetters.filter((l) => again.deadLetters.some((old) => old.id === l.id))).toEqual([]);
+    const replayedAgain = await app.api('/dead-letters/replay', { method: 'POST', body: JSON.stringify({ ids: [two.id] }) });
+    expect(await replayedAgain.json()).toEqual({ replayed: 0, notFound: [two.id] });
+  });
+});
+
+/** A second handle on the engine's queue, as another process would have. */
+function outsideQueue(engine: EngineName, dataDir: string, env: Record<string, string>): Queue {
+  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
+  return new PulsarQueue({
+    webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
+    tenant: env['INFLOW_TENANT'] ?? '',
+    topics: [],
+    partitions: 2,
+    producerConnections: 1,
+    sendTimeoutMs: 5000,
+    receiverQueueSize: 10,
+    logger: createLogger({ level: 'warn', format: 'text' }),
+  });
+}

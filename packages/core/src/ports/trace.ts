@@ -1,0 +1,50 @@
+/**
+ * Where each event has been: every stage appends entries, the private API and `inflow trace`
+ * read them back by event, request or profile. Bounded and short-lived (a time to live and a
+ * cap per key), cheap enough to stay on in production; it is a diagnostic, never the record of
+ * what happened (the store is).
+ */
+export type TraceStage =
+  /** The edge accepted the request (200 in place, 201 queued). */
+  | 'edge'
+  /** The queue confirmed the message holding the request (detail: topic, lane). */
+  | 'queued'
+  /** The collector stored the request's events, profile and session (detail: session, duplicates). */
+  | 'stored'
+  /** Events the collector had already counted (a redelivery or a resent request). */
+  | 'deduplicated'
+  /** A stage gave up on the request or event (detail: reason, stage, topic). */
+  | 'dead-lettered'
+  /** A stored event was put on a destination's queue or a rule's (detail: destination or rules). */
+  | 'routed'
+  /** A destination answered with success (detail: destination, status, attempts). */
+  | 'delivered'
+  /** A delivery attempt failed and will be retried (detail: destination, status or error, retry in ms). */
+  | 'delivery-failed'
+  /** A rule matched and ran (detail: rule, actions with their results). */
+  | 'rule';
+
+export interface TraceEntry {
+  /** Epoch milliseconds. */
+  at: number;
+  stage: TraceStage;
+  /** The role that recorded it (edge, collector, dispatch, workflow). */
+  role: string;
+  requestId?: string;
+  profileId?: string;
+  /** The events the entry is about: the entry is found under each of them. */
+  eventIds?: readonly string[];
+  /** Small, bounded facts (no payloads): topic, destination, status, reason, rule… */
+  detail?: Readonly<Record<string, unknown>>;
+}
+
+export interface TraceStore {
+  /** Keeps the entries (each under its request, its profile and each of its events). */
+  append(entries: readonly TraceEntry[]): Promise<void>;
+  /** Oldest first. */
+  byEvent(eventId: string): Promise<TraceEntry[]>;
+  byRequest(requestId: string): Promise<TraceEntry[]>;
+  /** The profile's newest `limit` entries, oldest first. */
+  byProfile(profileId: string, limit: number): Promise<TraceEntry[]>;
+  close(): Promise<void>;
+}
