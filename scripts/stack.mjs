@@ -62,6 +62,8 @@ async function launch(name, state, { fresh }) {
   if (fresh) writeFileSync(logFile, '');
   say(`${name}: starting (log: ${logFile})`);
   for (const port of service.ports) {
+    // A service just stopped may hold its port for a moment while the kernel closes it.
+    for (let waited = 0; waited < 10_000 && (await portOpen(port)); waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
     if (await portOpen(port)) throw new Error(`${name}: port ${port} is still taken by another process; stop it first`);
   }
   const pid = service.start(runDir, logFile, cacheDir);

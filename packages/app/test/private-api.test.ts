@@ -25,6 +25,18 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     expect(onPublic.status).toBe(404);
   });
 
+  it('serves the OpenAPI 3.1 documents every answer in the suite is checked against', async () => {
+    for (const [name, title] of [['public', 'Inflow public API'], ['private', 'Inflow private API']] as const) {
+      const response = await app.api(`/openapi/${name}.json`);
+      expect(response.status).toBe(200);
+      const document = (await response.json()) as { openapi: string; info: { title: string }; paths: Record<string, unknown> };
+      expect(document.openapi).toMatch(/^3\.1\./);
+      expect(document.info.title).toBe(title);
+      expect(Object.keys(document.paths)).toContain(name === 'public' ? '/track' : '/sources');
+    }
+    expect((await fetch(`${app.privateUrl}/openapi/private.json`)).status).toBe(401);
+  });
+
   it('creates, lists, reads, changes, disables and enables sources', async () => {
     const created = await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'web', name: 'Website', allowedOrigins: ['https://a.test'] }) });
     expect(created.status).toBe(201);

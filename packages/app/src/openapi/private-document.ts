@@ -85,7 +85,7 @@ const trace = (operationId: string, what: string, parameters: ParameterObject[] 
   get(operationId, {
     summary: `What happened to ${what}, stage by stage`,
     tag: 'traces',
-    beingAdded: true,
+    description: 'Entries are kept traceTtlSeconds (one hour by default); the 404 says so.',
     parameters,
     responses: { '200': ok('Trace'), '404': error(`Nothing is known of ${what} (\`not_found\`).`) },
   });
@@ -116,6 +116,14 @@ const queue: Record<string, PathItemObject> = {
       tag: 'queue',
       description: 'The collector\'s topic is `collector/payloads` (one message carries a batch of requests).',
       responses: { '200': ok('TopicBacklog'), '404': notFound('topic') },
+    }),
+  },
+  '/backlog': {
+    get: get('listBacklogs', {
+      summary: 'Every topic\'s backlog and dead letters',
+      tag: 'queue',
+      description: 'The collector\'s, the workflow\'s and each destination\'s topic, as /queue/{namespace}/{topic}/backlog answers one.',
+      responses: { '200': ok('Backlogs'), '503': jsonAnswer('The queue did not list its topics (`queue_unavailable`).', ref('Error'), retryAfter) },
     }),
   },
   '/dead-letters': {
@@ -221,6 +229,13 @@ const operations: Record<string, PathItemObject> = {
       beingAdded: true,
       description: 'The text exposition format 0.0.4.',
       responses: { '200': { description: 'Metrics.', headers: { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } }, content: { 'text/plain; version=0.0.4': {} } } },
+    }),
+  },
+  '/stats': {
+    get: get('stats', {
+      summary: 'Every live instance\'s counters, summed and balanced, with 15 minutes of rates',
+      tag: 'operations',
+      responses: { '200': ok('Stats') },
     }),
   },
   '/openapi/public.json': {

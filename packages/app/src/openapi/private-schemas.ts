@@ -13,6 +13,18 @@ import type { SchemaObject } from './openapi-types.js';
 const name: SchemaObject = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' };
 const SCHEDULE_MAX_DELAY_MS = 90 * 24 * 3_600_000;
 
+const numbers = (description?: string): SchemaObject => ({ type: 'object', additionalProperties: { type: 'number' }, ...(description ? { description } : {}) });
+/** received = the outcomes + deadLettered + retried + pending, when `balanced`. */
+const stageBalance = (outcomes: string[]): SchemaObject =>
+  closed({
+    received: count(),
+    ...Object.fromEntries(outcomes.map((outcome) => [outcome, count()])),
+    deadLettered: count(),
+    retried: count(),
+    pending: { type: 'number', minimum: 0 },
+    balanced: { type: 'boolean' },
+  });
+
 const destinationFields: Record<string, SchemaObject> = {
   id: name,
   name: { type: 'string', maxLength: 200, default: '' },
@@ -254,16 +266,43 @@ export const privateSchemas: Record<string, SchemaObject> = {
   TraceEntry: closed(
     {
       at: dateTime(),
-      stage: { type: 'string', enum: ['edge', 'queued', 'collected', 'stored', 'deduplicated', 'dead-lettered', 'dispatched', 'delivered', 'delivery-failed', 'rule'] },
-      eventId: text(),
+      stage: { type: 'string', enum: ['edge', 'queued', 'stored', 'deduplicated', 'dead-lettered', 'routed', 'delivered', 'delivery-failed', 'rule'] },
+      role: text('The role that recorded it (edge, collector, workflow, dispatch; `store` on an entry made from the stored event).'),
       requestId: text(),
       profileId: text(),
-      role: text('The role that recorded it (edge, collector, workflow, dispatch).'),
-      detail: freeForm(),
+      eventIds: listOf({ type: 'string' }, 'The events the entry is about; under /events/{id}/trace, that event only.'),
+      detail: freeForm(
+        'Small facts (topic, lane, destination, status, reason, rule). `synthetic: true`: /events/{id}/trace found no entry left but the event in the store, and made this one from it.',
+      ),
     },
-    ['at', 'stage'],
+    ['at', 'stage', 'role'],
   ),
   Trace: closed({ entries: listOf(ref('TraceEntry'), 'Oldest first.') }),
+  Stats: closed({
+    at: dateTime(),
+    intervalMs: count('How often each instance publishes, and the series is read.'),
+    instances: listOf(closed({ instance: text(), role: text(), at: dateTime('Its latest snapshot.') }), 'Those that published within the last three intervals.'),
+    counters: numbers('Cumulative, summed over the live instances: collector.events.stored, destination.<id>.delivered…'),
+    gauges: numbers('Now: `*.pending` summed over the instances, anything else (latencies) the highest.'),
+    balance: closed({
+      collector: stageBalance(['stored', 'deduplicated']),
+      dispatch: stageBalance(['delivered']),
+      destinations: { type: 'object', additionalProperties: stageBalance(['delivered']), description: 'By destination id.' },
+      workflow: stageBalance(['done']),
+    }),
+    series: listOf(closed({ at: dateTime(), rates: numbers('Per second since the reading before, by counter.'), gauges: numbers() }), 'The last 15 minutes, oldest first.'),
+  }),
+  Backlogs: closed({
+    topics: listOf(
+      closed({
+        topic: text('`namespace/name`.'),
+        total: count(),
+        backlog: listOf(closed({ partition: text(), subscription: text(), count: count() })),
+        deadLetters: count('Dead letters kept for the topic.'),
+      }),
+      'Every topic the queue knows, by name.',
+    ),
+  }),
   OpenApiDocument: {
     type: 'object',
     properties: { openapi: { type: 'string', pattern: '^3\\.1\\.' }, info: { type: 'object' }, paths: { type: 'object' } },

@@ -5,6 +5,7 @@ import { createLogger } from '@inflow/core';
 import { ALL_ROLES, createInflow, type Inflow } from '../../src/app.js';
 import { parseConfig } from '../../src/config/config.js';
 import { requiredEnv } from '../../../workers/src/test-support/services.js';
+import { checkAnswersFrom } from './checked-fetch.js';
 
 export interface TestInflow {
   inflow: Inflow;
@@ -59,6 +60,7 @@ export async function startInflow(env: Record<string, string> = {}, dataDir?: st
   await inflow.start();
   const publicUrl = `http://127.0.0.1:${inflow.publicPort}`;
   const privateUrl = `http://127.0.0.1:${inflow.privatePort}`;
+  const unchecked = [checkAnswersFrom(publicUrl, 'public'), checkAnswersFrom(privateUrl, 'private')];
   const api = (path: string, init: RequestInit = {}): Promise<Response> =>
     fetch(privateUrl + path, { ...init, headers: { authorization: `Bearer ${inflow.apiToken}`, ...init.headers } });
   return {
@@ -87,6 +89,7 @@ export async function startInflow(env: Record<string, string> = {}, dataDir?: st
     },
     async close() {
       await inflow.close();
+      for (const stop of unchecked) stop();
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };

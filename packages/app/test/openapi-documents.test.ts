@@ -1,10 +1,10 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { errorReply, methodNotAllowed, readTrackBody, type HttpReply, type HttpRequest } from '@inflow/edge';
-import { createAnswerValidator, type Answer } from './answer-validator.js';
-import { HTTP_METHODS, type OpenApiDocument } from './openapi-types.js';
-import { privateDocument } from './private-document.js';
-import { publicDocument } from './public-document.js';
+import { createAnswerValidator, type Answer } from './support/answer-validator.js';
+import { HTTP_METHODS, type OpenApiDocument } from '../src/openapi/openapi-types.js';
+import { privateDocument } from '../src/openapi/private-document.js';
+import { publicDocument } from '../src/openapi/public-document.js';
 
 const DOCUMENTS: Array<[string, OpenApiDocument]> = [
   ['public', publicDocument],
@@ -242,7 +242,7 @@ describe('the answer validator on the private API', () => {
   });
 
   it('accepts the traces, metrics and documents being added', () => {
-    const trace = { entries: [{ at: AT, stage: 'edge', requestId: 'r', role: 'edge' }, { at: AT, stage: 'stored', eventId: 'e', detail: { index: 'events' } }] };
+    const trace = { entries: [{ at: AT, stage: 'edge', requestId: 'r', role: 'edge' }, { at: AT, stage: 'stored', role: 'collector', eventIds: ['e'], detail: { index: 'events' } }] };
     expect(privateApi.check(answer('GET', '/events/e/trace', 200, trace))).toEqual([]);
     expect(privateApi.check(answer('GET', '/requests/r/trace', 404, { error: { code: 'not_found', message: 'nothing known of request "r"' } }))).toEqual([]);
     expect(privateApi.check(answer('GET', '/profiles/jane/trace?limit=10', 200, { entries: [{ at: AT, stage: 'teleported' }] }))).not.toEqual([]);

@@ -1,6 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { HTTP_METHODS, type HeaderObject, type HttpMethod, type OpenApiDocument, type PathItemObject, type ReferenceObject, type ResponseObject, type SchemaObject } from './openapi-types.js';
+import { HTTP_METHODS, type HeaderObject, type HttpMethod, type OpenApiDocument, type PathItemObject, type ReferenceObject, type ResponseObject, type SchemaObject } from '../../src/openapi/openapi-types.js';
 
 /** One HTTP answer as a test saw it. */
 export interface Answer {
