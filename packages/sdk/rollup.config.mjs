@@ -8,16 +8,21 @@ import terser from '@rollup/plugin-terser';
 
 /**
  * Properties that never leave the script-tag bundle are renamed: `_`-prefixed fields and the
- * internal ports' members below (identity, store, transport, retry and core bookkeeping, none
- * of which the script tag exposes or lets a page pass in). Never wire fields, stored fields
- * (a queue written by one release is read by the next), init options or public methods.
- * Targets browsers with ES2020 (README).
+ * internal ports' members below (identity, store, transport, retry, timers and core bookkeeping,
+ * none of which the script tag exposes or documents as an init option). Never wire fields,
+ * stored fields (a queue written by one release is read by the next), init options, public
+ * methods, or a name this bundle also reads on a built-in object (`now`: Date.now). `builtins`
+ * lets names that are also DOM properties (Storage.clear, XMLHttpRequest.send) be listed here.
+ * Targets browsers with ES2020 (README); `module` lets terser assume strict mode, as the IIFE
+ * is, and `sequences: false` leaves statements apart, which gzip compresses better here.
  */
-const INTERNAL_PROPERTIES = /^(_.*|setProfileId|adopt|unloading|retryAfterMs|retryInMs|counts|pending|baseMs|maxMs)$/;
+const INTERNAL_PROPERTIES =
+  /^(_.*|setProfileId|adopt|load|save|clear|send|unloading|retryAfterMs|retryInMs|counts|pending|retry|baseMs|maxMs|ms|reason|identity|transport|store|log|setTimer|clearTimer|maxBatchBytes|maxEventBytes)$/;
 const minify = terser({
   ecma: 2020,
-  compress: { passes: 4, pure_getters: true, unsafe_arrows: true, unsafe_methods: true },
-  mangle: { properties: { regex: INTERNAL_PROPERTIES } },
+  module: true,
+  compress: { passes: 4, pure_getters: true, hoist_funs: true, sequences: false, unsafe_arrows: true, unsafe_methods: true },
+  mangle: { properties: { regex: INTERNAL_PROPERTIES, builtins: true } },
   format: { comments: false },
 });
 const inlineProtocol = () => nodeResolve({ resolveOnly: ['@inflow/protocol'] });

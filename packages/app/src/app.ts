@@ -1,13 +1,14 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, topicNames, type TopicNames } from '@inflow/core';
+import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
-import { privateRoutes } from './private-api/private-routes.js';
+import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
+import { type PrivateApi, privateRoutes } from './private-api/private-routes.js';
 
 export type Role = 'edge' | 'collector' | 'workflow' | 'dispatch';
 export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'workflow', 'dispatch'];
@@ -18,7 +19,11 @@ export interface Inflow {
   close(): Promise<void>;
   readonly publicPort: number;
   readonly privatePort: number;
+  /** Where /metrics, /healthz and /readyz answer (every role). */
+  readonly healthPort: number;
   readonly apiToken: string;
+  /** This instance's metrics (its snapshot is what the stats board gets). */
+  readonly telemetry: Telemetry;
 }
 
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
@@ -46,6 +51,23 @@ function createEngine(config: Config, topics: TopicNames, logger: Logger): Promi
   return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
 }
 
+const topicsOf = (config: Config): TopicNames =>
+  topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace, workflow: config.workflowNamespace });
+
+/**
+ * Creates what the engine needs and exits (`inflow setup`, a deployment's one-shot job):
+ * Pulsar tenant, namespaces, topics and subscriptions, Elasticsearch indices and their
+ * mappings; for the embedded engine the data folder's files. Safe to run again: only what is
+ * missing is created, and new fields are added to existing mappings.
+ */
+export async function setUpServices(config: Config, logger: Logger): Promise<void> {
+  const started = performance.now();
+  logger.info(`setup: preparing the ${config.engine} engine`);
+  const engine = await createEngine(config, topicsOf(config), logger);
+  await engine.close();
+  logger.info(`setup: topics, indices and subscriptions ready, ${Math.round(performance.now() - started)} ms`);
+}
+
 /** What the stages after the collector share: the definitions as workers see them, and the feeds into their queues. */
 interface Stages {
   destinations: DestinationDirectory;
@@ -53,18 +75,25 @@ interface Stages {
   dispatchFeed: DispatchFeed;
 }
 
-function createStages(config: Config, engine: Engine, topics: TopicNames, logger: Logger): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> } } {
+function createStages(config: Config, engine: Engine, topics: TopicNames, logger: Logger, trace: TraceSink | undefined): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> } } {
   const refreshMs = config.destinationRefreshMs;
   const destinations = new DestinationDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('destinations') });
   const rules = new RuleDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('rules') });
-  const dispatchFeed = new DispatchFeed({ queue: engine.queue, topics, directory: destinations });
-  const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules });
+  const dispatchFeed = new DispatchFeed({ queue: engine.queue, topics, directory: destinations, trace });
+  const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules, trace });
   // Stored events go to the destinations their triggers take and to the rules that take them.
   const feed = { publish: (subjects: readonly Subject[]) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]) };
   return { destinations, rules, dispatchFeed, feed };
 }
 
-function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, stages: Stages, logger: Logger): Lifecycle[] {
+/** What the workers report to: this instance's meters and trace. */
+interface Observed {
+  telemetry: Telemetry;
+  trace: TraceSink | undefined;
+}
+
+function createWorkers(config: Config, roles: readonly Role[], engine: Engine, topics: TopicNames, collector: Collector, stages: Stages, observed: Observed, logger: Logger): Lifecycle[] {
+  const { telemetry, trace } = observed;
   const redelivery = { maxRedeliveries: config.maxRedeliveries, redeliveryDelayMs: config.redeliveryDelayMs };
   const workers: Lifecycle[] = [];
   if (roles.includes('collector')) {
@@ -77,6 +106,8 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
         batchSize: config.collectorBatchSize,
         waitMs: config.workerWaitMs,
         logger: logger.child('collector'),
+        meter: telemetry.stage('collector'),
+        trace,
       }),
     );
   }
@@ -96,10 +127,14 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
         batchSize: config.collectorBatchSize,
         waitMs: config.workerWaitMs,
         logger: logger.child('workflow'),
+        meter: telemetry.stage('workflow'),
+        ruleMeter: telemetry.rules(),
+        trace,
       }),
     );
   }
   if (roles.includes('dispatch')) {
+    telemetry.stage('dispatch');
     workers.push(
       createDispatcher({
         queue: engine.queue,
@@ -111,14 +146,17 @@ function createWorkers(config: Config, roles: readonly Role[], engine: Engine, t
         waitMs: config.workerWaitMs,
         refreshMs: config.destinationRefreshMs,
         logger: logger.child('dispatch'),
+        meters: (id) => telemetry.destination(id),
+        trace,
       }),
     );
   }
   return workers;
 }
 
-function createBatcher(config: Config, engine: Engine, topics: TopicNames): RequestBatcher {
+function createBatcher(config: Config, engine: Engine, topics: TopicNames, telemetry: Telemetry): RequestBatcher {
   return new RequestBatcher({
+    meter: telemetry.publisher(topicLabel(topics.collector)),
     producer: engine.queue.producer(topics.collector),
     lanes: config.queueLanes,
     maxBatchBytes: config.queueBatchBytes,
@@ -131,15 +169,18 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames): Requ
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
-  const topics = topicNames(config.tenant, { collector: config.collectorNamespace, dispatch: config.dispatchNamespace, workflow: config.workflowNamespace });
+  const topics = topicsOf(config);
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;
   let batcher: RequestBatcher | undefined;
   let workers: Lifecycle[] = [];
   let servers: HttpServer[] = [];
+  let privateApi: PrivateApi | undefined;
   let ready = false;
   let accepting = true;
   let closing: Promise<void> | undefined;
+  const observability = createObservability(config, roles, () => ready, logger);
+  const { telemetry } = observability;
 
   async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     // Only the role that serves the private API needs its token (workers may run on a read-only disk).
@@ -155,19 +196,25 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
     // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
     const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
+    const requestIds = { trustHeader: config.trustRequestId };
     const publicServer = await listenUws(
       uws,
       {
         ...limits,
         host: config.publicHost,
         port: config.publicPort,
+        meter: telemetry.http('public'),
+        requestIds,
         earlyReply: earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin)),
         handler: withDemo(publicRoutes({
           sources,
           limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
           queueTimeoutMs: config.queueTimeoutMs,
-          collectorQueue: (batcher = createBatcher(config, engine, topics)),
+          collectorQueue: (batcher = createBatcher(config, engine, topics, telemetry)),
           collector,
+          meter: telemetry.edge(),
+          trace: observability.trace,
+          queueTopic: topicLabel(topics.collector),
           isReady: () => ready && engine.queue.healthy(),
           isAccepting: () => accepting,
           logger: edgeLogger,
@@ -178,7 +225,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     );
     const privateServer = await listenUws(
       uws,
-      { ...limits, host: config.privateHost, port: config.privatePort, handler: privateRoutes({
+      { ...limits, host: config.privateHost, port: config.privatePort, meter: telemetry.http('private'), requestIds, handler: (privateApi = privateRoutes({
         token,
         sources,
         store: engine.store,
@@ -186,7 +233,12 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         definitions: engine.definitions,
         schedule: engine.schedule,
         secrets: config.secrets,
-      }) },
+        trace: engine.trace,
+        traceTtlSeconds: config.traceTtlSeconds,
+        stats: engine.stats,
+        statsIntervalMs: config.statsIntervalMs,
+        metrics: { text: () => telemetry.metrics(), contentType: telemetry.contentType },
+      })) },
       logger.child('private-api'),
     );
     servers = [publicServer, privateServer];
@@ -198,16 +250,22 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   return {
     async start() {
+      await observability.listen();
       engine = await createEngine(config, topics, logger);
-      const stages = createStages(config, engine, topics, logger);
+      observability.attach(engine);
+      const { trace } = observability;
+      const stages = createStages(config, engine, topics, logger, trace);
+      telemetry.watchBacklog(consumedBacklog(engine.queue, roles, topics, stages.destinations));
       const collector = new Collector({
         state: engine.profileState,
         store: engine.store,
         logger: logger.child('collector'),
         maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
         feed: stages.feed,
+        trace,
+        storeWrites: roles.includes('collector') || roles.includes('edge') ? telemetry.storeWrites() : undefined,
       });
-      workers = createWorkers(config, roles, engine, topics, collector, stages, logger);
+      workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
       for (const worker of workers) await worker.start();
       if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
       ready = true;
@@ -225,10 +283,13 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         const left = servers.reduce((sum, server) => sum + server.inFlight(), 0);
         if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
         await batcher?.close();
+        privateApi?.close();
         for (const worker of workers) {
           await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));
         }
+        await observability.detach();
         await engine?.close();
+        await observability.close();
         logger.info('shutdown complete: queue flushed, storage closed');
       })();
       return closing;
@@ -239,8 +300,12 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     get privatePort() {
       return servers[1]?.port ?? 0;
     },
+    get healthPort() {
+      return observability.healthPort;
+    },
     get apiToken() {
       return token;
     },
+    telemetry,
   };
 }

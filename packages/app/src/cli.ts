@@ -2,10 +2,13 @@
 import { ConfigError, createLogger, errorMessage } from '@inflow/core';
 import { UwsFallbackError } from '@inflow/edge';
 import { SECRET_ENV_PREFIX } from '@inflow/workers';
-import { ALL_ROLES, createInflow, type Role } from './app.js';
+import { ALL_ROLES, createInflow, type Role, setUpServices } from './app.js';
 import { DEAD_LETTERS_USAGE, deadLettersCommand } from './cli/dead-letters-command.js';
 import { DESTINATIONS_USAGE, destinationsCommand } from './cli/destinations-command.js';
 import { RULES_USAGE, rulesCommand } from './cli/rules-command.js';
+import { SOURCES_USAGE, sourcesCommand } from './cli/sources-command.js';
+import { STATUS_USAGE, statusCommand } from './cli/status-command.js';
+import { TRACE_USAGE, traceCommand } from './cli/trace-command.js';
 import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 
@@ -17,15 +20,29 @@ Commands:
   collector    only the collector worker                      (distributed engine)
   workflow     only the workflow worker: rules on stored events  (distributed engine)
   dispatch     only the dispatch worker: delivery to destinations (distributed engine)
+  setup        create the queue's topics and subscriptions and the store's indices, then exit
+               (idempotent; every role also does it at start: run it as a deployment's set-up job)
   config       print every setting: its environment variable, default and current value
+
+Commands that call the private API of a running inflow (its host, port and token from the same settings):
+${STATUS_USAGE}
+${TRACE_USAGE}
 ${DEAD_LETTERS_USAGE}
+${SOURCES_USAGE}
 ${DESTINATIONS_USAGE}
 ${RULES_USAGE}
 
 Settings come from the JSON file (--config or INFLOW_CONFIG) and the environment (wins).`;
 
 /** Commands that call the private API of a running inflow. */
-const API_COMMANDS = { 'dead-letters': deadLettersCommand, destinations: destinationsCommand, rules: rulesCommand };
+const API_COMMANDS = {
+  status: statusCommand,
+  trace: traceCommand,
+  'dead-letters': deadLettersCommand,
+  sources: sourcesCommand,
+  destinations: destinationsCommand,
+  rules: rulesCommand,
+};
 
 const COMMANDS: Record<string, readonly Role[]> = {
   run: ALL_ROLES,
@@ -62,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
     // Secrets by name only: their values are never printed.
     const secrets = Object.keys(current.secrets).map((name) => `${name} (set)`).join(', ') || '-';
     process.stdout.write(`${'secrets'.padEnd(20)} ${(SECRET_ENV_PREFIX + '<NAME>').padEnd(32)} ${'-'.padEnd(14)} ${secrets}\n`);
+    return 0;
+  }
+  if (command === 'setup') {
+    const config = loadConfig(process.env, configFile);
+    await setUpServices(config, createLogger({ level: config.logLevel, format: config.logFormat }));
     return 0;
   }
   const roles = COMMANDS[command];

@@ -36,7 +36,7 @@ describe('CORS headers of /track', () => {
     const response = await app.track(body, { origin: ORIGIN });
     expect(response.status).toBe(status);
     expect(credentialed(response.headers)).toEqual({ origin: ORIGIN, credentials: 'true', vary: 'origin' });
-    expect(response.headers.get('access-control-expose-headers')).toBe('retry-after');
+    expect(response.headers.get('access-control-expose-headers')).toBe('retry-after, x-request-id');
   });
 
   it('sends no CORS headers to an origin the source does not allow, nor to a request without Origin', async () => {

@@ -241,7 +241,7 @@ describe('the answer validator on the private API', () => {
     expect(privateApi.check(answer('GET', '/queue/collector/payloads/backlog', 200, { total: 2, backlog: [{ partition: 'p0', subscription: 's', count: 2 }] }))).toEqual([]);
   });
 
-  it('accepts the traces, metrics and documents being added', () => {
+  it('accepts the traces, metrics, documents and console files', () => {
     const trace = { entries: [{ at: AT, stage: 'edge', requestId: 'r', role: 'edge' }, { at: AT, stage: 'stored', role: 'collector', eventIds: ['e'], detail: { index: 'events' } }] };
     expect(privateApi.check(answer('GET', '/events/e/trace', 200, trace))).toEqual([]);
     expect(privateApi.check(answer('GET', '/requests/r/trace', 404, { error: { code: 'not_found', message: 'nothing known of request "r"' } }))).toEqual([]);

@@ -24,3 +24,8 @@ export * from './envelope/normalize.js';
 export * from './envelope/session-profile.js';
 export * from './batching/request-batcher.js';
 export * from './topics.js';
+export { Telemetry, type TelemetryOptions, type BacklogReader } from './telemetry/telemetry.js';
+export type { DestinationMeter, EdgeMeter, HttpMeter, PublishMeter, RuleMeter, StageMeter, StageName, StageOutcome } from './telemetry/meters.js';
+export { TraceRecorder, type TraceRecorderOptions, type TraceSink } from './telemetry/trace-recorder.js';
+export { MessagesInHand } from './telemetry/messages-in-hand.js';
+export { quantileOf } from './telemetry/families.js';

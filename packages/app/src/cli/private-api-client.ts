@@ -24,8 +24,8 @@ export interface PrivateApiClient {
   call<T>(method: ApiMethod, path: string, body?: unknown, headers?: Record<string, string>): Promise<T>;
 }
 
-/** The private API of the inflow that the loaded config describes (host, port and token). */
-export function privateApiClient(config: Config): PrivateApiClient {
+/** The private API of the inflow that the loaded config describes (host, port and token); each call gives up after timeoutMs when given. */
+export function privateApiClient(config: Config, options: { timeoutMs?: number } = {}): PrivateApiClient {
   const url = `http://${reachableHost(config.privateHost)}:${config.privatePort}`;
   const token = apiToken(config);
   return {
@@ -37,6 +37,7 @@ export function privateApiClient(config: Config): PrivateApiClient {
           method,
           headers: { ...headers, authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
           body: body === undefined ? null : JSON.stringify(body),
+          signal: options.timeoutMs === undefined ? null : AbortSignal.timeout(options.timeoutMs),
         });
       } catch (error) {
         const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;

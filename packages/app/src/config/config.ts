@@ -119,6 +119,15 @@ export const ConfigSchema = object({
   /** Where workers answer /metrics, /healthz and /readyz (0: a free port, logged). */
   healthHost: text('127.0.0.1'),
   healthPort: int(0, 0, 65535),
+  /** Prometheus metrics of HTTP answers, queue publishes and store writes (off: only the stage counters are kept). */
+  metrics: flag(true),
+  /** Record where each event has been (`inflow trace`). */
+  trace: flag(true),
+  /**
+   * Keep a caller's X-Request-Id (1-128 of A-Z a-z 0-9 . _ : -) as the request's id: only behind
+   * a proxy that sets it. Otherwise every request gets a fresh id.
+   */
+  trustRequestId: flag(false),
   /** Serve the demo site on the public port at / (and create its source). */
   serveDemo: flag(true),
   demoSourceId: text('demo'),

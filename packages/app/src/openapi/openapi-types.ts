@@ -80,8 +80,6 @@ export interface OperationObject {
   requestBody?: RequestBodyObject | ReferenceObject;
   responses: Record<string, ResponseObject | ReferenceObject>;
   security?: SecurityRequirement[];
-  /** `being-added`: the contract of a route other work is adding now; the code may not serve it yet. */
-  'x-inflow-status'?: 'being-added';
 }
 
 export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;

@@ -17,8 +17,6 @@ interface Spec {
   description?: string;
   parameters?: Array<ParameterObject | ReferenceObject>;
   body?: string;
-  /** Routes other work is adding now: the contract, which the code may not serve yet. */
-  beingAdded?: boolean;
 }
 
 /** One operation: the bearer's 401 and the 500 of a bug on every one; the body limits where a body is taken. */
@@ -27,13 +25,10 @@ function op(operationId: string, spec: Spec, takesBody: boolean): OperationObjec
     operationId,
     summary: spec.summary,
     tags: [spec.tag],
-    ...(spec.description || spec.beingAdded
-      ? { description: [spec.beingAdded ? 'Being added: the contract of a route in progress.' : '', spec.description ?? ''].filter(Boolean).join(' ') }
-      : {}),
+    ...(spec.description ? { description: spec.description } : {}),
     ...(spec.parameters ? { parameters: spec.parameters } : {}),
     ...(spec.body ? { requestBody: { required: false, content: jsonContent(ref(spec.body)) } } : {}),
     responses: { ...spec.responses, '401': responseRef('Unauthorized'), ...(takesBody ? bodyLimits : {}), '500': responseRef('InternalError') },
-    ...(spec.beingAdded ? { 'x-inflow-status': 'being-added' as const } : {}),
   };
 }
 
@@ -221,13 +216,17 @@ const schedules: Record<string, PathItemObject> = {
   },
 };
 
+/** A file of the ops console: served without the token, like /healthz. */
+function consolePart(operationId: string, summary: string, type: string): PathItemObject {
+  return { get: { operationId, summary, tags: ['operations'], security: [], responses: { '200': { description: 'The file.', content: { [type]: {} } }, '500': responseRef('InternalError') } } };
+}
+
 const operations: Record<string, PathItemObject> = {
   '/metrics': {
     get: get('metrics', {
       summary: 'Prometheus metrics',
       tag: 'operations',
-      beingAdded: true,
-      description: 'The text exposition format 0.0.4.',
+      description: 'The text exposition format 0.0.4: this process\'s metrics (every role also serves them without a token on its health port, INFLOW_HEALTH_PORT).',
       responses: { '200': { description: 'Metrics.', headers: { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } }, content: { 'text/plain; version=0.0.4': {} } } },
     }),
   },
@@ -239,19 +238,14 @@ const operations: Record<string, PathItemObject> = {
     }),
   },
   '/openapi/public.json': {
-    get: get('publicDocument', { summary: 'This API\'s public twin, as OpenAPI 3.1', tag: 'operations', beingAdded: true, responses: { '200': ok('OpenApiDocument') } }),
+    get: get('publicDocument', { summary: 'This API\'s public twin, as OpenAPI 3.1', tag: 'operations', responses: { '200': ok('OpenApiDocument') } }),
   },
   '/openapi/private.json': {
-    get: get('privateDocument', { summary: 'This document', tag: 'operations', beingAdded: true, responses: { '200': ok('OpenApiDocument') } }),
+    get: get('privateDocument', { summary: 'This document', tag: 'operations', responses: { '200': ok('OpenApiDocument') } }),
   },
-  '/console': {
-    get: get('console', {
-      summary: 'The operator console',
-      tag: 'operations',
-      beingAdded: true,
-      responses: { '200': { description: 'The page.', headers: { 'X-Request-Id': { $ref: '#/components/headers/XRequestId' } }, content: { 'text/html': {} } } },
-    }),
-  },
+  '/console': consolePart('console', 'The ops console (no token needed: the page holds no data and asks for the token)', 'text/html; charset=utf-8'),
+  '/console/app.js': consolePart('consoleScript', 'The ops console\'s script', 'text/javascript; charset=utf-8'),
+  '/console/app.css': consolePart('consoleStyle', 'The ops console\'s style', 'text/css; charset=utf-8'),
   '/healthz': {
     get: {
       operationId: 'privateHealthz',

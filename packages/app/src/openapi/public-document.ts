@@ -147,6 +147,7 @@ const page = (operationId: string, summary: string, types: string[] = ['text/htm
     tags: ['demo'],
     responses: {
       '200': { description: 'The file (served while INFLOW_SERVE_DEMO is on and the demo is built; 404 otherwise).', headers: headers(), content: Object.fromEntries(types.map((type) => [type, {}])) },
+      '404': responseRef('NotFound'),
       '500': responseRef('InternalError'),
     },
   },
@@ -161,7 +162,7 @@ const demo: Record<string, PathItemObject> = {
       description:
         'The profile named by the caller\'s own `inflow_pid` cookie (a tracker-made UUID), demo source only, with its last sessions and events. Served while the demo is (404 otherwise).',
       parameters: [{ name: 'inflow_pid', in: 'cookie', required: false, schema: { type: 'string' } }],
-      responses: { '200': jsonAnswer('What the live panel shows.', ref('DemoProfile')), '500': responseRef('InternalError') },
+      responses: { '200': jsonAnswer('What the live panel shows.', ref('DemoProfile')), '404': responseRef('NotFound'), '500': responseRef('InternalError') },
     },
   },
   '/': page('demoShop', 'The demo shop'),

@@ -1,14 +1,20 @@
 import { array, boolean, optional, size, string, type as shape, validate } from 'superstruct';
 import { MAX_ID_LENGTH } from '@inflow/protocol';
-import type { DefinitionStore, Queue, RecordStore, ScheduleStore } from '@inflow/core';
+import type { DefinitionStore, Queue, RecordStore, ScheduleStore, StatsBoard, TraceStore } from '@inflow/core';
 import { errorReply, type HttpReply, type HttpRequest, json, Router, SourceExistsError, type SourceInput, type SourceRegistry } from '@inflow/edge';
 import type { Secrets, SendWebhook } from '@inflow/workers';
+import { withConsole } from '../console/console-routes.js';
+import { withBacklogRoutes } from './backlog-routes.js';
 import { requireBearer } from './bearer-auth.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
 import { withDestinationRoutes } from './destination-routes.js';
+import { withMetricsRoutes } from './metrics-routes.js';
 import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
+import { withOpenApiRoutes } from './openapi-routes.js';
 import { withRuleRoutes } from './rule-routes.js';
 import { withScheduleRoutes } from './schedule-routes.js';
+import { StatsHistory, withStatsRoutes } from './stats-routes.js';
+import { withTraceRoutes } from './trace-routes.js';
 
 export interface PrivateRoutesDeps {
   token: string;
@@ -22,7 +28,18 @@ export interface PrivateRoutesDeps {
   secrets: Secrets;
   /** The destination test call's HTTP port (default: fetch). */
   sendWebhook?: SendWebhook;
+  /** Where each event has been (GET /events/{id}/trace and the like), kept traceTtlSeconds. */
+  trace: TraceStore;
+  traceTtlSeconds: number;
+  /** Every instance's counters (GET /stats), read every statsIntervalMs for the series. */
+  stats: StatsBoard;
+  statsIntervalMs: number;
+  /** This process's Prometheus metrics (GET /metrics). */
+  metrics?: { text(): Promise<string>; contentType: string };
 }
+
+/** The private API's handler; close() stops reading the stats board. */
+export type PrivateApi = ((request: HttpRequest) => Promise<HttpReply>) & { close(): void };
 
 const SourceFields = shape({
   name: optional(size(string(), 1, 200)),
@@ -31,8 +48,8 @@ const SourceFields = shape({
 });
 const NewSource = shape({ id: size(string(), 1, MAX_ID_LENGTH) });
 
-/** The private API: sources, stored profiles, sessions and events, queue backlog, dead letters, destinations and rules. */
-export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
+/** The private API: sources, stored profiles, sessions and events, traces, stats, queue backlog, dead letters, destinations and rules. */
+export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
   const { sources, store, queue } = deps;
   const router = new Router()
     .on('GET', '/sources', async () => json(200, { sources: await sources.list() }))
@@ -81,8 +98,17 @@ export function privateRoutes(deps: PrivateRoutesDeps): (request: HttpRequest) =
   withDestinationRoutes(router, { definitions: deps.definitions, secrets: deps.secrets, ...(deps.sendWebhook ? { send: deps.sendWebhook } : {}) });
   withRuleRoutes(router, deps.definitions);
   withScheduleRoutes(router, deps.schedule);
-  const authed = requireBearer(deps.token, router.handle);
-  return (request) => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
+  withOpenApiRoutes(router);
+  withTraceRoutes(router, { trace: deps.trace, store, ttlSeconds: deps.traceTtlSeconds });
+  withBacklogRoutes(router, queue);
+  if (deps.metrics) withMetricsRoutes(router, deps.metrics);
+  const history = new StatsHistory({ board: deps.stats, intervalMs: deps.statsIntervalMs });
+  withStatsRoutes(router, { board: deps.stats, history, intervalMs: deps.statsIntervalMs });
+  history.start();
+  // The ops console's page, script and style hold no data: served without the token (/console, /console/app.js, /console/app.css).
+  const authed = withConsole(requireBearer(deps.token, router.handle));
+  const handle = (request: HttpRequest): Promise<HttpReply> => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
+  return Object.assign(handle, { close: () => history.close() });
 }
 
 function found(value: unknown, what: string): HttpReply {

@@ -2,6 +2,7 @@ import { QueueUnavailableError } from '../errors.js';
 import type { QueueProducer } from '../ports/queue.js';
 import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
 import { bucketOf } from '../util/bucket-of.js';
+import type { PublishMeter } from '../telemetry/meters.js';
 
 export interface RequestBatcherOptions {
   producer: QueueProducer;
@@ -27,6 +28,8 @@ export interface RequestBatcherOptions {
    * collector must be able to recognise a whole redelivered message by the events it remembers.
    */
   maxEventsPerProfile?: number;
+  /** Counts each published batch (requests, bytes, time to confirmation). */
+  meter?: PublishMeter | undefined;
 }
 
 interface Waiter {
@@ -79,6 +82,11 @@ export class RequestBatcher {
   /** Bytes accepted and not yet confirmed by the broker. */
   get pending(): number {
     return this.pendingBytes;
+  }
+
+  /** The lane a key's requests go in (trace entries name it). */
+  laneOf(key: string): number {
+    return bucketOf(key, this.lanes.length);
   }
 
   /**
@@ -153,7 +161,12 @@ export class RequestBatcher {
       const batch = dropExpired(lane.ready.shift() as Lane['ready'][number], (bytes) => (this.pendingBytes -= bytes));
       if (batch.parts.length === 0) continue;
       lane.inFlight += 1;
+      const data = encodeEnvelopeBatch(batch.parts);
+      const { meter } = this.options;
+      const started = meter ? performance.now() : 0;
       const settle = (error?: Error): void => {
+        if (error) meter?.failed();
+        else meter?.published(batch.parts.length, data.byteLength, (performance.now() - started) / 1000);
         lane.inFlight -= 1;
         this.pendingBytes -= batch.bytes;
         for (const waiter of batch.waiters) {
@@ -164,7 +177,7 @@ export class RequestBatcher {
         // The broker took a batch: what gathered meanwhile goes now.
         if (this.hasRoom(lane) && lane.parts.length > 0) this.cut(lane);
       };
-      this.options.producer.send([{ key: lane.key, data: encodeEnvelopeBatch(batch.parts) }]).then(
+      this.options.producer.send([{ key: lane.key, data }]).then(
         () => settle(),
         (error: unknown) => settle(error instanceof Error ? error : new QueueUnavailableError(String(error), 1)),
       );

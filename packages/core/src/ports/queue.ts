@@ -68,6 +68,14 @@ export interface TopicBacklog {
   backlog: PartitionBacklog[];
 }
 
+/** One topic in the list of every topic's backlog. */
+export interface TopicStatus extends TopicBacklog {
+  /** `namespace/name`. */
+  topic: string;
+  /** Dead letters kept for the topic (what a replay would send back to it). */
+  deadLetters: number;
+}
+
 export interface DeadLetter {
   /** Stable while the letter is kept, URL-safe; what replayDeadLetters selects by. */
   id: string;
@@ -102,6 +110,8 @@ export interface Queue {
   ensureTopic(topic: TopicRef, subscription: string): Promise<void>;
   /** null when the topic is unknown. */
   backlog(topic: TopicRef): Promise<TopicBacklog | null>;
+  /** Every topic the queue knows, those made at run time included, by name; dead-letter places are counted, not listed. */
+  backlogs(): Promise<TopicStatus[]>;
   deadLetters(limit: number): Promise<DeadLetter[]>;
   /**
    * Sends dead letters back to the topics they came from (data and key unchanged), each

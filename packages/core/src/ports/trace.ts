@@ -41,7 +41,10 @@ export interface TraceEntry {
 export interface TraceStore {
   /** Keeps the entries (each under its request, its profile and each of its events). */
   append(entries: readonly TraceEntry[]): Promise<void>;
-  /** Oldest first. */
+  /**
+   * Oldest first (every read), within the time to live. Under an event each entry's `eventIds`
+   * is just that event: the request's other events are in `byRequest`.
+   */
   byEvent(eventId: string): Promise<TraceEntry[]>;
   byRequest(requestId: string): Promise<TraceEntry[]>;
   /** The profile's newest `limit` entries, oldest first. */

@@ -1,3 +1,5 @@
+import type { HttpMeter } from '@inflow/core';
+
 /** A request as the handlers see it, whatever server received it. */
 export interface HttpRequest {
   method: string;
@@ -7,6 +9,10 @@ export interface HttpRequest {
   headers: Record<string, string>;
   body: Buffer;
   remoteAddress: string;
+  /** The route template that took it (set by the Router; absent when none did). */
+  route?: string | undefined;
+  /** Set by a server that gives answers an X-Request-Id (ServerOptions.requestIds). */
+  requestId?: string | undefined;
 }
 
 export interface HttpReply {
@@ -38,6 +44,13 @@ export interface ServerOptions {
    * page on another origin can read why it was refused.
    */
   earlyReply?: (origin: string | undefined, reply: HttpReply) => HttpReply;
+  /** Counts every answer by route template and status, with its duration and body size. */
+  meter?: HttpMeter | undefined;
+  /**
+   * Every answer carries X-Request-Id: the caller's (when trusted and well formed) or a fresh
+   * one, made before the handler runs (the handler uses it as the request's id).
+   */
+  requestIds?: { trustHeader: boolean } | undefined;
 }
 
 /**

@@ -1,8 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@inflow/core';
-import { REQUEST_HEADERS, type HttpReply, type HttpServer, type ServerOptions } from './http-types.js';
+import { REQUEST_HEADERS, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
+import { requestIdOf } from './request-id.js';
 
 /**
  * The same handler on Node's own http server. Used as the benchmark's baseline and where
@@ -10,17 +11,24 @@ import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
  */
 export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<HttpServer> {
   let inFlight = 0;
+  const { meter, requestIds } = options;
   const server = createServer((req, res) => {
     inFlight += 1;
     let done = false;
+    const started = meter ? performance.now() : 0;
+    const given = req.headers['x-request-id'];
+    const requestId = requestIds ? requestIdOf(typeof given === 'string' ? given : undefined, requestIds.trustHeader) : undefined;
+    let request: HttpRequest | undefined;
     const finish = (reply: HttpReply, close = false): void => {
       if (done) return;
       done = true;
       inFlight -= 1;
       clearTimeout(timer);
-      res.writeHead(reply.status, close ? { ...reply.headers, connection: 'close' } : reply.headers);
+      const headers = requestId === undefined ? reply.headers : { ...reply.headers, 'x-request-id': requestId };
+      res.writeHead(reply.status, close ? { ...headers, connection: 'close' } : headers);
       res.end(reply.body);
       if (close) req.destroy();
+      meter?.answered(request?.route ?? '', reply.status, (performance.now() - started) / 1000, request?.body.byteLength ?? 0);
     };
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(origin, reply) : reply);
@@ -46,15 +54,18 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
         const value = req.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
+      request = {
+        method: req.method ?? 'GET',
+        path,
+        query,
+        headers,
+        body: Buffer.concat(chunks),
+        remoteAddress: req.socket.remoteAddress ?? '',
+        route: undefined,
+        requestId,
+      };
       options
-        .handler({
-          method: req.method ?? 'GET',
-          path,
-          query,
-          headers,
-          body: Buffer.concat(chunks),
-          remoteAddress: req.socket.remoteAddress ?? '',
-        })
+        .handler(request)
         .then(finish, (error: unknown) => {
           logger.error(`handler failed: ${(error as Error).stack ?? String(error)}`);
           finish(internalError());

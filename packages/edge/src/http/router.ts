@@ -5,6 +5,7 @@ export type RouteHandler = (request: HttpRequest, params: Record<string, string>
 
 interface Route {
   method: string;
+  pattern: string;
   segments: string[];
   handler: RouteHandler;
 }
@@ -28,14 +29,16 @@ export class Router {
       const methods = this.exact.get(pattern) ?? new Map<string, RouteHandler>();
       this.exact.set(pattern, methods.set(method, handler));
     }
-    this.routes.push({ method, segments, handler });
+    this.routes.push({ method, pattern, segments, handler });
     return this;
   }
 
   handle = (request: HttpRequest): Promise<HttpReply> => {
     try {
       const exact = this.exact.get(request.path)?.get(request.method);
-      return Promise.resolve(exact ? exact(request, NO_PARAMS) : this.walk(request));
+      if (!exact) return Promise.resolve(this.walk(request));
+      request.route = request.path;
+      return Promise.resolve(exact(request, NO_PARAMS));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -47,7 +50,10 @@ export class Router {
     for (const route of this.routes) {
       const params = match(route.segments, parts);
       if (!params) continue;
-      if (route.method === request.method) return route.handler(request, params);
+      if (route.method === request.method) {
+        request.route = route.pattern;
+        return route.handler(request, params);
+      }
       allowed.push(route.method);
     }
     return allowed.length > 0 ? methodNotAllowed(request.method, request.path, allowed) : notFound(request.path);

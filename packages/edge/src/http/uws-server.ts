@@ -4,6 +4,7 @@ import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type Htt
 import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import type { UwsModule } from './load-uws.js';
+import { requestIdOf } from './request-id.js';
 
 const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 const EMPTY = Buffer.alloc(0);
@@ -16,9 +17,11 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
   const app = uws.App();
   const bodyDeadlines = new Deadlines(options.requestTimeoutMs);
   let inFlight = 0;
+  const { meter, requestIds } = options;
 
   app.any('/*', (res, req) => {
-    const request = new PendingRequest(res, req);
+    const started = meter ? performance.now() : 0;
+    const request = new PendingRequest(res, req, requestIds);
     inFlight += 1;
     let done = false;
     // eslint-disable-next-line prefer-const -- set below, once the request turns out to have a body
@@ -32,7 +35,9 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
       return true;
     };
     const finish = (reply: HttpReply, closeConnection = false): void => {
-      if (settle()) res.cork(() => write(res, reply, closeConnection));
+      if (!settle()) return;
+      res.cork(() => write(res, reply, closeConnection, request.requestId));
+      meter?.answered(request.route ?? '', reply.status, (performance.now() - started) / 1000, request.body.byteLength);
     };
     // Registered before anything can wait: from then on the response may go away at any time.
     res.onAborted(settle);
@@ -96,6 +101,8 @@ class PendingRequest implements HttpRequest {
   readonly path: string;
   readonly query: string;
   readonly headers: Record<string, string> = {};
+  readonly requestId: string | undefined;
+  route: string | undefined = undefined;
   body: Buffer = EMPTY;
   /** Set once answered or aborted: uWS's response object may no longer be touched. */
   closed = false;
@@ -104,6 +111,7 @@ class PendingRequest implements HttpRequest {
   constructor(
     private readonly res: HttpResponse,
     req: UwsRequest,
+    requestIds: ServerOptions['requestIds'],
   ) {
     this.method = req.getMethod().toUpperCase();
     this.path = req.getUrl();
@@ -112,6 +120,8 @@ class PendingRequest implements HttpRequest {
       const value = req.getHeader(name);
       if (value !== '') this.headers[name] = value;
     }
+    // The caller's id is read (one more native call) only where it may be kept.
+    this.requestId = requestIds ? requestIdOf(requestIds.trustHeader ? req.getHeader('x-request-id') : undefined, requestIds.trustHeader) : undefined;
   }
 
   get remoteAddress(): string {
@@ -120,8 +130,9 @@ class PendingRequest implements HttpRequest {
   }
 }
 
-function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean): void {
+function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean, requestId: string | undefined): void {
   res.writeStatus(statusLine(reply.status));
+  if (requestId !== undefined) res.writeHeader('x-request-id', requestId);
   if (reply.headers) for (const name in reply.headers) res.writeHeader(name, reply.headers[name] as string);
   res.end(reply.body, closeConnection);
 }

@@ -32,8 +32,8 @@ function answerHeaders(origin: string): Record<string, string> {
   return {
     'access-control-allow-origin': origin,
     'access-control-allow-credentials': 'true',
-    // A tracker honours Retry-After on 429/503; a cross-origin page may only read it when exposed.
-    'access-control-expose-headers': 'retry-after',
+    // A tracker honours Retry-After on 429/503, and a page may quote X-Request-Id: readable cross-origin only when exposed.
+    'access-control-expose-headers': 'retry-after, x-request-id',
     vary: 'origin',
   };
 }

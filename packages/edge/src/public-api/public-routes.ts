@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '@inflow/core';
+import type { EdgeMeter, Logger } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
@@ -23,24 +23,39 @@ export interface PublicRoutesDeps extends TrackHandlerDeps {
 export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const track = createTrackHandler(deps);
   const router = new Router()
-    .on('POST', '/track', (request) =>
+    .on('POST', '/track', counted(deps.meter, (request) =>
       deps.isAccepting()
         ? track(request)
-        : withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin']),
-    )
+        : Promise.resolve(withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin'])),
+    ))
     .on('OPTIONS', '/track', (request) => preflight(deps.sources, request))
     .on('GET', '/healthz', () => json(200, { status: 'ok' }))
     .on('GET', '/readyz', () =>
       deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
     );
   // Segment-compatible ingestion: /v1/batch, /v1/track… (packages/edge/src/segment).
-  addSegmentRoutes(router, deps);
+  addSegmentRoutes(router, deps, (handler) => counted(deps.meter, handler));
   for (const [pattern, file] of Object.entries(deps.staticFiles ?? {})) {
     const body = readFileSync(file);
     const reply: HttpReply = { status: 200, headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' }, body };
     router.on('GET', pattern, () => reply);
   }
   return router.handle;
+}
+
+/** An ingestion handler whose answers count as accepted, refused or unavailable. */
+function counted(meter: EdgeMeter | undefined, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
+  if (!meter) return handler;
+  const count = (reply: HttpReply): HttpReply => {
+    meter.answered(reply.status);
+    return reply;
+  };
+  const failed = (error: unknown): never => {
+    meter.answered(500);
+    throw error;
+  };
+  // One .then, not an async wrapper: this runs on every ingestion request.
+  return (request) => handler(request).then(count, failed);
 }
 
 async function preflight(sources: SourceRegistry, request: HttpRequest): Promise<HttpReply> {

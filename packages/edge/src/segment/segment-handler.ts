@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkPayloadContent, checkTrackPayload, type TrackPayload } from '@inflow/protocol';
-import { encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher } from '@inflow/core';
+import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type TraceSink } from '@inflow/core';
+import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
@@ -21,10 +22,13 @@ export interface SegmentDeps {
   limits: { maxEvents: number; maxEventBytes: number };
   queueTimeoutMs: number;
   /** The /track queue path: requests for the collector worker, many to a queue message. */
-  collectorQueue: Pick<RequestBatcher, 'append'>;
+  collectorQueue: Pick<RequestBatcher, 'append'> & Partial<Pick<RequestBatcher, 'laneOf'>>;
   /** false once shutdown closed the listener: answer 503 on connections still open. */
   isAccepting(): boolean;
   logger: Logger;
+  meter?: EdgeMeter | undefined;
+  trace?: TraceSink | undefined;
+  queueTopic?: string | undefined;
 }
 
 /** `batch` for /v1/batch, else the call the endpoint takes (/v1/track…). */
@@ -62,12 +66,14 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     }
 
     const receivedAt = Date.now();
+    // Every queued request made of this one carries its id (its X-Request-Id).
+    const requestId = request.requestId ?? randomUUID();
     const mapped = mapMessages(endpoint, body, read.bytes, receivedAt);
     if (!mapped.ok) return withCors(mapped.reply, origin);
     const groups = groupByProfile(source.id, mapped.value, deps.limits.maxEvents);
     const envelopes: Envelope[] = [];
     for (const group of groups) {
-      const envelope = toEnvelope(source.id, group, request, receivedAt, endpoint, read.bytes > deps.limits.maxEventBytes ? deps.limits.maxEventBytes : undefined);
+      const envelope = toEnvelope(source.id, group, request, requestId, receivedAt, endpoint, read.bytes > deps.limits.maxEventBytes ? deps.limits.maxEventBytes : undefined);
       if (!envelope.ok) return withCors(envelope.reply, origin);
       envelopes.push(envelope.value);
     }
@@ -79,6 +85,12 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
           deps.collectorQueue.append(envelope.payload.profile.id, encodeEnvelope(envelope), receivedAt + deps.queueTimeoutMs, envelope.payload.events.length),
         ),
       );
+      let events = 0;
+      for (const envelope of envelopes) {
+        events += envelope.payload.events.length;
+        if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf?.(envelope.payload.profile.id) ?? 0);
+      }
+      deps.meter?.events(events, 0);
       return withCors(SEGMENT_SUCCESS, origin);
     } catch (error) {
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
@@ -128,6 +140,7 @@ function toEnvelope(
   sourceId: string,
   group: ProfileGroup,
   request: HttpRequest,
+  requestId: string,
   receivedAt: number,
   endpoint: SegmentEndpoint,
   maxEventBytes: number | undefined,
@@ -143,7 +156,7 @@ function toEnvelope(
   }
   return {
     ok: true,
-    value: { v: 1, id: randomUUID(), receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload },
+    value: { v: 1, id: requestId, receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload },
   };
 }
 

@@ -27,12 +27,14 @@ const PATHS: Record<string, SegmentEndpoint> = {
   '/v1/a': 'alias',
 };
 
+type Handler = (request: HttpRequest) => Promise<HttpReply>;
+
 /** Adds the Segment-compatible endpoints and their CORS preflight to the public router. */
-export function addSegmentRoutes(router: Router, deps: SegmentDeps): Router {
-  const handlers = new Map<SegmentEndpoint, (request: HttpRequest) => Promise<HttpReply>>();
+export function addSegmentRoutes(router: Router, deps: SegmentDeps, wrap: (handler: Handler) => Handler = (handler) => handler): Router {
+  const handlers = new Map<SegmentEndpoint, Handler>();
   const preflight = (request: HttpRequest): Promise<HttpReply> => segmentPreflight(deps, request);
   for (const [path, endpoint] of Object.entries(PATHS)) {
-    const handler = handlers.get(endpoint) ?? createSegmentHandler(deps, endpoint);
+    const handler = handlers.get(endpoint) ?? wrap(createSegmentHandler(deps, endpoint));
     handlers.set(endpoint, handler);
     router.on('POST', path, handler).on('OPTIONS', path, preflight);
   }

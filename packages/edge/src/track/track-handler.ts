@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
-import { encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector } from '@inflow/core';
+import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, type TraceEntry, type TraceSink } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -17,6 +17,12 @@ export interface TrackHandlerDeps {
   /** Requests processed in place: profiles, sessions and events stored before the answer. */
   collector: RequestCollector;
   logger: Logger;
+  /** Events accepted and refused (requests are counted by the public routes). */
+  meter?: EdgeMeter | undefined;
+  /** Where accepted requests are recorded ('edge', and 'queued' once the queue has them). */
+  trace?: TraceSink | undefined;
+  /** The collector topic's name, as trace entries give it. */
+  queueTopic?: string | undefined;
 }
 
 /**
@@ -44,7 +50,8 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     const normalized = normalizePayload(payload);
     const envelope: Envelope = {
       v: 1,
-      id: randomUUID(),
+      // The answer's X-Request-Id, when the server gives one.
+      id: request.requestId ?? randomUUID(),
       receivedAt: Date.now(),
       meta: requestMeta(request),
       payload: normalized.payload,
@@ -61,11 +68,15 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         // No race with a timer here: a request refused with 503 must never be published later.
         // The batcher drops it from its lane at the deadline; once sent, the broker's answer decides.
         await deps.collectorQueue.append(lane, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
+        deps.meter?.events(envelope.payload.events.length, rejected.length);
+        if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf(lane));
         return withCors(json(201, withRejected(queuedAnswer(envelope), rejected)), origin);
       }
       // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
       const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
+      deps.meter?.events(outcome.accepted.events.length, rejected.length);
+      deps.trace?.record(edgeEntry(envelope, source.id, false, outcome.accepted.profile?.id));
       return withCors(json(200, withRejected(outcome.accepted, rejected)), origin);
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
@@ -81,6 +92,26 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       throw error;
     }
   };
+}
+
+/** The edge's trace entry of an accepted request. */
+export function edgeEntry(envelope: Envelope, sourceId: string, queued: boolean, profileId = envelope.payload.profile.id): TraceEntry {
+  return {
+    at: envelope.receivedAt,
+    stage: 'edge',
+    role: 'edge',
+    requestId: envelope.id,
+    profileId,
+    eventIds: envelope.payload.events.map((event) => event.id),
+    detail: { queued, source: sourceId },
+  };
+}
+
+/** A queued request's two entries: accepted by the edge, then confirmed by the queue. */
+export function recordQueued(trace: TraceSink, envelope: Envelope, sourceId: string, topic: string | undefined, lane: number): void {
+  const entry = edgeEntry(envelope, sourceId, true);
+  trace.record(entry);
+  trace.record({ ...entry, at: Date.now(), stage: 'queued', detail: { topic: topic ?? 'collector', lane } });
 }
 
 /** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */

@@ -41,7 +41,7 @@ export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes:
   };
   walk(copy.properties, 'properties', EVENT_FREE_FORM_LEVEL);
   walk(context, 'context', EVENT_FREE_FORM_LEVEL);
-  const bytes = new TextEncoder().encode(json).length;
+  const bytes = new Blob([json]).size; // UTF-8 bytes, as the transport measures a body
   if (bytes > maxEventBytes) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${maxEventBytes} bytes)`);
   return { event: copy, bytes };
 }

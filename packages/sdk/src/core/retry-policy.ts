@@ -36,6 +36,7 @@ export function decide(result: SendResult, attempt: number, options: RetryOption
 
 /** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
-  const ms = !header ? NaN : Number.isFinite(Number(header)) ? Number(header) * 1000 : Date.parse(header) - now;
-  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
+  // isFinite coerces: a numeric string is seconds (what Number.isFinite(Number(header)) says).
+  const ms = !header ? NaN : isFinite(header as unknown as number) ? Number(header) * 1000 : Date.parse(header) - now;
+  return isNaN(ms) ? undefined : Math.max(0, ms);
 }

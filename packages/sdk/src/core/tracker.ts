@@ -3,7 +3,7 @@ import { allows, allowsAny, type Consent } from './consent-state.js';
 import { checkEvent, checkName } from './event-check.js';
 import { uuid } from './ids.js';
 import { payloadOf, sameRequest } from './payloads.js';
-import { decide, DEFAULT_RETRY } from './retry-policy.js';
+import { decide } from './retry-policy.js';
 import type { Sent, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
 import type { DropReason, JsonObject, QueuedEvent, SendResult } from './types.js';
 import type { Processed, WireEvent } from './wire.js';
@@ -30,7 +30,6 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedEvents = 1_000,
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
-    retry = DEFAULT_RETRY,
     consentRequired = false,
     now = (): number => Date.now(),
     setTimer = (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
@@ -136,11 +135,9 @@ export function createCore(settings: TrackerSettings): Tracker {
    */
   const sendGroup = async (events: Waited[], unloading: boolean): Promise<number | undefined> => {
     for (const item of events) inFlight.add(item);
-    const result: SendResult = await s.transport
-      .send(url, JSON.stringify(payloadOf(events, s.sourceId)), { unloading })
-      .catch((error: unknown) => ({ kind: 'network', error: String(error) }));
+    const result: SendResult = await s.transport.send(url, JSON.stringify(payloadOf(events, s.sourceId)), { unloading });
     for (const item of events) inFlight.delete(item);
-    const decision = decide(result, attempt, retry);
+    const decision = decide(result, attempt, s.retry);
     const answer = result.kind === 'ok' ? (result.body as Processed | undefined) : undefined;
     // A waiting caller is told the first answer; a later one changes nothing.
     for (const item of events) item._answer?.(answer);

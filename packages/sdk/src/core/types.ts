@@ -30,6 +30,7 @@ export type SendResult =
   | { kind: 'beacon' };
 
 export interface Transport {
+  /** Never rejects: every failure is a SendResult. */
   send(url: string, body: string, options: { unloading: boolean }): Promise<SendResult>;
 }
 

@@ -1,7 +1,7 @@
-import { type Envelope, errorMessage, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type WriteResult } from '@inflow/core';
+import { type Envelope, errorMessage, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type TraceEntry, type TraceSink, type WriteResult } from '@inflow/core';
 import { collect } from './collect.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
-import type { CollectOutcome } from './collector.js';
+import type { CollectorOutcome } from './collector.js';
 import type { Subject } from '../conditions/field-path.js';
 
 export interface CollectAndStoreDeps {
@@ -14,6 +14,10 @@ export interface CollectAndStoreDeps {
    * failure throws, and the whole group is tried again (storing it again changes nothing).
    */
   feed?: { publish(subjects: readonly Subject[]): Promise<unknown> };
+  /** Where stored and deduplicated requests are recorded. */
+  trace?: TraceSink | undefined;
+  /** Told how long each store write took (seconds). */
+  storeWrites?: ((seconds: number) => void) | undefined;
 }
 
 /**
@@ -31,9 +35,9 @@ const MAX_ROUNDS = 40;
  * was restored): those requests are applied again on the store's copy, which remembers the
  * events it counted, so nothing is counted twice or lost.
  */
-export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectOutcome[]> {
+export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectorOutcome[]> {
   const started = performance.now();
-  const outcomes: Array<CollectOutcome | undefined> = new Array(envelopes.length);
+  const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
   const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
@@ -53,7 +57,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
-    const applied: Array<{ index: number; envelope: Envelope; eventIds: string[] }> = [];
+    const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[] }> = [];
     for (const { index, envelope: received } of group) {
       // Resolved on the sessions as this group left them so far: a session created or moved by
       // an earlier request of the group gives its profile to the next one.
@@ -66,7 +70,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
         events.push(...batch.events);
-        applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id) });
+        applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates });
       } catch (error) {
         outcomes[index] = { kind: 'rejected', reason: `collector could not apply the request: ${errorMessage(error)}` };
         tally.rejected += 1;
@@ -74,7 +78,9 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     }
     const profiles = [...touched.profiles].map((id) => ({ ...(state.profiles.get(id) as ProfileRecord), version: (base.profiles.get(id) ?? 0) + 1 }));
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
+    const writeStarted = deps.storeWrites ? performance.now() : 0;
     const result = await deps.store.write({ profiles, sessions, events });
+    deps.storeWrites?.((performance.now() - writeStarted) / 1000);
     const retryable = [...result.profiles.failed, ...result.sessions.failed, ...result.events.failed].find((failure) => !failure.permanent);
     if (retryable) throw new InfrastructureError('store', `could not write ${retryable.id}: ${retryable.reason}`);
 
@@ -94,7 +100,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const eventsById = new Map(events.map((event) => [event.id, event]));
     const profilesById = new Map(profiles.map((p) => [p.id, p]));
     const sessionsById = new Map(sessions.map((s) => [s.id, s]));
-    for (const { index, envelope, eventIds } of applied) {
+    const traced: TraceEntry[] = [];
+    for (const { index, envelope, eventIds, duplicates } of applied) {
       const { profile, session } = envelope.payload;
       const failure =
         permanent.get(`profile:${profile.id}`) ?? permanent.get(`session:${session.id}`) ?? eventIds.map((id) => permanent.get(`event:${id}`)).find(Boolean);
@@ -104,11 +111,13 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       } else if (stale.profiles.has(profile.id) || stale.sessions.has(session.id)) {
         again.push(index);
       } else {
-        outcomes[index] = { kind: 'stored', accepted: { queued: false, profile: { id: profile.id }, session: { id: session.id }, events: eventIds } };
+        outcomes[index] = { kind: 'stored', accepted: { queued: false, profile: { id: profile.id }, session: { id: session.id }, events: eventIds }, duplicates: duplicates.length };
+        if (deps.trace) traced.push(...storedEntries(envelope, eventIds, duplicates));
         if (deps.feed) done.push(...subjectsOf(eventIds, eventsById, profilesById.get(profile.id), sessionsById.get(session.id)));
       }
     }
     if (done.length > 0) await deps.feed?.publish(done);
+    for (const entry of traced) deps.trace?.record(entry);
     if (again.length > 0) {
       tally.stale += again.length;
       for (const id of stale.profiles) staleSoFar.profiles.add(id);
@@ -120,7 +129,20 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   deps.logger.info(
     `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}, ${Math.round(performance.now() - started)} ms`,
   );
-  return outcomes as CollectOutcome[];
+  return outcomes as CollectorOutcome[];
+}
+
+/** 'stored' for the events the profile counted now, 'deduplicated' for those it had counted before. */
+function storedEntries(envelope: Envelope, eventIds: string[], duplicates: readonly string[]): TraceEntry[] {
+  const { payload } = envelope;
+  const base = { at: Date.now(), role: 'collector', requestId: envelope.id, profileId: payload.profile.id };
+  const detail = { session: payload.session.id, duplicates: duplicates.length };
+  if (duplicates.length === 0) return [{ ...base, stage: 'stored', eventIds, detail }];
+  const fresh = eventIds.filter((id) => !duplicates.includes(id));
+  return [
+    { ...base, stage: 'stored', eventIds: fresh, detail },
+    { ...base, stage: 'deduplicated', eventIds: duplicates, detail: { session: payload.session.id } },
+  ];
 }
 
 function subjectsOf(

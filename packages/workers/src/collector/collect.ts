@@ -25,7 +25,14 @@ export interface CollectState {
  * The collector's business rule, free of I/O: one accepted request and the current
  * profile and session in, the next profile and session and the event records out.
  */
-export function collect(envelope: Envelope, state: CollectState): StorageBatch {
+/** A request's records, and the events of it the profile had already counted. */
+export interface CollectedBatch extends StorageBatch {
+  duplicates: readonly string[];
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+export function collect(envelope: Envelope, state: CollectState): CollectedBatch {
   const { payload, meta } = envelope;
   const at = new Date(envelope.receivedAt).toISOString();
   const context = payload.context ?? {};
@@ -115,7 +122,8 @@ export function collect(envelope: Envelope, state: CollectState): StorageBatch {
         version: 1,
       };
 
-  return { requestId: envelope.id, profile, session, events };
+  const duplicates = fresh.length === ids.length ? NONE : ids.filter((id) => !fresh.includes(id));
+  return { requestId: envelope.id, profile, session, events, duplicates };
 }
 
 function eventPage(events: TrackEvent[], context: JsonObject): PageContext | undefined {

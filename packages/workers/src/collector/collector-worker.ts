@@ -1,9 +1,13 @@
-import { consumeLoop, decodeQueuedRequests, type Envelope, isInfrastructureError, type Lifecycle, type QueueMessage, type WorkerOptions } from '@inflow/core';
+import { consumeLoop, decodeQueuedRequests, type Envelope, isInfrastructureError, type Lifecycle, MessagesInHand, type QueueMessage, type StageMeter, type TraceEntry, type TraceSink, type WorkerOptions } from '@inflow/core';
 import { RECENT_EVENTS_KEPT } from './collect.js';
 import type { Collector } from './collector.js';
 
 export interface CollectorWorkerOptions extends WorkerOptions {
   collector: Collector;
+  /** The collector stage's counters (events; an unreadable request counts as one). */
+  meter?: StageMeter | undefined;
+  /** Where dead-lettered requests are recorded (stored ones are, by the Collector). */
+  trace?: TraceSink | undefined;
 }
 
 /**
@@ -15,15 +19,23 @@ export interface CollectorWorkerOptions extends WorkerOptions {
  * that never counts toward the dead-letter limit.
  */
 export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycle {
-  const { queue, collector, logger } = options;
+  const { queue, collector, logger, meter, trace } = options;
   const consumer = queue.consumer(options.input, options.consumer);
 
   // Messages already stored and acknowledged, so a batch handled again after an outage skips them.
   const acked = new WeakSet<QueueMessage>();
+  const inHand = new MessagesInHand(meter);
 
   async function handle(messages: QueueMessage[]): Promise<void> {
     const decoded = messages.filter((message) => !acked.has(message)).map(decodeMessage);
-    for (const group of boundedGroups(decoded, MAX_EVENTS_PER_PROFILE_PER_WRITE)) await handleGroup(group);
+    for (const item of decoded) inHand.take(item.message, item.envelopes.reduce((sum, envelope) => sum + envelope.payload.events.length, 0) + item.unreadable.length);
+    try {
+      for (const group of boundedGroups(decoded, MAX_EVENTS_PER_PROFILE_PER_WRITE)) await handleGroup(group);
+    } catch (error) {
+      // Not an outage: the loop gives the batch back (nack); what of it is not settled comes again.
+      if (!isInfrastructureError(error)) inHand.giveBack(messages);
+      throw error;
+    }
   }
 
   async function handleGroup(group: DecodedMessage[]): Promise<void> {
@@ -42,6 +54,7 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     }
     let stored = 0;
     let events = 0;
+    const rejected: Array<{ envelope: Envelope; reason: string }> = [];
     for (const [i, outcome] of outcomes.entries()) {
       const envelope = envelopes[i] as Envelope;
       if (outcome.kind === 'stored') {
@@ -52,16 +65,22 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
       deadLettered += 1;
       logger.warn(`dead-lettering request ${envelope.id}: ${outcome.reason}`);
       await consumer.deadLetterPart(owner[i] as QueueMessage, Buffer.from(JSON.stringify(envelope)), outcome.reason);
+      rejected.push({ envelope, reason: outcome.reason });
     }
     const messages = group.map((item) => item.message);
     await consumer.ack(messages);
-    for (const message of messages) acked.add(message);
+    for (const message of messages) {
+      acked.add(message);
+      inHand.release(message);
+    }
+    if (meter) settle(meter, group, envelopes, outcomes);
+    for (const { envelope, reason } of rejected) trace?.record(deadLetteredEntry(envelope, reason));
     logger.info(
       `Collector: messages ${messages.length}, requests ${envelopes.length + deadLettered}, stored ${stored}, events ${events}, dead-lettered ${deadLettered}, ${Math.round(performance.now() - started)} ms`,
     );
   }
 
-  return consumeLoop({
+  const loop = consumeLoop({
     consumer,
     handle,
     batchSize: options.batchSize,
@@ -69,6 +88,47 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     logger,
     isTransient: isInfrastructureError,
   });
+  return {
+    start: () => loop.start(),
+    async close() {
+      await loop.close();
+      // A batch waiting out an outage when closing stays unacknowledged: it is delivered again.
+      inHand.giveBack();
+    },
+  };
+}
+
+/** The stage's outcomes of a group acknowledged: each request's events stored or deduplicated, or dead-lettered. */
+function settle(meter: StageMeter, group: DecodedMessage[], envelopes: Envelope[], outcomes: Awaited<ReturnType<Collector['processAll']>>): void {
+  let unreadable = 0;
+  for (const item of group) unreadable += item.unreadable.length;
+  let stored = 0;
+  let deduplicated = 0;
+  let deadLettered = unreadable;
+  outcomes.forEach((outcome, i) => {
+    const events = (envelopes[i] as Envelope).payload.events.length;
+    if (outcome.kind === 'stored') {
+      stored += events - outcome.duplicates;
+      deduplicated += outcome.duplicates;
+    } else {
+      deadLettered += events;
+    }
+  });
+  meter.settled('stored', stored);
+  meter.settled('deduplicated', deduplicated);
+  meter.settled('dead_lettered', deadLettered);
+}
+
+function deadLetteredEntry(envelope: Envelope, reason: string): TraceEntry {
+  return {
+    at: Date.now(),
+    stage: 'dead-lettered',
+    role: 'collector',
+    requestId: envelope.id,
+    profileId: envelope.payload.profile.id,
+    eventIds: envelope.payload.events.map((event) => event.id),
+    detail: { reason, stage: 'collector' },
+  };
 }
 
 /**

@@ -1,7 +1,11 @@
-import type { CollectOutcome, Envelope, Logger, ProfileState, RecordStore, RequestCollector } from '@inflow/core';
+import type { CollectOutcome, Envelope, Logger, ProfileState, RecordStore, RequestCollector, TraceSink } from '@inflow/core';
 import { collectAndStore, type CollectAndStoreDeps } from './collect-and-store.js';
 
-/** What became of one request: stored (with the ids it resolved to), or refused for good with the reason. */
+/**
+ * What became of one request: stored (with the ids it resolved to, and how many of its events
+ * had been counted before), or refused for good with the reason.
+ */
+export type CollectorOutcome = (Extract<CollectOutcome, { kind: 'stored' }> & { duplicates: number }) | Extract<CollectOutcome, { kind: 'rejected' }>;
 export type { CollectOutcome };
 
 export interface CollectorOptions {
@@ -12,11 +16,15 @@ export interface CollectorOptions {
   maxRequestsPerWrite?: number;
   /** Where stored events go next (dispatch); see CollectAndStoreDeps.feed. */
   feed?: CollectAndStoreDeps['feed'];
+  /** Where stored and deduplicated requests are recorded. */
+  trace?: TraceSink | undefined;
+  /** Told how long each store write took (seconds). */
+  storeWrites?: ((seconds: number) => void) | undefined;
 }
 
 interface Job {
   envelopes: Envelope[];
-  resolve(outcomes: CollectOutcome[]): void;
+  resolve(outcomes: CollectorOutcome[]): void;
   reject(error: unknown): void;
 }
 
@@ -39,14 +47,14 @@ export class Collector implements RequestCollector {
   }
 
   /** One request (the edge's in-place path). */
-  async process(envelope: Envelope): Promise<CollectOutcome> {
+  async process(envelope: Envelope): Promise<CollectorOutcome> {
     const [outcome] = await this.processAll([envelope]);
     if (!outcome) throw new Error('collector returned no outcome');
     return outcome;
   }
 
   /** Many requests, applied in order; one outcome each, in the same order. */
-  processAll(envelopes: Envelope[]): Promise<CollectOutcome[]> {
+  processAll(envelopes: Envelope[]): Promise<CollectorOutcome[]> {
     if (envelopes.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.waiting.push({ envelopes, resolve, reject });

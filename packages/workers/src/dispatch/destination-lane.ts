@@ -1,5 +1,5 @@
 import type { Subject } from '../conditions/field-path.js';
-import { errorMessage, type Logger, type QueueConsumer, type QueueMessage } from '@inflow/core';
+import { type DestinationMeter, errorMessage, type Logger, type QueueConsumer, type QueueMessage, type TraceEntry, type TraceSink } from '@inflow/core';
 import { CircuitBreaker, type CircuitSettings } from './circuit-breaker.js';
 import { decideDelivery, isTransient, type AttemptOutcome } from './delivery-decision.js';
 import type { ActiveDestination } from './destination-directory.js';
@@ -19,6 +19,10 @@ export interface DestinationLaneOptions {
   waitMs: number;
   circuit: CircuitSettings;
   logger: Logger;
+  /** The destination's counters (events received, delivered, dead-lettered, given back; attempts). */
+  meter?: DestinationMeter | undefined;
+  /** Where deliveries, failed attempts and dead letters are recorded. */
+  trace?: TraceSink | undefined;
 }
 
 export interface LaneCounts {
@@ -145,28 +149,48 @@ export class DestinationLane {
 
   /** true when the message is settled and acknowledged; false when the lane is closing. */
   private async deliverMessage(message: QueueMessage): Promise<boolean> {
+    const { meter, trace, consumer } = this.options;
     const decoded = decodeSubjects(message.data);
     if (!decoded) {
-      await this.options.consumer.deadLetter(message, 'not a dispatch message');
+      meter?.received(1);
+      await consumer.deadLetter(message, 'not a dispatch message').catch((error: unknown) => {
+        meter?.settled('retried', 1);
+        throw error;
+      });
+      meter?.settled('dead_lettered', 1);
       this.counts.deadLettered += 1;
       return true;
     }
-    for (const subject of decoded.subjects) {
-      const settled = await this.deliverSubject(subject);
-      if (settled === 'closing') return false;
-      if (settled.kind === 'dead-letter') {
-        await this.options.consumer.deadLetterPart(message, Buffer.from(JSON.stringify({ ...decoded, subjects: [subject] })), settled.reason);
-        this.counts.deadLettered += 1;
-        this.options.logger.warn(`event ${subject.event.id} dead-lettered for ${decoded.destination}: ${settled.reason}`);
-      } else {
-        this.counts.delivered += 1;
+    const total = decoded.subjects.length;
+    meter?.received(total);
+    let settled = 0;
+    try {
+      for (const subject of decoded.subjects) {
+        const outcome = await this.deliverSubject(subject, decoded.destination);
+        if (outcome === 'closing') break;
+        if (outcome.kind === 'dead-letter') {
+          await consumer.deadLetterPart(message, Buffer.from(JSON.stringify({ ...decoded, subjects: [subject] })), outcome.reason);
+          this.counts.deadLettered += 1;
+          meter?.settled('dead_lettered', 1);
+          trace?.record(entry(subject, 'dead-lettered', { destination: decoded.destination, reason: outcome.reason, stage: 'dispatch' }));
+          this.options.logger.warn(`event ${subject.event.id} dead-lettered for ${decoded.destination}: ${outcome.reason}`);
+        } else {
+          this.counts.delivered += 1;
+          meter?.settled('delivered', 1);
+        }
+        settled += 1;
       }
+    } finally {
+      // Closing, or a failure the lane logs: the rest is left unacknowledged and comes again.
+      if (settled < total) meter?.settled('retried', total - settled);
     }
-    await this.options.consumer.ack([message]);
+    if (settled < total) return false;
+    await consumer.ack([message]);
     return true;
   }
 
-  private async deliverSubject(subject: Subject): Promise<{ kind: 'delivered' } | { kind: 'dead-letter'; reason: string } | 'closing'> {
+  private async deliverSubject(subject: Subject, destinationId: string): Promise<{ kind: 'delivered' } | { kind: 'dead-letter'; reason: string } | 'closing'> {
+    const { meter, trace } = this.options;
     const firstAttemptAt = Date.now();
     for (let attempts = 1; ; attempts++) {
       const destination = await this.ready();
@@ -192,7 +216,10 @@ export class DestinationLane {
       const decision = decideDelivery(outcome, { attempts, firstAttemptAt, now: Date.now() }, policy);
       if (isTransient(outcome)) this.breaker.failed(Date.now());
       else this.breaker.succeeded();
+      meter?.attempt(decision.kind === 'delivered');
+      if (decision.kind === 'delivered') trace?.record(entry(subject, 'delivered', { destination: destinationId, status: statusOf(outcome), attempts }));
       if (decision.kind !== 'retry') return decision;
+      trace?.record(entry(subject, 'delivery-failed', { destination: destinationId, ...failureOf(outcome), retryInMs: decision.afterMs }));
       this.counts.retried += 1;
       this.options.logger.debug(`event ${subject.event.id} to ${record.id}: ${decision.reason}; again in ${decision.afterMs} ms`);
       await sleepUnless(decision.afterMs, this.stop.signal);
@@ -209,4 +236,17 @@ export class DestinationLane {
       await sleepUnless(reopensAt > Date.now() ? Math.min(reopensAt - Date.now(), IDLE_MS * 4) : IDLE_MS, this.stop.signal);
     }
   }
+}
+
+function entry(subject: Subject, stage: TraceEntry['stage'], detail: Record<string, unknown>): TraceEntry {
+  return { at: Date.now(), stage, role: 'dispatch', requestId: subject.event.requestId, profileId: subject.profile.id, eventIds: [subject.event.id], detail };
+}
+
+function statusOf(outcome: AttemptOutcome): number {
+  return outcome.kind === 'answer' ? outcome.status : 0;
+}
+
+function failureOf(outcome: AttemptOutcome): { status: number } | { error: string } {
+  if (outcome.kind === 'answer') return { status: outcome.status };
+  return { error: outcome.kind === 'network' ? outcome.message : `timed out after ${outcome.afterMs} ms` };
 }

@@ -1,12 +1,15 @@
 import type { Subject } from '../conditions/field-path.js';
-import { errorMessage, InfrastructureError, type OutgoingMessage, type Queue, type QueueProducer, type TopicNames } from '@inflow/core';
+import { errorMessage, InfrastructureError, type OutgoingMessage, type Queue, type QueueProducer, type TopicNames, type TraceSink } from '@inflow/core';
 import type { DestinationDirectory } from './destination-directory.js';
+import { routedEntries } from './routed-entries.js';
 import { encodeSubjects, subjectsByProfile } from './subject-messages.js';
 
 export interface DispatchFeedOptions {
   queue: Queue;
   topics: TopicNames;
   directory: DestinationDirectory;
+  /** Where each stored event's destinations are recorded ('routed'). */
+  trace?: TraceSink | undefined;
 }
 
 /**
@@ -26,15 +29,21 @@ export class DispatchFeed {
     if (subjects.length === 0) return 0;
     const byDestination = new Map<string, Subject[]>();
     const matching = await this.options.directory.matcher();
+    const { trace } = this.options;
+    const routes: Array<{ subject: Subject; targets: string[] }> = [];
     for (const subject of subjects) {
+      const targets: string[] = [];
       for (const destination of matching(subject)) {
         const list = byDestination.get(destination.record.id);
         if (list) list.push(subject);
         else byDestination.set(destination.record.id, [subject]);
+        if (trace) targets.push(destination.record.id);
       }
+      if (trace && targets.length > 0) routes.push({ subject, targets });
     }
     let published = 0;
     await Promise.all([...byDestination].map(async ([destination, list]) => (published += await this.publishTo(destination, list))));
+    if (trace) for (const entry of routedEntries(routes, 'destinations')) trace.record(entry);
     return published;
   }
 

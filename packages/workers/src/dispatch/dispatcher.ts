@@ -1,4 +1,4 @@
-import { type ConsumerOptions, errorMessage, type Lifecycle, type Logger, type Queue, type TopicNames } from '@inflow/core';
+import { type ConsumerOptions, type DestinationMeter, errorMessage, type Lifecycle, type Logger, type Queue, type TopicNames, type TraceSink } from '@inflow/core';
 import { DEFAULT_CIRCUIT, type CircuitSettings } from './circuit-breaker.js';
 import type { ActiveDestination, DestinationDirectory } from './destination-directory.js';
 import { DestinationLane, type LaneCounts } from './destination-lane.js';
@@ -19,6 +19,9 @@ export interface DispatcherOptions {
   send?: SendWebhook;
   circuit?: CircuitSettings;
   logger: Logger;
+  /** Each destination's counters. */
+  meters?: ((destinationId: string) => DestinationMeter) | undefined;
+  trace?: TraceSink | undefined;
 }
 
 export interface Dispatcher extends Lifecycle {
@@ -51,6 +54,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       waitMs: options.waitMs,
       circuit: options.circuit ?? DEFAULT_CIRCUIT,
       logger: logger.child(`dispatch:${id}`),
+      meter: options.meters?.(id),
+      trace: options.trace,
     });
     lanes.set(id, lane);
     lane.start();

@@ -6,8 +6,8 @@ import { ElasticStore } from './elasticsearch/elastic-store.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
 import { RedisSourceCache } from './redis/redis-source-cache.js';
-import { MemoryStatsBoard } from '../memory/memory-stats-board.js';
-import { MemoryTraceStore } from '../memory/memory-trace-store.js';
+import { RedisStatsBoard } from './redis/redis-stats-board.js';
+import { RedisTraceStore } from './redis/redis-trace-store.js';
 
 export interface DistributedSettings {
   pulsarUrl: string;
@@ -27,6 +27,7 @@ export interface DistributedSettings {
   refreshInterval: string;
   /** How long trace entries are kept; at most this many per profile. */
   traceTtlSeconds: number;
+  /** The embedded engine's bound (in memory); Redis lists are bounded per key and by the time to live. */
   traceMaxEntries: number;
   traceProfileEntries: number;
   /** How long an instance's counters count after its last snapshot. */
@@ -36,8 +37,8 @@ export interface DistributedSettings {
 const CONNECT_TIMEOUT_MS = 15_000;
 
 /**
- * Apache Pulsar for the queue, Elasticsearch for the store, Redis for hot profile state and
- * the source cache. Creates what is missing (topics, index templates) and returns once each
+ * Apache Pulsar for the queue, Elasticsearch for the store, Redis for hot profile state, the
+ * source cache, the trace and the stats board. Creates what is missing (topics, index templates) and returns once each
  * service has answered, so the roles start on a working engine.
  */
 export async function createDistributedEngine(settings: DistributedSettings, topics: TopicNames, logger: Logger): Promise<Engine> {
@@ -55,6 +56,11 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   // While Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
   const redisLogger = logger.child('redis');
   redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
+  // The trace and the stats board on a connection of their own: a trace pipeline of a big batch
+  // never queues ahead of the collector's reads on one socket, and while Redis is away their
+  // commands fail at once (no offline queue) instead of piling up in memory.
+  const observing = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 2_000, enableOfflineQueue: false });
+  observing.on('error', (error: Error) => redisLogger.debug(`redis (trace, stats): ${error.message}`));
   const definitions = new ElasticDefinitions(store.client, settings.storagePrefix);
   const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
@@ -71,12 +77,14 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   });
   try {
     await redis.connect();
+    await observing.connect();
     await store.init();
     await definitions.init();
     await schedule.init();
     await queue.init();
   } catch (error) {
     redis.disconnect();
+    observing.disconnect();
     await Promise.allSettled([store.close(), queue.close()]);
     throw error;
   }
@@ -86,9 +94,15 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     store,
     definitions,
     schedule,
-    // TODO(trace): Redis adapters, so every role sees one trace and one board.
-    trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
-    stats: new MemoryStatsBoard(settings.statsTtlMs),
+    // One trace and one board for every role and process of the deployment.
+    trace: new RedisTraceStore({
+      redis: observing,
+      keyPrefix: settings.storagePrefix,
+      ttlSeconds: settings.traceTtlSeconds,
+      profileEntries: settings.traceProfileEntries,
+      logger: logger.child('trace'),
+    }),
+    stats: new RedisStatsBoard({ redis: observing, keyPrefix: settings.storagePrefix, ttlMs: settings.statsTtlMs, logger: logger.child('stats') }),
     sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
     profileState: new RedisProfileState({
       redis,
@@ -101,6 +115,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     async close() {
       await queue.close();
       await redis.quit().catch(() => redis.disconnect());
+      await observing.quit().catch(() => observing.disconnect());
       await store.close();
     },
   };

@@ -16,6 +16,7 @@ export interface EmbeddedSettings {
   /** How long trace entries are kept, and at most how many (in memory). */
   traceTtlSeconds: number;
   traceMaxEntries: number;
+  traceProfileEntries: number;
   /** How long an instance's counters count after its last snapshot. */
   statsTtlMs: number;
 }
@@ -38,7 +39,7 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     definitions,
     schedule,
     profileState: new CachedProfileState(store, settings.profileCacheSize),
-    trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
+    trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, profileEntries: settings.traceProfileEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
     stats: new MemoryStatsBoard(settings.statsTtlMs),
     async close() {
       await queue.close();

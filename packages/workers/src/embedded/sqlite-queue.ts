@@ -1,4 +1,4 @@
-import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef } from '@inflow/core';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { QueueWriter } from './queue-writer.js';
 import { SCHEMA, type QueueWrite, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
@@ -68,6 +68,7 @@ export class SqliteQueue implements Queue {
       deadLetters: this.db.prepare<[number], DeadLetterRow>(
         'SELECT id, topic, subscription, key, data, reason, failed_at, redeliveries FROM dead_letters ORDER BY id DESC LIMIT ?',
       ),
+      deadLettersPerTopic: this.db.prepare<[], { topic: string; n: number }>('SELECT topic, COUNT(*) AS n FROM dead_letters GROUP BY topic'),
     };
     const counts = this.db.prepare<[], { topic: string; n: number }>('SELECT topic, COUNT(*) AS n FROM messages GROUP BY topic').all();
     for (const topic of options.topics) this.topic(topic);
@@ -154,16 +155,25 @@ export class SqliteQueue implements Queue {
 
   async backlog(topic: TopicRef): Promise<TopicBacklog | null> {
     const state = this.topics.get(topicName(topic));
-    if (!state) return null;
+    return state ? this.backlogOf(state) : null;
+  }
+
+  async backlogs(): Promise<TopicStatus[]> {
+    const letters = new Map(this.statements.deadLettersPerTopic.all().map(({ topic, n }) => [topic, n]));
+    const names = [...new Set([...this.topics.keys(), ...letters.keys()])].sort();
+    return names.map((name) => {
+      const state = this.topics.get(name);
+      return { topic: name, ...(state ? this.backlogOf(state) : { total: 0, backlog: [] }), deadLetters: letters.get(name) ?? 0 };
+    });
+  }
+
+  private backlogOf(state: TopicState): TopicBacklog {
+    // The count is this process's: messages another process wrote to the file (a test, a tool)
+    // are counted only from the next start, so taking them could make it go below zero.
+    const count = Math.max(0, state.backlog);
     return {
-      total: state.backlog,
-      backlog: [
-        {
-          partition: `persistent://${this.options.tenant}/${state.name}`,
-          subscription: state.subscription ?? '',
-          count: state.backlog,
-        },
-      ],
+      total: count,
+      backlog: [{ partition: `persistent://${this.options.tenant}/${state.name}`, subscription: state.subscription ?? '', count }],
     };
   }
 

@@ -1,6 +1,6 @@
 import type { InstanceSnapshot, StatsBoard } from '@inflow/core';
 
-/** One process's board (the embedded engine): the latest snapshot per instance, gone after ttlMs without a new one. */
+/** One process's board (the embedded engine): the latest snapshot per instance, gone after ttlMs without a new one; read by instance name. */
 export class MemoryStatsBoard implements StatsBoard {
   readonly #latest = new Map<string, InstanceSnapshot>();
 
@@ -17,7 +17,7 @@ export class MemoryStatsBoard implements StatsBoard {
   read(): Promise<InstanceSnapshot[]> {
     const oldest = this.now() - this.ttlMs;
     for (const [instance, snapshot] of this.#latest) if (snapshot.at < oldest) this.#latest.delete(instance);
-    return Promise.resolve([...this.#latest.values()]);
+    return Promise.resolve([...this.#latest.values()].sort((a, b) => a.instance.localeCompare(b.instance)));
   }
 
   close(): Promise<void> {

@@ -5,6 +5,8 @@ export interface MemoryTraceOptions {
   maxEntries: number;
   /** Entries older than this are gone. */
   ttlMs: number;
+  /** Newest entries a profile's trace answers at most (default: no bound but maxEntries). */
+  profileEntries?: number;
   now?: () => number;
 }
 
@@ -22,7 +24,7 @@ export class MemoryTraceStore implements TraceStore {
   readonly #options: Required<MemoryTraceOptions>;
 
   constructor(options: MemoryTraceOptions) {
-    this.#options = { now: Date.now, ...options };
+    this.#options = { now: Date.now, profileEntries: options.maxEntries, ...options };
   }
 
   append(entries: readonly TraceEntry[]): Promise<void> {
@@ -30,14 +32,16 @@ export class MemoryTraceStore implements TraceStore {
       this.#entries.push(entry);
       if (entry.requestId !== undefined) push(this.#byRequest, entry.requestId, entry);
       if (entry.profileId !== undefined) push(this.#byProfile, entry.profileId, entry);
-      for (const eventId of entry.eventIds ?? []) push(this.#byEvent, eventId, entry);
+      for (const eventId of new Set(entry.eventIds ?? [])) push(this.#byEvent, eventId, entry);
     }
     this.#evict();
     return Promise.resolve();
   }
 
+  /** Each entry's eventIds narrowed to this event, as the Redis store keeps them. */
   byEvent(eventId: string): Promise<TraceEntry[]> {
-    return Promise.resolve(this.#live(this.#byEvent.get(eventId)));
+    const entries = this.#live(this.#byEvent.get(eventId));
+    return Promise.resolve(entries.map((entry) => (entry.eventIds?.length === 1 ? entry : { ...entry, eventIds: [eventId] })));
   }
 
   byRequest(requestId: string): Promise<TraceEntry[]> {
@@ -45,16 +49,19 @@ export class MemoryTraceStore implements TraceStore {
   }
 
   byProfile(profileId: string, limit: number): Promise<TraceEntry[]> {
-    return Promise.resolve(this.#live(this.#byProfile.get(profileId)).slice(-limit));
+    const newest = Math.min(limit, this.#options.profileEntries);
+    return Promise.resolve(newest < 1 ? [] : this.#live(this.#byProfile.get(profileId)).slice(-newest));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
 
+  /** The list's entries within the time to live (one that came late with an old time included), oldest first. */
   #live(list: TraceEntry[] | undefined): TraceEntry[] {
     this.#evict();
-    return list ? [...list].sort((a, b) => a.at - b.at) : [];
+    const oldest = this.#options.now() - this.#options.ttlMs;
+    return list ? list.filter((entry) => entry.at >= oldest).sort((a, b) => a.at - b.at) : [];
   }
 
   #evict(): void {
@@ -65,7 +72,7 @@ export class MemoryTraceStore implements TraceStore {
       this.#head += 1;
       if (entry.requestId !== undefined) shift(this.#byRequest, entry.requestId, entry);
       if (entry.profileId !== undefined) shift(this.#byProfile, entry.profileId, entry);
-      for (const eventId of entry.eventIds ?? []) shift(this.#byEvent, eventId, entry);
+      for (const eventId of new Set(entry.eventIds ?? [])) shift(this.#byEvent, eventId, entry);
     }
     // Compact now and then rather than shifting the array on every eviction.
     if (this.#head > 4096 && this.#head * 2 > this.#entries.length) {

@@ -1,5 +1,6 @@
 import type { Subject } from '../conditions/field-path.js';
-import { errorMessage, InfrastructureError, type Queue, type TopicNames } from '@inflow/core';
+import { errorMessage, InfrastructureError, type Queue, type TopicNames, type TraceSink } from '@inflow/core';
+import { routedEntries } from '../dispatch/routed-entries.js';
 import { encodeSubjects, subjectsByProfile } from '../dispatch/subject-messages.js';
 import type { RuleDirectory } from './rule-directory.js';
 
@@ -10,11 +11,13 @@ import type { RuleDirectory } from './rule-directory.js';
  * marks make that harmless.
  */
 export class WorkflowFeed {
-  constructor(private readonly options: { queue: Queue; topics: TopicNames; rules: RuleDirectory }) {}
+  /** `trace`: where each stored event's rules are recorded ('routed'). */
+  constructor(private readonly options: { queue: Queue; topics: TopicNames; rules: RuleDirectory; trace?: TraceSink | undefined }) {}
 
   async publish(subjects: readonly Subject[]): Promise<number> {
     const triggered = await this.options.rules.matcher();
-    const taken = subjects.filter((subject) => triggered(subject).length > 0);
+    const routes = subjects.map((subject) => ({ subject, targets: triggered(subject).map((rule) => rule.record.id) }));
+    const taken = routes.filter((route) => route.targets.length > 0).map((route) => route.subject);
     if (taken.length === 0) return 0;
     const messages = [...subjectsByProfile(taken)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects('workflow', list) }));
     try {
@@ -22,6 +25,8 @@ export class WorkflowFeed {
     } catch (error) {
       throw new InfrastructureError('queue', `workflow feed: ${errorMessage(error)}`, { cause: error });
     }
+    const { trace } = this.options;
+    if (trace) for (const entry of routedEntries(routes, 'rules')) trace.record(entry);
     return messages.length;
   }
 }

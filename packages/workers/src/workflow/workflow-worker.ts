@@ -3,7 +3,8 @@ import type { Subject } from '../conditions/field-path.js';
 import type { DispatchFeed } from '../dispatch/dispatch-feed.js';
 import { sleepUnless } from '../dispatch/interruptible-sleep.js';
 import { decodeSubjects } from '../dispatch/subject-messages.js';
-import { consumeLoop, encodeEnvelope, type Envelope, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, type ProfileRecord, type ProfileState, type QueueMessage, type QueueProducer, type RecordStore, type ScheduleStore, sleep, type WorkerOptions } from '@inflow/core';
+import { consumeLoop, encodeEnvelope, type Envelope, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, MessagesInHand, type ProfileRecord, type ProfileState, type QueueMessage, type QueueProducer, type RecordStore, type RuleMeter, type ScheduleStore, sleep, type StageMeter, type TraceSink, type WorkerOptions } from '@inflow/core';
+import { ruleEntries } from './rule-entries.js';
 import type { RuleDirectory } from './rule-directory.js';
 import { resumeRun, runRules, type DelayedRun, type Effect, type RuleRun } from './rule-runner.js';
 
@@ -19,6 +20,12 @@ export interface WorkflowWorkerOptions extends WorkerOptions {
   schedule: ScheduleStore;
   /** How often due delayed runs are looked for. */
   schedulePollMs: number;
+  /** The workflow stage's counters (events; an unreadable message counts as one). */
+  meter?: StageMeter | undefined;
+  /** Rules considered, matched or not. */
+  ruleMeter?: RuleMeter | undefined;
+  /** Where rules that ran are recorded, with their actions. */
+  trace?: TraceSink | undefined;
 }
 
 /** Rounds of "the profile changed meanwhile: read it again and rerun" before the batch waits and is tried again. */
@@ -32,20 +39,34 @@ const MAX_ROUNDS = 20;
  * another writer (a collector) moved on meanwhile is read again and the rules rerun on it.
  */
 export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle {
-  const { queue, logger } = options;
+  const { queue, logger, meter } = options;
   const consumer = queue.consumer(options.input, options.consumer);
+  const inHand = new MessagesInHand(meter);
 
   async function handle(messages: QueueMessage[]): Promise<void> {
+    try {
+      await handleBatch(messages);
+    } catch (error) {
+      // Not an outage: the loop gives the batch back (nack).
+      if (!isInfrastructureError(error)) inHand.giveBack(messages);
+      throw error;
+    }
+  }
+
+  async function handleBatch(messages: QueueMessage[]): Promise<void> {
     const started = performance.now();
     const byProfile = new Map<string, Subject[]>();
+    const requestOf = new Map<string, string>();
     const unreadable: QueueMessage[] = [];
     for (const message of messages) {
       const decoded = decodeSubjects(message.data);
+      inHand.take(message, decoded ? decoded.subjects.length : 1);
       if (!decoded) {
         unreadable.push(message);
         continue;
       }
       for (const subject of decoded.subjects) {
+        if (options.trace) requestOf.set(subject.event.id, subject.event.requestId);
         const list = byProfile.get(subject.profile.id);
         if (list) list.push(subject);
         else byProfile.set(subject.profile.id, [subject]);
@@ -70,9 +91,13 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
       },
     }));
     for (const subjects of byProfile.values()) tally.events += subjects.length;
-    await updateProfiles(jobs, tally);
+    await updateProfiles(jobs, tally, requestOf);
     for (const message of unreadable) await consumer.deadLetter(message, 'not a workflow message');
     await consumer.ack(messages.filter((message) => !unreadable.includes(message)));
+    for (const message of messages) {
+      const events = inHand.release(message);
+      if (events !== undefined) meter?.settled(unreadable.includes(message) ? 'dead_lettered' : 'done', events);
+    }
     logger.info(
       `Workflow: messages ${messages.length}, profiles ${byProfile.size}, events ${tally.events}, rules run ${tally.runs} (matched ${tally.matched}), emitted ${tally.emitted}, dispatched ${tally.dispatched}, dead-lettered ${unreadable.length}, ${Math.round(performance.now() - started)} ms`,
     );
@@ -83,7 +108,7 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
    * effects, and stores the changed profiles one version on in one write; a profile another
    * writer moved on meanwhile is read again and its job runs again.
    */
-  async function updateProfiles(jobs: ProfileJob[], tally: Tally): Promise<void> {
+  async function updateProfiles(jobs: ProfileJob[], tally: Tally, requestOf?: ReadonlyMap<string, string>): Promise<void> {
     let todo = jobs;
     for (let round = 1; todo.length > 0; round++) {
       if (round > MAX_ROUNDS) throw new InfrastructureError('store', `${todo.length} profiles kept changing while their rules ran; trying again later`);
@@ -111,9 +136,12 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
         written.map((change) => change.next),
         [],
       );
-      for (const { effects, runs } of written) {
+      for (const { job, effects, runs } of written) {
+        const matched = runs.filter((run) => run.matched).length;
         tally.runs += runs.length;
-        tally.matched += runs.filter((run) => run.matched).length;
+        tally.matched += matched;
+        options.ruleMeter?.ran(matched, runs.length - matched);
+        if (options.trace) for (const entry of ruleEntries(job.profileId, runs, requestOf)) options.trace.record(entry);
         tally.emitted += effects.filter((effect) => effect.kind === 'emit').length;
         tally.dispatched += effects.filter((effect) => effect.kind === 'dispatch').length;
       }
@@ -198,6 +226,8 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
       stop.abort();
       await polling;
       await loop.close();
+      // A batch waiting out an outage when closing stays unacknowledged: it is delivered again.
+      inHand.giveBack();
     },
   };
 }

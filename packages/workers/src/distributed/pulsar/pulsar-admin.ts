@@ -42,18 +42,21 @@ export class PulsarAdmin {
 
   /** Unacknowledged messages per partition and subscription; null when the topic does not exist. */
   async backlog(path: string, fullName: string): Promise<PartitionBacklog[] | null> {
-    if ((await this.partitions(path)) > 0) {
-      const stats = (await this.json('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`)) as {
-        partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number }> }>;
-      };
-      return Object.entries(stats.partitions)
-        .sort(([a], [b]) => partitionIndex(a) - partitionIndex(b))
-        .flatMap(([partition, partitionStats]) => rows(partition, partitionStats.subscriptions));
-    }
+    if ((await this.partitions(path)) > 0) return this.partitionedBacklog(path);
     const response = await this.request('GET', `/admin/v2/${path}/stats`, undefined, [404]);
     if (response.status === 404) return null;
     const stats = (await response.json()) as { subscriptions: Record<string, { msgBacklog: number }> };
     return rows(fullName, stats.subscriptions);
+  }
+
+  /** The backlog of a topic known to be partitioned, in one call; null when it does not exist. */
+  async partitionedBacklog(path: string): Promise<PartitionBacklog[] | null> {
+    const response = await this.request('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`, undefined, [404]);
+    if (response.status === 404) return null;
+    const stats = (await response.json()) as { partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number }> }> };
+    return Object.entries(stats.partitions)
+      .sort(([a], [b]) => partitionIndex(a) - partitionIndex(b))
+      .flatMap(([partition, partitionStats]) => rows(partition, partitionStats.subscriptions));
   }
 
   /** Partitions of a topic; 0 when it is not partitioned or does not exist. */

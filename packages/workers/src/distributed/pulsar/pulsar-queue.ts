@@ -1,4 +1,4 @@
-import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef } from '@inflow/core';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, topicPath } from './topic-names.js';
@@ -117,6 +117,32 @@ export class PulsarQueue implements Queue {
     const rows = await this.admin.backlog(topicPath(this.options.tenant, topic), fullTopicName(this.options.tenant, topic));
     if (!rows) return null;
     return { total: rows.reduce((sum, row) => sum + row.count, 0), backlog: rows };
+  }
+
+  /**
+   * Every partitioned topic of the namespaces Inflow uses (the fixed topics' and those made at
+   * run time), with the backlog of its dead-letter topic as its dead letters: two admin calls
+   * per namespace and one per topic, in parallel.
+   */
+  async backlogs(): Promise<TopicStatus[]> {
+    const { tenant, topics, runtimeTopicNamespaces = [] } = this.options;
+    const namespaces = [...new Set([...topics.map(({ topic }) => topic.namespace), ...runtimeTopicNamespaces])];
+    const names = (await Promise.all(namespaces.map(async (namespace) => (await this.admin.partitionedTopics(tenant, namespace)).map((name) => ({ namespace, name }))))).flat();
+    const known = new Set(names.map(({ namespace, name }) => `${namespace}/${name}`));
+    const sources = names.filter(({ name }) => !isDeadLetterTopicName(name));
+    const found = await Promise.all(
+      sources.map(async (topic): Promise<TopicStatus | null> => {
+        const dead = deadLetterTopic(topic);
+        const [rows, deadRows] = await Promise.all([
+          this.admin.partitionedBacklog(topicPath(tenant, topic)),
+          known.has(`${dead.namespace}/${dead.name}`) ? this.admin.partitionedBacklog(topicPath(tenant, dead)) : null,
+        ]);
+        if (!rows) return null;
+        const deadLetters = (deadRows ?? []).filter((row) => row.subscription === DEAD_LETTER_SUBSCRIPTION).reduce((sum, row) => sum + row.count, 0);
+        return { topic: `${topic.namespace}/${topic.name}`, total: rows.reduce((sum, row) => sum + row.count, 0), backlog: rows, deadLetters };
+      }),
+    );
+    return found.filter((topic): topic is TopicStatus => topic !== null).sort((a, b) => a.topic.localeCompare(b.topic));
   }
 
   deadLetters(limit: number): Promise<DeadLetter[]> {

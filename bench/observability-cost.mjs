@@ -1,0 +1,140 @@
+#!/usr/bin/env node
+// What metrics and the trace cost: the same load with INFLOW_METRICS and INFLOW_TRACE on, then
+// off, in one run, on the embedded engine, each measure a fresh process on fresh data:
+//   edge       the edge role alone (createInflow ['edge']): queued /track requests (201) for a
+//              fixed time with autocannon → requests/s
+//   collector  the collector role alone on the backlog the edge left: events stored per second,
+//              from its start until every event is stored (read from its own /metrics)
+// Rounds alternate on, off, on, off… and the best of each is kept. Prints the ratio off → on.
+// Usage: node bench/observability-cost.mjs [--seconds 8] [--rounds 2] [--connections 32] [--split]
+// (packages/app/dist must be built: npx tsc -b)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]?.startsWith("--") === false ? all[i + 1] : ""]] : pairs), []));
+const SECONDS = Number(args.seconds ?? 8);
+const ROUNDS = Number(args.rounds ?? 2);
+const CONNECTIONS = Number(args.connections ?? 32);
+const EVENTS_PER_REQUEST = 2;
+const APP = fileURLToPath(new URL('../packages/app/dist/index.js', import.meta.url));
+const CORE = fileURLToPath(new URL('../packages/core/dist/index.js', import.meta.url));
+const say = (line) => process.stderr.write(`[observability-cost] ${line}\n`);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** One role of the embedded engine in its own process; prints its ports once started. */
+const ROLE = `const [role, appIndex, coreIndex] = process.argv.slice(-3);
+const { createInflow, loadConfig } = await import(appIndex);
+const { createLogger } = await import(coreIndex);
+const config = loadConfig(process.env);
+const inflow = createInflow(config, [role], createLogger({ level: 'warn', format: 'text' }));
+await inflow.start();
+process.stdout.write('ports ' + inflow.publicPort + ' ' + inflow.healthPort + '\\n');
+process.on('SIGTERM', () => inflow.close().then(() => process.exit(0), () => process.exit(1)));
+`;
+
+async function startRole(role, dir, mode) {
+  const script = join(dir, 'role.mjs');
+  writeFileSync(script, ROLE);
+  const child = spawn(process.execPath, [script, role, APP, CORE], {
+    env: {
+      ...process.env,
+      INFLOW_ENGINE: 'embedded',
+      INFLOW_DATA_DIR: dir,
+      INFLOW_PUBLIC_PORT: '0',
+      INFLOW_PRIVATE_PORT: '0',
+      INFLOW_API_TOKEN: 'bench-token-0123456789',
+      INFLOW_SERVE_DEMO: 'true',
+      INFLOW_METRICS: String(mode.metrics),
+      INFLOW_TRACE: String(mode.trace),
+      INFLOW_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stderr.on('data', (chunk) => (out += chunk));
+  const ports = await new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk) => {
+      const match = /ports (\d+) (\d+)/.exec(String(chunk));
+      if (match) resolve({ public: Number(match[1]), health: Number(match[2]) });
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited with ${code}:\n${out}`)));
+  });
+  return {
+    ports,
+    stop: () => new Promise((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+async function storedEvents(healthPort) {
+  const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('inflow_stage_events_total{') && l.includes('outcome="stored"'));
+  return Number(line?.split(' ').pop() ?? 0);
+}
+
+async function round(mode) {
+  const dir = mkdtempSync(join(tmpdir(), `inflow-observability-${mode.name}-`));
+  try {
+    const edge = await startRole('edge', dir, mode);
+    let i = 0;
+    const body = () => {
+      const n = i++;
+      return JSON.stringify({
+        source: { id: 'demo' },
+        profile: { id: `p-${n % 2000}` },
+        session: { id: `s-${n % 3000}` },
+        events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `e-${n}-${j}`, type: 'page-view', properties: { sku: `SKU-${n % 300}`, j } })),
+        options: { queue: true },
+      });
+    };
+    const url = `http://127.0.0.1:${edge.ports.public}/track`;
+    await autocannon({ url, connections: CONNECTIONS, duration: 1, requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: body() }) }] }); // warm-up
+    const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: body() }) }] });
+    const accepted = result['2xx'];
+    const edgeRps = accepted / SECONDS;
+    await edge.stop();
+    const expected = i * EVENTS_PER_REQUEST; // every request the edge took (warm-up included); refused ones are not queued
+    const t0 = Date.now();
+    const collector = await startRole('collector', dir, mode);
+    let stored = 0;
+    let last = 0;
+    for (let idle = 0; idle < 20; await sleep(100)) {
+      stored = await storedEvents(collector.ports.health);
+      idle = stored === last ? idle + 1 : 0; // done once nothing more comes for 2 s (or every event is stored)
+      last = stored;
+      if (stored >= expected) break;
+    }
+    const collectorEps = stored / ((Date.now() - t0) / 1000);
+    await collector.stop();
+    say(`${mode.name}: edge ${edgeRps.toFixed(0)} req/s (${result.non2xx} non-2xx), collector ${collectorEps.toFixed(0)} events/s (${stored} events)`);
+    return { edgeRps, collectorEps };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// --split adds a round with metrics on and the trace off, to tell their costs apart.
+const MODES = [
+  { name: 'on', metrics: true, trace: true },
+  ...(args.split !== undefined ? [{ name: 'metrics-only', metrics: true, trace: false }] : []),
+  { name: 'off', metrics: false, trace: false },
+];
+const best = Object.fromEntries(MODES.map((mode) => [mode.name, { edgeRps: 0, collectorEps: 0 }]));
+for (let r = 0; r < ROUNDS; r++) {
+  for (const mode of MODES) {
+    const result = await round(mode);
+    const kept = best[mode.name];
+    kept.edgeRps = Math.max(kept.edgeRps, result.edgeRps);
+    kept.collectorEps = Math.max(kept.collectorEps, result.collectorEps);
+  }
+}
+for (const mode of MODES.filter((m) => m.name !== 'off')) {
+  console.log(`${mode.name} vs off, edge:      ${best.off.edgeRps.toFixed(0)} → ${best[mode.name].edgeRps.toFixed(0)} req/s: ${(best[mode.name].edgeRps / best.off.edgeRps).toFixed(3)}x`);
+  console.log(`${mode.name} vs off, collector: ${best.off.collectorEps.toFixed(0)} → ${best[mode.name].collectorEps.toFixed(0)} events/s: ${(best[mode.name].collectorEps / best.off.collectorEps).toFixed(3)}x`);
+}

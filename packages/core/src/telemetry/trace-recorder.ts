@@ -1,0 +1,105 @@
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logging/logger.js';
+import type { TraceEntry, TraceStore } from '../ports/trace.js';
+import type { Cell } from './families.js';
+
+/** Where a stage records where an event has been: never waits, never throws. */
+export interface TraceSink {
+  record(entry: TraceEntry): void;
+}
+
+export interface TraceRecorderOptions {
+  store: Pick<TraceStore, 'append'>;
+  /** Longest an entry waits before it is appended. */
+  flushMs?: number;
+  /** Entries appended in one call; a full batch goes at once. */
+  batchSize?: number;
+  /** Entries kept while the store is slow or down; more are dropped (counted). */
+  maxBuffered?: number;
+  counts: { appended: Cell; dropped: Cell; failed: Cell };
+  logger: Logger;
+}
+
+/** How often a failing trace store is reported in the log. */
+const WARN_EVERY_MS = 30_000;
+
+/**
+ * Buffers trace entries and appends them to the trace store in batches (every `flushMs`, or at
+ * `batchSize` entries), one append at a time. A bounded buffer: when the store cannot keep up,
+ * new entries are dropped and counted, and no stage ever waits for the trace. `close` appends
+ * what is left.
+ */
+export class TraceRecorder implements TraceSink {
+  private buffer: TraceEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private warnedAt = 0;
+  private readonly flushMs: number;
+  private readonly batchSize: number;
+  private readonly maxBuffered: number;
+
+  constructor(private readonly options: TraceRecorderOptions) {
+    this.flushMs = options.flushMs ?? 200;
+    this.batchSize = options.batchSize ?? 500;
+    this.maxBuffered = options.maxBuffered ?? 20_000;
+  }
+
+  record(entry: TraceEntry): void {
+    if (this.buffer.length >= this.maxBuffered) {
+      this.options.counts.dropped.value += 1;
+      return;
+    }
+    this.buffer.push(entry);
+    if (this.buffer.length >= this.batchSize && !this.flushing) this.flushSoon(0);
+    else if (!this.timer) this.flushSoon(this.flushMs);
+  }
+
+  /** Appends everything buffered (waiting for an append under way first). */
+  async flush(): Promise<void> {
+    while (this.flushing || this.buffer.length > 0) {
+      if (this.flushing) await this.flushing;
+      else await this.appendBatch();
+    }
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private flushSoon(ms: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.flushing) void this.appendBatch();
+    }, ms);
+    this.timer.unref();
+  }
+
+  private appendBatch(): Promise<void> {
+    const batch = this.buffer.splice(0, this.batchSize);
+    if (batch.length === 0) return Promise.resolve();
+    const { counts, logger } = this.options;
+    this.flushing = this.options.store
+      .append(batch)
+      .then(
+        () => {
+          counts.appended.value += batch.length;
+        },
+        (error: unknown) => {
+          counts.failed.value += batch.length;
+          if (Date.now() - this.warnedAt >= WARN_EVERY_MS) {
+            this.warnedAt = Date.now();
+            logger.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: batch.length });
+          }
+        },
+      )
+      .finally(() => {
+        this.flushing = undefined;
+        if (this.buffer.length >= this.batchSize) void this.appendBatch();
+        else if (this.buffer.length > 0 && !this.timer) this.flushSoon(this.flushMs);
+      });
+    return this.flushing;
+  }
+}
