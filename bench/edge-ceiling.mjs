@@ -13,7 +13,7 @@
 // approximated by pacing wrk's connections with a random think time (a Lua delay()), or with
 // --half connections by the connection count that gives about half the peak.
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
-//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--verbose]
+//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--verbose]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -39,6 +39,10 @@ const HALF_MODE = option('half', 'paced');
 const WITH_PULSAR = !argv.includes('--no-pulsar');
 const WITH_EDGE_ONLY = !argv.includes('--no-edge-only');
 const VERBOSE = argv.includes('--verbose');
+/** --only bare-uws,embedded-edge: measure only these targets. */
+const ONLY = option('only', '') ? option('only', '').split(',') : undefined;
+/** Settings for the `embedded-edge-dark` row (default: metrics and trace off), e.g. BENCH_DARK_ENV="INFLOW_TRACE=false". */
+const DARK_ENV = Object.fromEntries((process.env.BENCH_DARK_ENV ?? 'INFLOW_METRICS=false INFLOW_TRACE=false').split(/\s+/).filter(Boolean).map((pair) => pair.split('=')));
 for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['connections', CONNECTIONS]]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number (got ${value})`);
 }
@@ -656,6 +660,16 @@ async function main() {
           key: 'embedded-edge',
           label: 'edge role only, embedded engine (nothing consumes the queue)',
           start: () => startInflow('embedded-edge', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(APP_INDEX).href, pathToFileURL(CORE_INDEX).href], { INFLOW_ENGINE: 'embedded' }),
+        },
+        {
+          // The cost of metrics and the trace (issue 11's target: under 5 %), against the row above.
+          key: 'embedded-edge-dark',
+          label: `the same, with ${Object.entries(DARK_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+          start: () =>
+            startInflow('embedded-edge-dark', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(APP_INDEX).href, pathToFileURL(CORE_INDEX).href], {
+              INFLOW_ENGINE: 'embedded',
+              ...DARK_ENV,
+            }),
         }]
       : []),
     ...(WITH_PULSAR
@@ -670,12 +684,24 @@ async function main() {
               INFLOW_TENANT: unique,
               INFLOW_STORAGE_PREFIX: unique,
             }),
+        },
+        {
+          key: 'pulsar-dark',
+          label: `the same, with ${Object.entries(DARK_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+          start: async () =>
+            startInflow('pulsar-dark', [CLI, 'edge'], {
+              ...(await ensureStack()),
+              INFLOW_ENGINE: 'distributed',
+              INFLOW_TENANT: `${unique}d`,
+              INFLOW_STORAGE_PREFIX: `${unique}d`,
+              ...DARK_ENV,
+            }),
         }]
       : []),
   ];
 
   const results = [];
-  for (const target of targets) {
+  for (const target of targets.filter((t) => !ONLY || ONLY.includes(t.key))) {
     if (interrupted) break;
     try {
       results.push(await measure(target, bodies, scripts));
@@ -716,6 +742,8 @@ function report(results, avgBytes) {
   ratio('embedded', 'bare-uws', 'embedded/bare-uWS  ');
   ratio('embedded-edge', 'bare-uws', 'edge-only/bare-uWS ');
   ratio('embedded', 'embedded-edge', 'embedded/edge-only ');
+  ratio('embedded-edge', 'embedded-edge-dark', 'edge metrics+trace on/off');
+  ratio('pulsar', 'pulsar-dark', 'Pulsar edge metrics+trace on/off');
   ratio('bare-node', 'bare-uws', 'bare-node/bare-uWS ');
   ratio('pulsar', 'embedded', 'pulsar/embedded    ');
   ratio('pulsar', 'embedded-edge', 'pulsar/edge-only   ');

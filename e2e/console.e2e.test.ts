@@ -172,7 +172,7 @@ describe('the ops console in Chromium', () => {
     expect(answer.status()).toBe(200);
     // The timeline shows what the API answers, stage by stage, in order.
     const stages = ((await answer.json()) as { entries: Array<{ stage: string }> }).entries.map((entry) => entry.stage);
-    expect(stages).toEqual(expect.arrayContaining(['edge', 'queued', 'stored']));
+    expect(stages).toEqual(expect.arrayContaining(['queued', 'stored']));
     await page.waitForFunction((count) => document.querySelectorAll('#trace-body li').length === count, stages.length, { timeout: 10_000 });
     expect(await page.$$eval('#trace-body li', (items) => items.map((item) => item.getAttribute('data-stage')))).toEqual(stages);
     expect(await page.textContent('#trace-body .caption')).toContain(`event ${eventId}`);

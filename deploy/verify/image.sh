@@ -11,9 +11,13 @@ BASE_IMAGE=localhost/inflow-node-base:$NODE_VERSION-npm$NPM_VERSION-$DEBIAN_SUIT
 IMAGE=localhost/inflow:verify
 IMAGE_CONTAINER=inflow-verify-$$
 
+image_hybrid_cgroups() { grep -q ' cgroup ' /proc/mounts && grep -q ' cgroup2 ' /proc/mounts; }
+
 image_tools() {
   local missing=() p
-  for p in podman debootstrap runc; do command -v $p >/dev/null || missing+=("$p"); done
+  for p in podman debootstrap; do command -v $p >/dev/null || missing+=("$p"); done
+  # runc only where crun cannot run containers: hybrid cgroups (v1 controllers plus a v2 mount).
+  image_hybrid_cgroups && ! command -v runc >/dev/null && missing+=(runc)
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     step "installing ${missing[*]} (Debian packages)"
@@ -91,7 +95,7 @@ image_build_args() {
 # set, so the container gets this shell's open-files limit and a modest process limit.
 image_run_args() {
   RUN_ARGS=()
-  if command -v runc >/dev/null && grep -q ' cgroup ' /proc/mounts && grep -q ' cgroup2 ' /proc/mounts; then
+  if image_hybrid_cgroups && command -v runc >/dev/null; then
     RUN_ARGS+=(--runtime "$(command -v runc)")
   fi
   local nofile nproc
@@ -108,13 +112,15 @@ image_main() {
   image_base || { skip image "base image: $WHY"; return 0; }
   image_build_args
   step "podman build -f deploy/Dockerfile (NODE_IMAGE=$BASE_IMAGE${BUILD_ARGS[*]:+, ${BUILD_ARGS[*]}})"
-  local b0=$SECONDS
+  local b0=$SECONDS old; old=$(podman image inspect "$IMAGE" --format '{{.Id}}' 2>/dev/null || true)
   # --format docker keeps HEALTHCHECK (the OCI image format has no field for it).
   if ! podman build --isolation=chroot --network=host --pull=never --format docker --build-arg "NODE_IMAGE=$BASE_IMAGE" \
        "${BUILD_ARGS[@]}" -f "$ROOT/deploy/Dockerfile" -t "$IMAGE" "$ROOT" >"$CACHE/tmp/podman-build.log" 2>&1; then
     tail -n 40 "$CACHE/tmp/podman-build.log" | sed 's/^/    /'
     fail image "podman build (log: $CACHE/tmp/podman-build.log)"; return 0
   fi
+  # The image this build replaced (untagged now) goes, unless something still uses it.
+  [ -n "$old" ] && [ "$old" != "$(podman image inspect "$IMAGE" --format '{{.Id}}')" ] && podman rmi "$old" >/dev/null 2>&1 || true
   step "built $IMAGE in $((SECONDS - b0)) s: $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}') (base $BASE_IMAGE: $(podman image inspect "$BASE_IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
   if [ "$(podman image inspect "$IMAGE" --format '{{.Config.User}}')" != 10001:10001 ] \
      || [ -z "$(podman image inspect "$IMAGE" --format '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Test}}{{end}}' 2>/dev/null)" ]; then

@@ -209,11 +209,14 @@ describe('the trace of events on the embedded engine', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     };
-    const stages = ['edge', 'queued', 'stored', 'routed', 'delivered', 'rule'];
+    const stages = ['queued', 'stored', 'routed', 'delivered', 'rule'];
     const trace = await read(`/events/${tag}-buy-2/trace`, (t) => stages.every((stage) => t.entries.some((entry) => entry.stage === stage)));
     expect(trace.entries.map((entry) => entry.stage)).toEqual(expect.arrayContaining(stages));
-    expect(trace.entries.find((entry) => entry.stage === 'edge')).toMatchObject({ role: 'edge', detail: { queued: true, source: 'web' } });
-    expect(trace.entries.find((entry) => entry.stage === 'queued')).toMatchObject({ detail: { topic: 'collector/payloads', lane: expect.any(Number) as number } });
+    // A queued request's one edge entry: received (at), where it waits, how long the queue took to confirm.
+    expect(trace.entries.find((entry) => entry.stage === 'queued')).toMatchObject({
+      role: 'edge',
+      detail: { source: 'web', topic: 'collector/payloads', lane: expect.any(Number) as number, confirmedInMs: expect.any(Number) as number },
+    });
     expect(trace.entries.find((entry) => entry.stage === 'delivered')).toMatchObject({ role: 'dispatch', detail: { destination: 'ok', status: 200 } });
     expect(trace.entries.find((entry) => entry.stage === 'rule')).toMatchObject({ role: 'workflow', detail: { rule: 'buyer', actions: [{ type: 'add-segment', result: 'applied' }] } });
     const routed = trace.entries.filter((entry) => entry.stage === 'routed').map((entry) => entry.detail);

@@ -157,7 +157,7 @@ describe('inflow status and trace against a running distributed inflow', () => {
   });
 
   it('prints a request\'s and a profile\'s timeline with the time since the first entry', async () => {
-    const elsewhere = new RedisTraceStore({ redis, keyPrefix: prefix, ttlSeconds: 3_600, profileEntries: 200, logger });
+    const elsewhere = new RedisTraceStore({ redis, keyPrefix: prefix, ttlSeconds: 3_600, profileEntries: 200, maxEntries: 1_000_000, logger });
     const t = Date.now() - 500;
     await elsewhere.append([
       { at: t, stage: 'edge', role: 'edge', requestId: 'cli-req', profileId: 'cli-ada', eventIds: ['cli-e1', 'cli-e2'], detail: { status: 201 } },

@@ -109,9 +109,15 @@ export const ConfigSchema = object({
   profileTtlSeconds: int(86_400, 60),
   sessionTtlSeconds: int(3_600, 60),
   /** How long the trace of an event (`inflow trace`) is kept. */
-  traceTtlSeconds: int(3_600, 60, 30 * 86_400),
+  traceTtlSeconds: int(900, 60, 30 * 86_400),
   /** Trace entries the embedded engine keeps in memory (the oldest go first). */
-  traceMaxEntries: int(200_000, 1_000, 10_000_000),
+  traceMaxEntries: int(50_000, 1_000, 10_000_000),
+  /**
+   * Trace entries each process keeps in Redis within one time to live (distributed engine;
+   * about 1 KB each, so 1,000,000 is about 1 GB of Redis per process at most); past it, entries
+   * are dropped and counted (inflow_trace_entries_total{outcome="dropped"}).
+   */
+  traceRedisMaxEntries: int(1_000_000, 1_000, 100_000_000),
   /** Newest trace entries kept per profile (distributed engine). */
   traceProfileEntries: int(200, 10, 10_000),
   /** How often each role publishes its counters for the private API (ops console, /stats). */

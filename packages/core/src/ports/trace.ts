@@ -5,9 +5,9 @@
  * what happened (the store is).
  */
 export type TraceStage =
-  /** The edge accepted the request (200 in place, 201 queued). */
+  /** The edge stored the request in place and answered 200 (detail: source). */
   | 'edge'
-  /** The queue confirmed the message holding the request (detail: topic, lane). */
+  /** The edge received the request (at) and the queue confirmed the message holding it: answered 201 (detail: source, topic, lane, confirmedInMs). */
   | 'queued'
   /** The collector stored the request's events, profile and session (detail: session, duplicates). */
   | 'stored'
@@ -39,8 +39,11 @@ export interface TraceEntry {
 }
 
 export interface TraceStore {
-  /** Keeps the entries (each under its request, its profile and each of its events). */
-  append(entries: readonly TraceEntry[]): Promise<void>;
+  /**
+   * Keeps the entries (each under its request, its profile and each of its events), and says how
+   * many it kept: a store may keep fewer than it is given to stay within its bound.
+   */
+  append(entries: readonly TraceEntry[]): Promise<number>;
   /**
    * Oldest first (every read), within the time to live. Under an event each entry's `eventIds`
    * is just that event: the request's other events are in `byRequest`.

@@ -84,8 +84,9 @@ export class TraceRecorder implements TraceSink {
     this.flushing = this.options.store
       .append(batch)
       .then(
-        () => {
-          counts.appended.value += batch.length;
+        (kept) => {
+          counts.appended.value += kept;
+          counts.dropped.value += batch.length - kept;
         },
         (error: unknown) => {
           counts.failed.value += batch.length;

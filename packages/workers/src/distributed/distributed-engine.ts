@@ -30,6 +30,7 @@ export interface DistributedSettings {
   /** The embedded engine's bound (in memory); Redis lists are bounded per key and by the time to live. */
   traceMaxEntries: number;
   traceProfileEntries: number;
+  traceRedisMaxEntries: number;
   /** How long an instance's counters count after its last snapshot. */
   statsTtlMs: number;
 }
@@ -100,6 +101,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       keyPrefix: settings.storagePrefix,
       ttlSeconds: settings.traceTtlSeconds,
       profileEntries: settings.traceProfileEntries,
+      maxEntries: settings.traceRedisMaxEntries,
       logger: logger.child('trace'),
     }),
     stats: new RedisStatsBoard({ redis: observing, keyPrefix: settings.storagePrefix, ttlMs: settings.statsTtlMs, logger: logger.child('stats') }),

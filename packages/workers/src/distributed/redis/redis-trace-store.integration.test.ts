@@ -23,27 +23,51 @@ describe('RedisTraceStore on a real Redis', () => {
   // Each store on keys of its own, so the contract's ids never meet.
   traceStoreContract(async ({ ttlSeconds, profileEntries, now }) => new RedisTraceStore({ redis, keyPrefix: `${prefix}-${++stores}`, ttlSeconds, profileEntries, logger, now }));
 
-  it('writes one append in one pipeline: one list per key, capped, with the time to live', async () => {
-    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-layout`, ttlSeconds: 120, profileEntries: 3, keyEntries: 4, logger });
+  it('writes one append in one pipeline of a few commands per time bucket, whatever the number of entries, with the time to live', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-layout`, ttlSeconds: 600, profileEntries: 3, keyEntries: 4, logger });
     const pipelines = vi.spyOn(redis, 'pipeline');
-    const at = Date.now();
-    await store.append(
-      Array.from({ length: 6 }, (_, i) => ({ at: at + i, stage: 'delivered' as const, role: 'dispatch', requestId: 'r', profileId: 'p', eventIds: ['e', `e${i}`] })),
-    );
+    const bucketMs = 60_000;
+    const at = Math.floor(Date.now() / bucketMs) * bucketMs + 1;
+    const entries = Array.from({ length: 200 }, (_, i) => ({ at: at + (i % 50), stage: 'delivered' as const, role: 'dispatch', requestId: 'r', profileId: 'p', eventIds: ['e', `e${i}`] }));
+    await store.append(entries);
     expect(pipelines).toHaveBeenCalledTimes(1);
+    const sent = pipelines.mock.results[0]?.value as { length: number };
+    // HSET + PEXPIRE of the entries, ZADD + PEXPIRE of the index: one bucket touched.
+    expect(sent.length).toBe(4);
     pipelines.mockRestore();
-    const key = (kind: string, id: string): string => `${prefix}-layout:trace:${kind}:${id}`;
-    expect(await redis.llen(key('p', 'p'))).toBe(3);
-    expect(await redis.llen(key('r', 'r'))).toBe(4);
-    expect(await redis.llen(key('e', 'e'))).toBe(4);
-    expect(await redis.llen(key('e', 'e5'))).toBe(1);
-    for (const k of [key('p', 'p'), key('r', 'r'), key('e', 'e'), key('e', 'e0')]) {
+    const bucket = Math.floor(at / bucketMs);
+    const key = (part: string): string => `${prefix}-layout:trace:${bucket}:${part}`;
+    expect(await redis.hlen(key('en'))).toBe(200);
+    // Each entry under its request, its profile and both its events: 4 × 200.
+    expect(await redis.zcard(key('ix'))).toBe(800);
+    for (const k of [key('en'), key('ix')]) {
       const ttl = await redis.ttl(k);
-      expect(ttl, k).toBeGreaterThan(100);
-      expect(ttl, k).toBeLessThanOrEqual(120);
+      expect(ttl, k).toBeGreaterThan(590);
+      expect(ttl, k).toBeLessThanOrEqual(660);
     }
-    // Compact JSON, and an event's copy names that event only.
-    expect(await redis.lindex(key('e', 'e0'), 0)).toBe(JSON.stringify({ at, stage: 'delivered', role: 'dispatch', requestId: 'r', profileId: 'p', eventIds: ['e0'] }));
+    // Reads answer the newest within each key's cap, oldest first.
+    expect(await store.byRequest('r')).toHaveLength(4);
+    expect(await store.byProfile('p', 50)).toHaveLength(3);
+    expect(await store.byEvent('e7')).toEqual([{ ...entries[7], eventIds: ['e7'] }]);
+  });
+
+  it('keeps at most its budget per time to live, spread over the buckets, and says how many it kept', async () => {
+    const warnings: string[] = [];
+    // 20 entries per 600 s: 2 per one-minute bucket.
+    const store = new RedisTraceStore({
+      redis,
+      keyPrefix: `${prefix}-budget`,
+      ttlSeconds: 600,
+      profileEntries: 50,
+      maxEntries: 20,
+      logger: createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) }),
+    });
+    const at = Math.floor(Date.now() / 60_000) * 60_000;
+    const entries = Array.from({ length: 5 }, (_, i) => ({ at: at + i, stage: 'stored' as const, role: 'collector', profileId: 'budget' }));
+    expect(await store.append(entries)).toBe(2);
+    expect(await store.append([{ at: at + 60_000, stage: 'stored', role: 'collector', profileId: 'budget' }])).toBe(1);
+    expect(await store.byProfile('budget', 50)).toHaveLength(3);
+    expect(warnings.join('\n')).toContain('trace budget of this process reached: 3 entries not kept');
   });
 
   it('never throws on append when Redis cannot be reached; reads do', async () => {
@@ -57,8 +81,8 @@ describe('RedisTraceStore on a real Redis', () => {
       profileEntries: 10,
       logger: createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) }),
     });
-    await expect(blind.append([{ at: 1, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBeUndefined();
-    await expect(blind.append([{ at: 2, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBeUndefined();
+    await expect(blind.append([{ at: 1, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBe(0);
+    await expect(blind.append([{ at: 2, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBe(0);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain('trace of 1 entries not kept');
     await expect(blind.byRequest('x')).rejects.toThrow();

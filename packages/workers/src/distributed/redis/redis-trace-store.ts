@@ -1,14 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errorMessage, type Logger, type TraceEntry, type TraceStore } from '@inflow/core';
 
 export interface RedisTraceOptions {
   redis: Redis;
-  /** Keys are `{keyPrefix}:trace:{e|r|p}:{id}`. */
+  /** Keys are `{keyPrefix}:trace:{bucket}:{en|ix}`. */
   keyPrefix: string;
-  /** How long a list lives after its last entry; older entries are not read back either. */
+  /** How long an entry is kept (its bucket goes once every entry in it is older). */
   ttlSeconds: number;
   /** Newest entries kept per profile. */
   profileEntries: number;
+  /** Entries this process keeps in Redis within one time to live at most (about 1 KB each); more are dropped and counted. Default 1,000,000. */
+  maxEntries?: number;
   /** Newest entries kept per event and per request: a bound, not a tunable (an event has a few dozen). */
   keyEntries?: number;
   logger: Logger;
@@ -16,63 +19,107 @@ export interface RedisTraceOptions {
 }
 
 const KEY_ENTRIES = 1_000;
+const MAX_ENTRIES = 1_000_000;
+/** Fixed, not derived from the time to live: processes configured with different ones still find each other's entries. */
+const BUCKET_MS = 60_000;
 /** A failing Redis is reported once per this many ms, not once per append. */
 const WARN_EVERY_MS = 10_000;
+/** Index members are `{kind}\0{id}\0…`: ids never hold a NUL (the edge refuses control characters). */
+const SEP = '\0';
+/** Above every character an index member has after its prefix (field ids are ASCII). */
+const HIGH = '\u00ff';
 
 /**
- * The trace on Redis, one list per event, request and profile, each entry as compact JSON.
- * An event's list holds the entry with `eventIds` narrowed to that event, so an entry about a
- * request of 100 events costs 100 small copies, not 100 copies of 100 ids. One append is one
- * pipeline (one round trip): per list touched, RPUSH of its new entries, LTRIM to its cap and
- * EXPIRE (the time to live slides while the list grows). A read is one LRANGE. Appends never
- * throw: the trace is a diagnostic, and Redis being away must not hold up a stage.
+ * The trace on Redis in time buckets: each bucket (a minute) is a hash of entries (field: a per-process sequence id, value: the entry as JSON) and a
+ * sorted set indexing them by request, event and profile (all scores 0, read by lexical range).
+ * One append is one pipeline of a few commands per bucket it touches (HSET and ZADD with every
+ * entry of the batch, two PEXPIREs), whatever the number of entries: the cost per entry is a few
+ * arguments, not a few commands (one list per key cost the edge half its throughput). Buckets
+ * expire whole once the newest entry they can hold is past the time to live. A read is two
+ * pipelines over the live buckets. Appends never throw: the trace is a diagnostic, and Redis
+ * being away must not hold up a stage.
  */
 export class RedisTraceStore implements TraceStore {
   readonly #options: Required<RedisTraceOptions>;
+  readonly #bucketMs: number;
+  /** This process's part of every entry id, so that processes never share one. */
+  readonly #tag = randomBytes(4).toString('hex');
+  #sequence = 0;
   #warnedAt = -Infinity;
+  /** Entries this process wrote per bucket, against #bucketBudget. */
+  readonly #used = new Map<number, number>();
+  readonly #bucketBudget: number;
 
   constructor(options: RedisTraceOptions) {
-    this.#options = { keyEntries: KEY_ENTRIES, now: Date.now, ...options };
+    this.#options = { keyEntries: KEY_ENTRIES, maxEntries: MAX_ENTRIES, now: Date.now, ...options };
+    this.#bucketMs = BUCKET_MS;
+    this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * this.#bucketMs) / (options.ttlSeconds * 1000)));
   }
 
-  async append(entries: readonly TraceEntry[]): Promise<void> {
-    const lists = new Map<string, { cap: number; values: string[] }>();
-    const add = (key: string, cap: number, value: string): void => {
-      const list = lists.get(key);
-      if (list) list.values.push(value);
-      else lists.set(key, { cap, values: [value] });
-    };
-    const { keyEntries, profileEntries, ttlSeconds } = this.#options;
+  async append(entries: readonly TraceEntry[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    const buckets = new Map<number, { fields: string[]; members: Array<string | number> }>();
+    let kept = 0;
     for (const entry of entries) {
-      const whole = JSON.stringify(entry);
-      if (entry.requestId !== undefined) add(this.#key('r', entry.requestId), keyEntries, whole);
-      if (entry.profileId !== undefined) add(this.#key('p', entry.profileId), profileEntries, whole);
-      for (const eventId of new Set(entry.eventIds ?? [])) {
-        add(this.#key('e', eventId), keyEntries, entry.eventIds?.length === 1 ? whole : JSON.stringify({ ...entry, eventIds: [eventId] }));
-      }
+      const bucket = Math.floor(entry.at / this.#bucketMs);
+      if (!this.#withinBudget(bucket)) continue;
+      kept += 1;
+      let slot = buckets.get(bucket);
+      if (!slot) buckets.set(bucket, (slot = { fields: [], members: [] }));
+      const id = this.#tag + (this.#sequence++).toString(36);
+      slot.fields.push(id, JSON.stringify(entry));
+      if (entry.requestId !== undefined) slot.members.push(0, `r${SEP}${entry.requestId}${SEP}${id}`);
+      if (entry.profileId !== undefined) slot.members.push(0, `p${SEP}${entry.profileId}${SEP}${String(entry.at).padStart(15, '0')}${SEP}${id}`);
+      for (const eventId of new Set(entry.eventIds ?? [])) slot.members.push(0, `e${SEP}${eventId}${SEP}${id}`);
     }
-    if (lists.size === 0) return;
     const pipeline = this.#options.redis.pipeline();
-    for (const [key, { cap, values }] of lists) pipeline.rpush(key, ...values).ltrim(key, -cap, -1).expire(key, ttlSeconds);
+    const now = this.#options.now();
+    for (const [bucket, { fields, members }] of buckets) {
+      // Kept until the newest time the bucket holds is past the time to live.
+      const lifeMs = Math.max(1_000, (bucket + 1) * this.#bucketMs + this.#options.ttlSeconds * 1000 - now);
+      pipeline.hset(this.#key(bucket, 'en'), ...fields).pexpire(this.#key(bucket, 'en'), lifeMs);
+      if (members.length > 0) pipeline.zadd(this.#key(bucket, 'ix'), ...members).pexpire(this.#key(bucket, 'ix'), lifeMs);
+    }
     try {
       const results = (await pipeline.exec()) ?? [];
       const failed = results.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
     } catch (error) {
       this.#warn(`trace of ${entries.length} entries not kept: ${errorMessage(error)}`);
+      return 0;
     }
+    if (kept < entries.length) this.#warn(`trace budget of this process reached: ${entries.length - kept} entries not kept (INFLOW_TRACE_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
+    return kept;
   }
 
-  byEvent(eventId: string): Promise<TraceEntry[]> {
-    return this.#read(this.#key('e', eventId), this.#options.keyEntries);
+  /**
+   * Whether this process may add one more entry to the bucket: its maxEntries spread evenly over
+   * the buckets of one time to live, so Redis holds at most about maxEntries of its entries.
+   */
+  #withinBudget(bucket: number): boolean {
+    const used = this.#used.get(bucket) ?? 0;
+    if (used >= this.#bucketBudget) return false;
+    if (used === 0 && this.#used.size > 4) {
+      // Forget buckets past the time to live (they are gone from Redis too).
+      const oldest = Math.floor((this.#options.now() - this.#options.ttlSeconds * 1000) / this.#bucketMs);
+      for (const known of this.#used.keys()) if (known < oldest) this.#used.delete(known);
+    }
+    this.#used.set(bucket, used + 1);
+    return true;
+  }
+
+  /** Each entry's eventIds narrowed to this event: the request's other events are in its request's trace. */
+  async byEvent(eventId: string): Promise<TraceEntry[]> {
+    const entries = await this.#read(`e${SEP}${eventId}${SEP}`, this.#options.keyEntries);
+    return entries.map((entry) => (entry.eventIds && entry.eventIds.length !== 1 ? { ...entry, eventIds: [eventId] } : entry));
   }
 
   byRequest(requestId: string): Promise<TraceEntry[]> {
-    return this.#read(this.#key('r', requestId), this.#options.keyEntries);
+    return this.#read(`r${SEP}${requestId}${SEP}`, this.#options.keyEntries);
   }
 
   byProfile(profileId: string, limit: number): Promise<TraceEntry[]> {
-    return this.#read(this.#key('p', profileId), Math.min(limit, this.#options.profileEntries));
+    return this.#read(`p${SEP}${profileId}${SEP}`, Math.min(limit, this.#options.profileEntries));
   }
 
   /** The connection is the engine's to close. */
@@ -80,22 +127,39 @@ export class RedisTraceStore implements TraceStore {
     return Promise.resolve();
   }
 
-  /** The list's newest `limit` entries still within the time to live, oldest first. */
-  async #read(key: string, limit: number): Promise<TraceEntry[]> {
+  /** The newest `limit` entries indexed under the prefix, within the time to live, oldest first. */
+  async #read(prefix: string, limit: number): Promise<TraceEntry[]> {
     if (limit < 1) return [];
-    const values = await this.#options.redis.lrange(key, -limit, -1);
-    const oldest = this.#options.now() - this.#options.ttlSeconds * 1000;
+    const now = this.#options.now();
+    const oldest = now - this.#options.ttlSeconds * 1000;
+    const buckets: number[] = [];
+    // Newest first; one bucket ahead for a writer whose clock runs a little fast.
+    for (let bucket = Math.floor(now / this.#bucketMs) + 1; bucket >= Math.floor(oldest / this.#bucketMs); bucket--) buckets.push(bucket);
+    const lookups = this.#options.redis.pipeline();
+    // Members sort by id within a prefix (by time for a profile's): the newest `limit` of each bucket are its last ones.
+    for (const bucket of buckets) lookups.zrevrangebylex(this.#key(bucket, 'ix'), `[${prefix}${HIGH}`, `[${prefix}`, 'LIMIT', 0, limit);
+    const found = ((await lookups.exec()) ?? []).map(([error, members]) => {
+      if (error) throw error;
+      return (members as string[]).map((member) => member.slice(member.lastIndexOf(SEP) + 1));
+    });
+    const reads = this.#options.redis.pipeline();
+    const asked = buckets.filter((_, i) => (found[i] ?? []).length > 0);
+    for (const [i, bucket] of buckets.entries()) if ((found[i] ?? []).length > 0) reads.hmget(this.#key(bucket, 'en'), ...(found[i] ?? []));
+    if (asked.length === 0) return [];
     const entries: TraceEntry[] = [];
-    for (const value of values) {
-      const entry = parseEntry(value);
-      if (entry && entry.at >= oldest) entries.push(entry);
+    for (const [error, values] of (await reads.exec()) ?? []) {
+      if (error) throw error;
+      for (const value of values as Array<string | null>) {
+        const entry = value === null ? undefined : parseEntry(value);
+        if (entry && entry.at >= oldest) entries.push(entry);
+      }
     }
-    // Appends from several processes may land out of time order; the sort is stable.
-    return entries.sort((a, b) => a.at - b.at);
+    // Appends from several processes land out of time order; the sort is stable.
+    return entries.sort((a, b) => a.at - b.at).slice(-limit);
   }
 
-  #key(kind: 'e' | 'r' | 'p', id: string): string {
-    return `${this.#options.keyPrefix}:trace:${kind}:${id}`;
+  #key(bucket: number, part: 'en' | 'ix'): string {
+    return `${this.#options.keyPrefix}:trace:${bucket}:${part}`;
   }
 
   #warn(message: string): void {
