@@ -2,6 +2,7 @@
 // queue, records, errors, logging and the small utilities both sides use. No adapters here.
 export * from './errors.js';
 export * from './logging/logger.js';
+export * from './logging/throttled-warning.js';
 export type * from './records/records.js';
 export type * from './ports/queue.js';
 export type * from './ports/store.js';

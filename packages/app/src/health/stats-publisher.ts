@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { errorMessage, type InstanceSnapshot, type Logger, type StatsBoard } from '@inflow/core';
+import { errorMessage, type InstanceSnapshot, type Logger, type StatsBoard, throttledWarning } from '@inflow/core';
 
 /** Unique per process: its roles, host, pid and start time. */
 export function instanceId(roles: readonly string[], startedAt = Date.now()): string {
@@ -21,16 +21,12 @@ const WARN_EVERY_MS = 60_000;
  * cannot be reached is logged (at most once a minute), never fatal: the next interval tries again.
  */
 export function startStatsPublisher(options: StatsPublisherOptions): { close(): Promise<void> } {
-  let warnedAt = 0;
+  const warn = throttledWarning(options.logger, WARN_EVERY_MS);
   let publishing: Promise<void> | undefined;
   const publish = (): Promise<void> => {
     publishing ??= options.board
       .publish(options.snapshot())
-      .catch((error: unknown) => {
-        if (Date.now() - warnedAt < WARN_EVERY_MS) return;
-        warnedAt = Date.now();
-        options.logger.warn(`stats not published: ${errorMessage(error)}`);
-      })
+      .catch((error: unknown) => warn(`stats not published: ${errorMessage(error)}`))
       .finally(() => (publishing = undefined));
     return publishing;
   };

@@ -1,5 +1,6 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
+import { throttledWarning } from '../logging/throttled-warning.js';
 import type { TraceEntry, TraceStore } from '../ports/trace.js';
 import type { Cell } from './families.js';
 
@@ -33,7 +34,7 @@ export class TraceRecorder implements TraceSink {
   private buffer: TraceEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
-  private warnedAt = 0;
+  private readonly warn: ReturnType<typeof throttledWarning>;
   private readonly flushMs: number;
   private readonly batchSize: number;
   private readonly maxBuffered: number;
@@ -42,6 +43,7 @@ export class TraceRecorder implements TraceSink {
     this.flushMs = options.flushMs ?? 200;
     this.batchSize = options.batchSize ?? 500;
     this.maxBuffered = options.maxBuffered ?? 20_000;
+    this.warn = throttledWarning(options.logger, WARN_EVERY_MS);
   }
 
   record(entry: TraceEntry): void {
@@ -80,7 +82,7 @@ export class TraceRecorder implements TraceSink {
   private appendBatch(): Promise<void> {
     const batch = this.buffer.splice(0, this.batchSize);
     if (batch.length === 0) return Promise.resolve();
-    const { counts, logger } = this.options;
+    const { counts } = this.options;
     this.flushing = this.options.store
       .append(batch)
       .then(
@@ -90,10 +92,7 @@ export class TraceRecorder implements TraceSink {
         },
         (error: unknown) => {
           counts.failed.value += batch.length;
-          if (Date.now() - this.warnedAt >= WARN_EVERY_MS) {
-            this.warnedAt = Date.now();
-            logger.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: batch.length });
-          }
+          this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: batch.length });
         },
       )
       .finally(() => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errorMessage, type Logger, type TraceEntry, type TraceStore } from '@inflow/core';
+import { errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -45,7 +45,7 @@ export class RedisTraceStore implements TraceStore {
   /** This process's part of every entry id, so that processes never share one. */
   readonly #tag = randomBytes(4).toString('hex');
   #sequence = 0;
-  #warnedAt = -Infinity;
+  readonly #warn: (message: string) => void;
   /** Entries this process wrote per bucket, against #bucketBudget. */
   readonly #used = new Map<number, number>();
   readonly #bucketBudget: number;
@@ -53,6 +53,7 @@ export class RedisTraceStore implements TraceStore {
   constructor(options: RedisTraceOptions) {
     this.#options = { keyEntries: KEY_ENTRIES, maxEntries: MAX_ENTRIES, now: Date.now, ...options };
     this.#bucketMs = BUCKET_MS;
+    this.#warn = throttledWarning(options.logger, WARN_EVERY_MS, this.#options.now);
     this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * this.#bucketMs) / (options.ttlSeconds * 1000)));
   }
 
@@ -160,13 +161,6 @@ export class RedisTraceStore implements TraceStore {
 
   #key(bucket: number, part: 'en' | 'ix'): string {
     return `${this.#options.keyPrefix}:trace:${bucket}:${part}`;
-  }
-
-  #warn(message: string): void {
-    const now = this.#options.now();
-    if (now - this.#warnedAt < WARN_EVERY_MS) return;
-    this.#warnedAt = now;
-    this.#options.logger.warn(message);
   }
 }
 
