@@ -29,7 +29,9 @@ const say = (line) => process.stderr.write(`[stages] ${line}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function startInflow(dir) {
-  const child = spawn(process.execPath, [CLI, 'run'], {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles each scenario's process.
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...extra, CLI, 'run'], {
     env: { ...process.env, INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '18786', INFLOW_PRIVATE_PORT: '18787', INFLOW_API_TOKEN: TOKEN, INFLOW_SERVE_DEMO: 'true', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

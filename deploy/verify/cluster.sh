@@ -68,6 +68,7 @@ cluster_main() {
   get_kwok || { skip cluster "kwok: $WHY"; return 0; }
   ETCD_PORT=${INFLOW_VERIFY_ETCD_PORT:-23790}
   APISERVER_PORT=${INFLOW_VERIFY_APISERVER_PORT:-26443}
+  mkdir -p "$CACHE/tmp"
   CLUSTER_DIR=$(mktemp -d "$CACHE/tmp/cluster.XXXXXX")
   trap 'cluster_stop' EXIT
   export KUBECONFIG="$CLUSTER_DIR/kubeconfig"

@@ -137,7 +137,7 @@ image_main() {
     -e INFLOW_API_TOKEN="$token" -e INFLOW_SERVE_DEMO=false \
     "$IMAGE" run >"$CACHE/tmp/podman-run.log" 2>&1 || { sed 's/^/    /' "$CACHE/tmp/podman-run.log"; fail image "podman run"; image_stop; return 0; }
   local t=0
-  until curl -fs "http://127.0.0.1:$health/readyz" >/dev/null 2>&1; do
+  until curl -fs --max-time 5 "http://127.0.0.1:$health/readyz" >/dev/null 2>&1; do
     t=$((t + 1))
     if [ $t -ge 60 ] || [ "$(podman inspect "$IMAGE_CONTAINER" --format '{{.State.Running}}' 2>/dev/null)" != true ]; then
       podman logs "$IMAGE_CONTAINER" 2>&1 | tail -n 20 | sed 's/^/    /'; fail image "not ready on :$health/readyz after $t s"; image_stop; return 0
@@ -147,15 +147,16 @@ image_main() {
   step "ready after ${t} s: $(podman exec "$IMAGE_CONTAINER" id 2>/dev/null)"
   # A source of its own through the private API (the demo's is created only with the demo on).
   local status
-  status=$(curl -s -o "$CACHE/tmp/source.json" -w '%{http_code}' "http://127.0.0.1:$priv/sources" -H "authorization: Bearer $token" \
-    -H 'content-type: application/json' -d '{"id":"verify","name":"verify.sh"}')
+  # `|| true`: a refused connection is a failed step (status 000), not the end of the script (set -e).
+  status=$(curl -s --max-time 10 -o "$CACHE/tmp/source.json" -w '%{http_code}' "http://127.0.0.1:$priv/sources" -H "authorization: Bearer $token" \
+    -H 'content-type: application/json' -d '{"id":"verify","name":"verify.sh"}' || true)
   step "POST :$priv/sources -> $status $(head -c 200 "$CACHE/tmp/source.json")"
   case $status in 200|201) ;; *) podman logs "$IMAGE_CONTAINER" 2>&1 | tail -n 20 | sed 's/^/    /'; fail image "POST /sources answered $status"; image_stop; return 0 ;; esac
-  status=$(curl -s -o "$CACHE/tmp/track.json" -w '%{http_code}' "http://127.0.0.1:$pub/track" -H 'content-type: application/json' \
-    -d '{"source":{"id":"verify"},"profile":{"id":"verify"},"events":[{"type":"page-view"}],"options":{"queue":true}}')
+  status=$(curl -s --max-time 10 -o "$CACHE/tmp/track.json" -w '%{http_code}' "http://127.0.0.1:$pub/track" -H 'content-type: application/json' \
+    -d '{"source":{"id":"verify"},"profile":{"id":"verify"},"events":[{"type":"page-view"}],"options":{"queue":true}}' || true)
   step "POST :$pub/track (queued) -> $status $(head -c 200 "$CACHE/tmp/track.json")"
   if [ "$status" != 201 ]; then podman logs "$IMAGE_CONTAINER" 2>&1 | tail -n 20 | sed 's/^/    /'; fail image "/track answered $status, expected 201"; image_stop; return 0; fi
-  if curl -fs "http://127.0.0.1:$health/metrics" -o "$CACHE/tmp/metrics.txt" && grep -q '^# TYPE ' "$CACHE/tmp/metrics.txt"; then
+  if curl -fs --max-time 10 "http://127.0.0.1:$health/metrics" -o "$CACHE/tmp/metrics.txt" && grep -q '^# TYPE ' "$CACHE/tmp/metrics.txt"; then
     step "GET :$health/metrics -> $(grep -c '^# TYPE' "$CACHE/tmp/metrics.txt") metric families"
   else
     fail image "GET /metrics on the health port $health gave no Prometheus text"; image_stop; return 0

@@ -248,28 +248,38 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     });
   }
 
-  return {
+  async function startRoles(): Promise<void> {
+    await observability.listen();
+    engine = await createEngine(config, topics, logger);
+    observability.attach(engine);
+    const { trace } = observability;
+    const stages = createStages(config, engine, topics, logger, trace);
+    telemetry.watchBacklog(consumedBacklog(engine.queue, roles, topics, stages.destinations));
+    const collector = new Collector({
+      state: engine.profileState,
+      store: engine.store,
+      logger: logger.child('collector'),
+      maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
+      feed: stages.feed,
+      trace,
+      storeWrites: roles.includes('collector') || roles.includes('edge') ? telemetry.storeWrites() : undefined,
+    });
+    workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
+    for (const worker of workers) await worker.start();
+    if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
+    ready = true;
+    logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
+  }
+
+  const inflow: Inflow = {
     async start() {
-      await observability.listen();
-      engine = await createEngine(config, topics, logger);
-      observability.attach(engine);
-      const { trace } = observability;
-      const stages = createStages(config, engine, topics, logger, trace);
-      telemetry.watchBacklog(consumedBacklog(engine.queue, roles, topics, stages.destinations));
-      const collector = new Collector({
-        state: engine.profileState,
-        store: engine.store,
-        logger: logger.child('collector'),
-        maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
-        feed: stages.feed,
-        trace,
-        storeWrites: roles.includes('collector') || roles.includes('edge') ? telemetry.storeWrites() : undefined,
-      });
-      workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
-      for (const worker of workers) await worker.start();
-      if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
-      ready = true;
-      logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
+      try {
+        await startRoles();
+      } catch (error) {
+        // What did start (the health port, the engine's connections, workers) is closed again.
+        await inflow.close().catch((closeError: unknown) => logger.error(`closing after a failed start: ${errorMessage(closeError)}`));
+        throw error;
+      }
     },
     close() {
       closing ??= (async () => {
@@ -308,4 +318,5 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     },
     telemetry,
   };
+  return inflow;
 }

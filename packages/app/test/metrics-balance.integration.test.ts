@@ -218,7 +218,7 @@ describe('the trace of events on the embedded engine', () => {
       detail: { source: 'web', topic: 'collector/payloads', lane: expect.any(Number) as number, confirmedInMs: expect.any(Number) as number },
     });
     expect(trace.entries.find((entry) => entry.stage === 'delivered')).toMatchObject({ role: 'dispatch', detail: { destination: 'ok', status: 200 } });
-    expect(trace.entries.find((entry) => entry.stage === 'rule')).toMatchObject({ role: 'workflow', detail: { rule: 'buyer', actions: [{ type: 'add-segment', result: 'applied' }] } });
+    expect(trace.entries.find((entry) => entry.stage === 'rule')).toMatchObject({ role: 'workflow', detail: { rules: [{ rule: 'buyer', actions: [{ type: 'add-segment', result: 'applied' }] }] } });
     const routed = trace.entries.filter((entry) => entry.stage === 'routed').map((entry) => entry.detail);
     expect(routed).toEqual(expect.arrayContaining([{ destinations: ['ok'] }, { rules: ['buyer'] }]));
     // The first attempts to `ok` failed: some event's trace shows the failure and the wait.

@@ -103,6 +103,8 @@ export type TrackErrorCode =
   | 'request_timeout'
   | 'unauthorized'
   | 'queue_unavailable'
+  /** The private API: a service it reads from (the trace, the stats board) cannot be reached now. */
+  | 'service_unavailable'
   | 'shutting_down'
   | 'conflict'
   /** The private API's If-Match named a version that is no longer current. */

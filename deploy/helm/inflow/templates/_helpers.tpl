@@ -106,7 +106,8 @@ worker.background renders dispatch and workflow; its dispatch/workflow keys over
 {{- include "inflow.connectionEnv" (dict "root" . "name" "redis" "env" "INFLOW_REDIS_URL") }}
 {{- range $key, $value := .Values.settings }}
 - name: {{ printf "INFLOW_%s" (regexReplaceAll "([A-Z])" $key "_${1}" | upper) }}
-  value: {{ $value | toString | quote }}
+  {{- /* Helm reads numbers as floats: 2000000 would render as 2e+06, which Inflow refuses. */}}
+  value: {{ (kindIs "float64" $value | ternary ($value | int64) $value) | toString | quote }}
 {{- end }}
 {{- with .Values.extraEnv }}
 {{ toYaml . }}

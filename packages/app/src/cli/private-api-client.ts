@@ -32,6 +32,7 @@ export function privateApiClient(config: Config, options: { timeoutMs?: number }
     url,
     async call<T>(method: ApiMethod, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
       let response: Response;
+      let text: string;
       try {
         response = await fetch(url + path, {
           method,
@@ -39,16 +40,20 @@ export function privateApiClient(config: Config, options: { timeoutMs?: number }
           body: body === undefined ? null : JSON.stringify(body),
           signal: options.timeoutMs === undefined ? null : AbortSignal.timeout(options.timeoutMs),
         });
+        text = await response.text();
       } catch (error) {
         const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
         throw new CliError(`cannot reach the private API at ${url} (${reason}); is inflow running with this config?`, 1, { cause: error });
       }
-      const text = await response.text();
       if (response.status === 401) {
         throw new CliError(`the private API at ${url} refused the token; set INFLOW_API_TOKEN to the token the running inflow uses`, 1);
       }
       if (!response.ok) throw new CliError(`${method} ${path} failed with ${response.status}: ${errorText(text)}`, 1);
-      return (text === '' ? undefined : JSON.parse(text)) as T;
+      try {
+        return (text === '' ? undefined : JSON.parse(text)) as T;
+      } catch {
+        throw new CliError(`${method} ${path}: the answer from ${url} is not JSON (${errorText(text)}); is this inflow's private port?`, 1);
+      }
     },
   };
 }

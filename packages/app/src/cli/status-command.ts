@@ -63,6 +63,7 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
       : []),
   ]);
   if (api.backlogProblem) problems.push(api.backlogProblem);
+  if (api.statsProblem) problems.push(api.statsProblem);
   const all = [api.check, ...services];
   for (const check of all) if (!check.up) problems.push(`${check.service} is unreachable at ${check.url}: ${check.detail}`);
   const now = api.stats ? Date.parse(api.stats.at) : Date.now();
@@ -78,15 +79,30 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
   };
 }
 
-async function readPrivateApi(config: Config, timeoutMs: number): Promise<{ check: ServiceCheck; stats: StatsView | null; topics: TopicStatus[] | null; backlogProblem?: string }> {
+interface PrivateApiView {
+  check: ServiceCheck;
+  stats: StatsView | null;
+  topics: TopicStatus[] | null;
+  backlogProblem?: string;
+  statsProblem?: string;
+}
+
+async function readPrivateApi(config: Config, timeoutMs: number): Promise<PrivateApiView> {
   const started = Date.now();
   const url = `http://${config.privateHost}:${config.privatePort}`;
   try {
     const api = privateApiClient(config, { timeoutMs });
-    const [stats, backlog] = await Promise.all([api.call<StatsView>('GET', '/stats'), api.call<{ topics: TopicStatus[] }>('GET', '/backlog').catch((error: unknown) => error)]);
+    // Reachable and taking the token; what it reads from (the queue, the stats board) may still be away.
+    await api.call('GET', '/openapi/private.json');
     const check = { service: 'private API', url: api.url, up: true, detail: `${Date.now() - started} ms` };
-    if (backlog instanceof Error) return { check, stats, topics: null, backlogProblem: `the queue's backlog could not be read: ${backlog.message}` };
-    return { check, stats, topics: (backlog as { topics: TopicStatus[] }).topics };
+    const [stats, backlog] = await Promise.all([
+      api.call<StatsView>('GET', '/stats').catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+      api.call<{ topics: TopicStatus[] }>('GET', '/backlog').catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
+    ]);
+    const view: PrivateApiView = { check, stats: stats instanceof Error ? null : stats, topics: backlog instanceof Error ? null : backlog.topics };
+    if (backlog instanceof Error) view.backlogProblem = `the queue's backlog could not be read: ${backlog.message}`;
+    if (stats instanceof Error) view.statsProblem = `the counters could not be read: ${stats.message}`;
+    return view;
   } catch (error) {
     if (!isCliError(error)) throw error;
     return { check: { service: 'private API', url, up: false, detail: error.message }, stats: null, topics: null };

@@ -62,6 +62,7 @@ export const ERROR_CODES = [
   'request_timeout',
   'unauthorized',
   'queue_unavailable',
+  'service_unavailable',
   'shutting_down',
   'conflict',
   'precondition_failed',

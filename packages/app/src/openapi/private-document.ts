@@ -80,9 +80,13 @@ const trace = (operationId: string, what: string, parameters: ParameterObject[] 
   get(operationId, {
     summary: `What happened to ${what}, stage by stage`,
     tag: 'traces',
-    description: 'Entries are kept traceTtlSeconds (one hour by default); the 404 says so.',
+    description: 'Entries are kept traceTtlSeconds (15 minutes by default); the 404 says so.',
     parameters,
-    responses: { '200': ok('Trace'), '404': error(`Nothing is known of ${what} (\`not_found\`).`) },
+    responses: {
+      '200': ok('Trace'),
+      '404': error(`Nothing is known of ${what} (\`not_found\`).`),
+      '503': jsonAnswer('The trace (Redis) cannot be read now (`service_unavailable`).', ref('Error'), retryAfter),
+    },
   });
 
 const records: Record<string, PathItemObject> = {
@@ -234,7 +238,7 @@ const operations: Record<string, PathItemObject> = {
     get: get('stats', {
       summary: 'Every live instance\'s counters, summed and balanced, with 15 minutes of rates',
       tag: 'operations',
-      responses: { '200': ok('Stats') },
+      responses: { '200': ok('Stats'), '503': jsonAnswer('The stats board (Redis) cannot be read now (`service_unavailable`).', ref('Error'), retryAfter) },
     }),
   },
   '/openapi/public.json': {

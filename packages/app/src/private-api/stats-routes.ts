@@ -1,6 +1,7 @@
 import type { InstanceSnapshot, StatsBoard } from '@inflow/core';
 import { json, type Router } from '@inflow/edge';
 import { balanceOf, combineGauges, type Numbers, ratesBetween, sumCounters } from './stats-summary.js';
+import { unavailable } from './unavailable.js';
 
 /** How far back GET /stats's series reaches. */
 export const STATS_WINDOW_MS = 15 * 60_000;
@@ -86,7 +87,12 @@ export class StatsHistory {
 export function withStatsRoutes(router: Router, deps: { board: StatsBoard; history: StatsHistory; intervalMs: number; now?: () => number }): Router {
   const now = deps.now ?? Date.now;
   return router.on('GET', '/stats', async () => {
-    const snapshots = await deps.board.read();
+    let snapshots: InstanceSnapshot[];
+    try {
+      snapshots = await deps.board.read();
+    } catch (error) {
+      return unavailable('the stats board', error);
+    }
     const counters = sumCounters(snapshots);
     const gauges = combineGauges(snapshots);
     return json(200, {

@@ -1,6 +1,8 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import type { EventRecord, RecordStore } from '@inflow/core';
+import { createLogger, type EventRecord, type RecordStore } from '@inflow/core';
 import { Router } from '@inflow/edge';
+import { RedisTraceStore } from '../../../workers/src/distributed/redis/redis-trace-store.js';
 import { MemoryTraceStore } from '../../../workers/src/memory/memory-trace-store.js';
 import { withTraceRoutes } from './trace-routes.js';
 
@@ -45,5 +47,22 @@ describe('the trace routes', () => {
     expect(await count('')).toBe(50);
     expect(await count('limit=3')).toBe(3);
     expect(await count('limit=5000')).toBe(1_000);
+  });
+
+  it('answers 503 with Retry-After, never 500, when the trace\'s Redis cannot be reached', async () => {
+    const away = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    away.on('error', () => undefined);
+    const blind = withTraceRoutes(new Router(), {
+      trace: new RedisTraceStore({ redis: away, keyPrefix: 'nowhere', ttlSeconds: 900, profileEntries: 10, logger: createLogger({ level: 'error', format: 'text' }) }),
+      store,
+      ttlSeconds: 900,
+    });
+    for (const path of ['/events/kept/trace', '/requests/r1/trace', '/profiles/ada/trace']) {
+      const reply = await blind.handle({ method: 'GET', path, query: '', headers: {}, body: Buffer.alloc(0), remoteAddress: '127.0.0.1' });
+      expect(reply.status, path).toBe(503);
+      expect(reply.headers?.['retry-after']).toBe('5');
+      expect(JSON.parse(String(reply.body))).toMatchObject({ error: { code: 'service_unavailable' } });
+    }
+    away.disconnect();
   });
 });

@@ -1,6 +1,7 @@
 import type { EventRecord, RecordStore, TraceEntry, TraceStore } from '@inflow/core';
 import { errorReply, type HttpReply, json, type Router } from '@inflow/edge';
 import { limitOf } from './request-input.js';
+import { unavailable } from './unavailable.js';
 
 export interface TraceRoutesDeps {
   trace: TraceStore;
@@ -26,19 +27,31 @@ export function withTraceRoutes(router: Router, deps: TraceRoutesDeps): Router {
     errorReply(404, 'not_found', `no trace of ${what}: never seen, or its entries are gone (traces are kept for traceTtlSeconds, ${ttlSeconds} s)`);
   return router
     .on('GET', '/events/:id/trace', async (_, { id = '' }) => {
-      const entries = await trace.byEvent(id);
+      const entries = await readTrace(() => trace.byEvent(id));
+      if (!Array.isArray(entries)) return entries;
       if (entries.length > 0) return answer(entries);
       const record = await store.getEvent(id);
       return record ? answer([fromRecord(record, ttlSeconds)]) : missing(`event "${id}" (and the store does not have it)`);
     })
     .on('GET', '/requests/:id/trace', async (_, { id = '' }) => {
-      const entries = await trace.byRequest(id);
+      const entries = await readTrace(() => trace.byRequest(id));
+      if (!Array.isArray(entries)) return entries;
       return entries.length > 0 ? answer(entries) : missing(`request "${id}"`);
     })
     .on('GET', '/profiles/:id/trace', async (request, { id = '' }) => {
-      const entries = await trace.byProfile(id, limitOf(request));
+      const entries = await readTrace(() => trace.byProfile(id, limitOf(request)));
+      if (!Array.isArray(entries)) return entries;
       return entries.length > 0 ? answer(entries) : missing(`profile "${id}" (its records: GET /profiles/${encodeURIComponent(id)})`);
     });
+}
+
+/** The trace's entries, or a 503 when its store (Redis) cannot be reached now. */
+async function readTrace(read: () => Promise<TraceEntry[]>): Promise<TraceEntry[] | HttpReply> {
+  try {
+    return await read();
+  } catch (error) {
+    return unavailable('the trace', error);
+  }
 }
 
 function answer(entries: readonly TraceEntry[]): HttpReply {

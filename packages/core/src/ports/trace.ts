@@ -21,7 +21,7 @@ export type TraceStage =
   | 'delivered'
   /** A delivery attempt failed and will be retried (detail: destination, status or error, retry in ms). */
   | 'delivery-failed'
-  /** A rule matched and ran (detail: rule, actions with their results). */
+  /** Rules matched the event and ran (detail: rules, each with its actions and their results). */
   | 'rule';
 
 export interface TraceEntry {

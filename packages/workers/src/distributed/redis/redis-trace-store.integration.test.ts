@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '@inflow/core';
+import { createLogger, TraceRecorder } from '@inflow/core';
 import { requiredEnv } from '../../test-support/services.js';
 import { traceStoreContract } from '../../test-support/trace-store-contract.js';
 import { RedisTraceStore } from './redis-trace-store.js';
@@ -70,21 +70,20 @@ describe('RedisTraceStore on a real Redis', () => {
     expect(warnings.join('\n')).toContain('trace budget of this process reached: 3 entries not kept');
   });
 
-  it('never throws on append when Redis cannot be reached; reads do', async () => {
+  it('rejects an append Redis did not take, which the recorder counts as failed and logs once; reads reject too', async () => {
     const down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
     down.on('error', () => undefined);
     const warnings: string[] = [];
-    const blind = new RedisTraceStore({
-      redis: down,
-      keyPrefix: prefix,
-      ttlSeconds: 60,
-      profileEntries: 10,
-      logger: createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) }),
-    });
-    await expect(blind.append([{ at: 1, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBe(0);
-    await expect(blind.append([{ at: 2, stage: 'edge', role: 'edge', requestId: 'x' }])).resolves.toBe(0);
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toContain('trace of 1 entries not kept');
+    const logger = createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) });
+    const blind = new RedisTraceStore({ redis: down, keyPrefix: prefix, ttlSeconds: 60, profileEntries: 10, logger });
+    await expect(blind.append([{ at: 1, stage: 'edge', role: 'edge', requestId: 'x' }])).rejects.toThrow('trace of 1 entries not kept');
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store: blind, counts, logger, flushMs: 1 });
+    recorder.record({ at: 2, stage: 'edge', role: 'edge', requestId: 'x' });
+    recorder.record({ at: 3, stage: 'edge', role: 'edge', requestId: 'y' });
+    await recorder.close();
+    expect(counts).toEqual({ appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 2 } });
+    expect(warnings.filter((line) => line.includes('trace entries not kept'))).toHaveLength(1);
     await expect(blind.byRequest('x')).rejects.toThrow();
     down.disconnect();
   });

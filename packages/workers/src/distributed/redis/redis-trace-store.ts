@@ -36,8 +36,8 @@ const HIGH = '\u00ff';
  * entry of the batch, two PEXPIREs), whatever the number of entries: the cost per entry is a few
  * arguments, not a few commands (one list per key cost the edge half its throughput). Buckets
  * expire whole once the newest entry they can hold is past the time to live. A read is two
- * pipelines over the live buckets. Appends never throw: the trace is a diagnostic, and Redis
- * being away must not hold up a stage.
+ * pipelines over the live buckets. An append that fails rejects (the TraceRecorder counts and
+ * logs it, and no stage waits for it).
  */
 export class RedisTraceStore implements TraceStore {
   readonly #options: Required<RedisTraceOptions>;
@@ -67,7 +67,8 @@ export class RedisTraceStore implements TraceStore {
       kept += 1;
       let slot = buckets.get(bucket);
       if (!slot) buckets.set(bucket, (slot = { fields: [], members: [] }));
-      const id = this.#tag + (this.#sequence++).toString(36);
+      // Padded: ids of one process sort in the order they were made (a read takes a key's last ones).
+      const id = this.#tag + (this.#sequence++).toString(36).padStart(10, '0');
       slot.fields.push(id, JSON.stringify(entry));
       if (entry.requestId !== undefined) slot.members.push(0, `r${SEP}${entry.requestId}${SEP}${id}`);
       if (entry.profileId !== undefined) slot.members.push(0, `p${SEP}${entry.profileId}${SEP}${String(entry.at).padStart(15, '0')}${SEP}${id}`);
@@ -86,10 +87,11 @@ export class RedisTraceStore implements TraceStore {
       const failed = results.find(([error]) => error);
       if (failed?.[0]) throw failed[0];
     } catch (error) {
-      this.#warn(`trace of ${entries.length} entries not kept: ${errorMessage(error)}`);
-      return 0;
+      // Not kept: their room in the budget is given back, and the caller counts them failed.
+      for (const [bucket, { fields }] of buckets) this.#used.set(bucket, Math.max(0, (this.#used.get(bucket) ?? 0) - fields.length / 2));
+      throw new Error(`trace of ${entries.length} entries not kept: ${errorMessage(error)}`, { cause: error });
     }
-    if (kept < entries.length) this.#warn(`trace budget of this process reached: ${entries.length - kept} entries not kept (INFLOW_TRACE_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
+    if (kept < entries.length) this.#warn(`trace budget of this process reached: ${entries.length - kept} entries not kept (INFLOW_TRACE_REDIS_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
     return kept;
   }
 
