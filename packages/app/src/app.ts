@@ -10,7 +10,8 @@ import { withDemoRoutes } from './demo/demo-profile.js';
 import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
 import { type PrivateApi, privateRoutes } from './private-api/private-routes.js';
 
-export type Role = 'edge' | 'collector' | 'workflow' | 'dispatch';
+/** `edge`: the public edge and the private API; `api`: the private API alone (a deployment of its own). */
+export type Role = 'edge' | 'api' | 'collector' | 'workflow' | 'dispatch';
 export const ALL_ROLES: readonly Role[] = ['edge', 'collector', 'workflow', 'dispatch'];
 
 export interface Inflow {
@@ -174,30 +175,29 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   let engine: Engine | undefined;
   let batcher: RequestBatcher | undefined;
   let workers: Lifecycle[] = [];
-  let servers: HttpServer[] = [];
+  let publicServer: HttpServer | undefined;
+  let privateServer: HttpServer | undefined;
+  const servers = (): HttpServer[] => [publicServer, privateServer].filter((server): server is HttpServer => server !== undefined);
   let privateApi: PrivateApi | undefined;
   let ready = false;
   let accepting = true;
   let closing: Promise<void> | undefined;
   const observability = createObservability(config, roles, () => ready, logger);
   const { telemetry } = observability;
+  // What both HTTP servers take from the config.
+  const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
+  const requestIds = { trustHeader: config.trustRequestId };
 
   async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
-    // Only the role that serves the private API needs its token (workers may run on a read-only disk).
-    const resolved = resolveApiToken(config.apiToken, config.dataDir);
-    token = resolved.token;
-    const tokenFile = resolved.file;
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
     const demo = config.serveDemo ? demoFiles() : undefined;
     if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
     if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
     const edgeLogger = logger.child('edge');
-    const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
     // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
     const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
-    const requestIds = { trustHeader: config.trustRequestId };
-    const publicServer = await listenUws(
+    const served = await listenUws(
       uws,
       {
         ...limits,
@@ -223,7 +223,18 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       },
       edgeLogger,
     );
-    const privateServer = await listenUws(
+    publicServer = served;
+    edgeLogger.info(`public edge listening on http://${config.publicHost}:${served.port}`, { demo: demo ? '/' : 'off' });
+    await startPrivateApi(engine, sources);
+  }
+
+  /** The private API (the `edge` role's, or the `api` role's alone): its token, then its port. */
+  async function startPrivateApi(engine: Engine, sources: SourceRegistry): Promise<void> {
+    // Only the role that serves the private API needs its token (workers may run on a read-only disk).
+    const resolved = resolveApiToken(config.apiToken, config.dataDir);
+    token = resolved.token;
+    const { uws } = loadUws(config.allowUwsFallback);
+    privateServer = await listenUws(
       uws,
       { ...limits, host: config.privateHost, port: config.privatePort, meter: telemetry.http('private'), requestIds, handler: (privateApi = privateRoutes({
         token,
@@ -241,10 +252,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       })) },
       logger.child('private-api'),
     );
-    servers = [publicServer, privateServer];
-    edgeLogger.info(`public edge listening on http://${config.publicHost}:${publicServer.port}`, { demo: demo ? '/' : 'off' });
-    edgeLogger.info(`private API listening on http://${config.privateHost}:${privateServer.port}`, {
-      token: tokenFile ? `in ${tokenFile}` : 'from config',
+    logger.child('edge').info(`private API listening on http://${config.privateHost}:${privateServer.port}`, {
+      token: resolved.file ? `in ${resolved.file}` : 'from config',
     });
   }
 
@@ -267,6 +276,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
     for (const worker of workers) await worker.start();
     if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
+    else if (roles.includes('api')) await startPrivateApi(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs));
     ready = true;
     logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
   }
@@ -286,11 +296,11 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         ready = false;
         logger.info('shutting down: readiness is now 503');
         if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);
-        for (const server of servers) server.stopListening();
+        for (const server of servers()) server.stopListening();
         const deadline = Date.now() + config.shutdownTimeoutMs;
-        while (servers.some((server) => server.inFlight() > 0) && Date.now() < deadline) await sleep(10);
+        while (servers().some((server) => server.inFlight() > 0) && Date.now() < deadline) await sleep(10);
         accepting = false;
-        const left = servers.reduce((sum, server) => sum + server.inFlight(), 0);
+        const left = servers().reduce((sum, server) => sum + server.inFlight(), 0);
         if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
         await batcher?.close();
         privateApi?.close();
@@ -305,10 +315,10 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       return closing;
     },
     get publicPort() {
-      return servers[0]?.port ?? 0;
+      return publicServer?.port ?? 0;
     },
     get privatePort() {
-      return servers[1]?.port ?? 0;
+      return privateServer?.port ?? 0;
     },
     get healthPort() {
       return observability.healthPort;

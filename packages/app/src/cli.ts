@@ -20,6 +20,7 @@ Commands:
   collector    only the collector worker                      (distributed engine)
   workflow     only the workflow worker: rules on stored events  (distributed engine)
   dispatch     only the dispatch worker: delivery to destinations (distributed engine)
+  api          only the private API, without the public edge     (distributed engine)
   setup        create the queue's topics and subscriptions and the store's indices, then exit
                (idempotent; every role also does it at start: run it as a deployment's set-up job)
   config       print every setting: its environment variable, default and current value
@@ -50,6 +51,7 @@ const COMMANDS: Record<string, readonly Role[]> = {
   collector: ['collector'],
   workflow: ['workflow'],
   dispatch: ['dispatch'],
+  api: ['api'],
 };
 
 const isApiCommand = (command: string): command is keyof typeof API_COMMANDS => Object.hasOwn(API_COMMANDS, command);

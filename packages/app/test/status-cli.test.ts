@@ -76,7 +76,9 @@ describe('inflow status, trace and sources (the built command line against a run
       body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'cli-trace' }, events: [{ type: 'signup' }] }),
     });
     const [eventId = ''] = ((await tracked.json()) as { events: string[] }).events;
-    const result = await runCli(['trace', eventId], env);
+    // Entries reach the trace in batches (every 200 ms): wait for the stored one.
+    let result = await runCli(['trace', eventId], env);
+    await waitFor(async () => /\sstored\s/.test((result = await runCli(['trace', eventId], env)).output), 10_000);
     expect(result.code).toBe(0);
     expect(result.output).toMatch(new RegExp(`^event ${eventId}: \\d+ entr(y|ies)$`, 'm'));
     expect(result.output).toMatch(/^TIME\s+\+MS\s+ROLE\s+STAGE\s+FACTS$/m);
