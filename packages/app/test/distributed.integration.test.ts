@@ -154,7 +154,12 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect(load.failed).toBe(0);
     expect(load.accepted).toHaveLength(1200);
 
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000).catch(async (error: unknown) => {
+      // Seen once under a full parallel run on a cold machine: say where the messages stopped.
+      const backlog = await (await edge.api('/queue/collector/payloads/backlog')).text();
+      const tail = (text: string): string => text.split('\n').slice(-15).join('\n');
+      throw new Error(`${String(error)}\nbacklog: ${backlog}\nsteady collector:\n${tail(steady.output())}\nnew collector:\n${tail(victim.output())}`);
+    });
     await waitFor(async () => (await d.storedEventIds()).length >= 1200, 30_000);
     const stored = await d.storedEventIds();
     expect(stored).toHaveLength(new Set(stored).size);
