@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, type Queue } from '@inflow/core';
-import { SqliteQueue } from '@inflow/workers';
-import { PulsarQueue } from '@inflow/workers/distributed';
 import { ALL_ROLES, createInflow, type Inflow, type Role } from '../src/app.js';
 import { parseConfig } from '../src/config/config.js';
 import { parseScrapes, scrape, type Scrape } from './metrics-scrape.js';
 import { startMisbehavingReceiver, type MisbehavingReceiver } from './support/misbehaving-receiver.js';
+import { outsideQueue } from './support/outside-queue.js';
 import { type EngineName, ENGINES, engineEnv, SETTLE_MS } from './support/start-inflow.js';
 
 /** One deployment: every role in one instance (embedded), or each role its own instance (distributed). */
@@ -48,19 +47,7 @@ async function deploy(engine: EngineName): Promise<Deployment> {
     edge,
     track: (body) => fetch(`${publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     api,
-    outsideQueue: () =>
-      engine === 'embedded'
-        ? new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] })
-        : new PulsarQueue({
-            webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
-            tenant: env['INFLOW_TENANT'] ?? '',
-            topics: [],
-            partitions: 2,
-            producerConnections: 1,
-            sendTimeoutMs: 5000,
-            receiverQueueSize: 10,
-            logger,
-          }),
+    outsideQueue: () => outsideQueue(engine, dataDir, env),
     // The sum over every role's own health port.
     scrape: async () => parseScrapes(await Promise.all(instances.map((instance) => scrape(`http://127.0.0.1:${instance.healthPort}/metrics`)))),
     async close() {

@@ -1,10 +1,6 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, type Queue } from '@inflow/core';
-import { SqliteQueue } from '@inflow/workers';
-import { PulsarQueue } from '@inflow/workers/distributed';
-import type { EngineName } from './support/start-inflow.js';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
+import { outsideQueue } from './support/outside-queue.js';
 
 describe.each(ENGINES)('private API on the %s engine', (engine) => {
   let app: TestInflow;
@@ -144,18 +140,3 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     expect(await replayedAgain.json()).toEqual({ replayed: 0, notFound: [two.id] });
   });
 });
-
-/** A second handle on the engine's queue, as another process would have. */
-function outsideQueue(engine: EngineName, dataDir: string, env: Record<string, string>): Queue {
-  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
-  return new PulsarQueue({
-    webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
-    tenant: env['INFLOW_TENANT'] ?? '',
-    topics: [],
-    partitions: 2,
-    producerConnections: 1,
-    sendTimeoutMs: 5000,
-    receiverQueueSize: 10,
-    logger: createLogger({ level: 'warn', format: 'text' }),
-  });
-}

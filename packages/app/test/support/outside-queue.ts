@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+import { createLogger, type Queue } from '@inflow/core';
+import { SqliteQueue } from '@inflow/workers';
+import { PulsarQueue } from '@inflow/workers/distributed';
+import type { EngineName } from './start-inflow.js';
+
+/** A second handle on a running engine's queue, as another process would have (to put in what the edge never would). */
+export function outsideQueue(engine: EngineName, dataDir: string, env: Record<string, string>): Queue {
+  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
+  return new PulsarQueue({
+    webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
+    tenant: env['INFLOW_TENANT'] ?? '',
+    topics: [],
+    partitions: 2,
+    producerConnections: 1,
+    sendTimeoutMs: 5000,
+    receiverQueueSize: 10,
+    logger: createLogger({ level: 'warn', format: 'text' }),
+  });
+}
