@@ -149,7 +149,7 @@ export class Telemetry {
   }
 
   /** A recorder of trace entries into `store`, its drops and failures counted here. */
-  traceRecorder(store: Pick<TraceStore, 'append'>, logger: Logger): TraceRecorder {
+  traceRecorder(store: Pick<TraceStore, 'append' | 'keep'>, logger: Logger): TraceRecorder {
     const { traceEntries } = this.catalog;
     const counts = { appended: traceEntries.cell({ outcome: 'appended' }), dropped: traceEntries.cell({ outcome: 'dropped' }), failed: traceEntries.cell({ outcome: 'failed' }) };
     return new TraceRecorder({ store, counts, logger });

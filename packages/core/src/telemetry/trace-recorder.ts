@@ -10,7 +10,7 @@ export interface TraceSink {
 }
 
 export interface TraceRecorderOptions {
-  store: Pick<TraceStore, 'append'>;
+  store: Pick<TraceStore, 'append' | 'keep'>;
   /** Longest an entry waits before it is appended. */
   flushMs?: number;
   /** Entries appended in one call; a full batch goes at once. */
@@ -28,7 +28,8 @@ const WARN_EVERY_MS = 30_000;
  * Buffers trace entries and appends them to the trace store in batches (every `flushMs`, or at
  * `batchSize` entries), one append at a time. A bounded buffer: when the store cannot keep up,
  * new entries are dropped and counted, and no stage ever waits for the trace. `close` appends
- * what is left.
+ * what is left. A store that keeps entries at once (`keep`, in this process) gets each entry
+ * as it comes instead.
  */
 export class TraceRecorder implements TraceSink {
   private buffer: TraceEntry[] = [];
@@ -38,15 +39,23 @@ export class TraceRecorder implements TraceSink {
   private readonly flushMs: number;
   private readonly batchSize: number;
   private readonly maxBuffered: number;
+  /** The store's own at-once keeping, when it has it (no buffer, no batch, no promise). */
+  private readonly keep: ((entry: TraceEntry) => void) | undefined;
 
   constructor(private readonly options: TraceRecorderOptions) {
     this.flushMs = options.flushMs ?? 200;
     this.batchSize = options.batchSize ?? 500;
     this.maxBuffered = options.maxBuffered ?? 20_000;
     this.warn = throttledWarning(options.logger, WARN_EVERY_MS);
+    this.keep = options.store.keep?.bind(options.store);
   }
 
   record(entry: TraceEntry): void {
+    if (this.keep) {
+      this.keep(entry);
+      this.options.counts.appended.value += 1;
+      return;
+    }
     if (this.buffer.length >= this.maxBuffered) {
       this.options.counts.dropped.value += 1;
       return;
