@@ -32,7 +32,8 @@ export interface RuleRun {
   rule: string;
   event: string;
   matched: boolean;
-  actions: string[];
+  /** The types of the actions it did, in order (shared: never changed). */
+  actions: readonly string[];
 }
 
 export interface RulesOutcome {
@@ -68,11 +69,11 @@ export function runRules(subject: Subject, profile: ProfileRecord, rules: readon
   const work = workingCopy(profile);
   const effects: Effect[] = [];
   const runs: RuleRun[] = [];
+  // Every rule sees the profile as the rules before it left it: `work`, changed in place.
+  const seen = { ...subject, profile: work };
   for (const rule of rules) {
-    const seen = { ...subject, profile: work };
     const matched = !rule.condition || evaluateCondition(rule.condition, seen);
-    const actions: string[] = [];
-    if (matched) runActions(rule, 0, seen, work, effects, actions, now);
+    const actions = matched ? ranActions(rule, 0, runActions(rule, 0, seen, work, effects, now)) : NONE;
     runs.push({ rule: rule.record.id, event: subject.event.id, matched, actions });
   }
   work.recentRuleRuns = remember(profile.recentRuleRuns, fresh, RECENT_RULE_RUNS_KEPT);
@@ -92,8 +93,8 @@ export function resumeRun(delayed: DelayedRun, rule: CompiledRule, profile: Prof
   const cancelIf = rule.cancelIf.get(delayed.delayAt);
   const cancelled = cancelIf !== undefined && evaluateCondition(cancelIf, subject);
   const effects: Effect[] = [];
-  const actions: string[] = [];
-  if (!cancelled) runActions(rule, delayed.delayAt + 1, subject, work, effects, actions, now);
+  const from = delayed.delayAt + 1;
+  const actions = cancelled ? NONE : ranActions(rule, from, runActions(rule, from, subject, work, effects, now));
   work.recentRuleRuns = remember(profile.recentRuleRuns, fresh, RECENT_RULE_RUNS_KEPT);
   return { profile: work, effects, runs: [{ rule: rule.record.id, event: subject.event.id, matched: !cancelled, actions }], cancelled };
 }
@@ -103,20 +104,30 @@ function workingCopy(profile: ProfileRecord): ProfileRecord {
   return { ...profile, traits: { ...profile.traits }, ...(profile.segments ? { segments: [...profile.segments] } : {}) };
 }
 
-/** Actions from `from` on, applied to `work`, until the end or a `delay` (which schedules the rest). */
-function runActions(rule: CompiledRule, from: number, subject: Subject, work: ProfileRecord, effects: Effect[], ran: string[], now: number): void {
+const NONE: readonly string[] = Object.freeze([]);
+
+/** The types of the actions a run did, `from` up to `end`: the rule's own array when it did them all. */
+function ranActions(rule: CompiledRule, from: number, end: number): readonly string[] {
+  return from === 0 && end === rule.actionTypes.length ? rule.actionTypes : rule.actionTypes.slice(from, end);
+}
+
+/**
+ * Actions from `from` on, applied to `work`, until the end or a `delay` (which schedules the
+ * rest); answers the index after the last action done.
+ */
+function runActions(rule: CompiledRule, from: number, subject: Subject, work: ProfileRecord, effects: Effect[], now: number): number {
   const actions = rule.record.actions;
   for (let index = from; index < actions.length; index++) {
     const action = actions[index] as RuleAction;
-    ran.push(action.type);
     if (action.type === 'delay') {
       const id = `d-${digest(`${rule.record.id}\u0000${subject.event.id}\u0000${index}`)}`;
       const snapshot = { ...subject, profile: { ...work, traits: { ...work.traits } } };
       effects.push({ kind: 'schedule', delayed: { id, dueAt: now + action.ms, rule: rule.record.id, delayAt: index, subject: snapshot } });
-      return;
+      return index + 1;
     }
     applyAction(action, index, rule, subject, work, effects);
   }
+  return actions.length;
 }
 
 function applyAction(action: Exclude<RuleAction, { type: 'delay' }>, index: number, rule: CompiledRule, subject: Subject, work: ProfileRecord, effects: Effect[]): void {

@@ -143,6 +143,8 @@ export interface CompiledRule {
   maxDepth: number;
   /** The cancel condition of each `delay` action, by action index. */
   cancelIf: ReadonlyMap<number, CompiledCondition>;
+  /** The type of each action, in order (one array per rule: a run that did them all names it, no copy). */
+  actionTypes: readonly string[];
 }
 
 export function compileRule(record: RuleRecord): CompiledRule {
@@ -162,5 +164,6 @@ export function compileRule(record: RuleRecord): CompiledRule {
     ...(condition ? { condition } : {}),
     maxDepth: Math.min(MAX_EMIT_DEPTH, record.maxDepth ?? DEFAULT_MAX_DEPTH),
     cancelIf,
+    actionTypes: Object.freeze(record.actions.map((action) => action.type)),
   };
 }
