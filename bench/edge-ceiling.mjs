@@ -13,7 +13,7 @@
 // approximated by pacing wrk's connections with a random think time (a Lua delay()), or with
 // --half connections by the connection count that gives about half the peak.
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
-//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--verbose]
+//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--rounds 1] [--verbose]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -35,6 +35,7 @@ const option = (name, fallback) => {
 const DURATION = Number(option('duration', 10));
 const WARMUP = Number(option('warmup', 2));
 const CONNECTIONS = Number(option('connections', 64));
+const ROUNDS = Number(option('rounds', 1));
 const HALF_MODE = option('half', 'paced');
 const WITH_PULSAR = !argv.includes('--no-pulsar');
 const WITH_EDGE_ONLY = !argv.includes('--no-edge-only');
@@ -43,7 +44,7 @@ const VERBOSE = argv.includes('--verbose');
 const ONLY = option('only', '') ? option('only', '').split(',') : undefined;
 /** Settings for the `embedded-edge-dark` row (default: metrics and trace off), e.g. BENCH_DARK_ENV="INFLOW_TRACE=false". */
 const DARK_ENV = Object.fromEntries((process.env.BENCH_DARK_ENV ?? 'INFLOW_METRICS=false INFLOW_TRACE=false').split(/\s+/).filter(Boolean).map((pair) => pair.split('=')));
-for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['connections', CONNECTIONS]]) {
+for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['connections', CONNECTIONS], ['rounds', ROUNDS]]) {
   if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number (got ${value})`);
 }
 if (!['paced', 'connections'].includes(HALF_MODE)) throw new Error(`--half must be "paced" or "connections" (got ${HALF_MODE})`);
@@ -700,20 +701,53 @@ async function main() {
       : []),
   ];
 
-  const results = [];
-  for (const target of targets.filter((t) => !ONLY || ONLY.includes(t.key))) {
-    if (interrupted) break;
-    try {
-      results.push(await measure(target, bodies, scripts));
-    } catch (error) {
-      say(`${target.key}: FAILED: ${error.message}`);
-      results.push({ target, failed: error.message.split('\n')[0] });
+  // With --rounds N the targets run in turn N times (neighbours in time compare best on a noisy
+  // box); each target's row is its median round, and the on/off ratios are given per round.
+  const rounds = [];
+  for (let round = 1; round <= ROUNDS && !interrupted; round++) {
+    if (ROUNDS > 1) say(`round ${round} of ${ROUNDS}`);
+    const results = [];
+    for (const target of targets.filter((t) => !ONLY || ONLY.includes(t.key))) {
+      if (interrupted) break;
+      try {
+        results.push(await measure(target, bodies, scripts));
+      } catch (error) {
+        say(`${target.key}: FAILED: ${error.message}`);
+        results.push({ target, failed: error.message.split('\n')[0] });
+      }
     }
+    rounds.push(results);
   }
   if (interrupted) return 130;
+  const results = rounds.length === 1 ? rounds[0] : medianRounds(rounds);
   report(results, avgBytes);
+  if (rounds.length > 1) reportRounds(rounds);
   const bad = results.filter((r) => r.failed || r.peak.non2xx + r.peak.socketErrors > 0 || (r.half && r.half.non2xx + r.half.socketErrors > 0));
   return bad.length > 0 ? 1 : 0;
+}
+
+/** Per target, the round with its median req/s (a failure in any round is shown). */
+function medianRounds(rounds) {
+  return rounds[0].map((first, i) => {
+    const all = rounds.map((results) => results[i]);
+    const failed = all.find((r) => r.failed);
+    if (failed) return failed;
+    return [...all].sort((a, b) => a.peak.rps - b.peak.rps)[Math.floor(all.length / 2)];
+  });
+}
+
+/** The on/off ratios of each round, and their median. */
+function reportRounds(rounds) {
+  const pairs = [['embedded-edge', 'embedded-edge-dark', 'edge metrics+trace on/off'], ['pulsar', 'pulsar-dark', 'Pulsar edge metrics+trace on/off']];
+  for (const [on, off, label] of pairs) {
+    const ratios = rounds
+      .map((results) => [results.find((r) => r.target.key === on && !r.failed), results.find((r) => r.target.key === off && !r.failed)])
+      .filter(([a, b]) => a && b)
+      .map(([a, b]) => a.peak.rps / b.peak.rps);
+    if (ratios.length === 0) continue;
+    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
+    process.stdout.write(`${label} per round: ${ratios.map((r) => r.toFixed(2)).join(' ')} (median ${median.toFixed(2)}x)\n`);
+  }
 }
 
 /** CPU of each pinned core used by anything but the process pinned there (other tenants, the broker, this script). */

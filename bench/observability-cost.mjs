@@ -126,12 +126,24 @@ const MODES = [
   { name: 'off', metrics: false, trace: false },
 ];
 const best = Object.fromEntries(MODES.map((mode) => [mode.name, { edgeRps: 0, collectorEps: 0 }]));
+const rounds = [];
 for (let r = 0; r < ROUNDS; r++) {
+  const results = {};
   for (const mode of MODES) {
     const result = await round(mode);
+    results[mode.name] = result;
     const kept = best[mode.name];
     kept.edgeRps = Math.max(kept.edgeRps, result.edgeRps);
     kept.collectorEps = Math.max(kept.collectorEps, result.collectorEps);
+  }
+  rounds.push(results);
+}
+// Besides the best of each, the ratio within each round (neighbours in time) and their median.
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+for (const mode of MODES.filter((m) => m.name !== 'off')) {
+  for (const [what, key] of [['edge', 'edgeRps'], ['collector', 'collectorEps']]) {
+    const ratios = rounds.map((results) => results[mode.name][key] / results.off[key]);
+    console.log(`${mode.name} vs off, ${what} per round: ${ratios.map((r) => r.toFixed(3)).join(' ')} (median ${median(ratios).toFixed(3)}x)`);
   }
 }
 for (const mode of MODES.filter((m) => m.name !== 'off')) {

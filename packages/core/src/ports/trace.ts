@@ -46,9 +46,10 @@ export interface TraceStore {
   append(entries: readonly TraceEntry[]): Promise<number>;
   /**
    * Keeps one entry at once, for a store in this process that does it in a few instructions:
-   * the TraceRecorder then calls this instead of buffering entries for `append`.
+   * the TraceRecorder then calls this instead of buffering entries for `append`. False when
+   * the store could not keep it (too large).
    */
-  keep?(entry: TraceEntry): void;
+  keep?(entry: TraceEntry): boolean;
   /**
    * Oldest first (every read), within the time to live. Under an event each entry's `eventIds`
    * is just that event: the request's other events are in `byRequest`.

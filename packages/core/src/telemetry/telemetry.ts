@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { InstanceSnapshot } from '../ports/stats-board.js';
 import type { Logger } from '../logging/logger.js';
 import type { TraceStore } from '../ports/trace.js';
@@ -7,6 +7,7 @@ import type { DestinationMeter, EdgeMeter, HttpMeter, PublishMeter, RuleMeter, S
 import { createMetricCatalog, type MetricCatalog } from './metric-catalog.js';
 import { HttpCells } from './http-cells.js';
 import { LatencyWindow } from './latency-window.js';
+import { collectProcessMetrics } from './process-metrics.js';
 import { TraceRecorder } from './trace-recorder.js';
 import { DestinationCells, pendingGauge, STAGE_OUTCOMES, StageCells } from './stage-cells.js';
 
@@ -52,7 +53,7 @@ export class Telemetry {
     this.role = options.roles.join('+');
     this.catalog = createMetricCatalog(this.registry);
     this.catalog.info.cell({ role: this.role }).value = 1;
-    if (options.metrics) collectDefaultMetrics({ register: this.registry });
+    if (options.metrics) collectProcessMetrics(this.registry);
     pendingGauge(this.catalog.stagePending, () => [...this.stages].map(([stage, cells]) => [{ stage }, cells]));
     pendingGauge(this.catalog.destinationPending, () => [...this.destinations].map(([destination, cells]) => [{ destination }, cells]));
   }

@@ -40,7 +40,7 @@ export class TraceRecorder implements TraceSink {
   private readonly batchSize: number;
   private readonly maxBuffered: number;
   /** The store's own at-once keeping, when it has it (no buffer, no batch, no promise). */
-  private readonly keep: ((entry: TraceEntry) => void) | undefined;
+  private readonly keep: ((entry: TraceEntry) => boolean) | undefined;
 
   constructor(private readonly options: TraceRecorderOptions) {
     this.flushMs = options.flushMs ?? 200;
@@ -52,8 +52,8 @@ export class TraceRecorder implements TraceSink {
 
   record(entry: TraceEntry): void {
     if (this.keep) {
-      this.keep(entry);
-      this.options.counts.appended.value += 1;
+      if (this.keep(entry)) this.options.counts.appended.value += 1;
+      else this.options.counts.dropped.value += 1;
       return;
     }
     if (this.buffer.length >= this.maxBuffered) {

@@ -32,6 +32,38 @@ describe('MemoryTraceStore', () => {
     await recorder.close();
   });
 
+  it('keeps the newest entries that fit in its bytes, around the buffer many times, and refuses one too large', async () => {
+    const store = new MemoryTraceStore({ maxEntries: 1_000, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
+    const all: TraceEntry[] = [];
+    for (let i = 0; i < 600; i++) {
+      // Sizes vary (a detail of 0 to 300 characters), so the buffer wraps at changing places.
+      const next: TraceEntry = { ...entry(i), detail: { note: 'x'.repeat((i * 37) % 300) } };
+      expect(store.keep(next)).toBe(true);
+      all.push(next);
+      const kept = await store.byProfile('p', 1_000);
+      // Always a run of the newest ones, ending with the one just kept, within the bytes.
+      expect(kept).toEqual(all.slice(all.length - kept.length));
+      expect(kept.map((e) => JSON.stringify(e).length).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4_096);
+      if (i > 50) expect(kept.length).toBeGreaterThan(8);
+    }
+    expect(store.keep({ ...entry(999), detail: { note: 'x'.repeat(2_000) } })).toBe(false);
+    expect((await store.byProfile('p', 1)).map((e) => e.at)).toEqual([599]);
+  });
+
+  it('finds an id by its whole JSON text: not inside a longer id, and ids with quotes or non-Latin text', async () => {
+    const store = new MemoryTraceStore({ maxEntries: 100, ttlMs: 60_000, now: () => 10 });
+    const odd = 'e"1\\ü€😀';
+    await store.append([
+      { at: 1, stage: 'stored', role: 'collector', profileId: 'p', eventIds: ['e10'] },
+      { at: 2, stage: 'stored', role: 'collector', profileId: 'e1', eventIds: [odd] },
+      { at: 3, stage: 'stored', role: 'collector', profileId: 'p', eventIds: ['e1', 'e2'] },
+    ]);
+    expect((await store.byEvent('e1')).map((e) => e.at)).toEqual([3]);
+    expect(await store.byEvent(odd)).toEqual([{ at: 2, stage: 'stored', role: 'collector', profileId: 'e1', eventIds: [odd] }]);
+    expect((await store.byProfile('e1', 10)).map((e) => e.at)).toEqual([2]);
+    expect(await store.byEvent('e')).toEqual([]);
+  });
+
   it('refuses a bound that is not a whole number above 0', () => {
     expect(() => new MemoryTraceStore({ maxEntries: 0, ttlMs: 1 })).toThrow('maxEntries must be a whole number above 0');
   });
