@@ -82,7 +82,8 @@ export class QueueWriter {
     const outbox = this.outbox;
     this.outbox = { tickets: [], writes: [] };
     this.awaiting += outbox.tickets.length;
-    this.worker.postMessage(outbox);
+    const packed = packData(outbox.writes);
+    this.worker.postMessage(packed ? { tickets: outbox.tickets, writes: packed.writes } : outbox, packed ? [packed.buffer] : []);
   }
 
   private settle(answer: WriteAnswer): void {
@@ -103,6 +104,30 @@ export class QueueWriter {
     for (const pending of this.pending.values()) pending.reject(unavailable(error.message));
     this.pending.clear();
   }
+}
+
+/**
+ * The writes' bodies copied into one buffer of their exact size, which the message transfers
+ * (no second copy), each write's `data` a view into it. Posted as they are, bodies that are
+ * views into Node's 8 KB buffer pool would each be cloned with their whole pool slab: measured
+ * 6.4 times the bytes of the bodies, and the largest single cost of the edge's thread.
+ */
+function packData(groups: QueueWrite[][]): { writes: QueueWrite[][]; buffer: ArrayBuffer } | undefined {
+  let total = 0;
+  for (const group of groups) for (const write of group) if ('data' in write) total += write.data.byteLength;
+  if (total === 0) return undefined;
+  const packed = Buffer.allocUnsafeSlow(total);
+  let at = 0;
+  const writes = groups.map((group) =>
+    group.map((write): QueueWrite => {
+      if (!('data' in write)) return write;
+      packed.set(write.data, at);
+      const data = packed.subarray(at, at + write.data.byteLength);
+      at += write.data.byteLength;
+      return { ...write, data };
+    }),
+  );
+  return { writes, buffer: packed.buffer as ArrayBuffer };
 }
 
 /** The thread's compiled module; under the test runner this file runs from src/, the thread from dist/. */
