@@ -39,6 +39,16 @@ export function ruleEntries(profileId: string, runs: readonly RuleRun[], request
   const at = Date.now();
   return [...byEvent].map(([event, rules]) => {
     const requestId = requestOf?.get(event);
-    return { at, stage: 'rule', role: 'workflow', ...(requestId === undefined ? {} : { requestId }), profileId, eventIds: [event], detail: { rules } };
+    return { at, stage: 'rule', role: 'workflow', ...(requestId === undefined ? {} : { requestId }), profileId, eventIds: [event], detail: sharedDetail(rules) };
   });
+}
+
+/** The detail made last: the same rules doing the same actions (the usual case) share one frozen object, which a trace store may serialise once. */
+let lastDetail: { readonly rules: readonly RanRule[] } | undefined;
+
+function sharedDetail(rules: RanRule[]): { readonly rules: readonly RanRule[] } {
+  const last = lastDetail?.rules;
+  if (last && last.length === rules.length && last.every((ran, i) => ran === rules[i])) return lastDetail as { readonly rules: readonly RanRule[] };
+  lastDetail = Object.freeze({ rules: Object.freeze(rules) });
+  return lastDetail;
 }
