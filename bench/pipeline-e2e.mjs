@@ -5,6 +5,11 @@
 // processes on Pulsar, Elasticsearch and Redis) and, as the baseline in the same run, the
 // embedded engine (one process, SQLite).
 // Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 256] [--collectors 1] [--only distributed|embedded]
+//        [--rules N] [--workflow]
+// --rules N defines N simple active rules first (trigger page-view, a condition, an increment), so
+// that the collector routes every page-view to the workflow topic: the distributed figures are
+// then the collector's throughput with rules active. --workflow also starts a workflow role (on
+// this 2-core box it competes with everything else; in production it runs on its own nodes).
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +22,8 @@ const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all
 const REQUESTS = Number(args.requests ?? 150000);
 const COLLECTORS = Number(args.collectors ?? 1);
 const CONNECTIONS = Number(args.connections ?? 256);
+const RULES = Number(args.rules ?? 0);
+const WITH_WORKFLOW = process.argv.includes('--workflow');
 const EVENTS_PER_REQUEST = 2;
 const CLI = fileURLToPath(new URL('../packages/app/dist/cli.js', import.meta.url));
 const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
@@ -51,6 +58,7 @@ async function run(name, engineEnv, roles, countStored) {
   say(`${name}: starting ${roles.join(', ')}`);
   const processes = [];
   for (const role of roles) processes.push(await start(role, env));
+  if (RULES > 0) await defineRules(RULES);
   let i = 0;
   const body = () => {
     const n = i++;
@@ -98,6 +106,20 @@ async function run(name, engineEnv, roles, countStored) {
 }
 
 
+/** Rules as bench/stages.mjs defines them, then a wait until every role has read them. */
+async function defineRules(count) {
+  for (let r = 0; r < count; r++) {
+    const response = await fetch('http://127.0.0.1:18687/rules', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: `rule-${r}`, trigger: { eventTypes: ['page-view'] }, condition: { field: 'event.properties.sku', op: 'ne', value: `never-${r}` }, actions: [{ type: 'increment', trait: `r${r % 10}` }] }),
+    });
+    if (response.status !== 201) throw new Error(`rule ${r}: ${response.status} ${await response.text()}`);
+  }
+  say(`${count} rules defined`);
+  await new Promise((r) => setTimeout(r, 1000));
+}
+
 say('starting Redis, Pulsar and Elasticsearch');
 execFileSync(process.execPath, [STACK, 'up'], { stdio: 'inherit' });
 const stackEnv = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((l) => l.split('=')));
@@ -105,8 +127,8 @@ const unique = `bench${Date.now().toString(36)}`;
 const only = args.only;
 const distributed = only === 'embedded' ? undefined : await run(
   'distributed',
-  { ...stackEnv, INFLOW_ENGINE: 'distributed', INFLOW_TENANT: unique, INFLOW_STORAGE_PREFIX: unique, INFLOW_PULSAR_PARTITIONS: '2' },
-  ['edge', ...Array.from({ length: COLLECTORS }, () => 'collector')],
+  { ...stackEnv, INFLOW_ENGINE: 'distributed', INFLOW_TENANT: unique, INFLOW_STORAGE_PREFIX: unique, INFLOW_PULSAR_PARTITIONS: '2', INFLOW_DESTINATION_REFRESH_MS: '200' },
+  ['edge', ...Array.from({ length: COLLECTORS }, () => 'collector'), ...(WITH_WORKFLOW ? ['workflow'] : [])],
   async (env) => {
     const es = env.INFLOW_ELASTICSEARCH_URL;
     // No forced refresh: "searchable" means after Elasticsearch's own one-second refresh.
@@ -114,7 +136,7 @@ const distributed = only === 'embedded' ? undefined : await run(
     return body.count ?? 0;
   },
 );
-const embedded = only === 'distributed' ? undefined : await run('embedded', { INFLOW_ENGINE: 'embedded' }, ['run'], async (env) => {
+const embedded = only === 'distributed' ? undefined : await run('embedded', { INFLOW_ENGINE: 'embedded', INFLOW_DESTINATION_REFRESH_MS: '200' }, ['run'], async (env) => {
   const db = new Database(join(env.INFLOW_DATA_DIR, 'store.db'), { readonly: true, fileMustExist: true });
   try {
     return db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
@@ -124,7 +146,7 @@ const embedded = only === 'distributed' ? undefined : await run('embedded', { IN
 });
 
 const row = (r) => `${r.name.padEnd(12)} ${String(r.expected).padStart(8)} ${r.ingestRps.toFixed(0).padStart(10)} ${(r.postedMs / 1000).toFixed(1).padStart(9)} ${(r.totalMs / 1000).toFixed(1).padStart(9)} ${r.e2eEps.toFixed(0).padStart(10)} ${r.steadyEps.toFixed(0).padStart(10)} ${String(r.p99).padStart(7)}`;
-console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, ${COLLECTORS} collectors (distributed), Node ${process.versions.node}`);
+console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, ${COLLECTORS} collectors (distributed)${RULES ? `, ${RULES} active rules${WITH_WORKFLOW ? ' and a workflow role' : ' (no workflow role: the collector routes)'}` : ''}, Node ${process.versions.node}`);
 console.log(`${'engine'.padEnd(12)} ${'events'.padStart(8)} ${'post req/s'.padStart(10)} ${'posted s'.padStart(9)} ${'stored s'.padStart(9)} ${'events/s'.padStart(10)} ${'steady/s'.padStart(10)} ${'p99 ms'.padStart(7)}`);
 for (const r of [distributed, embedded]) if (r) console.log(row(r));
 if (distributed && embedded) {

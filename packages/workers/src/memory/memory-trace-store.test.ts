@@ -64,21 +64,6 @@ describe('MemoryTraceStore', () => {
     expect(await store.byEvent('e')).toEqual([]);
   });
 
-  it('reads back entries that share a frozen detail, alternating with others, as they were given', async () => {
-    const store = new MemoryTraceStore({ maxEntries: 100, ttlMs: 60_000, now: () => 10 });
-    const shared = Object.freeze({ rules: Object.freeze([Object.freeze({ rule: 'r', actions: [] })]) });
-    const other = Object.freeze({ rules: [] });
-    const given: TraceEntry[] = [
-      { at: 1, stage: 'rule', role: 'workflow', profileId: 'p', eventIds: ['a'], detail: shared },
-      { at: 2, stage: 'rule', role: 'workflow', profileId: 'p', eventIds: ['b'], detail: shared },
-      { at: 3, stage: 'rule', role: 'workflow', profileId: 'p', eventIds: ['c'], detail: other },
-      { at: 4, stage: 'rule', role: 'workflow', profileId: 'p', eventIds: ['d'], detail: shared },
-      { at: 5, stage: 'stored', role: 'collector', profileId: 'p', eventIds: ['e'], detail: { session: 's' } },
-    ];
-    await store.append(given);
-    expect(await store.byProfile('p', 10)).toEqual(given);
-  });
-
   it('refuses a bound that is not a whole number above 0', () => {
     expect(() => new MemoryTraceStore({ maxEntries: 0, ttlMs: 1 })).toThrow('maxEntries must be a whole number above 0');
   });

@@ -1,4 +1,5 @@
 import type { TraceEntry, TraceStore } from '@inflow/core';
+import { EntryJson } from '../trace/entry-json.js';
 
 export interface MemoryTraceOptions {
   /** Entries kept at most (the oldest go first). */
@@ -37,8 +38,7 @@ export class MemoryTraceStore implements TraceStore {
   /** Where the next entry's text goes. */
   #position = 0;
   readonly #options: Required<MemoryTraceOptions>;
-  #lastDetail: TraceEntry['detail'];
-  #lastDetailJson = '';
+  readonly #json = new EntryJson();
 
   constructor(options: MemoryTraceOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError(`maxEntries must be a whole number above 0 (got ${options.maxEntries})`);
@@ -54,7 +54,7 @@ export class MemoryTraceStore implements TraceStore {
    * false for one too large to keep (over a quarter of the buffer).
    */
   keep(entry: TraceEntry): boolean {
-    const text = this.#json(entry);
+    const text = this.#json.of(entry);
     const buffer = this.#buffer;
     // At most three bytes per UTF-16 unit: with that much room the text surely fits here.
     const room = buffer.length - this.#position;
@@ -73,22 +73,6 @@ export class MemoryTraceStore implements TraceStore {
     this.#count += 1;
     this.#position = end;
     return true;
-  }
-
-  /**
-   * The entry as JSON. A frozen detail is serialised once while it is the last one seen: a
-   * stage that names the same facts for many entries (the same 50 rules matching every event)
-   * shares one frozen detail, and writing it out each time was a tenth of the process.
-   */
-  #json(entry: TraceEntry): string {
-    const { detail } = entry;
-    if (detail === undefined || !Object.isFrozen(detail)) return JSON.stringify(entry);
-    if (detail !== this.#lastDetail) {
-      this.#lastDetail = detail;
-      this.#lastDetailJson = JSON.stringify(detail);
-    }
-    const rest = JSON.stringify({ ...entry, detail: undefined });
-    return `${rest.slice(0, -1)}${rest.length > 2 ? ',' : ''}"detail":${this.#lastDetailJson}}`;
   }
 
   append(entries: readonly TraceEntry[]): Promise<number> {

@@ -71,4 +71,19 @@ export function traceStoreContract(store: (limits: TraceLimits) => Promise<Trace
     time.advance(30_000);
     expect(await s.byEvent('et')).toEqual([]);
   });
+
+  it('reads back entries that share a frozen detail, alternating with others, as they were given', async () => {
+    const s = await store({ ttlSeconds: 3_600, profileEntries: 50, now: () => T + 10 });
+    const shared = Object.freeze({ rules: Object.freeze([Object.freeze({ rule: 'r', actions: [] })]) });
+    const other = Object.freeze({ rules: [] });
+    const given: TraceEntry[] = [
+      { at: T + 1, stage: 'rule', role: 'workflow', profileId: 'pf', eventIds: ['fa'], detail: shared },
+      { at: T + 2, stage: 'rule', role: 'workflow', profileId: 'pf', eventIds: ['fb'], detail: shared },
+      { at: T + 3, stage: 'rule', role: 'workflow', profileId: 'pf', eventIds: ['fc'], detail: other },
+      { at: T + 4, stage: 'rule', role: 'workflow', profileId: 'pf', eventIds: ['fd'], detail: shared },
+      { at: T + 5, stage: 'stored', role: 'collector', profileId: 'pf', eventIds: ['fe'], detail: { session: 's' } },
+    ];
+    await s.append(given);
+    expect(await s.byProfile('pf', 10)).toEqual(given);
+  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
+import { EntryJson } from '../../trace/entry-json.js';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -49,6 +50,7 @@ export class RedisTraceStore implements TraceStore {
   /** Entries this process wrote per bucket, against #bucketBudget. */
   readonly #used = new Map<number, number>();
   readonly #bucketBudget: number;
+  readonly #json = new EntryJson();
 
   constructor(options: RedisTraceOptions) {
     this.#options = { keyEntries: KEY_ENTRIES, maxEntries: MAX_ENTRIES, now: Date.now, ...options };
@@ -69,7 +71,7 @@ export class RedisTraceStore implements TraceStore {
       if (!slot) buckets.set(bucket, (slot = { fields: [], members: [] }));
       // Padded: ids of one process sort in the order they were made (a read takes a key's last ones).
       const id = this.#tag + (this.#sequence++).toString(36).padStart(10, '0');
-      slot.fields.push(id, JSON.stringify(entry));
+      slot.fields.push(id, this.#json.of(entry));
       if (entry.requestId !== undefined) slot.members.push(0, `r${SEP}${entry.requestId}${SEP}${id}`);
       if (entry.profileId !== undefined) slot.members.push(0, `p${SEP}${entry.profileId}${SEP}${String(entry.at).padStart(15, '0')}${SEP}${id}`);
       for (const eventId of new Set(entry.eventIds ?? [])) slot.members.push(0, `e${SEP}${eventId}${SEP}${id}`);
