@@ -148,9 +148,14 @@ export class RedisTraceStore implements TraceStore {
       return (members as string[]).map((member) => member.slice(member.lastIndexOf(SEP) + 1));
     });
     const reads = this.#options.redis.pipeline();
-    const asked = buckets.filter((_, i) => (found[i] ?? []).length > 0);
-    for (const [i, bucket] of buckets.entries()) if ((found[i] ?? []).length > 0) reads.hmget(this.#key(bucket, 'en'), ...(found[i] ?? []));
-    if (asked.length === 0) return [];
+    let asked = 0;
+    for (const [i, bucket] of buckets.entries()) {
+      const ids = found[i] ?? [];
+      if (ids.length === 0) continue;
+      reads.hmget(this.#key(bucket, 'en'), ...ids);
+      asked += 1;
+    }
+    if (asked === 0) return [];
     const entries: TraceEntry[] = [];
     for (const [error, values] of (await reads.exec()) ?? []) {
       if (error) throw error;
