@@ -13,7 +13,8 @@
 // approximated by pacing wrk's connections with a random think time (a Lua delay()), or with
 // --half connections by the connection count that gives about half the peak.
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
-//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--rounds 1] [--verbose]
+//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--rounds 1]
+//        [--cpu-rate R] [--verbose]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -36,6 +37,8 @@ const DURATION = Number(option('duration', 10));
 const WARMUP = Number(option('warmup', 2));
 const CONNECTIONS = Number(option('connections', 64));
 const ROUNDS = Number(option('rounds', 1));
+/** --cpu-rate 10000: also measure each target's CPU per request at about this rate. */
+const CPU_RATE = Number(option('cpu-rate', 0));
 const HALF_MODE = option('half', 'paced');
 const WITH_PULSAR = !argv.includes('--no-pulsar');
 const WITH_EDGE_ONLY = !argv.includes('--no-edge-only');
@@ -44,8 +47,8 @@ const VERBOSE = argv.includes('--verbose');
 const ONLY = option('only', '') ? option('only', '').split(',') : undefined;
 /** Settings for the `embedded-edge-dark` row (default: metrics and trace off), e.g. BENCH_DARK_ENV="INFLOW_TRACE=false". */
 const DARK_ENV = Object.fromEntries((process.env.BENCH_DARK_ENV ?? 'INFLOW_METRICS=false INFLOW_TRACE=false').split(/\s+/).filter(Boolean).map((pair) => pair.split('=')));
-for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['connections', CONNECTIONS], ['rounds', ROUNDS]]) {
-  if (!Number.isInteger(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`--${name} must be a whole number (got ${value})`);
+for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['connections', CONNECTIONS], ['rounds', ROUNDS], ['cpu-rate', CPU_RATE]]) {
+  if (!Number.isInteger(value) || value < (name === 'warmup' || name === 'cpu-rate' ? 0 : 1)) throw new Error(`--${name} must be a whole number (got ${value})`);
 }
 if (!['paced', 'connections'].includes(HALF_MODE)) throw new Error(`--half must be "paced" or "connections" (got ${HALF_MODE})`);
 
@@ -563,6 +566,7 @@ function brief(result) {
 /** Half of the peak rate: wrk2 -R when installed, else paced wrk connections, else fewer connections. */
 async function halfLoad(target, server, peak, scripts) {
   const goal = peak.rps / 2;
+  if (HALF_MODE === 'paced' && !wrk2) return pacedLoad(target, server, goal, scripts, 'half load');
   if (wrk2) {
     say(`${target.key}: half load with wrk2 -R ${Math.round(goal)} for ${DURATION} s`);
     const result = await runWrk({ url: server.url, connections: CONNECTIONS, seconds: DURATION, script: scripts.plain, rate: goal, serverPid: server.pid });
@@ -582,18 +586,25 @@ async function halfLoad(target, server, peak, scripts) {
     const result = await runWrk({ url: server.url, connections, seconds: DURATION, script: scripts.plain, serverPid: server.pid });
     return { ...result, goal, how: `${connections} conn(s), closed loop` };
   }
-  // Paced: rate = connections / (think time + latency); tune the mean think time on short probes.
+  throw new Error(`unknown --half ${HALF_MODE}`);
+}
+
+/**
+ * About `goal` requests/s: rate = connections / (think time + latency), the mean think time
+ * tuned on short probes (wrk stays closed loop; Debian has no wrk2).
+ */
+async function pacedLoad(target, server, goal, scripts, label) {
   let delay = (CONNECTIONS / goal) * 1000;
   for (let attempt = 1; attempt <= 4; attempt++) {
-    say(`${target.key}: half load calibration ${attempt}: ${CONNECTIONS} connections, mean think time ${delay.toFixed(2)} ms, ${PROBE_SECONDS} s`);
+    say(`${target.key}: ${label} calibration ${attempt}: ${CONNECTIONS} connections, mean think time ${delay.toFixed(2)} ms, ${PROBE_SECONDS} s`);
     const probe = await runWrk({ url: server.url, connections: CONNECTIONS, seconds: PROBE_SECONDS, script: scripts.paced, scriptArgs: [delay.toFixed(3)], serverPid: server.pid });
-    say(`${target.key}:   ${brief(probe)} (${fmt.pct(probe.rps / peak.rps)} of peak)`);
+    say(`${target.key}:   ${brief(probe)} (${fmt.pct(probe.rps / goal)} of the goal)`);
     if (Math.abs(probe.rps / goal - 1) <= 0.05 || probe.rps === 0) break;
     const cycle = (CONNECTIONS / probe.rps) * 1000; // ms per request and connection: think time + latency
     // At most halve or double per step: a probe disturbed by other load must not send it to 0.
     delay = Math.min(delay * 2, Math.max(delay / 2, delay + cycle * (probe.rps / goal - 1)));
   }
-  say(`${target.key}: half load: ${CONNECTIONS} paced connections for ${DURATION} s`);
+  say(`${target.key}: ${label}: ${CONNECTIONS} paced connections for ${DURATION} s`);
   const result = await runWrk({ url: server.url, connections: CONNECTIONS, seconds: DURATION, script: scripts.paced, scriptArgs: [delay.toFixed(3)], serverPid: server.pid });
   return { ...result, goal, how: `${CONNECTIONS} conns paced ~${delay.toFixed(1)} ms` };
 }
@@ -621,7 +632,11 @@ async function measure(target, bodies, scripts) {
     }
     const half = target.half ? await halfLoad(target, server, peak, scripts) : undefined;
     if (half) say(`${target.key}: half load ${brief(half)}`);
-    return { target, peak, half, after };
+    // --cpu-rate R: the server's CPU per request at about R requests/s, the same rate for every
+    // target (at peak a cost shows as req/s; below it, as CPU the same work takes).
+    const fixed = CPU_RATE ? await pacedLoad(target, server, CPU_RATE, scripts, `${CPU_RATE} req/s`) : undefined;
+    if (fixed) say(`${target.key}: at ${CPU_RATE} req/s ${brief(fixed)}, ${cpuPerRequest(fixed).toFixed(1)} µs CPU per request`);
+    return { target, peak, half, fixed, after };
   } finally {
     say(`${target.key}: stopping`);
     await server.stop();
@@ -721,6 +736,7 @@ async function main() {
   if (interrupted) return 130;
   const results = rounds.length === 1 ? rounds[0] : medianRounds(rounds);
   report(results, avgBytes);
+  reportFixedRate(results);
   if (rounds.length > 1) reportRounds(rounds);
   const bad = results.filter((r) => r.failed || r.peak.non2xx + r.peak.socketErrors > 0 || (r.half && r.half.non2xx + r.half.socketErrors > 0));
   return bad.length > 0 ? 1 : 0;
@@ -736,17 +752,38 @@ function medianRounds(rounds) {
   });
 }
 
-/** The on/off ratios of each round, and their median. */
+const ON_OFF = [['embedded-edge', 'embedded-edge-dark', 'edge metrics+trace on/off'], ['pulsar', 'pulsar-dark', 'Pulsar edge metrics+trace on/off']];
+
+/** Server CPU (both its threads) per answered request, in µs. */
+const cpuPerRequest = (m) => (m.rps > 0 ? (m.serverCpu * 1e6) / m.rps : NaN);
+
+/** The on/off ratios of each round (req/s at peak; CPU per request at --cpu-rate), and their median. */
 function reportRounds(rounds) {
-  const pairs = [['embedded-edge', 'embedded-edge-dark', 'edge metrics+trace on/off'], ['pulsar', 'pulsar-dark', 'Pulsar edge metrics+trace on/off']];
-  for (const [on, off, label] of pairs) {
-    const ratios = rounds
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  for (const [on, off, label] of ON_OFF) {
+    const pairs = rounds
       .map((results) => [results.find((r) => r.target.key === on && !r.failed), results.find((r) => r.target.key === off && !r.failed)])
-      .filter(([a, b]) => a && b)
-      .map(([a, b]) => a.peak.rps / b.peak.rps);
-    if (ratios.length === 0) continue;
-    const median = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)];
-    process.stdout.write(`${label} per round: ${ratios.map((r) => r.toFixed(2)).join(' ')} (median ${median.toFixed(2)}x)\n`);
+      .filter(([a, b]) => a && b);
+    if (pairs.length === 0) continue;
+    const ratios = pairs.map(([a, b]) => a.peak.rps / b.peak.rps);
+    process.stdout.write(`${label} per round: ${ratios.map((r) => r.toFixed(2)).join(' ')} (median ${median(ratios).toFixed(2)}x)\n`);
+    const cpu = pairs.filter(([a, b]) => a.fixed && b.fixed).map(([a, b]) => cpuPerRequest(a.fixed) / cpuPerRequest(b.fixed));
+    if (cpu.length > 0) process.stdout.write(`${label}, CPU per request at ~${CPU_RATE} req/s, per round: ${cpu.map((r) => r.toFixed(3)).join(' ')} (median ${median(cpu).toFixed(3)}x)\n`);
+  }
+}
+
+/** Each target's CPU per request at about the same rate. */
+function reportFixedRate(results) {
+  const out = (line = '') => process.stdout.write(line + '\n');
+  const measured = results.filter((r) => r.fixed);
+  if (measured.length === 0) return;
+  out();
+  out(`CPU per request at about ${CPU_RATE} req/s (paced wrk; server CPU of all its threads)`);
+  for (const r of measured) out(`${r.target.key.padEnd(20)} ${fmt.rate(r.fixed.rps).padStart(8)} req/s  srv CPU ${fmt.pct(r.fixed.serverCpu).padStart(5)}  ${cpuPerRequest(r.fixed).toFixed(1).padStart(7)} µs/request  p99 ${fmt.ms(r.fixed.p99)} ms`);
+  for (const [on, off, label] of ON_OFF) {
+    const a = measured.find((r) => r.target.key === on);
+    const b = measured.find((r) => r.target.key === off);
+    if (a && b) out(`ratio ${label}: CPU per request ${(cpuPerRequest(a.fixed) / cpuPerRequest(b.fixed)).toFixed(3)}x`);
   }
 }
 
