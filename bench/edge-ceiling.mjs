@@ -738,11 +738,11 @@ async function main() {
   report(results, avgBytes);
   reportFixedRate(results);
   if (rounds.length > 1) reportRounds(rounds);
-  const bad = results.filter((r) => r.failed || r.peak.non2xx + r.peak.socketErrors > 0 || (r.half && r.half.non2xx + r.half.socketErrors > 0));
+  const bad = results.filter((r) => r.failed || [r.peak, r.half, r.fixed].some((m) => m && m.non2xx + m.socketErrors > 0));
   return bad.length > 0 ? 1 : 0;
 }
 
-/** Per target, the round with its median req/s (a failure in any round is shown). */
+/** Per target, the round with its median req/s (the upper middle of an even count; a failure in any round is shown). */
 function medianRounds(rounds) {
   return rounds[0].map((first, i) => {
     const all = rounds.map((results) => results[i]);
@@ -759,7 +759,12 @@ const cpuPerRequest = (m) => (m.rps > 0 ? (m.serverCpu * 1e6) / m.rps : NaN);
 
 /** The on/off ratios of each round (req/s at peak; CPU per request at --cpu-rate), and their median. */
 function reportRounds(rounds) {
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const median = (values) => {
+    // The middle value; of an even count, the mean of the two middle ones.
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
   for (const [on, off, label] of ON_OFF) {
     const pairs = rounds
       .map((results) => [results.find((r) => r.target.key === on && !r.failed), results.find((r) => r.target.key === off && !r.failed)])

@@ -139,7 +139,12 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push(results);
 }
 // Besides the best of each, the ratio within each round (neighbours in time) and their median.
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const median = (values) => {
+  // The middle value; of an even count, the mean of the two middle ones.
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
 for (const mode of MODES.filter((m) => m.name !== 'off')) {
   for (const [what, key] of [['edge', 'edgeRps'], ['collector', 'collectorEps']]) {
     const ratios = rounds.map((results) => results[mode.name][key] / results.off[key]);

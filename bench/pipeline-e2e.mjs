@@ -58,7 +58,14 @@ async function run(name, engineEnv, roles, countStored) {
   say(`${name}: starting ${roles.join(', ')}`);
   const processes = [];
   for (const role of roles) processes.push(await start(role, env));
-  if (RULES > 0) await defineRules(RULES);
+  if (RULES > 0) {
+    try {
+      await defineRules(RULES);
+    } catch (error) {
+      for (const p of processes) p.child.kill('SIGTERM');
+      throw error;
+    }
+  }
   let i = 0;
   const body = () => {
     const n = i++;

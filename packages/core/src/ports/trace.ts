@@ -34,7 +34,10 @@ export interface TraceEntry {
   profileId?: string;
   /** The events the entry is about: the entry is found under each of them. */
   eventIds?: readonly string[];
-  /** Small, bounded facts (no payloads): topic, destination, status, reason, rule… */
+  /**
+   * Small, bounded facts (no payloads): topic, destination, status, reason, rule… A detail
+   * shared by many entries may be frozen (deeply): a store may then serialise it once.
+   */
   detail?: Readonly<Record<string, unknown>>;
 }
 

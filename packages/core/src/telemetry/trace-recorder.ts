@@ -52,8 +52,14 @@ export class TraceRecorder implements TraceSink {
 
   record(entry: TraceEntry): void {
     if (this.keep) {
-      if (this.keep(entry)) this.options.counts.appended.value += 1;
-      else this.options.counts.dropped.value += 1;
+      try {
+        if (this.keep(entry)) this.options.counts.appended.value += 1;
+        else this.options.counts.dropped.value += 1;
+      } catch (error) {
+        // An entry the store cannot take (a detail JSON cannot write): counted, never the stage's problem.
+        this.options.counts.failed.value += 1;
+        this.warn(`trace entry not kept: ${errorMessage(error)}`, { stage: entry.stage });
+      }
       return;
     }
     if (this.buffer.length >= this.maxBuffered) {

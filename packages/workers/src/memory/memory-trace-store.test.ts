@@ -29,6 +29,9 @@ describe('MemoryTraceStore', () => {
     recorder.record(entry(2));
     expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1, 2]);
     expect(counts.appended.value).toBe(2);
+    // An entry whose detail cannot be written is counted as failed; the stage never sees an error.
+    expect(() => recorder.record({ ...entry(3), detail: { big: 1n } })).not.toThrow();
+    expect(counts).toEqual({ appended: { value: 2 }, dropped: { value: 0 }, failed: { value: 1 } });
     await recorder.close();
   });
 
@@ -48,6 +51,10 @@ describe('MemoryTraceStore', () => {
     }
     expect(store.keep({ ...entry(999), detail: { note: 'x'.repeat(2_000) } })).toBe(false);
     expect((await store.byProfile('p', 1)).map((e) => e.at)).toEqual([599]);
+    // The same bound wherever the buffer stands: refused at its start too.
+    const fresh = new MemoryTraceStore({ maxEntries: 10, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
+    expect(fresh.keep({ ...entry(1), detail: { note: 'x'.repeat(1_100) } })).toBe(false);
+    expect(fresh.keep({ ...entry(2), detail: { note: 'x'.repeat(900) } })).toBe(true);
   });
 
   it('finds an id by its whole JSON text: not inside a longer id, and ids with quotes or non-Latin text', async () => {

@@ -8,7 +8,7 @@ export interface MemoryTraceOptions {
   ttlMs: number;
   /** Newest entries answered per profile (default: no bound but maxEntries). */
   profileEntries?: number;
-  /** Bytes of entries (as JSON) kept at most; default 256 per entry of maxEntries. */
+  /** Bytes of entries (as JSON) kept; default 256 per entry of maxEntries (the buffer is allocated whole, at least 4 KB). */
   maxBytes?: number;
   now?: () => number;
 }
@@ -42,7 +42,13 @@ export class MemoryTraceStore implements TraceStore {
 
   constructor(options: MemoryTraceOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError(`maxEntries must be a whole number above 0 (got ${options.maxEntries})`);
-    this.#options = { now: Date.now, profileEntries: options.maxEntries, maxBytes: options.maxEntries * BYTES_PER_ENTRY, ...options };
+    this.#options = {
+      maxEntries: options.maxEntries,
+      ttlMs: options.ttlMs,
+      now: options.now ?? Date.now,
+      profileEntries: options.profileEntries ?? options.maxEntries,
+      maxBytes: options.maxBytes ?? options.maxEntries * BYTES_PER_ENTRY,
+    };
     this.#buffer = Buffer.alloc(Math.max(4096, this.#options.maxBytes));
     this.#starts = new Uint32Array(options.maxEntries);
     this.#ends = new Uint32Array(options.maxEntries);
@@ -56,9 +62,11 @@ export class MemoryTraceStore implements TraceStore {
   keep(entry: TraceEntry): boolean {
     const text = this.#json.of(entry);
     const buffer = this.#buffer;
-    // At most three bytes per UTF-16 unit: with that much room the text surely fits here.
+    // At most three bytes per UTF-16 unit: below both bounds the text surely fits here and is
+    // not too large; otherwise its real length decides.
     const room = buffer.length - this.#position;
-    if (text.length * 3 > room) {
+    const most = text.length * 3;
+    if (most > room || most > buffer.length / 4) {
       const bytes = Buffer.byteLength(text);
       if (bytes > buffer.length / 4) return false;
       if (bytes > room) this.#wrap();

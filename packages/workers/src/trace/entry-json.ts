@@ -4,7 +4,8 @@ import type { TraceEntry } from '@inflow/core';
  * Trace entries as JSON, a frozen detail serialised once while it is the last one seen: a stage
  * that names the same facts for many entries (the same 50 rules matching every event) shares one
  * frozen detail, and writing it out for each entry was a tenth of the process. A detail that is
- * not frozen is written out every time (it may have changed).
+ * not frozen is written out every time (it may have changed). Frozen means frozen all the way
+ * down: a frozen detail holding a mutable array would be written as it was when first seen.
  */
 export class EntryJson {
   #lastDetail: TraceEntry['detail'];
