@@ -23,6 +23,7 @@ import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median } from './support/median.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -759,12 +760,6 @@ const cpuPerRequest = (m) => (m.rps > 0 ? (m.serverCpu * 1e6) / m.rps : NaN);
 
 /** The on/off ratios of each round (req/s at peak; CPU per request at --cpu-rate), and their median. */
 function reportRounds(rounds) {
-  const median = (values) => {
-    // The middle value; of an even count, the mean of the two middle ones.
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  };
   for (const [on, off, label] of ON_OFF) {
     const pairs = rounds
       .map((results) => [results.find((r) => r.target.key === on && !r.failed), results.find((r) => r.target.key === off && !r.failed)])

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { median } from './support/median.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]?.startsWith("--") === false ? all[i + 1] : ""]] : pairs), []));
 const SECONDS = Number(args.seconds ?? 8);
@@ -139,12 +140,6 @@ for (let r = 0; r < ROUNDS; r++) {
   rounds.push(results);
 }
 // Besides the best of each, the ratio within each round (neighbours in time) and their median.
-const median = (values) => {
-  // The middle value; of an even count, the mean of the two middle ones.
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 for (const mode of MODES.filter((m) => m.name !== 'off')) {
   for (const [what, key] of [['edge', 'edgeRps'], ['collector', 'collectorEps']]) {
     const ratios = rounds.map((results) => results[mode.name][key] / results.off[key]);

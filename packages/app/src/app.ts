@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
-import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry } from '@inflow/edge';
+import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import type { Config } from './config/config.js';
@@ -188,9 +188,14 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
   const requestIds = { trustHeader: config.trustRequestId };
 
-  async function startEdge(engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
+  /** The uWebSockets.js module both HTTP servers run on, loaded once (refused on its slow fallback unless allowed). */
+  function loadServerModule(): UwsModule {
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
+    return uws;
+  }
+
+  async function startEdge(uws: UwsModule, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     const demo = config.serveDemo ? demoFiles() : undefined;
     if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
     if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
@@ -225,15 +230,14 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     );
     publicServer = served;
     edgeLogger.info(`public edge listening on http://${config.publicHost}:${served.port}`, { demo: demo ? '/' : 'off' });
-    await startPrivateApi(engine, sources);
+    await startPrivateApi(uws, engine, sources);
   }
 
   /** The private API (the `edge` role's, or the `api` role's alone): its token, then its port. */
-  async function startPrivateApi(engine: Engine, sources: SourceRegistry): Promise<void> {
+  async function startPrivateApi(uws: UwsModule, engine: Engine, sources: SourceRegistry): Promise<void> {
     // Only the role that serves the private API needs its token (workers may run on a read-only disk).
     const resolved = resolveApiToken(config.apiToken, config.dataDir);
     token = resolved.token;
-    const { uws } = loadUws(config.allowUwsFallback);
     privateServer = await listenUws(
       uws,
       { ...limits, host: config.privateHost, port: config.privatePort, meter: telemetry.http('private'), requestIds, handler: (privateApi = privateRoutes({
@@ -275,8 +279,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     });
     workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
     for (const worker of workers) await worker.start();
-    if (roles.includes('edge')) await startEdge(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
-    else if (roles.includes('api')) await startPrivateApi(engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs));
+    if (roles.includes('edge')) await startEdge(loadServerModule(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
+    else if (roles.includes('api')) await startPrivateApi(loadServerModule(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs));
     ready = true;
     logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
   }

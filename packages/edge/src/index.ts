@@ -3,7 +3,7 @@
 // the core ports it needs (Queue, SourceStore) and nothing of the workers.
 export { listenUws } from './http/uws-server.js';
 export { listenNodeHttp } from './http/node-server.js';
-export { loadUws, UwsFallbackError } from './http/load-uws.js';
+export { loadUws, UwsFallbackError, type UwsModule } from './http/load-uws.js';
 export { Router, type RouteHandler } from './http/router.js';
 export { errorReply, json, methodNotAllowed } from './http/replies.js';
 export { publicRoutes } from './public-api/public-routes.js';

@@ -76,7 +76,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
       deps.meter?.events(outcome.accepted.events.length, rejected.length);
-      deps.trace?.record(edgeEntry(envelope, source.id, false, outcome.accepted.profile?.id));
+      deps.trace?.record(edgeEntry(envelope, 'edge', { queued: false, source: source.id }, outcome.accepted.profile?.id));
       return withCors(json(200, withRejected(outcome.accepted, rejected)), origin);
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
@@ -94,17 +94,12 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
   };
 }
 
-/** The edge's trace entry of an accepted request. */
-export function edgeEntry(envelope: Envelope, sourceId: string, queued: boolean, profileId = envelope.payload.profile.id): TraceEntry {
-  return {
-    at: envelope.receivedAt,
-    stage: 'edge',
-    role: 'edge',
-    requestId: envelope.id,
-    profileId,
-    eventIds: eventIdsOf(envelope),
-    detail: { queued, source: sourceId },
-  };
+/**
+ * The edge's trace entry of an accepted request: received at (at), its profile and events;
+ * `stage` and `detail` say what became of it.
+ */
+function edgeEntry(envelope: Envelope, stage: 'edge' | 'queued', detail: TraceEntry['detail'], profileId = envelope.payload.profile.id): TraceEntry {
+  return { at: envelope.receivedAt, stage, role: 'edge', requestId: envelope.id, profileId, eventIds: envelope.payload.events.map((event) => event.id), detail };
 }
 
 /**
@@ -113,22 +108,7 @@ export function edgeEntry(envelope: Envelope, sourceId: string, queued: boolean,
  * per step keeps the trace's cost per request at one write.
  */
 export function recordQueued(trace: TraceSink, envelope: Envelope, sourceId: string, topic: string | undefined, lane: number): void {
-  // Built in one go (this runs for every queued request).
-  trace.record({
-    at: envelope.receivedAt,
-    stage: 'queued',
-    role: 'edge',
-    requestId: envelope.id,
-    profileId: envelope.payload.profile.id,
-    eventIds: eventIdsOf(envelope),
-    detail: { source: sourceId, topic: topic ?? 'collector', lane, confirmedInMs: Date.now() - envelope.receivedAt },
-  });
-}
-
-function eventIdsOf({ payload: { events } }: Envelope): string[] {
-  const ids = new Array<string>(events.length);
-  for (let i = 0; i < events.length; i++) ids[i] = (events[i] as { id: string }).id;
-  return ids;
+  trace.record(edgeEntry(envelope, 'queued', { source: sourceId, topic: topic ?? 'collector', lane, confirmedInMs: Date.now() - envelope.receivedAt }));
 }
 
 /** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */

@@ -1,5 +1,6 @@
 import type { TraceEntry, TraceStore } from '@inflow/core';
 import { EntryJson } from '../trace/entry-json.js';
+import { narrowedTo } from '../trace/narrowed-to.js';
 
 export interface MemoryTraceOptions {
   /** Entries kept at most (the oldest go first). */
@@ -92,7 +93,7 @@ export class MemoryTraceStore implements TraceStore {
   /** Each entry's eventIds narrowed to this event, as the Redis store keeps them. */
   byEvent(eventId: string): Promise<TraceEntry[]> {
     const found = this.#newest(eventId, KEY_ENTRIES, (entry) => entry.eventIds?.includes(eventId) === true);
-    return Promise.resolve(found.map((entry) => (entry.eventIds?.length === 1 ? entry : { ...entry, eventIds: [eventId] })));
+    return Promise.resolve(narrowedTo(eventId, found));
   }
 
   byRequest(requestId: string): Promise<TraceEntry[]> {

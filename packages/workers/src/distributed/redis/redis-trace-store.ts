@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
 import { EntryJson } from '../../trace/entry-json.js';
+import { narrowedTo } from '../../trace/narrowed-to.js';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -42,7 +43,6 @@ const HIGH = '\u00ff';
  */
 export class RedisTraceStore implements TraceStore {
   readonly #options: Required<RedisTraceOptions>;
-  readonly #bucketMs: number;
   /** This process's part of every entry id, so that processes never share one. */
   readonly #tag = randomBytes(4).toString('hex');
   #sequence = 0;
@@ -54,9 +54,8 @@ export class RedisTraceStore implements TraceStore {
 
   constructor(options: RedisTraceOptions) {
     this.#options = { keyEntries: KEY_ENTRIES, maxEntries: MAX_ENTRIES, now: Date.now, ...options };
-    this.#bucketMs = BUCKET_MS;
     this.#warn = throttledWarning(options.logger, WARN_EVERY_MS, this.#options.now);
-    this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * this.#bucketMs) / (options.ttlSeconds * 1000)));
+    this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * BUCKET_MS) / (options.ttlSeconds * 1000)));
   }
 
   async append(entries: readonly TraceEntry[]): Promise<number> {
@@ -64,14 +63,16 @@ export class RedisTraceStore implements TraceStore {
     const buckets = new Map<number, { fields: string[]; members: Array<string | number> }>();
     let kept = 0;
     for (const entry of entries) {
-      const bucket = Math.floor(entry.at / this.#bucketMs);
+      const bucket = Math.floor(entry.at / BUCKET_MS);
+      // Written out first: an entry that cannot be (a value JSON cannot hold) takes no room in the budget.
+      const text = this.#json.of(entry);
       if (!this.#withinBudget(bucket)) continue;
       kept += 1;
       let slot = buckets.get(bucket);
       if (!slot) buckets.set(bucket, (slot = { fields: [], members: [] }));
       // Padded: ids of one process sort in the order they were made (a read takes a key's last ones).
       const id = this.#tag + (this.#sequence++).toString(36).padStart(10, '0');
-      slot.fields.push(id, this.#json.of(entry));
+      slot.fields.push(id, text);
       if (entry.requestId !== undefined) slot.members.push(0, `r${SEP}${entry.requestId}${SEP}${id}`);
       if (entry.profileId !== undefined) slot.members.push(0, `p${SEP}${entry.profileId}${SEP}${String(entry.at).padStart(15, '0')}${SEP}${id}`);
       for (const eventId of new Set(entry.eventIds ?? [])) slot.members.push(0, `e${SEP}${eventId}${SEP}${id}`);
@@ -80,7 +81,7 @@ export class RedisTraceStore implements TraceStore {
     const now = this.#options.now();
     for (const [bucket, { fields, members }] of buckets) {
       // Kept until the newest time the bucket holds is past the time to live.
-      const lifeMs = Math.max(1_000, (bucket + 1) * this.#bucketMs + this.#options.ttlSeconds * 1000 - now);
+      const lifeMs = Math.max(1_000, (bucket + 1) * BUCKET_MS + this.#options.ttlSeconds * 1000 - now);
       pipeline.hset(this.#key(bucket, 'en'), ...fields).pexpire(this.#key(bucket, 'en'), lifeMs);
       if (members.length > 0) pipeline.zadd(this.#key(bucket, 'ix'), ...members).pexpire(this.#key(bucket, 'ix'), lifeMs);
     }
@@ -106,7 +107,7 @@ export class RedisTraceStore implements TraceStore {
     if (used >= this.#bucketBudget) return false;
     if (used === 0 && this.#used.size > 4) {
       // Forget buckets past the time to live (they are gone from Redis too).
-      const oldest = Math.floor((this.#options.now() - this.#options.ttlSeconds * 1000) / this.#bucketMs);
+      const oldest = Math.floor((this.#options.now() - this.#options.ttlSeconds * 1000) / BUCKET_MS);
       for (const known of this.#used.keys()) if (known < oldest) this.#used.delete(known);
     }
     this.#used.set(bucket, used + 1);
@@ -116,7 +117,7 @@ export class RedisTraceStore implements TraceStore {
   /** Each entry's eventIds narrowed to this event: the request's other events are in its request's trace. */
   async byEvent(eventId: string): Promise<TraceEntry[]> {
     const entries = await this.#read(`e${SEP}${eventId}${SEP}`, this.#options.keyEntries);
-    return entries.map((entry) => (entry.eventIds && entry.eventIds.length !== 1 ? { ...entry, eventIds: [eventId] } : entry));
+    return narrowedTo(eventId, entries);
   }
 
   byRequest(requestId: string): Promise<TraceEntry[]> {
@@ -139,7 +140,7 @@ export class RedisTraceStore implements TraceStore {
     const oldest = now - this.#options.ttlSeconds * 1000;
     const buckets: number[] = [];
     // Newest first; one bucket ahead for a writer whose clock runs a little fast.
-    for (let bucket = Math.floor(now / this.#bucketMs) + 1; bucket >= Math.floor(oldest / this.#bucketMs); bucket--) buckets.push(bucket);
+    for (let bucket = Math.floor(now / BUCKET_MS) + 1; bucket >= Math.floor(oldest / BUCKET_MS); bucket--) buckets.push(bucket);
     const lookups = this.#options.redis.pipeline();
     // Members sort by id within a prefix (by time for a profile's): the newest `limit` of each bucket are its last ones.
     for (const bucket of buckets) lookups.zrevrangebylex(this.#key(bucket, 'ix'), `[${prefix}${HIGH}`, `[${prefix}`, 'LIMIT', 0, limit);
