@@ -92,10 +92,15 @@ function signalService(names, signal) {
   }
 }
 
-async function down() {
+/** Stops the named services this script started (all of them when none are named). */
+async function down(names) {
   const state = readState();
-  for (const [name, { pid }] of Object.entries(state)) await stopProcess(name, pid);
-  writeState({});
+  for (const [name, { pid }] of Object.entries(state)) {
+    if (!names.includes(name)) continue;
+    await stopProcess(name, pid);
+    delete state[name];
+  }
+  writeState(state);
 }
 
 async function status() {
@@ -111,7 +116,7 @@ const [command = 'status', ...rest] = process.argv.slice(2);
 const names = rest.length > 0 ? rest : Object.keys(services);
 try {
   if (command === 'up') await up(names);
-  else if (command === 'down') await down();
+  else if (command === 'down') await down(names);
   else if (command === 'restart') await restart(names);
   else if (command === 'pause') signalService(names, 'SIGSTOP');
   else if (command === 'resume') signalService(names, 'SIGCONT');

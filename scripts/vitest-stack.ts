@@ -5,11 +5,17 @@ const stack = fileURLToPath(new URL('./stack.mjs', import.meta.url));
 
 /**
  * Test-run setup: installs Chromium when missing, starts (or reuses) Redis, Pulsar and Elasticsearch, tells the tests where
- * they are, and stops them afterwards unless INFLOW_STACK_KEEP=1 (handy while developing).
+ * they are, and stops the ones it started afterwards unless INFLOW_STACK_KEEP=1 (handy while developing).
  */
 export function setup(): () => void {
   // Debian's Chromium for the e2e/ tests.
   execFileSync(process.execPath, [fileURLToPath(new URL('./ensure-chromium.mjs', import.meta.url))], { stdio: 'inherit' });
+  // What already runs (a developer's `stack up`, another test run) is used and left running.
+  const services = execFileSync(process.execPath, [stack, 'status'])
+    .toString()
+    .trim()
+    .split('\n')
+    .map((line) => ({ name: line.split(' ')[0] ?? '', running: / pid \d+/.test(line) }));
   execFileSync(process.execPath, [stack, 'up'], { stdio: 'inherit' });
   const env = execFileSync(process.execPath, [stack, 'env']).toString();
   for (const line of env.trim().split('\n')) {
@@ -18,6 +24,7 @@ export function setup(): () => void {
   }
   return () => {
     if (process.env['INFLOW_STACK_KEEP'] === '1') return;
-    execFileSync(process.execPath, [stack, 'down'], { stdio: 'inherit' });
+    const started = services.filter((service) => !service.running).map((service) => service.name);
+    if (started.length > 0) execFileSync(process.execPath, [stack, 'down', ...started], { stdio: 'inherit' });
   };
 }

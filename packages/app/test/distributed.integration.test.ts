@@ -115,6 +115,18 @@ function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, se
   return { done, stop: () => (stopped = true) };
 }
 
+/** What the broker says of the collector subscription on each partition: its consumers, their permits and unacked counts, draining hashes. */
+async function subscriptionStats(env: Record<string, string>): Promise<string> {
+  const admin = `${env['INFLOW_PULSAR_URL']}/admin/v2/persistent/${env['INFLOW_TENANT']}/collector`;
+  const partitions = await Promise.all(
+    [0, 1].map(async (i) => {
+      const stats = (await (await fetch(`${admin}/payloads-partition-${i}/stats`)).json()) as { subscriptions?: Record<string, unknown> };
+      return { partition: i, subscriptions: stats.subscriptions };
+    }),
+  );
+  return JSON.stringify(partitions, null, 1);
+}
+
 async function backlogTotal(edge: InflowProcess, path: string): Promise<number> {
   return ((await (await edge.api(path)).json()) as { total: number }).total;
 }
@@ -158,7 +170,9 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
       // Seen once under a full parallel run on a cold machine: say where the messages stopped.
       const backlog = await (await edge.api('/queue/collector/payloads/backlog')).text();
       const tail = (text: string): string => text.split('\n').slice(-15).join('\n');
-      throw new Error(`${String(error)}\nbacklog: ${backlog}\nsteady collector:\n${tail(steady.output())}\nnew collector:\n${tail(victim.output())}`);
+      throw new Error(
+        `${String(error)}\nbacklog: ${backlog}\nbroker: ${await subscriptionStats(d.env)}\nsteady collector:\n${tail(steady.output())}\nnew collector:\n${tail(victim.output())}`,
+      );
     });
     await waitFor(async () => (await d.storedEventIds()).length >= 1200, 30_000);
     const stored = await d.storedEventIds();

@@ -101,6 +101,12 @@ export const ConfigSchema = object({
   pulsarProducerConnections: int(4, 1, 64),
   /** Queue messages (each a batch of requests, up to queueBatchBytes) a collector buffers ahead. */
   pulsarReceiverQueueSize: int(200, 1, 100_000),
+  /**
+   * A consumer that received nothing for this long while idle asks for its subscription's
+   * backlog; a backlog on two checks in a row makes it reconnect, which gets a stalled
+   * subscription going again (0: never).
+   */
+  pulsarStallCheckMs: int(10_000, 0),
   /** Elasticsearch index names and Redis keys start with this. */
   storagePrefix: text('inflow'),
   /** Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable. */

@@ -19,6 +19,7 @@ export interface DistributedSettings {
   pulsarPartitions: number;
   pulsarProducerConnections: number;
   pulsarReceiverQueueSize: number;
+  pulsarStallCheckMs: number;
   sendTimeoutMs: number;
   storagePrefix: string;
   profileTtlSeconds: number;
@@ -74,6 +75,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     producerConnections: settings.pulsarProducerConnections,
     sendTimeoutMs: settings.sendTimeoutMs,
     receiverQueueSize: settings.pulsarReceiverQueueSize,
+    stallCheckMs: settings.pulsarStallCheckMs,
     logger: logger.child('pulsar'),
   });
   try {

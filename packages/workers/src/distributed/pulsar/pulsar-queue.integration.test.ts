@@ -26,7 +26,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-function openQueue(topics: TopicRef[]): PulsarQueue {
+function openQueue(topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void } = {}): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
     tenant: 'inflow-it',
@@ -35,7 +35,8 @@ function openQueue(topics: TopicRef[]): PulsarQueue {
     producerConnections: 2,
     sendTimeoutMs: 5_000,
     receiverQueueSize: 100,
-    logger: createLogger({ level: 'warn', format: 'text' }),
+    stallCheckMs: extra.stallCheckMs ?? 0,
+    logger: createLogger({ level: 'warn', format: 'text', ...(extra.sink ? { sink: extra.sink } : {}) }),
   });
 }
 
@@ -172,6 +173,34 @@ describe('PulsarQueue against a real Pulsar', () => {
     } finally {
       await consumer.close();
       await Promise.all([letters.close(), otherEdge.close()]);
+    }
+  });
+
+  it('reconnects a consumer that stays idle while its subscription has a backlog, and receives once the holder lets go', async () => {
+    const stallTopic: TopicRef = { namespace: `it-${run}`, name: 'stalled' };
+    const subscription = `stall-${run}`;
+    const warnings: string[] = [];
+    const watched = openQueue([stallTopic], { stallCheckMs: 300, sink: (line) => warnings.push(line) });
+    await watched.init();
+    // Another process holds every message and never acknowledges: for this consumer the subscription looks stalled.
+    const holder = queue.consumer(stallTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    await (holder as unknown as { whenOpen(): Promise<void> }).whenOpen();
+    await watched.producer(stallTopic).send(Array.from({ length: 20 }, (_, i) => ({ key: `k${i % 4}`, data: Buffer.from(`m${i}`) })));
+    const held = await drain(holder, 20);
+    expect(held).toHaveLength(20);
+    const consumer = watched.consumer(stallTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      expect(await drain(consumer, 1, 1_500)).toEqual([]);
+      await eventually(async () => warnings.join('\n'), (text) => /nothing delivered for \d+ s while the subscription has a backlog of 20; reconnecting/.test(text), 10_000);
+      expect(warnings.join('\n')).toMatch(/stalled \(stall-\w+\): nothing delivered/);
+      // The holder goes away: its messages come here, each once.
+      await holder.close();
+      const got = await drain(consumer, 20);
+      expect(got.map(text).sort()).toEqual(held.map(text).sort());
+      await consumer.ack(got);
+    } finally {
+      await consumer.close();
+      await watched.close();
     }
   });
 

@@ -26,6 +26,8 @@ export interface PulsarQueueOptions {
   producerConnections: number;
   sendTimeoutMs: number;
   receiverQueueSize: number;
+  /** A consumer idle this long while its subscription has a backlog checks again, then reconnects (0: never). */
+  stallCheckMs?: number;
   logger: Logger;
 }
 
@@ -103,6 +105,11 @@ export class PulsarQueue implements Queue {
       deadLetters: this.producerFor(dead, 1, false),
       deadLetterTopicName: fullTopicName(tenant, dead),
       logger: this.options.logger,
+      stallCheckMs: this.options.stallCheckMs ?? 0,
+      backlog: async () => {
+        const rows = await this.admin.partitionedBacklog(topicPath(tenant, topic));
+        return (rows ?? []).filter((row) => row.subscription === options.subscription).reduce((sum, row) => sum + row.count, 0);
+      },
     });
     this.consumers.add(consumer);
     return consumer;

@@ -51,6 +51,11 @@ export class ReconnectingSocket {
     return true;
   }
 
+  /** Drops the connection now and opens a new one (the owner hears onDrop, as for any drop). */
+  reconnect(): void {
+    this.socket?.terminate();
+  }
+
   close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
