@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
-import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, type Subject, WorkflowFeed } from '@inflow/workers';
+import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
@@ -76,15 +76,28 @@ interface Stages {
   dispatchFeed: DispatchFeed;
 }
 
-function createStages(config: Config, engine: Engine, topics: TopicNames, logger: Logger, trace: TraceSink | undefined): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> } } {
+function createStages(
+  config: Config,
+  engine: Engine,
+  topics: TopicNames,
+  logger: Logger,
+  { telemetry, trace }: Observed,
+): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> }; rulesInBatch: RulesInBatch | undefined } {
   const refreshMs = config.destinationRefreshMs;
   const destinations = new DestinationDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('destinations') });
   const rules = new RuleDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('rules') });
   const dispatchFeed = new DispatchFeed({ queue: engine.queue, topics, directory: destinations, trace });
+  if (config.engine === 'embedded') {
+    // In one process the rules run inside the collector's write: one store write, no second queue hop.
+    // The workflow role still runs the delayed rest of a rule when due.
+    const emit = engine.queue.producer(topics.collector);
+    const rulesInBatch = new RulesInBatch({ rules, dispatch: dispatchFeed, emit, schedule: engine.schedule, ruleMeter: telemetry.rules(), trace });
+    return { destinations, rules, dispatchFeed, feed: dispatchFeed, rulesInBatch };
+  }
   const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules, trace });
   // Stored events go to the destinations their triggers take and to the rules that take them.
   const feed = { publish: (subjects: readonly Subject[]) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]) };
-  return { destinations, rules, dispatchFeed, feed };
+  return { destinations, rules, dispatchFeed, feed, rulesInBatch: undefined };
 }
 
 /** What the workers report to: this instance's meters and trace. */
@@ -266,7 +279,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     engine = await createEngine(config, topics, logger);
     observability.attach(engine);
     const { trace } = observability;
-    const stages = createStages(config, engine, topics, logger, trace);
+    const stages = createStages(config, engine, topics, logger, { telemetry, trace });
     telemetry.watchBacklog(consumedBacklog(engine.queue, roles, topics, stages.destinations));
     const collector = new Collector({
       state: engine.profileState,
@@ -274,6 +287,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
       logger: logger.child('collector'),
       maxRequestsPerWrite: config.collectorMaxRequestsPerWrite,
       feed: stages.feed,
+      rules: stages.rulesInBatch,
       trace,
       storeWrites: roles.includes('collector') || roles.includes('edge') ? telemetry.storeWrites() : undefined,
     });

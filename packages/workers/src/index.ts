@@ -36,5 +36,6 @@ export { checkRule, type RuleSpec, type RuleRecord, type RuleAction } from './wo
 export { compileRule, type CompiledRule, MAX_EMIT_DEPTH } from './workflow/rule.js';
 export { RuleDirectory } from './workflow/rule-directory.js';
 export { WorkflowFeed } from './workflow/workflow-feed.js';
+export { RulesInBatch, RulesRound, type RulesInBatchOptions } from './workflow/rules-in-batch.js';
 export { createWorkflowWorker, type WorkflowWorkerOptions } from './workflow/workflow-worker.js';
 export { runRules, rulesRanFor, emittedEventId } from './workflow/rule-runner.js';

@@ -3,6 +3,7 @@ import { collect } from './collect.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectorOutcome } from './collector.js';
 import type { Subject } from '../conditions/field-path.js';
+import type { RulesRound } from '../workflow/rules-in-batch.js';
 
 export interface CollectAndStoreDeps {
   state: ProfileState;
@@ -14,6 +15,11 @@ export interface CollectAndStoreDeps {
    * failure throws, and the whole group is tried again (storing it again changes nothing).
    */
   feed?: { publish(subjects: readonly Subject[]): Promise<unknown> };
+  /**
+   * Rules run in this write (the embedded engine): each request's events on the profile it
+   * left, the rules' changes stored with it. Without it, rules are the workflow role's (feed).
+   */
+  rules?: { round(): Promise<RulesRound> } | undefined;
   /** Where stored and deduplicated requests are recorded. */
   trace?: TraceSink | undefined;
   /** Told how long each store write took (seconds). */
@@ -39,7 +45,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const started = performance.now();
   const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
-  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0 };
+  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0, runs: 0, matched: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
@@ -58,6 +64,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
     const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[] }> = [];
+    const rules = await deps.rules?.round();
     for (const { index, envelope: received } of group) {
       // Resolved on the sessions as this group left them so far: a session created or moved by
       // an earlier request of the group gives its profile to the next one.
@@ -65,7 +72,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       const { profile, session } = envelope.payload;
       try {
         const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null });
-        state.profiles.set(profile.id, batch.profile);
+        state.profiles.set(profile.id, rules && batch.events.length > 0 ? rules.apply(batch.events, batch.profile, batch.session, envelope.id) : batch.profile);
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
@@ -78,6 +85,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     }
     const profiles = [...touched.profiles].map((id) => ({ ...(state.profiles.get(id) as ProfileRecord), version: (base.profiles.get(id) ?? 0) + 1 }));
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
+    // Effects first: a write that fails or finds a newer copy runs the rules again, and each effect is idempotent.
+    await rules?.carryOut();
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const result = await deps.store.write({ profiles, sessions, events });
     deps.storeWrites?.((performance.now() - writeStarted) / 1000);
@@ -90,6 +99,11 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       profiles.filter((p) => !stale.profiles.has(p.id) && !permanent.has(`profile:${p.id}`)),
       sessions.filter((s) => !stale.sessions.has(s.id) && !permanent.has(`session:${s.id}`)),
     );
+    if (rules) {
+      const ran = rules.settle((id) => !stale.profiles.has(id) && !permanent.has(`profile:${id}`));
+      tally.runs += ran.runs;
+      tally.matched += ran.matched;
+    }
     tally.events += events.length;
     tally.newEvents += result.events.saved;
     tally.profiles += result.profiles.saved;
@@ -127,7 +141,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     todo = again;
   }
   deps.logger.info(
-    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}, ${Math.round(performance.now() - started)} ms`,
+    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
   );
   return outcomes as CollectorOutcome[];
 }

@@ -16,6 +16,8 @@ export interface CollectorOptions {
   maxRequestsPerWrite?: number;
   /** Where stored events go next (dispatch); see CollectAndStoreDeps.feed. */
   feed?: CollectAndStoreDeps['feed'];
+  /** Rules run in the collector's write (the embedded engine); see CollectAndStoreDeps.rules. */
+  rules?: CollectAndStoreDeps['rules'];
   /** Where stored and deduplicated requests are recorded. */
   trace?: TraceSink | undefined;
   /** Told how long each store write took (seconds). */

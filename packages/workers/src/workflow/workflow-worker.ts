@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Subject } from '../conditions/field-path.js';
-import type { DispatchFeed } from '../dispatch/dispatch-feed.js';
 import { sleepUnless } from '../dispatch/interruptible-sleep.js';
 import { decodeSubjects } from '../dispatch/subject-messages.js';
-import { consumeLoop, encodeEnvelope, type Envelope, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, MessagesInHand, type ProfileRecord, type ProfileState, type QueueMessage, type QueueProducer, type RecordStore, type RuleMeter, type ScheduleStore, sleep, type StageMeter, type TraceSink, type WorkerOptions } from '@inflow/core';
+import { consumeLoop, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, MessagesInHand, type ProfileRecord, type ProfileState, type QueueMessage, type RecordStore, type RuleMeter, sleep, type StageMeter, type TraceSink, type WorkerOptions } from '@inflow/core';
+import { carryOutEffects, type EffectTargets } from './rule-effects.js';
 import { ruleEntries } from './rule-entries.js';
 import type { RuleDirectory } from './rule-directory.js';
 import { resumeRun, runRules, type DelayedRun, type Effect, type RuleRun } from './rule-runner.js';
 
-export interface WorkflowWorkerOptions extends WorkerOptions {
+export interface WorkflowWorkerOptions extends WorkerOptions, EffectTargets {
   rules: RuleDirectory;
   state: ProfileState;
   store: RecordStore;
-  /** Rule `dispatch` actions: queued for that destination. */
-  dispatch: DispatchFeed;
-  /** Rule `emit` actions: new requests for the collector, processed like any other. */
-  emit: QueueProducer;
-  /** Rule `delay` actions: the rest of the run, kept until due. */
-  schedule: ScheduleStore;
   /** How often due delayed runs are looked for. */
   schedulePollMs: number;
   /** The workflow stage's counters (events; an unreadable message counts as one). */
@@ -188,19 +182,7 @@ export function createWorkflowWorker(options: WorkflowWorkerOptions): Lifecycle 
     return due.length;
   }
 
-  async function carryOut(effects: Effect[]): Promise<void> {
-    const emits = effects.flatMap((effect) => (effect.kind === 'emit' ? [effect] : []));
-    if (emits.length > 0) {
-      try {
-        await options.emit.send(emits.map((effect) => ({ key: effect.cause.profile.id, data: encodeEnvelope(emittedRequest(effect)) })));
-      } catch (error) {
-        throw new InfrastructureError('queue', `emitting ${emits.length} events: ${errorMessage(error)}`, { cause: error });
-      }
-    }
-    for (const effect of effects) if (effect.kind === 'dispatch') await options.dispatch.publishTo(effect.destination, [effect.subject]);
-    const delayed = effects.flatMap((effect) => (effect.kind === 'schedule' ? [effect.delayed] : []));
-    if (delayed.length > 0) await options.schedule.schedule(delayed.map((run) => ({ id: run.id, dueAt: run.dueAt, profileId: run.subject.profile.id, data: run })));
-  }
+  const carryOut = (effects: Effect[]): Promise<void> => carryOutEffects(effects, options);
 
   const owner = `workflow-${randomUUID()}`;
   const loop = consumeLoop({ consumer, handle, batchSize: options.batchSize, waitMs: options.waitMs, logger, isTransient: isInfrastructureError });
@@ -250,27 +232,3 @@ interface Tally {
 }
 
 const newTally = (): Tally => ({ runs: 0, matched: 0, emitted: 0, dispatched: 0 });
-
-/** An emitted event as a request of its own: same source, profile and session as its cause. */
-function emittedRequest(effect: Extract<Effect, { kind: 'emit' }>): Envelope {
-  const { cause } = effect;
-  return {
-    v: 1,
-    id: `req-${effect.eventId}`,
-    receivedAt: Date.now(),
-    meta: {},
-    payload: {
-      source: { id: cause.event.sourceId },
-      profile: { id: cause.profile.id },
-      session: { id: cause.session.id },
-      events: [
-        {
-          id: effect.eventId,
-          type: effect.type,
-          properties: effect.properties,
-          context: { workflow: { rule: effect.rule, cause: cause.event.id, depth: effect.depth } },
-        },
-      ],
-    },
-  };
-}
