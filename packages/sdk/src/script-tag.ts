@@ -20,21 +20,19 @@ interface ScriptOptions extends BrowserTrackerOptions {
 type Call = [string, unknown[]];
 
 /** Every method of the tracker: the snippet's, then profileId (which answers only once the script is loaded). */
-const METHODS = ['track', 'page', 'identify', 'group', 'alias', 'register', 'unregister', 'ready', 'flush', 'reset', 'consent', 'debug', 'profileId'] as const;
+const METHODS = 'track page identify group alias register unregister ready flush reset consent debug profileId'.split(' ') as Array<keyof BrowserTracker>;
 
 const w = win() as (Window & { inflow?: Call[] | Record<string, unknown> }) | undefined;
 if (w) {
   const queued = Array.isArray(w.inflow) ? w.inflow : [];
   let tracker: BrowserTracker | undefined;
-  const api: Record<string, (...args: unknown[]) => unknown> = {
-    init(options) {
-      if (tracker) return;
-      const o = options as ScriptOptions;
-      tracker = createTracker({ ...o, store: (o.persist ?? !o.cookieless) ? localStorageStore(o.sourceId) : undefined });
-      if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
-      if (o.autoPageViews) autoPageViews(tracker);
-    },
+  const init = (o: ScriptOptions): void => {
+    if (tracker) return;
+    tracker = createTracker({ ...o, store: (o.persist ?? !o.cookieless) ? localStorageStore(o.sourceId) : undefined });
+    if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
+    if (o.autoPageViews) autoPageViews(tracker);
   };
+  const api = { init } as Record<string, (...args: unknown[]) => unknown>;
   for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
   w.inflow = api;
   for (const [name, args] of queued) api[name]?.(...args);

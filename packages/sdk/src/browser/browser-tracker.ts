@@ -1,10 +1,10 @@
-import { isInvalidEventError } from '../core/errors.js';
+import { InvalidEventError } from '../core/errors.js';
 import { createCore, type Identity, type TrackOptions } from '../core/tracker.js';
 import type { Consent } from '../core/consent-state.js';
 import type { DropListener, EventStore, JsonObject } from '../core/types.js';
 import type { Processed, WireEvent } from '../core/wire.js';
 import { memoryStore } from '../plugins/memory-store.js';
-import { doc, on } from './env.js';
+import { doc, on, win } from './env.js';
 import { browserIdentity } from './identity.js';
 import { pageContext } from './page-context.js';
 import { browserTransport } from './transport.js';
@@ -77,29 +77,26 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
   const log = (message: string, detail?: unknown): unknown => debugging && console.warn(message, detail ?? '');
   const identity = browserIdentity(options);
   const core = createCore({ ...options, transport: browserTransport(), store: options.store ?? memoryStore(), identity, context: pageContext, log });
-  const leaving = (): void => void core.flush(true);
-  on('window', 'pagehide', leaving);
-  // Back on the page: what a beacon carried is sent again until a response confirms it.
-  on('document', 'visibilitychange', () => (doc()?.visibilityState === 'hidden' ? leaving() : void core.flush()));
+  on(win(), 'pagehide', () => void core.flush(true));
+  // Hidden: as if left. Back on the page: what a beacon carried is sent again until a response confirms it.
+  on(doc(), 'visibilitychange', () => void core.flush(doc()?.visibilityState === 'hidden'));
 
   /** Bad arguments reject the returned promise; nothing ever throws into the page. */
   const sending =
     <A extends unknown[]>(fn: (...args: A) => Promise<Processed | undefined>) =>
-    (...args: A): Promise<Processed | undefined> => {
+    async (...args: A): Promise<Processed | undefined> => {
       try {
-        return fn(...args);
+        return await fn(...args);
       } catch (error) {
         log('[inflow]', error);
-        return isInvalidEventError(error) ? Promise.reject(error) : Promise.resolve(undefined);
+        if (error instanceof InvalidEventError) throw error;
       }
     };
   const tracker: BrowserTracker<Events> = {
     ...core,
     track: sending(core.track as (type: string, properties?: object, opts?: TrackOptions) => Promise<Processed | undefined>),
     page: sending((properties?: JsonObject) => core.track('page-view', { title: doc()?.title, ...properties })),
-    identify: sending((idOrTraits: string | JsonObject, traits?: JsonObject) =>
-      typeof idOrTraits === 'string' ? core.identify(idOrTraits, traits) : core.track('identify', { traits: idOrTraits }),
-    ),
+    identify: sending(core.identify),
     group: sending(core.group),
     alias: sending(core.alias),
     ready: (callback) => void Promise.resolve().then(callback).catch((error: unknown) => log('[inflow] ready callback threw', error)),

@@ -4,11 +4,10 @@
  * undefined).
  */
 type Globals = Partial<Pick<Window & typeof globalThis, 'window' | 'document' | 'navigator'>>;
-const globals = (): Globals => globalThis;
 
-export const win = (): (Window & typeof globalThis) | undefined => globals().window;
-export const doc = (): Document | undefined => globals().document;
-export const nav = (): Navigator | undefined => globals().navigator;
+export const win = (): (Window & typeof globalThis) | undefined => (globalThis as Globals).window;
+export const doc = (): Document | undefined => (globalThis as Globals).document;
+export const nav = (): Navigator | undefined => (globalThis as Globals).navigator;
 
 export function storage(): Storage | undefined {
   try {
@@ -18,6 +17,7 @@ export function storage(): Storage | undefined {
   }
 }
 
-export function on(target: 'window' | 'document', type: string, listener: (event: Event) => void): void {
-  (target === 'window' ? win() : doc())?.addEventListener(type, listener, { capture: true });
+/** Listens in the capture phase on `target` (win() or doc(): nothing outside a browser). */
+export function on(target: EventTarget | undefined, type: string, listener: (event: Event) => void): void {
+  target?.addEventListener(type, listener, { capture: true });
 }

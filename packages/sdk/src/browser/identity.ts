@@ -38,9 +38,8 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
     if (!persisting && value) return;
     writeCookie(key, value, value ? maxAge : 0, options.cookieDomain);
     try {
-      const ls = storage();
-      if (value) ls?.setItem(key, value);
-      else ls?.removeItem(key);
+      if (value) storage()?.setItem(key, value);
+      else storage()?.removeItem(key);
     } catch {
       /* storage full or blocked: the cookie still holds it */
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, retryAfterMs } from './retry-policy.js';
+import { backoffMs, decide, refusal, retryAfterMs } from './retry-policy.js';
 import type { SendResult } from './types.js';
 
 const status = (code: number, retryAfter?: number): SendResult =>
@@ -43,6 +43,16 @@ describe('decide', () => {
 
   it('never gives up by attempt count: the thousandth failure still retries', () => {
     expect(decide({ kind: 'network', error: 'offline' }, 1000, options, max)).toEqual({ kind: 'retry', ms: 30_000 });
+  });
+});
+
+describe('refusal and backoffMs, the parts of decide the tracker core uses', () => {
+  it('split what decide splits, for the same reason, and wait as long as decide says', () => {
+    for (const code of [200, 400, 401, 413, 422, 429, 503]) {
+      const decision = decide(status(code, 2000), 2, options, () => 0.5);
+      expect(refusal(status(code, 2000))).toBe(decision.kind === 'split' ? decision.reason : undefined);
+      if (decision.kind === 'retry') expect(backoffMs(status(code, 2000), 2, options, () => 0.5)).toBe(decision.ms);
+    }
   });
 });
 

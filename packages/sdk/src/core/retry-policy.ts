@@ -24,14 +24,23 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
  * retried, with no limit on attempts, after a capped exponential backoff with full jitter,
  * never sooner than Retry-After. Events leave the queue only by its bounds (count, bytes, age).
  */
-export function decide(result: SendResult, attempt: number, options: RetryOptions = DEFAULT_RETRY, random: () => number = Math.random): RetryDecision {
+export function decide(result: SendResult, attempt: number, options?: RetryOptions, random?: () => number): RetryDecision {
   if (result.kind === 'ok') return { kind: 'done' };
+  const reason = refusal(result);
+  return reason ? { kind: 'split', reason } : { kind: 'retry', ms: backoffMs(result, attempt, options, random) };
+}
+
+/** Why the edge refused a request as a whole, to be split: 413 too large, 400 or 422 its content; undefined for anything else. */
+export function refusal(result: SendResult): 'too-large' | 'rejected' | undefined {
   const status = result.kind === 'http' ? result.status : 0;
-  if (status === 413) return { kind: 'split', reason: 'too-large' };
-  if (status === 400 || status === 422) return { kind: 'split', reason: 'rejected' };
+  return status === 413 ? 'too-large' : status === 400 || status === 422 ? 'rejected' : undefined;
+}
+
+/** The wait before retry number `attempt` (from 0): capped exponential backoff with full jitter, never sooner than Retry-After. */
+export function backoffMs(result: SendResult, attempt: number, options = DEFAULT_RETRY, random = Math.random): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  return { kind: 'retry', ms: Math.max(jittered, Math.min((result.kind === 'http' && result.retryAfterMs) || 0, MAX_RETRY_AFTER_MS)) };
+  return Math.max(jittered, Math.min((result.kind === 'http' && result.retryAfterMs) || 0, MAX_RETRY_AFTER_MS));
 }
 
 /** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */

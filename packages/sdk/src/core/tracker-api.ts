@@ -40,6 +40,7 @@ export interface TrackerSettings {
   onDrop?: DropListener;
   log?: Logger;
   now?: () => number;
+  /** Returns a truthy handle, as setTimeout does (a positive id in browsers, an object in Node). */
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (timer: unknown) => void;
 }
@@ -63,8 +64,11 @@ export type Sent = Promise<Processed | undefined>;
 export interface Tracker {
   /** Throws an InvalidEventError (and queues nothing) when the edge would refuse the event. */
   track(type: string, properties?: JsonObject, options?: TrackOptions): Sent;
-  /** Refuses an id the edge would refuse (too long, control characters) before it is kept anywhere. */
-  identify(profileId: string, traits?: JsonObject): Sent;
+  /**
+   * Refuses an id the edge would refuse (too long, control characters) before it is kept anywhere.
+   * Traits alone (an object first) describe the current profile.
+   */
+  identify(profileIdOrTraits: string | JsonObject, traits?: JsonObject): Sent;
   group(groupId: string, traits?: JsonObject): Sent;
   /** The current profile becomes `newId`; the event links it to `previousId` (default: the id it had). */
   alias(newId: string, previousId?: string): Sent;

@@ -3,7 +3,7 @@ import { allows, allowsAny, type Consent } from './consent-state.js';
 import { checkEvent, checkName } from './event-check.js';
 import { uuid } from './ids.js';
 import { payloadOf, sameRequest } from './payloads.js';
-import { decide } from './retry-policy.js';
+import { backoffMs, refusal } from './retry-policy.js';
 import type { Sent, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
 import type { DropReason, JsonObject, QueuedEvent, SendResult } from './types.js';
 import type { Processed, WireEvent } from './wire.js';
@@ -31,9 +31,9 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
     consentRequired = false,
-    now = (): number => Date.now(),
-    setTimer = (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
-    clearTimer = (t: unknown): void => clearTimeout(t as ReturnType<typeof setTimeout>),
+    now = Date.now,
+    setTimer = setTimeout as (fn: () => void, ms: number) => unknown,
+    clearTimer = clearTimeout as (timer: unknown) => void,
   } = settings;
   const s = settings;
   const url = `${s.endpoint.replace(/\/$/, '')}/track`;
@@ -54,7 +54,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   const retryInMs = (): number => Math.max(0, retryAt - now());
   const storing = (): boolean => allowsAny(consent);
   const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
-  const none = (): Sent => Promise.resolve(undefined);
+  const none = async (): Promise<undefined> => undefined;
 
   /** Takes events out of the queue: delivered, or given up for `reason` (reported to onDrop). */
   const remove = (events: QueuedEvent[], reason?: DropReason): undefined => {
@@ -83,8 +83,11 @@ export function createCore(settings: TrackerSettings): Tracker {
 
   const schedule = (ms: number): void => {
     const wait = Math.max(ms, retryInMs());
-    if (timer !== undefined && wait > 0) return;
-    if (timer !== undefined) clearTimer(timer);
+    // A timer handle is truthy (see setTimer).
+    if (timer) {
+      if (wait > 0) return;
+      clearTimer(timer);
+    }
     timer = setTimer(() => {
       timer = undefined;
       void flush();
@@ -136,24 +139,28 @@ export function createCore(settings: TrackerSettings): Tracker {
   const sendGroup = async (events: Waited[], unloading: boolean): Promise<number | undefined> => {
     for (const item of events) inFlight.add(item);
     const result: SendResult = await s.transport.send(url, JSON.stringify(payloadOf(events, s.sourceId)), { unloading });
-    for (const item of events) inFlight.delete(item);
-    const decision = decide(result, attempt, s.retry);
-    const answer = result.kind === 'ok' ? (result.body as Processed | undefined) : undefined;
-    // A waiting caller is told the first answer; a later one changes nothing.
-    for (const item of events) item._answer?.(answer);
+    const ok = result.kind === 'ok';
+    const answer = ok ? (result.body as Processed | undefined) : undefined;
+    for (const item of events) {
+      inFlight.delete(item);
+      // A waiting caller is told the first answer; a later one changes nothing.
+      item._answer?.(answer);
+    }
     if (result.kind === 'beacon') {
       // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
       for (const item of events) item.beacon = true;
       return persist();
     }
-    if (decision.kind === 'retry') {
-      attempt++;
-      log(`retry in ${decision.ms} ms`, result);
-      return decision.ms;
+    // decide()'s rule (retry-policy.ts): done, split a request refused as a whole, or retry later.
+    const reason = refusal(result);
+    if (!ok && !reason) {
+      const ms = backoffMs(result, attempt++, s.retry);
+      log(`retry in ${ms} ms`, result);
+      return ms;
     }
     attempt = 0;
-    if (decision.kind === 'split') {
-      if (!events[1]) return remove(events, decision.reason);
+    if (reason) {
+      if (!events[1]) return remove(events, reason);
       const half = Math.ceil(events.length / 2);
       return (await sendGroup(events.slice(0, half), unloading)) ?? sendGroup(events.slice(half), unloading);
     }
@@ -182,7 +189,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   };
 
   const flush = (unloading = false): Promise<void> => {
-    if (!storing() || !queue[0]) return Promise.resolve();
+    if (!storing() || !queue[0]) return none();
     if (unloading) return sendAll(true);
     return (sending ??= sendAll(false).finally(() => (sending = null)));
   };
@@ -196,7 +203,8 @@ export function createCore(settings: TrackerSettings): Tracker {
     let event: WireEvent = {
       id: uuid(),
       type,
-      properties: { ...superProperties, ...(isObject(properties) ? properties : {}) },
+      // Only a plain object's own entries are properties (spreading null or false adds nothing).
+      properties: { ...superProperties, ...(typeof properties === 'object' && !Array.isArray(properties) && properties) },
       time: (options.time ?? new Date(now())).toISOString(),
     };
     try {
@@ -207,15 +215,13 @@ export function createCore(settings: TrackerSettings): Tracker {
       log('beforeSend threw', error);
     }
     const context = { ...safe(() => s.context?.()), ...options.context };
-    const checked = checkEvent(event, context, maxEventBytes);
     const item: Waited = {
-      event: checked.event,
+      ...checkEvent(event, context, maxEventBytes),
       profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
       sessionId: checkName(options.sessionId ?? identity.sessionId(), 'sessionId'),
       context,
-      bytes: checked.bytes,
       at: now(),
-      ...(category ? { category } : {}),
+      category,
     };
     // A processed call goes first in line when it may go now; otherwise it waits its turn, queued.
     const later = !options.processed || !storing() || retryInMs() > 0;
@@ -233,8 +239,9 @@ export function createCore(settings: TrackerSettings): Tracker {
 
   return {
     track,
-    identify(profileId, traits = {}) {
-      identity.setProfileId(checkName(profileId, 'profileId'));
+    identify(profileIdOrTraits, traits = {}) {
+      if (typeof profileIdOrTraits === 'string') identity.setProfileId(checkName(profileIdOrTraits, 'profileId'));
+      else traits = profileIdOrTraits;
       return track('identify', { traits });
     },
     group: (groupId, traits = {}) => track('group', { groupId: checkName(groupId, 'groupId'), traits }),
@@ -269,10 +276,6 @@ export function createCore(settings: TrackerSettings): Tracker {
     retryInMs,
     counts: () => ({ sent, dropped }),
   };
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Runs a user callback or a store call; what it throws is ignored (undefined). */

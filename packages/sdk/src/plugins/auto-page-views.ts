@@ -15,7 +15,7 @@ export function autoPageViews(tracker: { page(properties?: Record<string, unknow
   };
   const history = w.history;
   const originals = { pushState: history.pushState, replaceState: history.replaceState };
-  for (const name of ['pushState', 'replaceState'] as const) {
+  for (const name of Object.keys(originals) as Array<keyof typeof originals>) {
     history[name] = function (this: History, ...args: Parameters<History['pushState']>) {
       const result = originals[name].apply(this, args);
       view();
@@ -25,8 +25,7 @@ export function autoPageViews(tracker: { page(properties?: Record<string, unknow
   w.addEventListener('popstate', view);
   view();
   return () => {
-    history.pushState = originals.pushState;
-    history.replaceState = originals.replaceState;
+    Object.assign(history, originals);
     w.removeEventListener('popstate', view);
   };
 }

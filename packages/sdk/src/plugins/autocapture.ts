@@ -1,5 +1,5 @@
 import type { TrackerPlugin } from '../browser/browser-tracker.js';
-import { on } from '../browser/env.js';
+import { doc, on } from '../browser/env.js';
 
 export interface AutocaptureOptions {
   /** Clicks on links, buttons and elements marked `data-inflow-click` (default true). */
@@ -17,7 +17,7 @@ const CLICKABLE = 'a,button,[role=button],input[type=submit],input[type=button],
 export function autocapture(options: AutocaptureOptions = {}): TrackerPlugin {
   return (tracker) => {
     if (options.clicks !== false) {
-      on('document', 'click', (event) => {
+      on(doc(), 'click', (event) => {
         const element = (event.target as Element | null)?.closest?.(CLICKABLE);
         if (!element) return;
         void tracker
@@ -31,7 +31,7 @@ export function autocapture(options: AutocaptureOptions = {}): TrackerPlugin {
       });
     }
     if (options.forms !== false) {
-      on('document', 'submit', (event) => {
+      on(doc(), 'submit', (event) => {
         const form = event.target as HTMLFormElement | null;
         if (!form?.tagName) return;
         void tracker.track('form-submit', { ...describe(form), action: form.getAttribute('action') ?? '' }).catch(() => undefined);

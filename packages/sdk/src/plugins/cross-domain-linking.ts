@@ -1,6 +1,6 @@
 import { isName } from '../core/event-check.js';
 import type { TrackerPlugin } from '../browser/browser-tracker.js';
-import { on, win } from '../browser/env.js';
+import { doc, on, win } from '../browser/env.js';
 
 export interface CrossDomainOptions {
   /** Domains whose links carry the profile id (a domain also covers its subdomains). */
@@ -35,7 +35,7 @@ export function crossDomainLinking(options: CrossDomainOptions): TrackerPlugin {
       url.searchParams.set(param, tracker.profileId());
       link.href = url.href;
     };
-    on('document', 'mousedown', decorate);
-    on('document', 'click', decorate);
+    on(doc(), 'mousedown', decorate);
+    on(doc(), 'click', decorate);
   };
 }

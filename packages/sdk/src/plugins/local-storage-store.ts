@@ -22,8 +22,8 @@ export function localStorageStore(sourceId: string): EventStore {
   /** The events under a key: an array, or `{ e: [...] }` as trackers before 0.2 stored them. */
   const read = (key: string): QueuedEvent[] => {
     try {
-      const stored = JSON.parse(storage()?.getItem(key) ?? '[]') as QueuedEvent[] | { e?: QueuedEvent[] };
-      const events = Array.isArray(stored) ? stored : stored.e;
+      const stored = JSON.parse(storage()?.getItem(key) ?? '[]') as { e?: QueuedEvent[] } | null;
+      const events = stored?.e ?? stored;
       return Array.isArray(events) ? events : [];
     } catch {
       return [];
@@ -42,8 +42,7 @@ export function localStorageStore(sourceId: string): EventStore {
     save(events) {
       for (let keep = events; ; keep = keep.slice(Math.ceil(keep.length / 2))) {
         try {
-          if (keep.length === 0) return storage()?.removeItem(own);
-          return storage()?.setItem(own, JSON.stringify(keep));
+          return keep[0] ? storage()?.setItem(own, JSON.stringify(keep)) : storage()?.removeItem(own);
         } catch {
           /* quota: drop the oldest half and try again */
         }
