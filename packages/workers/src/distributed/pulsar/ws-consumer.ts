@@ -1,6 +1,7 @@
-import { errorMessage, type Logger, type QueueConsumer, type QueueMessage, type QueueProducer } from '@inflow/core';
+import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
 import { ENCODED_REASON } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
+import { StallWatch } from './stall-watch.js';
 
 export interface WsConsumerOptions {
   /** ws://host:port/ws/v2/consumer/persistent/tenant/ns/topic/subscription */
@@ -15,14 +16,12 @@ export interface WsConsumerOptions {
   /** Full name of the dead-letter topic, also given to the broker as its own safety net. */
   deadLetterTopicName: string;
   logger: Logger;
-  /** How long the consumer may go without deliveries while idle before it asks for the backlog (0: never). */
+  /** How long the consumer may go without progress while idle before it asks for the backlog (0: never; see StallWatch). */
   stallCheckMs?: number;
   /** This subscription's backlog (messages not acknowledged yet) on every partition. */
   backlog?: () => Promise<number>;
 }
 
-/** The longest pause between two reconnects of a consumer that stays stalled. */
-const MAX_STALL_PAUSE_MS = 300_000;
 
 interface Delivered {
   messageId: string;
@@ -37,12 +36,7 @@ interface Delivered {
  * consumer in order, several consumers share a subscription. Messages wait in a local
  * buffer until receive() takes them; after a dropped connection the broker delivers again
  * whatever was not acknowledged, so the buffer is emptied.
- *
- * A stall watch: a consumer with nothing in hand that has received nothing for a while asks
- * for its subscription's backlog, and when two checks in a row find one, it reconnects (the
- * broker then hands out the subscription's messages again). Seen rarely, under load, after a
- * consumer of the subscription was killed and another joined: every consumer idle, a backlog
- * left. Reconnects that do not help come further apart, up to MAX_STALL_PAUSE_MS.
+ * A StallWatch reconnects it when it stays idle while the subscription has a backlog.
  */
 export class WsConsumer implements QueueConsumer {
   private readonly socket: ReconnectingSocket;
@@ -50,12 +44,7 @@ export class WsConsumer implements QueueConsumer {
   private waiter: (() => void) | null = null;
   /** Messages receive() handed out and not yet acknowledged, nacked or dead-lettered. */
   private inHand = 0;
-  private lastProgressAt = Date.now();
-  private readonly stallWatch: NodeJS.Timeout | undefined;
-  private stallChecking = false;
-  private stallSuspected = false;
-  private stallReconnects = 0;
-  private nextReconnectAt = 0;
+  private readonly stallWatch: StallWatch | undefined;
 
   constructor(private readonly options: WsConsumerOptions) {
     const params = new URLSearchParams({
@@ -80,10 +69,16 @@ export class WsConsumer implements QueueConsumer {
       },
       options.logger,
     );
-    const every = options.stallCheckMs ?? 0;
-    if (every > 0 && options.backlog) {
-      this.stallWatch = setInterval(() => void this.checkStall(every), every);
-      this.stallWatch.unref();
+    const { stallCheckMs = 0, backlog } = options;
+    if (stallCheckMs > 0 && backlog) {
+      this.stallWatch = new StallWatch({
+        everyMs: stallCheckMs,
+        idle: () => this.socket.isOpen && this.buffer.length === 0 && this.inHand === 0,
+        backlog,
+        reconnect: () => this.socket.reconnect(),
+        label: `${options.topicName} (${options.subscription})`,
+        logger: options.logger,
+      });
     }
   }
 
@@ -133,38 +128,7 @@ export class WsConsumer implements QueueConsumer {
 
   private settled(count: number): void {
     this.inHand = Math.max(0, this.inHand - count);
-    this.lastProgressAt = Date.now();
-  }
-
-  /** See the class comment: reconnects when idle with a backlog on two checks in a row. */
-  private async checkStall(everyMs: number): Promise<void> {
-    const now = Date.now();
-    const idle = this.socket.isOpen && this.buffer.length === 0 && this.inHand === 0 && now - this.lastProgressAt >= everyMs;
-    if (!idle || this.stallChecking || now < this.nextReconnectAt || !this.options.backlog) {
-      if (!idle) this.stallSuspected = false;
-      return;
-    }
-    this.stallChecking = true;
-    try {
-      const backlog = await this.options.backlog();
-      if (backlog === 0 || !this.socket.isOpen || this.inHand > 0 || this.buffer.length > 0) {
-        this.stallSuspected = false;
-      } else if (!this.stallSuspected) {
-        this.stallSuspected = true;
-      } else {
-        this.stallSuspected = false;
-        this.stallReconnects += 1;
-        this.nextReconnectAt = now + Math.min(MAX_STALL_PAUSE_MS, everyMs * 2 ** this.stallReconnects);
-        this.options.logger.warn(
-          `${this.options.topicName} (${this.options.subscription}): nothing delivered for ${Math.round((now - this.lastProgressAt) / 1000)} s while the subscription has a backlog of ${backlog}; reconnecting`,
-        );
-        this.socket.reconnect();
-      }
-    } catch (error) {
-      this.options.logger.debug(`${this.options.topicName}: stall check could not read the backlog: ${errorMessage(error)}`);
-    } finally {
-      this.stallChecking = false;
-    }
+    this.stallWatch?.progress(false);
   }
 
   async deadLetterPart(message: QueueMessage, data: Uint8Array, reason: string): Promise<void> {
@@ -186,7 +150,7 @@ export class WsConsumer implements QueueConsumer {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.stallWatch);
+    this.stallWatch?.close();
     await this.socket.close();
     this.waiter?.();
   }
@@ -200,9 +164,7 @@ export class WsConsumer implements QueueConsumer {
       redeliveryCount: delivered.redeliveryCount ?? 0,
       publishedAt: delivered.publishTime ? Date.parse(delivered.publishTime) : Date.now(),
     });
-    this.lastProgressAt = Date.now();
-    this.stallReconnects = 0;
-    this.nextReconnectAt = 0;
+    this.stallWatch?.progress(true);
     this.waiter?.();
   }
 }

@@ -1,0 +1,87 @@
+import { errorMessage, type Logger } from '@inflow/core';
+
+export interface StallWatchOptions {
+  /** How often to look; also how long without progress counts as quiet. */
+  everyMs: number;
+  /** Nothing buffered, nothing in hand, connected: a consumer that could take messages now. */
+  idle(): boolean;
+  /** The subscription's backlog (messages not acknowledged yet) on every partition. */
+  backlog(): Promise<number>;
+  /** Drops the connection and opens a new one. */
+  reconnect(): void;
+  /** Named in the warning: topic and subscription. */
+  label: string;
+  logger: Logger;
+}
+
+/** The longest pause between two reconnects of a consumer that stays stalled. */
+const MAX_PAUSE_MS = 300_000;
+
+/**
+ * Gets a stalled subscription going again: a consumer that is idle and made no progress (no
+ * delivery, no acknowledgement) for `everyMs` asks for the subscription's backlog; when two checks
+ * in a row find one, it reconnects, and the broker hands out the subscription's messages again.
+ * Seen rarely on Pulsar, under load, after a consumer of a Key_Shared subscription was killed and
+ * another joined: every consumer idle, a backlog left. Reconnects that do not help come further
+ * apart (doubling, up to MAX_PAUSE_MS); a delivery resets that.
+ */
+export class StallWatch {
+  private readonly timer: NodeJS.Timeout;
+  private lastProgressAt = Date.now();
+  private checking = false;
+  private suspected = false;
+  private reconnects = 0;
+  private nextReconnectAt = 0;
+
+  constructor(private readonly options: StallWatchOptions) {
+    this.timer = setInterval(() => void this.check(), options.everyMs);
+    this.timer.unref();
+  }
+
+  /** Something moved: a message arrived (`delivered`) or one was settled. */
+  progress(delivered: boolean): void {
+    this.lastProgressAt = Date.now();
+    if (delivered) {
+      this.reconnects = 0;
+      this.nextReconnectAt = 0;
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private quiet(now: number): boolean {
+    return this.options.idle() && now - this.lastProgressAt >= this.options.everyMs;
+  }
+
+  private async check(): Promise<void> {
+    const now = Date.now();
+    if (!this.quiet(now)) {
+      this.suspected = false;
+      return;
+    }
+    if (this.checking || now < this.nextReconnectAt) return;
+    this.checking = true;
+    try {
+      const backlog = await this.options.backlog();
+      if (backlog === 0 || !this.quiet(Date.now())) {
+        this.suspected = false;
+      } else if (!this.suspected) {
+        this.suspected = true;
+      } else {
+        this.suspected = false;
+        this.reconnects += 1;
+        this.nextReconnectAt = now + Math.min(MAX_PAUSE_MS, this.options.everyMs * 2 ** this.reconnects);
+        this.options.logger.warn(
+          `${this.options.label}: nothing delivered for ${Math.round((now - this.lastProgressAt) / 1000)} s while the subscription has a backlog of ${backlog}; reconnecting`,
+        );
+        this.options.reconnect();
+      }
+    } catch (error) {
+      this.options.logger.debug(`${this.options.label}: stall check could not read the backlog: ${errorMessage(error)}`);
+    } finally {
+      this.checking = false;
+    }
+  }
+}
