@@ -91,7 +91,7 @@ function createStages(
     // In one process the rules run inside the collector's write: one store write, no second queue hop.
     // The workflow role still runs the delayed rest of a rule when due.
     const emit = engine.queue.producer(topics.collector);
-    const rulesInBatch = new RulesInBatch({ rules, dispatch: dispatchFeed, emit, schedule: engine.schedule, ruleMeter: telemetry.rules(), trace });
+    const rulesInBatch = new RulesInBatch({ rules, dispatch: dispatchFeed, emit, schedule: engine.schedule, ruleMeter: telemetry.rules(), meter: telemetry.stage('workflow'), trace });
     return { destinations, rules, dispatchFeed, feed: dispatchFeed, rulesInBatch };
   }
   const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules, trace });

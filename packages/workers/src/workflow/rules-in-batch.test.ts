@@ -24,6 +24,7 @@ describe('rules run inside the collector write (embedded engine)', () => {
   let queue: SqliteQueue;
   let traced: TraceEntry[];
   let ran: { matched: number; notMatched: number };
+  let stage: { received: number; done: number };
 
   beforeEach(() => {
     dir = tempDir('rules-in-batch');
@@ -33,6 +34,7 @@ describe('rules run inside the collector write (embedded engine)', () => {
     queue = new SqliteQueue({ file: join(dir.dir, 'queue.db'), tenant: 't', maxBacklog: 1000, topics: [topics.collector, topics.workflow] });
     traced = [];
     ran = { matched: 0, notMatched: 0 };
+    stage = { received: 0, done: 0 };
   });
   afterEach(async () => {
     await queue.close();
@@ -59,6 +61,7 @@ describe('rules run inside the collector write (embedded engine)', () => {
       emit: queue.producer(topics.collector),
       schedule,
       ruleMeter: { ran: (yes, no) => ((ran.matched += yes), (ran.notMatched += no)) },
+      meter: { received: (n) => (stage.received += n), settled: (outcome, n) => outcome === 'done' && (stage.done += n) },
       trace: { record: (entry) => traced.push(entry) },
     });
     return new Collector({ state: new CachedProfileState(store, 100), store, logger, rules: inBatch, feed: dispatch });
@@ -80,6 +83,8 @@ describe('rules run inside the collector write (embedded engine)', () => {
     expect(profile).toMatchObject({ eventCount: 4, traits: { views: 3 }, segments: ['regular'], version: 1 });
     // Two rules on each of three page views; `third` matched on the third only ('other' triggers none).
     expect(ran).toEqual({ matched: 4, notMatched: 2 });
+    // The workflow stage counts the events the rules took (the page views), received and done.
+    expect(stage).toEqual({ received: 3, done: 3 });
     expect(traced.filter((entry) => entry.stage === 'rule').map((entry) => [entry.eventIds?.[0], entry.requestId])).toEqual([
       ['e1', first.id],
       ['e2', first.id],
@@ -91,6 +96,8 @@ describe('rules run inside the collector write (embedded engine)', () => {
     await collector().process(second);
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4, traits: { views: 3 } });
     expect(ran).toEqual({ matched: 4, notMatched: 2 });
+    // Taken again and done again (as a redelivered workflow message is), with nothing run.
+    expect(stage).toEqual({ received: 7, done: 7 });
   });
 
   it('carries out effects before the write: an emitted event waits on the collector topic, once', async () => {

@@ -1,4 +1,4 @@
-import type { EventRecord, ProfileRecord, RuleMeter, SessionRecord, TraceSink } from '@inflow/core';
+import type { EventRecord, ProfileRecord, RuleMeter, SessionRecord, StageMeter, TraceSink } from '@inflow/core';
 import type { Subject } from '../conditions/field-path.js';
 import { carryOutEffects, type EffectTargets } from './rule-effects.js';
 import { ruleEntries } from './rule-entries.js';
@@ -10,6 +10,8 @@ export interface RulesInBatchOptions extends EffectTargets {
   rules: RuleDirectory;
   /** Rules considered, matched or not. */
   ruleMeter?: RuleMeter | undefined;
+  /** The workflow stage's counters: an event some rule's trigger took is received and done once its profile is stored. */
+  meter?: StageMeter | undefined;
   /** Where rules that ran are recorded, with their actions. */
   trace?: TraceSink | undefined;
 }
@@ -33,6 +35,8 @@ export class RulesInBatch {
 export class RulesRound {
   private readonly effects: Effect[] = [];
   private readonly runs = new Map<string, RuleRun[]>();
+  /** Per profile, its events some rule's trigger took (run now, or run before: the mark says). */
+  private readonly taken = new Map<string, number>();
   private readonly requestOf = new Map<string, string>();
 
   constructor(
@@ -47,6 +51,7 @@ export class RulesRound {
       const subject: Subject = { event, profile, session: (shownSession ??= withoutDedupMemory(session)) };
       const rules = this.triggered(subject);
       if (rules.length === 0) continue;
+      this.taken.set(profile.id, (this.taken.get(profile.id) ?? 0) + 1);
       const outcome = runRules(subject, profile, rules);
       if (outcome.runs.length === 0) continue;
       profile = outcome.profile;
@@ -67,6 +72,14 @@ export class RulesRound {
   /** After the write: counts and traces the runs of the profiles that were stored (others run again in the next round). */
   settle(stored: (profileId: string) => boolean): { runs: number; matched: number } {
     const tally = { runs: 0, matched: 0 };
+    const { meter } = this.options;
+    if (meter) {
+      for (const [profileId, events] of this.taken) {
+        if (!stored(profileId)) continue;
+        meter.received(events);
+        meter.settled('done', events);
+      }
+    }
     for (const [profileId, runs] of this.runs) {
       if (!stored(profileId)) continue;
       let matched = 0;
