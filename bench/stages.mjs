@@ -107,14 +107,17 @@ async function scenario(name, prepare, done) {
   }
 }
 
-function storedEvents(dir) {
+/** One number from the scenario's store (a query answering `n`). */
+function fromStore(dir, sql) {
   const db = new Database(join(dir, 'store.db'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT COUNT(*) AS n FROM events').get().n;
+    return db.prepare(sql).get().n;
   } finally {
     db.close();
   }
 }
+
+const storedEvents = (dir) => fromStore(dir, 'SELECT COUNT(*) AS n FROM events');
 
 async function workflowBacklog() {
   const response = await api('/queue/workflow/events/backlog');
@@ -152,14 +155,7 @@ const collectionWithRules = () => scenario(
 );
 
 /** The sum of every profile's trait r0 (each increment of a rule on an event adds one). */
-function incrementsOfR0(dir) {
-  const db = new Database(join(dir, 'store.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare("SELECT COALESCE(SUM(json_extract(data, '$.traits.r0')), 0) AS n FROM profiles").get().n;
-  } finally {
-    db.close();
-  }
-}
+const incrementsOfR0 = (dir) => fromStore(dir, "SELECT COALESCE(SUM(json_extract(data, '$.traits.r0')), 0) AS n FROM profiles");
 
 // Alternated, so that a slow minute of the machine does not fall on one scenario only.
 const pairs = [];
