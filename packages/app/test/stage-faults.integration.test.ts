@@ -38,8 +38,8 @@ async function createDestination(edge: InflowProcess, url: string): Promise<void
   expect(response.status, await response.clone().text()).toBe(201);
 }
 
-/** Queued purchases, in order per profile: n counts up within each profile. */
-async function sendPurchases(edge: InflowProcess): Promise<void> {
+/** Queued purchases, in order per profile: n counts up within each profile. `untilFailure`: stop quietly at the first request that fails (the process was killed). */
+async function sendPurchases(edge: InflowProcess, untilFailure = false): Promise<void> {
   for (let i = 0; i < EVENTS; i++) {
     const profile = `p${i % PROFILES}`;
     const n = Math.floor(i / PROFILES);
@@ -47,10 +47,37 @@ async function sendPurchases(edge: InflowProcess): Promise<void> {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ source: { id: 'demo' }, profile: { id: profile }, session: { id: `${profile}-s` }, events: [{ id: `${profile}-${n}`, type: 'purchase', properties: { n } }], options: { queue: true } }),
+    }).catch((error: unknown) => {
+      if (untilFailure) return undefined;
+      throw error;
     });
+    if (!response) return;
     expect(response.status).toBe(201);
   }
 }
+
+async function defineRule(edge: InflowProcess, rule: Record<string, unknown>): Promise<void> {
+  const response = await fetch(`${edge.privateUrl}/rules`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(rule),
+  });
+  expect(response.status, await response.clone().text()).toBe(201);
+}
+
+/** Each profile's `purchases` trait and event count, as the private API answers them. */
+async function profileCounts(api: InflowProcess): Promise<Array<{ purchases: number; events: number }>> {
+  return Promise.all(
+    Array.from({ length: PROFILES }, async (_, p) => {
+      const response = await api.api(`/profiles/p${p}`);
+      if (response.status !== 200) return { purchases: 0, events: 0 };
+      const profile = (await response.json()) as { traits: Record<string, unknown>; eventCount: number };
+      return { purchases: Number(profile.traits['purchases'] ?? 0), events: profile.eventCount };
+    }),
+  );
+}
+
+const totalPurchases = async (api: InflowProcess): Promise<number> => (await profileCounts(api)).reduce((sum, counts) => sum + counts.purchases, 0);
 
 function expectOncePerEventInOrder(receiver: MisbehavingReceiver): void {
   expect(receiver.applied).toHaveLength(EVENTS);
@@ -107,30 +134,41 @@ describe('dispatch and workflow survive kill -9', () => {
     const dir = mkdtempSync(join(tmpdir(), 'inflow-workflow-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const edge = await start(dir, env, 'edge');
-    const rule = await fetch(`${edge.privateUrl}/rules`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] }),
-    });
-    expect(rule.status, await rule.clone().text()).toBe(201);
+    await defineRule(edge, { id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] });
     await start(dir, env, 'collector');
     const first = await start(dir, env, 'workflow');
     await new Promise((resolve) => setTimeout(resolve, 600));
     await sendPurchases(edge);
-    const purchases = async (): Promise<number[]> =>
-      Promise.all(
-        Array.from({ length: PROFILES }, async (_, p) => {
-          const response = await edge.api(`/profiles/p${p}`);
-          return response.status === 200 ? Number(((await response.json()) as { traits: Record<string, unknown> }).traits['purchases'] ?? 0) : 0;
-        }),
-      );
-    const total = async (): Promise<number> => (await purchases()).reduce((sum, n) => sum + n, 0);
-    await waitFor(async () => (await total()) >= EVENTS / 4, 60_000);
+    await waitFor(async () => (await totalPurchases(edge)) >= EVENTS / 4, 60_000);
     first.child.kill('SIGKILL');
     await first.exited;
     await start(dir, env, 'workflow');
-    await waitFor(async () => (await total()) >= EVENTS, 120_000);
+    await waitFor(async () => (await totalPurchases(edge)) >= EVENTS, 120_000);
     await new Promise((resolve) => setTimeout(resolve, 2_000));
-    expect(await purchases()).toEqual(Array.from({ length: PROFILES }, () => EVENTS / PROFILES));
+    expect((await profileCounts(edge)).map((counts) => counts.purchases)).toEqual(Array.from({ length: PROFILES }, () => EVENTS / PROFILES));
+  }, 240_000);
+
+  it('embedded: the whole process killed mid-load with rules, started again and sent everything again, leaves every counter exact and every emit once', async () => {
+    const env = { ...engineEnv('embedded'), INFLOW_WORKER_WAIT_MS: '20', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_COLLECTOR_BATCH_SIZE: '5' };
+    const dir = mkdtempSync(join(tmpdir(), 'inflow-rules-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const first = await start(dir, env, 'run');
+    await defineRule(first, { id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] });
+    await defineRule(first, { id: 'thanks', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'emit', event: { type: 'thanked', properties: {} } }] });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const posting = sendPurchases(first, true);
+    await waitFor(async () => (await totalPurchases(first)) >= EVENTS / 4, 60_000);
+    const countedBeforeKill = await totalPurchases(first);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await posting;
+    expect(countedBeforeKill).toBeLessThan(EVENTS);
+    const second = await start(dir, env, 'run');
+    // The client sends every purchase again (those answered before the kill too): each counts once.
+    await sendPurchases(second);
+    await waitFor(async () => (await totalPurchases(second)) >= EVENTS, 120_000);
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    // Per profile: its purchases counted once each, and one emitted `thanked` beside each purchase.
+    expect(await profileCounts(second)).toEqual(Array.from({ length: PROFILES }, () => ({ purchases: EVENTS / PROFILES, events: (2 * EVENTS) / PROFILES })));
   }, 240_000);
 });
