@@ -22,7 +22,7 @@ export interface MisbehavingReceiver {
 }
 
 /** A real HTTP receiver for dispatch tests that fails on purpose, and dedupes by Idempotency-Key as a receiver should. */
-export async function startMisbehavingReceiver(misbehave: Misbehaviour): Promise<MisbehavingReceiver> {
+export async function startMisbehavingReceiver(misbehave: Misbehaviour, port = 0): Promise<MisbehavingReceiver> {
   const requests: MisbehavingReceiver['requests'] = [];
   const applied: Delivery[] = [];
   const seen = new Set<string>();
@@ -51,7 +51,8 @@ export async function startMisbehavingReceiver(misbehave: Misbehaviour): Promise
       else answer();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // `port`: the one a receiver that went down had, so that it comes back where its senders look.
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     requests,
