@@ -59,6 +59,29 @@ export class PulsarAdmin {
       .flatMap(([partition, partitionStats]) => rows(partition, partitionStats.subscriptions));
   }
 
+  /**
+   * One subscription on each partition of a partitioned topic: its backlog, and whether a
+   * consumer holds messages (delivered, not acknowledged). A backlog that nobody holds while
+   * consumers are connected is a stalled dispatcher (see StallWatch).
+   */
+  async subscriptionOnPartitions(path: string, subscription: string): Promise<SubscriptionOnPartition[]> {
+    const response = await this.request('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`, undefined, [404]);
+    if (response.status === 404) return [];
+    type Stats = { partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number; consumers?: Array<{ unackedMessages?: number }> }> }> };
+    const stats = (await response.json()) as Stats;
+    return Object.entries(stats.partitions).flatMap(([partition, partitionStats]) => {
+      const sub = partitionStats.subscriptions[subscription];
+      if (!sub) return [];
+      const consumers = sub.consumers ?? [];
+      return [{ partition, backlog: sub.msgBacklog, consumers: consumers.length, held: consumers.reduce((sum, c) => sum + (c.unackedMessages ?? 0), 0) }];
+    });
+  }
+
+  /** Unloads one partition (full name, persistent://…): the broker closes its consumers and producers, which reconnect, and starts its dispatch afresh. */
+  async unload(partition: string): Promise<void> {
+    await this.put(`/admin/v2/${partition.replace('://', '/')}/unload`);
+  }
+
   /** Partitions of a topic; 0 when it is not partitioned or does not exist. */
   private async partitions(path: string): Promise<number> {
     const response = await this.request('GET', `/admin/v2/${path}/partitions`, undefined, [404]);
@@ -86,6 +109,15 @@ export class PulsarAdmin {
     }
     return response;
   }
+}
+
+export interface SubscriptionOnPartition {
+  /** Full name: persistent://tenant/namespace/topic-partition-N. */
+  partition: string;
+  backlog: number;
+  consumers: number;
+  /** Messages delivered to its consumers and not acknowledged yet. */
+  held: number;
 }
 
 function rows(partition: string, subscriptions: Record<string, { msgBacklog: number }>): PartitionBacklog[] {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, isQueueUnavailable, type QueueConsumer, type QueueMessage, type TopicRef } from '@inflow/core';
 import { requiredEnv } from '../../test-support/services.js';
+import { PulsarAdmin } from './pulsar-admin.js';
 import { PulsarQueue } from './pulsar-queue.js';
 
 const run = `t${Date.now().toString(36)}`;
@@ -192,7 +193,13 @@ describe('PulsarQueue against a real Pulsar', () => {
     try {
       expect(await drain(consumer, 1, 1_500)).toEqual([]);
       await eventually(async () => warnings.join('\n'), (text) => /nothing delivered for \d+ s while the subscription has a backlog of 20; reconnecting/.test(text), 10_000);
+      // The holder holds the messages: nothing is stuck in the broker, so this consumer only reconnects.
       expect(warnings.join('\n')).toMatch(/stalled \(stall-\w+\): nothing delivered/);
+      expect(warnings.join('\n')).not.toMatch(/unloading/);
+      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'));
+      const seen = await admin.subscriptionOnPartitions(`persistent/inflow-it/${stallTopic.namespace}/stalled`, subscription);
+      expect(seen.reduce((sum, p) => sum + p.backlog, 0)).toBe(20);
+      expect(seen.reduce((sum, p) => sum + p.held, 0)).toBe(20);
       // The holder goes away: its messages come here, each once.
       await holder.close();
       const got = await drain(consumer, 20);
@@ -201,6 +208,26 @@ describe('PulsarQueue against a real Pulsar', () => {
     } finally {
       await consumer.close();
       await watched.close();
+    }
+  });
+
+  it('unloads a partition: its consumer reconnects and receives what is sent next', async () => {
+    const unloadTopic: TopicRef = { namespace: `it-${run}`, name: 'unloaded' };
+    const subscription = `unload-${run}`;
+    const own = openQueue([unloadTopic]);
+    await own.init();
+    const consumer = own.consumer(unloadTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'));
+      for (let i = 0; i < 3; i++) await admin.unload(`persistent://inflow-it/${unloadTopic.namespace}/unloaded-partition-${i}`);
+      await own.producer(unloadTopic).send(Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, data: Buffer.from(`u${i}`) })));
+      const got = await drain(consumer, 9);
+      expect(got.map(text).sort()).toEqual(Array.from({ length: 9 }, (_, i) => `u${i}`));
+      await consumer.ack(got);
+    } finally {
+      await consumer.close();
+      await own.close();
     }
   });
 

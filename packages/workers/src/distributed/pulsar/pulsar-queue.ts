@@ -107,8 +107,14 @@ export class PulsarQueue implements Queue {
       logger: this.options.logger,
       stallCheckMs: this.options.stallCheckMs ?? 0,
       backlog: async () => {
-        const rows = await this.admin.partitionedBacklog(topicPath(tenant, topic));
-        return (rows ?? []).filter((row) => row.subscription === options.subscription).reduce((sum, row) => sum + row.count, 0);
+        const partitions = await this.admin.subscriptionOnPartitions(topicPath(tenant, topic), options.subscription);
+        return {
+          total: partitions.reduce((sum, p) => sum + p.backlog, 0),
+          stuck: partitions.filter((p) => p.backlog > 0 && p.consumers > 0 && p.held === 0).map((p) => p.partition),
+        };
+      },
+      unload: async (partitions) => {
+        for (const partition of partitions) await this.admin.unload(partition);
       },
     });
     this.consumers.add(consumer);

@@ -6,18 +6,20 @@ describe('StallWatch', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  function watch(state: { idle: boolean; backlog: number }) {
+  function watch(state: { idle: boolean; backlog: number; stuck?: string[] }) {
     const lines: string[] = [];
     let reconnects = 0;
+    const unloaded: string[][] = [];
     const w = new StallWatch({
       everyMs: 1_000,
       idle: () => state.idle,
-      backlog: async () => state.backlog,
+      backlog: async () => ({ total: state.backlog, stuck: state.stuck ?? [] }),
       reconnect: () => (reconnects += 1),
+      unload: async (partitions) => void unloaded.push(partitions),
       label: 'collector/payloads (collector)',
       logger: createLogger({ level: 'warn', format: 'text', sink: (line) => lines.push(line) }),
     });
-    return { w, lines, reconnects: () => reconnects };
+    return { w, lines, reconnects: () => reconnects, unloaded };
   }
 
   it('reconnects an idle consumer after two checks in a row find a backlog, then waits longer each time', async () => {
@@ -37,6 +39,19 @@ describe('StallWatch', () => {
     expect(reconnects()).toBe(2);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(reconnects()).toBe(3);
+    w.close();
+  });
+
+  it('unloads the partitions where no consumer holds the backlog (a stuck dispatcher) instead of reconnecting', async () => {
+    const stuck = ['persistent://t/collector/payloads-partition-0'];
+    const { w, lines, reconnects, unloaded } = watch({ idle: true, backlog: 97, stuck });
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(unloaded).toEqual([stuck]);
+    expect(reconnects()).toBe(0);
+    expect(lines.join('\n')).toMatch(/backlog of 97, held by no consumer on persistent:\/\/t\/collector\/payloads-partition-0; unloading them/);
+    // Not again right away: the pause doubles as for reconnects.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(unloaded).toHaveLength(1);
     w.close();
   });
 

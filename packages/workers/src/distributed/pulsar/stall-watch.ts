@@ -5,10 +5,15 @@ export interface StallWatchOptions {
   everyMs: number;
   /** Nothing buffered, nothing in hand, connected: a consumer that could take messages now. */
   idle(): boolean;
-  /** The subscription's backlog (messages not acknowledged yet) on every partition. */
-  backlog(): Promise<number>;
+  /**
+   * The subscription's backlog (messages not acknowledged yet) over every partition, and the
+   * partitions where it is stuck: a backlog, consumers connected, none of them holding a message.
+   */
+  backlog(): Promise<{ total: number; stuck: string[] }>;
   /** Drops the connection and opens a new one. */
   reconnect(): void;
+  /** Unloads these partitions (every consumer and producer of each reconnects, its dispatch starts afresh). */
+  unload(partitions: string[]): Promise<void>;
   /** Named in the warning: topic and subscription. */
   label: string;
   logger: Logger;
@@ -20,10 +25,13 @@ const MAX_PAUSE_MS = 300_000;
 /**
  * Gets a stalled subscription going again: a consumer that is idle and made no progress (no
  * delivery, no acknowledgement) for `everyMs` asks for the subscription's backlog; when two checks
- * in a row find one, it reconnects, and the broker hands out the subscription's messages again.
- * Seen rarely on Pulsar, under load, after a consumer of a Key_Shared subscription was killed and
- * another joined: every consumer idle, a backlog left. Reconnects that do not help come further
- * apart (doubling, up to MAX_PAUSE_MS); a delivery resets that.
+ * in a row find one, it acts. Where the backlog sits on partitions whose consumers hold nothing,
+ * the dispatcher itself is stuck: those partitions are unloaded (the remedy Pulsar's maintainers
+ * give for stuck Key_Shared subscriptions). Otherwise another consumer may be holding the
+ * messages, and this one only reconnects, which is harmless. Seen rarely on Pulsar, under load,
+ * after a consumer of a Key_Shared subscription was killed and another joined: every consumer
+ * idle, a backlog left. Actions that do not help come further apart (doubling, up to
+ * MAX_PAUSE_MS); a delivery resets that.
  */
 export class StallWatch {
   private readonly timer: NodeJS.Timeout;
@@ -64,7 +72,7 @@ export class StallWatch {
     if (this.checking || now < this.nextReconnectAt) return;
     this.checking = true;
     try {
-      const backlog = await this.options.backlog();
+      const { total: backlog, stuck } = await this.options.backlog();
       if (backlog === 0 || !this.quiet(Date.now())) {
         this.suspected = false;
       } else if (!this.suspected) {
@@ -73,10 +81,14 @@ export class StallWatch {
         this.suspected = false;
         this.reconnects += 1;
         this.nextReconnectAt = now + Math.min(MAX_PAUSE_MS, this.options.everyMs * 2 ** this.reconnects);
-        this.options.logger.warn(
-          `${this.options.label}: nothing delivered for ${Math.round((now - this.lastProgressAt) / 1000)} s while the subscription has a backlog of ${backlog}; reconnecting`,
-        );
-        this.options.reconnect();
+        const quietFor = `nothing delivered for ${Math.round((now - this.lastProgressAt) / 1000)} s while the subscription has a backlog of ${backlog}`;
+        if (stuck.length > 0) {
+          this.options.logger.warn(`${this.options.label}: ${quietFor}, held by no consumer on ${stuck.join(', ')}; unloading them`);
+          await this.options.unload(stuck);
+        } else {
+          this.options.logger.warn(`${this.options.label}: ${quietFor}; reconnecting`);
+          this.options.reconnect();
+        }
       }
     } catch (error) {
       this.options.logger.debug(`${this.options.label}: stall check could not read the backlog: ${errorMessage(error)}`);

@@ -1,7 +1,7 @@
 import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
 import { ENCODED_REASON } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
-import { StallWatch } from './stall-watch.js';
+import { StallWatch, type StallWatchOptions } from './stall-watch.js';
 
 export interface WsConsumerOptions {
   /** ws://host:port/ws/v2/consumer/persistent/tenant/ns/topic/subscription */
@@ -18,8 +18,10 @@ export interface WsConsumerOptions {
   logger: Logger;
   /** How long the consumer may go without progress while idle before it asks for the backlog (0: never; see StallWatch). */
   stallCheckMs?: number;
-  /** This subscription's backlog (messages not acknowledged yet) on every partition. */
-  backlog?: () => Promise<number>;
+  /** This subscription's backlog over every partition and the partitions where no consumer holds it (StallWatch). */
+  backlog?: StallWatchOptions['backlog'];
+  /** Unloads partitions of the topic (StallWatch). */
+  unload?: StallWatchOptions['unload'];
 }
 
 
@@ -69,13 +71,14 @@ export class WsConsumer implements QueueConsumer {
       },
       options.logger,
     );
-    const { stallCheckMs = 0, backlog } = options;
-    if (stallCheckMs > 0 && backlog) {
+    const { stallCheckMs = 0, backlog, unload } = options;
+    if (stallCheckMs > 0 && backlog && unload) {
       this.stallWatch = new StallWatch({
         everyMs: stallCheckMs,
         idle: () => this.socket.isOpen && this.buffer.length === 0 && this.inHand === 0,
         backlog,
         reconnect: () => this.socket.reconnect(),
+        unload,
         label: `${options.topicName} (${options.subscription})`,
         logger: options.logger,
       });
