@@ -51,10 +51,9 @@ export class PulsarAdmin {
 
   /** The backlog of a topic known to be partitioned, in one call; null when it does not exist. */
   async partitionedBacklog(path: string): Promise<PartitionBacklog[] | null> {
-    const response = await this.request('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`, undefined, [404]);
-    if (response.status === 404) return null;
-    const stats = (await response.json()) as { partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number }> }> };
-    return Object.entries(stats.partitions)
+    const partitions = await this.partitionedStats(path);
+    if (!partitions) return null;
+    return Object.entries(partitions)
       .sort(([a], [b]) => partitionIndex(a) - partitionIndex(b))
       .flatMap(([partition, partitionStats]) => rows(partition, partitionStats.subscriptions));
   }
@@ -65,11 +64,7 @@ export class PulsarAdmin {
    * consumers are connected is a stalled dispatcher (see StallWatch).
    */
   async subscriptionOnPartitions(path: string, subscription: string): Promise<SubscriptionOnPartition[]> {
-    const response = await this.request('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`, undefined, [404]);
-    if (response.status === 404) return [];
-    type Stats = { partitions: Record<string, { subscriptions: Record<string, { msgBacklog: number; consumers?: Array<{ unackedMessages?: number }> }> }> };
-    const stats = (await response.json()) as Stats;
-    return Object.entries(stats.partitions).flatMap(([partition, partitionStats]) => {
+    return Object.entries((await this.partitionedStats(path)) ?? {}).flatMap(([partition, partitionStats]) => {
       const sub = partitionStats.subscriptions[subscription];
       if (!sub) return [];
       const consumers = sub.consumers ?? [];
@@ -80,6 +75,13 @@ export class PulsarAdmin {
   /** Unloads one partition (full name, persistent://…): the broker closes its consumers and producers, which reconnect, and starts its dispatch afresh. */
   async unload(partition: string): Promise<void> {
     await this.put(`/admin/v2/${partition.replace('://', '/')}/unload`);
+  }
+
+  /** Each partition's stats (by its full name) of a partitioned topic, in one call; null when it does not exist. */
+  private async partitionedStats(path: string): Promise<Record<string, PartitionStats> | null> {
+    const response = await this.request('GET', `/admin/v2/${path}/partitioned-stats?perPartition=true`, undefined, [404]);
+    if (response.status === 404) return null;
+    return ((await response.json()) as { partitions: Record<string, PartitionStats> }).partitions;
   }
 
   /** Partitions of a topic; 0 when it is not partitioned or does not exist. */
@@ -109,6 +111,11 @@ export class PulsarAdmin {
     }
     return response;
   }
+}
+
+/** What Inflow reads of a partition's stats. */
+interface PartitionStats {
+  subscriptions: Record<string, { msgBacklog: number; consumers?: Array<{ unackedMessages?: number }> }>;
 }
 
 export interface SubscriptionOnPartition {

@@ -91,7 +91,8 @@ export class StallWatch {
         }
       }
     } catch (error) {
-      this.options.logger.debug(`${this.options.label}: stall check could not read the backlog: ${errorMessage(error)}`);
+      // Reading the subscription's state or unloading failed (the broker may be restarting): the next check tries again.
+      this.options.logger.debug(`${this.options.label}: stall check failed: ${errorMessage(error)}`);
     } finally {
       this.checking = false;
     }
