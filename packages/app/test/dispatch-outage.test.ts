@@ -1,18 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startMisbehavingReceiver, type MisbehavingReceiver } from './support/misbehaving-receiver.js';
+import { waitFor } from './support/spawn-inflow.js';
 import { engineEnv, ENGINES, SETTLE_MS, startInflow, type TestInflow } from './support/start-inflow.js';
 
 const PROFILES = ['ann', 'bob', 'cyd'];
 const EVENTS_PER_PROFILE = 6;
 const DOWN_MS = 60_000;
-
-async function until(what: string, done: () => boolean | Promise<boolean>, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await done())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Each event once, in order per profile (n counts up within a profile). */
 function expectOnceInOrder(receiver: MisbehavingReceiver): void {
@@ -57,22 +50,22 @@ describe.each(ENGINES)('a receiver down for a minute, %s engine', (engine) => {
       }
     }
     // While it is down: everything stored, and the other destination has every event.
-    await until('the healthy destination has every event', () => healthy.applied.length >= PROFILES.length * EVENTS_PER_PROFILE, SETTLE_MS[engine] + 20_000);
+    await waitFor(() => healthy.applied.length >= PROFILES.length * EVENTS_PER_PROFILE, SETTLE_MS[engine] + 20_000, 'the healthy destination has every event');
     expectOnceInOrder(healthy);
-    await until(
-      'every event stored',
+    await waitFor(
       async () => {
         const counts = await Promise.all(PROFILES.map(async (profile) => ((await (await app.api(`/profiles/${profile}`)).json()) as { eventCount?: number }).eventCount ?? 0));
         return counts.every((count) => count === EVENTS_PER_PROFILE);
       },
       SETTLE_MS[engine] + 20_000,
+      'every event stored',
     );
 
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, DOWN_MS - (Date.now() - wentDown))));
     const back = await startMisbehavingReceiver(() => ({ status: 200 }), port);
     closing.push(() => back.close());
     // Retries back off (up to a minute apart) and the circuit waits between probes: it comes, once.
-    await until('the receiver that was down has every event', () => back.applied.length >= PROFILES.length * EVENTS_PER_PROFILE, 150_000);
+    await waitFor(() => back.applied.length >= PROFILES.length * EVENTS_PER_PROFILE, 150_000, 'the receiver that was down has every event');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expectOnceInOrder(back);
     const letters = (await (await app.api('/dead-letters')).json()) as { deadLetters: Array<{ topic: string }> };

@@ -1,17 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMisbehavingReceiver, type MisbehavingReceiver } from './support/misbehaving-receiver.js';
+import { waitFor } from './support/spawn-inflow.js';
 import { engineEnv, ENGINES, SETTLE_MS, startInflow, type TestInflow } from './support/start-inflow.js';
 
 const PROFILES = ['ann', 'bob', 'cyd'];
 const EVENTS_PER_PROFILE = 12;
-
-async function until(what: string, done: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe.each(ENGINES)('dispatch to a webhook on the %s engine', (engine) => {
   let app: TestInflow;
@@ -61,12 +54,12 @@ describe.each(ENGINES)('dispatch to a webhook on the %s engine', (engine) => {
       }
     }
     const expected = PROFILES.length * EVENTS_PER_PROFILE;
-    await until('every purchase applied', () => receiver.applied.length >= expected, SETTLE_MS[engine] + 30_000);
+    await waitFor(() => receiver.applied.length >= expected, SETTLE_MS[engine] + 30_000, 'every purchase applied');
     // A client's retry of a request already stored is dispatched again, with the same key: the application sees it once.
     const sentBefore = receiver.requests.length;
     const retry = await app.track({ source: { id: 'web' }, profile: { id: 'ann' }, session: { id: 'ann-s' }, events: [{ id: 'ann-buy-3', type: 'purchase', properties: { n: 3 } }] });
     expect(retry.status).toBe(200);
-    await until('the retry delivered again', () => receiver.requests.slice(sentBefore).some((r) => r.status === 200), 10_000);
+    await waitFor(() => receiver.requests.slice(sentBefore).some((r) => r.status === 200), 10_000, 'the retry delivered again');
     expect(receiver.applied).toHaveLength(expected);
     expect(new Set(receiver.applied.map((d) => d.body['id'])).size).toBe(expected);
     for (const profile of PROFILES) {
@@ -79,7 +72,7 @@ describe.each(ENGINES)('dispatch to a webhook on the %s engine', (engine) => {
   });
 
   it('dead-letters what the receiver refuses for good, with its answer, and nothing else', async () => {
-    await until('the refusing receiver was tried', () => refusing.requests.length >= PROFILES.length, SETTLE_MS[engine] + 10_000);
+    await waitFor(() => refusing.requests.length >= PROFILES.length, SETTLE_MS[engine] + 10_000, 'the refusing receiver was tried');
     type Letters = { deadLetters: Array<{ topic: string; reason: string; data: string }> };
     const { deadLetters: letters } = await app.eventually<Letters>(
       '/dead-letters',

@@ -16,6 +16,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
+/** A data folder for one test's processes, removed after it. */
+function dataDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Increments `purchases` on every purchase. */
+const COUNT_RULE = { id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] };
+
 async function start(dir: string, env: Record<string, string>, role: string): Promise<InflowProcess> {
   const p = await spawnInflow(dir, env, role);
   processes.push(p);
@@ -90,8 +100,7 @@ function expectOncePerEventInOrder(receiver: MisbehavingReceiver): void {
 describe('dispatch and workflow survive kill -9', () => {
   it('distributed: the dispatch role killed mid-delivery and started again delivers every event once, in order', async () => {
     const env = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_DESTINATION_REFRESH_MS: '200' };
-    const dir = mkdtempSync(join(tmpdir(), 'inflow-dispatch-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = dataDir('inflow-dispatch-');
     const receiver = await slowReceiver();
     const edge = await start(dir, env, 'edge');
     await createDestination(edge, receiver.url);
@@ -111,8 +120,7 @@ describe('dispatch and workflow survive kill -9', () => {
 
   it('embedded: the whole process killed mid-delivery and started again on its data delivers every event once, in order', async () => {
     const env = { ...engineEnv('embedded'), INFLOW_WORKER_WAIT_MS: '20', INFLOW_DESTINATION_REFRESH_MS: '200' };
-    const dir = mkdtempSync(join(tmpdir(), 'inflow-dispatch-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = dataDir('inflow-dispatch-');
     const receiver = await slowReceiver();
     const first = await start(dir, env, 'run');
     await createDestination(first, receiver.url);
@@ -131,10 +139,9 @@ describe('dispatch and workflow survive kill -9', () => {
 
   it('distributed: the workflow role killed mid-run and started again leaves every counter exact', async () => {
     const env = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_COLLECTOR_BATCH_SIZE: '5' };
-    const dir = mkdtempSync(join(tmpdir(), 'inflow-workflow-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = dataDir('inflow-workflow-');
     const edge = await start(dir, env, 'edge');
-    await defineRule(edge, { id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] });
+    await defineRule(edge, COUNT_RULE);
     await start(dir, env, 'collector');
     const first = await start(dir, env, 'workflow');
     await new Promise((resolve) => setTimeout(resolve, 600));
@@ -150,10 +157,9 @@ describe('dispatch and workflow survive kill -9', () => {
 
   it('embedded: the whole process killed mid-load with rules, started again and sent everything again, leaves every counter exact and every emit once', async () => {
     const env = { ...engineEnv('embedded'), INFLOW_WORKER_WAIT_MS: '20', INFLOW_DESTINATION_REFRESH_MS: '200', INFLOW_COLLECTOR_BATCH_SIZE: '5' };
-    const dir = mkdtempSync(join(tmpdir(), 'inflow-rules-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dir = dataDir('inflow-rules-');
     const first = await start(dir, env, 'run');
-    await defineRule(first, { id: 'count', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'increment', trait: 'purchases' }] });
+    await defineRule(first, COUNT_RULE);
     await defineRule(first, { id: 'thanks', trigger: { eventTypes: ['purchase'] }, actions: [{ type: 'emit', event: { type: 'thanked', properties: {} } }] });
     await new Promise((resolve) => setTimeout(resolve, 500));
     const posting = sendPurchases(first, true);

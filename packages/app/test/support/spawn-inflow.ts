@@ -60,10 +60,10 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
   });
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<void> {
+export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what = 'condition'): Promise<void> {
   const until = Date.now() + ms;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    if (Date.now() > until) throw new Error(`${what} not met within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
