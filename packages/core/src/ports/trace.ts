@@ -41,6 +41,15 @@ export interface TraceEntry {
   detail?: Readonly<Record<string, unknown>>;
 }
 
+/** What a store did with the entries handed to `keep`. */
+export interface KeptEntries {
+  kept: number;
+  dropped: number;
+  failed: number;
+  /** Why the first failed one failed. */
+  error?: unknown;
+}
+
 export interface TraceStore {
   /**
    * Keeps the entries (each under its request, its profile and each of its events), and says how
@@ -48,11 +57,12 @@ export interface TraceStore {
    */
   append(entries: readonly TraceEntry[]): Promise<number>;
   /**
-   * Keeps one entry at once, for a store in this process that does it in a few instructions:
-   * the TraceRecorder then calls this instead of buffering entries for `append`. False when
-   * the store could not keep it (too large).
+   * Keeps entries at once, for a store in this process that does it without I/O: the
+   * TraceRecorder then hands it each loop turn's entries in one call instead of buffering them
+   * for `append`. Says how many it kept, and how many it could not (too large: dropped; a
+   * detail JSON cannot write: failed, with the first error).
    */
-  keep?(entry: TraceEntry): boolean;
+  keep?(entries: readonly TraceEntry[]): KeptEntries;
   /**
    * Oldest first (every read), within the time to live. Under an event each entry's `eventIds`
    * is just that event: the request's other events are in `byRequest`.

@@ -16,23 +16,50 @@ describe('MemoryTraceStore', () => {
     expect(await store.byEvent('e2')).toEqual([]);
     expect(await store.byEvent('e5')).toEqual([entry(5)]);
     // Around the ring several times, one at a time: still the newest three, oldest first.
-    for (let i = 6; i <= 17; i++) store.keep(entry(i));
+    for (let i = 6; i <= 17; i++) store.keep([entry(i)]);
     expect((await store.byProfile('p', 50)).map((e) => e.at)).toEqual([15, 16, 17]);
     expect((await store.byProfile('p', 2)).map((e) => e.at)).toEqual([16, 17]);
   });
 
-  it('is kept at once by the recorder: readable without a flush, counted as appended', async () => {
+  it('is kept by the recorder at the end of the loop turn, one slot per turn: readable then, counted as appended', async () => {
     const store = new MemoryTraceStore({ maxEntries: 100, ttlMs: 60_000, now: () => 10 });
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
     const recorder = new TraceRecorder({ store, counts, logger: createLogger({ level: 'error', format: 'text' }), flushMs: 60_000 });
     recorder.record(entry(1));
     recorder.record(entry(2));
+    await new Promise((resolve) => setImmediate(resolve));
     expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1, 2]);
     expect(counts.appended.value).toBe(2);
-    // An entry whose detail cannot be written is counted as failed; the stage never sees an error.
+    // An entry whose detail cannot be written is counted as failed, and only it: the stage never sees an error.
     expect(() => recorder.record({ ...entry(3), detail: { big: 1n } })).not.toThrow();
-    expect(counts).toEqual({ appended: { value: 2 }, dropped: { value: 0 }, failed: { value: 1 } });
+    recorder.record(entry(4));
+    await recorder.flush();
+    expect(counts).toEqual({ appended: { value: 3 }, dropped: { value: 0 }, failed: { value: 1 } });
+    expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1, 2, 4]);
     await recorder.close();
+  });
+
+  it('keeps maxEntries of a batch larger than that, and lets the oldest of a slot go one by one', async () => {
+    const store = new MemoryTraceStore({ maxEntries: 4, ttlMs: 60_000, now: () => 10 });
+    expect(store.keep([1, 2, 3, 4, 5, 6].map(entry))).toEqual({ kept: 6, dropped: 0, failed: 0 });
+    expect((await store.byProfile('p', 50)).map((e) => e.at)).toEqual([3, 4, 5, 6]);
+    store.keep([entry(7)]);
+    expect((await store.byProfile('p', 50)).map((e) => e.at)).toEqual([4, 5, 6, 7]);
+    store.keep([entry(8), entry(9)]);
+    expect((await store.byProfile('p', 50)).map((e) => e.at)).toEqual([6, 7, 8, 9]);
+    expect((await store.byRequest('r0')).map((e) => e.at)).toEqual([6, 8]);
+    expect(await store.byEvent('e5')).toEqual([]);
+    expect(await store.byEvent('e6')).toEqual([entry(6)]);
+  });
+
+  it('splits a batch too large for one slot, and drops only an entry too large alone', async () => {
+    const store = new MemoryTraceStore({ maxEntries: 1_000, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
+    const batch = Array.from({ length: 12 }, (_, i): TraceEntry => ({ ...entry(i), detail: { note: 'x'.repeat(i === 5 ? 2_000 : 150) } }));
+    expect(store.keep(batch)).toEqual({ kept: 11, dropped: 1, failed: 0 });
+    // The newest that fit in the buffer's bytes are all there, in order, the large one left out.
+    const kept = (await store.byProfile('p', 50)).map((e) => e.at);
+    expect(kept).toEqual(batch.map((e) => e.at).filter((at) => at !== 5).slice(-kept.length));
+    expect(kept.length).toBeGreaterThan(4);
   });
 
   it('keeps the newest entries that fit in its bytes, around the buffer many times, and refuses one too large', async () => {
@@ -41,20 +68,21 @@ describe('MemoryTraceStore', () => {
     for (let i = 0; i < 600; i++) {
       // Sizes vary (a detail of 0 to 300 characters), so the buffer wraps at changing places.
       const next: TraceEntry = { ...entry(i), detail: { note: 'x'.repeat((i * 37) % 300) } };
-      expect(store.keep(next)).toBe(true);
+      expect(store.keep([next]).kept).toBe(1);
       all.push(next);
       const kept = await store.byProfile('p', 1_000);
       // Always a run of the newest ones, ending with the one just kept, within the bytes.
       expect(kept).toEqual(all.slice(all.length - kept.length));
-      expect(kept.map((e) => JSON.stringify(e).length).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4_096);
+      // Within the buffer's bytes: each kept entry takes its note and at least 50 bytes of fields.
+      expect(kept.map((e) => String(e.detail?.['note']).length + 50).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(4_096);
       if (i > 50) expect(kept.length).toBeGreaterThan(8);
     }
-    expect(store.keep({ ...entry(999), detail: { note: 'x'.repeat(2_000) } })).toBe(false);
+    expect(store.keep([{ ...entry(999), detail: { note: 'x'.repeat(2_000) } }])).toEqual({ kept: 0, dropped: 1, failed: 0 });
     expect((await store.byProfile('p', 1)).map((e) => e.at)).toEqual([599]);
     // The same bound wherever the buffer stands: refused at its start too.
     const fresh = new MemoryTraceStore({ maxEntries: 10, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
-    expect(fresh.keep({ ...entry(1), detail: { note: 'x'.repeat(1_100) } })).toBe(false);
-    expect(fresh.keep({ ...entry(2), detail: { note: 'x'.repeat(900) } })).toBe(true);
+    expect(fresh.keep([{ ...entry(1), detail: { note: 'x'.repeat(1_100) } }]).dropped).toBe(1);
+    expect(fresh.keep([{ ...entry(2), detail: { note: 'x'.repeat(900) } }]).kept).toBe(1);
   });
 
   it('finds an id by its whole JSON text: not inside a longer id, and ids with quotes or non-Latin text', async () => {

@@ -1,5 +1,4 @@
-import type { TraceEntry, TraceStore } from '@inflow/core';
-import { EntryJson } from '../trace/entry-json.js';
+import type { KeptEntries, TraceEntry, TraceStore } from '@inflow/core';
 import { narrowedTo } from '../trace/narrowed-to.js';
 
 export interface MemoryTraceOptions {
@@ -17,29 +16,46 @@ export interface MemoryTraceOptions {
 /** Entries answered per event or request at most (as the Redis store keeps them). */
 const KEY_ENTRIES = 1_000;
 const BYTES_PER_ENTRY = 256;
+/** Entries in one slot at most (a read parses a whole slot). */
+const SLOT_ENTRIES = 512;
+
+/**
+ * An entry as a slot keeps it: a row of its fields, its detail given as is, or as the index of a
+ * frozen detail the slot writes once for all its entries that share it.
+ */
+type Row = [at: number, stage: TraceEntry['stage'], role: string, requestId: string | null, profileId: string | null, eventIds: readonly string[] | null, detail: number | TraceEntry['detail'] | null];
+/** One slot's JSON: the frozen details its rows share, and the rows, oldest first. */
+interface SlotJson {
+  d: NonNullable<TraceEntry['detail']>[];
+  r: Row[];
+}
 
 /**
  * The trace of one process (the embedded engine): the newest entries as JSON in one fixed
- * buffer used as a ring, with their places and times in typed arrays. Keeping an entry is one
- * JSON.stringify and one copy into the buffer: nothing of it stays on the JavaScript heap, so a
+ * buffer used as a ring, with their places and times in typed arrays. Entries come in a loop
+ * turn's batch (the TraceRecorder's `keep`) and a batch is one slot: one JSON.stringify of the
+ * batch's rows and one copy into the buffer. Nothing of it stays on the JavaScript heap, so a
  * busy edge does not promote an object graph per request into the old generation (holding the
  * entries as objects cost the edge 7-9 % of its throughput, almost all of it in the garbage
- * collector). A read looks for the id's JSON text in the buffer (memmem), then parses only the
- * entries that hold it: reads are an operator's questions, rare next to the writes.
+ * collector), and one write per batch costs about half of one write per entry. A read looks for
+ * the id's JSON text in the buffer (memmem), then parses only the slots that hold it: reads are
+ * an operator's questions, rare next to the writes.
  */
 export class MemoryTraceStore implements TraceStore {
   readonly #buffer: Buffer;
-  /** Per slot (a ring of maxEntries): where its entry's text starts and ends, and its time. */
+  /** Per slot (a ring of maxEntries): where its text starts and ends, its newest entry's time, its entries and how many of them (the oldest) are gone. */
   readonly #starts: Uint32Array;
   readonly #ends: Uint32Array;
-  readonly #times: Float64Array;
-  /** The oldest slot still kept, and how many are. */
+  readonly #newest: Float64Array;
+  readonly #sizes: Uint16Array;
+  readonly #gone: Uint16Array;
+  /** The oldest slot still kept, how many are, and the entries still kept in them. */
   #head = 0;
-  #count = 0;
-  /** Where the next entry's text goes. */
+  #slots = 0;
+  #entries = 0;
+  /** Where the next slot's text goes. */
   #position = 0;
   readonly #options: Required<MemoryTraceOptions>;
-  readonly #json = new EntryJson();
 
   constructor(options: MemoryTraceOptions) {
     if (!Number.isInteger(options.maxEntries) || options.maxEntries < 1) throw new RangeError(`maxEntries must be a whole number above 0 (got ${options.maxEntries})`);
@@ -53,83 +69,112 @@ export class MemoryTraceStore implements TraceStore {
     this.#buffer = Buffer.alloc(Math.max(4096, this.#options.maxBytes));
     this.#starts = new Uint32Array(options.maxEntries);
     this.#ends = new Uint32Array(options.maxEntries);
-    this.#times = new Float64Array(options.maxEntries);
+    this.#newest = new Float64Array(options.maxEntries);
+    this.#sizes = new Uint16Array(options.maxEntries);
+    this.#gone = new Uint16Array(options.maxEntries);
   }
 
   /**
-   * Keeps the entry at once (the TraceRecorder calls this instead of buffering for `append`);
-   * false for one too large to keep (over a quarter of the buffer).
+   * Keeps the entries at once, as one slot (the TraceRecorder calls this with each loop turn's
+   * entries). A batch whose JSON is over a quarter of the buffer is split; one entry that alone
+   * is over it is dropped, and one a detail of which JSON cannot write (a BigInt) failed.
    */
-  keep(entry: TraceEntry): boolean {
-    const text = this.#json.of(entry);
-    const buffer = this.#buffer;
-    // At most three bytes per UTF-16 unit: below both bounds the text surely fits here and is
-    // not too large; otherwise its real length decides.
-    const room = buffer.length - this.#position;
-    const most = text.length * 3;
-    if (most > room || most > buffer.length / 4) {
-      const bytes = Buffer.byteLength(text);
-      if (bytes > buffer.length / 4) return false;
-      if (bytes > room) this.#wrap();
-    }
-    const start = this.#position;
-    const end = start + buffer.write(text, start, 'utf8');
-    this.#makeRoom(start, end);
-    const slot = (this.#head + this.#count) % this.#starts.length;
-    this.#starts[slot] = start;
-    this.#ends[slot] = end;
-    this.#times[slot] = entry.at;
-    this.#count += 1;
-    this.#position = end;
-    return true;
+  keep(entries: readonly TraceEntry[]): KeptEntries {
+    const outcome: KeptEntries = { kept: 0, dropped: 0, failed: 0 };
+    for (let at = 0; at < entries.length; at += SLOT_ENTRIES) this.#keepSlot(entries.slice(at, at + SLOT_ENTRIES), outcome);
+    return outcome;
   }
 
   append(entries: readonly TraceEntry[]): Promise<number> {
-    let kept = 0;
-    for (const entry of entries) if (this.keep(entry)) kept += 1;
-    return Promise.resolve(kept);
+    const { kept, failed, error } = this.keep(entries);
+    return failed > 0 ? Promise.reject(error instanceof Error ? error : new Error(String(error))) : Promise.resolve(kept);
   }
 
   /** Each entry's eventIds narrowed to this event, as the Redis store keeps them. */
   byEvent(eventId: string): Promise<TraceEntry[]> {
-    const found = this.#newest(eventId, KEY_ENTRIES, (entry) => entry.eventIds?.includes(eventId) === true);
+    const found = this.#find(eventId, KEY_ENTRIES, (entry) => entry.eventIds?.includes(eventId) === true);
     return Promise.resolve(narrowedTo(eventId, found));
   }
 
   byRequest(requestId: string): Promise<TraceEntry[]> {
-    return Promise.resolve(this.#newest(requestId, KEY_ENTRIES, (entry) => entry.requestId === requestId));
+    return Promise.resolve(this.#find(requestId, KEY_ENTRIES, (entry) => entry.requestId === requestId));
   }
 
   byProfile(profileId: string, limit: number): Promise<TraceEntry[]> {
-    return Promise.resolve(this.#newest(profileId, Math.min(limit, this.#options.profileEntries), (entry) => entry.profileId === profileId));
+    return Promise.resolve(this.#find(profileId, Math.min(limit, this.#options.profileEntries), (entry) => entry.profileId === profileId));
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
 
+  #keepSlot(entries: readonly TraceEntry[], outcome: KeptEntries): void {
+    const buffer = this.#buffer;
+    const text = writable(entries, outcome);
+    const bytes = text === undefined ? Infinity : byteBound(text, buffer.length - this.#position, buffer.length / 4);
+    if (bytes > buffer.length / 4) {
+      // Too large together, or one of them cannot be written: each half alone.
+      if (entries.length === 1) {
+        if (text !== undefined) outcome.dropped += 1;
+        return;
+      }
+      const half = entries.length >>> 1;
+      this.#keepSlot(entries.slice(0, half), outcome);
+      this.#keepSlot(entries.slice(half), outcome);
+      return;
+    }
+    if (text === undefined) return;
+    if (bytes > buffer.length - this.#position) this.#wrap();
+    const start = this.#position;
+    const end = start + buffer.write(text, start, 'utf8');
+    this.#makeRoom(start, end);
+    const slot = (this.#head + this.#slots) % this.#starts.length;
+    this.#starts[slot] = start;
+    this.#ends[slot] = end;
+    this.#newest[slot] = entries.reduce((newest, entry) => (entry.at > newest ? entry.at : newest), -Infinity);
+    this.#sizes[slot] = entries.length;
+    this.#gone[slot] = 0;
+    this.#slots += 1;
+    this.#entries += entries.length;
+    this.#position = end;
+    // At most maxEntries entries: the oldest go one by one, a slot once all of its have.
+    while (this.#entries > this.#options.maxEntries) this.#forgetOldestEntry();
+    outcome.kept += entries.length;
+  }
+
   /**
-   * Back to the start of the buffer: the entries after the current place are the older lap's
+   * Back to the start of the buffer: the slots after the current place are the older lap's
    * (the oldest of all, at the head) and go, so that those at the start are the oldest now.
    */
   #wrap(): void {
-    const slots = this.#starts.length;
-    while (this.#count > 0 && (this.#starts[this.#head] as number) >= this.#position) {
-      this.#head = (this.#head + 1) % slots;
-      this.#count -= 1;
-    }
+    while (this.#slots > 0 && (this.#starts[this.#head] as number) >= this.#position) this.#forgetOldestSlot();
     this.#position = 0;
   }
 
-  /** Lets go of the oldest entries until a slot is free and none of them lies in [start, end). */
+  /** Lets go of the oldest slots until one is free and none of them lies in [start, end). */
   #makeRoom(start: number, end: number): void {
-    const slots = this.#starts.length;
-    while (this.#count > 0) {
+    while (this.#slots > 0) {
       const oldest = this.#head;
       const overlaps = (this.#starts[oldest] as number) < end && (this.#ends[oldest] as number) > start;
-      if (!overlaps && this.#count < slots) return;
-      this.#head = (oldest + 1) % slots;
-      this.#count -= 1;
+      if (!overlaps && this.#slots < this.#starts.length) return;
+      this.#forgetOldestSlot();
+    }
+  }
+
+  #forgetOldestSlot(): void {
+    const oldest = this.#head;
+    this.#entries -= (this.#sizes[oldest] as number) - (this.#gone[oldest] as number);
+    this.#head = (oldest + 1) % this.#starts.length;
+    this.#slots -= 1;
+  }
+
+  #forgetOldestEntry(): void {
+    const oldest = this.#head;
+    this.#gone[oldest] = (this.#gone[oldest] as number) + 1;
+    this.#entries -= 1;
+    if (this.#gone[oldest] === this.#sizes[oldest]) {
+      this.#head = (oldest + 1) % this.#starts.length;
+      this.#slots -= 1;
     }
   }
 
@@ -137,28 +182,81 @@ export class MemoryTraceStore implements TraceStore {
    * The entries holding `id` that `matches` takes, within the time to live (one that came late
    * with an old time included), oldest first by time, at most the newest `limit` of them.
    */
-  #newest(id: string, limit: number, matches: (entry: TraceEntry) => boolean): TraceEntry[] {
-    if (limit < 1 || this.#count === 0) return [];
+  #find(id: string, limit: number, matches: (entry: TraceEntry) => boolean): TraceEntry[] {
+    if (limit < 1 || this.#slots === 0) return [];
     const oldest = this.#options.now() - this.#options.ttlMs;
-    // Every place the id's JSON text (quotes included) occurs: the entries that may hold it.
+    // Every place the id's JSON text (quotes included) occurs: the slots that may hold it.
     const needle = Buffer.from(JSON.stringify(id));
     const hits: number[] = [];
     for (let at = this.#buffer.indexOf(needle); at >= 0; at = this.#buffer.indexOf(needle, at + 1)) hits.push(at);
     if (hits.length === 0) return [];
     const found: TraceEntry[] = [];
     const slots = this.#starts.length;
-    for (let i = 0; i < this.#count; i++) {
+    for (let i = 0; i < this.#slots; i++) {
       const slot = (this.#head + i) % slots;
-      if ((this.#times[slot] as number) < oldest) continue;
+      if ((this.#newest[slot] as number) < oldest) continue;
       const start = this.#starts[slot] as number;
       const end = this.#ends[slot] as number;
       if (!holdsHit(hits, start, end)) continue;
-      const entry = JSON.parse(this.#buffer.toString('utf8', start, end)) as TraceEntry;
-      if (matches(entry)) found.push(entry);
+      const { d: details, r: rows } = JSON.parse(this.#buffer.toString('utf8', start, end)) as SlotJson;
+      for (let k = this.#gone[slot] as number; k < rows.length; k++) {
+        const entry = entryOf(rows[k] as Row, details);
+        if (entry.at >= oldest && matches(entry)) found.push(entry);
+      }
     }
     // Appends from several stages land a little out of time order; the sort is stable.
     return found.sort((a, b) => a.at - b.at).slice(-limit);
   }
+}
+
+/**
+ * The batch's slot JSON; undefined when one of its entries cannot be written, and then, for a
+ * batch of one, that entry is counted as failed.
+ */
+function writable(entries: readonly TraceEntry[], outcome: KeptEntries): string | undefined {
+  try {
+    return slotJson(entries);
+  } catch (error) {
+    if (entries.length === 1) {
+      outcome.failed += 1;
+      outcome.error ??= error;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * The text's length in bytes where it matters: at most three bytes per UTF-16 unit, so below
+ * both `room` and `largest` the text surely fits and is not too large (0 then, with no count).
+ */
+function byteBound(text: string, room: number, largest: number): number {
+  const most = text.length * 3;
+  return most > room || most > largest ? Buffer.byteLength(text) : 0;
+}
+
+/** A batch's slot as JSON: each frozen detail written once, however many of its entries share it. */
+function slotJson(entries: readonly TraceEntry[]): string {
+  const details: NonNullable<TraceEntry['detail']>[] = [];
+  const rows = entries.map((entry): Row => {
+    const { detail } = entry;
+    let written: Row[6] = detail ?? null;
+    if (detail !== undefined && Object.isFrozen(detail)) {
+      written = details.indexOf(detail);
+      if (written < 0) written = details.push(detail) - 1;
+    }
+    return [entry.at, entry.stage, entry.role, entry.requestId ?? null, entry.profileId ?? null, entry.eventIds ?? null, written];
+  });
+  return JSON.stringify({ d: details, r: rows } satisfies SlotJson);
+}
+
+function entryOf([at, stage, role, requestId, profileId, eventIds, detail]: Row, details: SlotJson['d']): TraceEntry {
+  const entry: TraceEntry = { at, stage, role };
+  if (requestId !== null) entry.requestId = requestId;
+  if (profileId !== null) entry.profileId = profileId;
+  if (eventIds !== null) entry.eventIds = eventIds;
+  if (typeof detail === 'number') entry.detail = details[detail];
+  else if (detail !== null && detail !== undefined) entry.detail = detail;
+  return entry;
 }
 
 /** Whether one of the sorted offsets lies in [start, end). */
