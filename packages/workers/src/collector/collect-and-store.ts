@@ -149,13 +149,15 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
 /** 'stored' for the events the profile counted now, 'deduplicated' for those it had counted before. */
 function storedEntries(envelope: Envelope, eventIds: string[], duplicates: readonly string[]): TraceEntry[] {
   const { payload } = envelope;
-  const base = { at: Date.now(), role: 'collector', requestId: envelope.id, profileId: payload.profile.id };
-  const detail = { session: payload.session.id, duplicates: duplicates.length };
-  if (duplicates.length === 0) return [{ ...base, stage: 'stored', eventIds, detail }];
-  const fresh = eventIds.filter((id) => !duplicates.includes(id));
+  const at = Date.now();
+  const requestId = envelope.id;
+  const profileId = payload.profile.id;
+  const session = payload.session.id;
+  // Literals of one shape, not spreads of a shared base: this runs for every request.
+  if (duplicates.length === 0) return [{ at, stage: 'stored', role: 'collector', requestId, profileId, eventIds, detail: { session, duplicates: 0 } }];
   return [
-    { ...base, stage: 'stored', eventIds: fresh, detail },
-    { ...base, stage: 'deduplicated', eventIds: duplicates, detail: { session: payload.session.id } },
+    { at, stage: 'stored', role: 'collector', requestId, profileId, eventIds: eventIds.filter((id) => !duplicates.includes(id)), detail: { session, duplicates: duplicates.length } },
+    { at, stage: 'deduplicated', role: 'collector', requestId, profileId, eventIds: duplicates, detail: { session } },
   ];
 }
 
