@@ -4,7 +4,7 @@
 //   edge       the edge role alone (createInflow ['edge']): queued /track requests (201) for a
 //              fixed time with autocannon → requests/s
 //   collector  the collector role alone on the backlog the edge left: events stored per second,
-//              from its start until every event is stored (read from its own /metrics)
+//              from its start until every event is stored (read from its SQLite file)
 // Rounds alternate on, off, on, off… and the best of each is kept. Prints the ratio off → on.
 // Usage: node bench/observability-cost.mjs [--seconds 8] [--rounds 2] [--connections 32] [--split]
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" passes V8 flags to the roles' processes.

@@ -43,6 +43,7 @@ export interface TraceEntry {
 
 /** What a store did with the entries handed to `keep`. */
 export interface KeptEntries {
+  /** Written (an entry the store's bound then let go at once, as the oldest, counts as kept). */
   kept: number;
   dropped: number;
   failed: number;

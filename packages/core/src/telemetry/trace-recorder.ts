@@ -6,6 +6,7 @@ import type { Cell } from './families.js';
 
 /** Where a stage records where an event has been: never waits, never throws. */
 export interface TraceSink {
+  /** The entry may be written out later (at the end of the loop turn, or in a batch): it must not change once recorded. */
   record(entry: TraceEntry): void;
 }
 
@@ -61,7 +62,10 @@ export class TraceRecorder implements TraceSink {
       if (this.turn.length >= TURN_ENTRIES) this.keepTurn();
       else if (!this.turnScheduled) {
         this.turnScheduled = true;
-        setImmediate(this.keepTurn);
+        setImmediate(() => {
+          this.turnScheduled = false;
+          this.keepTurn();
+        });
       }
       return;
     }
@@ -75,8 +79,7 @@ export class TraceRecorder implements TraceSink {
   }
 
   /** This turn's entries into a store that keeps them at once: counted, never the stage's problem. */
-  private readonly keepTurn = (): void => {
-    this.turnScheduled = false;
+  private keepTurn(): void {
     const entries = this.turn;
     if (entries.length === 0 || !this.keep) return;
     this.turn = [];
@@ -92,7 +95,7 @@ export class TraceRecorder implements TraceSink {
       counts.failed.value += entries.length;
       this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: entries.length });
     }
-  };
+  }
 
   /** Appends everything buffered (waiting for an append under way first). */
   async flush(): Promise<void> {

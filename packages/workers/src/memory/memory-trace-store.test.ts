@@ -27,6 +27,8 @@ describe('MemoryTraceStore', () => {
     const recorder = new TraceRecorder({ store, counts, logger: createLogger({ level: 'error', format: 'text' }), flushMs: 60_000 });
     recorder.record(entry(1));
     recorder.record(entry(2));
+    // Not yet in this turn: written together at its end.
+    expect(await store.byProfile('p', 10)).toEqual([]);
     await new Promise((resolve) => setImmediate(resolve));
     expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1, 2]);
     expect(counts.appended.value).toBe(2);
@@ -37,6 +39,30 @@ describe('MemoryTraceStore', () => {
     expect(counts).toEqual({ appended: { value: 3 }, dropped: { value: 0 }, failed: { value: 1 } });
     expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1, 2, 4]);
     await recorder.close();
+  });
+
+  it('hands a busy turn to the store every 128 entries, and counts a store that throws as failed', async () => {
+    const batches: number[] = [];
+    const store = new MemoryTraceStore({ maxEntries: 1_000, ttlMs: 60_000, now: () => 10 });
+    const counting = {
+      append: (entries: readonly TraceEntry[]) => store.append(entries),
+      keep: (entries: readonly TraceEntry[]) => {
+        batches.push(entries.length);
+        if (entries.some((e) => e.at === -1)) throw new Error('store broke');
+        return store.keep(entries);
+      },
+    };
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store: counting, counts, logger: createLogger({ level: 'error', format: 'text' }) });
+    for (let i = 0; i < 300; i++) recorder.record(entry(i));
+    expect(batches).toEqual([128, 128]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(batches).toEqual([128, 128, 44]);
+    recorder.record(entry(-1));
+    recorder.record(entry(301));
+    await recorder.flush();
+    expect(counts).toEqual({ appended: { value: 300 }, dropped: { value: 0 }, failed: { value: 2 } });
+    expect((await store.byProfile('p', 1_000)).map((e) => e.at)).toEqual(Array.from({ length: 300 }, (_, i) => i));
   });
 
   it('keeps maxEntries of a batch larger than that, and lets the oldest of a slot go one by one', async () => {
@@ -56,10 +82,35 @@ describe('MemoryTraceStore', () => {
     const store = new MemoryTraceStore({ maxEntries: 1_000, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
     const batch = Array.from({ length: 12 }, (_, i): TraceEntry => ({ ...entry(i), detail: { note: 'x'.repeat(i === 5 ? 2_000 : 150) } }));
     expect(store.keep(batch)).toEqual({ kept: 11, dropped: 1, failed: 0 });
-    // The newest that fit in the buffer's bytes are all there, in order, the large one left out.
-    const kept = (await store.byProfile('p', 50)).map((e) => e.at);
-    expect(kept).toEqual(batch.map((e) => e.at).filter((at) => at !== 5).slice(-kept.length));
-    expect(kept.length).toBeGreaterThan(4);
+    // All the others fit (about 2.2 KB of 4 KB), in order, the large one left out.
+    expect((await store.byProfile('p', 50)).map((e) => e.at)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+  });
+
+  it('holds at most maxEntries, the newest, when the bytes let go of a head slot that was partly gone', async () => {
+    // Slots of three entries of about 300 bytes: four slots fill the buffer, twelve entries, so
+    // maxEntries (10) lets the two oldest of the head slot go first, and the next wrap takes the rest of it.
+    const store = new MemoryTraceStore({ maxEntries: 10, maxBytes: 4_096, ttlMs: 60_000, now: () => 10 });
+    const all: TraceEntry[] = [];
+    for (let i = 0; i < 90; i += 3) {
+      const batch = [i, i + 1, i + 2].map((at): TraceEntry => ({ ...entry(at), detail: { note: 'y'.repeat(200 + ((at * 53) % 70)) } }));
+      expect(store.keep(batch)).toEqual({ kept: 3, dropped: 0, failed: 0 });
+      all.push(...batch);
+      // By request: reads by profile stop at maxEntries themselves.
+      const kept = [...(await store.byRequest('r0')), ...(await store.byRequest('r1'))].map((e) => e.at).sort((a, b) => a - b);
+      expect(kept).toEqual(all.slice(-kept.length).map((e) => e.at));
+      expect(kept.length).toBeLessThanOrEqual(10);
+      if (i >= 12) expect(kept.length).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('answers only the rows of a slot that are within the time to live', async () => {
+    let now = 1_000_000;
+    const store = new MemoryTraceStore({ maxEntries: 100, ttlMs: 60_000, now: () => now });
+    store.keep([{ ...entry(1), at: now - 50_000 }, { ...entry(2), at: now }]);
+    expect(await store.byProfile('p', 10)).toHaveLength(2);
+    now += 20_000;
+    expect((await store.byProfile('p', 10)).map((e) => e.at)).toEqual([1_000_000]);
+    expect(await store.byEvent('e1')).toEqual([]);
   });
 
   it('keeps the newest entries that fit in its bytes, around the buffer many times, and refuses one too large', async () => {

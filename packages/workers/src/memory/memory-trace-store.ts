@@ -81,13 +81,14 @@ export class MemoryTraceStore implements TraceStore {
    */
   keep(entries: readonly TraceEntry[]): KeptEntries {
     const outcome: KeptEntries = { kept: 0, dropped: 0, failed: 0 };
-    for (let at = 0; at < entries.length; at += SLOT_ENTRIES) this.#keepSlot(entries.slice(at, at + SLOT_ENTRIES), outcome);
+    if (entries.length <= SLOT_ENTRIES) this.#keepSlot(entries, outcome);
+    else for (let at = 0; at < entries.length; at += SLOT_ENTRIES) this.#keepSlot(entries.slice(at, at + SLOT_ENTRIES), outcome);
     return outcome;
   }
 
+  /** Says how many it kept: one it could not keep (too large, or not writable) is not among them. */
   append(entries: readonly TraceEntry[]): Promise<number> {
-    const { kept, failed, error } = this.keep(entries);
-    return failed > 0 ? Promise.reject(error instanceof Error ? error : new Error(String(error))) : Promise.resolve(kept);
+    return Promise.resolve(this.keep(entries).kept);
   }
 
   /** Each entry's eventIds narrowed to this event, as the Redis store keeps them. */
@@ -236,19 +237,20 @@ function byteBound(text: string, room: number, largest: number): number {
 
 /** A batch's slot as JSON: each frozen detail written once, however many of its entries share it. */
 function slotJson(entries: readonly TraceEntry[]): string {
-  const details: NonNullable<TraceEntry['detail']>[] = [];
+  const details = new Map<NonNullable<TraceEntry['detail']>, number>();
   const rows = entries.map((entry): Row => {
     const { detail } = entry;
     let written: Row[6] = detail ?? null;
     if (detail !== undefined && Object.isFrozen(detail)) {
-      written = details.indexOf(detail);
-      if (written < 0) written = details.push(detail) - 1;
+      written = details.get(detail);
+      if (written === undefined) details.set(detail, (written = details.size));
     }
     return [entry.at, entry.stage, entry.role, entry.requestId ?? null, entry.profileId ?? null, entry.eventIds ?? null, written];
   });
-  return JSON.stringify({ d: details, r: rows } satisfies SlotJson);
+  return JSON.stringify({ d: [...details.keys()], r: rows } satisfies SlotJson);
 }
 
+/** A row read back; the rows of a slot that shared a frozen detail share its one parsed copy (reads never change entries). */
 function entryOf([at, stage, role, requestId, profileId, eventIds, detail]: Row, details: SlotJson['d']): TraceEntry {
   const entry: TraceEntry = { at, stage, role };
   if (requestId !== null) entry.requestId = requestId;
