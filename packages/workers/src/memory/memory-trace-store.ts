@@ -1,5 +1,6 @@
 import type { KeptEntries, TraceEntry, TraceStore } from '@inflow/core';
 import { narrowedTo } from '../trace/narrowed-to.js';
+import { readSlot, slotJson } from '../trace/slot-json.js';
 
 export interface MemoryTraceOptions {
   /** Entries kept at most (the oldest go first). */
@@ -18,17 +19,6 @@ const KEY_ENTRIES = 1_000;
 const BYTES_PER_ENTRY = 256;
 /** Entries in one slot at most (a read parses a whole slot). */
 const SLOT_ENTRIES = 512;
-
-/**
- * An entry as a slot keeps it: a row of its fields, its detail given as is, or as the index of a
- * frozen detail the slot writes once for all its entries that share it.
- */
-type Row = [at: number, stage: TraceEntry['stage'], role: string, requestId: string | null, profileId: string | null, eventIds: readonly string[] | null, detail: number | TraceEntry['detail'] | null];
-/** One slot's JSON: the frozen details its rows share, and the rows, oldest first. */
-interface SlotJson {
-  d: NonNullable<TraceEntry['detail']>[];
-  r: Row[];
-}
 
 /**
  * The trace of one process (the embedded engine): the newest entries as JSON in one fixed
@@ -199,9 +189,9 @@ export class MemoryTraceStore implements TraceStore {
       const start = this.#starts[slot] as number;
       const end = this.#ends[slot] as number;
       if (!holdsHit(hits, start, end)) continue;
-      const { d: details, r: rows } = JSON.parse(this.#buffer.toString('utf8', start, end)) as SlotJson;
-      for (let k = this.#gone[slot] as number; k < rows.length; k++) {
-        const entry = entryOf(rows[k] as Row, details);
+      const entries = readSlot(this.#buffer.toString('utf8', start, end));
+      for (let k = this.#gone[slot] as number; k < entries.length; k++) {
+        const entry = entries[k] as TraceEntry;
         if (entry.at >= oldest && matches(entry)) found.push(entry);
       }
     }
@@ -233,32 +223,6 @@ function writable(entries: readonly TraceEntry[], outcome: KeptEntries): string 
 function byteBound(text: string, room: number, largest: number): number {
   const most = text.length * 3;
   return most > room || most > largest ? Buffer.byteLength(text) : 0;
-}
-
-/** A batch's slot as JSON: each frozen detail written once, however many of its entries share it. */
-function slotJson(entries: readonly TraceEntry[]): string {
-  const details = new Map<NonNullable<TraceEntry['detail']>, number>();
-  const rows = entries.map((entry): Row => {
-    const { detail } = entry;
-    let written: Row[6] = detail ?? null;
-    if (detail !== undefined && Object.isFrozen(detail)) {
-      written = details.get(detail);
-      if (written === undefined) details.set(detail, (written = details.size));
-    }
-    return [entry.at, entry.stage, entry.role, entry.requestId ?? null, entry.profileId ?? null, entry.eventIds ?? null, written];
-  });
-  return JSON.stringify({ d: [...details.keys()], r: rows } satisfies SlotJson);
-}
-
-/** A row read back; the rows of a slot that shared a frozen detail share its one parsed copy (reads never change entries). */
-function entryOf([at, stage, role, requestId, profileId, eventIds, detail]: Row, details: SlotJson['d']): TraceEntry {
-  const entry: TraceEntry = { at, stage, role };
-  if (requestId !== null) entry.requestId = requestId;
-  if (profileId !== null) entry.profileId = profileId;
-  if (eventIds !== null) entry.eventIds = eventIds;
-  if (typeof detail === 'number') entry.detail = details[detail];
-  else if (detail !== null && detail !== undefined) entry.detail = detail;
-  return entry;
 }
 
 /** Whether one of the sorted offsets lies in [start, end). */

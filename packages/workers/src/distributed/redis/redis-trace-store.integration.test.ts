@@ -23,32 +23,55 @@ describe('RedisTraceStore on a real Redis', () => {
   // Each store on keys of its own, so the contract's ids never meet.
   traceStoreContract(async ({ ttlSeconds, profileEntries, now }) => new RedisTraceStore({ redis, keyPrefix: `${prefix}-${++stores}`, ttlSeconds, profileEntries, logger, now }));
 
-  it('writes one append in one pipeline of a few commands per time bucket, whatever the number of entries, with the time to live', async () => {
+  it('writes one append as one HSET and one PEXPIRE per time bucket, slots of 100 entries, with the time to live', async () => {
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-layout`, ttlSeconds: 600, profileEntries: 3, keyEntries: 4, logger });
     const pipelines = vi.spyOn(redis, 'pipeline');
     const bucketMs = 60_000;
     const at = Math.floor(Date.now() / bucketMs) * bucketMs + 1;
-    const entries = Array.from({ length: 200 }, (_, i) => ({ at: at + (i % 50), stage: 'delivered' as const, role: 'dispatch', requestId: 'r', profileId: 'p', eventIds: ['e', `e${i}`] }));
-    await store.append(entries);
+    const entries = Array.from({ length: 250 }, (_, i) => ({ at: at + (i % 50), stage: 'delivered' as const, role: 'dispatch', requestId: 'r', profileId: 'p', eventIds: ['e', `e${i}`] }));
+    expect(await store.append(entries)).toBe(250);
     expect(pipelines).toHaveBeenCalledTimes(1);
     const sent = pipelines.mock.results[0]?.value as { length: number };
-    // HSET + PEXPIRE of the entries, ZADD + PEXPIRE of the index: one bucket touched.
-    expect(sent.length).toBe(4);
+    // HSET of the slots and PEXPIRE: one bucket touched.
+    expect(sent.length).toBe(2);
     pipelines.mockRestore();
-    const bucket = Math.floor(at / bucketMs);
-    const key = (part: string): string => `${prefix}-layout:trace:${bucket}:${part}`;
-    expect(await redis.hlen(key('en'))).toBe(200);
-    // Each entry under its request, its profile and both its events: 4 × 200.
-    expect(await redis.zcard(key('ix'))).toBe(800);
-    for (const k of [key('en'), key('ix')]) {
-      const ttl = await redis.ttl(k);
-      expect(ttl, k).toBeGreaterThan(590);
-      expect(ttl, k).toBeLessThanOrEqual(660);
-    }
+    const key = `${prefix}-layout:trace:${Math.floor(at / bucketMs)}:slots`;
+    expect(await redis.hlen(key)).toBe(3);
+    const ttl = await redis.ttl(key);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(660);
     // Reads answer the newest within each key's cap, oldest first.
     expect(await store.byRequest('r')).toHaveLength(4);
     expect(await store.byProfile('p', 50)).toHaveLength(3);
     expect(await store.byEvent('e7')).toEqual([{ ...entries[7], eventIds: ['e7'] }]);
+    expect(await store.byEvent('e249')).toEqual([{ ...entries[249], eventIds: ['e249'] }]);
+  });
+
+  it('finds an id by its whole text: not inside a longer id, and ids holding glob characters, quotes or non-Latin text', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-glob`, ttlSeconds: 600, profileEntries: 50, logger });
+    const at = Date.now();
+    const odd = ['a*b', 'a?c', 'x[1]', 'back\\slash', 'q"uote', 'ü€😀'];
+    await store.append([
+      { at, stage: 'stored', role: 'collector', profileId: 'p10', eventIds: ['e10', 'axb'] },
+      ...odd.map((id, i) => ({ at: at + i + 1, stage: 'stored' as const, role: 'collector', profileId: 'p1', eventIds: [id] })),
+    ]);
+    expect(await store.byEvent('e1')).toEqual([]);
+    expect(await store.byEvent('e')).toEqual([]);
+    expect((await store.byEvent('e10')).map((e) => e.at)).toEqual([at]);
+    // A glob character in an id matches only itself: 'a*b' is not 'axb'.
+    for (const [i, id] of odd.entries()) expect((await store.byEvent(id)).map((e) => e.at), id).toEqual([at + i + 1]);
+    expect(await store.byProfile('p1', 50)).toHaveLength(odd.length);
+    expect(await store.byProfile('p', 50)).toEqual([]);
+  });
+
+  it('leaves out only an entry JSON cannot write, and says so', async () => {
+    const warnings: string[] = [];
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-bigint`, ttlSeconds: 600, profileEntries: 50, logger: createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) }) });
+    const at = Date.now();
+    const entries = [1, 2, 3].map((i) => ({ at: at + i, stage: 'stored' as const, role: 'collector', profileId: 'big', detail: i === 2 ? { n: 1n } : { n: i } }));
+    expect(await store.append(entries)).toBe(2);
+    expect((await store.byProfile('big', 50)).map((e) => e.detail)).toEqual([{ n: 1 }, { n: 3 }]);
+    expect(warnings.join('\n')).toContain('1 cannot be written as JSON');
   });
 
   it('keeps at most its budget per time to live, spread over the buckets, and says how many it kept', async () => {

@@ -1,0 +1,48 @@
+import type { TraceEntry } from '@inflow/core';
+
+/**
+ * Trace entries written in batches (slots), by both trace stores: one JSON.stringify for a
+ * batch, where one per entry was most of what the trace cost a busy edge. An entry as a slot
+ * keeps it: a row of its fields, its detail given as is, or as the index of a frozen detail the
+ * slot writes once for all its entries that share it (with 50 rules a `rule` entry's detail is
+ * about 3 KB, and writing it out per event was a tenth of the process).
+ */
+type Row = [at: number, stage: TraceEntry['stage'], role: string, requestId: string | null, profileId: string | null, eventIds: readonly string[] | null, detail: number | TraceEntry['detail'] | null];
+/** One slot's JSON: the frozen details its rows share, and the rows, oldest first. */
+interface SlotJson {
+  d: NonNullable<TraceEntry['detail']>[];
+  r: Row[];
+}
+
+/** A batch's slot as JSON: each frozen detail written once, however many of its entries share it. */
+export function slotJson(entries: readonly TraceEntry[]): string {
+  const details = new Map<NonNullable<TraceEntry['detail']>, number>();
+  const rows = entries.map((entry): Row => {
+    const { detail } = entry;
+    let written: Row[6] = detail ?? null;
+    if (detail !== undefined && Object.isFrozen(detail)) {
+      written = details.get(detail);
+      if (written === undefined) details.set(detail, (written = details.size));
+    }
+    return [entry.at, entry.stage, entry.role, entry.requestId ?? null, entry.profileId ?? null, entry.eventIds ?? null, written];
+  });
+  return JSON.stringify({ d: [...details.keys()], r: rows } satisfies SlotJson);
+}
+
+/** A slot's entries, oldest first, as they were given. */
+export function readSlot(text: string): TraceEntry[] {
+  const { d: details, r: rows } = JSON.parse(text) as SlotJson;
+  return rows.map((row) => entryOf(row, details));
+}
+
+/** A row read back; the rows of a slot that shared a frozen detail share its one parsed copy (reads never change entries). */
+function entryOf([at, stage, role, requestId, profileId, eventIds, detail]: Row, details: SlotJson['d']): TraceEntry {
+  const entry: TraceEntry = { at, stage, role };
+  if (requestId !== null) entry.requestId = requestId;
+  if (profileId !== null) entry.profileId = profileId;
+  if (eventIds !== null) entry.eventIds = eventIds;
+  if (typeof detail === 'number') entry.detail = details[detail];
+  else if (detail !== null && detail !== undefined) entry.detail = detail;
+  return entry;
+}
+
