@@ -120,7 +120,7 @@ export const ConfigSchema = object({
   traceMaxEntries: int(50_000, 1_000, 10_000_000),
   /**
    * Trace entries each process keeps in Redis within one time to live (distributed engine;
-   * about 1 KB each, so 1,000,000 is about 1 GB of Redis per process at most); past it, entries
+   * about 300 bytes each, so 1,000,000 is about 300 MB of Redis per process at most); past it, entries
    * are dropped and counted (inflow_trace_entries_total{outcome="dropped"}).
    */
   traceRedisMaxEntries: int(1_000_000, 1_000, 100_000_000),

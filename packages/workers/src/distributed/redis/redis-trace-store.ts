@@ -12,7 +12,7 @@ export interface RedisTraceOptions {
   ttlSeconds: number;
   /** Newest entries kept per profile. */
   profileEntries: number;
-  /** Entries this process keeps in Redis within one time to live at most (about 1 KB each); more are dropped and counted. Default 1,000,000. */
+  /** Entries this process keeps in Redis within one time to live at most (about 300 bytes each); more are dropped and counted. Default 1,000,000. */
   maxEntries?: number;
   /** Newest entries kept per event and per request: a bound, not a tunable (an event has a few dozen). */
   keyEntries?: number;
