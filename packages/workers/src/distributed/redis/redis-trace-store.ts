@@ -77,14 +77,15 @@ export class RedisTraceStore implements TraceStore {
     }
     const pipeline = this.#options.redis.pipeline();
     const now = this.#options.now();
-    let kept = 0;
+    /** Entries sent per bucket (those JSON cannot write left out). */
+    const sent = new Map<number, number>();
     for (const [bucket, inBucket] of buckets) {
       const fields: string[] = [];
       for (let at = 0; at < inBucket.length; at += SLOT_ENTRIES) {
         const slot = this.#writable(bucket, inBucket.slice(at, at + SLOT_ENTRIES));
         if (slot.entries.length === 0) continue;
         fields.push(this.#slotField(slot.entries), slot.json);
-        kept += slot.entries.length;
+        sent.set(bucket, (sent.get(bucket) ?? 0) + slot.entries.length);
       }
       if (fields.length === 0) continue;
       // Kept until the newest time the bucket holds is past the time to live.
@@ -99,12 +100,12 @@ export class RedisTraceStore implements TraceStore {
       }
     } catch (error) {
       // Not kept: their room in the budget is given back, and the caller counts them failed.
-      for (const [bucket, inBucket] of buckets) this.#giveBack(bucket, inBucket.length);
+      for (const [bucket, count] of sent) this.#giveBack(bucket, count);
       throw new Error(`trace of ${entries.length} entries not kept: ${errorMessage(error)}`, { cause: error });
     }
     const refused = entries.length - [...buckets.values()].reduce((sum, inBucket) => sum + inBucket.length, 0);
     if (refused > 0) this.#warn(`trace budget of this process reached: ${refused} entries not kept (INFLOW_TRACE_REDIS_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
-    return kept;
+    return [...sent.values()].reduce((sum, count) => sum + count, 0);
   }
 
   /**
