@@ -1,6 +1,6 @@
 import type { KeptEntries, TraceEntry, TraceStore } from '@inflow/core';
 import { narrowedTo } from '../trace/narrowed-to.js';
-import { readSlot, slotJson } from '../trace/slot-json.js';
+import { readSlot, writableSlot } from '../trace/slot-json.js';
 
 export interface MemoryTraceOptions {
   /** Entries kept at most (the oldest go first). */
@@ -99,14 +99,17 @@ export class MemoryTraceStore implements TraceStore {
     return Promise.resolve();
   }
 
-  #keepSlot(entries: readonly TraceEntry[], outcome: KeptEntries): void {
+  #keepSlot(given: readonly TraceEntry[], outcome: KeptEntries): void {
     const buffer = this.#buffer;
-    const text = writable(entries, outcome);
-    const bytes = text === undefined ? Infinity : byteBound(text, buffer.length - this.#position, buffer.length / 4);
+    const { entries, json: text, failed, error } = writableSlot(given);
+    outcome.failed += failed;
+    if (failed > 0) outcome.error ??= error;
+    if (entries.length === 0) return;
+    const bytes = byteBound(text, buffer.length - this.#position, buffer.length / 4);
     if (bytes > buffer.length / 4) {
-      // Too large together, or one of them cannot be written: each half alone.
+      // Too large together: each half alone; one entry too large alone is dropped.
       if (entries.length === 1) {
-        if (text !== undefined) outcome.dropped += 1;
+        outcome.dropped += 1;
         return;
       }
       const half = entries.length >>> 1;
@@ -114,7 +117,6 @@ export class MemoryTraceStore implements TraceStore {
       this.#keepSlot(entries.slice(half), outcome);
       return;
     }
-    if (text === undefined) return;
     if (bytes > buffer.length - this.#position) this.#wrap();
     const start = this.#position;
     const end = start + buffer.write(text, start, 'utf8');
@@ -197,22 +199,6 @@ export class MemoryTraceStore implements TraceStore {
     }
     // Appends from several stages land a little out of time order; the sort is stable.
     return found.sort((a, b) => a.at - b.at).slice(-limit);
-  }
-}
-
-/**
- * The batch's slot JSON; undefined when one of its entries cannot be written, and then, for a
- * batch of one, that entry is counted as failed.
- */
-function writable(entries: readonly TraceEntry[], outcome: KeptEntries): string | undefined {
-  try {
-    return slotJson(entries);
-  } catch (error) {
-    if (entries.length === 1) {
-      outcome.failed += 1;
-      outcome.error ??= error;
-    }
-    return undefined;
   }
 }
 

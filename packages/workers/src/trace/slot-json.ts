@@ -29,6 +29,35 @@ export function slotJson(entries: readonly TraceEntry[]): string {
   return JSON.stringify({ d: [...details.keys()], r: rows } satisfies SlotJson);
 }
 
+/** A slot that can be written: its entries, their JSON, and how many were left out and why. */
+export interface WritableSlot {
+  entries: readonly TraceEntry[];
+  json: string;
+  /** Entries left out because JSON cannot write them (a BigInt in a detail). */
+  failed: number;
+  /** Why the first one failed. */
+  error?: unknown;
+}
+
+/** The entries' slot JSON, without any entry JSON cannot write: a bad entry costs only itself. */
+export function writableSlot(entries: readonly TraceEntry[]): WritableSlot {
+  try {
+    return { entries, json: slotJson(entries), failed: 0 };
+  } catch (error) {
+    const good = entries.filter((entry) => writes(entry));
+    return { entries: good, json: slotJson(good), failed: entries.length - good.length, error };
+  }
+}
+
+function writes(entry: TraceEntry): boolean {
+  try {
+    slotJson([entry]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A slot's entries, oldest first, as they were given. */
 export function readSlot(text: string): TraceEntry[] {
   const { d: details, r: rows } = JSON.parse(text) as SlotJson;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
 import { narrowedTo } from '../../trace/narrowed-to.js';
-import { readSlot, slotJson } from '../../trace/slot-json.js';
+import { readSlot, writableSlot, type WritableSlot } from '../../trace/slot-json.js';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -109,19 +109,14 @@ export class RedisTraceStore implements TraceStore {
     return [...sent.values()].reduce((sum, count) => sum + count, 0);
   }
 
-  /**
-   * The slot's entries and their JSON, without any entry JSON cannot write (a BigInt in a detail):
-   * such an entry is left out (not kept, its room in the budget given back) and said in the log.
-   */
-  #writable(bucket: number, slot: TraceEntry[]): { entries: TraceEntry[]; json: string } {
-    try {
-      return { entries: slot, json: slotJson(slot) };
-    } catch (error) {
-      const entries = slot.filter((entry) => writes(entry));
-      this.#giveBack(bucket, slot.length - entries.length);
-      this.#warn(`trace entries not kept: ${slot.length - entries.length} cannot be written as JSON (${errorMessage(error)})`);
-      return { entries, json: slotJson(entries) };
+  /** The slot without any entry JSON cannot write: such an entry is not kept, its room in the budget given back, and said in the log. */
+  #writable(bucket: number, entries: readonly TraceEntry[]): WritableSlot {
+    const slot = writableSlot(entries);
+    if (slot.failed > 0) {
+      this.#giveBack(bucket, slot.failed);
+      this.#warn(`trace entries not kept: ${slot.failed} cannot be written as JSON (${errorMessage(slot.error)})`);
     }
+    return slot;
   }
 
   /** The slot's field: its id, then each id its entries name (once), each followed by the separator. */
@@ -205,15 +200,6 @@ export class RedisTraceStore implements TraceStore {
 
   #key(bucket: number): string {
     return `${this.#options.keyPrefix}:trace:${bucket}:slots`;
-  }
-}
-
-function writes(entry: TraceEntry): boolean {
-  try {
-    slotJson([entry]);
-    return true;
-  } catch {
-    return false;
   }
 }
 
