@@ -16,7 +16,8 @@ export function pageContext(): JsonObject {
   });
   return {
     page: { url: href, path: pathname, title: d.title, referrer: d.referrer },
-    ...(Object.keys(utm)[0] ? { utm } : {}),
+    // JSON leaves out an undefined value: no UTM parameters, no `utm`.
+    utm: Object.keys(utm)[0] ? utm : undefined,
     screen: { width: w.screen.width, height: w.screen.height },
     viewport: { width: w.innerWidth, height: w.innerHeight },
     language: nav()?.language,

@@ -13,7 +13,8 @@ export function payloadOf(group: QueuedEvent[], sourceId: string): WirePayload {
     source: { id: sourceId },
     profile: { id: first.profileId },
     session: { id: first.sessionId },
-    ...(Object.keys(first.context).length > 0 ? { context: first.context } : {}),
+    // JSON leaves out an undefined context.
+    context: Object.keys(first.context)[0] ? first.context : undefined,
     events: group.map((item) => item.event),
     options: { queue: !first.processed },
   };

@@ -30,13 +30,12 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedEvents = 1_000,
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
-    consentRequired = false,
+    consentRequired,
     now = Date.now,
     setTimer = setTimeout as (fn: () => void, ms: number) => unknown,
     clearTimer = clearTimeout as (timer: unknown) => void,
   } = settings;
-  const s = settings;
-  const url = `${s.endpoint.replace(/\/$/, '')}/track`;
+  const url = `${settings.endpoint.replace(/\/$/, '')}/track`;
   let queue: Waited[] = [];
   let timer: unknown;
   let sending: Promise<void> | null = null;
@@ -50,7 +49,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   let sent = 0;
   let dropped = 0;
 
-  const log = (message: string, detail?: unknown): void => s.log?.(`[inflow] ${message}`, detail);
+  const log = (message: string, detail?: unknown): void => settings.log?.(`[inflow] ${message}`, detail);
   const retryInMs = (): number => Math.max(0, retryAt - now());
   const storing = (): boolean => allowsAny(consent);
   const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
@@ -63,7 +62,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     if (reason) {
       dropped += events.length;
       log(`dropped ${events.length}: ${reason}`);
-      safe(() => s.onDrop?.(events.map((item) => item.event), reason));
+      safe(() => settings.onDrop?.(events.map((item) => item.event), reason));
     } else sent += events.length;
     return persist();
   };
@@ -138,23 +137,22 @@ export function createCore(settings: TrackerSettings): Tracker {
    */
   const sendGroup = async (events: Waited[], unloading: boolean): Promise<number | undefined> => {
     for (const item of events) inFlight.add(item);
-    const result: SendResult = await s.transport.send(url, JSON.stringify(payloadOf(events, s.sourceId)), { unloading });
+    const result: SendResult = await settings.transport.send(url, JSON.stringify(payloadOf(events, settings.sourceId)), { unloading });
     const ok = result.kind === 'ok';
     const answer = ok ? (result.body as Processed | undefined) : undefined;
+    // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
+    const beacon = result.kind === 'beacon';
     for (const item of events) {
       inFlight.delete(item);
       // A waiting caller is told the first answer; a later one changes nothing.
       item._answer?.(answer);
+      if (beacon) item.beacon = true;
     }
-    if (result.kind === 'beacon') {
-      // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
-      for (const item of events) item.beacon = true;
-      return persist();
-    }
+    if (beacon) return persist();
     // decide()'s rule (retry-policy.ts): done, split a request refused as a whole, or retry later.
     const reason = refusal(result);
     if (!ok && !reason) {
-      const ms = backoffMs(result, attempt++, s.retry);
+      const ms = backoffMs(result, attempt++, settings.retry);
       log(`retry in ${ms} ms`, result);
       return ms;
     }
@@ -208,13 +206,13 @@ export function createCore(settings: TrackerSettings): Tracker {
       time: (options.time ?? new Date(now())).toISOString(),
     };
     try {
-      const edited = s.beforeSend?.(event);
+      const edited = settings.beforeSend?.(event);
       if (edited === null) return none();
       if (edited) event = edited;
     } catch (error) {
       log('beforeSend threw', error);
     }
-    const context = { ...safe(() => s.context?.()), ...options.context };
+    const context = { ...safe(() => settings.context?.()), ...options.context };
     const item: Waited = {
       ...checkEvent(event, context, maxEventBytes),
       profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
@@ -224,14 +222,14 @@ export function createCore(settings: TrackerSettings): Tracker {
       category,
     };
     // A processed call goes first in line when it may go now; otherwise it waits its turn, queued.
-    const later = !options.processed || !storing() || retryInMs() > 0;
-    if (!later) item.processed = true;
+    if (options.processed && storing() && !retryInMs()) item.processed = true;
     enqueue(item);
-    if (later) return none();
-    return new Promise((resolve) => {
-      item._answer = resolve;
-      void flush();
-    });
+    return item.processed
+      ? new Promise((resolve) => {
+          item._answer = resolve;
+          void flush();
+        })
+      : none();
   };
 
   identity.persist?.(!consentRequired);
