@@ -132,10 +132,10 @@ export function createCore(settings: TrackerSettings): Tracker {
   };
 
   /**
-   * Sends events that share one payload; returns a delay when they must be retried later.
+   * Sends events that share one payload; returns true when they must be retried later (retryAt is set).
    * A request refused as a whole (413, 400) is halved until the culprit is alone, and only it goes.
    */
-  const sendGroup = async (events: Waited[], unloading: boolean): Promise<number | undefined> => {
+  const sendGroup = async (events: Waited[], unloading: boolean): Promise<true | undefined> => {
     for (const item of events) inFlight.add(item);
     const result: SendResult = await settings.transport.send(url, JSON.stringify(payloadOf(events, settings.sourceId)), { unloading });
     const ok = result.kind === 'ok';
@@ -153,14 +153,15 @@ export function createCore(settings: TrackerSettings): Tracker {
     const reason = refusal(result);
     if (!ok && !reason) {
       const ms = backoffMs(result, attempt++, settings.retry);
+      retryAt = now() + ms;
       log(`retry in ${ms} ms`, result);
-      return ms;
+      return true;
     }
     attempt = 0;
     if (reason) {
       if (!events[1]) return remove(events, reason);
       const half = Math.ceil(events.length / 2);
-      return (await sendGroup(events.slice(0, half), unloading)) ?? sendGroup(events.slice(half), unloading);
+      return (await sendGroup(events.slice(0, half), unloading)) || sendGroup(events.slice(half), unloading);
     }
     const first = events[0] as QueuedEvent;
     const profile = answer?.profile?.id;
@@ -172,25 +173,16 @@ export function createCore(settings: TrackerSettings): Tracker {
 
   const sendAll = async (unloading: boolean): Promise<void> => {
     for (;;) {
-      // Retry-After and backoff hold every path back: the timer, flush(), and a page being left.
-      if (retryInMs() > 0) return unloading ? undefined : schedule(0);
       trim();
       const batch = storing() ? takeBatch(unloading) : [];
       if (!batch[0]) return;
-      const delay = await sendGroup(batch, unloading);
-      if (delay !== undefined) {
-        retryAt = now() + delay;
-        if (!unloading) schedule(delay);
-        return;
-      }
+      // Retry-After and backoff hold every path back: the timer, flush(), and a page being left.
+      // After a failed send (it set retryAt) the timer takes over; a page being left does not wait.
+      if (retryInMs() > 0 || (await sendGroup(batch, unloading))) return unloading ? undefined : schedule(0);
     }
   };
 
-  const flush = (unloading = false): Promise<void> => {
-    if (!storing() || !queue[0]) return none();
-    if (unloading) return sendAll(true);
-    return (sending ??= sendAll(false).finally(() => (sending = null)));
-  };
+  const flush = (unloading = false): Promise<void> => (unloading ? sendAll(true) : (sending ??= sendAll(false).finally(() => (sending = null))));
 
   const track = (type: string, properties: JsonObject = {}, options: TrackOptions = {}): Sent => {
     const category = options.category;
