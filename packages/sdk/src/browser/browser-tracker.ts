@@ -99,7 +99,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
     identify: sending(core.identify),
     group: sending(core.group),
     alias: sending(core.alias),
-    ready: (callback) => void Promise.resolve().then(callback).catch((error: unknown) => log('[inflow] ready callback threw', error)),
+    ready: (callback) => void Promise.resolve().then(callback).catch((error: unknown) => log('[inflow] ready() threw', error)),
     profileId: identity.profileId,
     flush: () => core.flush(),
     debug: (value) => {

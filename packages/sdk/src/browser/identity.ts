@@ -53,7 +53,8 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
   const sessionId = (): string => {
     // Stored as "id.lastActivity" so the timeout survives reloads and works across tabs.
     const [id, last] = (read(SESSION) ?? '').split('.');
-    const fresh = isName(id) && now() - Number(last) < timeoutMs ? id : uuid();
+    // No time (NaN) or too long ago: a new session.
+    const fresh = isName(id) && now() - +(last as string) < timeoutMs ? id : uuid();
     write(SESSION, `${fresh}.${now()}`, timeoutMs / 1000);
     return fresh;
   };

@@ -9,13 +9,13 @@ import { doc, nav, win } from './env.js';
 export function pageContext(): JsonObject {
   const w = win() as Window;
   const d = doc() as Document;
-  const { href, pathname, search } = w.location;
+  const location = w.location;
   const utm: Record<string, string> = {};
-  new URLSearchParams(search).forEach((value, key) => {
+  new URLSearchParams(location.search).forEach((value, key) => {
     if (key.startsWith('utm_')) utm[key.slice(4)] = value;
   });
   return {
-    page: { url: href, path: pathname, title: d.title, referrer: d.referrer },
+    page: { url: location.href, path: location.pathname, title: d.title, referrer: d.referrer },
     // JSON leaves out an undefined value: no UTM parameters, no `utm`.
     utm: Object.keys(utm)[0] ? utm : undefined,
     screen: { width: w.screen.width, height: w.screen.height },

@@ -16,16 +16,15 @@ export function browserTransport(): Transport {
   return {
     async send(url, body, { unloading }): Promise<SendResult> {
       const size = new Blob([body]).size;
-      /** Bytes this request holds of the keepalive budget. */
-      let held = 0;
+      /** Bytes this request holds of the keepalive budget: none beyond it (a plain fetch). */
+      const held = keepaliveBytes + size > KEEPALIVE_BUDGET ? 0 : size;
+      keepaliveBytes += held;
       try {
         const n = nav();
         // Offline, a beacon is "accepted" and then lost: keep the events queued (and stored) instead.
         if (n?.onLine === false) return { kind: 'network', error: 'offline' };
         if (unloading && size <= KEEPALIVE_BUDGET && n?.sendBeacon(url, body)) return { kind: 'beacon' };
-        const keepalive = keepaliveBytes + size <= KEEPALIVE_BUDGET;
-        if (keepalive) keepaliveBytes += held = size;
-        return await resultOf(await fetch(url, { method: 'POST', body, keepalive, credentials: 'omit' }));
+        return await resultOf(await fetch(url, { method: 'POST', body, keepalive: held > 0, credentials: 'omit' }));
       } catch (error) {
         // Also what sendBeacon throws (an invalid URL): every failure is a value.
         return { kind: 'network', error: String(error) };

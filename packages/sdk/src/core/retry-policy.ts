@@ -46,6 +46,6 @@ export function backoffMs(result: SendResult, attempt: number, options = DEFAULT
 /** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
   // isFinite coerces: a numeric string is seconds (what Number.isFinite(Number(header)) says).
-  const ms = !header ? NaN : isFinite(header as unknown as number) ? Number(header) * 1000 : Date.parse(header) - now;
+  const ms = !header ? NaN : isFinite(header as unknown as number) ? +header * 1000 : Date.parse(header) - now;
   return isNaN(ms) ? undefined : Math.max(0, ms);
 }

@@ -49,21 +49,22 @@ export function createCore(settings: TrackerSettings): Tracker {
   let sent = 0;
   let dropped = 0;
 
+  const storing = (): boolean => allowsAny(consent);
   const log = (message: string, detail?: unknown): void => settings.log?.(`[inflow] ${message}`, detail);
   const retryInMs = (): number => Math.max(0, retryAt - now());
-  const storing = (): boolean => allowsAny(consent);
   const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
   const none = async (): Promise<undefined> => undefined;
 
   /** Takes events out of the queue: delivered, or given up for `reason` (reported to onDrop). */
   const remove = (events: QueuedEvent[], reason?: DropReason): undefined => {
-    if (!events[0]) return;
+    const count = events.length;
+    if (!count) return;
     queue = queue.filter((item) => !events.includes(item));
     if (reason) {
-      dropped += events.length;
-      log(`dropped ${events.length}: ${reason}`);
+      dropped += count;
+      log(`dropped ${count}: ${reason}`);
       safe(() => settings.onDrop?.(events.map((item) => item.event), reason));
-    } else sent += events.length;
+    } else sent += count;
     return persist();
   };
 
@@ -73,7 +74,8 @@ export function createCore(settings: TrackerSettings): Tracker {
       queue.filter((item) => now() - item.at > maxEventAgeMs),
       'too-old',
     );
-    let bytes = queue.reduce((sum, item) => sum + item.bytes, 0);
+    let bytes = 0;
+    for (const item of queue) bytes += item.bytes;
     let over = 0;
     while (queue.length - over > maxQueuedEvents || bytes > maxQueuedBytes) bytes -= (queue[over++] as QueuedEvent).bytes;
     remove(queue.slice(0, over), 'queue-full');
@@ -124,9 +126,9 @@ export function createCore(settings: TrackerSettings): Tracker {
     let bytes = 0;
     for (const item of queue) {
       if (inFlight.has(item) || (unloading && item.beacon)) continue;
-      if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes + item.bytes > maxBatchBytes)) break;
-      batch.push(item);
       bytes += item.bytes;
+      if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > maxBatchBytes)) break;
+      batch.push(item);
     }
     return batch;
   };

@@ -8,10 +8,9 @@ export function autoPageViews(tracker: { page(properties?: Record<string, unknow
   const w = win();
   if (!w) return () => undefined;
   let last = '';
+  /** One page view per address: a replaceState to the same one is not a new view. */
   const view = (): void => {
-    if (w.location.href === last) return;
-    last = w.location.href;
-    tracker.page();
+    if (last !== (last = w.location.href)) tracker.page();
   };
   const history = w.history;
   const originals = { pushState: history.pushState, replaceState: history.replaceState };

@@ -30,13 +30,9 @@ export function localStorageStore(sourceId: string): EventStore {
     }
   };
   const keys = (): string[] => Object.keys(storage() ?? {}).filter((key) => key.startsWith(prefix));
-  /** Takes a gone page's events out of storage (when its lock is free, or there are no locks). */
-  const take = async (key: string): Promise<QueuedEvent[]> => {
-    const free = !locks || (await new Promise<boolean>((resolve) => void locks.request(key, { ifAvailable: true }, (lock) => (resolve(!!lock), lock && FOREVER))));
-    const events = free ? read(key) : [];
-    if (free) storage()?.removeItem(key);
-    return events;
-  };
+  /** Whether a key's page is gone: its lock is free (and now held for good), or there are no locks. */
+  const gone = async (key: string): Promise<boolean> =>
+    !locks || new Promise<boolean>((resolve) => void locks.request(key, { ifAvailable: true }, (lock) => (resolve(!!lock), lock && FOREVER)));
   return {
     load: () => read(own),
     save(events) {
@@ -53,7 +49,13 @@ export function localStorageStore(sourceId: string): EventStore {
     },
     async adopt() {
       const adopted: QueuedEvent[] = [];
-      for (const key of keys()) if (key !== own) adopted.push(...(await take(key)));
+      for (const key of keys()) {
+        if (key !== own && (await gone(key))) {
+          // Taken out of storage: no other page adopts them again.
+          adopted.push(...read(key));
+          storage()?.removeItem(key);
+        }
+      }
       return adopted;
     },
   };
