@@ -32,15 +32,18 @@ export function decide(result: SendResult, attempt: number, options?: RetryOptio
 
 /** Why the edge refused a request as a whole, to be split: 413 too large, 400 or 422 its content; undefined for anything else. */
 export function refusal(result: SendResult): 'too-large' | 'rejected' | undefined {
-  const status = result.kind === 'http' ? result.status : 0;
+  // Only an http result is other than 2xx; an ok one's status is 2xx.
+  const status = (result as { status?: number }).status;
   return status === 413 ? 'too-large' : status === 400 || status === 422 ? 'rejected' : undefined;
 }
 
 /** The wait before retry number `attempt` (from 0): capped exponential backoff with full jitter, never sooner than Retry-After. */
 export function backoffMs(result: SendResult, attempt: number, options = DEFAULT_RETRY, random = Math.random): number {
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(attempt, 30));
+  // A large attempt makes 2 ** attempt Infinity, capped at maxMs (0 * Infinity is NaN: no wait).
+  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt) || 0;
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
-  return Math.max(jittered, Math.min((result.kind === 'http' && result.retryAfterMs) || 0, MAX_RETRY_AFTER_MS));
+  // Only an http result carries a Retry-After.
+  return Math.max(jittered, Math.min((result as { retryAfterMs?: number }).retryAfterMs || 0, MAX_RETRY_AFTER_MS));
 }
 
 /** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */

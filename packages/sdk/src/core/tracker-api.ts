@@ -1,7 +1,7 @@
 /** What the tracker's core needs and offers: its ports (identity, store, transport), settings and calls. */
 import type { Consent } from './consent-state.js';
 import type { RetryOptions } from './retry-policy.js';
-import type { DropListener, EventStore, JsonObject, Logger, Transport } from './types.js';
+import type { DropListener, DropReason, EventStore, JsonObject, Logger, Transport } from './types.js';
 import type { Processed, WireEvent } from './wire.js';
 
 export interface Identity {
@@ -38,6 +38,8 @@ export interface TrackerSettings {
   /** Edit an event before it is queued (return it), or return null to drop it. A hook that throws leaves the event as it was. */
   beforeSend?: (event: WireEvent) => WireEvent | null | void;
   onDrop?: DropListener;
+  /** Told of every `count` events that leave the queue: delivered (no reason) or given up (reason). Internal: counts for the Node tracker. */
+  _counted?: (count: number, reason?: DropReason) => void;
   log?: Logger;
   now?: () => number;
   /** Returns a truthy handle, as setTimeout does (a positive id in browsers, an object in Node). */
@@ -87,6 +89,4 @@ export interface Tracker {
   pending(): number;
   /** Milliseconds before the next request may go (Retry-After or backoff); 0 when it may go now. */
   retryInMs(): number;
-  /** Events delivered and given up since the tracker was made. */
-  counts(): { sent: number; dropped: number };
 }

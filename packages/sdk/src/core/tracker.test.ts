@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { memoryStore } from '../plugins/memory-store.js';
+import { countEvents } from './counts.js';
 import { isInvalidEventError } from './errors.js';
 import { createCore, type Identity, type Tracker, type TrackerSettings } from './tracker.js';
 import type { DropReason, EventStore, SendResult, Transport } from './types.js';
@@ -158,11 +159,12 @@ describe('the tracker core', () => {
   it('drops exactly the events the edge rejected in an accepted request, and counts the rest as sent', async () => {
     const transport = scriptedTransport([(payload) => ({ kind: 'ok', status: 201, body: { events: [], rejected: [{ index: 1, id: payload.events[1]?.id, code: 'invalid_payload', message: 'bad' }] } })]);
     const onDrop = drops();
-    const t = tracker(transport, { onDrop });
+    const tally = countEvents();
+    const t = tracker(transport, { onDrop, _counted: tally.counted });
     for (const type of ['a', 'b', 'c']) await t.track(type);
     await vi.advanceTimersByTimeAsync(1000);
     expect(onDrop.seen).toEqual([{ types: ['b'], reason: 'rejected' }]);
-    expect(t.counts()).toEqual({ sent: 2, dropped: 1 });
+    expect(tally.counts).toEqual({ sent: 2, dropped: 1 });
     expect(t.pending()).toBe(0);
   });
 

@@ -46,8 +46,6 @@ export function createCore(settings: TrackerSettings): Tracker {
   let retryAt = 0;
   let consent: Consent | undefined = consentRequired ? undefined : true;
   let superProperties: JsonObject = {};
-  let sent = 0;
-  let dropped = 0;
 
   const storing = (): boolean => allowsAny(consent);
   const log = (message: string, detail?: unknown): void => settings.log?.(`[inflow] ${message}`, detail);
@@ -60,11 +58,11 @@ export function createCore(settings: TrackerSettings): Tracker {
     const count = events.length;
     if (!count) return;
     queue = queue.filter((item) => !events.includes(item));
+    settings._counted?.(count, reason);
     if (reason) {
-      dropped += count;
       log(`dropped ${count}: ${reason}`);
       safe(() => settings.onDrop?.(events.map((item) => item.event), reason));
-    } else sent += count;
+    }
     return persist();
   };
 
@@ -96,7 +94,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   };
 
   /** Queues `item` (if any), applies the bounds, stores, and schedules sending (now when `soon`). */
-  const enqueue = (item?: QueuedEvent, soon?: boolean): void => {
+  const enqueue = (soon: boolean, item?: QueuedEvent): void => {
     if (item) queue.push(item);
     const bytes = trim();
     persist();
@@ -107,7 +105,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   const add = (items: QueuedEvent[]): void => {
     const known = new Set(queue.map((item) => item.event.id));
     queue = [...items.filter((item) => !known.has(item.event.id)), ...queue].sort((a, b) => a.at - b.at);
-    enqueue(undefined, true);
+    enqueue(true);
   };
 
   /** Loads this page's stored queue, adopts those of pages that are gone, and schedules sending. */
@@ -141,7 +139,8 @@ export function createCore(settings: TrackerSettings): Tracker {
     for (const item of events) inFlight.add(item);
     const result: SendResult = await settings.transport.send(url, JSON.stringify(payloadOf(events, settings.sourceId)), { unloading });
     const ok = result.kind === 'ok';
-    const answer = ok ? (result.body as Processed | undefined) : undefined;
+    // Only an ok result carries a body.
+    const answer = (result as { body?: Processed }).body;
     // Handed to the browser, not confirmed: they stay queued (and stored) until a response confirms them.
     const beacon = result.kind === 'beacon';
     for (const item of events) {
@@ -188,7 +187,8 @@ export function createCore(settings: TrackerSettings): Tracker {
 
   const track = (type: string, properties: JsonObject = {}, options: TrackOptions = {}): Sent => {
     const category = options.category;
-    if (consent !== undefined && !allows(consent, category)) {
+    // Before consent is given or refused (undefined), events wait in memory.
+    if (!allows(consent ?? true, category)) {
       log(`no consent: ${type} not kept`);
       return none();
     }
@@ -217,7 +217,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     };
     // A processed call goes first in line when it may go now; otherwise it waits its turn, queued.
     if (options.processed && storing() && !retryInMs()) item.processed = true;
-    enqueue(item);
+    enqueue(false, item);
     return item.processed
       ? new Promise((resolve) => {
           item._answer = resolve;
@@ -266,7 +266,6 @@ export function createCore(settings: TrackerSettings): Tracker {
     },
     pending: () => queue.length,
     retryInMs,
-    counts: () => ({ sent, dropped }),
   };
 }
 

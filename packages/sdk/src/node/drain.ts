@@ -1,3 +1,4 @@
+import type { Counts } from '../core/counts.js';
 import type { Tracker } from '../core/tracker.js';
 
 /** What a flush achieved: delivered and given up while it ran, and what is still queued at its end. */
@@ -11,16 +12,16 @@ export interface DrainResult {
  * Sends until nothing is queued or `timeoutMs` passed: each round sends what it may, then
  * sleeps until the next request is allowed (backoff, Retry-After), never past the deadline.
  * A request still on the wire at the deadline is not waited for (its events count as pending).
+ * `counts` is the tally the tracker keeps through its `_counted` setting.
  */
-export async function drain(tracker: Tracker, timeoutMs: number): Promise<DrainResult> {
+export async function drain(tracker: Tracker, counts: Counts, timeoutMs: number): Promise<DrainResult> {
   const until = Date.now() + timeoutMs;
-  const before = tracker.counts();
+  const before = { ...counts };
   while (tracker.pending() > 0 && Date.now() < until) {
     await within(tracker.flush(), until - Date.now());
     if (tracker.pending() > 0) await within(sleep(Math.max(tracker.retryInMs(), 20)), until - Date.now());
   }
-  const after = tracker.counts();
-  return { sent: after.sent - before.sent, pending: tracker.pending(), dropped: after.dropped - before.dropped };
+  return { sent: counts.sent - before.sent, pending: tracker.pending(), dropped: counts.dropped - before.dropped };
 }
 
 function sleep(ms: number): Promise<void> {

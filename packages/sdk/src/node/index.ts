@@ -1,4 +1,5 @@
 /** Server-side tracking for Node (and serverless handlers): batched, retried, drained by flush() and close(). */
+import { countEvents } from '../core/counts.js';
 import { uuid } from '../core/ids.js';
 import { createCore } from '../core/tracker.js';
 import type { DropListener, JsonObject } from '../core/types.js';
@@ -56,6 +57,7 @@ export interface NodeTracker {
 export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
   const session = uuid();
   let closed = false;
+  const tally = countEvents();
   const tracker = createCore({
     endpoint: options.endpoint,
     sourceId: options.sourceId,
@@ -68,6 +70,7 @@ export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
     maxQueuedBytes: 50_000_000,
     maxEventAgeMs: options.maxEventAgeMs,
     onDrop: options.onDrop,
+    _counted: tally.counted,
     log: (message, detail) => options.onError?.(detail === undefined ? message : `${message} ${JSON.stringify(detail)}`),
     setTimer: (fn, ms) => {
       const timer: unknown = setTimeout(fn, ms);
@@ -96,10 +99,10 @@ export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
         return Promise.reject(error);
       }
     },
-    flush: (given) => drain(tracker, timeout(given)),
+    flush: (given) => drain(tracker, tally.counts, timeout(given)),
     close: (given) => {
       closed = true;
-      return drain(tracker, timeout(given));
+      return drain(tracker, tally.counts, timeout(given));
     },
   };
 }

@@ -36,7 +36,7 @@ export function localStorageStore(sourceId: string): EventStore {
   return {
     load: () => read(own),
     save(events) {
-      for (let keep = events; ; keep = keep.slice(Math.ceil(keep.length / 2))) {
+      for (let keep = events; ; keep = keep.slice((keep.length + 1) >> 1)) {
         try {
           return keep[0] ? storage()?.setItem(own, JSON.stringify(keep)) : storage()?.removeItem(own);
         } catch {
