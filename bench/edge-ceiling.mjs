@@ -13,7 +13,7 @@
 // approximated by pacing wrk's connections with a random think time (a Lua delay()), or with
 // --half connections by the connection count that gives about half the peak.
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
-//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--only key,key] [--rounds 1]
+//        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--no-half] [--only key,key] [--rounds 1]
 //        [--cpu-rate R] [--verbose]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
@@ -41,6 +41,8 @@ const ROUNDS = Number(option('rounds', 1));
 /** --cpu-rate 10000: also measure each target's CPU per request at about this rate. */
 const CPU_RATE = Number(option('cpu-rate', 0));
 const HALF_MODE = option('half', 'paced');
+/** --no-half: peak rates only (e.g. when profiling, so that both rows of a pair do the same runs). */
+const WITH_HALF = !argv.includes('--no-half');
 const WITH_PULSAR = !argv.includes('--no-pulsar');
 const WITH_EDGE_ONLY = !argv.includes('--no-edge-only');
 const VERBOSE = argv.includes('--verbose');
@@ -631,7 +633,7 @@ async function measure(target, bodies, scripts) {
     } catch (error) {
       after = error.message;
     }
-    const half = target.half ? await halfLoad(target, server, peak, scripts) : undefined;
+    const half = target.half && WITH_HALF ? await halfLoad(target, server, peak, scripts) : undefined;
     if (half) say(`${target.key}: half load ${brief(half)}`);
     // --cpu-rate R: the server's CPU per request at about R requests/s, the same rate for every
     // target (at peak a cost shows as req/s; below it, as CPU the same work takes).

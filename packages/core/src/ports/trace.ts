@@ -51,7 +51,22 @@ export interface KeptEntries {
   error?: unknown;
 }
 
-export interface TraceStore {
+/**
+ * Entries a store wrote out at once as it will send them (its `encode`), for a later
+ * `appendEncoded`: what it holds, and what it left out at once.
+ */
+export interface EncodedTrace {
+  /** Entries it holds. */
+  readonly entries: number;
+  /** Left out: over the store's bound. */
+  readonly dropped: number;
+  /** Left out: a detail JSON cannot write. */
+  readonly failed: number;
+  /** Why the first failed one failed. */
+  readonly error?: unknown;
+}
+
+export interface TraceStore<Encoded extends EncodedTrace = EncodedTrace> {
   /**
    * Keeps the entries (each under its request, its profile and each of its events), and says how
    * many it kept: a store may keep fewer than it is given to stay within its bound.
@@ -64,6 +79,15 @@ export interface TraceStore {
    * detail JSON cannot write: failed, with the first error).
    */
   keep?(entries: readonly TraceEntry[]): KeptEntries;
+  /**
+   * For a store that appends over the network: writes a loop turn's entries out at once, as
+   * it will send them, without I/O. The TraceRecorder buffers what it returns, not the entries,
+   * and hands batches of it to `appendEncoded`: the entries die young, where buffering them
+   * until a network write made a busy edge's garbage collector copy each several times.
+   */
+  encode?(entries: readonly TraceEntry[]): Encoded;
+  /** Appends what `encode` returned; says how many entries it kept (as `append`). */
+  appendEncoded?(batches: readonly Encoded[]): Promise<number>;
   /**
    * Oldest first (every read), within the time to live. Under an event each entry's `eventIds`
    * is just that event: the request's other events are in `byRequest`.

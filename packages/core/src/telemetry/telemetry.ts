@@ -1,14 +1,13 @@
 import { Registry } from 'prom-client';
 import type { InstanceSnapshot } from '../ports/stats-board.js';
 import type { Logger } from '../logging/logger.js';
-import type { TraceStore } from '../ports/trace.js';
 import type { Cell } from './families.js';
 import type { DestinationMeter, EdgeMeter, HttpMeter, PublishMeter, RuleMeter, StageMeter, StageName } from './meters.js';
 import { createMetricCatalog, type MetricCatalog } from './metric-catalog.js';
 import { HttpCells } from './http-cells.js';
 import { LatencyWindow } from './latency-window.js';
 import { collectProcessMetrics } from './process-metrics.js';
-import { TraceRecorder } from './trace-recorder.js';
+import { TraceRecorder, type TraceRecorderOptions } from './trace-recorder.js';
 import { DestinationCells, pendingGauge, STAGE_OUTCOMES, StageCells } from './stage-cells.js';
 
 export interface TelemetryOptions {
@@ -150,7 +149,7 @@ export class Telemetry {
   }
 
   /** A recorder of trace entries into `store`, its drops and failures counted here. */
-  traceRecorder(store: Pick<TraceStore, 'append' | 'keep'>, logger: Logger): TraceRecorder {
+  traceRecorder(store: TraceRecorderOptions['store'], logger: Logger): TraceRecorder {
     const { traceEntries } = this.catalog;
     const counts = { appended: traceEntries.cell({ outcome: 'appended' }), dropped: traceEntries.cell({ outcome: 'dropped' }), failed: traceEntries.cell({ outcome: 'failed' }) };
     return new TraceRecorder({ store, counts, logger });

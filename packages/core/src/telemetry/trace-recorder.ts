@@ -1,7 +1,7 @@
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logging/logger.js';
 import { throttledWarning } from '../logging/throttled-warning.js';
-import type { KeptEntries, TraceEntry, TraceStore } from '../ports/trace.js';
+import type { EncodedTrace, TraceEntry, TraceStore } from '../ports/trace.js';
 import type { Cell } from './families.js';
 
 /** Where a stage records where an event has been: never waits, never throws. */
@@ -11,10 +11,10 @@ export interface TraceSink {
 }
 
 export interface TraceRecorderOptions {
-  store: Pick<TraceStore, 'append' | 'keep'>;
+  store: Pick<TraceStore, 'append' | 'keep' | 'encode' | 'appendEncoded'>;
   /** Longest an entry waits before it is appended. */
   flushMs?: number;
-  /** Entries appended in one call; a full batch goes at once. */
+  /** Entries appended in one call at least, when that many wait; a full batch goes at once. */
   batchSize?: number;
   /** Entries kept while the store is slow or down; more are dropped (counted). */
   maxBuffered?: number;
@@ -24,82 +24,112 @@ export interface TraceRecorderOptions {
 
 /** How often a failing trace store is reported in the log. */
 const WARN_EVERY_MS = 30_000;
-/** Entries a store in this process is handed at most in one call (more in one turn go sooner). */
+/** Entries a loop turn hands over at most in one go (more in one turn go sooner). */
 const TURN_ENTRIES = 128;
 
+/** A turn's entries waiting for an append: as the store wrote them out (`encode`), or as they are. */
+type Held = EncodedTrace | readonly TraceEntry[];
+
+const isEntries = (held: Held): held is readonly TraceEntry[] => Array.isArray(held);
+const heldEntries = (held: Held): number => (isEntries(held) ? held.length : held.entries);
+
 /**
- * Buffers trace entries and appends them to the trace store in batches (every `flushMs`, or at
- * `batchSize` entries), one append at a time. A bounded buffer: when the store cannot keep up,
- * new entries are dropped and counted, and no stage ever waits for the trace. `close` appends
- * what is left. A store that keeps entries at once (`keep`, in this process) gets each loop
- * turn's entries in one call at the end of the turn instead: one write of many entries costs
- * a busy edge about half of what writing each entry alone did, and the entries die young.
+ * Gathers the trace entries of each loop turn and hands them over at the end of the turn (or
+ * every 128 entries of a busy one): a store that keeps entries at once (`keep`, in this
+ * process) gets them then, in one call; for any other store they are written out at once
+ * (`encode`, when the store has it) and buffered, then appended in batches (every `flushMs`,
+ * or at `batchSize` entries), one append at a time. Either way the entries die young. A
+ * bounded buffer: when the store cannot keep up, new entries are dropped and counted, and no
+ * stage ever waits for the trace. `close` appends what is left.
  */
 export class TraceRecorder implements TraceSink {
-  private buffer: TraceEntry[] = [];
+  private buffer: Held[] = [];
+  /** Entries in `buffer`. */
+  private buffered = 0;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private readonly warn: ReturnType<typeof throttledWarning>;
   private readonly flushMs: number;
   private readonly batchSize: number;
   private readonly maxBuffered: number;
-  /** The store's own at-once keeping, when it has it (no promise, no timer: this turn's entries). */
-  private readonly keep: ((entries: readonly TraceEntry[]) => KeptEntries) | undefined;
+  private readonly store: TraceRecorderOptions['store'];
   private turn: TraceEntry[] = [];
   private turnScheduled = false;
 
   constructor(private readonly options: TraceRecorderOptions) {
+    this.store = options.store;
     this.flushMs = options.flushMs ?? 200;
     this.batchSize = options.batchSize ?? 500;
     this.maxBuffered = options.maxBuffered ?? 20_000;
     this.warn = throttledWarning(options.logger, WARN_EVERY_MS);
-    this.keep = options.store.keep?.bind(options.store);
   }
 
   record(entry: TraceEntry): void {
-    if (this.keep) {
-      this.turn.push(entry);
-      if (this.turn.length >= TURN_ENTRIES) this.keepTurn();
-      else if (!this.turnScheduled) {
-        this.turnScheduled = true;
-        setImmediate(() => {
-          this.turnScheduled = false;
-          this.keepTurn();
-        });
-      }
-      return;
+    this.turn.push(entry);
+    if (this.turn.length >= TURN_ENTRIES) this.endTurn();
+    else if (!this.turnScheduled) {
+      this.turnScheduled = true;
+      setImmediate(() => {
+        this.turnScheduled = false;
+        this.endTurn();
+      });
     }
-    if (this.buffer.length >= this.maxBuffered) {
-      this.options.counts.dropped.value += 1;
-      return;
-    }
-    this.buffer.push(entry);
-    if (this.buffer.length >= this.batchSize && !this.flushing) this.flushSoon(0);
-    else if (!this.timer) this.flushSoon(this.flushMs);
   }
 
-  /** This turn's entries into a store that keeps them at once: counted, never the stage's problem. */
-  private keepTurn(): void {
+  /** This turn's entries to the store, or written out into the buffer: counted, never the stage's problem. */
+  private endTurn(): void {
     const entries = this.turn;
-    if (entries.length === 0 || !this.keep) return;
+    if (entries.length === 0) return;
     this.turn = [];
+    if (!this.store.keep) return this.hold(entries);
+    const kept = this.count(() => this.store.keep?.(entries), entries.length);
+    if (kept) this.options.counts.appended.value += kept.kept;
+  }
+
+  /**
+   * Counts what the store did with a turn's entries (`keep` or `encode`): kept or held, dropped,
+   * failed; a store that throws fails them all.
+   */
+  private count<T extends { dropped: number; failed: number; error?: unknown }>(write: () => T | undefined, entries: number): T | undefined {
     const { counts } = this.options;
     try {
-      const { kept, dropped, failed, error } = this.keep(entries);
-      counts.appended.value += kept;
-      counts.dropped.value += dropped;
-      counts.failed.value += failed;
+      const done = write();
+      if (!done) return undefined;
+      counts.dropped.value += done.dropped;
+      counts.failed.value += done.failed;
       // An entry the store cannot write (a detail JSON cannot write).
-      if (failed > 0) this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: failed });
+      if (done.failed > 0) this.warn(`trace entries not kept: ${errorMessage(done.error)}`, { entries: done.failed });
+      return done;
     } catch (error) {
-      counts.failed.value += entries.length;
-      this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: entries.length });
+      counts.failed.value += entries;
+      this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries });
+      return undefined;
     }
+  }
+
+  /** Buffers a turn's entries for an append (written out at once when the store can). */
+  private hold(entries: readonly TraceEntry[]): void {
+    const { counts } = this.options;
+    let held: Held | undefined = entries;
+    if (this.store.encode) {
+      held = this.count(() => this.store.encode?.(entries), entries.length);
+      if (!held) return;
+    }
+    const size = heldEntries(held);
+    if (size === 0) return;
+    if (this.buffered + size > this.maxBuffered) {
+      counts.dropped.value += size;
+      return;
+    }
+    this.buffer.push(held);
+    this.buffered += size;
+    if (this.buffered >= this.batchSize && !this.flushing) this.flushSoon(0);
+    else if (!this.timer) this.flushSoon(this.flushMs);
   }
 
   /** Appends everything buffered (waiting for an append under way first). */
   async flush(): Promise<void> {
-    this.keepTurn();
+    this.endTurn();
     while (this.flushing || this.buffer.length > 0) {
       if (this.flushing) await this.flushing;
       else await this.appendBatch();
@@ -121,27 +151,46 @@ export class TraceRecorder implements TraceSink {
     this.timer.unref();
   }
 
+  /** Whole turns from the buffer, at least `batchSize` entries when that many wait. */
+  private takeBatch(): { batch: Held[]; entries: number } {
+    let taken = 0;
+    let entries = 0;
+    while (taken < this.buffer.length && entries < this.batchSize) entries += heldEntries(this.buffer[taken++] as Held);
+    const batch = this.buffer.splice(0, taken);
+    this.buffered -= entries;
+    return { batch, entries };
+  }
+
   private appendBatch(): Promise<void> {
-    const batch = this.buffer.splice(0, this.batchSize);
+    const { batch, entries } = this.takeBatch();
     if (batch.length === 0) return Promise.resolve();
     const { counts } = this.options;
-    this.flushing = this.options.store
-      .append(batch)
+    this.flushing = this.appendHeld(batch)
       .then(
         (kept) => {
           counts.appended.value += kept;
-          counts.dropped.value += batch.length - kept;
+          counts.dropped.value += entries - kept;
         },
         (error: unknown) => {
-          counts.failed.value += batch.length;
-          this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries: batch.length });
+          counts.failed.value += entries;
+          this.warn(`trace entries not kept: ${errorMessage(error)}`, { entries });
         },
       )
       .finally(() => {
         this.flushing = undefined;
-        if (this.buffer.length >= this.batchSize) void this.appendBatch();
-        else if (this.buffer.length > 0 && !this.timer) this.flushSoon(this.flushMs);
+        if (this.buffered >= this.batchSize) void this.appendBatch();
+        else if (this.buffered > 0 && !this.timer) this.flushSoon(this.flushMs);
       });
     return this.flushing;
+  }
+
+  /** The store's append of what was held (each held turn is of one kind: the store either encodes or not). */
+  private appendHeld(batch: readonly Held[]): Promise<number> {
+    try {
+      if (this.store.appendEncoded) return this.store.appendEncoded(batch.filter((held): held is EncodedTrace => !isEntries(held)));
+      return this.store.append(batch.flatMap((held) => (isEntries(held) ? held : [])));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

@@ -93,6 +93,38 @@ describe('RedisTraceStore on a real Redis', () => {
     expect(warnings.join('\n')).toContain('trace budget of this process reached: 3 entries not kept');
   });
 
+  it('is written out by the recorder at the end of each loop turn and appended later in batches, counting kept, dropped over the budget and failed', async () => {
+    // 50 entries per 600 s: 5 per one-minute bucket.
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-turns`, ttlSeconds: 600, profileEntries: 50, maxEntries: 50, logger });
+    const encoded: number[] = [];
+    const encode = store.encode.bind(store);
+    store.encode = (entries) => {
+      encoded.push(entries.length);
+      return encode(entries);
+    };
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 4 });
+    const at = Math.floor(Date.now() / 60_000) * 60_000 + 1;
+    const entry = (i: number, detail: Record<string, unknown> = { i }) => ({ at: at + i, stage: 'stored' as const, role: 'collector', profileId: 'turns', requestId: `t${i}`, detail });
+    recorder.record(entry(1));
+    recorder.record(entry(2, { n: 2n }));
+    recorder.record(entry(3));
+    expect(encoded).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    // Written out once for the turn; the entry JSON cannot write failed alone; two wait, under the batch size.
+    expect(encoded).toEqual([3]);
+    expect(counts).toEqual({ appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 1 } });
+    expect(await store.byProfile('turns', 50)).toEqual([]);
+    // The next turn: four more, of which the bucket's budget (5, one given back by the failed one) takes three.
+    for (const i of [4, 5, 6, 7]) recorder.record(entry(i));
+    await recorder.flush();
+    expect(encoded).toEqual([3, 4]);
+    expect(counts).toEqual({ appended: { value: 5 }, dropped: { value: 1 }, failed: { value: 1 } });
+    expect((await store.byProfile('turns', 50)).map((e) => e.at - at)).toEqual([1, 3, 4, 5, 6]);
+    expect((await store.byRequest('t4')).map((e) => e.detail)).toEqual([{ i: 4 }]);
+    await recorder.close();
+  });
+
   it('rejects an append Redis did not take, which the recorder counts as failed and logs once; reads reject too', async () => {
     const down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
     down.on('error', () => undefined);

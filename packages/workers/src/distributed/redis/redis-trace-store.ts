@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
+import { type EncodedTrace, errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
 import { narrowedTo } from '../../trace/narrowed-to.js';
-import { readSlot, writableSlot, type WritableSlot } from '../../trace/slot-json.js';
+import { readSlot, writableSlot } from '../../trace/slot-json.js';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -35,6 +35,20 @@ const SCAN_COUNT = 50;
 
 type Kind = 'r' | 'p' | 'e';
 
+/** A slot written out: the hash field and value it will be in its bucket's hash. */
+interface EncodedSlot {
+  bucket: number;
+  /** Bytes, not strings: held off the JavaScript heap until sent, and sent without another copy into one string. */
+  field: Buffer;
+  json: Buffer;
+  entries: number;
+}
+
+/** Entries written out as slots (`encode`), for `appendEncoded`. */
+export interface EncodedSlots extends EncodedTrace {
+  readonly slots: readonly EncodedSlot[];
+}
+
 /**
  * The trace on Redis in time buckets: each bucket (a minute) is one hash of slots. A slot is a
  * batch of up to 100 entries of one append: its field is the slot's id followed by every
@@ -50,7 +64,7 @@ type Kind = 'r' | 'p' | 'e';
  * Buckets expire whole once the newest entry they can hold is past the time to live. An append
  * that fails rejects (the TraceRecorder counts and logs it, and no stage waits for it).
  */
-export class RedisTraceStore implements TraceStore {
+export class RedisTraceStore implements TraceStore<EncodedSlots> {
   readonly #options: Required<RedisTraceOptions>;
   /** This process's part of every slot id, so that processes never share one. */
   readonly #tag = randomBytes(4).toString('hex');
@@ -66,69 +80,99 @@ export class RedisTraceStore implements TraceStore {
     this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * BUCKET_MS) / (options.ttlSeconds * 1000)));
   }
 
-  async append(entries: readonly TraceEntry[]): Promise<number> {
-    if (entries.length === 0) return 0;
+  append(entries: readonly TraceEntry[]): Promise<number> {
+    const encoded = this.encode(entries);
+    if (encoded.failed > 0) this.#warn(`trace entries not kept: ${encoded.failed} cannot be written as JSON (${errorMessage(encoded.error)})`);
+    return this.appendEncoded([encoded]);
+  }
+
+  /**
+   * The entries as slots of their time buckets (the TraceRecorder calls this at the end of a
+   * loop turn and appends later): left out are entries over this process's budget (dropped)
+   * and entries JSON cannot write (failed), their room in the budget given back.
+   */
+  encode(entries: readonly TraceEntry[]): EncodedSlots {
     const buckets = new Map<number, TraceEntry[]>();
+    let dropped = 0;
     for (const entry of entries) {
       const bucket = Math.floor(entry.at / BUCKET_MS);
-      if (!this.#withinBudget(bucket)) continue;
+      if (!this.#withinBudget(bucket)) {
+        dropped += 1;
+        continue;
+      }
       let kept = buckets.get(bucket);
       if (!kept) buckets.set(bucket, (kept = []));
       kept.push(entry);
     }
+    if (dropped > 0) this.#warn(`trace budget of this process reached: ${dropped} entries not kept (INFLOW_TRACE_REDIS_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
+    const slots: EncodedSlot[] = [];
+    let held = 0;
+    let failed = 0;
+    let error: unknown;
+    for (const [bucket, inBucket] of buckets) {
+      for (let at = 0; at < inBucket.length; at += SLOT_ENTRIES) {
+        const slot = writableSlot(at === 0 && inBucket.length <= SLOT_ENTRIES ? inBucket : inBucket.slice(at, at + SLOT_ENTRIES));
+        if (slot.failed > 0) {
+          this.#giveBack(bucket, slot.failed);
+          failed += slot.failed;
+          error ??= slot.error;
+        }
+        if (slot.entries.length === 0) continue;
+        slots.push({ bucket, field: Buffer.from(this.#slotField(slot.entries)), json: Buffer.from(slot.json), entries: slot.entries.length });
+        held += slot.entries.length;
+      }
+    }
+    return { entries: held, dropped, failed, error, slots };
+  }
+
+  /** One HSET and one PEXPIRE per bucket the slots are in; rejects (their budget given back) when Redis fails. */
+  async appendEncoded(batches: readonly EncodedSlots[]): Promise<number> {
+    const byBucket = new Map<number, { fields: Buffer[]; entries: number }>();
+    let entries = 0;
+    for (const { slots } of batches) {
+      for (const slot of slots) {
+        let bucket = byBucket.get(slot.bucket);
+        if (!bucket) byBucket.set(slot.bucket, (bucket = { fields: [], entries: 0 }));
+        bucket.fields.push(slot.field, slot.json);
+        bucket.entries += slot.entries;
+        entries += slot.entries;
+      }
+    }
+    if (entries === 0) return 0;
     const pipeline = this.#options.redis.pipeline();
     const now = this.#options.now();
-    /** Entries sent per bucket (those JSON cannot write left out). */
-    const sent = new Map<number, number>();
-    for (const [bucket, inBucket] of buckets) {
-      const fields: string[] = [];
-      for (let at = 0; at < inBucket.length; at += SLOT_ENTRIES) {
-        const slot = this.#writable(bucket, inBucket.slice(at, at + SLOT_ENTRIES));
-        if (slot.entries.length === 0) continue;
-        fields.push(this.#slotField(slot.entries), slot.json);
-        sent.set(bucket, (sent.get(bucket) ?? 0) + slot.entries.length);
-      }
-      if (fields.length === 0) continue;
+    for (const [bucket, { fields }] of byBucket) {
       // Kept until the newest time the bucket holds is past the time to live.
       const lifeMs = Math.max(1_000, (bucket + 1) * BUCKET_MS + this.#options.ttlSeconds * 1000 - now);
       pipeline.hset(this.#key(bucket), ...fields).pexpire(this.#key(bucket), lifeMs);
     }
     try {
-      if (pipeline.length > 0) {
-        const results = (await pipeline.exec()) ?? [];
-        const failed = results.find(([error]) => error);
-        if (failed?.[0]) throw failed[0];
-      }
+      const results = (await pipeline.exec()) ?? [];
+      const failed = results.find(([error]) => error);
+      if (failed?.[0]) throw failed[0];
     } catch (error) {
       // Not kept: their room in the budget is given back, and the caller counts them failed.
-      for (const [bucket, count] of sent) this.#giveBack(bucket, count);
-      throw new Error(`trace of ${entries.length} entries not kept: ${errorMessage(error)}`, { cause: error });
+      for (const [bucket, { entries: count }] of byBucket) this.#giveBack(bucket, count);
+      throw new Error(`trace of ${entries} entries not kept: ${errorMessage(error)}`, { cause: error });
     }
-    const refused = entries.length - [...buckets.values()].reduce((sum, inBucket) => sum + inBucket.length, 0);
-    if (refused > 0) this.#warn(`trace budget of this process reached: ${refused} entries not kept (INFLOW_TRACE_REDIS_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
-    return [...sent.values()].reduce((sum, count) => sum + count, 0);
-  }
-
-  /** The slot without any entry JSON cannot write: such an entry is not kept, its room in the budget given back, and said in the log. */
-  #writable(bucket: number, entries: readonly TraceEntry[]): WritableSlot {
-    const slot = writableSlot(entries);
-    if (slot.failed > 0) {
-      this.#giveBack(bucket, slot.failed);
-      this.#warn(`trace entries not kept: ${slot.failed} cannot be written as JSON (${errorMessage(slot.error)})`);
-    }
-    return slot;
+    return entries;
   }
 
   /** The slot's field: its id, then each id its entries name (once), each followed by the separator. */
   #slotField(slot: readonly TraceEntry[]): string {
-    const named = new Set<string>();
+    // One set per kind of id, so that no prefixed copy of an id is made to find repeats.
+    const requests = new Set<string>();
+    const profiles = new Set<string>();
+    const events = new Set<string>();
     for (const entry of slot) {
-      if (entry.requestId !== undefined) named.add(`r:${entry.requestId}`);
-      if (entry.profileId !== undefined) named.add(`p:${entry.profileId}`);
-      for (const eventId of entry.eventIds ?? []) named.add(`e:${eventId}`);
+      if (entry.requestId !== undefined) requests.add(entry.requestId);
+      if (entry.profileId !== undefined) profiles.add(entry.profileId);
+      if (entry.eventIds !== undefined) for (const eventId of entry.eventIds) events.add(eventId);
     }
-    let field = `${this.#tag}${(this.#sequence++).toString(36)}${SEP}`;
-    for (const id of named) field += `${id}${SEP}`;
+    let field = this.#tag + (this.#sequence++).toString(36) + SEP;
+    for (const id of requests) field += 'r:' + id + SEP;
+    for (const id of profiles) field += 'p:' + id + SEP;
+    for (const id of events) field += 'e:' + id + SEP;
     return field;
   }
 
