@@ -1,8 +1,7 @@
 import { isName } from '../core/event-check.js';
 import { uuid } from '../core/ids.js';
 import type { Identity } from '../core/tracker.js';
-import { readCookie, writeCookie } from './cookies.js';
-import { storage } from './env.js';
+import { doc, storage } from './env.js';
 
 export interface IdentityOptions {
   /** Share ids across subdomains, e.g. ".example.com". */
@@ -25,18 +24,25 @@ const YEAR = 365 * 24 * 3600;
  * is ignored. A session ends after a stretch of inactivity.
  */
 export function browserIdentity(options: IdentityOptions = {}): Identity {
-  const { cookieless, now = Date.now } = options;
+  const { cookieless, cookieDomain: domain, now = Date.now } = options;
   const timeoutMs = (options.sessionTimeoutMinutes ?? 30) * 60_000;
   const memory: Record<string, string> = {};
   let persisting = false;
-  const stored = (key: string): string | null | undefined => (cookieless ? undefined : (readCookie(key) ?? storage()?.getItem(key)));
+  /** The first-party cookie, else localStorage (nothing when cookieless). */
+  const stored = (key: string): string | null | undefined => {
+    if (cookieless) return;
+    const match = doc()?.cookie.match(new RegExp(`(?:^|; )${key}=([^;]*)`));
+    return match ? decodeURIComponent(match[1] as string) : storage()?.getItem(key);
+  };
   // Storage first while persisting, so tabs share one session; memory first otherwise.
   const read = (key: string): string | null | undefined => (persisting ? (stored(key) ?? memory[key]) : (memory[key] ?? stored(key)));
   /** An empty value forgets the key, which is always allowed. */
   const write = (key: string, value: string, maxAge = YEAR): void => {
     memory[key] = value;
     if (!persisting && value) return;
-    writeCookie(key, value, value ? maxAge : 0, options.cookieDomain);
+    // A first-party cookie (Max-Age=0 deletes it), Secure on https.
+    const d = doc();
+    if (d) d.cookie = `${key}=${encodeURIComponent(value)}; Max-Age=${value ? maxAge : 0}; Path=/; SameSite=Lax${domain ? `; Domain=${domain}` : ''}${d.location?.protocol === 'https:' ? '; Secure' : ''}`;
     try {
       if (value) storage()?.setItem(key, value);
       else storage()?.removeItem(key);
