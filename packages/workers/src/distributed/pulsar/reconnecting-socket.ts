@@ -22,6 +22,8 @@ const PING_EVERY_MS = 30_000;
 export class ReconnectingSocket {
   private socket: WebSocket | null = null;
   private closed = false;
+  /** Frames of this tick are being gathered into one write. */
+  private corked = false;
   private backoff = MIN_BACKOFF_MS;
   private timer: NodeJS.Timeout | undefined;
   private opened: Promise<void>;
@@ -46,9 +48,28 @@ export class ReconnectingSocket {
   }
 
   send(text: string): boolean {
-    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
-    this.socket.send(text);
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    this.corkUntilTickEnd(socket);
+    socket.send(text);
     return true;
+  }
+
+  /**
+   * Frames sent in one tick (a burst of batches cut as the broker's receipts arrive) leave in
+   * one write, one system call, instead of one each. ws keeps its TCP socket in `_socket`; a
+   * version without it sends each frame alone, as before.
+   */
+  private corkUntilTickEnd(socket: WebSocket): void {
+    if (this.corked) return;
+    const stream = (socket as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+    this.corked = true;
+    stream.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      stream.uncork?.();
+    });
   }
 
   /** Drops the connection now and opens a new one (the owner hears onDrop, as for any drop). */
