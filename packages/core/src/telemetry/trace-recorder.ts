@@ -107,9 +107,13 @@ export class TraceRecorder implements TraceSink {
     }
   }
 
-  /** Buffers a turn's entries for an append (written out at once when the store can). */
+  /** Buffers a turn's entries for an append (written out at once when the store can), or drops them when the buffer is full. */
   private hold(entries: readonly TraceEntry[]): void {
-    const { counts } = this.options;
+    // Checked before the store writes them out: a store may count what it encodes against its own bound.
+    if (this.buffered + entries.length > this.maxBuffered) {
+      this.options.counts.dropped.value += entries.length;
+      return;
+    }
     let held: Held | undefined = entries;
     if (this.store.encode) {
       held = this.count(() => this.store.encode?.(entries), entries.length);
@@ -117,10 +121,6 @@ export class TraceRecorder implements TraceSink {
     }
     const size = heldEntries(held);
     if (size === 0) return;
-    if (this.buffered + size > this.maxBuffered) {
-      counts.dropped.value += size;
-      return;
-    }
     this.buffer.push(held);
     this.buffered += size;
     if (this.buffered >= this.batchSize && !this.flushing) this.flushSoon(0);

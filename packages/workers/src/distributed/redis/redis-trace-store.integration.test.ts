@@ -125,6 +125,39 @@ describe('RedisTraceStore on a real Redis', () => {
     await recorder.close();
   });
 
+  it('drops whole turns, unwritten, while its buffer is full behind a slow append, and appends the rest once it returns', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-full`, ttlSeconds: 600, profileEntries: 50, logger });
+    const encoded: number[] = [];
+    const encode = store.encode.bind(store);
+    store.encode = (entries) => {
+      encoded.push(entries.length);
+      return encode(entries);
+    };
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const appendEncoded = store.appendEncoded.bind(store);
+    store.appendEncoded = async (batches) => {
+      await gate;
+      return appendEncoded(batches);
+    };
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 1, batchSize: 2, maxBuffered: 4 });
+    const at = Date.now();
+    const turn = async (ids: number[]) => {
+      for (const i of ids) recorder.record({ at: at + i, stage: 'stored', role: 'collector', profileId: 'full', requestId: `f${i}` });
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    };
+    await turn([1, 2]); // appending, held at the gate
+    await turn([3, 4, 5]); // buffered: 3 of 4
+    await turn([6, 7]); // no room: dropped, never written out
+    expect(encoded).toEqual([2, 3]);
+    expect(counts.dropped.value).toBe(2);
+    open();
+    await recorder.close();
+    expect(counts).toEqual({ appended: { value: 5 }, dropped: { value: 2 }, failed: { value: 0 } });
+    expect((await store.byProfile('full', 50)).map((e) => e.at - at)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('rejects an append Redis did not take, which the recorder counts as failed and logs once; reads reject too', async () => {
     const down = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null, enableOfflineQueue: false });
     down.on('error', () => undefined);
