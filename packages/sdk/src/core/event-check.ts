@@ -30,13 +30,14 @@ export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes:
   const copy = JSON.parse(json) as WireEvent;
   let entries = 0;
   const walk = (value: unknown, path: string, level: number): void => {
-    if (typeof value !== 'object' || value === null) return;
-    if (level > MAX_JSON_DEPTH) throw new InvalidEventError('too_deep', path);
-    const children = Object.entries(value);
-    if ((entries += children.length) > MAX_FREE_FORM_ENTRIES) throw new InvalidEventError('too_many_entries', path);
-    for (const [key, child] of children) {
-      if (!Array.isArray(value) && (!key || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || FORBIDDEN_KEYS.has(key))) throw new InvalidEventError('invalid_key', `${path}.${key}`);
-      walk(child, `${path}.${key}`, level + 1);
+    if (value && typeof value === 'object') {
+      if (level > MAX_JSON_DEPTH) throw new InvalidEventError('too_deep', path);
+      const children = Object.entries(value);
+      if ((entries += children.length) > MAX_FREE_FORM_ENTRIES) throw new InvalidEventError('too_many_entries', path);
+      for (const [key, child] of children) {
+        if (!Array.isArray(value) && (!key || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || FORBIDDEN_KEYS.has(key))) throw new InvalidEventError('invalid_key', `${path}.${key}`);
+        walk(child, `${path}.${key}`, level + 1);
+      }
     }
   };
   walk(copy.properties, 'properties', EVENT_FREE_FORM_LEVEL);

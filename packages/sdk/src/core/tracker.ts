@@ -38,7 +38,8 @@ export function createCore(settings: TrackerSettings): Tracker {
   const url = `${settings.endpoint.replace(/\/$/, '')}/track`;
   let queue: Waited[] = [];
   let timer: unknown;
-  let sending: Promise<void> | null = null;
+  /** The flush under way (0: none). */
+  let sending: Promise<void> | 0 = 0;
   /** Events on the wire: no other request may carry them at the same time. */
   const inFlight = new Set<QueuedEvent>();
   let attempt = 0;
@@ -88,7 +89,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       clearTimer(timer);
     }
     timer = setTimer(() => {
-      timer = undefined;
+      timer = 0;
       void flush();
     }, wait);
   };
@@ -183,9 +184,9 @@ export function createCore(settings: TrackerSettings): Tracker {
     }
   };
 
-  const flush = (unloading = false): Promise<void> => (unloading ? sendAll(true) : (sending ??= sendAll(false).finally(() => (sending = null))));
+  const flush = (unloading = false): Promise<void> => (unloading ? sendAll(true) : (sending ||= sendAll(false).finally(() => (sending = 0))));
 
-  const track = (type: string, properties: JsonObject = {}, options: TrackOptions = {}): Sent => {
+  const track = (type: string, properties?: JsonObject, options: TrackOptions = {}): Sent => {
     const category = options.category;
     // Before consent is given or refused (undefined), events wait in memory.
     if (!allows(consent ?? true, category)) {
