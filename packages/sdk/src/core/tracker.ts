@@ -115,22 +115,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     void store.adopt?.().then(add, () => undefined);
   };
 
-  /**
-   * The oldest events that may go now, and those right after them that share their request
-   * (profile, session, page context, mode), as many as fit one request. A page being left does
-   * not send what a beacon already carries.
-   */
-  const takeBatch = (unloading: boolean): QueuedEvent[] => {
-    const batch: QueuedEvent[] = [];
-    let bytes = 0;
-    for (const item of queue) {
-      if (inFlight.has(item) || (unloading && item.beacon)) continue;
-      bytes += item.bytes;
-      if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > maxBatchBytes)) break;
-      batch.push(item);
-    }
-    return batch;
-  };
+
 
   /**
    * Sends events that share one payload; returns true when they must be retried later (retryAt is set).
@@ -176,7 +161,17 @@ export function createCore(settings: TrackerSettings): Tracker {
   const sendAll = async (unloading: boolean): Promise<void> => {
     for (;;) {
       trim();
-      const batch = storing() ? takeBatch(unloading) : [];
+      // The oldest events that may go now, and those right after them that share their request
+      // (profile, session, page context, mode), as many as fit one request. A page being left
+      // does not send what a beacon already carries.
+      const batch: QueuedEvent[] = [];
+      let bytes = 0;
+      for (const item of storing() ? queue : []) {
+        if (inFlight.has(item) || (unloading && item.beacon)) continue;
+        bytes += item.bytes;
+        if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > maxBatchBytes)) break;
+        batch.push(item);
+      }
       if (!batch[0]) return;
       // Retry-After and backoff hold every path back: the timer, flush(), and a page being left.
       // After a failed send (it set retryAt) the timer takes over; a page being left does not wait.
@@ -184,7 +179,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     }
   };
 
-  const flush = (unloading = false): Promise<void> => (unloading ? sendAll(true) : (sending ||= sendAll(false).finally(() => (sending = 0))));
+  const flush = (unloading?: boolean): Promise<void> => (unloading ? sendAll(true) : (sending ||= sendAll(false).finally(() => (sending = 0))));
 
   const track = (type: string, properties?: JsonObject, options: TrackOptions = {}): Sent => {
     const category = options.category;
@@ -253,11 +248,9 @@ export function createCore(settings: TrackerSettings): Tracker {
     consent(given) {
       consent = given;
       identity.persist?.(storing());
-      if (storing()) {
-        queue = queue.filter((item) => allows(given, item.category));
-        return restore();
-      }
-      queue = [];
+      // Events of a withdrawn category go (all of them when nothing is granted).
+      queue = queue.filter((item) => allows(given, item.category));
+      if (storing()) return restore();
       safe(() => store.clear());
       identity.reset();
     },
