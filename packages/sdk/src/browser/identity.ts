@@ -31,7 +31,7 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
   /** The first-party cookie, else localStorage (nothing when cookieless). */
   const stored = (key: string): string | null | undefined => {
     if (cookieless) return;
-    const match = doc()?.cookie.match(new RegExp(`(?:^|; )${key}=([^;]*)`));
+    const match = doc()?.cookie.match(RegExp(`(?:^|; )${key}=([^;]*)`));
     return match ? decodeURIComponent(match[1] as string) : storage()?.getItem(key);
   };
   // Storage first while persisting, so tabs share one session; memory first otherwise.
@@ -42,7 +42,7 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
     if (!persisting && value) return;
     // A first-party cookie (Max-Age=0 deletes it), Secure on https.
     const d = doc();
-    if (d) d.cookie = `${key}=${encodeURIComponent(value)}; Max-Age=${value ? maxAge : 0}; Path=/; SameSite=Lax${domain ? `; Domain=${domain}` : ''}${d.location?.protocol === 'https:' ? '; Secure' : ''}`;
+    if (d) d.cookie = `${key}=${encodeURIComponent(value)}; Max-Age=${value ? maxAge : 0}; Path=/; SameSite=Lax${domain ? '; Domain=' + domain : ''}${d.location?.protocol === 'https:' ? '; Secure' : ''}`;
     try {
       if (value) storage()?.setItem(key, value);
       else storage()?.removeItem(key);

@@ -21,13 +21,15 @@ export function localStorageStore(sourceId: string): EventStore {
   void locks?.request(own, () => FOREVER);
   /** The events under a key: an array, or `{ e: [...] }` as trackers before 0.2 stored them. */
   const read = (key: string): QueuedEvent[] => {
+    let events: unknown;
     try {
-      const stored = JSON.parse(storage()?.getItem(key) ?? '[]') as { e?: QueuedEvent[] } | null;
-      const events = stored?.e ?? stored;
-      return Array.isArray(events) ? events : [];
+      // An absent key (null) parses as null, no storage (undefined) throws: either way, nothing.
+      const stored = JSON.parse(storage()?.getItem(key) as string) as { e?: QueuedEvent[] } | null;
+      events = stored?.e ?? stored;
     } catch {
-      return [];
+      /* unreadable: nothing to load */
     }
+    return Array.isArray(events) ? events : [];
   };
   const keys = (): string[] => Object.keys(storage() ?? {}).filter((key) => key.startsWith(prefix));
   /** Whether a key's page is gone: its lock is free (and now held for good), or there are no locks. */
