@@ -79,7 +79,8 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
   const core = createCore({ ...options, transport: browserTransport(), store: options.store ?? memoryStore(), identity, context: pageContext, log });
   on(win(), 'pagehide', () => void core.flush(true));
   // Hidden: as if left. Back on the page: what a beacon carried is sent again until a response confirms it.
-  on(doc(), 'visibilitychange', () => void core.flush(doc()?.visibilityState === 'hidden'));
+  // (document.hidden is true exactly when visibilityState is "hidden".)
+  on(doc(), 'visibilitychange', () => void core.flush(doc()?.hidden));
 
   /** Bad arguments reject the returned promise; nothing ever throws into the page. */
   const sending =

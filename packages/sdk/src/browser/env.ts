@@ -19,5 +19,5 @@ export function storage(): Storage | undefined {
 
 /** Listens in the capture phase on `target` (win() or doc(): nothing outside a browser). */
 export function on(target: EventTarget | undefined, type: string, listener: (event: Event) => void): void {
-  target?.addEventListener(type, listener, { capture: true });
+  target?.addEventListener(type, listener, true); // true: the capture phase
 }
