@@ -111,7 +111,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
     try {
       plugin(tracker as unknown as BrowserTracker, identity);
     } catch (error) {
-      log('[inflow] plugin failed', error);
+      log('[inflow] plugin threw', error);
     }
   }
   return tracker;

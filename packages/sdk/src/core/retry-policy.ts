@@ -50,5 +50,5 @@ export function backoffMs(result: SendResult, attempt: number, options = DEFAULT
 export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
   // isFinite coerces: a numeric string is seconds (what Number.isFinite(Number(header)) says).
   const ms = !header ? NaN : isFinite(header as unknown as number) ? +header * 1000 : Date.parse(header) - now;
-  return isNaN(ms) ? undefined : Math.max(0, ms);
+  return ms > 0 ? ms : ms <= 0 ? 0 : undefined; // NaN (no header, or not a date): undefined
 }

@@ -147,15 +147,15 @@ export function createCore(settings: TrackerSettings): Tracker {
     attempt = 0;
     if (reason) {
       if (!events[1]) return remove(events, reason);
-      const half = Math.ceil(events.length / 2);
+      const half = (events.length + 1) >> 1; // half, rounded up
       return (await sendGroup(events.slice(0, half), unloading)) || sendGroup(events.slice(half), unloading);
     }
     const first = events[0] as QueuedEvent;
     const profile = answer?.profile?.id;
     if (first.processed && profile && profile !== first.profileId) identity.setProfileId(profile);
-    const rejected = events.filter((_, index) => answer?.rejected?.some((r) => r.index === index));
-    remove(rejected, 'rejected');
-    return remove(events.filter((item) => !rejected.includes(item)));
+    const rejected = (_: QueuedEvent, index: number): boolean | undefined => answer?.rejected?.some((r) => r.index === index);
+    remove(events.filter(rejected), 'rejected');
+    return remove(events.filter((item, index) => !rejected(item, index)));
   };
 
   const sendAll = async (unloading: boolean): Promise<void> => {
@@ -185,7 +185,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     const category = options.category;
     // Before consent is given or refused (undefined), events wait in memory.
     if (!allows(consent ?? true, category)) {
-      log(`no consent: ${type} not kept`);
+      log(`no consent: ${type} dropped`);
       return none();
     }
     let event: WireEvent = {
