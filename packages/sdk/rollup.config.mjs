@@ -14,14 +14,15 @@ import terser from '@rollup/plugin-terser';
  * methods, or a name this bundle also reads on a built-in object (`now`: Date.now). `builtins`
  * lets names that are also DOM properties (Storage.clear, XMLHttpRequest.send) be listed here.
  * Targets browsers with ES2020 (README); `module` lets terser assume strict mode, as the IIFE
- * is, and `sequences: false` leaves statements apart, which gzip compresses better here.
+ * is, and `sequences: false` leaves statements apart, which gzip compresses better here, as do
+ * `comparisons: false` and a fifth pass (measured: 4 B smaller gzipped than without them).
  */
 const INTERNAL_PROPERTIES =
   /^(_.*|setProfileId|adopt|load|save|clear|send|unloading|retryAfterMs|retryInMs|pending|retry|baseMs|maxMs|identity|transport|store|log|setTimer|clearTimer|maxBatchBytes|maxEventBytes|kind|error)$/;
 const minify = terser({
   ecma: 2020,
   module: true,
-  compress: { passes: 4, pure_getters: true, hoist_funs: true, sequences: false, unsafe_arrows: true, unsafe_methods: true },
+  compress: { passes: 5, pure_getters: true, hoist_funs: true, sequences: false, unsafe_arrows: true, unsafe_methods: true, comparisons: false },
   mangle: { properties: { regex: INTERNAL_PROPERTIES, builtins: true } },
   format: { comments: false },
 });
