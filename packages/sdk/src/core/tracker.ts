@@ -115,8 +115,6 @@ export function createCore(settings: TrackerSettings): Tracker {
     void store.adopt?.().then(add, () => undefined);
   };
 
-
-
   /**
    * Sends events that share one payload; returns true when they must be retried later (retryAt is set).
    * A request refused as a whole (413, 400) is halved until the culprit is alone, and only it goes.
