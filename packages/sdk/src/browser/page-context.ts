@@ -16,8 +16,7 @@ export function pageContext(): JsonObject {
   });
   return {
     page: { url: location.href, path: location.pathname, title: d.title, referrer: d.referrer },
-    // JSON leaves out an undefined value: no UTM parameters, no `utm`.
-    utm: Object.keys(utm)[0] ? utm : undefined,
+    ...(Object.keys(utm)[0] ? { utm } : {}),
     screen: { width: w.screen.width, height: w.screen.height },
     viewport: { width: w.innerWidth, height: w.innerHeight },
     language: nav()?.language,

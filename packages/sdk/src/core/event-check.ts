@@ -25,7 +25,7 @@ export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes:
   try {
     json = JSON.stringify(event);
   } catch (error) {
-    throw new InvalidEventError('unserializable', 'properties', ` (${error as Error})`);
+    throw new InvalidEventError('unserializable', 'properties', ` (${String(error)})`);
   }
   const copy = JSON.parse(json) as WireEvent;
   let entries = 0;
