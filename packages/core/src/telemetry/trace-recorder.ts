@@ -60,8 +60,10 @@ export class TraceRecorder implements TraceSink {
     this.store = options.store;
     this.flushMs = options.flushMs ?? 200;
     this.batchSize = options.batchSize ?? 500;
-    this.maxBuffered = options.maxBuffered ?? 20_000;
+    // A whole turn must fit in an empty buffer.
+    this.maxBuffered = Math.max(TURN_ENTRIES, options.maxBuffered ?? 20_000);
     this.warn = throttledWarning(options.logger, WARN_EVERY_MS);
+    if (!this.store.encode !== !this.store.appendEncoded) throw new Error('a trace store that encodes entries must both encode and append what it encoded');
   }
 
   record(entry: TraceEntry): void {

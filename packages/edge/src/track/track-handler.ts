@@ -106,7 +106,7 @@ function edgeEntry(envelope: Envelope, stage: 'edge' | 'queued', detail: TraceEn
  * A queued request's one entry, once the queue confirmed it: received at (at), the source, and
  * where it waits (topic, lane) with how long the confirmation took. One entry rather than one
  * per step keeps the trace's cost per request at one write. Its detail is one of a few frozen
- * objects shared by every request with the same source, lane and milliseconds to confirmation
+ * objects shared by every request with the same source, topic, lane and milliseconds to confirmation
  * (the requests of one queue batch mostly): no object per request, and a store writes each
  * shared detail once per batch.
  */
@@ -119,20 +119,29 @@ type QueuedDetail = Readonly<Record<string, unknown>>;
 const queuedDetails = new Map<string, Map<string, QueuedDetail[][]>>();
 /** Milliseconds to confirmation up to which details are shared (a slower confirmation gets its own). */
 const SHARED_UP_TO_MS = 1_000;
-/** Sources whose details are kept; past it the table starts again (sources are few). */
-const SHARED_SOURCES = 256;
+/** Lanes whose details are shared (the batcher has 8 by default). */
+const SHARED_LANES = 64;
+/** Shared details kept at most; past it the table starts again. */
+const SHARED_DETAILS = 16_384;
+let sharedDetails = 0;
 
 function queuedDetail(source: string, topic: string, lane: number, confirmedInMs: number): QueuedDetail {
-  if (confirmedInMs < 0 || confirmedInMs > SHARED_UP_TO_MS || lane > 1024) return Object.freeze({ source, topic, lane, confirmedInMs });
-  let byTopic = queuedDetails.get(source);
-  if (!byTopic) {
-    if (queuedDetails.size >= SHARED_SOURCES) queuedDetails.clear();
-    queuedDetails.set(source, (byTopic = new Map()));
+  if (!(confirmedInMs >= 0 && confirmedInMs <= SHARED_UP_TO_MS && lane >= 0 && lane < SHARED_LANES)) return Object.freeze({ source, topic, lane, confirmedInMs });
+  if (sharedDetails >= SHARED_DETAILS) {
+    queuedDetails.clear();
+    sharedDetails = 0;
   }
+  let byTopic = queuedDetails.get(source);
+  if (!byTopic) queuedDetails.set(source, (byTopic = new Map()));
   let byLane = byTopic.get(topic);
   if (!byLane) byTopic.set(topic, (byLane = []));
   const byMs = (byLane[lane] ??= []);
-  return (byMs[confirmedInMs] ??= Object.freeze({ source, topic, lane, confirmedInMs }));
+  let detail = byMs[confirmedInMs];
+  if (!detail) {
+    detail = byMs[confirmedInMs] = Object.freeze({ source, topic, lane, confirmedInMs });
+    sharedDetails += 1;
+  }
+  return detail;
 }
 
 /** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */

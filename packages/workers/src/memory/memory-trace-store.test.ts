@@ -41,6 +41,16 @@ describe('MemoryTraceStore', () => {
     await recorder.close();
   });
 
+  it('refuses a store that encodes entries but cannot append what it encoded, or the other way round', () => {
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const logger = createLogger({ level: 'error', format: 'text' });
+    const append = () => Promise.resolve(0);
+    const encode = (entries: readonly TraceEntry[]) => ({ entries: entries.length, dropped: 0, failed: 0 });
+    expect(() => new TraceRecorder({ store: { append, encode }, counts, logger })).toThrow('must both encode and append');
+    expect(() => new TraceRecorder({ store: { append, appendEncoded: append }, counts, logger })).toThrow('must both encode and append');
+    expect(() => new TraceRecorder({ store: { append, encode, appendEncoded: append }, counts, logger })).not.toThrow();
+  });
+
   it('hands a busy turn to the store every 128 entries, and counts a store that throws as failed', async () => {
     const batches: number[] = [];
     const store = new MemoryTraceStore({ maxEntries: 1_000, ttlMs: 60_000, now: () => 10 });

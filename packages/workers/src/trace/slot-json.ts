@@ -60,7 +60,16 @@ function writes(entry: TraceEntry): boolean {
 
 /** A slot's entries, oldest first, as they were given. */
 export function readSlot(text: string): TraceEntry[] {
-  const { d: details, r: rows } = JSON.parse(text) as SlotJson;
+  return slotEntries(JSON.parse(text) as SlotJson);
+}
+
+/** The entries of one slot's JSON, or of an array of slots (the Redis store joins small slots in one value). */
+export function readSlots(text: string): TraceEntry[] {
+  const parsed = JSON.parse(text) as SlotJson | SlotJson[];
+  return Array.isArray(parsed) ? parsed.flatMap(slotEntries) : slotEntries(parsed);
+}
+
+function slotEntries({ d: details, r: rows }: SlotJson): TraceEntry[] {
   return rows.map((row) => entryOf(row, details));
 }
 

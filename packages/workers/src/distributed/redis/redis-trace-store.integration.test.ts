@@ -125,8 +125,31 @@ describe('RedisTraceStore on a real Redis', () => {
     await recorder.close();
   });
 
+  it('joins small turns into hash fields of up to 100 entries, each found by its ids', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-join`, ttlSeconds: 600, profileEntries: 500, keyEntries: 500, logger });
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 1_000 });
+    const bucketMs = 60_000;
+    const at = Math.floor(Date.now() / bucketMs) * bucketMs + 1;
+    // 30 turns of 7 entries: 14 turns (98 entries) fit a field, so 3 fields (14, 14 and 2 turns).
+    for (let turn = 0; turn < 30; turn++) {
+      for (let i = 0; i < 7; i++) {
+        const n = turn * 7 + i;
+        recorder.record({ at: at + n, stage: 'queued', role: 'edge', requestId: `j${n}`, profileId: 'join', eventIds: [`je${n}`], detail: { lane: n % 3 } });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await recorder.close();
+    expect(counts).toEqual({ appended: { value: 210 }, dropped: { value: 0 }, failed: { value: 0 } });
+    expect(await redis.hlen(`${prefix}-join:trace:${Math.floor(at / bucketMs)}:slots`)).toBe(3);
+    const all = await store.byProfile('join', 500);
+    expect(all.map((e) => e.at - at)).toEqual(Array.from({ length: 210 }, (_, n) => n));
+    expect(await store.byRequest('j100')).toEqual([{ at: at + 100, stage: 'queued', role: 'edge', requestId: 'j100', profileId: 'join', eventIds: ['je100'], detail: { lane: 1 } }]);
+    expect((await store.byEvent('je209')).map((e) => e.requestId)).toEqual(['j209']);
+  });
+
   it('drops whole turns, unwritten, while its buffer is full behind a slow append, and appends the rest once it returns', async () => {
-    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-full`, ttlSeconds: 600, profileEntries: 50, logger });
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-full`, ttlSeconds: 600, profileEntries: 500, logger });
     const encoded: number[] = [];
     const encode = store.encode.bind(store);
     store.encode = (entries) => {
@@ -141,21 +164,23 @@ describe('RedisTraceStore on a real Redis', () => {
       return appendEncoded(batches);
     };
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
-    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 1, batchSize: 2, maxBuffered: 4 });
+    // Room for 200 entries (at least a whole turn, 128, is always allowed).
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 1, batchSize: 2, maxBuffered: 200 });
     const at = Date.now();
-    const turn = async (ids: number[]) => {
-      for (const i of ids) recorder.record({ at: at + i, stage: 'stored', role: 'collector', profileId: 'full', requestId: `f${i}` });
+    let next = 0;
+    const turn = async (size: number) => {
+      for (let i = 0; i < size; i++, next++) recorder.record({ at: at + next, stage: 'stored', role: 'collector', profileId: 'full', requestId: `f${next}` });
       await new Promise((resolve) => setTimeout(resolve, 5));
     };
-    await turn([1, 2]); // appending, held at the gate
-    await turn([3, 4, 5]); // buffered: 3 of 4
-    await turn([6, 7]); // no room: dropped, never written out
-    expect(encoded).toEqual([2, 3]);
-    expect(counts.dropped.value).toBe(2);
+    await turn(2); // appending, held at the gate
+    await turn(150); // buffered: 150 of 200, handed over as 128 and 22
+    await turn(60); // no room: dropped, never written out
+    expect(encoded).toEqual([2, 128, 22]);
+    expect(counts.dropped.value).toBe(60);
     open();
     await recorder.close();
-    expect(counts).toEqual({ appended: { value: 5 }, dropped: { value: 2 }, failed: { value: 0 } });
-    expect((await store.byProfile('full', 50)).map((e) => e.at - at)).toEqual([1, 2, 3, 4, 5]);
+    expect(counts).toEqual({ appended: { value: 152 }, dropped: { value: 60 }, failed: { value: 0 } });
+    expect((await store.byProfile('full', 500)).map((e) => e.at - at)).toEqual(Array.from({ length: 152 }, (_, i) => i));
   });
 
   it('rejects an append Redis did not take, which the recorder counts as failed and logs once; reads reject too', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { type EncodedTrace, errorMessage, type Logger, throttledWarning, type TraceEntry, type TraceStore } from '@inflow/core';
 import { narrowedTo } from '../../trace/narrowed-to.js';
-import { readSlot, writableSlot } from '../../trace/slot-json.js';
+import { readSlots, writableSlot } from '../../trace/slot-json.js';
 
 export interface RedisTraceOptions {
   redis: Redis;
@@ -38,9 +38,13 @@ type Kind = 'r' | 'p' | 'e';
 /** A slot written out: the hash field and value it will be in its bucket's hash. */
 interface EncodedSlot {
   bucket: number;
-  /** Bytes, not strings: held off the JavaScript heap until sent, and sent without another copy into one string. */
-  field: Buffer;
-  json: Buffer;
+  /**
+   * The ids its entries name (`r:…\0p:…\0e:…\0`), then its JSON: one buffer of its own (not a
+   * slice of Node's shared pool, which a held slice would keep whole), held off the JavaScript heap.
+   */
+  bytes: Buffer;
+  /** Where the JSON starts in `bytes`. */
+  idsLength: number;
   entries: number;
 }
 
@@ -50,17 +54,17 @@ export interface EncodedSlots extends EncodedTrace {
 }
 
 /**
- * The trace on Redis in time buckets: each bucket (a minute) is one hash of slots. A slot is a
- * batch of up to 100 entries of one append: its field is the slot's id followed by every
- * request, profile and event id its entries name (`id\0r:…\0p:…\0e:…\0`), its value the
- * entries as JSON (the memory store's slot format: rows, frozen details once). One append is one
- * HSET and one PEXPIRE per bucket it touches, whatever the number of entries, and Redis does a
- * hash insert per slot: 0.3 µs of its CPU per entry (measured) where a sorted-set index of every
- * id (the previous layout) cost 6 µs; the appending process's own work per entry went from 8 to
- * 3 µs.
+ * The trace on Redis in time buckets: each bucket (a minute) is one hash of slots. Entries are
+ * written out as a slot per loop turn (`encode`: rows, frozen details once); an append joins a
+ * bucket's slots into hash fields of up to 100 entries: the field is an id followed by every
+ * request, profile and event id its entries name (`id\0r:…\0p:…\0e:…\0`), the value its slots'
+ * JSON (one slot, or an array of them). One append is one HSET and one PEXPIRE per bucket it
+ * touches, whatever the number of entries, and Redis does a hash insert per field: 0.3 µs of its
+ * CPU per entry (measured) where a sorted-set index of every id (the previous layout) cost 6 µs;
+ * the appending process's own work per entry went from 8 to 3 µs.
  * A read scans the live buckets' fields with a pattern for the id (HSCAN MATCH, in Redis) and
- * parses only the slots that name it: reads are an operator's questions, rare next to the
- * writes, and take a few milliseconds to a few hundred on a bucket budget's worth of slots.
+ * parses only the fields that name it: reads are an operator's questions, rare next to the
+ * writes, and take a few milliseconds to a few hundred on a bucket budget's worth of fields.
  * Buckets expire whole once the newest entry they can hold is past the time to live. An append
  * that fails rejects (the TraceRecorder counts and logs it, and no stage waits for it).
  */
@@ -80,7 +84,7 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
     this.#bucketBudget = Math.max(1, Math.ceil((this.#options.maxEntries * BUCKET_MS) / (options.ttlSeconds * 1000)));
   }
 
-  append(entries: readonly TraceEntry[]): Promise<number> {
+  async append(entries: readonly TraceEntry[]): Promise<number> {
     const encoded = this.encode(entries);
     if (encoded.failed > 0) this.#warn(`trace entries not kept: ${encoded.failed} cannot be written as JSON (${errorMessage(encoded.error)})`);
     return this.appendEncoded([encoded]);
@@ -118,22 +122,25 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
           error ??= slot.error;
         }
         if (slot.entries.length === 0) continue;
-        slots.push({ bucket, field: Buffer.from(this.#slotField(slot.entries)), json: Buffer.from(slot.json), entries: slot.entries.length });
+        slots.push({ bucket, ...slotBytes(idsOf(slot.entries), slot.json), entries: slot.entries.length });
         held += slot.entries.length;
       }
     }
     return { entries: held, dropped, failed, error, slots };
   }
 
-  /** One HSET and one PEXPIRE per bucket the slots are in; rejects (their budget given back) when Redis fails. */
+  /**
+   * One HSET and one PEXPIRE per bucket the slots are in, the slots joined into fields of up to
+   * 100 entries; rejects (their budget given back) when Redis fails.
+   */
   async appendEncoded(batches: readonly EncodedSlots[]): Promise<number> {
-    const byBucket = new Map<number, { fields: Buffer[]; entries: number }>();
+    const byBucket = new Map<number, { slots: EncodedSlot[]; entries: number }>();
     let entries = 0;
     for (const { slots } of batches) {
       for (const slot of slots) {
         let bucket = byBucket.get(slot.bucket);
-        if (!bucket) byBucket.set(slot.bucket, (bucket = { fields: [], entries: 0 }));
-        bucket.fields.push(slot.field, slot.json);
+        if (!bucket) byBucket.set(slot.bucket, (bucket = { slots: [], entries: 0 }));
+        bucket.slots.push(slot);
         bucket.entries += slot.entries;
         entries += slot.entries;
       }
@@ -141,10 +148,10 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
     if (entries === 0) return 0;
     const pipeline = this.#options.redis.pipeline();
     const now = this.#options.now();
-    for (const [bucket, { fields }] of byBucket) {
+    for (const [bucket, { slots }] of byBucket) {
       // Kept until the newest time the bucket holds is past the time to live.
       const lifeMs = Math.max(1_000, (bucket + 1) * BUCKET_MS + this.#options.ttlSeconds * 1000 - now);
-      pipeline.hset(this.#key(bucket), ...fields).pexpire(this.#key(bucket), lifeMs);
+      pipeline.hset(this.#key(bucket), ...this.#fields(slots)).pexpire(this.#key(bucket), lifeMs);
     }
     try {
       const results = (await pipeline.exec()) ?? [];
@@ -158,22 +165,21 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
     return entries;
   }
 
-  /** The slot's field: its id, then each id its entries name (once), each followed by the separator. */
-  #slotField(slot: readonly TraceEntry[]): string {
-    // One set per kind of id, so that no prefixed copy of an id is made to find repeats.
-    const requests = new Set<string>();
-    const profiles = new Set<string>();
-    const events = new Set<string>();
-    for (const entry of slot) {
-      if (entry.requestId !== undefined) requests.add(entry.requestId);
-      if (entry.profileId !== undefined) profiles.add(entry.profileId);
-      if (entry.eventIds !== undefined) for (const eventId of entry.eventIds) events.add(eventId);
+  /** A bucket's slots as hash fields and values, up to SLOT_ENTRIES entries a field (a slot is never split). */
+  #fields(slots: readonly EncodedSlot[]): Buffer[] {
+    const fields: Buffer[] = [];
+    for (let first = 0; first < slots.length; ) {
+      let last = first + 1;
+      let entries = (slots[first] as EncodedSlot).entries;
+      while (last < slots.length && entries + (slots[last] as EncodedSlot).entries <= SLOT_ENTRIES) entries += (slots[last++] as EncodedSlot).entries;
+      const joined = slots.slice(first, last);
+      const id = Buffer.from(`${this.#tag}${(this.#sequence++).toString(36)}${SEP}`);
+      fields.push(Buffer.concat([id, ...joined.map((slot) => slot.bytes.subarray(0, slot.idsLength))]));
+      const jsons = joined.map((slot) => slot.bytes.subarray(slot.idsLength));
+      fields.push(jsons.length === 1 ? (jsons[0] as Buffer) : Buffer.concat([OPEN, ...jsons.flatMap((json, i) => (i === 0 ? [json] : [COMMA, json])), CLOSE]));
+      first = last;
     }
-    let field = this.#tag + (this.#sequence++).toString(36) + SEP;
-    for (const id of requests) field += 'r:' + id + SEP;
-    for (const id of profiles) field += 'p:' + id + SEP;
-    for (const id of events) field += 'e:' + id + SEP;
-    return field;
+    return fields;
   }
 
   /**
@@ -247,15 +253,46 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
   }
 }
 
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
+/** Each id the entries name (once), each with its kind and followed by the separator. */
+function idsOf(entries: readonly TraceEntry[]): string {
+  // One set per kind of id, so that no prefixed copy of an id is made to find repeats.
+  const requests = new Set<string>();
+  const profiles = new Set<string>();
+  const events = new Set<string>();
+  for (const entry of entries) {
+    if (entry.requestId !== undefined) requests.add(entry.requestId);
+    if (entry.profileId !== undefined) profiles.add(entry.profileId);
+    if (entry.eventIds !== undefined) for (const eventId of entry.eventIds) events.add(eventId);
+  }
+  let ids = '';
+  for (const id of requests) ids += 'r:' + id + SEP;
+  for (const id of profiles) ids += 'p:' + id + SEP;
+  for (const id of events) ids += 'e:' + id + SEP;
+  return ids;
+}
+
+/** The ids and the JSON in one buffer of their exact size. */
+function slotBytes(ids: string, json: string): { bytes: Buffer; idsLength: number } {
+  const idsLength = Buffer.byteLength(ids);
+  const bytes = Buffer.allocUnsafeSlow(idsLength + Buffer.byteLength(json));
+  bytes.write(ids, 0);
+  bytes.write(json, idsLength);
+  return { bytes, idsLength };
+}
+
 /** The id as a Redis glob matches it literally. */
 function globEscaped(id: string): string {
   return id.replace(/[*?[\]\\]/g, (character) => `\\${character}`);
 }
 
-/** A slot as written; a damaged value yields nothing. */
+/** A field's entries: one slot, or an array of slots (an append joins small ones); a damaged value yields nothing. */
 function slotEntries(value: string): TraceEntry[] {
   try {
-    return readSlot(value).filter((entry) => typeof entry.at === 'number' && typeof entry.stage === 'string');
+    return readSlots(value).filter((entry) => typeof entry.at === 'number' && typeof entry.stage === 'string');
   } catch {
     return [];
   }
