@@ -1,6 +1,6 @@
 import type { KeptEntries, TraceEntry, TraceStore } from '@inflow/core';
 import { narrowedTo } from '../trace/narrowed-to.js';
-import { readSlot, writableSlot } from '../trace/slot-json.js';
+import { readSlots, writableSlot } from '../trace/slot-json.js';
 
 export interface MemoryTraceOptions {
   /** Entries kept at most (the oldest go first). */
@@ -191,7 +191,7 @@ export class MemoryTraceStore implements TraceStore {
       const start = this.#starts[slot] as number;
       const end = this.#ends[slot] as number;
       if (!holdsHit(hits, start, end)) continue;
-      const entries = readSlot(this.#buffer.toString('utf8', start, end));
+      const entries = readSlots(this.#buffer.toString('utf8', start, end));
       for (let k = this.#gone[slot] as number; k < entries.length; k++) {
         const entry = entries[k] as TraceEntry;
         if (entry.at >= oldest && matches(entry)) found.push(entry);

@@ -58,12 +58,7 @@ function writes(entry: TraceEntry): boolean {
   }
 }
 
-/** A slot's entries, oldest first, as they were given. */
-export function readSlot(text: string): TraceEntry[] {
-  return slotEntries(JSON.parse(text) as SlotJson);
-}
-
-/** The entries of one slot's JSON, or of an array of slots (the Redis store joins small slots in one value). */
+/** The entries, oldest first as they were given, of one slot's JSON or of an array of slots (the Redis store joins small slots in one value). */
 export function readSlots(text: string): TraceEntry[] {
   const parsed = JSON.parse(text) as SlotJson | SlotJson[];
   return Array.isArray(parsed) ? parsed.flatMap(slotEntries) : slotEntries(parsed);

@@ -240,7 +240,7 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
           const field = pairs[i] as string;
           if (seen.has(field)) continue;
           seen.add(field);
-          for (const entry of slotEntries(pairs[i + 1] as string)) if (entry.at >= oldest && matches(entry)) entries.push(entry);
+          for (const entry of fieldEntries(pairs[i + 1] as string)) if (entry.at >= oldest && matches(entry)) entries.push(entry);
         }
       } while (cursor !== '0');
     }
@@ -290,7 +290,7 @@ function globEscaped(id: string): string {
 }
 
 /** A field's entries: one slot, or an array of slots (an append joins small ones); a damaged value yields nothing. */
-function slotEntries(value: string): TraceEntry[] {
+function fieldEntries(value: string): TraceEntry[] {
   try {
     return readSlots(value).filter((entry) => typeof entry.at === 'number' && typeof entry.stage === 'string');
   } catch {
