@@ -226,7 +226,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         earlyReply: earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin)),
         handler: withDemo(publicRoutes({
           sources,
-          limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes },
+          limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes, maxBodyBytes: config.maxBodyBytes },
           queueTimeoutMs: config.queueTimeoutMs,
           collectorQueue: (batcher = createBatcher(config, engine, topics, telemetry)),
           collector,

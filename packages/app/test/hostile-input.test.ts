@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FREE_FORM_ENTRIES, MAX_JSON_DEPTH, MAX_KEY_LENGTH, type ErrorBody, type TrackAccepted } from '@inflow/protocol';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
@@ -34,6 +35,10 @@ async function errorOf(response: Response): Promise<ErrorBody['error']> {
 /** POST /track with bytes as they are (app.track sends text). */
 const postBytes = (app: TestInflow, body: Uint8Array): Promise<Response> =>
   fetch(`${app.publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: new Uint8Array(body) });
+
+/** POST /track with a Content-Encoding (the body as given, already compressed or not). */
+const postEncoded = (app: TestInflow, encoding: string, body: Uint8Array): Promise<Response> =>
+  fetch(`${app.publicUrl}/track`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: new Uint8Array(body) });
 
 /** Raw HTTP, for what fetch does not send: a chunked body past the limit. Returns the answer's text. */
 function rawRequest(app: TestInflow, head: string, body: string): Promise<string> {
@@ -152,6 +157,43 @@ describe('hostile /track bodies', () => {
     const streamed = await rawRequest(app, head, `${big.length.toString(16)}\r\n${big}\r\n0\r\n\r\n`);
     expect(streamed).toMatch(/^HTTP\/1\.1 413/);
     expect(streamed).toContain('"code":"payload_too_large"');
+    expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
+  });
+
+  it.each([
+    ['gzip', gzipSync],
+    ['x-gzip', gzipSync],
+    ['deflate', deflateSync],
+    ['br', brotliCompressSync],
+  ] as const)('accepts a %s body, read as if sent plain', async (encoding, compress) => {
+    const body = JSON.stringify({ source: { id: SOURCE }, profile: { id: `zip-${encoding}` }, events: [{ id: `zipped-${encoding}`, type: 'zipped', properties: { text: 'x'.repeat(2_000) } }] });
+    const response = await postEncoded(app, encoding, compress(Buffer.from(body)));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as TrackAccepted).events).toEqual([`zipped-${encoding}`]);
+    const stored = await app.api(`/profiles/zip-${encoding}/events`);
+    expect(JSON.stringify(await stored.json())).toContain(`zipped-${encoding}`);
+  });
+
+  it('refuses compressed bodies it cannot read with a 4xx that names the problem', async () => {
+    const body = Buffer.from(bodyWith('{"type":"a"}'));
+    const unknown = await postEncoded(app, 'zstd', body);
+    expect(unknown.status).toBe(415);
+    expect(await errorOf(unknown)).toMatchObject({ code: 'unsupported_encoding', message: expect.stringContaining('zstd') });
+    const broken = await postEncoded(app, 'gzip', body);
+    expect(broken.status).toBe(400);
+    expect(await errorOf(broken)).toMatchObject({ code: 'malformed_encoding', message: expect.stringContaining('not valid gzip') });
+    // Checked once decoded as a plain body is: nesting, here.
+    const deep = await postEncoded(app, 'gzip', gzipSync(bodyDeep(100)));
+    expect([deep.status, (await errorOf(deep)).code]).toEqual([400, 'too_deep']);
+  });
+
+  it('stops a decompression bomb at the body limit (413) and goes on serving', async () => {
+    // 64 MB of one byte compress to about 64 KB: under the limit as sent, 500 times over it decoded.
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
+    expect(bomb.length).toBeLessThan(MAX_BODY_BYTES);
+    const response = await postEncoded(app, 'gzip', bomb);
+    expect(response.status).toBe(413);
+    expect(await errorOf(response)).toMatchObject({ code: 'payload_too_large', message: expect.stringContaining(`${MAX_BODY_BYTES} bytes`) });
     expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
   });
 

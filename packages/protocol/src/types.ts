@@ -95,6 +95,10 @@ export type TrackErrorCode =
   | 'too_many_events'
   | 'too_deep'
   | 'unsupported_media_type'
+  /** A Content-Encoding other than gzip, deflate or br. */
+  | 'unsupported_encoding'
+  /** A body that does not decode from its Content-Encoding. */
+  | 'malformed_encoding'
   | 'unknown_source'
   | 'source_disabled'
   | 'origin_not_allowed'

@@ -54,6 +54,8 @@ export const ERROR_CODES = [
   'too_many_events',
   'too_deep',
   'unsupported_media_type',
+  'unsupported_encoding',
+  'malformed_encoding',
   'unknown_source',
   'source_disabled',
   'origin_not_allowed',
@@ -118,7 +120,7 @@ export const sharedResponses: Record<string, ResponseObject> = {
   NotFound: errorAnswer('No such endpoint (`not_found`), or no such record.'),
   MethodNotAllowed: errorAnswer('The path does not take this method (`method_not_allowed`).', { Allow: headerRef('Allow') }),
   RequestTimeout: errorAnswer('The body did not arrive within the deadline (`request_timeout`); the connection is closed.'),
-  PayloadTooLarge: errorAnswer('The body is larger than INFLOW_MAX_BODY_BYTES (`payload_too_large`); the connection is closed.'),
+  PayloadTooLarge: errorAnswer('The body is larger than INFLOW_MAX_BODY_BYTES, or a compressed body decodes past it (`payload_too_large`); the connection is closed when the body was too large as sent.'),
   InternalError: errorAnswer('A bug: nothing was accepted (`internal`).'),
 };
 

@@ -50,7 +50,7 @@ const track: PathItemObject = {
     tags: ['track'],
     description:
       'Checks the body and the source, gives every profile, session and event an id, then processes the request in place (200) or queues it (`options.queue`, 201). ' +
-      'A body without a content type is read as JSON. CORS headers are sent to an origin the source allows, on errors too.',
+      'A body without a content type is read as JSON; a body may be compressed (`Content-Encoding: gzip`, `deflate` or `br`), and is then limited by its decoded size. CORS headers are sent to an origin the source allows, on errors too.',
     requestBody: {
       required: true,
       content: { 'application/json': { schema: ref('TrackRequest') }, 'text/plain': { schema: ref('TrackRequest') } },
@@ -59,11 +59,11 @@ const track: PathItemObject = {
       '200': withCors(jsonAnswer('Processed in place: profile, session and events stored.', ref('TrackProcessed'))),
       '201': withCors(jsonAnswer('Queued: the queue confirmed the request; the collector stores it moments later.', ref('TrackQueued'))),
       '400': error(
-        'Malformed JSON or not UTF-8 (`malformed_json`), nesting deeper than 16 (`too_deep`), too many events (`too_many_events`), a schema or content problem (`invalid_payload` with `path`), every event refused (`rejected` lists them), or the store refused the request.',
+        'Malformed JSON or not UTF-8 (`malformed_json`), a compressed body that does not decode (`malformed_encoding`), nesting deeper than 16 (`too_deep`), too many events (`too_many_events`), a schema or content problem (`invalid_payload` with `path`), every event refused (`rejected` lists them), or the store refused the request.',
       ),
       '403': error('Unknown source (`unknown_source`), disabled source (`source_disabled`), or origin not allowed (`origin_not_allowed`, then without CORS headers).'),
       ...bodyLimits,
-      '415': error('A content type other than application/json or text/plain (`unsupported_media_type`).'),
+      '415': error('A content type other than application/json or text/plain (`unsupported_media_type`), or a content encoding other than gzip, deflate or br (`unsupported_encoding`).'),
       '500': responseRef('InternalError'),
       '503': error('The queue (or, in place, the store) cannot take the request now (`queue_unavailable`), or the edge is shutting down (`shutting_down`): nothing was accepted.', retryAfter),
     },

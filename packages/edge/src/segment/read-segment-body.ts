@@ -1,35 +1,32 @@
 import { isUtf8 } from 'node:buffer';
-import { gunzip } from 'node:zlib';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '@inflow/protocol';
+import { contentEncodingOf, decodeBody } from '../http/content-encoding.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { segmentError } from './segment-replies.js';
 
 export type SegmentBodyRead = { ok: true; body: Record<string, unknown>; bytes: number } | { ok: false; reply: HttpReply };
 
 const ACCEPTED_TYPES = ['application/json', 'text/plain'];
-const GZIP = ['gzip', 'x-gzip'];
 const BYTE_ORDER_MARK = 0xfeff;
 
 /**
  * Turns a Segment request body into a JSON object, or the 4xx answer naming what is wrong:
  * media type, content encoding, size (after decompression), UTF-8, nesting depth, JSON syntax.
- * A gzip body is inflated on the thread pool and never past `maxBytes`: a decompression bomb
- * stops at the limit (413) instead of filling memory.
+ * A gzip body is inflated off the request thread and never past `maxBytes` (content-encoding.ts).
  */
 export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large'): Promise<SegmentBodyRead> {
   const type = mediaType(request.headers['content-type']);
   if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
     return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
   }
-  let bytes = request.body;
-  const encoding = mediaType(request.headers['content-encoding']);
-  if (GZIP.includes(encoding)) {
-    const inflated = await inflate(bytes, maxBytes);
-    if (!inflated.ok) return { ok: false, reply: inflated.reply };
-    bytes = inflated.bytes;
-  } else if (encoding !== '' && encoding !== 'identity') {
-    return fail(415, 'unsupported_encoding', `content encoding ${encoding} is not accepted; send gzip or no encoding`);
+  // Segment's clients send gzip or nothing.
+  const decoded = await decodeBody(request.body, contentEncodingOf(request), ['gzip'], maxBytes);
+  if (!decoded.ok) {
+    if (decoded.problem === 'unsupported') return fail(415, 'unsupported_encoding', decoded.message);
+    if (decoded.problem === 'too_large') return fail(413, 'payload_too_large', decoded.message);
+    return fail(400, 'malformed_gzip', decoded.message);
   }
+  const bytes = decoded.body;
   if (bytes.length > maxBytes) {
     const what = tooLarge === 'batch_too_large' ? 'batch' : 'message';
     return fail(400, tooLarge, `the ${what} is ${bytes.length} bytes; at most ${maxBytes} bytes are accepted`);
@@ -52,29 +49,10 @@ export async function readSegmentBody(request: HttpRequest, maxBytes: number, to
   return { ok: true, body: parsed as Record<string, unknown>, bytes: bytes.length };
 }
 
-type Inflated = { ok: true; bytes: Buffer } | { ok: false; reply: HttpReply };
-
-function inflate(compressed: Buffer, maxBytes: number): Promise<Inflated> {
-  return new Promise((resolve) => {
-    // maxOutputLength makes zlib stop (and fail) as soon as the output would pass the limit.
-    gunzip(compressed, { maxOutputLength: maxBytes }, (error, bytes) => {
-      if (!error) return resolve({ ok: true, bytes });
-      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-        return resolve(failed(413, 'payload_too_large', `the gzip body inflates past the limit of ${maxBytes} bytes`));
-      }
-      resolve(failed(400, 'malformed_gzip', `the body is not valid gzip: ${error.message}`));
-    });
-  });
-}
-
 function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
-function failed(status: number, code: Parameters<typeof segmentError>[1], message: string): { ok: false; reply: HttpReply } {
-  return { ok: false, reply: segmentError(status, code, message) };
-}
-
 function fail(status: number, code: Parameters<typeof segmentError>[1], message: string): SegmentBodyRead {
-  return failed(status, code, message);
+  return { ok: false, reply: segmentError(status, code, message) };
 }

@@ -1,11 +1,39 @@
 import { isUtf8 } from 'node:buffer';
 import { checkTrackRequest, jsonNestingDepth, MAX_JSON_DEPTH, type ErrorBody, type RejectedEvent, type TrackPayload } from '@inflow/protocol';
+import { type BodyCoding, contentEncodingOf, decodeBody, type DecodedBody } from '../http/content-encoding.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 
 export interface TrackLimits {
   maxEvents: number;
   maxEventBytes: number;
+  /** A compressed body's size once decoded, at most (default 1,000,000, as the HTTP layer's limit). */
+  maxBodyBytes?: number;
+}
+
+/** Content codings /track decodes (a Node or server-side client may compress its batches). */
+export const TRACK_CODINGS: readonly BodyCoding[] = ['gzip', 'deflate', 'br'];
+const DEFAULT_MAX_BODY_BYTES = 1_000_000;
+
+/**
+ * The /track body decoded from its Content-Encoding (none, gzip, deflate or br), or the 4xx
+ * answer naming why not: another coding (415), a body that does not decode (400), or one
+ * that decodes past the body limit (413). Compressed bodies decode off the request thread.
+ */
+export function decodeTrackBody(request: HttpRequest, limits: TrackLimits): Promise<DecodedTrackBody> | DecodedTrackBody {
+  const coding = contentEncodingOf(request);
+  if (coding === '') return { ok: true, body: request.body };
+  const decoded = decodeBody(request.body, coding, TRACK_CODINGS, limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+  return decoded instanceof Promise ? decoded.then(trackDecoding) : trackDecoding(decoded);
+}
+
+export type DecodedTrackBody = { ok: true; body: Buffer } | { ok: false; reply: HttpReply };
+
+function trackDecoding(decoded: DecodedBody): DecodedTrackBody {
+  if (decoded.ok) return decoded;
+  if (decoded.problem === 'unsupported') return fail(415, 'unsupported_encoding', decoded.message);
+  if (decoded.problem === 'too_large') return fail(413, 'payload_too_large', decoded.message);
+  return fail(400, 'malformed_encoding', decoded.message);
 }
 
 export type BodyRead =
@@ -24,17 +52,18 @@ const BYTE_ORDER_MARK = 0xfeff;
  * Turns a /track body into a checked payload, or into the 4xx answer that names what is
  * wrong: media type, encoding, nesting depth, JSON syntax, the schema (with the field's path),
  * or a limit. A problem of one event refuses only that event (listed in `rejected`); a request
- * whose every event is refused is answered 400 with the first problem. Every step is linear
+ * whose every event is refused is answered 400 with the first problem. `body` is the body as
+ * decodeTrackBody decoded it. Every step is linear
  * in the body and none recurses, so no body can answer 500.
  */
-export function readTrackBody(request: HttpRequest, limits: TrackLimits): BodyRead {
+export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: Buffer = request.body): BodyRead {
   const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
   if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
     return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
   }
   // Decoding would silently turn bad bytes into U+FFFD: refuse them instead.
-  if (!isUtf8(request.body)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
-  let raw = request.body.toString('utf8');
+  if (!isUtf8(body)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
+  let raw = body.toString('utf8');
   // JSON parsers may ignore a byte order mark (RFC 8259); the queue gets the body without it.
   if (raw.charCodeAt(0) === BYTE_ORDER_MARK) raw = raw.slice(1);
   // Before parsing, so that nothing later (parse, re-serialising, storage) meets a deep body.
@@ -53,7 +82,7 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits): BodyRe
     return fail(400, 'too_many_events', `the payload has ${count} events; at most ${limits.maxEvents} are accepted per request`, 'events');
   }
   // No event can be larger than the whole body: measure each one only when the body is.
-  const check = checkTrackRequest(parsed, request.body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
+  const check = checkTrackRequest(parsed, body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
   if (!check.ok) {
     const { code, message, path } = check.problem;
     if (check.rejected.length === 0) return fail(400, code, message, path);
@@ -69,6 +98,6 @@ function eventCount(parsed: unknown): number {
   return Array.isArray(events) ? events.length : 0;
 }
 
-function fail(status: number, code: Parameters<typeof errorReply>[1], message: string, path?: string): BodyRead {
+function fail(status: number, code: Parameters<typeof errorReply>[1], message: string, path?: string): { ok: false; reply: HttpReply } {
   return { ok: false, reply: errorReply(status, code, message, path === undefined ? undefined : { path }) };
 }

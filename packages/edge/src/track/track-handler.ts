@@ -6,7 +6,7 @@ import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
-import { readTrackBody, type TrackLimits } from './read-track-body.js';
+import { decodeTrackBody, readTrackBody, type TrackLimits } from './read-track-body.js';
 
 export interface TrackHandlerDeps {
   sources: SourceRegistry;
@@ -33,7 +33,11 @@ export interface TrackHandlerDeps {
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
   return async (request) => {
     const origin = request.headers['origin'];
-    const read = readTrackBody(request, deps.limits);
+    // A body without Content-Encoding (nearly all) is read without waiting for a promise.
+    let decoded = decodeTrackBody(request, deps.limits);
+    if (decoded instanceof Promise) decoded = await decoded;
+    if (!decoded.ok) return withCors(decoded.reply, origin);
+    const read = readTrackBody(request, deps.limits, decoded.body);
     if (!read.ok) return withCors(read.reply, origin);
     const { payload, rejected } = read;
 

@@ -1,0 +1,47 @@
+import { brotliDecompress, gunzip, inflate, type InputType } from 'node:zlib';
+import type { HttpRequest } from './http-types.js';
+
+/** Content codings a body may arrive in (RFC 9110 §8.4.1), besides none. */
+export type BodyCoding = 'gzip' | 'deflate' | 'br';
+
+/** A body as the handler reads it: decoded, or why it cannot be. */
+export type DecodedBody =
+  | { ok: true; body: Buffer }
+  | { ok: false; problem: 'unsupported'; message: string }
+  | { ok: false; problem: 'too_large'; message: string }
+  | { ok: false; problem: 'malformed'; message: string };
+
+type Decompress = (input: InputType, options: { maxOutputLength: number }, callback: (error: Error | null, result: Buffer) => void) => void;
+
+const DECODERS: Record<BodyCoding, Decompress> = { gzip: gunzip, deflate: inflate, br: brotliDecompress };
+/** Names a client may give a coding by (x-gzip is gzip's old alias). */
+const ALIASES: Record<string, BodyCoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+
+/** The request's Content-Encoding, lower case, '' for none or identity. */
+export function contentEncodingOf(request: HttpRequest): string {
+  const coding = (request.headers['content-encoding'] ?? '').trim().toLowerCase();
+  return coding === 'identity' ? '' : coding;
+}
+
+/**
+ * The body decoded from its Content-Encoding, when it is one of `accepted`, and never past
+ * `maxBytes`: zlib stops as soon as the output would pass the limit, so a decompression bomb
+ * costs at most that much memory (too_large) instead of filling it. Decompression runs on
+ * libuv's thread pool, off the request thread. A body without an encoding is returned as it is.
+ */
+export function decodeBody(body: Buffer, coding: string, accepted: readonly BodyCoding[], maxBytes: number): Promise<DecodedBody> | DecodedBody {
+  if (coding === '') return { ok: true, body };
+  const known = ALIASES[coding];
+  if (!known || !accepted.includes(known)) {
+    return { ok: false, problem: 'unsupported', message: `content encoding ${coding} is not accepted; send ${[...accepted, 'no encoding'].join(', ')}` };
+  }
+  return new Promise((resolve) => {
+    DECODERS[known](body, { maxOutputLength: maxBytes }, (error, decoded) => {
+      if (!error) return resolve({ ok: true, body: decoded });
+      if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
+        return resolve({ ok: false, problem: 'too_large', message: `the ${coding} body decodes past the limit of ${maxBytes} bytes` });
+      }
+      resolve({ ok: false, problem: 'malformed', message: `the body is not valid ${coding}: ${error.message}` });
+    });
+  });
+}
