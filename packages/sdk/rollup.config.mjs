@@ -13,8 +13,8 @@ import terser from '@rollup/plugin-terser';
  * stored fields (a queue written by one release is read by the next), init options, public
  * methods, or a name this bundle also reads on a built-in object (`now`: Date.now). `builtins`
  * lets names that are also DOM properties (Storage.clear, XMLHttpRequest.send) be listed here.
- * Targets browsers with ES2020 (README); `module` lets terser assume strict mode, as the IIFE
- * is, and `sequences: false` leaves statements apart, which gzip compresses better here, as do
+ * Targets browsers with ES2020 (README); `module` lets terser assume strict mode (and drop the
+ * IIFE's "use strict", which strictScript puts back), and `sequences: false` leaves statements apart, which gzip compresses better here, as do
  * `comparisons: false` and a fifth pass (measured: 4 B smaller gzipped than without them).
  */
 const INTERNAL_PROPERTIES =
@@ -48,6 +48,12 @@ const constAsLet = () => ({
     return { code: out, map: null };
   },
 });
+/**
+ * The script tag runs in strict mode, as the modules it is built from do (and as the npm build
+ * runs): terser's `module` drops the IIFE's directive, so it goes back in front (13 B gzipped).
+ * Being a classic script's first statement, it makes only this script strict.
+ */
+const strictScript = () => ({ name: 'strict-script', renderChunk: (code) => ({ code: `"use strict";${code}`, map: null }) });
 const inlineProtocol = () => nodeResolve({ resolveOnly: ['@inflow/protocol'] });
 
 export default [
@@ -64,7 +70,7 @@ export default [
   },
   {
     input: 'build/script-tag.js',
-    output: { file: 'dist/inflow.min.js', format: 'iife', plugins: [minify] },
+    output: { file: 'dist/inflow.min.js', format: 'iife', plugins: [minify, strictScript()] },
     plugins: [inlineProtocol(), constAsLet()],
   },
 ];

@@ -14,8 +14,8 @@ import { rollup } from 'rollup';
 
 /** Target of the script-tag build with its default features, gzipped (issue 9): printed, not yet met. */
 const SCRIPT_TAG_TARGET = 4096;
-/** What the build must not exceed today (4,355 B measured, a little headroom), so that it can only shrink towards the target. */
-const SCRIPT_TAG_BUDGET = 4365;
+/** What the build must not exceed today (4,364 B measured, strict mode included; a little headroom), so that it can only shrink towards the target. */
+const SCRIPT_TAG_BUDGET = 4375;
 
 const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const gz = (code) => gzipSync(code, { level: 9 }).length;
@@ -55,6 +55,8 @@ for (const [name, use, marker] of plugins) {
 }
 rows.push(['node (dist/node/index.js, unminified)', gz(readFileSync(here('dist/node/index.js')))]);
 for (const [name, size] of rows) console.log(`size: ${name.padEnd(56)} ${String(size).padStart(6)} B gzipped`);
+// The script tag must run in strict mode, as the modules it is built from (rollup.config.mjs, strictScript).
+if (!scriptTag.startsWith('"use strict";')) failures.push('the script-tag build does not start with "use strict"');
 if (gz(scriptTag) > SCRIPT_TAG_BUDGET) failures.push(`the script-tag build is ${gz(scriptTag)} B gzipped, over its budget of ${SCRIPT_TAG_BUDGET} B`);
 for (const failure of failures) console.error(`size: ${failure}`);
 if (failures.length > 0) process.exit(1);
