@@ -6,7 +6,8 @@ import type { EngineName } from './start-inflow.js';
 
 /** A second handle on a running engine's queue, as another process would have (to put in what the edge never would). */
 export function outsideQueue(engine: EngineName, dataDir: string, env: Record<string, string>): Queue {
-  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 10, topics: [] });
+  // A backlog bound far above what tests leave waiting: the messages put in must never be refused.
+  if (engine === 'embedded') return new SqliteQueue({ file: join(dataDir, 'queue.db'), tenant: 'inflow', maxBacklog: 100_000, topics: [] });
   return new PulsarQueue({
     webServiceUrl: env['INFLOW_PULSAR_URL'] ?? '',
     tenant: env['INFLOW_TENANT'] ?? '',

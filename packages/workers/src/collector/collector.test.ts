@@ -17,8 +17,8 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     remove = temp.remove;
     store = new SqliteStore(join(temp.dir, 's.db'));
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     remove();
   });
 

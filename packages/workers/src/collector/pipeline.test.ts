@@ -48,7 +48,7 @@ describe('collector worker on the embedded engine', () => {
   afterEach(async () => {
     await worker.close();
     await queue.close();
-    store.close();
+    await store.close();
     remove();
   });
 

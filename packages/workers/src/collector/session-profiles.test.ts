@@ -23,8 +23,8 @@ describe('requests that name a session but no profile', () => {
     remove = temp.remove;
     store = new SqliteStore(join(temp.dir, 's.db'));
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     remove();
   });
 

@@ -45,7 +45,7 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
       await queue.close();
       definitions.close();
       schedule.close();
-      store.close();
+      await store.close();
     },
   };
 }

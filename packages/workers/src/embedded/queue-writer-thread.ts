@@ -1,6 +1,7 @@
-import { parentPort, workerData } from 'node:worker_threads';
-import type { QueueWrite, QueueWriteResult, ReplayOutcome, WriteAnswer, WriteRequest } from './queue-writes.js';
+import { workerData } from 'node:worker_threads';
+import type { QueueWrite, QueueWriteResult, ReplayOutcome } from './queue-writes.js';
 import { openDatabase } from './sqlite.js';
+import { serveWrites } from './writer-thread-loop.js';
 
 interface DeadLetterRow {
   id: number;
@@ -9,13 +10,7 @@ interface DeadLetterRow {
   data: Buffer;
 }
 
-/**
- * The embedded queue's writer thread: its own connection to the queue file. Every request
- * that arrives while a transaction commits waits for the next one, so many writes share one
- * fsync (group commit), and the main thread never blocks on the disk.
- */
-const port = parentPort;
-if (!port) throw new Error('queue-writer-thread runs as a worker thread');
+/** The embedded queue's writer thread: its own connection to the queue file (writer-thread-loop). */
 const db = openDatabase((workerData as { file: string }).file);
 const sql = {
   insert: db.prepare('INSERT INTO messages (topic, key, data, published_at) VALUES (?, ?, ?, ?)'),
@@ -29,38 +24,7 @@ const sql = {
   removeDeadLetter: db.prepare('DELETE FROM dead_letters WHERE id = ?'),
 };
 
-let queued: WriteRequest[] = [];
-let scheduled = false;
-
-port.on('message', (message: WriteRequest | 'close') => {
-  if (message === 'close') {
-    flush();
-    db.close();
-    port.close();
-    return;
-  }
-  queued.push(message);
-  if (!scheduled) {
-    scheduled = true;
-    setImmediate(flush);
-  }
-});
-
-function flush(): void {
-  scheduled = false;
-  const requests = queued;
-  queued = [];
-  if (requests.length === 0) return;
-  const tickets = requests.flatMap((request) => request.tickets);
-  let answer: WriteAnswer;
-  try {
-    const results = db.transaction(() => requests.flatMap((request) => request.writes.map((writes) => writes.map(apply))))();
-    answer = { tickets, results };
-  } catch (error) {
-    answer = { tickets, error: error instanceof Error ? error.message : String(error) };
-  }
-  port?.postMessage(answer);
-}
+serveWrites(db, apply);
 
 function apply(write: QueueWrite): QueueWriteResult {
   switch (write.op) {

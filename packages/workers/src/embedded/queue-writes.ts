@@ -17,15 +17,6 @@ export interface ReplayOutcome {
 
 export type QueueWriteResult = ReplayOutcome | undefined;
 
-/** Main thread → writer: writes to apply, each with a ticket to answer. */
-export interface WriteRequest {
-  tickets: number[];
-  writes: QueueWrite[][];
-}
-
-/** Writer → main thread: every ticket of one transaction, committed (with results) or failed. */
-export type WriteAnswer = { tickets: number[]; results: QueueWriteResult[][] } | { tickets: number[]; error: string };
-
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

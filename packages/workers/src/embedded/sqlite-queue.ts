@@ -1,6 +1,6 @@
 import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
-import { QueueWriter } from './queue-writer.js';
-import { SCHEMA, type QueueWrite, type ReplayOutcome } from './queue-writes.js';
+import { SqliteWriter } from './sqlite-writer.js';
+import { SCHEMA, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
 
 export interface SqliteQueueOptions {
@@ -52,7 +52,7 @@ interface TopicState {
  */
 export class SqliteQueue implements Queue {
   private readonly db: SqliteDatabase;
-  private readonly writer: QueueWriter;
+  private readonly writer: SqliteWriter<QueueWrite, QueueWriteResult>;
   private readonly topics = new Map<string, TopicState>();
   private closed = false;
   private readonly statements;
@@ -60,7 +60,7 @@ export class SqliteQueue implements Queue {
   constructor(private readonly options: SqliteQueueOptions) {
     this.db = openDatabase(options.file);
     this.db.exec(SCHEMA);
-    this.writer = new QueueWriter(options.file);
+    this.writer = new SqliteWriter({ file: options.file, thread: 'queue', unavailable: (reason) => new QueueUnavailableError(`embedded queue: ${reason}`, 1) });
     this.statements = {
       fetch: this.db.prepare<[string, number, number], Row>(
         'SELECT seq, key, data, published_at, redeliveries FROM messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?',

@@ -1,19 +1,22 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InfrastructureError, type SessionRecord } from '@inflow/core';
 import { collect } from '../collector/collect.js';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { SqliteStore } from './sqlite-store.js';
 
 describe('SqliteStore', () => {
   let store: SqliteStore;
+  let file: string;
   let remove: () => void;
   beforeEach(() => {
     const temp = tempDir('store');
     remove = temp.remove;
-    store = new SqliteStore(join(temp.dir, 'store.db'));
+    file = join(temp.dir, 'store.db');
+    store = new SqliteStore(file);
   });
-  afterEach(() => {
-    store.close();
+  afterEach(async () => {
+    await store.close();
     remove();
   });
 
@@ -55,5 +58,37 @@ describe('SqliteStore', () => {
     await store.putSource({ ...source, enabled: false });
     expect(await store.getSource('web')).toEqual({ ...source, enabled: false });
     expect(await store.listSources()).toHaveLength(1);
+  });
+
+  it('commits writes handed to its writer thread before close, many callers in one transaction, readable at once', async () => {
+    const batches = Array.from({ length: 20 }, (_, i) => collect(envelopeFor({ profile: { id: `p${i}` }, session: { id: `s${i}` }, events: [{ id: `e${i}`, type: 'a' }] }), { profile: null, session: null }));
+    const writes = batches.map((batch) => store.write({ profiles: [batch.profile], sessions: [batch.session], events: batch.events }));
+    // Written by the thread's connection, read through this one as soon as each write settles.
+    const first = await writes[0];
+    expect(first?.events.saved).toBe(1);
+    expect(await store.getEvent('e0')).not.toBeNull();
+    const closing = store.close();
+    expect((await Promise.all(writes)).map((result) => result.profiles.saved)).toEqual(batches.map(() => 1));
+    await closing;
+    const reopened = new SqliteStore(file);
+    try {
+      expect(await reopened.listEvents({ limit: 100 })).toHaveLength(20);
+      expect((await reopened.getProfiles(batches.map((batch) => batch.profile.id))).size).toBe(20);
+    } finally {
+      await reopened.close();
+      store = reopened;
+    }
+  });
+
+  it('rejects a write the file refuses with InfrastructureError and writes none of it', async () => {
+    const batch = collect(envelopeFor({ events: [{ id: 'kept-out', type: 'a' }] }), { profile: null, session: null });
+    // Untyped callers aside, only the disk refuses writes: a session without a profile stands in for it (NOT NULL).
+    const broken = { ...batch.session, profileId: null } as unknown as SessionRecord;
+    const failed = store.write({ profiles: [batch.profile], sessions: [broken], events: batch.events });
+    await expect(failed).rejects.toBeInstanceOf(InfrastructureError);
+    await expect(failed).rejects.toThrow(/sqlite: NOT NULL constraint failed/);
+    expect(await store.getEvent('kept-out')).toBeNull();
+    expect(await store.getProfile(batch.profile.id)).toBeNull();
+    expect((await store.write({ profiles: [batch.profile], sessions: [batch.session], events: batch.events })).events.saved).toBe(1);
   });
 });

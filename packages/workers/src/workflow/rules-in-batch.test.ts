@@ -40,7 +40,7 @@ describe('rules run inside the collector write (embedded engine)', () => {
     await queue.close();
     definitions.close();
     schedule.close();
-    store.close();
+    await store.close();
     dir.remove();
   });
 
