@@ -175,10 +175,15 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames, telem
     lanes: config.queueLanes,
     maxBatchBytes: config.queueBatchBytes,
     lingerMs: config.queueLingerMs,
-    maxInFlightPerLane: config.queueInFlightPerLane,
+    maxInFlightPerLane: inFlightPerLane(config),
     maxPendingBytes: config.queueMaxPendingBytes,
     maxEventsPerProfile: RECENT_EVENTS_KEPT / 4,
   });
+}
+
+/** Batches of one lane on their way to the queue at once: as set, or the engine's own (config.ts). */
+export function inFlightPerLane(config: Pick<Config, 'engine' | 'queueInFlightPerLane'>): number {
+  return config.queueInFlightPerLane || (config.engine === 'distributed' ? 2 : 1);
 }
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */

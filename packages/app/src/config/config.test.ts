@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@inflow/core';
+import { inFlightPerLane } from '../app.js';
 import { envName, parseConfig } from './config.js';
 
 describe('parseConfig', () => {
@@ -15,6 +16,14 @@ describe('parseConfig', () => {
       logLevel: 'info',
     });
     expect(config.apiToken).toBeUndefined();
+  });
+
+  it('sends two batches per lane at once on Pulsar and one on the embedded queue, unless told', () => {
+    expect(inFlightPerLane(parseConfig({}, {}))).toBe(1);
+    expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed' }))).toBe(2);
+    expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed', INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '1' }))).toBe(1);
+    expect(inFlightPerLane(parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '3' }))).toBe(3);
+    expect(() => parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '65' })).toThrow(ConfigError);
   });
 
   it('reads the file, and the environment wins over it, with types coerced', () => {

@@ -61,12 +61,15 @@ export const ConfigSchema = object({
    * Queued requests are put many to a queue message, in this many ordered lanes (by profile).
    * A lane publishes its batch when it reaches queueBatchBytes, or after queueLingerMs (0: at
    * once) when fewer than queueInFlightPerLane batches are on their way; otherwise the batch
-   * grows until the broker confirms one (group commit).
+   * grows until the broker confirms one (group commit). queueInFlightPerLane 0 is the engine's
+   * own: 2 on Pulsar (measured: 15-29 % more requests/s at the edge, and a lower p50 at half
+   * load, than 1, with the same end-to-end rate), 1 on the embedded queue, whose writer thread
+   * commits every lane's writes together anyway (2 measured the same requests/s, 9 MB more RSS).
    */
   queueLanes: int(8, 1, 1024),
   queueBatchBytes: int(131_072, 1024, 700_000),
   queueLingerMs: int(0, 0, 1000),
-  queueInFlightPerLane: int(1, 1, 64),
+  queueInFlightPerLane: int(0, 0, 64),
   /** Bytes accepted but not yet confirmed by the queue, beyond which the edge answers 503. */
   queueMaxPendingBytes: int(64_000_000, 65_536),
   tenant: text('inflow'),
