@@ -60,7 +60,7 @@ export class SqliteQueue implements Queue {
   constructor(private readonly options: SqliteQueueOptions) {
     this.db = openDatabase(options.file);
     this.db.exec(SCHEMA);
-    this.writer = new SqliteWriter({ file: options.file, thread: 'queue', unavailable: (reason) => new QueueUnavailableError(`embedded queue: ${reason}`, 1) });
+    this.writer = new SqliteWriter({ file: options.file, thread: 'queue', heapMb: 64, unavailable: (reason) => new QueueUnavailableError(`embedded queue: ${reason}`, 1) });
     this.statements = {
       fetch: this.db.prepare<[string, number, number], Row>(
         'SELECT seq, key, data, published_at, redeliveries FROM messages WHERE topic = ? AND seq > ? ORDER BY seq LIMIT ?',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InfrastructureError, type SessionRecord } from '@inflow/core';
 import { collect } from '../collector/collect.js';
@@ -90,5 +91,20 @@ describe('SqliteStore', () => {
     expect(await store.getEvent('kept-out')).toBeNull();
     expect(await store.getProfile(batch.profile.id)).toBeNull();
     expect((await store.write({ profiles: [batch.profile], sessions: [batch.session], events: batch.events })).events.saved).toBe(1);
+  });
+
+  it('replaces a writer thread that died: the write it held fails, the next one is stored', async () => {
+    const first = collect(envelopeFor({ events: [{ id: 'before', type: 'a' }] }), { profile: null, session: null });
+    await store.write({ profiles: [first.profile], sessions: [first.session], events: first.events });
+    // What an out-of-memory end of the thread looks like from here.
+    const thread: unknown = Reflect.get(Reflect.get(store, 'writer') as object, 'worker');
+    if (!(thread instanceof Worker)) throw new Error('the store has no writer thread after a write');
+    const second = collect(envelopeFor({ events: [{ id: 'lost', type: 'a' }] }), first);
+    const held = store.write({ profiles: [second.profile], sessions: [second.session], events: second.events });
+    await thread.terminate();
+    await expect(held).rejects.toBeInstanceOf(InfrastructureError);
+    const retried = await store.write({ profiles: [second.profile], sessions: [second.session], events: second.events });
+    expect(retried.events.saved).toBe(1);
+    expect((await store.listEvents({ limit: 10 })).map((event) => event.id).sort()).toEqual(['before', 'lost']);
   });
 });

@@ -53,7 +53,9 @@ export class SqliteStore implements RecordStore, SourceStore {
     for (const s of records.sessions) writes.push({ op: 'session', id: s.id, profileId: s.profileId, version: s.version, startedAt: s.startedAt, data: JSON.stringify(s) });
     for (const e of records.events) writes.push({ op: 'event', id: e.id, profileId: e.profileId, sessionId: e.sessionId, type: e.type, time: e.time, data: JSON.stringify(e) });
     if (writes.length === 0) return result;
-    this.writer ??= new SqliteWriter({ file: this.file, thread: 'store', unavailable: (reason) => new InfrastructureError('store', `sqlite: ${reason}`) });
+    // A thread that dies (out of memory on a huge group, say) is replaced at the next write: the
+    // group it held failed uncommitted and is retried, as after any outage of the store.
+    this.writer ??= new SqliteWriter({ file: this.file, thread: 'store', respawn: true, unavailable: (reason) => new InfrastructureError('store', `sqlite: ${reason}`) });
     const changes = await this.writer.write(writes);
     changes.forEach((changed, i) => {
       const write = writes[i] as StoreWrite;

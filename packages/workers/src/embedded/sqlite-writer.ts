@@ -17,6 +17,18 @@ export interface SqliteWriterOptions {
   thread: WriterThread;
   /** The error a failed write rejects with (the caller's kind of outage: retried, never a dead letter). */
   unavailable(reason: string): Error;
+  /**
+   * The thread's old generation at most, in MB (default: V8's own). The queue's thread gets
+   * bodies as one transferred buffer and needs little; the store's gets its rows as strings,
+   * as large as a collector group's profiles, sessions and events.
+   */
+  heapMb?: number;
+  /**
+   * A thread that died is replaced at the next write (its writes were refused, uncommitted), so
+   * that the work retried after the outage goes on. Without it the writer stays failed until the
+   * process restarts, and says so (`failed`: the queue's readiness).
+   */
+  respawn?: boolean;
 }
 
 /**
@@ -29,7 +41,7 @@ export interface SqliteWriterOptions {
  * one per loop turn (each postMessage costs about 10 µs of this thread, whatever its size).
  */
 export class SqliteWriter<Write extends object, Result> {
-  private readonly worker: Worker;
+  private worker: Worker;
   private readonly pending = new Map<number, Pending<Result>>();
   private nextTicket = 1;
   private outbox: { tickets: number[]; writes: Write[][] } = { tickets: [], writes: [] };
@@ -41,14 +53,30 @@ export class SqliteWriter<Write extends object, Result> {
 
   private readonly unavailable: (reason: string) => Error;
 
-  constructor(options: SqliteWriterOptions) {
+  constructor(private readonly options: SqliteWriterOptions) {
     this.unavailable = options.unavailable;
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const { thread, file, heapMb } = this.options;
     // No inherited node flags: some (--input-type, --eval) make no sense for a worker file.
-    // A small heap: the thread only copies buffers and strings into SQLite.
-    this.worker = new Worker(threadFile(options.thread), { workerData: { file: options.file }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 } });
-    this.worker.on('message', (answer: WriteAnswer<Result>) => this.settle(answer));
-    this.worker.on('error', (error) => this.failAll(error));
-    this.worker.on('exit', (code) => this.failAll(new Error(`queue writer thread exited (${code})`)));
+    const worker = new Worker(threadFile(thread), {
+      workerData: { file },
+      execArgv: [],
+      resourceLimits: heapMb === undefined ? { maxYoungGenerationSizeMb: 4 } : { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: heapMb },
+    });
+    // A replaced thread's late events are not this writer's any more.
+    worker.on('message', (answer: WriteAnswer<Result>) => {
+      if (worker === this.worker) this.settle(answer);
+    });
+    worker.on('error', (error) => {
+      if (worker === this.worker) this.failAll(error);
+    });
+    worker.on('exit', (code) => {
+      if (worker === this.worker) this.failAll(new Error(`${thread} writer thread exited (${code})`));
+    });
+    return worker;
   }
 
   /** The thread died: nothing can be written until the process restarts (the queue's readiness says so). */
@@ -58,8 +86,12 @@ export class SqliteWriter<Write extends object, Result> {
 
   /** Rejects with the `unavailable` error (an outage: retried, never a dead letter) when the write fails. */
   write(writes: Write[]): Promise<Result[]> {
-    if (this.failure) return Promise.reject(this.unavailable(this.failure.message));
     if (this.closing) return Promise.reject(this.unavailable('the writer is closed'));
+    if (this.failure) {
+      if (!this.options.respawn) return Promise.reject(this.unavailable(this.failure.message));
+      this.failure = undefined;
+      this.worker = this.spawn();
+    }
     const ticket = this.nextTicket++;
     return new Promise((resolve, reject) => {
       this.pending.set(ticket, { resolve, reject });
@@ -112,10 +144,13 @@ export class SqliteWriter<Write extends object, Result> {
     if (this.awaiting === 0 && this.outbox.tickets.length > 0) this.schedule();
   }
 
+  /** Every write not answered yet fails, those still waiting here too (none of them is ever sent later). */
   private failAll(error: Error): void {
     this.failure ??= error;
     for (const pending of this.pending.values()) pending.reject(this.unavailable(error.message));
     this.pending.clear();
+    this.awaiting = 0;
+    this.outbox = { tickets: [], writes: [] };
   }
 }
 
