@@ -40,6 +40,6 @@ process.on('SIGTERM', async () => {
   const backlog = await queue.backlog(topics.collector);
   process.stdout.write(`queued ${backlog?.total ?? 0}\n`);
   await queue.close();
-  store.close();
+  await store.close();
   process.exit(0);
 });

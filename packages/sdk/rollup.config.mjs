@@ -50,10 +50,18 @@ const constAsLet = () => ({
 });
 /**
  * The script tag runs in strict mode, as the modules it is built from do (and as the npm build
- * runs): terser's `module` drops the IIFE's directive, so it goes back in front (13 B gzipped).
- * Being a classic script's first statement, it makes only this script strict.
+ * runs): terser's `module` drops the IIFE's directive, so it goes back as the function body's
+ * first statement (inside it, so that a page or tag manager concatenating this file with others
+ * does not make them strict too).
  */
-const strictScript = () => ({ name: 'strict-script', renderChunk: (code) => ({ code: `"use strict";${code}`, map: null }) });
+const strictScript = () => ({
+  name: 'strict-script',
+  renderChunk(code) {
+    const opening = /^!function\(\)\{/.exec(code);
+    if (!opening) throw new Error('strict-script: the minified script tag does not start with !function(){');
+    return { code: `${opening[0]}"use strict";${code.slice(opening[0].length)}`, map: null };
+  },
+});
 const inlineProtocol = () => nodeResolve({ resolveOnly: ['@inflow/protocol'] });
 
 export default [

@@ -23,6 +23,9 @@ const DEFAULT_MAX_BODY_BYTES = 1_000_000;
 export function decodeTrackBody(request: HttpRequest, limits: TrackLimits): Promise<DecodedTrackBody> | DecodedTrackBody {
   const coding = contentEncodingOf(request);
   if (coding === '') return { ok: true, body: request.body };
+  // Nothing is decoded for a body that would be refused anyway.
+  const refused = refusedMediaType(request);
+  if (refused) return refused;
   const decoded = decodeBody(request.body, coding, TRACK_CODINGS, limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
   return decoded instanceof Promise ? decoded.then(trackDecoding) : trackDecoding(decoded);
 }
@@ -53,14 +56,13 @@ const BYTE_ORDER_MARK = 0xfeff;
  * wrong: media type, encoding, nesting depth, JSON syntax, the schema (with the field's path),
  * or a limit. A problem of one event refuses only that event (listed in `rejected`); a request
  * whose every event is refused is answered 400 with the first problem. `body` is the body as
- * decodeTrackBody decoded it. Every step is linear
+ * decodeTrackBody decoded it (called alone, it reads the body as sent, whatever its
+ * Content-Encoding). Every step is linear
  * in the body and none recurses, so no body can answer 500.
  */
 export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: Buffer = request.body): BodyRead {
-  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
-    return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
-  }
+  const refused = refusedMediaType(request);
+  if (refused) return refused;
   // Decoding would silently turn bad bytes into U+FFFD: refuse them instead.
   if (!isUtf8(body)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
   let raw = body.toString('utf8');
@@ -91,6 +93,13 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: B
     return { ok: false, reply: json(400, body) };
   }
   return { ok: true, payload: check.payload, raw: check.rejected.length > 0 ? undefined : raw, rejected: check.rejected };
+}
+
+/** The 415 of a content type other than JSON or text (none is read as JSON). */
+function refusedMediaType(request: HttpRequest): { ok: false; reply: HttpReply } | undefined {
+  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (type === '' || ACCEPTED_TYPES.includes(type)) return undefined;
+  return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
 }
 
 function eventCount(parsed: unknown): number {

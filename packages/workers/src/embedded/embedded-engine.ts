@@ -42,10 +42,13 @@ export function createEmbeddedEngine(settings: EmbeddedSettings, topics: TopicNa
     trace: new MemoryTraceStore({ maxEntries: settings.traceMaxEntries, profileEntries: settings.traceProfileEntries, ttlMs: settings.traceTtlSeconds * 1000 }),
     stats: new MemoryStatsBoard(settings.statsTtlMs),
     async close() {
-      await queue.close();
-      definitions.close();
-      schedule.close();
-      await store.close();
+      try {
+        await queue.close();
+      } finally {
+        definitions.close();
+        schedule.close();
+        await store.close();
+      }
     },
   };
 }

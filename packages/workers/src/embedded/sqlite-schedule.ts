@@ -31,6 +31,7 @@ export class SqliteSchedule implements ScheduleStore {
          WHERE id IN (SELECT id FROM schedule WHERE done = 0 AND due_at <= ? AND leased_until < ? ORDER BY due_at LIMIT ?)
          RETURNING id, due_at, profile_id, leased_until, data`,
       ),
+      anyDue: this.db.prepare<[number, number], { due: number }>('SELECT 1 AS due FROM schedule WHERE done = 0 AND due_at <= ? AND leased_until < ? LIMIT 1'),
       complete: this.db.prepare("UPDATE schedule SET done = 1, data = 'null' WHERE id = ? AND done = 0"),
       list: this.db.prepare<[number], Row>('SELECT id, due_at, profile_id, leased_until, data FROM schedule WHERE done = 0 ORDER BY due_at LIMIT ?'),
       listOf: this.db.prepare<[string, number], Row>(
@@ -43,8 +44,13 @@ export class SqliteSchedule implements ScheduleStore {
     sqliteCall('schedule', () => this.db.transaction(() => items.forEach((item) => this.sql.insert.run(item.id, item.dueAt, item.profileId, JSON.stringify(item.data))))());
   }
 
+  /**
+   * Leases what is due. A read looks first: the UPDATE takes the file's write lock even when
+   * nothing is due, and the store's writer thread commits to this file too, so a lease on every
+   * poll would make this thread wait (SQLite's busy handler sleeps) on the thread's commits.
+   */
   async leaseDue(now: number, max: number, owner: string, leaseMs: number): Promise<ScheduledItem[]> {
-    return sqliteCall('schedule', () => this.sql.lease.all(owner, now + leaseMs, now, now, max).map(toItem));
+    return sqliteCall('schedule', () => (this.sql.anyDue.get(now, now) ? this.sql.lease.all(owner, now + leaseMs, now, now, max).map(toItem) : []));
   }
 
   async complete(id: string): Promise<boolean> {

@@ -107,4 +107,11 @@ describe('SqliteStore', () => {
     expect(retried.events.saved).toBe(1);
     expect((await store.listEvents({ limit: 10 })).map((event) => event.id).sort()).toEqual(['before', 'lost']);
   });
+
+  it('refuses writes once closed, without starting a writer thread', async () => {
+    await store.close();
+    const batch = collect(envelopeFor({ events: [{ id: 'too-late', type: 'a' }] }), { profile: null, session: null });
+    await expect(store.write({ profiles: [batch.profile], sessions: [batch.session], events: batch.events })).rejects.toThrow(/the store is closed/);
+    expect(Reflect.get(store, 'writer')).toBeUndefined();
+  });
 });

@@ -1,5 +1,5 @@
 import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
-import { openDatabase, type SqliteDatabase } from './sqlite.js';
+import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { STORE_SCHEMA, type StoreWrite } from './store-writes.js';
 
@@ -11,12 +11,13 @@ type DataRow = { data: string };
  * an edge that only queues never starts it), a batch in one transaction, so that the store's
  * fsync never holds up the requests the same process serves; measured on `inflow run` at 8
  * connections, writing on the main thread cost 40 % of its throughput. Reads and sources (rare
- * writes) use this thread's connection.
+ * writes, which may wait briefly for the thread's commit) use this thread's connection.
  */
 export class SqliteStore implements RecordStore, SourceStore {
   private readonly db: SqliteDatabase;
   private readonly sql;
   private writer: SqliteWriter<StoreWrite, number> | undefined;
+  private closed = false;
 
   constructor(private readonly file: string) {
     this.db = openDatabase(file);
@@ -53,10 +54,8 @@ export class SqliteStore implements RecordStore, SourceStore {
     for (const s of records.sessions) writes.push({ op: 'session', id: s.id, profileId: s.profileId, version: s.version, startedAt: s.startedAt, data: JSON.stringify(s) });
     for (const e of records.events) writes.push({ op: 'event', id: e.id, profileId: e.profileId, sessionId: e.sessionId, type: e.type, time: e.time, data: JSON.stringify(e) });
     if (writes.length === 0) return result;
-    // A thread that dies (out of memory on a huge group, say) is replaced at the next write: the
-    // group it held failed uncommitted and is retried, as after any outage of the store.
-    this.writer ??= new SqliteWriter({ file: this.file, thread: 'store', respawn: true, unavailable: (reason) => new InfrastructureError('store', `sqlite: ${reason}`) });
-    const changes = await this.writer.write(writes);
+    if (this.closed) throw new InfrastructureError('store', 'sqlite: the store is closed');
+    const changes = await this.writerThread().write(writes);
     changes.forEach((changed, i) => {
       const write = writes[i] as StoreWrite;
       if (write.op === 'profile') count(result.profiles, write.id, changed);
@@ -112,13 +111,30 @@ export class SqliteStore implements RecordStore, SourceStore {
   }
 
   async putSource(source: SourceRecord): Promise<void> {
-    this.sql.putSource.run(source.id, JSON.stringify(source));
+    sqliteCall('sources', () => this.sql.putSource.run(source.id, JSON.stringify(source)));
   }
 
-  /** Writes already handed to the writer thread commit before the files close. */
+  /** Writes already handed to the writer thread commit before the files close; later ones are refused. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.writer?.close();
     if (this.db.open) this.db.close();
+  }
+
+  /**
+   * The writer thread, started at the first write. One that dies (out of memory on a huge group,
+   * say) is replaced at the next write: the group it held failed uncommitted and is retried, as
+   * after any outage of the store. Its heap is bounded (1 GB, far above a collector group's rows)
+   * so that a runaway group ends the thread, not the process.
+   */
+  private writerThread(): SqliteWriter<StoreWrite, number> {
+    const unavailable = (reason: string): InfrastructureError => new InfrastructureError('store', `sqlite: ${reason}`);
+    try {
+      this.writer ??= new SqliteWriter({ file: this.file, thread: 'store', heapMb: 1024, respawn: true, unavailable });
+    } catch (error) {
+      throw unavailable(`cannot start the writer thread: ${(error as Error).message}`);
+    }
+    return this.writer;
   }
 }
 

@@ -89,8 +89,13 @@ export class SqliteWriter<Write extends object, Result> {
     if (this.closing) return Promise.reject(this.unavailable('the writer is closed'));
     if (this.failure) {
       if (!this.options.respawn) return Promise.reject(this.unavailable(this.failure.message));
+      // A new thread first: one that cannot start (no threads left) leaves the writer failed, and says so.
+      try {
+        this.worker = this.spawn();
+      } catch (error) {
+        return Promise.reject(this.unavailable(`cannot start a new writer thread: ${(error as Error).message}`));
+      }
       this.failure = undefined;
-      this.worker = this.spawn();
     }
     const ticket = this.nextTicket++;
     return new Promise((resolve, reject) => {
