@@ -35,7 +35,7 @@ function queued(i: number): string {
 }
 
 describe('the inflow process', () => {
-  it('loses nothing that was answered 201 when it is killed (SIGKILL) under load and restarted', async () => {
+  it('loses nothing that was answered 201, and counts nothing twice, when it is killed (SIGKILL) under load and restarted', async () => {
     const dir = dataDir();
     const first = await start(dir);
     const accepted: number[] = [];
@@ -65,6 +65,13 @@ describe('the inflow process', () => {
       if ((await second.api(`/events/crash-e-${i}`)).status !== 200) missing.push(i);
     }
     expect(missing).toEqual([]);
+    // Exactly once: each profile counts the events it has stored, no more (a message stored and
+    // not yet acknowledged at the kill is delivered again, and must not count twice).
+    for (let p = 0; p < 10; p++) {
+      const profile = (await (await second.api(`/profiles/crash-p-${p}`)).json()) as { eventCount: number };
+      const stored = (await (await second.api(`/profiles/crash-p-${p}/events?limit=1000`)).json()) as { events: unknown[] };
+      expect([p, profile.eventCount]).toEqual([p, stored.events.length]);
+    }
   }, 90_000);
 
   it('on SIGTERM turns readiness to 503, finishes in-flight requests, flushes and exits 0', async () => {
