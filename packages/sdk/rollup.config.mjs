@@ -14,8 +14,9 @@ import terser from '@rollup/plugin-terser';
  * methods, or a name this bundle also reads on a built-in object (`now`: Date.now). `builtins`
  * lets names that are also DOM properties (Storage.clear, XMLHttpRequest.send) be listed here.
  * Targets browsers with ES2020 (README); `module` lets terser assume strict mode (and drop the
- * IIFE's "use strict", which strictScript puts back), and `sequences: false` leaves statements apart, which gzip compresses better here, as do
- * `comparisons: false` and a fifth pass (measured: 4 B smaller gzipped than without them).
+ * IIFE's "use strict", which strictScript puts back), and `sequences: false` leaves statements
+ * apart, which gzip compresses better here, as do `comparisons: false` and a fifth pass
+ * (measured: 4 B smaller gzipped than without them).
  */
 const INTERNAL_PROPERTIES =
   /^(_.*|setProfileId|adopt|load|save|clear|send|unloading|retryAfterMs|retryInMs|pending|retry|baseMs|maxMs|identity|transport|store|log|setTimer|clearTimer|maxBatchBytes|maxEventBytes|kind|error)$/;

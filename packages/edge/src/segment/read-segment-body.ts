@@ -1,24 +1,21 @@
 import { isUtf8 } from 'node:buffer';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '@inflow/protocol';
-import { contentEncodingOf, decodeBody } from '../http/content-encoding.js';
+import { contentEncodingOf, decodeBody, refusedContentType } from '../http/body-headers.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { segmentError } from './segment-replies.js';
 
 export type SegmentBodyRead = { ok: true; body: Record<string, unknown>; bytes: number } | { ok: false; reply: HttpReply };
 
-const ACCEPTED_TYPES = ['application/json', 'text/plain'];
 const BYTE_ORDER_MARK = 0xfeff;
 
 /**
  * Turns a Segment request body into a JSON object, or the 4xx answer naming what is wrong:
  * media type, content encoding, size (after decompression), UTF-8, nesting depth, JSON syntax.
- * A gzip body is inflated off the request thread and never past `maxBytes` (content-encoding.ts).
+ * A gzip body is inflated off the request thread and never past `maxBytes` (http/body-headers.ts).
  */
 export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large'): Promise<SegmentBodyRead> {
-  const type = mediaType(request.headers['content-type']);
-  if (type !== '' && !ACCEPTED_TYPES.includes(type)) {
-    return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
-  }
+  const refused = refusedContentType(request);
+  if (refused !== undefined) return fail(415, 'unsupported_media_type', refused);
   // Segment's clients send gzip or nothing.
   const decoded = await decodeBody(request.body, contentEncodingOf(request), ['gzip'], maxBytes);
   if (!decoded.ok) {
@@ -47,10 +44,6 @@ export async function readSegmentBody(request: HttpRequest, maxBytes: number, to
     return fail(400, 'malformed_json', 'the body must be a JSON object');
   }
   return { ok: true, body: parsed as Record<string, unknown>, bytes: bytes.length };
-}
-
-function mediaType(header: string | undefined): string {
-  return (header ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
 }
 
 function fail(status: number, code: Parameters<typeof segmentError>[1], message: string): SegmentBodyRead {

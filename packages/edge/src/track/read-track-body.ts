@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { checkTrackRequest, jsonNestingDepth, MAX_JSON_DEPTH, type ErrorBody, type RejectedEvent, type TrackPayload } from '@inflow/protocol';
-import { type BodyCoding, contentEncodingOf, decodeBody, type DecodedBody } from '../http/content-encoding.js';
+import { type BodyCoding, contentEncodingOf, decodeBody, type DecodedBody, refusedContentType } from '../http/body-headers.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 
@@ -47,8 +47,6 @@ export type BodyRead =
   | { ok: true; payload: TrackPayload; raw: string | undefined; rejected: readonly RejectedEvent[] }
   | { ok: false; reply: HttpReply };
 
-const ACCEPTED_TYPES = ['application/json', 'text/plain'];
-
 const BYTE_ORDER_MARK = 0xfeff;
 
 /**
@@ -57,8 +55,8 @@ const BYTE_ORDER_MARK = 0xfeff;
  * or a limit. A problem of one event refuses only that event (listed in `rejected`); a request
  * whose every event is refused is answered 400 with the first problem. `body` is the body as
  * decodeTrackBody decoded it (called alone, it reads the body as sent, whatever its
- * Content-Encoding). Every step is linear
- * in the body and none recurses, so no body can answer 500.
+ * Content-Encoding). Every step is linear in the body and none recurses, so no body can
+ * answer 500.
  */
 export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: Buffer = request.body): BodyRead {
   const refused = refusedMediaType(request);
@@ -97,9 +95,8 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: B
 
 /** The 415 of a content type other than JSON or text (none is read as JSON). */
 function refusedMediaType(request: HttpRequest): { ok: false; reply: HttpReply } | undefined {
-  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
-  if (type === '' || ACCEPTED_TYPES.includes(type)) return undefined;
-  return fail(415, 'unsupported_media_type', `content type ${type} is not accepted; send application/json or text/plain`);
+  const refused = refusedContentType(request);
+  return refused === undefined ? undefined : fail(415, 'unsupported_media_type', refused);
 }
 
 function eventCount(parsed: unknown): number {

@@ -49,12 +49,12 @@ export class SqliteStore implements RecordStore, SourceStore {
   /** One transaction; a failure (busy, full or failing disk) rejects with InfrastructureError: nothing was written, the work waits and is tried again. */
   async write(records: RecordsToWrite): Promise<WriteResult> {
     const result: WriteResult = { profiles: emptyResult(), sessions: emptyResult(), events: emptyResult() };
+    if (this.closed && records.profiles.length + records.sessions.length + records.events.length > 0) throw new InfrastructureError('store', 'sqlite: the store is closed');
     const writes: StoreWrite[] = [];
     for (const p of records.profiles) writes.push({ op: 'profile', id: p.id, version: p.version, data: JSON.stringify(p) });
     for (const s of records.sessions) writes.push({ op: 'session', id: s.id, profileId: s.profileId, version: s.version, startedAt: s.startedAt, data: JSON.stringify(s) });
     for (const e of records.events) writes.push({ op: 'event', id: e.id, profileId: e.profileId, sessionId: e.sessionId, type: e.type, time: e.time, data: JSON.stringify(e) });
     if (writes.length === 0) return result;
-    if (this.closed) throw new InfrastructureError('store', 'sqlite: the store is closed');
     const changes = await this.writerThread().write(writes);
     changes.forEach((changed, i) => {
       const write = writes[i] as StoreWrite;

@@ -1,3 +1,4 @@
+// What the ingestion endpoints read from a body's headers: its media type and its content coding.
 import { brotliDecompress, gunzip, inflate, type InputType } from 'node:zlib';
 import type { HttpRequest } from './http-types.js';
 
@@ -16,6 +17,19 @@ type Decompress = (input: InputType, options: { maxOutputLength: number }, callb
 const DECODERS: Record<BodyCoding, Decompress> = { gzip: gunzip, deflate: inflate, br: brotliDecompress };
 /** Names a client may give a coding by (x-gzip is gzip's old alias). */
 const ALIASES: Record<string, BodyCoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+
+/** Media types a JSON body may be sent as (text/plain: what navigator.sendBeacon sends without a preflight). */
+const ACCEPTED_TYPES = ['application/json', 'text/plain'];
+
+/**
+ * Why the request's Content-Type is refused (its 415 message), or undefined when it is JSON,
+ * text, or none (read as JSON). The ingestion endpoints share it, each in its own error shape.
+ */
+export function refusedContentType(request: HttpRequest): string | undefined {
+  const type = (request.headers['content-type'] ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  if (type === '' || ACCEPTED_TYPES.includes(type)) return undefined;
+  return `content type ${type} is not accepted; send application/json or text/plain`;
+}
 
 /** The request's Content-Encoding, lower case, '' for none or identity. */
 export function contentEncodingOf(request: HttpRequest): string {
