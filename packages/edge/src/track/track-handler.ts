@@ -73,8 +73,10 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         // The batcher drops it from its lane at the deadline; once sent, the broker's answer decides.
         await deps.collectorQueue.append(lane, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
         deps.meter?.events(envelope.payload.events.length, rejected.length);
-        if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf(lane));
-        return withCors(json(201, withRejected(queuedAnswer(envelope), rejected)), origin);
+        // One array of the event ids for the answer and the trace entry.
+        const answer = queuedAnswer(envelope);
+        if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf(lane), answer.events);
+        return withCors(json(201, withRejected(answer, rejected)), origin);
       }
       // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
       const outcome = await deps.collector.process(envelope);
@@ -102,8 +104,14 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
  * The edge's trace entry of an accepted request: received at (at), its profile and events;
  * `stage` and `detail` say what became of it.
  */
-function edgeEntry(envelope: Envelope, stage: 'edge' | 'queued', detail: TraceEntry['detail'], profileId = envelope.payload.profile.id): TraceEntry {
-  return { at: envelope.receivedAt, stage, role: 'edge', requestId: envelope.id, profileId, eventIds: envelope.payload.events.map((event) => event.id), detail };
+function edgeEntry(
+  envelope: Envelope,
+  stage: 'edge' | 'queued',
+  detail: TraceEntry['detail'],
+  profileId = envelope.payload.profile.id,
+  eventIds: readonly string[] = envelope.payload.events.map((event) => event.id),
+): TraceEntry {
+  return { at: envelope.receivedAt, stage, role: 'edge', requestId: envelope.id, profileId, eventIds, detail };
 }
 
 /**
@@ -114,8 +122,8 @@ function edgeEntry(envelope: Envelope, stage: 'edge' | 'queued', detail: TraceEn
  * (the requests of one queue batch mostly): no object per request, and a store writes each
  * shared detail once per batch.
  */
-export function recordQueued(trace: TraceSink, envelope: Envelope, sourceId: string, topic: string | undefined, lane: number): void {
-  trace.record(edgeEntry(envelope, 'queued', queuedDetail(sourceId, topic ?? 'collector', lane, Date.now() - envelope.receivedAt)));
+export function recordQueued(trace: TraceSink, envelope: Envelope, sourceId: string, topic: string | undefined, lane: number, eventIds?: readonly string[]): void {
+  trace.record(edgeEntry(envelope, 'queued', queuedDetail(sourceId, topic ?? 'collector', lane, Date.now() - envelope.receivedAt), envelope.payload.profile.id, eventIds));
 }
 
 type QueuedDetail = Readonly<Record<string, unknown>>;
