@@ -22,11 +22,11 @@ export function browserTransport(): Transport {
       try {
         const n = nav();
         // Offline, a beacon is "accepted" and then lost: keep the events queued (and stored) instead.
-        if (n?.onLine === false) return { kind: 'network', error: 'offline' };
+        if (n?.onLine === false) throw 'offline';
         if (unloading && size <= KEEPALIVE_BUDGET && n?.sendBeacon(url, body)) return { kind: 'beacon' };
         return await resultOf(await fetch(url, { method: 'POST', body, keepalive: held > 0, credentials: 'omit' }));
       } catch (error) {
-        // Also what sendBeacon throws (an invalid URL): every failure is a value.
+        // Offline, and what sendBeacon throws (an invalid URL): every failure is a value.
         return { kind: 'network', error: String(error) };
       } finally {
         keepaliveBytes -= held;
