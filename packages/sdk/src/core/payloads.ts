@@ -3,8 +3,10 @@ import type { WirePayload } from './wire.js';
 
 /** Whether two queued events can travel in one request: same profile, session, page context and mode. */
 export function sameRequest(a: QueuedEvent, b: QueuedEvent): boolean {
-  return a.profileId === b.profileId && a.sessionId === b.sessionId && !a.processed === !b.processed && JSON.stringify(a.context) === JSON.stringify(b.context);
+  return requestOf(a) === requestOf(b);
 }
+
+const requestOf = (item: QueuedEvent): string => JSON.stringify([item.profileId, item.sessionId, !item.processed, item.context]);
 
 /** One request for events that share profile, session, context and mode: the page context once, at the top. */
 export function payloadOf(group: QueuedEvent[], sourceId: string): WirePayload {
