@@ -10,13 +10,14 @@ export function pageContext(): JsonObject {
   const w = win() as Window;
   const d = doc() as Document;
   const location = w.location;
-  const utm: Record<string, string> = {};
+  // Made by the first UTM parameter: without one there is no utm entry at all.
+  let utm: Record<string, string> | undefined;
   new URLSearchParams(location.search).forEach((value, key) => {
-    if (key.startsWith('utm_')) utm[key.slice(4)] = value;
+    if (key.startsWith('utm_')) (utm ||= {})[key.slice(4)] = value;
   });
   return {
     page: { url: location.href, path: location.pathname, title: d.title, referrer: d.referrer },
-    ...(Object.keys(utm)[0] ? { utm } : {}),
+    ...(utm && { utm }),
     screen: { width: w.screen.width, height: w.screen.height },
     viewport: { width: w.innerWidth, height: w.innerHeight },
     language: nav()?.language,
