@@ -34,8 +34,9 @@ export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes:
       if (level > MAX_JSON_DEPTH) throw new InvalidEventError('too_deep', path);
       const children = Object.entries(value);
       if ((entries += children.length) > MAX_FREE_FORM_ENTRIES) throw new InvalidEventError('too_many_entries', path);
+      // An array's keys are its indexes, which pass every key check.
       for (const [key, child] of children) {
-        if (!Array.isArray(value) && (!key || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || FORBIDDEN_KEYS.has(key))) throw new InvalidEventError('invalid_key', `${path}.${key}`);
+        if (!key || key.length > MAX_KEY_LENGTH || key.includes('\u0000') || FORBIDDEN_KEYS.has(key)) throw new InvalidEventError('invalid_key', `${path}.${key}`);
         walk(child, `${path}.${key}`, level + 1);
       }
     }
