@@ -74,7 +74,7 @@ export interface BrowserTracker<Events extends EventMap<Events> = Record<string,
 export function createTracker<Events extends EventMap<Events> = Record<string, JsonObject>>(options: BrowserTrackerOptions): BrowserTracker<Events> {
   let debugging = options.debug === true;
   // eslint-disable-next-line no-console -- debug mode is the place the SDK reports bad arguments
-  const log = (message: string, detail?: unknown): unknown => debugging && console.warn(message, detail ?? '');
+  const log = (message: string, detail?: unknown): unknown => debugging && console.warn(`[inflow] ${message}`, detail ?? '');
   const identity = browserIdentity(options);
   const core = createCore({ ...options, transport: browserTransport(), store: options.store ?? memoryStore(), identity, context: pageContext, log });
   on(win(), 'pagehide', () => void core.flush(true));
@@ -89,7 +89,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
       try {
         return await fn(...args);
       } catch (error) {
-        log('[inflow]', error);
+        log('', error);
         if (error instanceof InvalidEventError) throw error;
       }
     };
@@ -100,7 +100,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
     identify: sending(core.identify),
     group: sending(core.group),
     alias: sending(core.alias),
-    ready: (callback) => void Promise.resolve().then(callback).catch((error: unknown) => log('[inflow] ready() threw', error)),
+    ready: (callback) => void Promise.resolve().then(callback).catch((error: unknown) => log('ready() threw', error)),
     profileId: identity.profileId,
     flush: () => core.flush(),
     debug: (value) => {
@@ -111,7 +111,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
     try {
       plugin(tracker as unknown as BrowserTracker, identity);
     } catch (error) {
-      log('[inflow] plugin threw', error);
+      log('plugin threw', error);
     }
   }
   return tracker;

@@ -1,6 +1,5 @@
 /** What the tracker's core needs and offers: its ports (identity, store, transport), settings and calls. */
 import type { Consent } from './consent-state.js';
-import type { RetryOptions } from './retry-policy.js';
 import type { DropListener, DropReason, EventStore, JsonObject, Logger, Transport } from './types.js';
 import type { Processed, WireEvent } from './wire.js';
 
@@ -32,7 +31,6 @@ export interface TrackerSettings {
   maxQueuedEvents?: number;
   maxQueuedBytes?: number;
   maxEventAgeMs?: number;
-  retry?: RetryOptions;
   /** Nothing is stored or sent before consent(); events wait in memory. */
   consentRequired?: boolean;
   /** Edit an event before it is queued (return it), or return null to drop it. A hook that throws leaves the event as it was. */
@@ -40,11 +38,10 @@ export interface TrackerSettings {
   onDrop?: DropListener;
   /** Told of every `count` events that leave the queue: delivered (no reason) or given up (reason). Internal: counts for the Node tracker. */
   _counted?: (count: number, reason?: DropReason) => void;
+  /** Retries, drops and hooks that threw; the message has no prefix (the browser's debug output and the Node tracker's onError add "[inflow] "). */
   log?: Logger;
-  now?: () => number;
-  /** Returns a truthy handle, as setTimeout does (a positive id in browsers, an object in Node). */
+  /** Returns a truthy handle, as setTimeout does (a positive id in browsers, an object in Node); cleared by clearTimeout. */
   setTimer?: (fn: () => void, ms: number) => unknown;
-  clearTimer?: (timer: unknown) => void;
 }
 
 export interface TrackOptions {

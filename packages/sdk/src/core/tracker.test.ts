@@ -294,7 +294,7 @@ describe('the tracker core', () => {
       ['b', { app: 'shop', edited: true }],
       ['boom', { app: 'shop' }],
     ]);
-    expect(log).toHaveBeenCalledWith('[inflow] beforeSend threw', expect.any(Error));
+    expect(log).toHaveBeenCalledWith('beforeSend threw', expect.any(Error));
   });
 
   it('sends group and alias events, alias switching the profile', async () => {

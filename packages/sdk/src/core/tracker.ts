@@ -31,9 +31,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
     consentRequired,
-    now = Date.now,
     setTimer = setTimeout as (fn: () => void, ms: number) => unknown,
-    clearTimer = clearTimeout as (timer: unknown) => void,
   } = settings;
   const url = `${settings.endpoint.replace(/\/$/, '')}/track`;
   let queue: Waited[] = [];
@@ -49,8 +47,8 @@ export function createCore(settings: TrackerSettings): Tracker {
   let superProperties: JsonObject = {};
 
   const storing = (): boolean => allowsAny(consent);
-  const log = (message: string, detail?: unknown): void => settings.log?.(`[inflow] ${message}`, detail);
-  const retryInMs = (): number => Math.max(0, retryAt - now());
+  const log = (message: string, detail?: unknown): void => settings.log?.(message, detail);
+  const retryInMs = (): number => Math.max(0, retryAt - Date.now());
   const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
   const none = async (): Promise<undefined> => undefined;
 
@@ -70,7 +68,7 @@ export function createCore(settings: TrackerSettings): Tracker {
   /** Applies the queue's bounds, oldest first: the age bound, then count and bytes. Returns the bytes queued. */
   const trim = (): number => {
     remove(
-      queue.filter((item) => now() - item.at > maxEventAgeMs),
+      queue.filter((item) => Date.now() - item.at > maxEventAgeMs),
       'too-old',
     );
     let bytes = 0;
@@ -86,7 +84,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     // A timer handle is truthy (see setTimer).
     if (timer) {
       if (wait > 0) return;
-      clearTimer(timer);
+      clearTimeout(timer as ReturnType<typeof setTimeout>);
     }
     timer = setTimer(() => {
       timer = 0;
@@ -137,8 +135,8 @@ export function createCore(settings: TrackerSettings): Tracker {
     // decide()'s rule (retry-policy.ts): done, split a request refused as a whole, or retry later.
     const reason = refusal(result);
     if (!ok && !reason) {
-      const ms = backoffMs(result, attempt++, settings.retry);
-      retryAt = now() + ms;
+      const ms = backoffMs(result, attempt++);
+      retryAt = Date.now() + ms;
       log(`retry in ${ms} ms`, result);
       return true;
     }
@@ -191,7 +189,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       type,
       // Only a plain object's own entries are properties (spreading null or false adds nothing).
       properties: { ...superProperties, ...(typeof properties === 'object' && !Array.isArray(properties) && properties) },
-      time: (options.time ?? new Date(now())).toISOString(),
+      time: (options.time ?? new Date()).toISOString(),
     };
     try {
       const edited = settings.beforeSend?.(event);
@@ -206,7 +204,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
       sessionId: checkName(options.sessionId ?? identity.sessionId(), 'sessionId'),
       context,
-      at: now(),
+      at: Date.now(),
       category,
     };
     // A processed call goes first in line when it may go now; otherwise it waits its turn, queued.

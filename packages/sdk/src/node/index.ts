@@ -71,7 +71,7 @@ export function createNodeTracker(options: NodeTrackerOptions): NodeTracker {
     maxEventAgeMs: options.maxEventAgeMs,
     onDrop: options.onDrop,
     _counted: tally.counted,
-    log: (message, detail) => options.onError?.(detail === undefined ? message : `${message} ${JSON.stringify(detail)}`),
+    log: (message, detail) => options.onError?.(`[inflow] ${message}${detail === undefined ? '' : ` ${JSON.stringify(detail)}`}`),
     setTimer: (fn, ms) => {
       const timer: unknown = setTimeout(fn, ms);
       (timer as { unref?: () => void }).unref?.(); // never keep a server process alive for a retry
