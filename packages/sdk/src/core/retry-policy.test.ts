@@ -51,7 +51,7 @@ describe('refusal and backoffMs, the parts of decide the tracker core uses', () 
     for (const code of [200, 400, 401, 413, 422, 429, 503]) {
       const decision = decide(status(code, 2000), 2, options, () => 0.5);
       expect(refusal(status(code, 2000))).toBe(decision.kind === 'split' ? decision.reason : undefined);
-      if (decision.kind === 'retry') expect(backoffMs(status(code, 2000), 2, options, () => 0.5)).toBe(decision.ms);
+      if (decision.kind === 'retry') expect(backoffMs(status(code, 2000), 2, () => 0.5, options.baseMs, options.maxMs)).toBe(decision.ms);
     }
   });
 });

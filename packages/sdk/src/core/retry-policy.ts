@@ -12,7 +12,11 @@ export interface RetryOptions {
   maxMs: number;
 }
 
-export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 60_000 };
+/** The first retry's ceiling and the largest one (the tracker's backoff: 0.5 s to 60 s). */
+const BASE_MS = 500;
+const MAX_MS = 60_000;
+
+export const DEFAULT_RETRY: RetryOptions = { baseMs: BASE_MS, maxMs: MAX_MS };
 
 /** The longest Retry-After honoured as given (a bigger one is capped: the queue's age bound is what gives up). */
 const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -24,10 +28,10 @@ const MAX_RETRY_AFTER_MS = 3_600_000;
  * retried, with no limit on attempts, after a capped exponential backoff with full jitter,
  * never sooner than Retry-After. Events leave the queue only by its bounds (count, bytes, age).
  */
-export function decide(result: SendResult, attempt: number, options?: RetryOptions, random?: () => number): RetryDecision {
+export function decide(result: SendResult, attempt: number, options = DEFAULT_RETRY, random?: () => number): RetryDecision {
   if (result.kind === 'ok') return { kind: 'done' };
   const reason = refusal(result);
-  return reason ? { kind: 'split', reason } : { kind: 'retry', ms: backoffMs(result, attempt, options, random) };
+  return reason ? { kind: 'split', reason } : { kind: 'retry', ms: backoffMs(result, attempt, random, options.baseMs, options.maxMs) };
 }
 
 /** Why the edge refused a request as a whole, to be split: 413 too large, 400 or 422 its content; undefined for anything else. */
@@ -38,9 +42,9 @@ export function refusal(result: SendResult): 'too-large' | 'rejected' | undefine
 }
 
 /** The wait before retry number `attempt` (from 0): capped exponential backoff with full jitter, never sooner than Retry-After. */
-export function backoffMs(result: SendResult, attempt: number, options = DEFAULT_RETRY, random = Math.random): number {
+export function backoffMs(result: SendResult, attempt: number, random = Math.random, baseMs = BASE_MS, maxMs = MAX_MS): number {
   // A large attempt makes 2 ** attempt Infinity, capped at maxMs (0 * Infinity is NaN: no wait).
-  const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** attempt) || 0;
+  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt) || 0;
   const jittered = Math.round(ceiling / 2 + (random() * ceiling) / 2);
   // Only an http result carries a Retry-After.
   return Math.max(jittered, Math.min((result as { retryAfterMs?: number }).retryAfterMs || 0, MAX_RETRY_AFTER_MS));
