@@ -31,6 +31,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
     consentRequired,
+    log = () => undefined,
     setTimer = setTimeout as (fn: () => void, ms: number) => unknown,
   } = settings;
   const url = `${settings.endpoint.replace(/\/$/, '')}/track`;
@@ -47,7 +48,6 @@ export function createCore(settings: TrackerSettings): Tracker {
   let superProperties: JsonObject = {};
 
   const storing = (): boolean => allowsAny(consent);
-  const log = (message: string, detail?: unknown): void => settings.log?.(message, detail);
   const retryInMs = (): number => Math.max(0, retryAt - Date.now());
   const persist = (): undefined => void (storing() && safe(() => store.save(queue)));
   const none = async (): Promise<undefined> => undefined;
