@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { browserIdentity, type IdentityOptions } from './identity.js';
 
 /** An identity allowed to store its ids, as the tracker makes it once consent is not (or no longer) needed. */
@@ -57,15 +57,21 @@ describe('browserIdentity', () => {
   });
 
   it('continues a session while active and starts a new one after the timeout', () => {
-    let now = 1_000_000;
-    const identity = persisting({ sessionTimeoutMinutes: 30, now: () => now });
-    const first = identity.sessionId();
-    now += 29 * 60_000;
-    expect(identity.sessionId()).toBe(first);
-    now += 29 * 60_000; // active 29 minutes ago: still the same session
-    expect(identity.sessionId()).toBe(first);
-    now += 31 * 60_000;
-    expect(identity.sessionId()).not.toBe(first);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const later = (ms: number) => vi.setSystemTime(Date.now() + ms);
+    try {
+      vi.setSystemTime(1_000_000);
+      const identity = persisting({ sessionTimeoutMinutes: 30 });
+      const first = identity.sessionId();
+      later(29 * 60_000);
+      expect(identity.sessionId()).toBe(first);
+      later(29 * 60_000); // active 29 minutes ago: still the same session
+      expect(identity.sessionId()).toBe(first);
+      later(31 * 60_000);
+      expect(identity.sessionId()).not.toBe(first);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('takes a profile id the server merged into, and forgets both ids on reset', () => {

@@ -10,7 +10,6 @@ export interface IdentityOptions {
   sessionTimeoutMinutes?: number;
   /** Keep ids in memory only: no cookie, no localStorage, ever. */
   cookieless?: boolean;
-  now?: () => number;
 }
 
 const PROFILE = 'inflow_pid';
@@ -24,7 +23,7 @@ const YEAR = 365 * 24 * 3600;
  * is ignored. A session ends after a stretch of inactivity.
  */
 export function browserIdentity(options: IdentityOptions = {}): Identity {
-  const { cookieless, cookieDomain: domain, now = Date.now } = options;
+  const { cookieless, cookieDomain: domain } = options;
   const timeoutMs = (options.sessionTimeoutMinutes ?? 30) * 60_000;
   const memory: Record<string, string> = {};
   let persisting = false;
@@ -60,8 +59,8 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
     // Stored as "id.lastActivity" so the timeout survives reloads and works across tabs.
     const [id, last] = (read(SESSION) ?? '').split('.');
     // No time (NaN) or too long ago: a new session.
-    const fresh = isName(id) && now() - +(last as string) < timeoutMs ? id : uuid();
-    write(SESSION, `${fresh}.${now()}`, timeoutMs / 1000);
+    const fresh = isName(id) && Date.now() - +(last as string) < timeoutMs ? id : uuid();
+    write(SESSION, `${fresh}.${Date.now()}`, timeoutMs / 1000);
     return fresh;
   };
   return {
