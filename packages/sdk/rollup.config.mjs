@@ -9,7 +9,7 @@ import terser from '@rollup/plugin-terser';
 /**
  * Properties that never leave the script-tag bundle are renamed: `_`-prefixed fields and the
  * internal ports' members below (identity, store, transport and its results' `kind` and `error`,
- * retry and timers, none of which the script tag exposes or documents as an init option). Never wire fields,
+ * the timer, none of which the script tag exposes or documents as an init option). Never wire fields,
  * stored fields (a queue written by one release is read by the next), init options, public
  * methods, or a name this bundle also reads on a built-in object (`now`: Date.now). `builtins`
  * lets names that are also DOM properties (Storage.clear, XMLHttpRequest.send) be listed here.
@@ -19,7 +19,7 @@ import terser from '@rollup/plugin-terser';
  * (measured: 4 B smaller gzipped than without them).
  */
 const INTERNAL_PROPERTIES =
-  /^(_.*|setProfileId|adopt|load|save|clear|send|unloading|retryAfterMs|retryInMs|pending|retry|baseMs|maxMs|identity|transport|store|log|setTimer|clearTimer|maxBatchBytes|maxEventBytes|kind|error)$/;
+  /^(_.*|setProfileId|adopt|load|save|clear|send|unloading|retryAfterMs|retryInMs|pending|identity|transport|store|log|setTimer|kind|error)$/;
 const minify = terser({
   ecma: 2020,
   module: true,

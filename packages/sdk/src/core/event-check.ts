@@ -1,4 +1,4 @@
-import { FORBIDDEN_KEYS, MAX_EVENT_TYPE_LENGTH, MAX_FREE_FORM_ENTRIES, MAX_ID_LENGTH, MAX_JSON_DEPTH, MAX_KEY_LENGTH, isSafeName, EVENT_FREE_FORM_LEVEL } from '@inflow/protocol/limits';
+import { DEFAULT_MAX_EVENT_BYTES, FORBIDDEN_KEYS, MAX_EVENT_TYPE_LENGTH, MAX_FREE_FORM_ENTRIES, MAX_ID_LENGTH, MAX_JSON_DEPTH, MAX_KEY_LENGTH, isSafeName, EVENT_FREE_FORM_LEVEL } from '@inflow/protocol/limits';
 import { InvalidEventError } from './errors.js';
 import type { JsonObject, WireEvent } from './wire.js';
 
@@ -15,10 +15,11 @@ export function checkName(value: unknown, path: string): string {
 /**
  * The event as the edge will see it, or an InvalidEventError naming the bad field. Serialises
  * once (a BigInt or a circular object fails here, in this call only) and walks the copy: the
- * same type, id, depth, key and entry limits as the edge, and the event's size in UTF-8 bytes.
+ * same type, id, depth, key and entry limits as the edge, and the event's size in UTF-8 bytes
+ * (at most the edge's default largest event).
  * The copy is what gets queued, so later changes to the caller's objects cannot reach it.
  */
-export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes: number): { event: WireEvent; bytes: number } {
+export function checkEvent(event: WireEvent, context: JsonObject): { event: WireEvent; bytes: number } {
   if (!isName(event.type, MAX_EVENT_TYPE_LENGTH)) throw new InvalidEventError('invalid_event', 'type');
   checkName(event.id, 'id');
   let json: string;
@@ -44,6 +45,6 @@ export function checkEvent(event: WireEvent, context: JsonObject, maxEventBytes:
   walk(copy.properties, 'properties', EVENT_FREE_FORM_LEVEL);
   walk(context, 'context', EVENT_FREE_FORM_LEVEL);
   const bytes = new Blob([json]).size; // UTF-8 bytes, as the transport measures a body
-  if (bytes > maxEventBytes) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${maxEventBytes} bytes)`);
+  if (bytes > DEFAULT_MAX_EVENT_BYTES) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${DEFAULT_MAX_EVENT_BYTES} bytes)`);
   return { event: copy, bytes };
 }

@@ -22,10 +22,6 @@ export interface TrackerSettings {
   /** Page and device context, sent once per request. */
   context?: () => JsonObject;
   maxBatchEvents?: number;
-  /** UTF-8 bytes of one request's events. */
-  maxBatchBytes?: number;
-  /** Largest event the edge accepts, in UTF-8 bytes of its JSON. */
-  maxEventBytes?: number;
   flushMs?: number;
   /** Queue bounds: when one is hit the oldest events go first, reported to onDrop. */
   maxQueuedEvents?: number;

@@ -191,8 +191,9 @@ describe('the tracker core', () => {
 
   it('limits a batch by UTF-8 bytes, not characters', async () => {
     const transport = scriptedTransport([ok]);
-    const t = tracker(transport, { maxBatchBytes: 1000 });
-    for (let i = 0; i < 4; i++) await t.track('e', { text: '€'.repeat(100) }); // 300 bytes, 100 characters
+    const t = tracker(transport);
+    // 21,000 bytes and 7,000 characters each: three are over a batch's 60,000 bytes, four are far under it in characters.
+    for (let i = 0; i < 4; i++) await t.track('e', { text: '€'.repeat(7_000) });
     await vi.advanceTimersByTimeAsync(1000);
     expect(transport.payloads.map((p) => p.events.length)).toEqual([2, 2]);
   });

@@ -1,4 +1,3 @@
-import { DEFAULT_MAX_EVENT_BYTES } from '@inflow/protocol/limits';
 import { allows, allowsAny, type Consent } from './consent-state.js';
 import { checkEvent, checkName } from './event-check.js';
 import { uuid } from './ids.js';
@@ -13,6 +12,9 @@ export type { Identity, Tracker, TrackerSettings, TrackOptions } from './tracker
 /** A queued event whose caller waits for its answer (track(…, { processed })); a function is never stored. */
 type Waited = QueuedEvent & { _answer?: (answer: Processed | undefined) => void };
 
+/** UTF-8 bytes of one request's events. */
+const MAX_BATCH_BYTES = 60_000;
+
 /**
  * The tracker's core, free of any browser or Node API: check, queue (bounded by count, bytes
  * and age), batch, send with retries that never give up on a transient failure, persist
@@ -24,8 +26,6 @@ export function createCore(settings: TrackerSettings): Tracker {
     identity,
     store,
     maxBatchEvents = 50,
-    maxBatchBytes = 60_000,
-    maxEventBytes = DEFAULT_MAX_EVENT_BYTES,
     flushMs = 1_000,
     maxQueuedEvents = 1_000,
     maxQueuedBytes = 2_000_000,
@@ -97,7 +97,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     if (item) queue.push(item);
     const bytes = trim();
     persist();
-    if (storing() && queue[0]) schedule(soon || queue.length >= maxBatchEvents || bytes >= maxBatchBytes ? 0 : flushMs);
+    if (storing() && queue[0]) schedule(soon || queue.length >= maxBatchEvents || bytes >= MAX_BATCH_BYTES ? 0 : flushMs);
   };
 
   /** Events a page left behind (this one's stored queue, or a closed tab's) go out at once; one already queued is not taken twice. */
@@ -165,7 +165,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       for (const item of storing() ? queue : []) {
         if (inFlight.has(item) || (unloading && item.beacon)) continue;
         bytes += item.bytes;
-        if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > maxBatchBytes)) break;
+        if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > MAX_BATCH_BYTES)) break;
         batch.push(item);
       }
       if (!batch[0]) return;
@@ -200,7 +200,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     }
     const context = { ...safe(() => settings.context?.()), ...options.context };
     const item: Waited = {
-      ...checkEvent(event, context, maxEventBytes),
+      ...checkEvent(event, context),
       profileId: checkName(options.profileId ?? identity.profileId(), 'profileId'),
       sessionId: checkName(options.sessionId ?? identity.sessionId(), 'sessionId'),
       context,
