@@ -27,14 +27,16 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
   const timeoutMs = (options.sessionTimeoutMinutes ?? 30) * 60_000;
   const memory: Record<string, string> = {};
   let persisting = false;
-  /** The first-party cookie, else localStorage (nothing when cookieless). */
-  const stored = (key: string): string | null | undefined => {
-    if (cookieless) return;
-    const match = doc()?.cookie.match(RegExp(`(?:^|; )${key}=([^;]*)`));
-    return match ? decodeURIComponent(match[1] as string) : storage()?.getItem(key);
+  // Storage (the first-party cookie, else localStorage; nothing when cookieless) first while
+  // persisting, so tabs share one session; memory first otherwise.
+  const read = (key: string): string | null | undefined => {
+    let stored: string | null | undefined;
+    if (!cookieless) {
+      const match = doc()?.cookie.match(RegExp(`(?:^|; )${key}=([^;]*)`));
+      stored = match ? decodeURIComponent(match[1] as string) : storage()?.getItem(key);
+    }
+    return persisting ? (stored ?? memory[key]) : (memory[key] ?? stored);
   };
-  // Storage first while persisting, so tabs share one session; memory first otherwise.
-  const read = (key: string): string | null | undefined => (persisting ? (stored(key) ?? memory[key]) : (memory[key] ?? stored(key)));
   /** An empty value forgets the key, which is always allowed. */
   const write = (key: string, value: string, maxAge = YEAR): void => {
     memory[key] = value;
