@@ -103,7 +103,7 @@ describe('RedisTraceStore on a real Redis', () => {
       return encode(entries);
     };
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
-    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 4 });
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 4, gatherMs: 0 });
     const at = Math.floor(Date.now() / 60_000) * 60_000 + 1;
     const entry = (i: number, detail: Record<string, unknown> = { i }) => ({ at: at + i, stage: 'stored' as const, role: 'collector', profileId: 'turns', requestId: `t${i}`, detail });
     recorder.record(entry(1));
@@ -125,10 +125,43 @@ describe('RedisTraceStore on a real Redis', () => {
     await recorder.close();
   });
 
+  it('gathers small turns for gatherMs before writing them out, and writes 128 entries out at once', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-gather`, ttlSeconds: 600, profileEntries: 500, keyEntries: 500, logger });
+    const encoded: number[] = [];
+    const encode = store.encode.bind(store);
+    store.encode = (entries) => {
+      encoded.push(entries.length);
+      return encode(entries);
+    };
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 1_000, gatherMs: 100 });
+    const at = Date.now();
+    let next = 0;
+    const turn = async (size: number) => {
+      for (let i = 0; i < size; i++, next++) recorder.record({ at: at + next, stage: 'queued', role: 'edge', requestId: `g${next}`, profileId: 'gather', eventIds: [`ge${next}`] });
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    // Three turns of three, as an edge on Pulsar records them (a turn per broker receipt): one write-out.
+    await turn(3);
+    await turn(3);
+    await turn(3);
+    expect(encoded).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(encoded).toEqual([9]);
+    // A busy turn does not wait: every 128 entries are written out at once, the rest after gatherMs.
+    await turn(130);
+    expect(encoded).toEqual([9, 128]);
+    await recorder.close();
+    expect(encoded).toEqual([9, 128, 2]);
+    expect(counts).toEqual({ appended: { value: 139 }, dropped: { value: 0 }, failed: { value: 0 } });
+    expect((await store.byProfile('gather', 500)).map((e) => e.at - at)).toEqual(Array.from({ length: 139 }, (_, i) => i));
+    expect((await store.byEvent('ge4')).map((e) => e.requestId)).toEqual(['g4']);
+  });
+
   it('joins small turns into hash fields of up to 100 entries, each found by its ids', async () => {
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-join`, ttlSeconds: 600, profileEntries: 500, keyEntries: 500, logger });
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
-    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 1_000 });
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 1_000, gatherMs: 0 });
     const bucketMs = 60_000;
     const at = Math.floor(Date.now() / bucketMs) * bucketMs + 1;
     // 30 turns of 7 entries: 14 turns (98 entries) fit a field, so 3 fields (14, 14 and 2 turns).
@@ -165,7 +198,7 @@ describe('RedisTraceStore on a real Redis', () => {
     };
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
     // Room for 200 entries (at least a whole turn, 128, is always allowed).
-    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 1, batchSize: 2, maxBuffered: 200 });
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 1, batchSize: 2, maxBuffered: 200, gatherMs: 0 });
     const at = Date.now();
     let next = 0;
     const turn = async (size: number) => {

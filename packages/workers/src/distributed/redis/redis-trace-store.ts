@@ -97,16 +97,20 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
    */
   encode(entries: readonly TraceEntry[]): EncodedSlots {
     const buckets = new Map<number, TraceEntry[]>();
-    let dropped = 0;
     for (const entry of entries) {
       const bucket = Math.floor(entry.at / BUCKET_MS);
-      if (!this.#withinBudget(bucket)) {
-        dropped += 1;
-        continue;
+      let inBucket = buckets.get(bucket);
+      if (!inBucket) buckets.set(bucket, (inBucket = []));
+      inBucket.push(entry);
+    }
+    let dropped = 0;
+    for (const [bucket, inBucket] of buckets) {
+      // Over the budget: the bucket's last ones.
+      const room = this.#takeRoom(bucket, inBucket.length);
+      if (room < inBucket.length) {
+        dropped += inBucket.length - room;
+        inBucket.length = room;
       }
-      let kept = buckets.get(bucket);
-      if (!kept) buckets.set(bucket, (kept = []));
-      kept.push(entry);
     }
     if (dropped > 0) this.#warn(`trace budget of this process reached: ${dropped} entries not kept (INFLOW_TRACE_REDIS_MAX_ENTRIES ${this.#options.maxEntries} per ${this.#options.ttlSeconds} s)`);
     const slots: EncodedSlot[] = [];
@@ -183,19 +187,21 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
   }
 
   /**
-   * Whether this process may add one more entry to the bucket: its maxEntries spread evenly over
-   * the buckets of one time to live, so Redis holds at most about maxEntries of its entries.
+   * How many of `wanted` more entries this process may add to the bucket (and takes them): its
+   * maxEntries spread evenly over the buckets of one time to live, so Redis holds at most about
+   * maxEntries of its entries.
    */
-  #withinBudget(bucket: number): boolean {
+  #takeRoom(bucket: number, wanted: number): number {
     const used = this.#used.get(bucket) ?? 0;
-    if (used >= this.#bucketBudget) return false;
+    const room = Math.min(wanted, Math.max(0, this.#bucketBudget - used));
+    if (room === 0) return 0;
     if (used === 0 && this.#used.size > 4) {
       // Forget buckets past the time to live (they are gone from Redis too).
       const oldest = Math.floor((this.#options.now() - this.#options.ttlSeconds * 1000) / BUCKET_MS);
       for (const known of this.#used.keys()) if (known < oldest) this.#used.delete(known);
     }
-    this.#used.set(bucket, used + 1);
-    return true;
+    this.#used.set(bucket, used + room);
+    return room;
   }
 
   #giveBack(bucket: number, entries: number): void {
@@ -257,21 +263,26 @@ const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 
-/** Each id the entries name (once), each with its kind and followed by the separator. */
+/**
+ * The ids the entries name, each with its kind and followed by the separator. A profile is
+ * named once (a slot holds many requests of few profiles); request and event ids are mostly
+ * one entry's each, so they are not looked up in a set (a request's second entry in a row is
+ * left out, an id named twice otherwise only makes the field a little longer).
+ */
 function idsOf(entries: readonly TraceEntry[]): string {
-  // One set per kind of id, so that no prefixed copy of an id is made to find repeats.
-  const requests = new Set<string>();
   const profiles = new Set<string>();
-  const events = new Set<string>();
-  for (const entry of entries) {
-    if (entry.requestId !== undefined) requests.add(entry.requestId);
-    if (entry.profileId !== undefined) profiles.add(entry.profileId);
-    if (entry.eventIds !== undefined) for (const eventId of entry.eventIds) events.add(eventId);
-  }
   let ids = '';
-  for (const id of requests) ids += 'r:' + id + SEP;
-  for (const id of profiles) ids += 'p:' + id + SEP;
-  for (const id of events) ids += 'e:' + id + SEP;
+  let lastRequest: string | undefined;
+  for (const entry of entries) {
+    const { requestId, profileId, eventIds } = entry;
+    if (requestId !== undefined && requestId !== lastRequest) ids += 'r:' + requestId + SEP;
+    lastRequest = requestId;
+    if (profileId !== undefined && !profiles.has(profileId)) {
+      profiles.add(profileId);
+      ids += 'p:' + profileId + SEP;
+    }
+    if (eventIds !== undefined) for (let i = 0; i < eventIds.length; i++) ids += 'e:' + eventIds[i] + SEP;
+  }
   return ids;
 }
 
