@@ -55,7 +55,7 @@ export interface EncodedSlots extends EncodedTrace {
 
 /**
  * The trace on Redis in time buckets: each bucket (a minute) is one hash of slots. Entries are
- * written out as a slot per loop turn (`encode`: rows, frozen details once); an append joins a
+ * written out as a slot per gathering of the recorder (`encode`: columns, frozen details once); an append joins a
  * bucket's slots into hash fields of up to 100 entries: the field is an id followed by every
  * request, profile and event id its entries name (`id\0r:…\0p:…\0e:…\0`), the value its slots'
  * JSON (one slot, or an array of them). One append is one HSET and one PEXPIRE per bucket it
