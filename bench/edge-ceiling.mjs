@@ -117,7 +117,7 @@ async function cleanUp() {
 // On Ctrl-C the children are stopped at once; the main flow then fails, skips the report and
 // cleans up in its finally. Should it hang, a timer cleans up and exits anyway.
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
@@ -503,11 +503,16 @@ async function ensureStack() {
 // During the run they share wrk's core (wrk needs about 12 % of it); their affinity is given
 // back to every core at the end, whatever happens.
 
+/** Pinned services: pid and the affinity mask it had before, given back at the end. */
 let pinned = [];
-/** Whether the services ran pinned (for the report, after they are given back every core). */
+/** Whether the services ran pinned (for the report, after they are given back their cores). */
 let servicesPinned = false;
 
-/** Pins every thread of the processes listening on the stack's ports to the client core. */
+/**
+ * Pins every thread of the processes listening on the stack's ports to the client core. A stack
+ * this run did not start is pinned too (its figures would be disturbed by another run anyway),
+ * and every process gets back the mask it had.
+ */
 function pinServices(env) {
   const ports = ['INFLOW_REDIS_URL', 'INFLOW_PULSAR_URL', 'INFLOW_ELASTICSEARCH_URL']
     .map((name) => env[name])
@@ -520,17 +525,21 @@ function pinServices(env) {
     return;
   }
   for (const pid of pids) {
-    const result = spawnSync('taskset', ['-a', '-p', '-c', CLIENT_CORE, String(pid)], { encoding: 'utf8' });
-    if (result.status === 0) pinned.push(pid);
-    else say(`cannot pin pid ${pid} to core ${CLIENT_CORE}: ${(result.stderr || result.error?.message || '').trim()}`);
+    const mask = /affinity mask:\s*([0-9a-f]+)/i.exec(spawnSync('taskset', ['-p', String(pid)], { encoding: 'utf8' }).stdout ?? '')?.[1];
+    const result = mask ? spawnSync('taskset', ['-a', '-p', '-c', CLIENT_CORE, String(pid)], { encoding: 'utf8' }) : undefined;
+    if (result?.status === 0) pinned.push({ pid, mask });
+    else say(`cannot pin pid ${pid} to core ${CLIENT_CORE}: ${(result?.stderr || result?.error?.message || 'no affinity mask read').trim()}`);
   }
   servicesPinned = pinned.length > 0;
-  say(`Pulsar, Elasticsearch and Redis (pids ${pinned.join(', ')}) pinned to core ${CLIENT_CORE} with wrk for this run (--no-pin-services: every core)`);
+  say(`Pulsar, Elasticsearch and Redis (pids ${pinned.map(({ pid }) => pid).join(', ')}) pinned to core ${CLIENT_CORE} with wrk for this run (--no-pin-services: every core)`);
 }
 
 function unpinServices() {
-  const all = `0-${cpus().length - 1}`;
-  for (const pid of pinned) spawnSync('taskset', ['-a', '-p', '-c', all, String(pid)], { stdio: 'ignore' });
+  for (const { pid, mask } of pinned) {
+    const result = spawnSync('taskset', ['-a', '-p', mask, String(pid)], { encoding: 'utf8' });
+    // A service that stopped meanwhile has nothing to give back.
+    if (result.status !== 0 && existsSync(`/proc/${pid}`)) say(`could not give pid ${pid} back its affinity (mask ${mask}): ${(result.stderr || result.error?.message || '').trim()}`);
+  }
   pinned = [];
 }
 
@@ -931,7 +940,7 @@ function report(results, avgBytes) {
       }
       const other = others(m);
       // With the services pinned to wrk's core, that core's other load is theirs: only a full core (wrk starved) disturbs.
-      const clientDisturbed = servicesPinned ? other.client + m.clientCpu > 0.95 : other.client > 0.2;
+      const clientDisturbed = servicesPinned && r.target.key.startsWith('pulsar') ? other.client + m.clientCpu > 0.95 : other.client > 0.2;
       if (other.server > 0.1 || clientDisturbed) {
         const who = r.target.key.startsWith('pulsar') && !servicesPinned ? 'other processes (the unpinned broker, Redis and Elasticsearch among them)' : 'other processes';
         notes.push(`!!! ${r.target.key} (${phase}): ${who} used ${fmt.pct(other.server)} of core ${SERVER_CORE} and ${fmt.pct(other.client)} of core ${CLIENT_CORE}: its figures are disturbed`);

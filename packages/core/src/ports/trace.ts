@@ -80,8 +80,8 @@ export interface TraceStore<Encoded extends EncodedTrace = EncodedTrace> {
    */
   keep?(entries: readonly TraceEntry[]): KeptEntries;
   /**
-   * For a store that appends over the network: writes a loop turn's entries out at once, as
-   * it will send them, without I/O. The TraceRecorder buffers what it returns, not the entries,
+   * For a store that appends over the network: writes the entries the TraceRecorder gathered
+   * (a few milliseconds' worth) out at once, as it will send them, without I/O. The TraceRecorder buffers what it returns, not the entries,
    * and hands batches of it to `appendEncoded`: the entries die young, where buffering them
    * until a network write made a busy edge's garbage collector copy each several times.
    */

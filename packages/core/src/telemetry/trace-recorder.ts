@@ -19,9 +19,10 @@ export interface TraceRecorderOptions {
   /** Entries kept while the store is slow or down; more are dropped (counted). */
   maxBuffered?: number;
   /**
-   * For a store that encodes: how long entries wait for more before they are written out
-   * (default 5 ms; 0: at the end of each loop turn). Short enough that they still die young
-   * (a busy edge's young generation is collected every 15-30 ms).
+   * For a store without `keep` (one that encodes, or appends entries as they are): how long
+   * entries wait for more before they are handed over (default 5 ms; 0: at the end of each loop
+   * turn). Short enough that they still die young (a busy edge's young generation is collected
+   * every 15-30 ms).
    */
   gatherMs?: number;
   counts: { appended: Cell; dropped: Cell; failed: Cell };
@@ -62,7 +63,9 @@ export class TraceRecorder implements TraceSink {
   private readonly gatherMs: number;
   private readonly store: TraceRecorderOptions['store'];
   private turn: TraceEntry[] = [];
-  private turnScheduled = false;
+  /** Set while a hand-over of the entries gathered so far is scheduled. */
+  private turnEnd: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  private closed = false;
 
   constructor(private readonly options: TraceRecorderOptions) {
     this.store = options.store;
@@ -76,19 +79,22 @@ export class TraceRecorder implements TraceSink {
   }
 
   record(entry: TraceEntry): void {
+    if (this.closed) {
+      // Nothing appends any more (the store's connection may be gone): counted, never kept.
+      this.options.counts.dropped.value += 1;
+      return;
+    }
     this.turn.push(entry);
     if (this.turn.length >= TURN_ENTRIES) this.endTurn();
-    else if (!this.turnScheduled) {
-      this.turnScheduled = true;
+    else if (!this.turnEnd) {
       const end = (): void => {
-        this.turnScheduled = false;
+        this.turnEnd = undefined;
         this.endTurn();
       };
-      // A store that keeps entries at once gets each loop turn's. For one that encodes, turns
-      // are gathered for a few milliseconds: an edge on Pulsar records a turn per broker
-      // receipt, about 3 entries, and writing out so few at a time cost more than the entries.
-      if (this.store.keep || this.gatherMs === 0) setImmediate(end);
-      else setTimeout(end, this.gatherMs).unref();
+      // A store that keeps entries at once gets each loop turn's. For any other, turns are
+      // gathered for a few milliseconds: an edge on Pulsar records a turn per broker receipt,
+      // about 3 entries, and writing out so few at a time cost more than the entries.
+      this.turnEnd = this.store.keep || this.gatherMs === 0 ? setImmediate(end) : setTimeout(end, this.gatherMs).unref();
     }
   }
 
@@ -143,19 +149,23 @@ export class TraceRecorder implements TraceSink {
     else if (!this.timer) this.flushSoon(this.flushMs);
   }
 
-  /** Appends everything buffered (waiting for an append under way first). */
+  /** Appends everything recorded so far, and what is recorded while it waits for an append. */
   async flush(): Promise<void> {
     this.endTurn();
-    while (this.flushing || this.buffer.length > 0) {
+    while (this.flushing || this.buffer.length > 0 || this.turn.length > 0) {
       if (this.flushing) await this.flushing;
+      else if (this.turn.length > 0) this.endTurn();
       else await this.appendBatch();
     }
   }
 
+  /** Appends what is left; entries recorded after it began are still appended, later ones only counted (dropped). */
   async close(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+    // A hand-over still scheduled finds nothing: later entries are only counted.
+    this.closed = true;
   }
 
   private flushSoon(ms: number): void {

@@ -10,10 +10,12 @@ export function pageContext(): JsonObject {
   const w = win() as Window;
   const d = doc() as Document;
   const location = w.location;
-  // Made by the first UTM parameter: without one there is no utm entry at all.
+  // Made by the first UTM parameter: without one there is no utm entry at all. Only names an
+  // event may carry (a link to the page must not make every event of it invalid: `?utm_=`,
+  // `?utm___proto__=`).
   let utm: Record<string, string> | undefined;
   new URLSearchParams(location.search).forEach((value, key) => {
-    if (key.startsWith('utm_')) (utm ||= {})[key.slice(4)] = value;
+    if (/^utm_(?!__proto__$)[\w-]{1,64}$/.test(key)) (utm ||= {})[key.slice(4)] = value;
   });
   return {
     page: { url: location.href, path: location.pathname, title: d.title, referrer: d.referrer },

@@ -158,6 +158,22 @@ describe('RedisTraceStore on a real Redis', () => {
     expect((await store.byEvent('ge4')).map((e) => e.requestId)).toEqual(['g4']);
   });
 
+  it('appends on close what is recorded while close waits for an append, and only counts what comes after', async () => {
+    const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-closing`, ttlSeconds: 600, profileEntries: 50, logger });
+    const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
+    const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000 });
+    const at = Date.now();
+    const entry = (i: number) => ({ at: at + i, stage: 'queued' as const, role: 'edge', requestId: `c${i}`, profileId: 'closing' });
+    recorder.record(entry(0));
+    const closing = recorder.close();
+    // The first append is on its way: a request answered meanwhile is still recorded.
+    recorder.record(entry(1));
+    await closing;
+    recorder.record(entry(2));
+    expect(counts).toEqual({ appended: { value: 2 }, dropped: { value: 1 }, failed: { value: 0 } });
+    expect((await store.byProfile('closing', 50)).map((e) => e.requestId)).toEqual(['c0', 'c1']);
+  });
+
   it('joins small turns into hash fields of up to 100 entries, each found by its ids', async () => {
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-join`, ttlSeconds: 600, profileEntries: 500, keyEntries: 500, logger });
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };

@@ -91,8 +91,8 @@ export class RedisTraceStore implements TraceStore<EncodedSlots> {
   }
 
   /**
-   * The entries as slots of their time buckets (the TraceRecorder calls this at the end of a
-   * loop turn and appends later): left out are entries over this process's budget (dropped)
+   * The entries as slots of their time buckets (the TraceRecorder calls this with the entries
+   * it gathered, a few milliseconds' worth, and appends later): left out are entries over this process's budget (dropped)
    * and entries JSON cannot write (failed), their room in the budget given back.
    */
   encode(entries: readonly TraceEntry[]): EncodedSlots {
@@ -264,24 +264,30 @@ const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 
 /**
- * The ids the entries name, each with its kind and followed by the separator. A profile is
- * named once (a slot holds many requests of few profiles); request and event ids are mostly
- * one entry's each, so they are not looked up in a set (a request's second entry in a row is
- * left out, an id named twice otherwise only makes the field a little longer).
+ * The ids the entries name, once each, each with its kind and followed by the separator. A
+ * request's entries mostly follow one another, so a request id is compared with the one before
+ * (one named again later only makes the field a little longer); profiles and events are sets.
  */
 function idsOf(entries: readonly TraceEntry[]): string {
   const profiles = new Set<string>();
+  const events = new Set<string>();
   let ids = '';
   let lastRequest: string | undefined;
-  for (const entry of entries) {
-    const { requestId, profileId, eventIds } = entry;
-    if (requestId !== undefined && requestId !== lastRequest) ids += 'r:' + requestId + SEP;
-    lastRequest = requestId;
+  for (const { requestId, profileId, eventIds } of entries) {
+    if (requestId !== undefined && requestId !== lastRequest) {
+      ids += 'r:' + requestId + SEP;
+      lastRequest = requestId;
+    }
     if (profileId !== undefined && !profiles.has(profileId)) {
       profiles.add(profileId);
       ids += 'p:' + profileId + SEP;
     }
-    if (eventIds !== undefined) for (let i = 0; i < eventIds.length; i++) ids += 'e:' + eventIds[i] + SEP;
+    if (eventIds === undefined) continue;
+    for (const eventId of eventIds) {
+      if (events.has(eventId)) continue;
+      events.add(eventId);
+      ids += 'e:' + eventId + SEP;
+    }
   }
   return ids;
 }
