@@ -96,12 +96,7 @@ describe('RedisTraceStore on a real Redis', () => {
   it('is written out by the recorder at the end of each loop turn and appended later in batches, counting kept, dropped over the budget and failed', async () => {
     // 50 entries per 600 s: 5 per one-minute bucket.
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-turns`, ttlSeconds: 600, profileEntries: 50, maxEntries: 50, logger });
-    const encoded: number[] = [];
-    const encode = store.encode.bind(store);
-    store.encode = (entries) => {
-      encoded.push(entries.length);
-      return encode(entries);
-    };
+    const encoded = countEncodes(store);
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
     const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 4, gatherMs: 0 });
     const at = Math.floor(Date.now() / 60_000) * 60_000 + 1;
@@ -127,12 +122,7 @@ describe('RedisTraceStore on a real Redis', () => {
 
   it('gathers small turns for gatherMs before writing them out, and writes 128 entries out at once', async () => {
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-gather`, ttlSeconds: 600, profileEntries: 500, keyEntries: 500, logger });
-    const encoded: number[] = [];
-    const encode = store.encode.bind(store);
-    store.encode = (entries) => {
-      encoded.push(entries.length);
-      return encode(entries);
-    };
+    const encoded = countEncodes(store);
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
     const recorder = new TraceRecorder({ store, counts, logger, flushMs: 60_000, batchSize: 1_000, gatherMs: 100 });
     const at = Date.now();
@@ -199,12 +189,7 @@ describe('RedisTraceStore on a real Redis', () => {
 
   it('drops whole turns, unwritten, while its buffer is full behind a slow append, and appends the rest once it returns', async () => {
     const store = new RedisTraceStore({ redis, keyPrefix: `${prefix}-full`, ttlSeconds: 600, profileEntries: 500, logger });
-    const encoded: number[] = [];
-    const encode = store.encode.bind(store);
-    store.encode = (entries) => {
-      encoded.push(entries.length);
-      return encode(entries);
-    };
+    const encoded = countEncodes(store);
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     const appendEncoded = store.appendEncoded.bind(store);
@@ -250,3 +235,14 @@ describe('RedisTraceStore on a real Redis', () => {
     down.disconnect();
   });
 });
+
+/** The sizes of the batches the store is asked to write out, in order. */
+function countEncodes(store: RedisTraceStore): number[] {
+  const encoded: number[] = [];
+  const encode = store.encode.bind(store);
+  store.encode = (entries) => {
+    encoded.push(entries.length);
+    return encode(entries);
+  };
+  return encoded;
+}
