@@ -34,7 +34,6 @@ const WARN_EVERY_MS = 30_000;
 /** Entries a loop turn hands over at most in one go (more in one turn go sooner). */
 const TURN_ENTRIES = 128;
 
-
 /** A turn's entries waiting for an append: as the store wrote them out (`encode`), or as they are. */
 type Held = EncodedTrace | readonly TraceEntry[];
 
@@ -46,9 +45,9 @@ const heldEntries = (held: Held): number => (isEntries(held) ? held.length : hel
  * turn to a store that keeps entries at once (`keep`, in this process), in one call, and after
  * `gatherMs` to any other store: there they are written out at once (`encode`, when the store
  * has it) and buffered, then appended in batches (every `flushMs`, or at `batchSize` entries),
- * one append at a time. Either way the entries die young. A
- * bounded buffer: when the store cannot keep up, new entries are dropped and counted, and no
- * stage ever waits for the trace. `close` appends what is left.
+ * one append at a time. Either way the entries die young. A bounded buffer: when the store
+ * cannot keep up, new entries are dropped and counted, and no stage ever waits for the trace.
+ * `close` appends what is left.
  */
 export class TraceRecorder implements TraceSink {
   private buffer: Held[] = [];
