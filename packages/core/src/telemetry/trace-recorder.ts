@@ -62,8 +62,8 @@ export class TraceRecorder implements TraceSink {
   private readonly gatherMs: number;
   private readonly store: TraceRecorderOptions['store'];
   private turn: TraceEntry[] = [];
-  /** Set while a hand-over of the entries gathered so far is scheduled. */
-  private turnEnd: NodeJS.Immediate | NodeJS.Timeout | undefined;
+  /** Whether a hand-over of the entries gathered so far is scheduled. */
+  private turnScheduled = false;
   private closed = false;
 
   constructor(private readonly options: TraceRecorderOptions) {
@@ -85,15 +85,17 @@ export class TraceRecorder implements TraceSink {
     }
     this.turn.push(entry);
     if (this.turn.length >= TURN_ENTRIES) this.endTurn();
-    else if (!this.turnEnd) {
+    else if (!this.turnScheduled) {
+      this.turnScheduled = true;
       const end = (): void => {
-        this.turnEnd = undefined;
+        this.turnScheduled = false;
         this.endTurn();
       };
       // A store that keeps entries at once gets each loop turn's. For any other, turns are
       // gathered for a few milliseconds: an edge on Pulsar records a turn per broker receipt,
       // about 3 entries, and writing out so few at a time cost more than the entries.
-      this.turnEnd = this.store.keep || this.gatherMs === 0 ? setImmediate(end) : setTimeout(end, this.gatherMs).unref();
+      if (this.store.keep || this.gatherMs === 0) setImmediate(end);
+      else setTimeout(end, this.gatherMs).unref();
     }
   }
 
