@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FREE_FORM_ENTRIES, MAX_JSON_DEPTH, MAX_KEY_LENGTH, type ErrorBody, type TrackAccepted } from '@inflow/protocol';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
@@ -164,14 +164,17 @@ describe('hostile /track bodies', () => {
     ['gzip', gzipSync],
     ['x-gzip', gzipSync],
     ['deflate', deflateSync],
+    // Raw deflate under the name deflate (some clients send it so): inflated raw, not refused.
+    ['deflate', deflateRawSync],
     ['br', brotliCompressSync],
-  ] as const)('accepts a %s body, read as if sent plain', async (encoding, compress) => {
-    const body = JSON.stringify({ source: { id: SOURCE }, profile: { id: `zip-${encoding}` }, events: [{ id: `zipped-${encoding}`, type: 'zipped', properties: { text: 'x'.repeat(2_000) } }] });
+  ] as const)('accepts a %s body (%o), read as if sent plain', async (encoding, compress) => {
+    const name = `${encoding}-${compress.name}`;
+    const body = JSON.stringify({ source: { id: SOURCE }, profile: { id: `zip-${name}` }, events: [{ id: `zipped-${name}`, type: 'zipped', properties: { text: 'x'.repeat(2_000) } }] });
     const response = await postEncoded(app, encoding, compress(Buffer.from(body)));
     expect(response.status).toBe(200);
-    expect(((await response.json()) as TrackAccepted).events).toEqual([`zipped-${encoding}`]);
-    const stored = await app.api(`/profiles/zip-${encoding}/events`);
-    expect(JSON.stringify(await stored.json())).toContain(`zipped-${encoding}`);
+    expect(((await response.json()) as TrackAccepted).events).toEqual([`zipped-${name}`]);
+    const stored = await app.api(`/profiles/zip-${name}/events`);
+    expect(JSON.stringify(await stored.json())).toContain(`zipped-${name}`);
   });
 
   it('refuses compressed bodies it cannot read with a 4xx that names the problem', async () => {

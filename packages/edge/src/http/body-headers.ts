@@ -1,5 +1,5 @@
 // What the ingestion endpoints read from a body's headers: its media type and its content coding.
-import { brotliDecompress, gunzip, inflate, type InputType } from 'node:zlib';
+import { brotliDecompress, gunzip, inflate, inflateRaw, type InputType } from 'node:zlib';
 import type { HttpRequest } from './http-types.js';
 
 /** Content codings a body may arrive in (RFC 9110 §8.4.1), besides none. */
@@ -49,8 +49,9 @@ export function decodeBody(body: Buffer, coding: string, accepted: readonly Body
   if (!known || !accepted.includes(known)) {
     return { ok: false, problem: 'unsupported', message: `content encoding ${coding} is not accepted; send ${[...accepted, 'no encoding'].join(', ')}` };
   }
+  const decode = known === 'deflate' && !hasZlibHeader(body) ? inflateRaw : DECODERS[known];
   return new Promise((resolve) => {
-    DECODERS[known](body, { maxOutputLength: maxBytes }, (error, decoded) => {
+    decode(body, { maxOutputLength: maxBytes }, (error, decoded) => {
       if (!error) return resolve({ ok: true, body: decoded });
       if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
         return resolve({ ok: false, problem: 'too_large', message: `the ${coding} body decodes past the limit of ${maxBytes} bytes` });
@@ -58,4 +59,14 @@ export function decodeBody(body: Buffer, coding: string, accepted: readonly Body
       resolve({ ok: false, problem: 'malformed', message: `the body is not valid ${coding}: ${error.message}` });
     });
   });
+}
+
+/**
+ * Whether a deflate body starts with the zlib wrapper RFC 9110 asks for (method 8, a header
+ * checksum divisible by 31). Some clients send raw deflate under the same name (as browsers'
+ * CompressionStream('deflate-raw') makes it): such a body is inflated raw rather than refused.
+ */
+function hasZlibHeader(body: Buffer): boolean {
+  const [first = 0, second = 0] = body;
+  return (first & 0x0f) === 8 && first >> 4 <= 7 && ((first << 8) | second) % 31 === 0;
 }

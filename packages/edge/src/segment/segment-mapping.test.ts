@@ -68,6 +68,11 @@ describe('message check', () => {
       [{ userId: 'x'.repeat(129), event: 'e' }, 'track', 'userId'],
       [{ userId: 'u', event: 'e', messageId: Number.POSITIVE_INFINITY }, 'track', 'messageId'],
       [{ userId: 'u', event: 'e', timestamp: 'yesterday' }, 'track', 'timestamp'],
+      // Numbers past the years storage indexes (past 8.64e15, no Date at all) are refused, not mapped.
+      [{ userId: 'u', event: 'e', timestamp: 1e300 }, 'track', 'timestamp'],
+      [{ userId: 'u', event: 'e', originalTimestamp: 9e15 }, 'track', 'originalTimestamp'],
+      [{ userId: 'u', event: 'e', sentAt: -1e17 }, 'track', 'sentAt'],
+      [{ userId: 'u', event: 'e', timestamp: '+010000-01-01T00:00:00Z' }, 'track', 'timestamp'],
       [{ userId: 'u' }, 'group', 'groupId'],
       [{ userId: 'u' }, 'alias', 'previousId'],
       [{ anonymousId: 'a', previousId: 'p' }, 'alias', 'userId'],

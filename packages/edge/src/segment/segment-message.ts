@@ -1,4 +1,4 @@
-import { MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, type JsonObject } from '@inflow/protocol';
+import { eventTimeMs, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, type JsonObject } from '@inflow/protocol';
 
 /** The six Segment calls. */
 export type SegmentType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
@@ -64,7 +64,7 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
   for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
     const time = value[field];
     if (time === undefined || time === null) continue;
-    if (!isTime(time)) return bad(field, 'must be an ISO-8601 date string');
+    if (!isTime(time)) return bad(field, 'must be an ISO-8601 date string (or epoch milliseconds) in the years 0000 to 9999');
     message[field] = time;
   }
   return checkType(message);
@@ -97,9 +97,9 @@ function idOf(value: unknown): string | undefined | null {
   return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : null;
 }
 
+/** A time storage can index (as /track's event times): a number past year 9999 would make no date at all. */
 function isTime(value: unknown): value is string | number {
-  if (typeof value === 'number') return Number.isFinite(value);
-  return typeof value === 'string' && value.length <= 64 && Number.isFinite(Date.parse(value));
+  return (typeof value === 'number' || typeof value === 'string') && eventTimeMs(value) !== undefined;
 }
 
 export function isObject(value: unknown): value is JsonObject {
