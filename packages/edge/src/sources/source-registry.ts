@@ -1,4 +1,5 @@
 import type { SourceRecord, SourceStore } from '@inflow/core';
+import { MAX_ID_LENGTH } from '@inflow/protocol';
 
 export type SourceInput = Partial<Pick<SourceRecord, 'name' | 'enabled' | 'allowedOrigins'>>;
 
@@ -32,8 +33,14 @@ export class SourceRegistry {
     return hit && hit.until > Date.now() ? hit.source : undefined;
   }
 
-  /** The source as the edge sees it: cached, including "no such source". */
+  /**
+   * The source as the edge sees it: cached, including "no such source". An id no source can
+   * have (longer than MAX_ID_LENGTH: a Segment write key is any string a client sends) is no
+   * source without asking the store, and is not cached: a client cycling through long keys
+   * must not fill memory.
+   */
   async resolve(id: string): Promise<SourceRecord | null> {
+    if (id.length > MAX_ID_LENGTH) return null;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return hit.source;

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import type { SourceRecord, SourceStore } from '@inflow/core';
+import { SourceRegistry } from './source-registry.js';
+
+/** Sources in a map, counting the lookups that reach it (the registry's cache is what is tested). */
+function countingStore(sources: SourceRecord[]): SourceStore & { lookups: string[] } {
+  const byId = new Map(sources.map((source) => [source.id, source]));
+  const lookups: string[] = [];
+  return {
+    lookups,
+    listSources: () => Promise.resolve([...byId.values()]),
+    getSource: (id) => {
+      lookups.push(id);
+      return Promise.resolve(byId.get(id) ?? null);
+    },
+    putSource: (source) => {
+      byId.set(source.id, source);
+      return Promise.resolve();
+    },
+  };
+}
+
+const WEB: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
+
+describe('SourceRegistry', () => {
+  it('caches found and missing sources for its time to live', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 60_000);
+    expect(await registry.resolve('web')).toEqual(WEB);
+    expect(await registry.resolve('web')).toEqual(WEB);
+    expect(await registry.resolve('nope')).toBeNull();
+    expect(registry.peek('nope')).toBeNull();
+    expect(registry.peek('web')).toEqual(WEB);
+    expect(store.lookups).toEqual(['web', 'nope']);
+  });
+
+  it('answers "no such source" to an id longer than any source can have, without asking the store or keeping it', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 60_000);
+    // A Segment write key is whatever a client sends: 200 keys of 490 kB must not stay in memory.
+    for (let i = 0; i < 200; i++) expect(await registry.resolve(`${i}-${'k'.repeat(490_000)}`)).toBeNull();
+    expect(await registry.resolve('x'.repeat(129))).toBeNull();
+    expect(registry.peek('x'.repeat(129))).toBeUndefined();
+    expect(store.lookups).toEqual([]);
+    // An id of the longest length a source may have is still looked up.
+    expect(await registry.resolve('y'.repeat(128))).toBeNull();
+    expect(store.lookups).toEqual(['y'.repeat(128)]);
+  });
+});
