@@ -51,8 +51,12 @@ export const ConfigSchema = object({
   maxBodyBytes: int(1_000_000, 1024),
   maxEvents: int(100, 1),
   maxEventBytes: int(65_536, 256),
-  /** A request whose body has not arrived by then is cut off with 408. */
-  requestTimeoutMs: int(10_000, 100),
+  /**
+   * A request whose body has not arrived by then is cut off with 408. At most 7.5 s:
+   * uWebSockets.js closes a connection that sent nothing for 10 s, checking every 4 s (so as
+   * early as 8 s), and the 408 must come before that silent close.
+   */
+  requestTimeoutMs: int(7_000, 100, 7_500),
   /** Longest wait for the queue to accept a request before answering 503. */
   queueTimeoutMs: int(5_000, 10),
   /** Messages a topic may hold before the edge answers 503 (embedded queue). */
