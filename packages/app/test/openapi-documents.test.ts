@@ -121,7 +121,10 @@ describe('the answer validator on the public API', () => {
 
   it('accepts Segment answers and the HTTP layer\'s 413, and refuses a Segment error without its flag', () => {
     expect(publicApi.check(answer('POST', '/v1/batch', 200, { success: true }))).toEqual([]);
-    expect(publicApi.check(answer('POST', '/v1/t', 400, { success: false, error: { code: 'invalid_message', message: 'batch.3.event …', path: 'batch.3.event' } }))).toEqual([]);
+    expect(publicApi.check(answer('POST', '/v1/batch', 200, { success: true, rejected: [{ index: 2, code: 'invalid_message', message: 'batch.2.event …', path: 'batch.2.event' }] }))).toEqual([]);
+    // The code and message belong at the top as well: a Segment-protocol client reads them there.
+    expect(publicApi.check(answer('POST', '/v1/t', 400, { success: false, error: { code: 'invalid_message', message: 'x' } }))).not.toEqual([]);
+    expect(publicApi.check(answer('POST', '/v1/t', 400, { success: false, code: 'invalid_message', message: 'batch.3.event …', error: { code: 'invalid_message', message: 'batch.3.event …', path: 'batch.3.event' } }))).toEqual([]);
     expect(publicApi.check(answer('POST', '/v1/batch', 413, { error: { code: 'payload_too_large', message: 'too large' } }))).toEqual([]);
     expect(publicApi.check(answer('POST', '/v1/identify', 401, { error: { code: 'missing_write_key', message: 'send the write key' } }))).not.toEqual([]);
   });

@@ -1,5 +1,5 @@
 import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, TrackAccepted } from '@inflow/protocol';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
@@ -132,7 +132,22 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
     expect(raw).toContain('"code":"request_timeout"');
   });
 
-  it('reports health and readiness', async () => {
+  it('answers HEAD with the headers alone, so that the next answer on the connection is read right', async () => {
+    const url = new URL(app.publicUrl);
+    const socket = connect(Number(url.port), url.hostname);
+    let raw = '';
+    socket.on('data', (chunk) => (raw += chunk.toString()));
+    socket.write('HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nHEAD /track HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+    await vi.waitFor(() => expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(3), { timeout: 5_000 });
+    socket.destroy();
+    const [headHealth, headTrack, getHealth] = raw.split(/(?=HTTP\/1\.1 )/);
+    // Each HEAD answer ends with its blank line: no body follows before the next status line.
+    expect(headHealth).toMatch(/^HTTP\/1\.1 200[^]*\r\n\r\n$/);
+    expect(headTrack).toMatch(/^HTTP\/1\.1 405[^]*\r\n\r\n$/);
+    expect(getHealth).toMatch(/^HTTP\/1\.1 200[^]*\r\n\r\n\S/);
+  });
+
+    it('reports health and readiness', async () => {
     expect((await fetch(`${app.publicUrl}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${app.publicUrl}/readyz`)).json()).toEqual({ status: 'ready' });
   });

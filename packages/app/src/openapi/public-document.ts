@@ -101,11 +101,15 @@ function segmentPath(call: string, operationId: string): PathItemObject {
       description:
         'The write key (a source id) comes as the user name of HTTP Basic auth or as `writeKey` in the body. Each message is queued as one event; `Content-Encoding: gzip` is read.',
       security: [{ writeKey: [] }, {}],
-      requestBody: { required: true, content: { 'application/json': { schema: body }, 'text/plain': { schema: body } } },
+      requestBody: { required: true, content: { 'application/json': { schema: body }, '*/*': { schema: body } } },
       responses: {
-        '200': withCors(jsonAnswer('The queue has every message.', ref('SegmentSuccess'))),
+        '200': withCors(
+          jsonAnswer(batch ? 'The queue has every message that could be taken; those refused alone are in `rejected`.' : 'The queue has the message.', ref('SegmentSuccess')),
+        ),
         '400': segmentError(
-          `Malformed JSON or gzip, too deep, an invalid message (\`invalid_message\` with \`path\`), or over ${batch ? '500 KB (`batch_too_large`)' : '32 KB (`message_too_large`)'}: nothing was queued.`,
+          batch
+            ? 'Malformed JSON or gzip, too deep, not a batch, over 500 KB (`batch_too_large`), or no message of it can be taken (the first one\'s problem: `invalid_message` with `path`, `message_too_large`): nothing was queued.'
+            : 'Malformed JSON or gzip, too deep, an invalid message (`invalid_message` with `path`), or over 32 KB (`message_too_large`): nothing was queued.',
         ),
         '401': segmentError('No write key (`missing_write_key`) or one that names no source (`invalid_write_key`).'),
         '403': segmentError('Disabled source (`source_disabled`) or origin not allowed (`origin_not_allowed`, then without CORS headers).'),
@@ -115,7 +119,7 @@ function segmentPath(call: string, operationId: string): PathItemObject {
           headers: headers(),
           content: jsonContent({ anyOf: [ref('Error'), ref('SegmentError')] }),
         }),
-        '415': segmentError('Another content type or content encoding (`unsupported_media_type`, `unsupported_encoding`).'),
+        '415': segmentError('A content encoding other than gzip (`unsupported_encoding`). The media type is not looked at: the body is read as JSON.'),
         '500': responseRef('InternalError'),
         '503': segmentError('The queue cannot take the messages (`queue_unavailable`) or the edge is shutting down: retry (redelivered messages are stored once).', retryAfter),
       },

@@ -31,7 +31,15 @@ describe('Router', () => {
     expect((await router.handle(request('POST', '/nowhere'))).status).toBe(404);
   });
 
-  it('turns a handler that throws into a rejected promise', async () => {
+  it("answers HEAD with GET's handler, and names HEAD among the methods a GET path allows", async () => {
+    expect(await bodyOf(router, 'HEAD', '/sources/a')).toBe('source a');
+    expect(await bodyOf(router, 'HEAD', '/spa/')).toBe('spa');
+    expect((await router.handle(request('HEAD', '/track'))).status).toBe(405);
+    const onlyGet = await router.handle(request('DELETE', '/spa/x'));
+    expect(onlyGet.headers?.['allow']).toBe('GET, HEAD');
+  });
+
+    it('turns a handler that throws into a rejected promise', async () => {
     const throwing = new Router().on('POST', '/track', () => {
       throw new Error('boom');
     });

@@ -35,7 +35,7 @@ export class Router {
 
   handle = (request: HttpRequest): Promise<HttpReply> => {
     try {
-      const exact = this.exact.get(request.path)?.get(request.method);
+      const exact = this.exact.get(request.path)?.get(routedMethod(request.method));
       if (!exact) return Promise.resolve(this.walk(request));
       request.route = request.path;
       return Promise.resolve(exact(request, NO_PARAMS));
@@ -50,14 +50,20 @@ export class Router {
     for (const route of this.routes) {
       const params = match(route.segments, parts);
       if (!params) continue;
-      if (route.method === request.method) {
+      if (route.method === routedMethod(request.method)) {
         request.route = route.pattern;
         return route.handler(request, params);
       }
       allowed.push(route.method);
+      if (route.method === 'GET') allowed.push('HEAD');
     }
-    return allowed.length > 0 ? methodNotAllowed(request.method, request.path, allowed) : notFound(request.path);
+    return allowed.length > 0 ? methodNotAllowed(request.method, request.path, [...new Set(allowed)]) : notFound(request.path);
   }
+}
+
+/** HEAD is answered wherever GET is, by GET's handler (the server sends the headers alone). */
+function routedMethod(method: string): string {
+  return method === 'HEAD' ? 'GET' : method;
 }
 
 function split(path: string): string[] {

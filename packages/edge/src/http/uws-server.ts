@@ -36,7 +36,7 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
     };
     const finish = (reply: HttpReply, closeConnection = false): void => {
       if (!settle()) return;
-      res.cork(() => write(res, reply, closeConnection, request.requestId));
+      res.cork(() => write(res, reply, closeConnection, request.requestId, request.method === 'HEAD'));
       meter?.answered(request.route ?? '', reply.status, (performance.now() - started) / 1000, request.body.byteLength);
     };
     // Registered before anything can wait: from then on the response may go away at any time.
@@ -130,9 +130,16 @@ class PendingRequest implements HttpRequest {
   }
 }
 
-function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean, requestId: string | undefined): void {
+/**
+ * The reply in uWS's order: status, headers, body. An answer to HEAD says its length in a header
+ * of its own and ends without a body (uWS's endWithoutBody(length) waits for that many bytes
+ * and closes the connection at the next request).
+ */
+function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean, requestId: string | undefined, head: boolean): void {
   res.writeStatus(statusLine(reply.status));
   if (requestId !== undefined) res.writeHeader('x-request-id', requestId);
   if (reply.headers) for (const name in reply.headers) res.writeHeader(name, reply.headers[name] as string);
-  res.end(reply.body, closeConnection);
+  // No arguments: an explicit undefined length is sent as 2^63. A HEAD request has no body, so no reply to it closes the connection.
+  if (head) res.writeHeader('content-length', String(Buffer.byteLength(reply.body))).endWithoutBody();
+  else res.end(reply.body, closeConnection);
 }

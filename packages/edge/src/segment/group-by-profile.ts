@@ -13,14 +13,20 @@ export interface ProfileGroup {
   ip?: string;
 }
 
+/** A mapped message with its index in the request. */
+export interface IndexedMessage {
+  index: number;
+  message: MappedMessage;
+}
+
 /**
  * Splits a batch into one group per profile and session, in the order the messages came (a
  * profile's groups keep their order), each with at most `maxEvents` events.
  */
-export function groupByProfile(sourceId: string, messages: MappedMessage[], maxEvents: number): ProfileGroup[] {
+export function groupByProfile(sourceId: string, messages: readonly IndexedMessage[], maxEvents: number): ProfileGroup[] {
   const groups: ProfileGroup[] = [];
   const open = new Map<string, ProfileGroup>();
-  messages.forEach((message, index) => {
+  for (const { index, message } of messages) {
     const sessionId = derivedSessionId(sourceId, message.profileId, message.time);
     const key = `${message.profileId}\n${sessionId}`;
     let group = open.get(key);
@@ -33,6 +39,6 @@ export function groupByProfile(sourceId: string, messages: MappedMessage[], maxE
     group.indexes.push(index);
     if (group.userAgent === undefined && message.userAgent !== undefined) group.userAgent = message.userAgent;
     if (group.ip === undefined && message.ip !== undefined) group.ip = message.ip;
-  });
+  }
   return groups;
 }

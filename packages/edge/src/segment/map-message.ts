@@ -38,7 +38,8 @@ export function mapMessage(message: SegmentMessage, batch: BatchFields, received
   const ids: JsonObject = {};
   if (message.userId !== undefined) ids['userId'] = message.userId;
   if (message.anonymousId !== undefined) ids['anonymousId'] = message.anonymousId;
-  const clientTime = message.originalTimestamp ?? message.timestamp;
+  // The client's time of the call as sent, by Segment's name for it (the event's time is that, corrected for the client's clock).
+  const clientTime = message.timestamp ?? message.originalTimestamp;
   if (clientTime !== undefined) ids['originalTimestamp'] = clientTime;
   const context: JsonObject = { ...batch.context, ...message.context, segment: ids };
   const event: TrackEvent = {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { jsonNestingDepth, MAX_JSON_DEPTH } from '@inflow/protocol';
-import { contentEncodingOf, decodeBody, refusedContentType } from '../http/body-headers.js';
+import { contentEncodingOf, decodeBody } from '../http/body-headers.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { segmentError } from './segment-replies.js';
 
@@ -10,12 +10,13 @@ const BYTE_ORDER_MARK = 0xfeff;
 
 /**
  * Turns a Segment request body into a JSON object, or the 4xx answer naming what is wrong:
- * media type, content encoding, size (after decompression), UTF-8, nesting depth, JSON syntax.
- * A gzip body is inflated off the request thread and never past `maxBytes` (http/body-headers.ts).
+ * content encoding, size (after decompression), UTF-8, nesting depth, JSON syntax. The media
+ * type is not looked at: the body is read as JSON whatever it says, as Segment's and
+ * RudderStack's servers do (RudderStack's Node client sends its gzipped JSON as
+ * application/x-www-form-urlencoded). A gzip body is inflated off the request thread and never
+ * past `maxBytes` (http/body-headers.ts).
  */
 export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large'): Promise<SegmentBodyRead> {
-  const refused = refusedContentType(request);
-  if (refused !== undefined) return fail(415, 'unsupported_media_type', refused);
   // Segment's clients send gzip or nothing.
   const decoded = await decodeBody(request.body, contentEncodingOf(request), ['gzip'], maxBytes);
   if (!decoded.ok) {

@@ -57,6 +57,8 @@ function harness(options: { queueDown?: boolean; maxEvents?: number } = {}): Har
 function errorOf(reply: HttpReply): SegmentErrorBody['error'] {
   const body = JSON.parse(String(reply.body)) as SegmentErrorBody;
   expect(body.success).toBe(false);
+  // The code and message at the top too, where clients read them.
+  expect([body.code, body.message]).toEqual([body.error.code, body.error.message]);
   return body.error;
 }
 
@@ -144,34 +146,68 @@ describe('Segment handler', () => {
 
     const big = await h.send('batch', { batch: Array.from({ length: 18 }, () => track('u', 'e', { properties: filler(30_000) })) });
     expect([big.status, errorOf(big).code]).toEqual([400, 'batch_too_large']);
-    const oneTooBig = await h.send('batch', { batch: [track('u'), track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
-    expect([oneTooBig.status, errorOf(oneTooBig).code, errorOf(oneTooBig).path]).toEqual([400, 'message_too_large', 'batch.1']);
+    // One message over 32 KB is refused alone, named; the rest of its batch is taken.
+    const before = h.queued.length;
+    const oneTooBig = await h.send('batch', { batch: [track('u', 'kept'), track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
+    expect(oneTooBig.status).toBe(200);
+    expect(JSON.parse(String(oneTooBig.body))).toEqual({
+      success: true,
+      rejected: [{ index: 1, code: 'message_too_large', path: 'batch.1', message: expect.stringContaining(`at most ${MAX_MESSAGE_BYTES} bytes`) as string }],
+    });
+    expect(h.queued.slice(before).map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['kept']]);
+    const allTooBig = await h.send('batch', { batch: [track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
+    expect([allTooBig.status, errorOf(allTooBig).code, errorOf(allTooBig).path]).toEqual([400, 'message_too_large', 'batch.0']);
     const single = await h.send('track', track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }));
     expect([single.status, errorOf(single).code]).toEqual([400, 'message_too_large']);
   });
 
-  it('answers 400 naming the problem for malformed JSON and invalid messages; nothing of the batch is queued', async () => {
+  it('answers 400 naming the problem for malformed JSON, and for a request of which no message can be taken', async () => {
     const h = harness();
     const malformed = await h.send('batch', '{"batch": [');
     expect([malformed.status, errorOf(malformed).code]).toEqual([400, 'malformed_json']);
     const notBatch = await h.send('batch', { batch: 'nope' });
     expect(errorOf(notBatch)).toMatchObject({ code: 'invalid_message', path: 'batch' });
-    const noEvent = await h.send('batch', { batch: [track('u'), { type: 'track', userId: 'u' }] });
+    const noEvent = await h.send('batch', { batch: [{ type: 'track', userId: 'u' }, { type: 'track', userId: 'v', event: 'x'.repeat(200) }] });
     expect(noEvent.status).toBe(400);
-    expect(errorOf(noEvent)).toMatchObject({ code: 'invalid_message', path: 'batch.1.event' });
+    expect(errorOf(noEvent)).toMatchObject({ code: 'invalid_message', path: 'batch.0.event' });
     expect(errorOf(noEvent).message).toContain('event name');
     const noIds = await h.send('page', { name: 'Home' });
     expect(errorOf(noIds)).toMatchObject({ code: 'invalid_message', path: 'userId' });
     // Passes the Segment checks but not what storage takes: named as the message, with the Inflow field.
-    const badKey = await h.send('batch', { batch: [track('u'), track('u', 'e', { properties: { '': 1 } })] });
+    const badKey = await h.send('track', track('u', 'e', { properties: { '': 1 } }));
     expect(badKey.status).toBe(400);
-    expect(errorOf(badKey).path).toBe('batch.1');
-    expect(errorOf(badKey).message).toContain('events.1.properties');
+    expect(errorOf(badKey).message).toMatch(/^the message cannot be stored: .*events\.0\.properties/);
     const deep = await h.send('track', track('u', 'e', { properties: JSON.parse('{"a":'.repeat(20) + '1' + '}'.repeat(20)) as object }));
     expect([deep.status, errorOf(deep).code]).toEqual([400, 'too_deep']);
-    const xml = await h.send('track', track('u'), { 'content-type': 'application/xml' });
-    expect(xml.status).toBe(415);
     expect(h.queued).toHaveLength(0);
+  });
+
+  it('takes the valid messages of a batch and names each one refused (Segment answers 200 to a batch with bad messages)', async () => {
+    const h = harness();
+    const reply = await h.send('batch', {
+      batch: [track('u', 'first'), { type: 'track', userId: 'u', event: 'x'.repeat(200) }, track('u', 'e', { properties: { '': 1 } }), track('v', 'other'), track('u', 'last')],
+    });
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(String(reply.body)) as { success: boolean; rejected: Array<{ index: number; code: string; path: string; message: string }> };
+    expect(body.success).toBe(true);
+    expect(body.rejected.map((r) => [r.index, r.code, r.path])).toEqual([
+      [1, 'invalid_message', 'batch.1.event'],
+      [2, 'invalid_message', 'batch.2'],
+    ]);
+    expect(body.rejected[1]?.message).toContain('events.1.properties');
+    expect(h.queued.map((q) => [q.envelope.payload.profile.id, q.envelope.payload.events.map((e) => e.type)])).toEqual([
+      ['u', ['first', 'last']],
+      ['v', ['other']],
+    ]);
+  });
+
+  it('reads the body as JSON whatever media type it is sent as (RudderStack\u2019s Node client sends gzipped JSON as a form)', async () => {
+    const h = harness();
+    const form = await h.send('batch', gzipSync(JSON.stringify({ batch: [track('u', 'formed')] })), { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' });
+    expect(form.status).toBe(200);
+    const xml = await h.send('track', track('u', 'xml'), { 'content-type': 'application/xml' });
+    expect(xml.status).toBe(200);
+    expect(h.queued.map((q) => q.envelope.payload.events[0]?.type)).toEqual(['formed', 'xml']);
   });
 
   it('answers 200 to an empty batch and queues nothing', async () => {

@@ -6,11 +6,11 @@ import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
 import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
-import { groupByProfile, type ProfileGroup } from './group-by-profile.js';
-import { mapMessage, type BatchFields, type MappedMessage } from './map-message.js';
+import { groupByProfile, type IndexedMessage, type ProfileGroup } from './group-by-profile.js';
+import { mapMessage, type BatchFields } from './map-message.js';
 import { readSegmentBody } from './read-segment-body.js';
 import { checkMessage, isObject, type SegmentType } from './segment-message.js';
-import { SEGMENT_SUCCESS, segmentError } from './segment-replies.js';
+import { SEGMENT_SUCCESS, segmentError, segmentPartialSuccess, type SegmentRejection } from './segment-replies.js';
 import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
 
 /** Segment's limits: 32 KB per message (one call, or each message of a batch), 500 KB per batch. */
@@ -70,12 +70,18 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     const requestId = request.requestId ?? randomUUID();
     const mapped = mapMessages(endpoint, body, read.bytes, receivedAt);
     if (!mapped.ok) return withCors(mapped.reply, origin);
-    const groups = groupByProfile(source.id, mapped.value, deps.limits.maxEvents);
+    const { rejected } = mapped.value;
+    const groups = groupByProfile(source.id, mapped.value.taken, deps.limits.maxEvents);
     const envelopes: Envelope[] = [];
+    const maxEventBytes = read.bytes > deps.limits.maxEventBytes ? deps.limits.maxEventBytes : undefined;
     for (const group of groups) {
-      const envelope = toEnvelope(source.id, group, request, requestId, receivedAt, endpoint, read.bytes > deps.limits.maxEventBytes ? deps.limits.maxEventBytes : undefined);
-      if (!envelope.ok) return withCors(envelope.reply, origin);
-      envelopes.push(envelope.value);
+      const envelope = toEnvelope(source.id, group, request, requestId, receivedAt, maxEventBytes, endpoint === 'batch', rejected);
+      if (envelope) envelopes.push(envelope);
+    }
+    if (envelopes.length === 0 && rejected.length > 0) {
+      // Nothing can be taken: the first message's problem, as for a single call.
+      const first = rejected.sort((a, b) => a.index - b.index)[0] as SegmentRejection;
+      return withCors(segmentError(400, first.code, first.message, { path: first.path || undefined }), origin);
     }
 
     try {
@@ -90,8 +96,8 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
         events += envelope.payload.events.length;
         if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf?.(envelope.payload.profile.id) ?? 0);
       }
-      deps.meter?.events(events, 0);
-      return withCors(SEGMENT_SUCCESS, origin);
+      deps.meter?.events(events, rejected.length);
+      return withCors(rejected.length === 0 ? SEGMENT_SUCCESS : segmentPartialSuccess(rejected.sort((a, b) => a.index - b.index)), origin);
     } catch (error) {
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
       const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
@@ -106,12 +112,22 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
   };
 }
 
-/** The messages of the body, checked and mapped; the first bad one is named. */
-function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, bodyBytes: number, receivedAt: number): Step<MappedMessage[]> {
+/** The messages a request may be taken with, and those of a batch refused one by one. */
+interface MappedRequest {
+  taken: IndexedMessage[];
+  rejected: SegmentRejection[];
+}
+
+/**
+ * The messages of the body, checked and mapped. A single call's problem refuses the request; a
+ * batch's bad message is refused alone (named, with its index) and the rest is taken, so that
+ * one bad message from a client cannot sink the others (its client would not send them again).
+ */
+function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, bodyBytes: number, receivedAt: number): Step<MappedRequest> {
   if (endpoint !== 'batch') {
     const check = checkMessage(body, endpoint);
     if (!check.ok) return invalid(check.field, check.problem);
-    return { ok: true, value: [mapMessage(check.message, {}, receivedAt)] };
+    return { ok: true, value: { taken: [{ index: 0, message: mapMessage(check.message, {}, receivedAt) }], rejected: [] } };
   }
   const items = body['batch'];
   if (!Array.isArray(items)) return invalid('batch', 'must be an array of messages');
@@ -119,45 +135,64 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
   if (isObject(body['context'])) batch.context = body['context'];
   const sentAt = body['sentAt'];
   if (typeof sentAt === 'string' || typeof sentAt === 'number') batch.sentAt = sentAt;
-  const mapped: MappedMessage[] = [];
-  for (let i = 0; i < items.length; i++) {
+  const value: MappedRequest = { taken: [], rejected: [] };
+  for (let index = 0; index < items.length; index++) {
     // No message can be larger than the whole body: measure each one only when the body is.
     if (bodyBytes > MAX_MESSAGE_BYTES) {
-      const bytes = Buffer.byteLength(JSON.stringify(items[i]));
+      const bytes = Buffer.byteLength(JSON.stringify(items[index]));
       if (bytes > MAX_MESSAGE_BYTES) {
-        return fail(400, 'message_too_large', `batch.${i} is ${bytes} bytes; at most ${MAX_MESSAGE_BYTES} bytes are accepted per message`, `batch.${i}`);
+        const path = `batch.${index}`;
+        value.rejected.push({ index, code: 'message_too_large', message: `${path} is ${bytes} bytes; at most ${MAX_MESSAGE_BYTES} bytes are accepted per message`, path });
+        continue;
       }
     }
-    const check = checkMessage(items[i], undefined);
-    if (!check.ok) return invalid(join(`batch.${i}`, check.field), check.problem);
-    mapped.push(mapMessage(check.message, batch, receivedAt));
+    const check = checkMessage(items[index], undefined);
+    if (!check.ok) {
+      const path = join(`batch.${index}`, check.field);
+      value.rejected.push({ index, code: 'invalid_message', message: `${path} ${check.problem}`, path });
+      continue;
+    }
+    value.taken.push({ index, message: mapMessage(check.message, batch, receivedAt) });
   }
-  return { ok: true, value: mapped };
+  return { ok: true, value };
 }
 
-/** One group as a queued request, checked against the /track contract the collector relies on. */
+/**
+ * One group as a queued request, checked against the /track contract the collector relies on:
+ * a message whose event the contract refuses is left out and added to `rejected` (all of the
+ * group's when the problem is the profile's or session's); undefined when none is left.
+ */
 function toEnvelope(
   sourceId: string,
   group: ProfileGroup,
   request: HttpRequest,
   requestId: string,
   receivedAt: number,
-  endpoint: SegmentEndpoint,
   maxEventBytes: number | undefined,
-): Step<Envelope> {
-  const payload: TrackPayload = { source: { id: sourceId }, profile: { id: group.profileId }, session: { id: group.sessionId }, events: group.events };
-  const schema = checkTrackPayload(payload);
-  const content = schema.ok ? checkPayloadContent(payload, maxEventBytes === undefined ? {} : { maxEventBytes }) : undefined;
-  const problem = !schema.ok ? schema : content && !content.ok ? content : undefined;
-  if (problem) {
-    const index = Number(/^events\.(\d+)/.exec(problem.path)?.[1] ?? 0);
-    const at = endpoint === 'batch' ? `batch.${group.indexes[index] ?? group.indexes[0]}` : '';
-    return fail(400, 'invalid_message', `${at || 'the message'} cannot be stored: as an Inflow event, ${problem.path} ${problem.message}`, at);
+  inBatch: boolean,
+  rejected: SegmentRejection[],
+): Envelope | undefined {
+  const events = [...group.events];
+  const indexes = [...group.indexes];
+  while (events.length > 0) {
+    const payload: TrackPayload = { source: { id: sourceId }, profile: { id: group.profileId }, session: { id: group.sessionId }, events };
+    const schema = checkTrackPayload(payload);
+    const content = schema.ok ? checkPayloadContent(payload, maxEventBytes === undefined ? {} : { maxEventBytes }) : undefined;
+    const problem = !schema.ok ? schema : content && !content.ok ? content : undefined;
+    if (!problem) {
+      return { v: 1, id: requestId, receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload };
+    }
+    const at = /^events\.(\d+)/.exec(problem.path);
+    const bad = at ? [Number(at[1])] : events.map((_, i) => i);
+    for (const i of bad.reverse()) {
+      const index = indexes[i] ?? 0;
+      const path = inBatch ? `batch.${index}` : '';
+      rejected.push({ index, code: 'invalid_message', message: `${path || 'the message'} cannot be stored: as an Inflow event, ${problem.path} ${problem.message}`, path });
+      events.splice(i, 1);
+      indexes.splice(i, 1);
+    }
   }
-  return {
-    ok: true,
-    value: { v: 1, id: requestId, receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload },
-  };
+  return undefined;
 }
 
 function join(prefix: string, field: string): string {

@@ -40,7 +40,9 @@ describe('clock skew correction', () => {
     ['sentAt of the batch when the message has none', { timestamp: '2026-11-29T10:59:00.000Z' }, '2026-11-29T11:00:00.000Z', '2026-11-29T11:59:00.000Z'],
     ["the message's sentAt wins over the batch's", { timestamp: '2026-11-29T10:59:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, '2026-11-29T00:00:00.000Z', '2026-11-29T11:59:00.000Z'],
     ['no sentAt: the timestamp as it is', { timestamp: '2026-01-01T00:00:00.000Z' }, undefined, '2026-01-01T00:00:00.000Z'],
-    ['originalTimestamp is the client time when given', { originalTimestamp: '2026-11-29T10:58:00.000Z', timestamp: '2026-11-29T11:58:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:58:00.000Z'],
+    // RudderStack's Node client stamps originalTimestamp with the time of the call and puts the caller's (a past event) in timestamp.
+    ['timestamp wins over originalTimestamp when both are given', { originalTimestamp: '2026-11-29T10:58:00.000Z', timestamp: '2026-11-20T08:00:00.000Z', sentAt: '2026-11-29T10:58:00.000Z' }, undefined, '2026-11-20T09:02:00.000Z'],
+    ['originalTimestamp when there is no timestamp', { originalTimestamp: '2026-11-29T10:58:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:58:00.000Z'],
     ['no client time: when it was received', { sentAt: '2020-01-01T00:00:00.000Z' }, undefined, '2026-11-29T12:00:00.000Z'],
     ['epoch milliseconds are read too', { timestamp: Date.parse('2026-11-29T10:59:00.000Z'), sentAt: Date.parse('2026-11-29T11:00:00.000Z') }, undefined, '2026-11-29T11:59:00.000Z'],
   ];
@@ -163,9 +165,10 @@ describe('sessions and groups', () => {
   });
 
   it('one group per profile and session, in the order of the batch, cut at maxEvents', () => {
-    const messages = ['u1', 'u2', 'u1', 'u1', 'u1', 'u2'].map((profileId, i) =>
-      mapMessage(checked({ userId: profileId, event: `e${i}` }, 'track'), {}, RECEIVED),
-    );
+    const messages = ['u1', 'u2', 'u1', 'u1', 'u1', 'u2'].map((profileId, index) => ({
+      index,
+      message: mapMessage(checked({ userId: profileId, event: `e${index}` }, 'track'), {}, RECEIVED),
+    }));
     const groups = groupByProfile('web', messages, 3);
     expect(groups.map((g) => [g.profileId, g.indexes])).toEqual([
       ['u1', [0, 2, 3]],

@@ -9,7 +9,6 @@ export type SegmentErrorCode =
   | 'message_too_large'
   | 'batch_too_large'
   | 'payload_too_large'
-  | 'unsupported_media_type'
   | 'unsupported_encoding'
   | 'missing_write_key'
   | 'invalid_write_key'
@@ -18,10 +17,24 @@ export type SegmentErrorCode =
   | 'queue_unavailable'
   | 'shutting_down';
 
-/** Segment's success flag next to the error shape every other Inflow endpoint answers with. */
+/**
+ * Segment's success flag and, at the top, the code and message clients read there
+ * (RudderStack's Python client takes `code` from the top and retries when it is missing), with
+ * the error shape every other Inflow endpoint answers with.
+ */
 export interface SegmentErrorBody {
   success: false;
+  code: SegmentErrorCode;
+  message: string;
   error: { code: SegmentErrorCode; message: string; path?: string };
+}
+
+/** A message of a batch refused alone (the rest was taken): its index, why, and the field at fault. */
+export interface SegmentRejection {
+  index: number;
+  code: 'invalid_message' | 'message_too_large';
+  message: string;
+  path: string;
 }
 
 const JSON_TYPE = 'application/json';
@@ -33,6 +46,11 @@ export const SEGMENT_SUCCESS: HttpReply = Object.freeze({
   body: '{"success":true}',
 });
 
+/** 200 once the queue has the messages that could be taken, naming each one refused. */
+export function segmentPartialSuccess(rejected: readonly SegmentRejection[]): HttpReply {
+  return { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ success: true, rejected }) };
+}
+
 export function segmentError(
   status: number,
   code: SegmentErrorCode,
@@ -40,6 +58,6 @@ export function segmentError(
   extra?: { path?: string | undefined; headers?: Record<string, string> },
 ): HttpReply {
   const error: SegmentErrorBody['error'] = extra?.path ? { code, message, path: extra.path } : { code, message };
-  const body: SegmentErrorBody = { success: false, error };
+  const body: SegmentErrorBody = { success: false, code, message, error };
   return { status, headers: { 'content-type': JSON_TYPE, ...extra?.headers }, body: JSON.stringify(body) };
 }
