@@ -160,6 +160,16 @@ describe('hostile /track bodies', () => {
     expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
   });
 
+  it.each(['xchunked', 'gzip, chunked', 'chunked, identity', 'identity'])('answers 501 to Transfer-Encoding %j, which it cannot frame, and goes on serving', async (coding) => {
+    const body = JSON.stringify({ source: { id: SOURCE }, events: [] });
+    const head = `POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${coding}\r\n\r\n`;
+    const answer = await rawRequest(app, head, `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 501/);
+    expect(answer).toContain('"code":"unsupported_transfer_encoding"');
+    const chunked = await rawRequest(app, head.replace(coding, 'Chunked\r\nConnection: close'), `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+    expect(chunked).toMatch(/^HTTP\/1\.1 200/);
+  });
+
   it.each([
     ['gzip', gzipSync],
     ['x-gzip', gzipSync],

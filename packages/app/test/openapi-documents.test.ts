@@ -82,7 +82,7 @@ describe('the answer validator on the public API', () => {
 
   it('refuses a wrong status, a wrong field type and a value the answer cannot have', () => {
     expect(publicApi.check(answer('POST', '/track', 202, { queued: true }))).toEqual([
-      'POST /track → 202: track documents no status 202 (only 200, 201, 400, 403, 408, 413, 415, 500, 503)',
+      'POST /track → 202: track documents no status 202 (only 200, 201, 400, 403, 408, 413, 415, 500, 501, 503)',
     ]);
     const problems = publicApi.check(answer('POST', '/track', 200, { queued: false, profile: { id: 'jane' }, session: { id: 's-1' }, events: 'e-1' }));
     expect(problems).toContain('POST /track → 200: body/events must be array');

@@ -99,6 +99,8 @@ export type TrackErrorCode =
   | 'unsupported_encoding'
   /** A body that does not decode from its Content-Encoding. */
   | 'malformed_encoding'
+  /** A Transfer-Encoding other than chunked (the HTTP layer's 501). */
+  | 'unsupported_transfer_encoding'
   | 'unknown_source'
   | 'source_disabled'
   | 'origin_not_allowed'

@@ -56,6 +56,7 @@ export const ERROR_CODES = [
   'unsupported_media_type',
   'unsupported_encoding',
   'malformed_encoding',
+  'unsupported_transfer_encoding',
   'unknown_source',
   'source_disabled',
   'origin_not_allowed',
@@ -120,9 +121,14 @@ export const sharedResponses: Record<string, ResponseObject> = {
   NotFound: errorAnswer('No such endpoint (`not_found`), or no such record.'),
   MethodNotAllowed: errorAnswer('The path does not take this method (`method_not_allowed`).', { Allow: headerRef('Allow') }),
   RequestTimeout: errorAnswer('The body did not arrive within the deadline (`request_timeout`); the connection is closed.'),
+  UnsupportedTransferEncoding: errorAnswer('A Transfer-Encoding other than chunked (`unsupported_transfer_encoding`); the connection is closed.'),
   PayloadTooLarge: errorAnswer('The body is larger than INFLOW_MAX_BODY_BYTES, or a compressed body decodes past it (`payload_too_large`); the connection is closed when the body was too large as sent.'),
   InternalError: errorAnswer('A bug: nothing was accepted (`internal`).'),
 };
 
 /** The answers every operation with a request body can get from the HTTP layer before it runs. */
-export const bodyLimits: Record<string, ReferenceObject> = { '408': responseRef('RequestTimeout'), '413': responseRef('PayloadTooLarge') };
+export const bodyLimits: Record<string, ReferenceObject> = {
+  '408': responseRef('RequestTimeout'),
+  '413': responseRef('PayloadTooLarge'),
+  '501': responseRef('UnsupportedTransferEncoding'),
+};

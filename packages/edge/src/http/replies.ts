@@ -30,4 +30,8 @@ export const payloadTooLarge = (limit: number): HttpReply =>
 export const requestTimeout = (ms: number): HttpReply =>
   errorReply(408, 'request_timeout', `the request body did not arrive within ${ms} ms`);
 
+/** 501 for a transfer coding other than chunked (RFC 9112 §6.1): such a body cannot be framed. */
+export const unsupportedTransferEncoding = (coding: string): HttpReply =>
+  errorReply(501, 'unsupported_transfer_encoding', `transfer encoding ${JSON.stringify(coding.slice(0, 64))} is not supported; send the body chunked or with a Content-Length`);
+
 export const internalError = (): HttpReply => errorReply(500, 'internal', 'internal error; the request was not accepted');
