@@ -68,6 +68,9 @@ const REFUSALS: Refusal[] = [
   ['an event one byte over the limit', JSON.stringify({ source: { id: SOURCE }, events: [eventOfBytes(MAX_EVENT_BYTES + 1, 'over')] }), 400, 'event_too_large', 'events.0', `${MAX_EVENT_BYTES} bytes`],
   ['an event under the limit in characters, over it in UTF-8 bytes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '€'.repeat(6_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
   ['an event made large by escapes', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'a', properties: { s: '\u0001'.repeat(3_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
+  // The request's context is stored in every event: it counts in each one's size.
+  ['a request context past the event limit on its own', JSON.stringify({ source: { id: SOURCE }, context: { blob: 'c'.repeat(MAX_EVENT_BYTES + 1) }, events: [{ type: 'a' }, { type: 'b' }] }), 400, 'event_too_large', 'context', 'merged into every event'],
+  ['an event within the limit alone, past it with the request context', JSON.stringify({ source: { id: SOURCE }, context: { blob: 'c'.repeat(MAX_EVENT_BYTES / 2) }, events: [{ type: 'a', properties: { s: 'p'.repeat(MAX_EVENT_BYTES / 2) } }] }), 400, 'event_too_large', 'events.0', "with the request's context"],
   ['too many events', JSON.stringify({ source: { id: SOURCE }, events: Array.from({ length: MAX_EVENTS + 1 }, () => ({ type: 'a' })) }), 400, 'too_many_events', 'events', `at most ${MAX_EVENTS}`],
   ['too many events, even invalid ones', JSON.stringify({ source: { id: SOURCE }, events: Array.from({ length: 5_000 }, () => 0) }), 400, 'too_many_events', 'events', '5000 events'],
   // Keys and values free-form objects cannot take.

@@ -74,6 +74,20 @@ describe('checkPayloadContent', () => {
     }
   });
 
+  it("counts the request's context in each event's size: it is merged into every event when stored", () => {
+    const context = { blob: 'c'.repeat(40_000) };
+    const contextBytes = stringifiedBytes(context);
+    const event = { type: 'a', properties: { blob: 'p'.repeat(30_000) } } as TrackEvent;
+    const limit = 65_536;
+    expect(checkPayloadContent(payloadOf([event]), { maxEventBytes: limit })).toEqual({ ok: true });
+    const merged = checkPayloadContent(payloadOf([{ type: 'tiny' }, event], { context }), { maxEventBytes: limit });
+    expect(merged).toMatchObject({ ok: false, code: 'event_too_large', path: 'events.1' });
+    if (!merged.ok) expect(merged.message).toContain(`with the request's context of ${contextBytes} bytes`);
+    // A context past the limit on its own leaves no event within it: the request's problem.
+    const huge = checkPayloadContent(payloadOf([{ type: 'tiny' }], { context: { blob: 'c'.repeat(900_000) } }), { maxEventBytes: limit });
+    expect(huge).toMatchObject({ ok: false, code: 'event_too_large', path: 'context' });
+  });
+
   it('does not measure when no limit is given', () => {
     expect(checkPayloadContent(payloadOf([{ type: 'a', properties: { blob: 'x'.repeat(100_000) } }]))).toEqual({ ok: true });
   });

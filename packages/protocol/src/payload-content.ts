@@ -48,39 +48,63 @@ const OK: ContentCheck = { ok: true };
  * (jsonNestingDepth); this walk does not rely on it, it never recurses.
  */
 export function checkPayloadContent(payload: TrackPayload, options: ContentOptions = {}): ContentCheck {
-  const request = checkRequestContent(payload);
-  if (!request.ok) return request;
   const maxBytes = options.maxEventBytes ?? Infinity;
+  const request = checkRequestContent(payload, maxBytes);
+  if (!request.ok) return request;
   const events = payload.events;
   for (let i = 0; i < events.length; i++) {
-    const failure = checkEventContent(events[i] as object, i, request.contextEntries, maxBytes);
+    const failure = checkEventContent(events[i] as object, i, request, maxBytes);
     if (failure) return failure;
   }
   return OK;
 }
 
-export type RequestContentCheck = { ok: true; contextEntries: number } | Failure;
+/** What the request's context takes from each event's budgets: it is merged into every event's context when stored. */
+export interface SharedContext {
+  contextEntries: number;
+  /** Its JSON size (0 when not measured). */
+  contextBytes: number;
+}
+
+export type RequestContentCheck = ({ ok: true } & SharedContext) | Failure;
 
 /**
- * The request's own `context` and `properties`. On success, how many entries its context
- * takes from each event's budget (it is merged into every event's context when stored).
+ * The request's own `context` and `properties`. On success, how many entries and (when
+ * `maxEventBytes` is given) bytes its context takes from each event's budget: an event is
+ * stored with the request's context merged into its own, so a large context repeated in every
+ * event counts in each (a 900 KB context on 100 tiny events would store 90 MB). A context
+ * that leaves no event within the size is the request's problem.
  */
-export function checkRequestContent(payload: TrackPayload): RequestContentCheck {
-  const shared: Budget = { entries: 0, bytes: Infinity, maxBytes: Infinity };
+export function checkRequestContent(payload: TrackPayload, maxEventBytes = Infinity): RequestContentCheck {
+  const shared: Budget = { entries: 0, bytes: maxEventBytes === Infinity ? Infinity : 0, maxBytes: Infinity };
   const context = payload.context && walk(payload.context, node('context'), true, shared);
   if (context) return context;
+  const contextBytes = payload.context && shared.bytes !== Infinity ? shared.bytes : 0;
+  if (contextBytes >= maxEventBytes) {
+    return {
+      ok: false,
+      code: 'event_too_large',
+      path: 'context',
+      message: `context is ${contextBytes} bytes: merged into every event, it leaves none within ${maxEventBytes} bytes; at most ${maxEventBytes} are accepted per event`,
+    };
+  }
   const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity });
   if (properties) return properties;
-  return { ok: true, contextEntries: shared.entries };
+  return { ok: true, contextEntries: shared.entries, contextBytes };
 }
 
 /**
- * One schema-checked event (at `events.<index>`): its free-form content, with `contextEntries`
- * already spent by the request's context, and its JSON size against `maxEventBytes`.
+ * One schema-checked event (at `events.<index>`): its free-form content, with what the
+ * request's context already spent of its entries and bytes, and its JSON size against
+ * `maxEventBytes`.
  */
-export function checkEventContent(event: object, index: number, contextEntries: number, maxEventBytes = Infinity): Failure | undefined {
-  const budget: Budget = { entries: contextEntries, bytes: maxEventBytes === Infinity ? Infinity : 0, maxBytes: maxEventBytes };
-  return walk(event, node(String(index), EVENTS), false, budget);
+export function checkEventContent(event: object, index: number, shared: SharedContext, maxEventBytes = Infinity): Failure | undefined {
+  const budget: Budget = { entries: shared.contextEntries, bytes: maxEventBytes === Infinity ? Infinity : shared.contextBytes, maxBytes: maxEventBytes };
+  const failure = walk(event, node(String(index), EVENTS), false, budget);
+  if (failure?.code === 'event_too_large' && shared.contextBytes > 0) {
+    return { ...failure, message: `${failure.message} (with the request's context of ${shared.contextBytes} bytes, merged into each event)` };
+  }
+  return failure;
 }
 
 const EVENTS = node('events');

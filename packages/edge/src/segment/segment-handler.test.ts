@@ -157,6 +157,9 @@ describe('Segment handler', () => {
     expect(h.queued.slice(before).map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['kept']]);
     const allTooBig = await h.send('batch', { batch: [track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
     expect([allTooBig.status, errorOf(allTooBig).code, errorOf(allTooBig).path]).toEqual([400, 'message_too_large', 'batch.0']);
+    // A batch context is stored in each message's event: 60 KB of it on 500 small messages would store 30 MB.
+    const amplified = await h.send('batch', { context: filler(60_000), batch: Array.from({ length: 500 }, (_, i) => track(`u${i}`)) });
+    expect([amplified.status, errorOf(amplified).code, errorOf(amplified).path]).toEqual([400, 'batch_too_large', 'context']);
     const single = await h.send('track', track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }));
     expect([single.status, errorOf(single).code]).toEqual([400, 'message_too_large']);
   });

@@ -132,7 +132,14 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
   const items = body['batch'];
   if (!Array.isArray(items)) return invalid('batch', 'must be an array of messages');
   const batch: BatchFields = {};
-  if (isObject(body['context'])) batch.context = body['context'];
+  if (isObject(body['context'])) {
+    batch.context = body['context'];
+    // Merged into every message's context: what it adds to the stored batch is bounded as the batch is.
+    const repeated = Buffer.byteLength(JSON.stringify(batch.context)) * items.length;
+    if (repeated > MAX_BATCH_BYTES) {
+      return fail(400, 'batch_too_large', `the batch's context, merged into each of its ${items.length} messages, makes ${repeated} bytes; at most ${MAX_BATCH_BYTES} are accepted (send it with fewer messages, or in each message)`, 'context');
+    }
+  }
   const sentAt = body['sentAt'];
   if (typeof sentAt === 'string' || typeof sentAt === 'number') batch.sentAt = sentAt;
   const value: MappedRequest = { taken: [], rejected: [] };

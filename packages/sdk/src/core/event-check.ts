@@ -16,7 +16,7 @@ export function checkName(value: unknown, path: string): string {
  * The event as the edge will see it, or an InvalidEventError naming the bad field. Serialises
  * once (a BigInt or a circular object fails here, in this call only) and walks the copy: the
  * same type, id, depth, key and entry limits as the edge, and the event's size in UTF-8 bytes
- * (at most the edge's default largest event).
+ * with its context (at most the edge's default largest event).
  * The copy is what gets queued, so later changes to the caller's objects cannot reach it.
  */
 export function checkEvent(event: WireEvent, context: JsonObject): { event: WireEvent; bytes: number } {
@@ -44,7 +44,10 @@ export function checkEvent(event: WireEvent, context: JsonObject): { event: Wire
   };
   walk(copy.properties, 'properties', EVENT_FREE_FORM_LEVEL);
   walk(context, 'context', EVENT_FREE_FORM_LEVEL);
-  const bytes = new Blob([json]).size; // UTF-8 bytes, as the transport measures a body
+  // UTF-8 bytes, as the transport measures a body, with the context: the event is stored with
+  // its batch's context merged in, and the edge counts it so (its share of a batch's bytes is
+  // counted high by as much: the context is sent once per batch).
+  const bytes = new Blob([json, JSON.stringify(context)]).size;
   if (bytes > DEFAULT_MAX_EVENT_BYTES) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${DEFAULT_MAX_EVENT_BYTES} bytes)`);
   return { event: copy, bytes };
 }

@@ -239,6 +239,8 @@ describe('the tracker core', () => {
       }
       expect(isInvalidEventError(error) && error.code).toBe(code);
     }
+    // Stored with its batch's context merged in: an event that fits alone but not with the context is refused as the edge would.
+    expect(() => t.track('fits-alone', { text: 'x'.repeat(40_000) }, { context: { blob: 'c'.repeat(30_000) } })).toThrow(/event_too_large at event/);
     expect(() => t.identify('i'.repeat(129))).toThrow(/invalid_id at profileId/);
     expect(store.load()).toHaveLength(0);
     await t.track('fine', { n: 1 });
