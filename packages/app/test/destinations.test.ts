@@ -163,7 +163,7 @@ describe.each(ENGINES)('destinations on the private API, %s engine', (engine) =>
       profile: { traits: { email: 'jane@example.com' } },
     });
     expect(tested.status).toBe(200);
-    const key = idempotencyKey('sender', 1, 'sample-1');
+    const key = idempotencyKey('sender', 1, { id: 'sample-1', profileId: 'test-profile' });
     const rendered = { orderId: 'o-77', email: 'jane@example.com', label: 'Order o-77' };
     expect(tested.body['request']).toEqual({
       method: 'POST',
@@ -188,7 +188,7 @@ describe.each(ENGINES)('destinations on the private API, %s engine', (engine) =>
     const plain = await call('POST', '/destinations/sender/test');
     const sampleId = ((plain.body['request'] as { body: { id: string; type: string } }).body).id;
     expect((plain.body['request'] as { body: { type: string } }).body.type).toBe('order-completed');
-    expect(receiver.received.at(-1)!.headers['idempotency-key']).toBe(idempotencyKey('sender', 2, sampleId));
+    expect(receiver.received.at(-1)!.headers['idempotency-key']).toBe(idempotencyKey('sender', 2, { id: sampleId, profileId: 'test-profile' }));
 
     const unknownPart = await call('POST', '/destinations/sender/test', { event: { colour: 'red' } });
     expect(unknownPart.status).toBe(400);

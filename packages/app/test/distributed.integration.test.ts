@@ -34,9 +34,9 @@ function deployment() {
     /** Every stored event id, straight from Elasticsearch (duplicates would show twice). */
     async storedEventIds(): Promise<string[]> {
       await fetch(`${es}/${prefix}-events-*/_refresh`, { method: 'POST' });
-      const response = await fetch(`${es}/${prefix}-events-*/_search?size=10000&_source=false`, { method: 'POST' });
-      const body = (await response.json()) as { hits?: { hits: Array<{ _id: string }> } };
-      return (body.hits?.hits ?? []).map((hit) => hit._id);
+      const response = await fetch(`${es}/${prefix}-events-*/_search?size=10000&_source=id`, { method: 'POST' });
+      const body = (await response.json()) as { hits?: { hits: Array<{ _source: { id: string } }> } };
+      return (body.hits?.hits ?? []).map((hit) => hit._source.id);
     },
     /** Each profile's and each session's event count beside the number of its stored events (they must agree). */
     async countsByProfile(): Promise<Array<{ id: string; counted: number; stored: number }>> {

@@ -17,6 +17,19 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
   });
   afterAll(() => app.close());
 
+  it('stores an event id used by two profiles as two events, each counted by its profile, queued or in place', async () => {
+    const id = `shared-${engine}`;
+    for (const [profile, type, queue] of [[`alice-${engine}`, 'order', true], [`bob-${engine}`, 'signup', true], [`carol-${engine}`, 'visit', false]] as const) {
+      const response = await app.track({ source, profile: { id: profile }, events: [{ id, type }], options: { queue } });
+      expect(response.status).toBe(queue ? 201 : 200);
+    }
+    for (const [profile, type] of [[`alice-${engine}`, 'order'], [`bob-${engine}`, 'signup'], [`carol-${engine}`, 'visit']]) {
+      const stored = await app.eventually<{ events: Array<{ id: string; type: string }> }>(`/profiles/${profile}/events`, (body) => body.events.length === 1);
+      expect(stored.events.map((e) => [e.id, e.type])).toEqual([[id, type]]);
+      expect((await (await app.api(`/profiles/${profile}`)).json()) as { eventCount: number }).toMatchObject({ eventCount: 1 });
+    }
+  });
+
   it('processes a request in place: 200 with the resolved ids, then queryable through the private API', async () => {
     const response = await app.track({
       source,

@@ -103,7 +103,7 @@ const records: Record<string, PathItemObject> = {
     get: get('listSessionEvents', { summary: 'A session\'s events', tag: 'records', parameters: [limit], responses: { '200': ok('Events') } }),
   },
   '/events': { get: get('listEvents', { summary: 'The latest events', tag: 'records', parameters: [limit], responses: { '200': ok('Events') } }) },
-  '/events/{id}': { get: get('getEvent', { summary: 'Read an event', tag: 'records', responses: { '200': ok('Event'), '404': notFound('event') } }) },
+  '/events/{id}': { get: get('getEvent', { summary: 'Read an event (the newest with the id, should two profiles have used it)', tag: 'records', responses: { '200': ok('Event'), '404': notFound('event') } }) },
   '/events/{id}/trace': { get: trace('traceEvent', 'an event') },
   '/requests/{id}/trace': { get: trace('traceRequest', 'a request (its X-Request-Id, or an event\'s requestId)') },
 };

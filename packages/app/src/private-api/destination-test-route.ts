@@ -28,7 +28,7 @@ export function testDestination(catalog: DestinationCatalog, secrets: Secrets, s
     const mapping = compileMapping(destination.mapping ?? DEFAULT_MAPPING);
     if (isMappingProblem(mapping)) return invalid(mapping.path, mapping.message);
     const subject = sampleSubject(destination, parts.parts);
-    const key = idempotencyKey(destination.id, destination.revision, subject.event.id);
+    const key = idempotencyKey(destination.id, destination.revision, subject.event);
     const rendered = renderMapping(mapping, subject);
     const { url, method, timeoutMs } = destination.webhook;
     const outcome = await send({ url, method, headers: resolved.headers, body: rendered, timeoutMs, idempotencyKey: key });

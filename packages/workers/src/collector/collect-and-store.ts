@@ -111,7 +111,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
 
     const again: number[] = [];
     const done: Subject[] = [];
-    const eventsById = new Map(events.map((event) => [event.id, event]));
+    // By profile and id: two profiles may have used one event id in this write.
+    const eventsById = new Map(events.map((event) => [eventKey(event.profileId, event.id), event]));
     const profilesById = new Map(profiles.map((p) => [p.id, p]));
     const sessionsById = new Map(sessions.map((s) => [s.id, s]));
     const traced: TraceEntry[] = [];
@@ -173,9 +174,13 @@ function subjectsOf(
   delete shown.profile.recentSessionIds;
   delete shown.session.recentEventIds;
   return eventIds.flatMap((id) => {
-    const event = events.get(id);
+    const event = events.get(eventKey(profile.id, id));
     return event ? [{ event, ...shown }] : [];
   });
+}
+
+function eventKey(profileId: string, eventId: string): string {
+  return `${profileId}\u0000${eventId}`;
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

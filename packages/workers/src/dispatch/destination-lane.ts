@@ -210,7 +210,7 @@ export class DestinationLane {
         headers: headers.headers,
         body: destination.render(subject),
         timeoutMs: record.webhook.timeoutMs,
-        idempotencyKey: idempotencyKey(record.id, record.revision, subject.event.id),
+        idempotencyKey: idempotencyKey(record.id, record.revision, subject.event),
       });
       const policy = { minAttempts: record.delivery.minAttempts, maxAgeMs: record.delivery.maxAgeMs, baseDelayMs: 500, maxDelayMs: 60_000 };
       const decision = decideDelivery(outcome, { attempts, firstAttemptAt, now: Date.now() }, policy);

@@ -44,7 +44,7 @@ describe('sendWebhook against a real HTTP receiver', () => {
     headers: { authorization: 'Bearer s3cret' },
     body: { event: { id: 'e-1' } },
     timeoutMs: 1_000,
-    idempotencyKey: idempotencyKey('crm', 3, 'e-1'),
+    idempotencyKey: idempotencyKey('crm', 3, { id: 'e-1', profileId: 'p-1' }),
     ...extra,
   });
 
@@ -53,7 +53,7 @@ describe('sendWebhook against a real HTTP receiver', () => {
     const last = received.at(-1)!;
     expect(last.method).toBe('PUT');
     expect(JSON.parse(last.body)).toEqual({ event: { id: 'e-1' } });
-    expect(last.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer s3cret', 'idempotency-key': idempotencyKey('crm', 3, 'e-1') });
+    expect(last.headers).toMatchObject({ 'content-type': 'application/json', authorization: 'Bearer s3cret', 'idempotency-key': idempotencyKey('crm', 3, { id: 'e-1', profileId: 'p-1' }) });
   });
 
   it('reports answers, Retry-After and a bounded body', async () => {
@@ -78,7 +78,10 @@ describe('sendWebhook against a real HTTP receiver', () => {
   });
 
   it('keys are stable per event and destination version', () => {
-    expect(idempotencyKey('crm', 3, 'e-1')).toBe(idempotencyKey('crm', 3, 'e-1'));
-    expect(new Set([idempotencyKey('crm', 3, 'e-1'), idempotencyKey('crm', 4, 'e-1'), idempotencyKey('crm', 3, 'e-2'), idempotencyKey('erp', 3, 'e-1')]).size).toBe(4);
+    const e1 = { id: 'e-1', profileId: 'p-1' };
+    expect(idempotencyKey('crm', 3, e1)).toBe(idempotencyKey('crm', 3, { ...e1 }));
+    const keys = [idempotencyKey('crm', 3, e1), idempotencyKey('crm', 4, e1), idempotencyKey('crm', 3, { ...e1, id: 'e-2' }), idempotencyKey('erp', 3, e1), idempotencyKey('crm', 3, { ...e1, profileId: 'p-2' })];
+    // The same event id in another profile is another event.
+    expect(new Set(keys).size).toBe(5);
   });
 });

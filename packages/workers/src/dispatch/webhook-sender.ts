@@ -17,9 +17,12 @@ export type SendWebhook = (request: WebhookRequest) => Promise<AttemptOutcome>;
 /** Most of an answer's body kept for the dead-letter reason and the "test" call. */
 const BODY_KEPT = 2_000;
 
-/** Stable for one event and one destination version, so a receiver that honours it sees each event once. */
-export function idempotencyKey(destinationId: string, destinationVersion: number, eventId: string): string {
-  return createHash('sha256').update(`${destinationId}\u0000${destinationVersion}\u0000${eventId}`).digest('hex').slice(0, 32);
+/**
+ * Stable for one event and one destination version, so a receiver that honours it sees each
+ * event once. An event is its profile's id and its own: two profiles may use one event id.
+ */
+export function idempotencyKey(destinationId: string, destinationVersion: number, event: { id: string; profileId: string }): string {
+  return createHash('sha256').update(`${destinationId}\u0000${destinationVersion}\u0000${event.profileId}\u0000${event.id}`).digest('hex').slice(0, 32);
 }
 
 /** The default adapter, on fetch. Redirects are not followed: a moved receiver is a configuration to fix. */

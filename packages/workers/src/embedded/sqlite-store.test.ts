@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { InfrastructureError, type SessionRecord } from '@inflow/core';
+import Database from 'better-sqlite3';
+import { type EventRecord, InfrastructureError, type SessionRecord } from '@inflow/core';
 import { collect } from '../collector/collect.js';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -33,6 +34,41 @@ describe('SqliteStore', () => {
     expect((await store.listEvents({ sessionId: 's-1', limit: 1 })).map((e) => e.id)).toEqual(['e2']);
     expect(await store.getEvent('e1')).toEqual(one.events[0]);
     expect(await store.getEvent('nope')).toBeNull();
+  });
+
+  it('stores an event once per profile: the same id in another profile is another event, its redelivery is not', async () => {
+    const a = collect(envelopeFor({ profile: { id: 'a' }, session: { id: 'sa' }, events: [{ id: 'shared-id', type: 'order', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
+    const b = collect(envelopeFor({ profile: { id: 'b' }, session: { id: 'sb' }, events: [{ id: 'shared-id', type: 'signup', time: '2026-11-20T11:00:00Z' }] }), { profile: null, session: null });
+    expect((await store.write({ profiles: [], sessions: [], events: a.events })).events.saved).toBe(1);
+    expect((await store.write({ profiles: [], sessions: [], events: b.events })).events.saved).toBe(1);
+    expect((await store.write({ profiles: [], sessions: [], events: b.events })).events).toMatchObject({ saved: 0, stale: 1 });
+    expect((await store.listEvents({ profileId: 'a', limit: 10 })).map((e) => e.type)).toEqual(['order']);
+    expect((await store.listEvents({ profileId: 'b', limit: 10 })).map((e) => e.type)).toEqual(['signup']);
+    expect((await store.getEvent('shared-id'))?.type).toBe('signup');
+  });
+
+  it('moves the events of a file keyed by event id alone (made by an older version) to the table keyed by profile and id', async () => {
+    await store.close();
+    const old = new Database(file);
+    old.exec(`DROP TABLE events;
+      CREATE TABLE events (id TEXT PRIMARY KEY, profile_id TEXT NOT NULL, session_id TEXT NOT NULL, type TEXT NOT NULL, time TEXT NOT NULL, data TEXT NOT NULL);
+      CREATE INDEX events_by_profile ON events (profile_id, time);
+      CREATE INDEX events_by_session ON events (session_id, time);`);
+    const kept = collect(envelopeFor({ profile: { id: 'a' }, session: { id: 'sa' }, events: [{ id: 'old-event', type: 'order', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
+    const event = kept.events[0] as EventRecord;
+    old.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)').run(event.id, event.profileId, event.sessionId, event.type, event.time, JSON.stringify(event));
+    old.close();
+    store = new SqliteStore(file);
+    expect(await store.getEvent('old-event')).toEqual(event);
+    expect((await store.listEvents({ profileId: 'a', limit: 10 })).map((e) => e.id)).toEqual(['old-event']);
+    // Its redelivery is still recognised, and the id is free for another profile.
+    expect((await store.write({ profiles: [], sessions: [], events: kept.events })).events).toMatchObject({ saved: 0, stale: 1 });
+    const other = collect(envelopeFor({ profile: { id: 'b' }, session: { id: 'sb' }, events: [{ id: 'old-event', type: 'signup' }] }), { profile: null, session: null });
+    expect((await store.write({ profiles: [], sessions: [], events: other.events })).events.saved).toBe(1);
+    const indexes = new Database(file, { readonly: true });
+    const names = indexes.prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'").all().map((row) => row.name);
+    indexes.close();
+    expect(names).toEqual(expect.arrayContaining(['events_by_profile', 'events_by_session', 'events_by_id']));
   });
 
   it('never lets an older profile or session version overwrite a newer one', async () => {

@@ -1,7 +1,7 @@
 import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import { STORE_SCHEMA, type StoreWrite } from './store-writes.js';
+import { prepareStoreSchema, type StoreWrite } from './store-writes.js';
 
 type DataRow = { data: string };
 
@@ -21,7 +21,7 @@ export class SqliteStore implements RecordStore, SourceStore {
 
   constructor(private readonly file: string) {
     this.db = openDatabase(file);
-    this.db.exec(STORE_SCHEMA);
+    prepareStoreSchema(this.db);
     const db = this.db;
     this.sql = {
       profile: db.prepare<[string], DataRow>('SELECT data FROM profiles WHERE id = ?'),
@@ -29,7 +29,8 @@ export class SqliteStore implements RecordStore, SourceStore {
       sessionsOf: db.prepare<[string, number], DataRow>(
         'SELECT data FROM sessions WHERE profile_id = ? ORDER BY started_at DESC LIMIT ?',
       ),
-      event: db.prepare<[string], DataRow>('SELECT data FROM events WHERE id = ?'),
+      // The newest, should two profiles have used one id.
+      event: db.prepare<[string], DataRow>('SELECT data FROM events WHERE id = ? ORDER BY time DESC LIMIT 1'),
       eventsOfProfile: db.prepare<[string, number], DataRow>(
         'SELECT data FROM events WHERE profile_id = ? ORDER BY time DESC, id DESC LIMIT ?',
       ),

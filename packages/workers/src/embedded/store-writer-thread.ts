@@ -1,6 +1,6 @@
 import { workerData } from 'node:worker_threads';
 import { openDatabase } from './sqlite.js';
-import { STORE_SCHEMA, type StoreWrite } from './store-writes.js';
+import { prepareStoreSchema, type StoreWrite } from './store-writes.js';
 import { serveWrites } from './writer-thread-loop.js';
 
 /**
@@ -10,7 +10,7 @@ import { serveWrites } from './writer-thread-loop.js';
  * over an older version.
  */
 const db = openDatabase((workerData as { file: string }).file);
-db.exec(STORE_SCHEMA);
+prepareStoreSchema(db);
 const sql = {
   profile: db.prepare(
     `INSERT INTO profiles (id, version, data) VALUES (?, ?, ?)

@@ -41,6 +41,19 @@ describe('ElasticStore against a real Elasticsearch', () => {
     expect((await store.listSessions('es-p', 5)).map((s) => s.id)).toEqual(['es-s']);
   });
 
+  it('stores an event once per profile: the same id in another profile is another event, its redelivery is not', async () => {
+    const a = collect(envelopeFor({ profile: { id: 'es-a' }, session: { id: 'es-sa' }, events: [{ id: 'shared-id', type: 'order', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
+    const b = collect(envelopeFor({ profile: { id: 'es-b' }, session: { id: 'es-sb' }, events: [{ id: 'shared-id', type: 'signup', time: '2026-11-20T11:00:00Z' }] }), { profile: null, session: null });
+    expect((await store.write({ profiles: [], sessions: [], events: a.events })).events.saved).toBe(1);
+    expect((await store.write({ profiles: [], sessions: [], events: b.events })).events.saved).toBe(1);
+    expect((await store.write({ profiles: [], sessions: [], events: b.events })).events).toMatchObject({ saved: 0, stale: 1 });
+    await refresh();
+    expect((await store.listEvents({ profileId: 'es-a', limit: 10 })).map((e) => e.type)).toEqual(['order']);
+    expect((await store.listEvents({ profileId: 'es-b', limit: 10 })).map((e) => e.type)).toEqual(['signup']);
+    // Looked up by id alone: the newest of the two.
+    expect((await store.getEvent('shared-id'))?.type).toBe('signup');
+  });
+
   it('takes thousands of distinct property keys without hitting the field limit', async () => {
     const events = Array.from({ length: 40 }, (_, i) => ({
       id: `wide-${i}`,

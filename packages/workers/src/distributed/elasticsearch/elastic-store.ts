@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
 import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
@@ -26,7 +27,7 @@ type Operation = { kind: keyof WriteResult; id: string; action: Record<string, u
 /**
  * The distributed store. Profiles, sessions and sources live in one index each (a profile is
  * never duplicated across dated indices); events in daily indices by the day of the event,
- * with _id = event id. Profiles and sessions are written with external versioning,
+ * once per profile and event id (eventDocumentId). Profiles and sessions are written with external versioning,
  * so an older version can never overwrite a newer one whatever the order of workers.
  */
 export class ElasticStore implements RecordStore, SourceStore {
@@ -70,7 +71,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     let pending: Operation[] = [
       ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
       ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
-      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: e.id } }, doc: JSON.stringify(e) })),
+      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: eventDocumentId(e) } }, doc: JSON.stringify(e) })),
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
@@ -120,8 +121,9 @@ export class ElasticStore implements RecordStore, SourceStore {
     return this.search<SessionRecord>(this.index.sessions, { term: { profileId } }, [{ startedAt: 'desc' }], limit);
   }
 
+  /** The event with this id (the newest, should two profiles have used one id). */
   async getEvent(id: string): Promise<EventRecord | null> {
-    const [event] = await this.search<EventRecord>(this.index.eventsPattern, { ids: { values: [id] } }, [], 1);
+    const [event] = await this.search<EventRecord>(this.index.eventsPattern, { term: { id } }, [{ time: 'desc' }], 1);
     return event ?? null;
   }
 
@@ -224,6 +226,18 @@ const MAX_CLOCK_SKEW_MS = 7 * 24 * 3600_000;
  * event lands in the same index and is stored once. A time far from when it was received (a
  * wrong client clock) falls back to the receive time rather than opening odd indices.
  */
+/**
+ * An event's document id: its id within its profile. Event ids are the client's (Segment's
+ * messageId, a tracker's UUID, a server's counter); two profiles, or two sources, may use the
+ * same one, and keyed by the id alone the second event found the first's document and was taken
+ * for a redelivery: counted by its profile, never stored. Redeliveries, which keep their
+ * profile, still find their document. The profile is hashed to keep the id within the 512
+ * bytes Elasticsearch allows (an event id is at most 128 UTF-16 units, 384 bytes).
+ */
+export function eventDocumentId(event: Pick<EventRecord, 'id' | 'profileId'>): string {
+  return `${createHash('sha1').update(event.profileId).digest('base64url').slice(0, 22)}:${event.id}`;
+}
+
 function indexDay(event: EventRecord): string {
   const skew = Math.abs(Date.parse(event.time) - Date.parse(event.receivedAt));
   return skew <= MAX_CLOCK_SKEW_MS ? event.time : event.receivedAt;
