@@ -35,10 +35,17 @@ export function isEventTime(value: unknown): boolean {
   return eventTimeMs(value) !== undefined;
 }
 
+/**
+ * A string time names its year in full (ISO-8601, or the RFC 1123 dates some clients send):
+ * Date.parse alone also reads "0" as the year 2000 and "1" as 2001, and a client's mistake
+ * would be stored as a time.
+ */
+const FULL_YEAR = /\d{4}/;
+
 /** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
 export function eventTimeMs(value: unknown): number | undefined {
   const at = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { create?: unknown }).create : value;
-  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 ? Date.parse(at) : NaN;
+  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 && FULL_YEAR.test(at) ? Date.parse(at) : NaN;
   return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME ? ms : undefined;
 }
 

@@ -38,6 +38,9 @@ describe('checkTrackPayload', () => {
     [{ source: { id: 'web' }, events: [{ type: 5 }] }, 'events.0.type', 'string'],
     [{ source: { id: 'web' }, events: [{ type: 'a', properties: [1] }] }, 'events.0.properties', 'object'],
     [{ source: { id: 'web' }, events: [{ type: 'a', time: 'yesterday' }] }, 'events.0.time', 'ISO-8601'],
+    // Date.parse reads these as 2000-01-01 and 2001-01-01.
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '0' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '1' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [], options: { queue: 'yes' } }, 'options.queue', 'boolean'],
     [{ source: { id: 'web' }, events: [], profile: { id: 7 } }, 'profile.id', 'string'],
     [{ source: { id: 'web\ud800' }, events: [] }, 'source.id', 'unpaired UTF-16 surrogates'],
