@@ -7,6 +7,7 @@ import { addSegmentRoutes } from '../segment/segment-routes.js';
 import type { SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
 import { preflightReply, withCors } from './cors.js';
+import { RefusalDigest } from './refusal-digest.js';
 
 export interface PublicRoutesDeps extends TrackHandlerDeps {
   sources: SourceRegistry;
@@ -22,8 +23,9 @@ export interface PublicRoutesDeps extends TrackHandlerDeps {
 /** The public port: /track, health and readiness, and the demo page. Nothing private. */
 export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const track = createTrackHandler(deps);
+  const refusals = new RefusalDigest(deps.logger);
   const router = new Router()
-    .on('POST', '/track', counted(deps.meter, (request) =>
+    .on('POST', '/track', counted(deps.meter, refusals, (request) =>
       deps.isAccepting()
         ? track(request)
         : Promise.resolve(withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin'])),
@@ -34,7 +36,7 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
       deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
     );
   // Segment-compatible ingestion: /v1/batch, /v1/track… (packages/edge/src/segment).
-  addSegmentRoutes(router, deps, (handler) => counted(deps.meter, handler));
+  addSegmentRoutes(router, deps, (handler) => counted(deps.meter, refusals, handler));
   for (const [pattern, file] of Object.entries(deps.staticFiles ?? {})) {
     const body = readFileSync(file);
     const reply: HttpReply = { status: 200, headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' }, body };
@@ -43,19 +45,19 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
   return router.handle;
 }
 
-/** An ingestion handler whose answers count as accepted, refused or unavailable. */
-function counted(meter: EdgeMeter | undefined, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
-  if (!meter) return handler;
-  const count = (reply: HttpReply): HttpReply => {
-    meter.answered(reply.status);
-    return reply;
-  };
+/** An ingestion handler whose answers count as accepted, refused (also summed in the log) or unavailable. */
+function counted(meter: EdgeMeter | undefined, refusals: RefusalDigest, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
   const failed = (error: unknown): never => {
-    meter.answered(500);
+    meter?.answered(500);
     throw error;
   };
   // One .then, not an async wrapper: this runs on every ingestion request.
-  return (request) => handler(request).then(count, failed);
+  return (request) =>
+    handler(request).then((reply) => {
+      meter?.answered(reply.status);
+      refusals.note(request.route, reply);
+      return reply;
+    }, failed);
 }
 
 async function preflight(sources: SourceRegistry, request: HttpRequest): Promise<HttpReply> {
