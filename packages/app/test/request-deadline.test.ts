@@ -1,5 +1,5 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stalledBody } from './support/stalled-body.js';
 import { engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
 /**
@@ -15,20 +15,9 @@ describe('a stalled body with the default deadline', () => {
   afterAll(() => app.close());
 
   it('gets its 408 on every connection, whenever in uWebSockets\u2019 timeout tick it started', async () => {
-    const url = new URL(app.publicUrl);
-    const stalled = (): Promise<string> => {
-      const socket = connect(Number(url.port), url.hostname);
-      const answer = new Promise<string>((resolve) => {
-        let text = '';
-        socket.on('data', (chunk) => (text += chunk.toString()));
-        socket.on('close', () => resolve(text));
-      });
-      socket.write('POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"source":');
-      return answer;
-    };
     const answers: Array<Promise<string>> = [];
     for (let i = 0; i < 5; i++) {
-      answers.push(stalled());
+      answers.push(stalledBody(app.publicUrl));
       await new Promise((resolve) => setTimeout(resolve, 900));
     }
     for (const raw of await Promise.all(answers)) {

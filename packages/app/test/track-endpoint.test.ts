@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ErrorBody, TrackAccepted } from '@inflow/protocol';
+import { stalledBody } from './support/stalled-body.js';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
 const source = { id: 'demo' };
@@ -130,14 +131,7 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
   });
 
   it('cuts off a request whose body stalls, with 408, while other requests go on', async () => {
-    const url = new URL(app.publicUrl);
-    const socket = connect(Number(url.port), url.hostname);
-    const answer = new Promise<string>((resolve) => {
-      let text = '';
-      socket.on('data', (chunk) => (text += chunk.toString()));
-      socket.on('close', () => resolve(text));
-    });
-    socket.write('POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"source":');
+    const answer = stalledBody(app.publicUrl);
     const other = await app.track({ source, events: [] });
     expect(other.status).toBe(200);
     const raw = await answer;
