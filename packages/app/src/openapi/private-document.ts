@@ -19,7 +19,11 @@ interface Spec {
   body?: string;
 }
 
-/** One operation: the bearer's 401 and the 500 of a bug on every one; the body limits where a body is taken. */
+/**
+ * One operation: the bearer's 401, the 503 of a service behind it that cannot be reached now
+ * (unless the operation says its own), and the 500 of a bug on every one; the body limits where
+ * a body is taken.
+ */
 function op(operationId: string, spec: Spec, takesBody: boolean): OperationObject {
   return {
     operationId,
@@ -28,7 +32,7 @@ function op(operationId: string, spec: Spec, takesBody: boolean): OperationObjec
     ...(spec.description ? { description: spec.description } : {}),
     ...(spec.parameters ? { parameters: spec.parameters } : {}),
     ...(spec.body ? { requestBody: { required: false, content: jsonContent(ref(spec.body)) } } : {}),
-    responses: { ...spec.responses, '401': responseRef('Unauthorized'), ...(takesBody ? bodyLimits : {}), '500': responseRef('InternalError') },
+    responses: { '503': responseRef('ServiceUnavailable'), ...spec.responses, '401': responseRef('Unauthorized'), ...(takesBody ? bodyLimits : {}), '500': responseRef('InternalError') },
   };
 }
 
@@ -301,6 +305,11 @@ export const privateDocument: OpenApiDocument = {
     responses: {
       ...sharedResponses,
       Unauthorized: jsonAnswer('Missing or wrong bearer token (`unauthorized`).', ref('Error'), { 'WWW-Authenticate': { $ref: '#/components/headers/WWWAuthenticate' } }),
+      ServiceUnavailable: jsonAnswer(
+        'A service the answer needs cannot be reached now: the queue (`queue_unavailable`), the store or the cache (`service_unavailable`). Retry after Retry-After.',
+        ref('Error'),
+        retryAfter,
+      ),
     },
     headers: sharedHeaders,
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token in .inflow-data/api-token, or INFLOW_API_TOKEN.' } },

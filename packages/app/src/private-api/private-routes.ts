@@ -15,6 +15,7 @@ import { withRuleRoutes } from './rule-routes.js';
 import { withScheduleRoutes } from './schedule-routes.js';
 import { StatsHistory, withStatsRoutes } from './stats-routes.js';
 import { withTraceRoutes } from './trace-routes.js';
+import { outagesAs503 } from './unavailable.js';
 
 export interface PrivateRoutesDeps {
   token: string;
@@ -106,7 +107,7 @@ export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
   withStatsRoutes(router, { board: deps.stats, history, intervalMs: deps.statsIntervalMs });
   history.start();
   // The ops console's page, script and style hold no data: served without the token (/console, /console/app.js, /console/app.css).
-  const authed = withConsole(requireBearer(deps.token, router.handle));
+  const authed = withConsole(requireBearer(deps.token, outagesAs503(router.handle)));
   const handle = (request: HttpRequest): Promise<HttpReply> => (request.path === '/healthz' ? Promise.resolve(json(200, { status: 'ok' })) : authed(request));
   return Object.assign(handle, { close: () => history.close() });
 }

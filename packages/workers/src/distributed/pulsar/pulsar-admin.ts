@@ -1,4 +1,4 @@
-import type { PartitionBacklog } from '@inflow/core';
+import { errorMessage, type PartitionBacklog, QueueUnavailableError } from '@inflow/core';
 
 /** The few admin REST calls Inflow needs: create what is missing, read backlogs. */
 export class PulsarAdmin {
@@ -99,15 +99,27 @@ export class PulsarAdmin {
     return (await this.request(method, path)).json();
   }
 
+  /**
+   * One admin call. Pulsar's web port not answering (refused, timed out) or answering 5xx is an
+   * outage: QueueUnavailableError, which callers retry and the private API answers with 503.
+   */
   private async request(method: string, path: string, body?: unknown, okStatuses: number[] = []): Promise<Response> {
-    const response = await fetch(this.baseUrl + path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? null : JSON.stringify(body),
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    let response: Response;
+    try {
+      response = await fetch(this.baseUrl + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : errorMessage(error);
+      throw new QueueUnavailableError(`pulsar admin ${method} ${path}: ${cause}`, 5, { cause: error });
+    }
     if (!response.ok && !okStatuses.includes(response.status)) {
-      throw new Error(`pulsar admin ${method} ${path}: ${response.status} ${await response.text()}`);
+      const message = `pulsar admin ${method} ${path}: ${response.status} ${await response.text()}`;
+      if (response.status >= 500) throw new QueueUnavailableError(message, 5);
+      throw new Error(message);
     }
     return response;
   }
