@@ -238,6 +238,10 @@ describe('the answer validator on the private API', () => {
     };
     expect(privateApi.check(answer('GET', '/profiles/jane/events?limit=5', 200, { events: [event] }))).toEqual([]);
     expect(privateApi.check(answer('GET', '/events/e', 200, { ...event, time: 'yesterday' }))).toEqual(['GET /events/e → 200: body/time must match format "date-time"']);
+    // The HTTP layer's 501 (a Transfer-Encoding other than chunked) on any path, Segment's and health's too.
+    const unframed = { error: { code: 'unsupported_transfer_encoding', message: 'transfer encoding "gzip, chunked" is not supported' } };
+    expect(publicApi.check(answer('POST', '/v1/batch', 501, unframed, { headers: new Headers({ 'content-type': JSON_TYPE, 'x-request-id': 'r-1' }) }))).toEqual([]);
+    expect(publicApi.check(answer('GET', '/healthz', 501, unframed, { headers: new Headers({ 'content-type': JSON_TYPE, 'x-request-id': 'r-1' }) }))).toEqual([]);
     // Any private operation may answer 503 when a service behind it cannot be reached now.
     expect(privateApi.check(answer('GET', '/queue/collector/payloads/backlog', 503, { error: { code: 'queue_unavailable', message: 'the queue cannot answer now' } }, { headers: new Headers({ 'content-type': JSON_TYPE, 'retry-after': '5', 'x-request-id': 'r-1' }) }))).toEqual([]);
     const letter = { id: 'd-1', topic: 'collector/payloads', subscription: 'inflow-collector', key: 'k', data: '{}', reason: 'bad', failedAt: AT, redeliveryCount: 3 };

@@ -36,11 +36,12 @@ export function isEventTime(value: unknown): boolean {
 }
 
 /**
- * A string time names its year in full (ISO-8601, or the RFC 1123 dates some clients send):
- * Date.parse alone also reads "0" as the year 2000 and "1" as 2001, and a client's mistake
- * would be stored as a time.
+ * A string time names its year in full: an ISO-8601 date first (an expanded year too), or four
+ * digits standing alone (the RFC 1123 dates some clients send), not part of a time-zone offset.
+ * Date.parse alone also reads "0" as the year 2000 and "1 GMT+0100" as 2000-12-31, and a
+ * client's mistake would be stored as a time.
  */
-const FULL_YEAR = /\d{4}/;
+const FULL_YEAR = /^\s*[+-]?\d{4,6}-\d\d|(?<![+\-\d:])\d{4}(?![\d:])/;
 
 /** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
 export function eventTimeMs(value: unknown): number | undefined {

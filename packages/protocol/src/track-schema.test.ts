@@ -41,6 +41,8 @@ describe('checkTrackPayload', () => {
     // Date.parse reads these as 2000-01-01 and 2001-01-01.
     [{ source: { id: 'web' }, events: [{ type: 'a', time: '0' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [{ type: 'a', time: '1' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '1 GMT+0100' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '0 UTC+0000' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [], options: { queue: 'yes' } }, 'options.queue', 'boolean'],
     [{ source: { id: 'web' }, events: [], profile: { id: 7 } }, 'profile.id', 'string'],
     [{ source: { id: 'web\ud800' }, events: [] }, 'source.id', 'unpaired UTF-16 surrogates'],

@@ -1,4 +1,4 @@
-import type { HeaderObject, MediaTypeObject, ReferenceObject, ResponseObject, SchemaObject } from './openapi-types.js';
+import type { HeaderObject, MediaTypeObject, PathItemObject, ReferenceObject, ResponseObject, SchemaObject } from './openapi-types.js';
 
 /**
  * What the public and the private document share: the error shape every Inflow endpoint
@@ -127,8 +127,23 @@ export const sharedResponses: Record<string, ResponseObject> = {
 };
 
 /** The answers every operation with a request body can get from the HTTP layer before it runs. */
-export const bodyLimits: Record<string, ReferenceObject> = {
-  '408': responseRef('RequestTimeout'),
-  '413': responseRef('PayloadTooLarge'),
-  '501': responseRef('UnsupportedTransferEncoding'),
-};
+export const bodyLimits: Record<string, ReferenceObject> = { '408': responseRef('RequestTimeout'), '413': responseRef('PayloadTooLarge') };
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Every operation with what the HTTP layer answers before any route, whatever the path and
+ * method: 501 for a Transfer-Encoding other than chunked.
+ */
+export function withHttpLayerAnswers(paths: Record<string, PathItemObject>): Record<string, PathItemObject> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, item]) => {
+      const withAnswers: PathItemObject = { ...item };
+      for (const method of METHODS) {
+        const operation = item[method];
+        if (operation) withAnswers[method] = { ...operation, responses: { ...operation.responses, '501': responseRef('UnsupportedTransferEncoding') } };
+      }
+      return [path, withAnswers];
+    }),
+  );
+}

@@ -1,4 +1,4 @@
-import { bodyLimits, etag, jsonAnswer, jsonContent, noContent, ref, responseRef, retryAfter, sharedHeaders, sharedResponses } from './document-parts.js';
+import { bodyLimits, etag, withHttpLayerAnswers, jsonAnswer, jsonContent, noContent, ref, responseRef, retryAfter, sharedHeaders, sharedResponses } from './document-parts.js';
 import type { OpenApiDocument, OperationObject, ParameterObject, PathItemObject, ReferenceObject, ResponseObject } from './openapi-types.js';
 import { privateSchemas } from './private-schemas.js';
 
@@ -299,7 +299,7 @@ export const privateDocument: OpenApiDocument = {
     { name: 'operations' },
   ],
   security: [{ bearer: [] }],
-  paths: withPathParameters({ ...sources, ...records, ...queue, ...destinations, ...rules, ...schedules, ...operations }),
+  paths: withHttpLayerAnswers(withPathParameters({ ...sources, ...records, ...queue, ...destinations, ...rules, ...schedules, ...operations })),
   components: {
     schemas: privateSchemas,
     responses: {

@@ -1,4 +1,4 @@
-import { bodyLimits, headers, jsonAnswer, jsonContent, ref, responseRef, retryAfter, sharedHeaders, sharedResponses } from './document-parts.js';
+import { bodyLimits, headers, withHttpLayerAnswers, jsonAnswer, jsonContent, ref, responseRef, retryAfter, sharedHeaders, sharedResponses } from './document-parts.js';
 import type { HeaderObject, OpenApiDocument, OperationObject, PathItemObject, ResponseObject } from './openapi-types.js';
 import { publicSchemas } from './public-schemas.js';
 
@@ -207,12 +207,12 @@ export const publicDocument: OpenApiDocument = {
     { name: 'health' },
     { name: 'demo', description: 'The demo shop (INFLOW_SERVE_DEMO).' },
   ],
-  paths: withPathParameters({
+  paths: withHttpLayerAnswers(withPathParameters({
     '/track': track,
     ...Object.fromEntries(SEGMENT_PATHS.map(([path, call, operationId]) => [path, segmentPath(call, operationId)])),
     ...health,
     ...demo,
-  }),
+  })),
   components: {
     schemas: publicSchemas,
     responses: sharedResponses,

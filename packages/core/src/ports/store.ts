@@ -13,8 +13,11 @@ export interface KindResult {
   stale: number;
   /** Ids of the stale records (profiles and sessions: the writer worked on an old copy). */
   staleIds: string[];
-  /** Could not be written; each with its reason. `permanent`: retrying cannot help (dead-letter it). */
-  failed: Array<{ id: string; reason: string; permanent?: boolean }>;
+  /**
+   * Could not be written; each with its reason. `permanent`: retrying cannot help (dead-letter
+   * it). An event's failure names its profile too: two profiles may use one event id.
+   */
+  failed: Array<{ id: string; profileId?: string; reason: string; permanent?: boolean }>;
 }
 
 export interface WriteResult {

@@ -119,7 +119,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     for (const { index, envelope, eventIds, duplicates } of applied) {
       const { profile, session } = envelope.payload;
       const failure =
-        permanent.get(`profile:${profile.id}`) ?? permanent.get(`session:${session.id}`) ?? eventIds.map((id) => permanent.get(`event:${id}`)).find(Boolean);
+        permanent.get(`profile:${profile.id}`) ?? permanent.get(`session:${session.id}`) ?? eventIds.map((id) => permanent.get(`event:${eventKey(profile.id, id)}`)).find(Boolean);
       if (failure) {
         outcomes[index] = { kind: 'rejected', reason: `the store refused it: ${failure}` };
         tally.rejected += 1;
@@ -186,7 +186,11 @@ function eventKey(profileId: string, eventId: string): string {
 function permanentFailures(result: WriteResult): Map<string, string> {
   const failures = new Map<string, string>();
   for (const [kind, outcome] of [['profile', result.profiles], ['session', result.sessions], ['event', result.events]] as const) {
-    for (const failure of outcome.failed) if (failure.permanent) failures.set(`${kind}:${failure.id}`, failure.reason);
+    for (const failure of outcome.failed) {
+      // An event's by its profile and id (eventKey): two profiles may use one event id in a write.
+      const id = kind === 'event' && failure.profileId !== undefined ? eventKey(failure.profileId, failure.id) : failure.id;
+      if (failure.permanent) failures.set(`${kind}:${id}`, failure.reason);
+    }
   }
   return failures;
 }

@@ -4,6 +4,7 @@ import { CachedProfileState } from '../embedded/cached-profile-state.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
 import { createLogger, InfrastructureError, type RecordStore } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
+import type { Subject } from '../conditions/field-path.js';
 import { collect } from './collect.js';
 import { Collector } from './collector.js';
 
@@ -32,7 +33,23 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect((await store.listEvents({ profileId: 'p-1', limit: 50 })).length).toBe(20);
   });
 
-  it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
+  it("passes on each profile's own event when two profiles use one event id in one write", async () => {
+    const subjects: Array<{ profile: string; type: string }> = [];
+    const feed = { publish: (done: readonly Subject[]) => Promise.resolve(subjects.push(...done.map((s) => ({ profile: s.profile.id, type: s.event.type })))) };
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger, feed });
+    const outcomes = await collector.processAll([
+      envelopeFor({ profile: { id: 'ann' }, session: { id: 's-ann' }, events: [{ id: 'shared', type: 'order' }] }),
+      envelopeFor({ profile: { id: 'bob' }, session: { id: 's-bob' }, events: [{ id: 'shared', type: 'signup' }] }),
+    ]);
+    expect(outcomes.map((o) => o.kind)).toEqual(['stored', 'stored']);
+    expect(subjects).toEqual([
+      { profile: 'ann', type: 'order' },
+      { profile: 'bob', type: 'signup' },
+    ]);
+    expect(await store.getProfile('bob')).toMatchObject({ eventCount: 1 });
+  });
+
+    it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
     const state = new CachedProfileState(store, 100);
     const collector = new Collector({ state, store, logger });
     const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });

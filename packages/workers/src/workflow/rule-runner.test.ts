@@ -92,6 +92,10 @@ describe('delayed actions', () => {
   it('stops at the delay, then runs the rest once when due', () => {
     const delayed = scheduled();
     expect(scheduled().id).toBe(delayed.id);
+    // Another profile's event with the same id waits under an id of its own (the schedule keeps one item per id).
+    const other = subjectFor({ event: { id: 'e9', type: 'cart-abandoned' }, profile: { ...abandoned.profile, id: 'someone-else' } });
+    const [otherEffect] = runRules(other, other.profile, [nudge], 1_000).effects;
+    expect(otherEffect?.kind === 'schedule' && otherEffect.delayed.id).not.toBe(delayed.id);
     const profile = { ...abandoned.profile, segments: ['abandoner'] };
     const due = resumeRun(delayed, nudge, profile);
     expect(due.cancelled).toBe(false);

@@ -120,7 +120,8 @@ function runActions(rule: CompiledRule, from: number, subject: Subject, work: Pr
   for (let index = from; index < actions.length; index++) {
     const action = actions[index] as RuleAction;
     if (action.type === 'delay') {
-      const id = `d-${digest(`${rule.record.id}\u0000${subject.event.id}\u0000${index}`)}`;
+      // The profile in it: two profiles may use one event id, and the schedule keeps one item per id.
+      const id = `d-${digest(`${rule.record.id}\u0000${subject.profile.id}\u0000${subject.event.id}\u0000${index}`)}`;
       const snapshot = { ...subject, profile: { ...work, traits: { ...work.traits } } };
       effects.push({ kind: 'schedule', delayed: { id, dueAt: now + action.ms, rule: rule.record.id, delayAt: index, subject: snapshot } });
       return index + 1;

@@ -22,7 +22,7 @@ export interface ElasticStoreOptions {
 }
 
 /** One bulk item; `doc` is serialised once, for both the byte bound and the request. */
-type Operation = { kind: keyof WriteResult; id: string; action: Record<string, unknown>; doc: string };
+type Operation = { kind: keyof WriteResult; id: string; profileId?: string; action: Record<string, unknown>; doc: string };
 
 /**
  * The distributed store. Profiles, sessions and sources live in one index each (a profile is
@@ -71,7 +71,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     let pending: Operation[] = [
       ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
       ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
-      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: eventDocumentId(e) } }, doc: JSON.stringify(e) })),
+      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, profileId: e.profileId, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: eventDocumentId(e) } }, doc: JSON.stringify(e) })),
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
@@ -89,9 +89,9 @@ export class ElasticStore implements RecordStore, SourceStore {
           else if (verdict.kind === 'stale') {
             kind.stale += 1;
             if (op.kind !== 'events') kind.staleIds.push(op.id);
-          } else if (verdict.kind === 'fatal') kind.failed.push({ id: op.id, reason: verdict.reason, permanent: true });
+          } else if (verdict.kind === 'fatal') kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: true });
           else if (attempt < this.options.bulkAttempts) retry.push(op);
-          else kind.failed.push({ id: op.id, reason: verdict.reason, permanent: false });
+          else kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: false });
         });
       };
       await inParallel(chunksOf(pending, this.options.maxBulkBytes), this.options.maxBulksInFlight ?? 2, sendChunk);
@@ -179,6 +179,11 @@ export class ElasticStore implements RecordStore, SourceStore {
   }
 }
 
+/** What a failure names of its operation: the record's id, and an event's profile. */
+function failedOf(op: Operation): { id: string; profileId?: string } {
+  return op.profileId === undefined ? { id: op.id } : { id: op.id, profileId: op.profileId };
+}
+
 /** The fields of a bulk answer the store reads: each item's status and error, in order. */
 const BULK_ITEM_FIELDS = ['items.*.status', 'items.*.error.type', 'items.*.error.reason'];
 
@@ -222,22 +227,24 @@ function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: s
 const MAX_CLOCK_SKEW_MS = 7 * 24 * 3600_000;
 
 /**
- * The day whose index holds an event: its own time, which a client retry repeats, so a retried
- * event lands in the same index and is stored once. A time far from when it was received (a
- * wrong client clock) falls back to the receive time rather than opening odd indices.
- */
-/**
  * An event's document id: its id within its profile. Event ids are the client's (Segment's
  * messageId, a tracker's UUID, a server's counter); two profiles, or two sources, may use the
  * same one, and keyed by the id alone the second event found the first's document and was taken
- * for a redelivery: counted by its profile, never stored. Redeliveries, which keep their
- * profile, still find their document. The profile is hashed to keep the id within the 512
- * bytes Elasticsearch allows (an event id is at most 128 UTF-16 units, 384 bytes).
+ * for a redelivery: counted by its profile, never stored. A redelivery finds its document as
+ * long as its profile is the same (a request whose profile its session decides is taken again
+ * by the session's profile, which a merge in between may have changed). The profile is hashed
+ * to keep the id within the 512 bytes Elasticsearch allows (an event id is at most 128 UTF-16
+ * units, 384 bytes).
  */
 export function eventDocumentId(event: Pick<EventRecord, 'id' | 'profileId'>): string {
   return `${createHash('sha1').update(event.profileId).digest('base64url').slice(0, 22)}:${event.id}`;
 }
 
+/**
+ * The day whose index holds an event: its own time, which a client retry repeats, so a retried
+ * event lands in the same index and is stored once. A time far from when it was received (a
+ * wrong client clock) falls back to the receive time rather than opening odd indices.
+ */
 function indexDay(event: EventRecord): string {
   const skew = Math.abs(Date.parse(event.time) - Date.parse(event.receivedAt));
   return skew <= MAX_CLOCK_SKEW_MS ? event.time : event.receivedAt;
