@@ -32,7 +32,7 @@ const handler = createTrackHandler({
   collector: new Collector({ state: new CachedProfileState(store, 100_000), store, logger }),
   logger,
 });
-const options = { host: '127.0.0.1', port: 0, handler, maxBodyBytes: 1_000_000, requestTimeoutMs: 10_000 };
+const options = { host: '127.0.0.1', port: 0, handler, maxBodyBytes: 1_000_000, requestTimeoutMs: 7_000 };
 const server = transport === 'uws' ? await listenUws(loadUws(false).uws, options, logger) : await listenNodeHttp(options, logger);
 process.stdout.write(`listening ${server.port}\n`);
 process.on('SIGTERM', async () => {

@@ -112,7 +112,7 @@ describe('@segment/analytics-next in Chromium, sending to the edge', () => {
     // After identify, the user; the anonymousId stays in the context.
     const known = await eventsOf('browser-user', 4);
     expect(known.map((e) => e.type).sort()).toEqual(['alias', 'group', 'identify', 'screen-view']);
-    expect(known.find((e) => e.type === 'identify')?.context.segment).toEqual({ userId: 'browser-user', anonymousId: String(anonymousId), originalTimestamp: expect.any(String) });
+    expect(known.find((e) => e.type === 'identify')?.context.segment).toEqual({ userId: 'browser-user', anonymousId: String(anonymousId), timestamp: expect.any(String) });
     expect(known.find((e) => e.type === 'alias')?.properties).toEqual({ previousId: anonymousId, userId: 'browser-user' });
     expect(known.find((e) => e.type === 'group')?.properties).toEqual({ groupId: 'acme', traits: { name: 'Acme' } });
     const profile = await app.eventually<{ traits: Record<string, unknown> }>('/profiles/browser-user', (p) => p.traits['email'] !== undefined);

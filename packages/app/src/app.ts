@@ -27,6 +27,9 @@ export interface Inflow {
   readonly telemetry: Telemetry;
 }
 
+/** The longest body deadline whose 408 comes before uWebSockets.js closes a silent connection (10 s, checked every 4 s). */
+export const MAX_REQUEST_TIMEOUT_MS = 7_500;
+
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
 /** The demo shop (its pages, styles and scripts), the tracker it loads and the SPA example, when this is a checkout that has them built. */
@@ -203,7 +206,10 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   const observability = createObservability(config, roles, () => ready, logger);
   const { telemetry } = observability;
   // What both HTTP servers take from the config.
-  const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: config.requestTimeoutMs };
+  const limits = { maxBodyBytes: config.maxBodyBytes, requestTimeoutMs: Math.min(config.requestTimeoutMs, MAX_REQUEST_TIMEOUT_MS) };
+  if (config.requestTimeoutMs > MAX_REQUEST_TIMEOUT_MS) {
+    logger.warn(`INFLOW_REQUEST_TIMEOUT_MS ${config.requestTimeoutMs} is taken as ${MAX_REQUEST_TIMEOUT_MS}: uWebSockets.js closes a connection silent for 10 s (checked every 4 s), before a longer deadline's 408`);
+  }
   const requestIds = { trustHeader: config.trustRequestId };
 
   /** The uWebSockets.js module both HTTP servers run on, loaded once (refused on its slow fallback unless allowed). */

@@ -143,7 +143,7 @@ describe.each(ENGINES)('Segment-compatible ingestion with @segment/analytics-nod
     const [event] = await eventsOf('gzip-user', 1);
     expect(event?.id).toBe('gz-1');
     expect(Math.abs(Date.parse(String(event?.time)) - (now - 30_000))).toBeLessThan(5_000);
-    expect(event?.context).toMatchObject({ segment: { originalTimestamp: body.batch[0]?.timestamp } });
+    expect(event?.context).toMatchObject({ segment: { timestamp: body.batch[0]?.timestamp } });
 
     const bad = await fetch(`${app.publicUrl}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(WRITE_KEY) }, body: '{"userId": "x"' });
     expect(bad.status).toBe(400);

@@ -154,7 +154,7 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
     expect(getHealth).toMatch(/^HTTP\/1\.1 200[^]*\r\n\r\n\S/);
   });
 
-    it('reports health and readiness', async () => {
+  it('reports health and readiness', async () => {
     expect((await fetch(`${app.publicUrl}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${app.publicUrl}/readyz`)).json()).toEqual({ status: 'ready' });
   });

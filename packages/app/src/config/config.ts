@@ -52,11 +52,11 @@ export const ConfigSchema = object({
   maxEvents: int(100, 1),
   maxEventBytes: int(65_536, 256),
   /**
-   * A request whose body has not arrived by then is cut off with 408. At most 7.5 s:
-   * uWebSockets.js closes a connection that sent nothing for 10 s, checking every 4 s (so as
-   * early as 8 s), and the 408 must come before that silent close.
+   * A request whose body has not arrived by then is cut off with 408. Taken as at most 7.5 s
+   * (MAX_REQUEST_TIMEOUT_MS, with a warning at start): uWebSockets.js closes a connection that
+   * sent nothing for 10 s, checking every 4 s (so as early as 8 s), and the 408 must come first.
    */
-  requestTimeoutMs: int(7_000, 100, 7_500),
+  requestTimeoutMs: int(7_000, 100),
   /** Longest wait for the queue to accept a request before answering 503. */
   queueTimeoutMs: int(5_000, 10),
   /** Messages a topic may hold before the edge answers 503 (embedded queue). */

@@ -14,8 +14,9 @@ export function outagesAs503(handler: (request: HttpRequest) => Promise<HttpRepl
   return (request) =>
     handler(request).catch((error: unknown) => {
       if (isQueueUnavailable(error)) return errorReply(503, 'queue_unavailable', `the queue cannot answer now (${error.message}); retry later`, { headers: { 'retry-after': String(error.retryAfterSeconds) } });
-      if (isInfrastructureError(error)) return unavailable(`the ${error.service}`, error);
+      if (isInfrastructureError(error)) {
+        return errorReply(503, 'service_unavailable', `the ${error.service} cannot be reached now (${errorMessage(error)}); retry later`, { headers: { 'retry-after': '5' } });
+      }
       throw error;
     });
 }
-

@@ -39,7 +39,7 @@ describe('Router', () => {
     expect(onlyGet.headers?.['allow']).toBe('GET, HEAD');
   });
 
-    it('turns a handler that throws into a rejected promise', async () => {
+  it('turns a handler that throws into a rejected promise', async () => {
     const throwing = new Router().on('POST', '/track', () => {
       throw new Error('boom');
     });

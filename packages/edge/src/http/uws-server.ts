@@ -142,7 +142,8 @@ function write(res: HttpResponse, reply: HttpReply, closeConnection: boolean, re
   res.writeStatus(statusLine(reply.status));
   if (requestId !== undefined) res.writeHeader('x-request-id', requestId);
   if (reply.headers) for (const name in reply.headers) res.writeHeader(name, reply.headers[name] as string);
-  // No arguments: an explicit undefined length is sent as 2^63. A HEAD request has no body, so no reply to it closes the connection.
-  if (head) res.writeHeader('content-length', String(Buffer.byteLength(reply.body))).endWithoutBody();
-  else res.end(reply.body, closeConnection);
+  // endWithoutBody() without arguments: an explicit undefined length is sent as 2^63. A reply that
+  // closes the connection (an early refusal) goes with an empty body instead, which closes it.
+  if (head && !closeConnection) res.writeHeader('content-length', String(Buffer.byteLength(reply.body))).endWithoutBody();
+  else res.end(head ? '' : reply.body, closeConnection);
 }

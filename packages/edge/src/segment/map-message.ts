@@ -38,9 +38,9 @@ export function mapMessage(message: SegmentMessage, batch: BatchFields, received
   const ids: JsonObject = {};
   if (message.userId !== undefined) ids['userId'] = message.userId;
   if (message.anonymousId !== undefined) ids['anonymousId'] = message.anonymousId;
-  // The client's time of the call as sent, by Segment's name for it (the event's time is that, corrected for the client's clock).
-  const clientTime = message.timestamp ?? message.originalTimestamp;
-  if (clientTime !== undefined) ids['originalTimestamp'] = clientTime;
+  // The client's times as sent (the event's time is one of them, corrected for the client's clock).
+  if (message.timestamp !== undefined) ids['timestamp'] = message.timestamp;
+  if (message.originalTimestamp !== undefined) ids['originalTimestamp'] = message.originalTimestamp;
   const context: JsonObject = { ...batch.context, ...message.context, segment: ids };
   const event: TrackEvent = {
     type: message.type === 'track' ? (message.event as string) : EVENT_TYPES[message.type],

@@ -16,6 +16,8 @@ import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
 /** Segment's limits: 32 KB per message (one call, or each message of a batch), 500 KB per batch. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
+/** What a batch's context may add when merged into each of its messages: twice the batch (500 messages with 2 KB of context). */
+const MAX_BATCH_CONTEXT_BYTES = 2 * MAX_BATCH_BYTES;
 
 export interface SegmentDeps {
   sources: Pick<SourceRegistry, 'peek' | 'resolve' | 'originAllowedAnywhere'>;
@@ -136,8 +138,8 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
     batch.context = body['context'];
     // Merged into every message's context: what it adds to the stored batch is bounded as the batch is.
     const repeated = Buffer.byteLength(JSON.stringify(batch.context)) * items.length;
-    if (repeated > MAX_BATCH_BYTES) {
-      return fail(400, 'batch_too_large', `the batch's context, merged into each of its ${items.length} messages, makes ${repeated} bytes; at most ${MAX_BATCH_BYTES} are accepted (send it with fewer messages, or in each message)`, 'context');
+    if (repeated > MAX_BATCH_CONTEXT_BYTES) {
+      return fail(400, 'batch_too_large', `the batch's context, merged into each of its ${items.length} messages, makes ${repeated} bytes; at most ${MAX_BATCH_CONTEXT_BYTES} are accepted (send it with fewer messages, or in each message)`, 'context');
     }
   }
   const sentAt = body['sentAt'];
@@ -191,10 +193,14 @@ function toEnvelope(
     }
     const at = /^events\.(\d+)/.exec(problem.path);
     const bad = at ? [Number(at[1])] : events.map((_, i) => i);
+    // The content check's message starts with its path, the schema check's does not.
+    const said = problem.message.startsWith(problem.path) ? problem.message : `${problem.path} ${problem.message}`;
     for (const i of bad.reverse()) {
       const index = indexes[i] ?? 0;
       const path = inBatch ? `batch.${index}` : '';
-      rejected.push({ index, code: 'invalid_message', message: `${path || 'the message'} cannot be stored: as an Inflow event, ${problem.path} ${problem.message}`, path });
+      // Named as the client knows it: its message, not the event's place in the request made of it.
+      const where = !at ? `${path || 'the message'}: ${said}` : path ? said.replace(/^events\.\d+/, path) : said.replace(/^events\.\d+\.?/, '');
+      rejected.push({ index, code: 'invalid_message', message: `${where} (as an Inflow event, it cannot be stored)`, path });
       events.splice(i, 1);
       indexes.splice(i, 1);
     }

@@ -149,7 +149,7 @@ describe('mapping a message to an event', () => {
       RECEIVED,
     );
     expect(mapped.event.time).toBe('2026-11-29T11:59:00.000Z');
-    expect(mapped.event.context).toEqual({ locale: 'de', library: { name: 'x' }, segment: { userId: 'u', originalTimestamp: '2026-11-29T10:59:00.000Z' } });
+    expect(mapped.event.context).toEqual({ locale: 'de', library: { name: 'x' }, segment: { userId: 'u', timestamp: '2026-11-29T10:59:00.000Z' } });
   });
 });
 

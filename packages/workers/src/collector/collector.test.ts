@@ -49,7 +49,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getProfile('bob')).toMatchObject({ eventCount: 1 });
   });
 
-    it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
+  it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
     const state = new CachedProfileState(store, 100);
     const collector = new Collector({ state, store, logger });
     const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });
