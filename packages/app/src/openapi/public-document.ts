@@ -65,7 +65,10 @@ const track: PathItemObject = {
       ...bodyLimits,
       '415': error('A content type other than application/json or text/plain (`unsupported_media_type`), or a content encoding other than gzip, deflate or br (`unsupported_encoding`).'),
       '500': responseRef('InternalError'),
-      '503': error('The queue (or, in place, the store) cannot take the request now (`queue_unavailable`), or the edge is shutting down (`shutting_down`): nothing was accepted.', retryAfter),
+      '503': error(
+        'The queue (or, in place, the store) cannot take the request now (`queue_unavailable`), the source cannot be checked (`service_unavailable`: its store is unreachable and it was not known a moment ago), or the edge is shutting down (`shutting_down`): nothing was accepted.',
+        retryAfter,
+      ),
     },
   },
   options: preflight('trackPreflight', 'track', 'Error'),
@@ -121,7 +124,10 @@ function segmentPath(call: string, operationId: string): PathItemObject {
         }),
         '415': segmentError('A content encoding other than gzip (`unsupported_encoding`). The media type is not looked at: the body is read as JSON.'),
         '500': responseRef('InternalError'),
-        '503': segmentError('The queue cannot take the messages (`queue_unavailable`) or the edge is shutting down: retry (redelivered messages are stored once).', retryAfter),
+        '503': segmentError(
+          'The queue cannot take the messages (`queue_unavailable`), the write key cannot be checked (`service_unavailable`), or the edge is shutting down: retry (redelivered messages are stored once).',
+          retryAfter,
+        ),
       },
     },
     options: preflight(`${operationId}Preflight`, 'segment', 'SegmentError'),

@@ -153,6 +153,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
       'source_disabled',
       'origin_not_allowed',
       'queue_unavailable',
+      'service_unavailable',
       'shutting_down',
     ],
   },

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createLogger, decodeEnvelope, type Envelope, QueueUnavailableError, type SourceRecord } from '@inflow/core';
+import { createLogger, decodeEnvelope, type Envelope, InfrastructureError, QueueUnavailableError, type SourceRecord } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { createSegmentHandler, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
 import type { SegmentErrorBody } from './segment-replies.js';
@@ -15,12 +15,12 @@ interface Harness {
   queued: Array<{ lane: string; envelope: Envelope; events: number }>;
 }
 
-function harness(options: { queueDown?: boolean; maxEvents?: number } = {}): Harness {
+function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?: number } = {}): Harness {
   const queued: Harness['queued'] = [];
   const deps: SegmentDeps = {
     sources: {
-      peek: (id) => SOURCES[id] ?? null,
-      resolve: (id) => Promise.resolve(SOURCES[id] ?? null),
+      peek: (id) => (options.storeDown ? undefined : (SOURCES[id] ?? null)),
+      resolve: (id) => (options.storeDown ? Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED')) : Promise.resolve(SOURCES[id] ?? null)),
       originAllowedAnywhere: () => Promise.resolve(true),
     },
     limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536 },
@@ -217,6 +217,13 @@ describe('Segment handler', () => {
   it('answers 200 to an empty batch and queues nothing', async () => {
     const h = harness();
     expect((await h.send('batch', { batch: [] })).status).toBe(200);
+    expect(h.queued).toHaveLength(0);
+  });
+
+  it('answers 503 with Retry-After, not 500, when the write key cannot be checked (the store behind the sources is down)', async () => {
+    const h = harness({ storeDown: true });
+    const reply = await h.send('track', track('u'));
+    expect([reply.status, reply.headers?.['retry-after'], errorOf(reply).code]).toEqual([503, '1', 'service_unavailable']);
     expect(h.queued).toHaveLength(0);
   });
 

@@ -60,7 +60,14 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     if (writeKey === undefined) {
       return withCors(segmentError(401, 'missing_write_key', 'send the write key as the user name of HTTP Basic auth, or as "writeKey" in the body'), origin);
     }
-    const source = deps.sources.peek(writeKey) ?? (await deps.sources.resolve(writeKey));
+    let source = deps.sources.peek(writeKey);
+    try {
+      source ??= await deps.sources.resolve(writeKey);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      deps.logger.warn(`segment ${endpoint} refused, sources cannot be read: ${errorMessage(error)}`);
+      return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${errorMessage(error)}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+    }
     if (!source) return withCors(segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
     if (!source.enabled) return withCors(segmentError(403, 'source_disabled', `source "${source.id}" is disabled`), origin);
     if (origin && !originAllowed(source, origin)) {

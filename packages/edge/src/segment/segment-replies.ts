@@ -15,6 +15,8 @@ export type SegmentErrorCode =
   | 'source_disabled'
   | 'origin_not_allowed'
   | 'queue_unavailable'
+  /** The store behind the sources cannot be reached (and the source was not known a moment ago). */
+  | 'service_unavailable'
   | 'shutting_down';
 
 /**

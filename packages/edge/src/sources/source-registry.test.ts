@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { SourceRecord, SourceStore } from '@inflow/core';
+import { InfrastructureError, type SourceRecord, type SourceStore } from '@inflow/core';
 import { SourceRegistry } from './source-registry.js';
 
 /** Sources in a map, counting the lookups that reach it (the registry's cache is what is tested). */
@@ -32,6 +32,16 @@ describe('SourceRegistry', () => {
     expect(registry.peek('nope')).toBeNull();
     expect(registry.peek('web')).toEqual(WEB);
     expect(store.lookups).toEqual(['web', 'nope']);
+  });
+
+  it('keeps answering what it knew while the store cannot be reached, and rejects what it never knew', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 1);
+    expect(await registry.resolve('web')).toEqual(WEB);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // the cached answer expires
+    store.getSource = () => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED'));
+    expect(await registry.resolve('web')).toEqual(WEB);
+    await expect(registry.resolve('never-seen')).rejects.toBeInstanceOf(InfrastructureError);
   });
 
   it('answers "no such source" to an id longer than any source can have, without asking the store or keeping it', async () => {

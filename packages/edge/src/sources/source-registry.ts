@@ -37,14 +37,22 @@ export class SourceRegistry {
    * The source as the edge sees it: cached, including "no such source". An id no source can
    * have (longer than MAX_ID_LENGTH: a Segment write key is any string a client sends) is no
    * source without asking the store, and is not cached: a client cycling through long keys
-   * must not fill memory.
+   * must not fill memory. While the store cannot be reached, an expired answer still holds;
+   * without one this rejects (InfrastructureError: the edge answers 503).
    */
   async resolve(id: string): Promise<SourceRecord | null> {
     if (id.length > MAX_ID_LENGTH) return null;
     const now = Date.now();
     const hit = this.cache.get(id);
     if (hit && hit.until > now) return hit.source;
-    const source = await this.store.getSource(id);
+    let source: SourceRecord | null;
+    try {
+      source = await this.store.getSource(id);
+    } catch (error) {
+      // The store (or its cache) cannot be reached: what was known a moment ago still holds; otherwise the caller answers 503.
+      if (hit) return hit.source;
+      throw error;
+    }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { source, until: now + this.ttlMs });
     return source;

@@ -43,7 +43,14 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
 
     // A cached source answers without a promise: the common case costs no extra turn.
     const sourceId = payload.source.id;
-    const source = deps.sources.peek(sourceId) ?? (await deps.sources.resolve(sourceId));
+    let source = deps.sources.peek(sourceId);
+    try {
+      source ??= await deps.sources.resolve(sourceId);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      deps.logger.warn(`track refused, sources cannot be read: ${errorMessage(error)}`);
+      return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${errorMessage(error)}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+    }
     if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
     if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
     if (origin && !originAllowed(source, origin)) {

@@ -15,7 +15,9 @@ export type ItemVerdict = { kind: 'saved' } | { kind: 'stale' } | { kind: 'retry
 export function verdictOf(item: BulkItemOutcome): ItemVerdict {
   if (item.status >= 200 && item.status < 300) return { kind: 'saved' };
   if (item.status === 409) return { kind: 'stale' };
-  const reason = `${item.status} ${item.error?.type ?? 'error'}: ${item.error?.reason ?? 'no reason given'}`;
+  // Elasticsearch quotes a refused value in its reason ("Preview of field's value"), whatever its size.
+  const said = item.error?.reason ?? 'no reason given';
+  const reason = `${item.status} ${item.error?.type ?? 'error'}: ${said.length <= 500 ? said : `${said.slice(0, 500)}…`}`;
   if (item.status === 429 || item.status >= 500) return { kind: 'retry', reason };
   return { kind: 'fatal', reason };
 }

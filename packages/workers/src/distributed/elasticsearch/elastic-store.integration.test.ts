@@ -54,6 +54,12 @@ describe('ElasticStore against a real Elasticsearch', () => {
     expect((await store.getEvent('shared-id'))?.type).toBe('signup');
   });
 
+  it('stores a session whose client address is 40 KB (kept, not indexed) instead of refusing it', async () => {
+    const huge = collect(envelopeFor({ profile: { id: 'es-ip' }, session: { id: 'es-ip-s' }, events: [{ id: 'es-ip-e', type: 'a' }] }, { meta: { ip: '9'.repeat(40_000) } }), { profile: null, session: null });
+    const result = await store.write({ profiles: [huge.profile], sessions: [huge.session], events: huge.events });
+    expect(result.sessions).toEqual({ saved: 1, stale: 0, staleIds: [], failed: [] });
+  });
+
   it('takes thousands of distinct property keys without hitting the field limit', async () => {
     const events = Array.from({ length: 40 }, (_, i) => ({
       id: `wide-${i}`,

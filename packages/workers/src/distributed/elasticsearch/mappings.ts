@@ -47,7 +47,8 @@ export const SESSION_MAPPINGS = {
     lastEventAt: { type: 'date' },
     eventCount: { type: 'integer' },
     userAgent: { type: 'keyword', ignore_above: 1024 },
-    ip: { type: 'keyword' },
+    // ignore_above: a longer value is kept in _source but not indexed, where Elasticsearch would refuse the document (over 32,766 bytes).
+    ip: { type: 'keyword', ignore_above: 256 },
     landingPage: pageFields,
     referrer: { type: 'keyword', ignore_above: 2048 },
     utm: freeForm,

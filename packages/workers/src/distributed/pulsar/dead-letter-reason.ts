@@ -1,6 +1,19 @@
 /** Property holding the dead-letter reason percent-encoded, beside the plain `reason` that broker tools show. */
 export const ENCODED_REASON = 'reasonEncoded';
 
+/**
+ * Longest reason kept (characters): the admin API returns a letter's properties in one HTTP
+ * header, the reason twice (plain and percent-encoded), and its server refuses headers past
+ * 8 KB: one letter with a 40 KB reason (Elasticsearch quoting the value it refused) made every
+ * peek of the dead letters fail.
+ */
+const MAX_REASON = 500;
+
+/** The reason as kept in a letter's properties: cut at MAX_REASON characters, marked when cut. */
+export function keptReason(reason: string): string {
+  return reason.length <= MAX_REASON ? reason : `${reason.slice(0, MAX_REASON)}… (${reason.length} characters)`;
+}
+
 /** The reason as written: the encoded copy when it is there and sound, else the plain property. */
 export function readReason(properties: Record<string, string>): string | undefined {
   const encoded = properties[ENCODED_REASON];

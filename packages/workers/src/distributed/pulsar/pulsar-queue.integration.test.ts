@@ -126,6 +126,21 @@ describe('PulsarQueue against a real Pulsar', () => {
     await consumer.close();
   });
 
+  it('keeps a dead letter with a 40 KB reason listable, the reason cut: one such letter made every peek of the dead letters fail', async () => {
+    const subscription = `long-reason-${run}`;
+    const consumer = queue.consumer(nackTopic, { subscription, maxRedeliveries: 1, redeliveryDelayMs: 100 });
+    await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+    await queue.producer(nackTopic).send([{ key: 'long', data: Buffer.from('refused-by-the-store') }]);
+    const [message] = await drain(consumer, 1);
+    // As Elasticsearch quotes a refused value: 40,000 characters, some outside Latin-1.
+    await consumer.deadLetter(message!, `400 document_parsing_exception: Preview of field's value: '${'名1'.repeat(20_000)}'`);
+    const letters = await eventually(() => queue.deadLetters(50), (list) => list.some((l) => l.subscription === subscription));
+    const letter = letters.find((l) => l.subscription === subscription);
+    expect(letter?.reason).toMatch(/^400 document_parsing_exception: Preview of field's value: '名1名1.*… \(\d+ characters\)$/);
+    expect(letter!.reason.length).toBeLessThan(600);
+    await consumer.close();
+  });
+
   it('lists dead letters with stable ids, replays one by id and then all, and forgets what it replayed', async () => {
     const deadTopic: TopicRef = { namespace: `it-${run}`, name: 'replayed' };
     const subscription = `replay-${run}`;

@@ -1,5 +1,5 @@
 import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
-import { ENCODED_REASON } from './dead-letter-reason.js';
+import { ENCODED_REASON, keptReason } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import { StallWatch, type StallWatchOptions } from './stall-watch.js';
 
@@ -134,7 +134,8 @@ export class WsConsumer implements QueueConsumer {
     this.stallWatch?.progress(false);
   }
 
-  async deadLetterPart(message: QueueMessage, data: Uint8Array, reason: string): Promise<void> {
+  async deadLetterPart(message: QueueMessage, data: Uint8Array, whole: string): Promise<void> {
+    const reason = keptReason(whole);
     await this.options.deadLetters.send([
       {
         key: message.key,

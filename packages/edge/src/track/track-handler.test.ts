@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, InfrastructureError, type RequestBatcher, type RequestCollector, type SourceStore } from '@inflow/core';
+import type { HttpRequest } from '../http/http-types.js';
+import { SourceRegistry } from '../sources/source-registry.js';
+import { createTrackHandler } from './track-handler.js';
+
+/** A store of sources that cannot be reached (Elasticsearch down, Redis just emptied). */
+const unreachable: SourceStore = {
+  listSources: () => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED')),
+  getSource: () => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED')),
+  putSource: () => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED')),
+};
+
+const request = (body: unknown): HttpRequest => ({
+  method: 'POST',
+  path: '/track',
+  query: '',
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify(body)),
+  remoteAddress: '127.0.0.1',
+});
+
+describe('POST /track', () => {
+  it('answers 503 with Retry-After, not 500, when the source cannot be checked; nothing is queued or stored', async () => {
+    const appended: string[] = [];
+    const handler = createTrackHandler({
+      sources: new SourceRegistry(unreachable, 1_000),
+      limits: { maxEvents: 100, maxEventBytes: 65_536 },
+      queueTimeoutMs: 1_000,
+      collectorQueue: { append: (lane: string) => Promise.resolve(void appended.push(lane)) } as unknown as RequestBatcher,
+      collector: { process: () => Promise.reject(new Error('not expected')) } as unknown as RequestCollector,
+      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+    });
+    for (const queue of [true, false]) {
+      const reply = await handler(request({ source: { id: 'web' }, events: [{ type: 'a' }], options: { queue } }));
+      expect(reply.status).toBe(503);
+      expect(reply.headers?.['retry-after']).toBe('1');
+      expect(JSON.parse(String(reply.body))).toMatchObject({ error: { code: 'service_unavailable', message: expect.stringContaining('the source cannot be checked now') as string } });
+    }
+    expect(appended).toEqual([]);
+  });
+});
