@@ -45,9 +45,12 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     // Dead letters only once the rest is stored: a batch retried after an outage is not dead-lettered twice.
     const outcomes = await collector.processAll(envelopes);
     let deadLettered = 0;
-    for (const { message, unreadable } of group) {
-      for (const { data, reason } of unreadable) {
+    // Requests of the group that could not be read at all (the readable ones are the envelopes).
+    let unreadable = 0;
+    for (const { message, unreadable: parts } of group) {
+      for (const { data, reason } of parts) {
         deadLettered += 1;
+        unreadable += 1;
         logger.warn(`dead-lettering a request of message ${message.id}: ${reason}`);
         await consumer.deadLetterPart(message, data, reason);
       }
@@ -76,7 +79,7 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     if (meter) settle(meter, group, envelopes, outcomes);
     for (const { envelope, reason } of rejected) trace?.record(deadLetteredEntry(envelope, reason));
     logger.info(
-      `Collector: messages ${messages.length}, requests ${envelopes.length + deadLettered}, stored ${stored}, events ${events}, dead-lettered ${deadLettered}, ${Math.round(performance.now() - started)} ms`,
+      `Collector: messages ${messages.length}, requests ${envelopes.length + unreadable}, stored ${stored}, events ${events}, dead-lettered ${deadLettered}, ${Math.round(performance.now() - started)} ms`,
     );
   }
 

@@ -2,7 +2,7 @@ import type { Subject } from '../conditions/field-path.js';
 import { errorMessage, InfrastructureError, type OutgoingMessage, type Queue, type QueueProducer, type TopicNames, type TraceSink } from '@inflow/core';
 import type { DestinationDirectory } from './destination-directory.js';
 import { routedEntries } from './routed-entries.js';
-import { encodeSubjects, subjectsByProfile } from './subject-messages.js';
+import { subjectMessages } from './subject-messages.js';
 
 export interface DispatchFeedOptions {
   queue: Queue;
@@ -49,7 +49,7 @@ export class DispatchFeed {
 
   /** Queues subjects for one destination whatever its trigger (a rule's dispatch action). */
   async publishTo(destination: string, subjects: readonly Subject[]): Promise<number> {
-    const messages: OutgoingMessage[] = [...subjectsByProfile(subjects)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects(destination, list) }));
+    const messages: OutgoingMessage[] = subjectMessages(destination, subjects);
     try {
       await (await this.producer(destination)).send(messages);
     } catch (error) {

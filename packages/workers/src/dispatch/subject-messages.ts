@@ -9,7 +9,7 @@ export interface SubjectMessage {
 }
 
 /** Subjects grouped by profile, each group in the order given. */
-export function subjectsByProfile(subjects: Iterable<Subject>): Map<string, Subject[]> {
+function subjectsByProfile(subjects: Iterable<Subject>): Map<string, Subject[]> {
   const byProfile = new Map<string, Subject[]>();
   for (const subject of subjects) {
     const list = byProfile.get(subject.profile.id);
@@ -19,8 +19,35 @@ export function subjectsByProfile(subjects: Iterable<Subject>): Map<string, Subj
   return byProfile;
 }
 
-export function encodeSubjects(destination: string, subjects: Subject[]): Buffer {
-  return Buffer.from(JSON.stringify({ v: 1, destination, subjects } satisfies SubjectMessage));
+/**
+ * Most bytes of subjects in one message. A profile's subjects go in as many messages as they
+ * need, in order (one key: one partition, one consumer): 100 events of 60 KB context each made
+ * one 12 MB message, past the broker's frame limit, which failed for ever and held the collector.
+ */
+export const MAX_SUBJECT_MESSAGE_BYTES = 1_000_000;
+
+/** Each profile's subjects as messages of at most MAX_SUBJECT_MESSAGE_BYTES (a larger subject goes alone), keyed by profile. */
+export function subjectMessages(destination: string, subjects: Iterable<Subject>, maxBytes = MAX_SUBJECT_MESSAGE_BYTES): Array<{ key: string; data: Buffer }> {
+  const head = `{"v":1,"destination":${JSON.stringify(destination)},"subjects":[`;
+  const messages: Array<{ key: string; data: Buffer }> = [];
+  for (const [profileId, list] of subjectsByProfile(subjects)) {
+    let parts: string[] = [];
+    let bytes = 0;
+    const flush = (): void => {
+      if (parts.length > 0) messages.push({ key: profileId, data: Buffer.from(`${head}${parts.join(',')}]}`) });
+      parts = [];
+      bytes = 0;
+    };
+    for (const subject of list) {
+      const part = JSON.stringify(subject);
+      const size = Buffer.byteLength(part) + 1;
+      if (parts.length > 0 && bytes + size > maxBytes) flush();
+      parts.push(part);
+      bytes += size;
+    }
+    flush();
+  }
+  return messages;
 }
 
 /** The message as a worker reads it; null when it is not one (dead-lettered with that reason). */

@@ -1,7 +1,7 @@
 import type { Subject } from '../conditions/field-path.js';
 import { errorMessage, InfrastructureError, type Queue, type TopicNames, type TraceSink } from '@inflow/core';
 import { routedEntries } from '../dispatch/routed-entries.js';
-import { encodeSubjects, subjectsByProfile } from '../dispatch/subject-messages.js';
+import { subjectMessages } from '../dispatch/subject-messages.js';
 import type { RuleDirectory } from './rule-directory.js';
 
 /**
@@ -19,7 +19,7 @@ export class WorkflowFeed {
     const routes = subjects.map((subject) => ({ subject, targets: triggered(subject).map((rule) => rule.record.id) }));
     const taken = routes.filter((route) => route.targets.length > 0).map((route) => route.subject);
     if (taken.length === 0) return 0;
-    const messages = [...subjectsByProfile(taken)].map(([profileId, list]) => ({ key: profileId, data: encodeSubjects('workflow', list) }));
+    const messages = subjectMessages('workflow', taken);
     try {
       await this.options.queue.producer(this.options.topics.workflow).send(messages);
     } catch (error) {
