@@ -13,8 +13,8 @@ export interface DispatchFeedOptions {
 }
 
 /**
- * Hands stored events to the destinations whose trigger they meet: one message per destination
- * and profile, on that destination's own topic, keyed by profile (order per profile). Called by
+ * Hands stored events to the destinations whose trigger they meet: per destination and profile,
+ * messages of at most 1 MB on that destination's own topic, keyed by profile (order per profile). Called by
  * the collector after the store took the events and before the request counts as done, so an
  * event is in every matching destination's queue before its request is acknowledged; a retry
  * publishes again, which the Idempotency-Key makes harmless.

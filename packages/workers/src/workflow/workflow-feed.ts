@@ -5,8 +5,9 @@ import { subjectMessages } from '../dispatch/subject-messages.js';
 import type { RuleDirectory } from './rule-directory.js';
 
 /**
- * Hands stored events that some rule's trigger takes to the workflow role: one message per
- * profile on the workflow topic (key = profile: one profile's events are worked on in order).
+ * Hands stored events that some rule's trigger takes to the workflow role: a profile's events
+ * in messages of at most 1 MB on the workflow topic (key = profile: one profile's events are
+ * worked on in order).
  * Called by the collector with the dispatch feed; a retry publishes again, and the rule-run
  * marks make that harmless.
  */
