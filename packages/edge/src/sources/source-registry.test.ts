@@ -36,11 +36,15 @@ describe('SourceRegistry', () => {
 
   it('keeps answering what it knew while the store cannot be reached, and rejects what it never knew', async () => {
     const store = countingStore([WEB]);
-    const registry = new SourceRegistry(store, 1);
+    const registry = new SourceRegistry(store, 300);
     expect(await registry.resolve('web')).toEqual(WEB);
-    await new Promise((resolve) => setTimeout(resolve, 5)); // the cached answer expires
-    store.getSource = () => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED'));
+    await new Promise((resolve) => setTimeout(resolve, 350)); // the cached answer expires
+    let failedLookups = 0;
+    store.getSource = () => Promise.reject(new InfrastructureError('store', `connect ECONNREFUSED (${++failedLookups})`));
     expect(await registry.resolve('web')).toEqual(WEB);
+    // Kept for another time to live: the next request does not wait on the store again.
+    expect(registry.peek('web')).toEqual(WEB);
+    expect(failedLookups).toBe(1);
     await expect(registry.resolve('never-seen')).rejects.toBeInstanceOf(InfrastructureError);
   });
 

@@ -49,9 +49,11 @@ export class SourceRegistry {
     try {
       source = await this.store.getSource(id);
     } catch (error) {
-      // The store (or its cache) cannot be reached: what was known a moment ago still holds; otherwise the caller answers 503.
-      if (hit) return hit.source;
-      throw error;
+      // The store (or its cache) cannot be reached: what was known a moment ago holds for another
+      // time to live (the next requests do not wait on the store again); otherwise the caller answers 503.
+      if (!hit) throw error;
+      hit.until = now + this.ttlMs;
+      return hit.source;
     }
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(id, { source, until: now + this.ttlMs });
