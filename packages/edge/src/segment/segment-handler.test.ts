@@ -20,7 +20,7 @@ function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?
   const deps: SegmentDeps = {
     sources: {
       peek: (id) => (options.storeDown ? undefined : (SOURCES[id] ?? null)),
-      resolve: (id) => (options.storeDown ? Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED')) : Promise.resolve(SOURCES[id] ?? null)),
+      check: (id) => Promise.resolve(options.storeDown ? { unreachable: new InfrastructureError('store', 'connect ECONNREFUSED').message } : (SOURCES[id] ?? null)),
       originAllowedAnywhere: () => Promise.resolve(true),
     },
     limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536 },

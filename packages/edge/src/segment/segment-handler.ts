@@ -5,7 +5,7 @@ import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
-import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
+import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { groupByProfile, type IndexedMessage, type ProfileGroup } from './group-by-profile.js';
 import { mapMessage, type BatchFields } from './map-message.js';
 import { readSegmentBody } from './read-segment-body.js';
@@ -20,7 +20,7 @@ export const MAX_BATCH_BYTES = 500 * 1024;
 const MAX_BATCH_CONTEXT_BYTES = 2 * MAX_BATCH_BYTES;
 
 export interface SegmentDeps {
-  sources: Pick<SourceRegistry, 'peek' | 'resolve' | 'originAllowedAnywhere'>;
+  sources: Pick<SourceRegistry, 'peek' | 'check' | 'originAllowedAnywhere'>;
   limits: { maxEvents: number; maxEventBytes: number };
   queueTimeoutMs: number;
   /** The /track queue path: requests for the collector worker, many to a queue message. */
@@ -60,13 +60,10 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     if (writeKey === undefined) {
       return withCors(segmentError(401, 'missing_write_key', 'send the write key as the user name of HTTP Basic auth, or as "writeKey" in the body'), origin);
     }
-    let source = deps.sources.peek(writeKey);
-    try {
-      source ??= await deps.sources.resolve(writeKey);
-    } catch (error) {
-      if (!isInfrastructureError(error)) throw error;
-      deps.logger.warn(`segment ${endpoint} refused, sources cannot be read: ${errorMessage(error)}`);
-      return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${errorMessage(error)}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+    const source = deps.sources.peek(writeKey) ?? (await deps.sources.check(writeKey));
+    if (isUnreachable(source)) {
+      deps.logger.warn(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
+      return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
     if (!source.enabled) return withCors(segmentError(403, 'source_disabled', `source "${source.id}" is disabled`), origin);

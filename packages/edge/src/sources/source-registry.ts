@@ -1,4 +1,4 @@
-import type { SourceRecord, SourceStore } from '@inflow/core';
+import { errorMessage, isInfrastructureError, type SourceRecord, type SourceStore } from '@inflow/core';
 import { MAX_ID_LENGTH } from '@inflow/protocol';
 
 export type SourceInput = Partial<Pick<SourceRecord, 'name' | 'enabled' | 'allowedOrigins'>>;
@@ -60,6 +60,19 @@ export class SourceRegistry {
     return source;
   }
 
+  /**
+   * resolve for an ingestion request: an outage of the store (with nothing known a moment ago)
+   * comes back as SourceUnreachable, which the edge answers with 503, instead of being thrown.
+   */
+  async check(id: string): Promise<SourceRecord | null | SourceUnreachable> {
+    try {
+      return await this.resolve(id);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      return { unreachable: errorMessage(error) };
+    }
+  }
+
   /** True when any enabled source lets this origin post (used for CORS preflight). */
   async originAllowedAnywhere(origin: string): Promise<boolean> {
     const now = Date.now();
@@ -116,6 +129,15 @@ export class SourceRegistry {
     this.cache.delete(source.id);
     this.listed = undefined;
   }
+}
+
+/** Why a source cannot be checked now: its store cannot be reached. */
+export interface SourceUnreachable {
+  unreachable: string;
+}
+
+export function isUnreachable(found: SourceRecord | SourceUnreachable | null): found is SourceUnreachable {
+  return found !== null && 'unreachable' in found;
 }
 
 export function originAllowed(source: SourceRecord, origin: string): boolean {

@@ -5,7 +5,7 @@ import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
-import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
+import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { decodeTrackBody, readTrackBody, type TrackLimits } from './read-track-body.js';
 
 export interface TrackHandlerDeps {
@@ -43,13 +43,10 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
 
     // A cached source answers without a promise: the common case costs no extra turn.
     const sourceId = payload.source.id;
-    let source = deps.sources.peek(sourceId);
-    try {
-      source ??= await deps.sources.resolve(sourceId);
-    } catch (error) {
-      if (!isInfrastructureError(error)) throw error;
-      deps.logger.warn(`track refused, sources cannot be read: ${errorMessage(error)}`);
-      return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${errorMessage(error)}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+    const source = deps.sources.peek(sourceId) ?? (await deps.sources.check(sourceId));
+    if (isUnreachable(source)) {
+      deps.logger.warn(`track refused, sources cannot be read: ${source.unreachable}`);
+      return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
     if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
