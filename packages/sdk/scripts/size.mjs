@@ -14,8 +14,8 @@ import { rollup } from 'rollup';
 
 /** Target of the script-tag build with its default features, gzipped (issue 9): printed, not yet met. */
 const SCRIPT_TAG_TARGET = 4096;
-/** What the build must not exceed today (4,310 B measured, strict mode included; the event size counted with its context took the last 4 B of headroom), so that it can only shrink towards the target. */
-const SCRIPT_TAG_BUDGET = 4310;
+/** What the build must not exceed today (4,272 B measured, strict mode included), so that it can only shrink towards the target. */
+const SCRIPT_TAG_BUDGET = 4272;
 
 const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 const gz = (code) => gzipSync(code, { level: 9 }).length;

@@ -89,7 +89,7 @@ export function createTracker<Events extends EventMap<Events> = Record<string, J
       try {
         return await fn(...args);
       } catch (error) {
-        log('call failed:', error);
+        log('call threw', error);
         if (error instanceof InvalidEventError) throw error;
       }
     };

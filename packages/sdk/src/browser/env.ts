@@ -13,8 +13,14 @@ export function storage(): Storage | undefined {
   try {
     return win()?.localStorage;
   } catch {
-    return undefined; // disabled or blocked
+    // disabled or blocked: undefined
   }
+}
+
+/** Writes `value` under `key` in localStorage, or removes the key when there is no value (nothing outside a browser). May throw (storage full). */
+export function writeStorage(key: string, value?: string): void {
+  if (value) storage()?.setItem(key, value);
+  else storage()?.removeItem(key);
 }
 
 /** Listens in the capture phase on `target` (win() or doc(): nothing outside a browser). */

@@ -1,7 +1,7 @@
 import { isName } from '../core/event-check.js';
 import { uuid } from '../core/ids.js';
 import type { Identity } from '../core/tracker.js';
-import { doc, storage } from './env.js';
+import { doc, storage, writeStorage } from './env.js';
 
 export interface IdentityOptions {
   /** Share ids across subdomains, e.g. ".example.com". */
@@ -45,8 +45,7 @@ export function browserIdentity(options: IdentityOptions = {}): Identity {
     const d = doc();
     if (d) d.cookie = `${key}=${encodeURIComponent(value)}; Max-Age=${value ? maxAge : 0}; Path=/; SameSite=Lax${domain ? '; Domain=' + domain : ''}${d.location?.protocol === 'https:' ? '; Secure' : ''}`;
     try {
-      if (value) storage()?.setItem(key, value);
-      else storage()?.removeItem(key);
+      writeStorage(key, value);
     } catch {
       /* storage full or blocked: the cookie still holds it */
     }

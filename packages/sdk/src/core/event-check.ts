@@ -2,9 +2,11 @@ import { DEFAULT_MAX_EVENT_BYTES, FORBIDDEN_KEYS, MAX_EVENT_TYPE_LENGTH, MAX_FRE
 import { InvalidEventError } from './errors.js';
 import type { JsonObject, WireEvent } from './wire.js';
 
-/** Whether the edge accepts `value` as an id (or, with MAX_EVENT_TYPE_LENGTH, a type): 1 to max characters, no control characters. */
-export const isName = (value: unknown, maxLength = MAX_ID_LENGTH): value is string =>
-  typeof value === 'string' && value.length > 0 && value.length <= maxLength && isSafeName(value);
+/** The edge allows ids and event types the same length, so one check serves both (this does not compile if they ever differ). */
+const MAX_NAME_LENGTH: typeof MAX_EVENT_TYPE_LENGTH = MAX_ID_LENGTH;
+
+/** Whether the edge accepts `value` as an id or an event type: 1 to MAX_NAME_LENGTH characters, no control characters. */
+export const isName = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_NAME_LENGTH && isSafeName(value);
 
 /** Refuses an id the edge would refuse, naming the field. */
 export function checkName(value: unknown, path: string): string {
@@ -20,7 +22,7 @@ export function checkName(value: unknown, path: string): string {
  * The copy is what gets queued, so later changes to the caller's objects cannot reach it.
  */
 export function checkEvent(event: WireEvent, context: JsonObject): { event: WireEvent; bytes: number } {
-  if (!isName(event.type, MAX_EVENT_TYPE_LENGTH)) throw new InvalidEventError('invalid_event', 'type');
+  if (!isName(event.type)) throw new InvalidEventError('invalid_event', 'type');
   checkName(event.id, 'id');
   let json: string;
   try {
@@ -48,6 +50,6 @@ export function checkEvent(event: WireEvent, context: JsonObject): { event: Wire
   // its batch's context merged in, and the edge counts it so (its share of a batch's bytes is
   // counted high by as much: the context is sent once per batch).
   const bytes = new Blob([json, JSON.stringify(context)]).size;
-  if (bytes > DEFAULT_MAX_EVENT_BYTES) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} > ${DEFAULT_MAX_EVENT_BYTES} bytes)`);
+  if (bytes > DEFAULT_MAX_EVENT_BYTES) throw new InvalidEventError('event_too_large', 'event', ` (${bytes} bytes)`);
   return { event: copy, bytes };
 }

@@ -1,12 +1,8 @@
 import type { QueuedEvent } from './types.js';
 import type { WirePayload } from './wire.js';
 
-/** Whether two queued events can travel in one request: same profile, session, page context and mode. */
-export function sameRequest(a: QueuedEvent, b: QueuedEvent): boolean {
-  return requestOf(a) === requestOf(b);
-}
-
-const requestOf = (item: QueuedEvent): string => JSON.stringify([item.profileId, item.sessionId, !item.processed, item.context]);
+/** Two queued events can travel in one request when their keys are equal: same profile, session, page context and mode. */
+export const requestKey = (item: QueuedEvent): string => JSON.stringify([item.profileId, item.sessionId, !item.processed, item.context]);
 
 /** One request for events that share profile, session, context and mode: the page context once, at the top. */
 export function payloadOf(group: QueuedEvent[], sourceId: string): WirePayload {

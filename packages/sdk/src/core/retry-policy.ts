@@ -51,8 +51,8 @@ export function backoffMs(result: SendResult, attempt: number, random = Math.ran
 }
 
 /** Retry-After as milliseconds: seconds or an HTTP date (one in the past is 0). */
-export function retryAfterMs(header: string | null | undefined, now = Date.now()): number | undefined {
+export function retryAfterMs(header: string | null | undefined, now?: number): number | undefined {
   // isFinite coerces: a numeric string is seconds (what Number.isFinite(Number(header)) says).
-  const ms = !header ? NaN : isFinite(header as unknown as number) ? +header * 1000 : Date.parse(header) - now;
+  const ms = !header ? NaN : isFinite(header as unknown as number) ? +header * 1000 : Date.parse(header) - (now ?? Date.now());
   return ms > 0 ? ms : ms <= 0 ? 0 : undefined; // NaN (no header, or not a date): undefined
 }

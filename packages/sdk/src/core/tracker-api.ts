@@ -35,7 +35,7 @@ export interface TrackerSettings {
   /** Told of every `count` events that leave the queue: delivered (no reason) or given up (reason). Internal: counts for the Node tracker. */
   _counted?: (count: number, reason?: DropReason) => void;
   /** Retries, drops and hooks that threw; the message has no prefix (the browser's debug output and the Node tracker's onError add "[inflow] "). */
-  log?: Logger;
+  log: Logger;
   /** Returns a truthy handle, as setTimeout does (a positive id in browsers, an object in Node); cleared by clearTimeout. */
   setTimer?: (fn: () => void, ms: number) => unknown;
 }

@@ -36,7 +36,7 @@ function identity(): Identity & { profile: string } {
 }
 
 function tracker(transport: Transport, extra: Partial<TrackerSettings> = {}): Tracker {
-  return createCore({ endpoint: 'https://edge.test/', sourceId: 'web', transport, store: memoryStore(), identity: identity(), flushMs: 1000, ...extra });
+  return createCore({ endpoint: 'https://edge.test/', sourceId: 'web', transport, store: memoryStore(), identity: identity(), flushMs: 1000, log: () => undefined, ...extra });
 }
 
 function drops() {

@@ -1,7 +1,7 @@
 import { allows, allowsAny, type Consent } from './consent-state.js';
 import { checkEvent, checkName } from './event-check.js';
 import { uuid } from './ids.js';
-import { payloadOf, sameRequest } from './payloads.js';
+import { payloadOf, requestKey } from './payloads.js';
 import { backoffMs, refusal } from './retry-policy.js';
 import type { Sent, Tracker, TrackerSettings, TrackOptions } from './tracker-api.js';
 import type { DropReason, JsonObject, QueuedEvent, SendResult } from './types.js';
@@ -31,7 +31,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     maxQueuedBytes = 2_000_000,
     maxEventAgeMs = 24 * 3_600_000,
     consentRequired,
-    log = () => undefined,
+    log,
     setTimer = setTimeout as (fn: () => void, ms: number) => unknown,
   } = settings;
   const url = `${settings.endpoint.replace(/\/$/, '')}/track`;
@@ -59,7 +59,7 @@ export function createCore(settings: TrackerSettings): Tracker {
     queue = queue.filter((item) => !events.includes(item));
     settings._counted?.(count, reason);
     if (reason) {
-      log(`dropped ${count}: ${reason}`);
+      log(`${reason}: ${count} dropped`);
       safe(() => settings.onDrop?.(events.map((item) => item.event), reason));
     }
     return persist();
@@ -165,7 +165,7 @@ export function createCore(settings: TrackerSettings): Tracker {
       for (const item of storing() ? queue : []) {
         if (inFlight.has(item) || (unloading && item.beacon)) continue;
         bytes += item.bytes;
-        if (batch[0] && (!sameRequest(item, batch[0]) || batch.length >= maxBatchEvents || bytes > MAX_BATCH_BYTES)) break;
+        if (batch[0] && (requestKey(item) !== requestKey(batch[0]) || batch.length >= maxBatchEvents || bytes > MAX_BATCH_BYTES)) break;
         batch.push(item);
       }
       if (!batch[0]) return;
@@ -264,6 +264,6 @@ function safe<T>(fn: () => T): T | undefined {
   try {
     return fn();
   } catch {
-    return undefined;
+    // ignored: undefined
   }
 }

@@ -1,6 +1,6 @@
 import { uuid } from '../core/ids.js';
 import type { EventStore, QueuedEvent } from '../core/types.js';
-import { nav, storage } from '../browser/env.js';
+import { nav, storage, writeStorage } from '../browser/env.js';
 
 /** Resolves never: a lock callback returning it keeps the lock until the page is gone. */
 const FOREVER = new Promise<never>(() => undefined);
@@ -40,14 +40,14 @@ export function localStorageStore(sourceId: string): EventStore {
     save(events) {
       for (let keep = events; ; keep = keep.slice((keep.length + 1) >> 1)) {
         try {
-          return keep[0] ? storage()?.setItem(own, JSON.stringify(keep)) : storage()?.removeItem(own);
+          return writeStorage(own, keep[0] && JSON.stringify(keep));
         } catch {
           /* quota: drop the oldest half and try again */
         }
       }
     },
     clear() {
-      for (const key of keys()) storage()?.removeItem(key);
+      for (const key of keys()) writeStorage(key);
     },
     async adopt() {
       const adopted: QueuedEvent[] = [];
@@ -55,7 +55,7 @@ export function localStorageStore(sourceId: string): EventStore {
         if (key !== own && (await gone(key))) {
           // Taken out of storage: no other page adopts them again.
           adopted.push(...read(key));
-          storage()?.removeItem(key);
+          writeStorage(key);
         }
       }
       return adopted;
