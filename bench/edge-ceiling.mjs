@@ -19,6 +19,8 @@
 //        [--no-pin-services] [--broker-warmup 120]
 //        [--cpu-rate R] [--verbose]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
+// The Inflow targets run with MALLOC_ARENA_MAX=2, as the image sets it (deploy/Dockerfile);
+// MALLOC_ARENA_MAX in this benchmark's environment overrides it.
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -416,6 +418,7 @@ async function startInflow(name, nodeArgs, env) {
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
   const server = startPinned(name, [...extra, ...nodeArgs], {
     env: {
+      MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
       INFLOW_DATA_DIR: dataDir,
       INFLOW_PUBLIC_PORT: '0',
       INFLOW_PRIVATE_PORT: '0',

@@ -1,5 +1,5 @@
 import { workerData } from 'node:worker_threads';
-import type { QueueWrite, QueueWriteResult, ReplayOutcome } from './queue-writes.js';
+import { QUEUE_CACHE_KB, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase } from './sqlite.js';
 import { serveWrites } from './writer-thread-loop.js';
 
@@ -11,7 +11,7 @@ interface DeadLetterRow {
 }
 
 /** The embedded queue's writer thread: its own connection to the queue file (writer-thread-loop). */
-const db = openDatabase((workerData as { file: string }).file);
+const db = openDatabase((workerData as { file: string }).file, { cacheKb: QUEUE_CACHE_KB });
 const sql = {
   insert: db.prepare('INSERT INTO messages (topic, key, data, published_at) VALUES (?, ?, ?, ?)'),
   remove: db.prepare('DELETE FROM messages WHERE seq = ?'),

@@ -17,6 +17,13 @@ export interface ReplayOutcome {
 
 export type QueueWriteResult = ReplayOutcome | undefined;
 
+/**
+ * The page cache of each of the queue's connections, in KiB: the writer appends at the end of
+ * the table and its index and removes from their start; the reader reads what was just
+ * appended. Neither revisits much, so 2 MB holds what they touch again.
+ */
+export const QUEUE_CACHE_KB = 2048;
+
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,

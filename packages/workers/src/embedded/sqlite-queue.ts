@@ -1,6 +1,6 @@
 import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { SqliteWriter } from './sqlite-writer.js';
-import { SCHEMA, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
+import { QUEUE_CACHE_KB, SCHEMA, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
 
 export interface SqliteQueueOptions {
@@ -58,7 +58,7 @@ export class SqliteQueue implements Queue {
   private readonly statements;
 
   constructor(private readonly options: SqliteQueueOptions) {
-    this.db = openDatabase(options.file);
+    this.db = openDatabase(options.file, { cacheKb: QUEUE_CACHE_KB });
     this.db.exec(SCHEMA);
     this.writer = new SqliteWriter({ file: options.file, thread: 'queue', heapMb: 64, unavailable: (reason) => new QueueUnavailableError(`embedded queue: ${reason}`, 1) });
     this.statements = {

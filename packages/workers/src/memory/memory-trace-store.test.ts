@@ -21,6 +21,30 @@ describe('MemoryTraceStore', () => {
     expect((await store.byProfile('p', 2)).map((e) => e.at)).toEqual([16, 17]);
   });
 
+  it("holds maxEntries of an edge's one-event entries in its default bytes, ids as long as UUIDs", async () => {
+    const maxEntries = 2_048; // twice round the ring is 64 turns of 64
+    const store = new MemoryTraceStore({ maxEntries, ttlMs: 60_000, now: () => 10 });
+    const detail = Object.freeze({ source: 'website-main', topic: 'collector', lane: 3, confirmedInMs: 2 });
+    const id = (prefix: string, i: number) => `${prefix}-${String(i).padStart(6, '0')}-5f3a9c2b-41d7-4e0a-9b1c`;
+    const queued = (i: number): TraceEntry => ({
+      at: 1_700_000_000_000 + i,
+      stage: 'queued',
+      role: 'edge',
+      requestId: `${String(i).padStart(8, '0')}-3b1f-4c6e-8d2a-9e7f1a2b3c4d`,
+      profileId: id('p', i % 97),
+      eventIds: [id('e', i)],
+      detail,
+    });
+    // In turns of 64, as a busy edge writes them, twice round the ring.
+    for (let at = 0; at < 2 * maxEntries; at += 64) store.keep(Array.from({ length: 64 }, (_, k) => queued(at + k)));
+    const last = 2 * maxEntries - 1;
+    const oldestKept = 2 * maxEntries - maxEntries;
+    // The newest maxEntries are all there: the bytes did not push out any of them.
+    expect((await store.byEvent(id('e', oldestKept))).map((e) => e.at)).toEqual([queued(oldestKept).at]);
+    expect((await store.byEvent(id('e', oldestKept - 1))).map((e) => e.at)).toEqual([]);
+    expect((await store.byRequest(queued(last).requestId as string))[0]).toEqual({ ...queued(last), eventIds: queued(last).eventIds });
+  });
+
   it('is kept by the recorder at the end of the loop turn, one slot per turn: readable then, counted as appended', async () => {
     const store = new MemoryTraceStore({ maxEntries: 100, ttlMs: 60_000, now: () => 10 });
     const counts = { appended: { value: 0 }, dropped: { value: 0 }, failed: { value: 0 } };
