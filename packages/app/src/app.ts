@@ -186,7 +186,7 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames, telem
 
 /** Batches of one lane on their way to the queue at once: as set, or the engine's own (config.ts). */
 export function inFlightPerLane(config: Pick<Config, 'engine' | 'queueInFlightPerLane'>): number {
-  return config.queueInFlightPerLane || (config.engine === 'distributed' ? 2 : 1);
+  return config.queueInFlightPerLane || (config.engine === 'distributed' ? 4 : 1);
 }
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */

