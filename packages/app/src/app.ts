@@ -5,6 +5,7 @@ import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher,
 import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
+import { tuneForHttpRoles } from './http-role-tuning.js';
 import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
 import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
@@ -191,6 +192,7 @@ export function inFlightPerLane(config: Pick<Config, 'engine' | 'queueInFlightPe
 
 /** The composition root: builds the engine and the roles asked for, and owns the start and shutdown order. */
 export function createInflow(config: Config, roles: readonly Role[], logger: Logger): Inflow {
+  tuneForHttpRoles(roles);
   const topics = topicsOf(config);
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;

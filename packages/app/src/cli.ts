@@ -11,7 +11,6 @@ import { STATUS_USAGE, statusCommand } from './cli/status-command.js';
 import { TRACE_USAGE, traceCommand } from './cli/trace-command.js';
 import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
-import { compileWasmBaselineOnly } from './wasm-tiering.js';
 
 const USAGE = `Usage: inflow [command] [--config file.json]
 
@@ -105,8 +104,6 @@ async function main(argv: string[]): Promise<number> {
     logger.error(`"inflow ${command}" runs one role of the distributed engine; the embedded engine runs every role in one process: use "inflow run"`);
     return 2;
   }
-  // The HTTP-only roles: their peak RSS is otherwise set by compiling undici's parser (wasm-tiering.ts).
-  if (command === 'edge' || command === 'api') compileWasmBaselineOnly();
   const inflow = createInflow(config, roles, logger);
   let stopping = false;
   const stop = (signal: string): void => {
