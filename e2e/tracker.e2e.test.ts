@@ -160,6 +160,46 @@ describe('the tracker in Chromium against the running stack', () => {
     expect(events.some((e) => e.type === 'add-to-cart')).toBe(true);
   });
 
+  it('records route changes with the page-views add-on, loaded before or after the tracker, and the collector reads UTM from the address', async () => {
+    const sent: string[] = [];
+    page.on('request', (request) => void (request.url().endsWith('/track') && sent.push(request.postData() ?? '')));
+    const addOn = `<script async src="${app.publicUrl}/inflow.page-views.min.js"></script>`;
+    const routes = '<script>function go(p) { history.pushState({}, "", p); }</script>';
+    // The add-on's script tag right after the snippet: it may run before the tracker loads.
+    await page.goto(site.page('/spa-tag', trackedPage(app.publicUrl, { flushMs: 100 }, addOn + routes)) + '?utm_source=ads&utm_id=7');
+    await trackerLoaded(page);
+    await page.waitForFunction(() => history.pushState.toString().indexOf('native code') < 0);
+    await page.evaluate(() => (window as unknown as { go(p: string): void }).go('/spa-tag/products'));
+    await page.evaluate(() => history.replaceState({}, '', location.href)); // the same address: no new view
+    await page.evaluate(() => (window as unknown as { go(p: string): void }).go('/spa-tag/about'));
+    const { profileId } = await waitForIds();
+    const events = await eventsOf(profileId, 3);
+    const views = events.filter((e) => e.type === 'page-view');
+    expect(views.map((e) => e.context.page?.path).sort()).toEqual(['/spa-tag', '/spa-tag/about', '/spa-tag/products']);
+    const landing = views.find((e) => e.context.page?.path === '/spa-tag') as StoredEvent & { context: { utm?: unknown } };
+    expect(landing.context.utm).toEqual({ source: 'ads', id: '7' });
+    expect(sent.length).toBeGreaterThan(0);
+    for (const body of sent) expect(JSON.parse(body).context).not.toHaveProperty('utm');
+
+    // Added once the tracker is loaded: through ready(), the same page views.
+    const later = await context.newPage();
+    await later.goto(site.page('/spa-late', trackedPage(app.publicUrl, { flushMs: 100 }, routes)));
+    await trackerLoaded(later);
+    await later.addScriptTag({ url: `${app.publicUrl}/inflow.page-views.min.js` });
+    await later.waitForFunction(() => history.pushState.toString().indexOf('native code') < 0);
+    await later.evaluate(() => (window as unknown as { go(p: string): void }).go('/spa-late/cart'));
+    const lateViews = (await eventsOf(profileId, 5)).filter((e) => e.type === 'page-view' && e.context.page?.path?.startsWith('/spa-late'));
+    expect(lateViews.map((e) => e.context.page?.path).sort()).toEqual(['/spa-late', '/spa-late/cart']);
+  });
+
+  it('sends no page view by itself without the add-on (the default script tag)', async () => {
+    await page.goto(site.page('/no-views', trackedPage(app.publicUrl, { flushMs: 100 }, '<script>inflow.track("only-this");</script>')));
+    const { profileId } = await waitForIds();
+    await page.evaluate(() => (window as unknown as { inflow: { flush(): Promise<void> } }).inflow.flush());
+    const events = await eventsOf(profileId, 1);
+    expect(events.map((e) => e.type)).toEqual(['only-this']);
+  });
+
   it('hands the queue of a closed tab to exactly one other tab', async () => {
     const url = site.page('/tabs', trackedPage(app.publicUrl, { flushMs: 100 }));
     await page.goto(url);

@@ -2,6 +2,7 @@
 //   dist/esm/        tree-shakable ES modules for bundlers (one file per module, no side effects)
 //   dist/node/       the server-side entry
 //   dist/inflow.min.js   the minified script-tag build (an IIFE)
+//   dist/inflow.<add-on>.min.js   script-tag add-ons (src/addons/), loaded by a page after the snippet
 // @inflow/protocol is a devDependency: the few constants the tracker takes from it are inlined.
 import { nodeResolve } from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
@@ -63,6 +64,8 @@ const strictScript = () => ({
     return { code: `${opening[0]}"use strict";${code.slice(opening[0].length)}`, map: null };
   },
 });
+/** Script-tag add-ons: src/addons/<name>.ts becomes dist/inflow.<name>.min.js (the edge serves them beside the tracker). */
+export const SCRIPT_TAG_ADDONS = ['page-views'];
 const inlineProtocol = () => nodeResolve({ resolveOnly: ['@inflow/protocol'] });
 
 export default [
@@ -82,4 +85,9 @@ export default [
     output: { file: 'dist/inflow.min.js', format: 'iife', plugins: [minify, strictScript()] },
     plugins: [inlineProtocol(), constAsLet()],
   },
+  ...SCRIPT_TAG_ADDONS.map((name) => ({
+    input: `build/addons/${name}.js`,
+    output: { file: `dist/inflow.${name}.min.js`, format: 'iife', plugins: [minify, strictScript()] },
+    plugins: [inlineProtocol(), constAsLet()],
+  })),
 ];

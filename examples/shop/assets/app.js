@@ -1,4 +1,4 @@
-// The shop's entry: routes between pages with the history API (the tracker's autoPageViews
+// The shop's entry: routes between pages with the history API (the tracker's page-views add-on
 // sends a page view on every pushState), keeps the cart badge current, and asks for consent.
 import { applyConsent, savedChoice } from './analytics.js';
 import { itemCount } from './cart.js';

@@ -43,6 +43,7 @@ function demoFiles(): Record<string, string> | undefined {
     ...Object.fromEntries(['/', '/index.html', '/products/*', '/cart', '/checkout', '/orders/*'].map((path) => [path, page])),
     ...Object.fromEntries(assets.map((name) => [`/shop/${name}`, join(shop, 'assets', name)])),
     '/inflow.min.js': repoFile('packages/sdk/dist/inflow.min.js'),
+    '/inflow.page-views.min.js': repoFile('packages/sdk/dist/inflow.page-views.min.js'),
     '/spa/dist/app.js': repoFile('examples/spa/dist/app.js'),
     '/spa/*': repoFile('examples/spa/index.html'),
   };

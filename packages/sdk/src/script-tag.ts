@@ -1,18 +1,16 @@
 /**
  * The script-tag build. The snippet leaves `window.inflow` as an array of [method, args]
- * calls; this replaces it with the real API and replays those calls in order.
+ * calls; this replaces it with the real API and replays those calls in order. Its features are
+ * the default set; page views on SPA route changes come as an add-on script (src/addons/).
  */
 import { createTracker, type BrowserTracker, type BrowserTrackerOptions } from './browser/browser-tracker.js';
 import { win } from './browser/env.js';
-import { autoPageViews } from './plugins/auto-page-views.js';
 import { localStorageStore } from './plugins/local-storage-store.js';
 import { privacySignals } from './plugins/privacy-signals.js';
 
 interface ScriptOptions extends BrowserTrackerOptions {
   /** Keep queued events in localStorage (default true, false when cookieless). */
   persist?: boolean;
-  /** Page views on load and on SPA route changes. */
-  autoPageViews?: boolean;
   /** Treat Global Privacy Control and Do-Not-Track as an opt-out. */
   honorPrivacySignals?: boolean;
 }
@@ -30,7 +28,6 @@ if (w) {
     if (tracker) return;
     tracker = createTracker({ ...o, store: (o.persist ?? !o.cookieless) ? localStorageStore(o.sourceId) : undefined });
     if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
-    if (o.autoPageViews) autoPageViews(tracker);
   };
   const api = { init } as Record<string, (...args: unknown[]) => unknown>;
   for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);

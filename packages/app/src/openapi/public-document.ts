@@ -183,6 +183,7 @@ const demo: Record<string, PathItemObject> = {
   '/orders/{order}': page('demoShopOrder', 'The demo shop (an order route)'),
   '/shop/{asset}': page('demoShopAsset', 'The demo shop\'s styles and scripts', ['text/css', 'text/javascript; charset=utf-8']),
   '/inflow.min.js': page('trackerScript', 'The tracker (script tag build)', ['text/javascript; charset=utf-8']),
+  '/inflow.page-views.min.js': page('trackerPageViewsAddOn', 'The tracker\'s page-views add-on (script tag: page views on load and on route changes)', ['text/javascript; charset=utf-8']),
   '/spa/': page('spaExample', 'The SPA example'),
   '/spa/{page}': page('spaExamplePage', 'The SPA example (its routes)'),
   '/spa/dist/app.js': page('spaExampleScript', 'The SPA example\'s script', ['text/javascript; charset=utf-8']),

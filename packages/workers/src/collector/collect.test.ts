@@ -122,6 +122,36 @@ describe('collect', () => {
     expect(events[0]?.page).toMatchObject({ url, title: 'Sale' });
   });
 
+  it("reads every event's UTM parameters from its page address, and keeps a utm the client sent", () => {
+    const url = 'https://shop.test/sale?utm_source=mail&utm_id=42&utm_source=second&utm_source_platform=crm&q=1';
+    const { events, session } = collect(
+      envelopeFor({
+        context: { page: { url } },
+        events: [
+          { id: 'a', type: 'page-view' },
+          { id: 'b', type: 'page-view', context: { page: { url: 'https://shop.test/next?utm_campaign=fall' } } },
+          { id: 'c', type: 'page-view', context: { utm: { source: 'sent' } } },
+          { id: 'd', type: 'page-view', context: { page: { url: 'https://shop.test/plain' } } },
+        ],
+      }),
+      { profile: null, session: null },
+    );
+    const utm = { source: 'mail', id: '42', source_platform: 'crm' };
+    expect(events.map((e) => e.context['utm'])).toEqual([utm, { campaign: 'fall' }, { source: 'sent' }, undefined]);
+    expect(session.utm).toEqual(utm);
+    expect(session.context['utm']).toEqual(utm);
+  });
+
+  it('leaves out UTM names a record may not carry, so that a link cannot pollute or bloat what is stored', () => {
+    const long = 'x'.repeat(65);
+    const url = `https://shop.test/?utm_=empty&utm___proto__=polluted&utm_${long}=long&utm_a%00b=nul&utm_a.b=dot&utm_empty=&utm_constructor=c&utm_ok=1`;
+    const { events, session } = collect(envelopeFor({ context: { page: { url } }, events: [{ id: 'a', type: 'page-view' }] }), { profile: null, session: null });
+    const utm = events[0]?.context['utm'] as Record<string, string>;
+    expect(Object.getPrototypeOf(utm)).toBe(Object.prototype);
+    expect(Object.keys(utm)).toEqual(['constructor', 'ok']);
+    expect(session.utm).toEqual(utm);
+  });
+
   it('keeps short marks, not raw ids, so long client ids do not bloat the profile', () => {
     const id = 'x'.repeat(128);
     const { profile } = collect(envelopeFor({ events: [{ id, type: 'x' }] }), { profile: null, session: null });

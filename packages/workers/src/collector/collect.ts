@@ -1,7 +1,7 @@
 import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
 import type { Envelope, EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '@inflow/core';
 import { remember, unseenEvents } from './event-marks.js';
-import { asObject, pageFromContext, utmFromUrl } from './page-context.js';
+import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
 
 /**
  * How many events a profile remembers (as short hashes of their ids, see event-marks.ts) to recognise one it has
@@ -35,7 +35,8 @@ const NONE: readonly string[] = Object.freeze([]);
 export function collect(envelope: Envelope, state: CollectState): CollectedBatch {
   const { payload, meta } = envelope;
   const at = new Date(envelope.receivedAt).toISOString();
-  const context = payload.context ?? {};
+  const sent = payload.context ?? {};
+  const context = withUtm(sent);
   const page = pageFromContext(context, meta.referer);
   // A redelivered request, or a client's retry of events already counted, must not count again.
   // Profile and session each remember what they counted: when a request is applied again on a
@@ -54,7 +55,7 @@ export function collect(envelope: Envelope, state: CollectState): CollectedBatch
     sessionId: payload.session.id,
     requestId: envelope.id,
     properties: event.properties ?? {},
-    context: event.context ? { ...context, ...event.context } : context,
+    context: event.context ? withUtm({ ...sent, ...event.context }) : context,
     ...optional('page', event.context ? (pageFromContext({ ...context, ...event.context }, meta.referer) ?? page) : page),
     ...optional('userAgent', meta.userAgent),
     async: event.options?.async ?? false,

@@ -1,7 +1,8 @@
 import type { JsonObject } from '@inflow/protocol';
 import type { PageContext } from '@inflow/core';
 
-const UTM_KEYS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+/** A `utm_*` parameter whose name (after `utm_`) may be a key of a stored record: the edge's key rules, and never `__proto__`. */
+const UTM_PARAMETER = /^utm_(?!__proto__$)([\w-]{1,64})$/;
 
 /** Reads `context.page` ({url, path, title, referrer}) and falls back to the Referer header for the URL. */
 export function pageFromContext(context: JsonObject, refererHeader: string | undefined): PageContext | undefined {
@@ -14,17 +15,32 @@ export function pageFromContext(context: JsonObject, refererHeader: string | und
   return dropUndefined({ url, path, title, referrer });
 }
 
-/** utm_* query parameters of a page URL, if any. */
+/**
+ * The `utm_*` query parameters of a page URL (`utm_source=ads` → `{ source: 'ads' }`, the first
+ * of a repeated one), if any: every one with a name a record may carry, not only the five
+ * standard ones (`utm_id`, `utm_source_platform`…).
+ */
 export function utmFromUrl(url: string | undefined): Record<string, string> | undefined {
-  if (!url) return undefined;
+  if (!url?.includes('utm_')) return undefined;
   const params = parseUrl(url)?.searchParams;
-  if (!params) return undefined;
-  const utm: Record<string, string> = {};
-  for (const key of UTM_KEYS) {
-    const value = params.get(key);
-    if (value) utm[key.slice(4)] = value;
-  }
-  return Object.keys(utm).length > 0 ? utm : undefined;
+  let utm: Record<string, string> | undefined;
+  params?.forEach((value, key) => {
+    const name = UTM_PARAMETER.exec(key)?.[1];
+    if (name && value && !(utm && Object.hasOwn(utm, name))) (utm ??= {})[name] = value;
+  });
+  return utm;
+}
+
+/**
+ * The context with `utm` read from the address in its `page.url`, when it has none: the Inflow
+ * tracker leaves the parameters in the address rather than send them twice; a `utm` a client
+ * sent is kept as it is.
+ */
+export function withUtm(context: JsonObject): JsonObject {
+  if (context['utm'] !== undefined) return context;
+  const url = asObject(context['page'])?.['url'];
+  const utm = typeof url === 'string' ? utmFromUrl(url) : undefined;
+  return utm ? { ...context, utm } : context;
 }
 
 export function asObject(value: unknown): JsonObject | undefined {
