@@ -192,6 +192,25 @@ describe('the tracker in Chromium against the running stack', () => {
     expect(lateViews.map((e) => e.context.page?.path).sort()).toEqual(['/spa-late', '/spa-late/cart']);
   });
 
+  it('keeps calls made before init, and the add-on loaded before the snippet, twice, still sends one page view per route', async () => {
+    const addOn = `<script src="${app.publicUrl}/inflow.page-views.min.js"></script>`;
+    const html = trackedPage(app.publicUrl, { flushMs: 100 }, '<script>inflow.track("before-init"); function go(p) { history.pushState({}, "", p); }</script>')
+      .replace('<script>\n!function', `${addOn}${addOn}<script>\n!function`)
+      .replace(/inflow\.init\((.*)\);/, 'setTimeout(function () { inflow.init($1); }, 300);');
+    await page.goto(site.page('/late-init', html));
+    await trackerLoaded(page);
+    await page.waitForFunction(() => history.pushState.toString().indexOf('native code') < 0);
+    await page.evaluate(() => (window as unknown as { go(p: string): void }).go('/late-init/next'));
+    const { profileId } = await waitForIds();
+    await eventsOf(profileId, 3);
+    // Whatever else the page would send (a second add-on's page views) has gone too.
+    await page.evaluate(() => (window as unknown as { inflow: { flush(): Promise<void> } }).inflow.flush());
+    await page.waitForTimeout(500);
+    const all = await eventsOf(profileId, 3);
+    expect(all.filter((e) => e.type === 'before-init')).toHaveLength(1);
+    expect(all.filter((e) => e.type === 'page-view').map((e) => e.context.page?.path).sort()).toEqual(['/late-init', '/late-init/next']);
+  });
+
   it('sends no page view by itself without the add-on (the default script tag)', async () => {
     await page.goto(site.page('/no-views', trackedPage(app.publicUrl, { flushMs: 100 }, '<script>inflow.track("only-this");</script>')));
     const { profileId } = await waitForIds();

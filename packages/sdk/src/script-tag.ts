@@ -23,14 +23,17 @@ const METHODS = 'track page identify group alias register unregister ready flush
 const w = win() as (Window & { inflow?: Call[] | Record<string, unknown> }) | undefined;
 if (w) {
   const queued = Array.isArray(w.inflow) ? w.inflow : [];
+  /** Calls made before init (an add-on loaded first, a site that inits late): made, in order, by init. */
+  const early: Call[] = [];
   let tracker: BrowserTracker | undefined;
   const init = (o: ScriptOptions): void => {
     if (tracker) return;
     tracker = createTracker({ ...o, store: (o.persist ?? !o.cookieless) ? localStorageStore(o.sourceId) : undefined });
     if (o.honorPrivacySignals && privacySignals()) tracker.consent(false);
+    for (const [name, args] of early) api[name]?.(...args);
   };
   const api = { init } as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker?.[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : void early.push([name, args]));
   w.inflow = api;
   for (const [name, args] of queued) api[name]?.(...args);
 }

@@ -6,4 +6,4 @@
 import { autoPageViews } from '../plugins/auto-page-views.js';
 import { whenLoaded } from './when-loaded.js';
 
-whenLoaded(autoPageViews);
+whenLoaded('page-views', autoPageViews);

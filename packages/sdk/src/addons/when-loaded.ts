@@ -11,13 +11,16 @@ type Queued = Array<[string, unknown[]]>;
 
 /**
  * Runs `use` with the script tag's API once the tracker is loaded and initialised, wherever the
- * add-on's script lands: before the tracker's (the call waits in the snippet's queue, which the
- * tracker replays in order, after the snippet's `init`) or after it (through `ready`). Load
- * add-ons after the snippet.
+ * add-on's script lands: before the snippet or the tracker (the call waits in the snippet's
+ * queue, which the tracker replays in order), before `init` (the tracker keeps calls made before
+ * init and makes them then) or after it (through `ready`). `name` makes a second copy of the
+ * same add-on on the page do nothing.
  */
-export function whenLoaded(use: (api: ScriptTagApi) => void): void {
-  const w = win() as (Window & { inflow?: Queued | ScriptTagApi }) | undefined;
-  if (!w) return;
+export function whenLoaded(name: string, use: (api: ScriptTagApi) => void): void {
+  const w = win() as (Window & { inflow?: Queued | ScriptTagApi } & Record<string, unknown>) | undefined;
+  const flag = `inflow:${name}`;
+  if (!w || w[flag]) return;
+  w[flag] = true;
   const inflow = (w.inflow ??= []);
   const go = (): void => use(w.inflow as ScriptTagApi);
   if (Array.isArray(inflow)) inflow.push(['ready', [go]]);
