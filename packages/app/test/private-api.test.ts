@@ -92,6 +92,27 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     });
   });
 
+  it('answers 400, never 500, to a value that cannot be turned into text, naming where it is', async () => {
+    const odd = { toString: 1, valueOf: 1 };
+    const destination = { id: 'odd-destination', webhook: { url: 'https://hooks.example/x' }, trigger: { eventTypes: ['a'] } };
+    const rule = { id: 'odd-rule', trigger: { eventTypes: ['a'] }, actions: [{ type: 'increment', trait: 'n' }] };
+    expect((await app.api('/destinations', { method: 'POST', body: JSON.stringify(destination) })).status).toBe(201);
+    for (const [method, path, body, where] of [
+      ['POST', '/sources', { id: odd }, 'id'],
+      ['POST', '/sources', { id: 'odd-source', name: odd }, 'name'],
+      ['POST', '/dead-letters/replay', { ids: ['1', odd] }, 'ids.1'],
+      ['POST', '/destinations', { ...destination, id: 'odd-2', webhook: { url: odd } }, 'webhook.url'],
+      ['POST', '/destinations/odd-destination/test', { event: { type: odd } }, 'event.type'],
+      ['POST', '/rules', { ...rule, trigger: { eventTypes: [odd] } }, 'trigger.eventTypes.0'],
+      ['POST', '/rules', { ...rule, actions: [{ type: 'increment', trait: odd }] }, 'actions.0'],
+    ] as const) {
+      const response = await app.api(path, { method, body: JSON.stringify(body) });
+      const answer = (await response.json()) as { error: { path: string; message: string } };
+      expect(response.status, `${path} ${where}: ${JSON.stringify(answer)}`).toBe(400);
+      expect(answer.error.path, `${path} ${where}`).toContain(where);
+    }
+  });
+
   it('refuses a replay body with a bad field, naming it', async () => {
     const replay = (body: string): Promise<Response> => app.api('/dead-letters/replay', { method: 'POST', body });
     for (const [body, path] of [

@@ -29,10 +29,18 @@ type Check = (value: unknown) => Problem | undefined;
 
 const problem = (message: string): Problem => ({ keys: [], message });
 
-/** superstruct's rendering of a received value. */
+/**
+ * superstruct's rendering of a received value; an object that cannot be turned into text (JSON
+ * can give one its own `toString` or `valueOf`: `{"toString": 1}`) is rendered as its tag.
+ */
 function print(value: unknown): string {
   if (typeof value === 'symbol') return value.toString();
-  return typeof value === 'string' ? JSON.stringify(value) : `${value as string}`;
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return `${value as string}`;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
 }
 
 /** A missing field, or a present one of the wrong kind. */

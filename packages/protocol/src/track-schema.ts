@@ -8,10 +8,10 @@ import {
   size,
   string,
   type,
-  validate,
   type Describe,
   type Struct,
 } from 'superstruct';
+import { validateJson } from './validate-json.js';
 import type { SchemaCheck } from './check-track-payload.js';
 import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, UNSAFE_NAME_PROBLEM } from './track-rules.js';
 import type { EntityRef, EventTime, JsonObject, TrackEvent, TrackPayload } from './types.js';
@@ -64,7 +64,7 @@ export const TrackPayloadSchema: Describe<TrackPayload> = type({
 
 /** checkTrackPayload done by superstruct: the same answers, many times slower. */
 export function checkTrackPayloadWithSchema(value: unknown): SchemaCheck<TrackPayload> {
-  const [error, payload] = validate(value, TrackPayloadSchema);
+  const [error, payload] = validateJson(value, TrackPayloadSchema);
   if (!error) return { ok: true, value: payload };
   const failure = error.failures()[0] ?? error;
   const path = failure.path.length > 0 ? failure.path.join('.') : '(root)';

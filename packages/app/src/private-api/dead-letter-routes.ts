@@ -1,4 +1,5 @@
-import { array, object, optional, size, string, validate } from 'superstruct';
+import { array, object, optional, size, string } from 'superstruct';
+import { validateJson } from '@inflow/protocol';
 import { isQueueUnavailable, type Queue } from '@inflow/core';
 import { errorReply, type HttpReply, json, type RouteHandler } from '@inflow/edge';
 import { invalid, limitOf, readBody } from './request-input.js';
@@ -28,7 +29,7 @@ export function replayDeadLetters(queue: Queue): RouteHandler {
   return async (request) => {
     const body = readBody(request);
     if (!body.ok) return body.reply;
-    const [error, selection] = validate(body.value, ReplaySelection);
+    const [error, selection] = validateJson(body.value, ReplaySelection);
     if (error) {
       const path = error.path.join('.') || 'body';
       if (error.type === 'never') return invalid(path, 'unknown field (the body takes only "ids")');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { boolean, integer, min, object, optional, record, size, string, unknown, validate, type Infer } from 'superstruct';
+import { boolean, integer, min, object, optional, record, size, string, unknown, type Infer } from 'superstruct';
+import { validateJson } from '@inflow/protocol';
 import type { JsonObject } from '@inflow/protocol';
 import { structProblem } from '@inflow/core';
 import type { DefinitionProblem, DestinationSpec, Subject } from '@inflow/workers';
@@ -64,7 +65,7 @@ export type SampleParts = Infer<typeof SampleParts>;
 
 /** Checks the test call's body: `{event, profile, session}`, each optional and partial. */
 export function checkSampleParts(input: unknown): { ok: true; parts: SampleParts } | { ok: false; problem: DefinitionProblem } {
-  const [error, parts] = validate(input, SampleParts);
+  const [error, parts] = validateJson(input, SampleParts);
   return error ? { ok: false, problem: structProblem(error) } : { ok: true, parts };
 }
 

@@ -1,5 +1,5 @@
-import { array, boolean, optional, size, string, type as shape, validate } from 'superstruct';
-import { MAX_ID_LENGTH } from '@inflow/protocol';
+import { array, boolean, optional, size, string, type as shape } from 'superstruct';
+import { MAX_ID_LENGTH, validateJson } from '@inflow/protocol';
 import type { DefinitionStore, Queue, RecordStore, ScheduleStore, StatsBoard, TraceStore } from '@inflow/core';
 import { errorReply, type HttpReply, type HttpRequest, json, Router, SourceExistsError, type SourceInput, type SourceRegistry } from '@inflow/edge';
 import type { Secrets, SendWebhook } from '@inflow/workers';
@@ -57,7 +57,7 @@ export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
     .on('POST', '/sources', async (request) => {
       const body = readBody(request);
       if (!body.ok) return body.reply;
-      const [idError, withId] = validate(body.value, NewSource);
+      const [idError, withId] = validateJson(body.value, NewSource);
       if (idError) return invalid(idError.path.join('.') || 'id', idError.message);
       const fields = readSourceFields(body.value);
       if (!fields.ok) return fields.reply;
@@ -117,7 +117,7 @@ function found(value: unknown, what: string): HttpReply {
 }
 
 function readSourceFields(value: unknown): Parsed<SourceInput> {
-  const [error, fields] = validate(value, SourceFields);
+  const [error, fields] = validateJson(value, SourceFields);
   if (error) return { ok: false, reply: invalid(error.path.join('.') || '(root)', error.message) };
   const input: SourceInput = {};
   if (fields.name !== undefined) input.name = fields.name;

@@ -1,4 +1,5 @@
-import { array, boolean, defaulted, enums, integer, object, optional, record, refine, size, string, unknown, validate, type Infer } from 'superstruct';
+import { array, boolean, defaulted, enums, integer, object, optional, record, refine, size, string, unknown, type Infer } from 'superstruct';
+import { validateJson } from '@inflow/protocol';
 import { compileCondition, isConditionProblem, type CompiledCondition } from '../conditions/condition.js';
 import { compileMapping, DEFAULT_MAPPING, isMappingProblem, type Mapping } from './mapping.js';
 import { structProblem } from '@inflow/core';
@@ -79,7 +80,7 @@ export interface DefinitionProblem {
 
 /** Checks a destination as written; answers the spec with defaults filled in, or the first problem. */
 export function checkDestination(input: unknown): { ok: true; spec: DestinationSpec } | { ok: false; problem: DefinitionProblem } {
-  const [error, spec] = validate(input, DestinationInput, { coerce: true });
+  const [error, spec] = validateJson(input, DestinationInput, { coerce: true });
   if (error) return { ok: false, problem: structProblem(error) };
   if (spec.trigger.condition !== undefined) {
     const condition = compileCondition(spec.trigger.condition, 'trigger.condition');

@@ -1,5 +1,5 @@
-import { array, boolean, defaulted, integer, literal, object, optional, refine, size, string, union, unknown, validate, type Infer, type Struct } from 'superstruct';
-import { isSafeName } from '@inflow/protocol';
+import { array, boolean, defaulted, integer, literal, object, optional, refine, size, string, union, unknown, type Infer, type Struct } from 'superstruct';
+import { isSafeName, validateJson } from '@inflow/protocol';
 import { compileCondition, isConditionProblem, type CompiledCondition } from '../conditions/condition.js';
 import { compileMapping, isMappingProblem } from '../dispatch/mapping.js';
 import { structProblem } from '@inflow/core';
@@ -84,7 +84,7 @@ export const DEFAULT_MAX_DEPTH = 3;
 export function checkRule(input: unknown): { ok: true; spec: RuleSpec } | { ok: false; problem: { path: string; message: string } } {
   const actionProblem = checkActions(input);
   if (actionProblem) return { ok: false, problem: actionProblem };
-  const [error, spec] = validate(input, RuleInput, { coerce: true });
+  const [error, spec] = validateJson(input, RuleInput, { coerce: true });
   if (error) return { ok: false, problem: structProblem(error) };
   if (spec.condition !== undefined) {
     const condition = compileCondition(spec.condition, 'condition');
@@ -121,7 +121,7 @@ function checkActions(input: unknown): { path: string; message: string } | undef
       return { path: `actions.${index}.type`, message: `must be one of ${ACTION_TYPES.join(', ')}` };
     }
     const struct: Struct<unknown, unknown> = ACTIONS[type as keyof typeof ACTIONS] as unknown as Struct<unknown, unknown>;
-    const [error] = validate(action, struct, { coerce: true });
+    const [error] = validateJson(action, struct, { coerce: true });
     if (error) {
       const problem = structProblem(error);
       return { path: `actions.${index}.${problem.path}`, message: problem.message };
