@@ -8,4 +8,4 @@ export type { ContentCheck, ContentOptions } from './payload-content.js';
 export { checkTrackRequest } from './check-track-request.js';
 export type { TrackRequestCheck, RequestProblem } from './check-track-request.js';
 export { eventTimeMs, isSafeName } from './track-rules.js';
-export { validateJson, UNPRINTABLE_PROBLEM } from './validate-json.js';
+export { firstFailure, validateJson, UNPRINTABLE_PROBLEM } from './validate-json.js';

@@ -11,7 +11,7 @@ import {
   type Describe,
   type Struct,
 } from 'superstruct';
-import { validateJson } from './validate-json.js';
+import { firstFailure, validateJson } from './validate-json.js';
 import type { SchemaCheck } from './check-track-payload.js';
 import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, UNSAFE_NAME_PROBLEM } from './track-rules.js';
 import type { EntityRef, EventTime, JsonObject, TrackEvent, TrackPayload } from './types.js';
@@ -66,7 +66,7 @@ export const TrackPayloadSchema: Describe<TrackPayload> = type({
 export function checkTrackPayloadWithSchema(value: unknown): SchemaCheck<TrackPayload> {
   const [error, payload] = validateJson(value, TrackPayloadSchema);
   if (!error) return { ok: true, value: payload };
-  const failure = error.failures()[0] ?? error;
+  const failure = firstFailure(error);
   const path = failure.path.length > 0 ? failure.path.join('.') : '(root)';
   return { ok: false, path, message: describeFailure(failure.type, failure.value, failure.message, failure.refinement) };
 }

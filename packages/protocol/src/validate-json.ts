@@ -26,6 +26,17 @@ export function validateJson<T, S>(value: unknown, struct: Struct<T, S>, options
 type Path = Array<string | number>;
 
 /**
+ * The first failure of a StructError, read from the error itself. Not `failures()`: that goes on
+ * validating the rest of the value, which renders other failing values (and throws on one that
+ * cannot be turned into text, after the first failure was found safely).
+ */
+export function firstFailure(error: StructError): Pick<Failure, 'path' | 'type' | 'value' | 'refinement' | 'message'> {
+  const prefix = `At path: ${error.path.join('.')} -- `;
+  const message = error.path.length > 0 && error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+  return { path: error.path, type: error.type, value: error.value as unknown, refinement: error.refinement, message };
+}
+
+/**
  * The innermost object that a template literal cannot turn into text, and its path. (An array
  * or object holding one cannot be turned into text either: the innermost is the one to name.)
  */

@@ -1,5 +1,6 @@
 import { errors, type Client } from '@elastic/elasticsearch';
 import type { Definition, DefinitionKind, DefinitionStore, PutOutcome } from '@inflow/core';
+import { canBeDocumentId } from './document-ids.js';
 import { ensureIndex } from './ensure-index.js';
 import { infrastructure as reachable } from './transient-errors.js';
 
@@ -80,6 +81,7 @@ export class ElasticDefinitions implements DefinitionStore {
   }
 
   delete(kind: DefinitionKind, id: string): Promise<boolean> {
+    if (!canBeDocumentId(docId(kind, id))) return Promise.resolve(false);
     return reachable(async () => {
       try {
         await this.client.delete({ index: this.index, id: docId(kind, id), refresh: 'wait_for' });
@@ -92,6 +94,7 @@ export class ElasticDefinitions implements DefinitionStore {
   }
 
   private read(kind: DefinitionKind, id: string): Promise<{ definition: Definition; seqNo: number; primaryTerm: number } | null> {
+    if (!canBeDocumentId(docId(kind, id))) return Promise.resolve(null);
     return reachable(async () => {
       try {
         const response = await this.client.get<DefinitionDoc>({ index: this.index, id: docId(kind, id) });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
 import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { canBeDocumentId } from './document-ids.js';
 import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
 import { asInfrastructure, infrastructure } from './transient-errors.js';
@@ -152,6 +153,7 @@ export class ElasticStore implements RecordStore, SourceStore {
   }
 
   private async getById<T>(index: string, id: string): Promise<T | null> {
+    if (!canBeDocumentId(id)) return null;
     try {
       const response = await this.client.get<T>({ index, id });
       return response._source ?? null;
@@ -164,8 +166,9 @@ export class ElasticStore implements RecordStore, SourceStore {
   /** Real-time multi-get: sees every write acknowledged before, refreshed or not. */
   private async getMany<T>(index: string, ids: string[]): Promise<Map<string, T>> {
     const found = new Map<string, T>();
-    if (ids.length === 0) return found;
-    const response = await infrastructure(() => this.client.mget<T>({ index, ids }));
+    const asked = ids.filter(canBeDocumentId);
+    if (asked.length === 0) return found;
+    const response = await infrastructure(() => this.client.mget<T>({ index, ids: asked }));
     for (const doc of response.docs) {
       if ('found' in doc && doc.found && doc._source) found.set(doc._id, doc._source);
       else if ('error' in doc) throw new InfrastructureError('store', `multi-get of ${doc._id}: ${JSON.stringify(doc.error)}`);
