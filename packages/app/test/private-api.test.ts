@@ -116,7 +116,7 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     }
   });
 
-  it('answers 404 to an id longer than any stored one, whatever the store', async () => {
+  it('answers 404 to an id longer than any stored one, or a topic name none can have, whatever the store', async () => {
     const long = 'x'.repeat(5_000);
     for (const [method, path] of [
       ['GET', `/profiles/${long}`],
@@ -128,6 +128,13 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
       ['DELETE', `/rules/${long}`],
       ['GET', `/destinations/${long}`],
       ['DELETE', `/destinations/${long}`],
+      // Names no topic can have, some of which would change the broker's admin URL.
+      ['GET', '/queue/a%20b/payloads/backlog'],
+      ['GET', '/queue/collector/%3F/backlog'],
+      ['GET', '/queue/collector/%23x/backlog'],
+      ['GET', '/queue/%2E%2E/payloads/backlog'],
+      ['GET', '/queue/..%2F..%2Fadmin/payloads/backlog'],
+      ['GET', `/queue/collector/${long}/backlog`],
     ] as const) {
       const response = await app.api(path, { method, ...(method === 'PATCH' ? { body: '{"name":"n"}' } : {}) });
       expect([404, 200], `${method} ${path.slice(0, 20)}… ${response.status}`).toContain(response.status);

@@ -1,7 +1,7 @@
 import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
-import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, topicPath } from './topic-names.js';
+import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, isPulsarName, topicPath } from './topic-names.js';
 import { WsConsumer } from './ws-consumer.js';
 import { WsProducer } from './ws-producer.js';
 
@@ -127,6 +127,7 @@ export class PulsarQueue implements Queue {
   }
 
   async backlog(topic: TopicRef): Promise<TopicBacklog | null> {
+    if (!isPulsarName(topic.namespace) || !isPulsarName(topic.name)) return null;
     const rows = await this.admin.backlog(topicPath(this.options.tenant, topic), fullTopicName(this.options.tenant, topic));
     if (!rows) return null;
     return { total: rows.reduce((sum, row) => sum + row.count, 0), backlog: rows };

@@ -20,3 +20,12 @@ const DEAD_LETTER_SUFFIX = '-dead-letters';
 export function isDeadLetterTopicName(name: string): boolean {
   return name.endsWith(DEAD_LETTER_SUFFIX);
 }
+
+/**
+ * Whether a namespace or topic name is one Pulsar accepts (letters, digits and `_-=:.`, not `.`
+ * or `..`). Any other name cannot exist, and must not reach an admin URL, where `?`, `#`, `/` or
+ * a space would change what is asked.
+ */
+export function isPulsarName(name: string): boolean {
+  return /^[\w\-=:.]{1,255}$/.test(name) && name !== '.' && name !== '..';
+}
