@@ -7,7 +7,7 @@ export const UNPRINTABLE_PROBLEM = 'is an object with its own toString or valueO
  * superstruct's `validate`, safe for any parsed JSON. superstruct renders a failing value with a
  * template literal, which throws a TypeError for an object whose own `toString` or `valueOf` is
  * not a function (JSON can say `{"toString": 1}`): that would surface as a 500. Such a failure is
- * answered as a StructError at the first such object in the value (its path), like any other.
+ * answered as a StructError at the innermost such object of the value (its path), like any other.
  */
 export function validateJson<T, S>(value: unknown, struct: Struct<T, S>, options: { coerce?: boolean } = {}): [StructError, undefined] | [undefined, T] {
   try {
