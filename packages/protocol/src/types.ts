@@ -105,6 +105,8 @@ export type TrackErrorCode =
   | 'source_disabled'
   | 'origin_not_allowed'
   | 'method_not_allowed'
+  /** A path segment that is not valid percent-encoded UTF-8 (`%ZZ`, a lone surrogate). */
+  | 'malformed_path'
   | 'not_found'
   | 'request_timeout'
   | 'unauthorized'

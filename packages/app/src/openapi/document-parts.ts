@@ -61,6 +61,7 @@ export const ERROR_CODES = [
   'source_disabled',
   'origin_not_allowed',
   'method_not_allowed',
+  'malformed_path',
   'not_found',
   'request_timeout',
   'unauthorized',
@@ -120,6 +121,7 @@ const errorAnswer = (description: string, extra: Record<string, HeaderObject | R
 export const sharedResponses: Record<string, ResponseObject> = {
   NotFound: errorAnswer('No such endpoint (`not_found`), or no such record.'),
   MethodNotAllowed: errorAnswer('The path does not take this method (`method_not_allowed`).', { Allow: headerRef('Allow') }),
+  MalformedPath: errorAnswer('A path parameter is not valid percent-encoded UTF-8 (`malformed_path`), e.g. `%ZZ` or an encoded lone surrogate.'),
   RequestTimeout: errorAnswer('The body did not arrive within the deadline (`request_timeout`); the connection is closed.'),
   UnsupportedTransferEncoding: errorAnswer('A Transfer-Encoding other than chunked (`unsupported_transfer_encoding`); the connection is closed.'),
   PayloadTooLarge: errorAnswer('The body is larger than INFLOW_MAX_BODY_BYTES, or a compressed body decodes past it (`payload_too_large`); the connection is closed when the body was too large as sent.'),
@@ -133,15 +135,17 @@ const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'tr
 
 /**
  * Every operation with what the HTTP layer answers before any route, whatever the path and
- * method: 501 for a Transfer-Encoding other than chunked.
+ * method: 501 for a Transfer-Encoding other than chunked; and, on a path with parameters, 400
+ * for a parameter that does not decode (unless the operation documents a 400 of its own).
  */
 export function withHttpLayerAnswers(paths: Record<string, PathItemObject>): Record<string, PathItemObject> {
   return Object.fromEntries(
     Object.entries(paths).map(([path, item]) => {
       const withAnswers: PathItemObject = { ...item };
+      const malformed: Record<string, ReferenceObject> = path.includes('{') ? { '400': responseRef('MalformedPath') } : {};
       for (const method of METHODS) {
         const operation = item[method];
-        if (operation) withAnswers[method] = { ...operation, responses: { ...operation.responses, '501': responseRef('UnsupportedTransferEncoding') } };
+        if (operation) withAnswers[method] = { ...operation, responses: { ...malformed, ...operation.responses, '501': responseRef('UnsupportedTransferEncoding') } };
       }
       return [path, withAnswers];
     }),

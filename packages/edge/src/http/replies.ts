@@ -19,6 +19,9 @@ export function errorReply(
 
 export const notFound = (path: string): HttpReply => errorReply(404, 'not_found', `no such endpoint: ${path}`);
 
+export const malformedPath = (path: string): HttpReply =>
+  errorReply(400, 'malformed_path', `the path ${JSON.stringify(path.slice(0, 200))} has a parameter that is not valid percent-encoded UTF-8`);
+
 export const methodNotAllowed = (method: string, path: string, allowed: string[]): HttpReply =>
   errorReply(405, 'method_not_allowed', `${method} is not allowed on ${path} (use ${allowed.join(', ')})`, {
     headers: { allow: allowed.join(', ') },

@@ -31,6 +31,17 @@ describe('Router', () => {
     expect((await router.handle(request('POST', '/nowhere'))).status).toBe(404);
   });
 
+  it('answers 400 to a parameter that is not valid percent-encoded UTF-8, and 405 to another method there', async () => {
+    for (const path of ['/sources/%ZZ', '/sources/%ED%A0%80', '/sources/%']) {
+      const answer = await router.handle(request('GET', path));
+      expect(answer.status, path).toBe(400);
+      expect(JSON.parse(String(answer.body))).toMatchObject({ error: { code: 'malformed_path' } });
+    }
+    const other = await router.handle(request('DELETE', '/sources/%ZZ'));
+    expect(other.status).toBe(405);
+    expect(other.headers?.['allow']).toBe('GET, HEAD');
+  });
+
   it("answers HEAD with GET's handler, and names HEAD among the methods a GET path allows", async () => {
     expect(await bodyOf(router, 'HEAD', '/sources/a')).toBe('source a');
     expect(await bodyOf(router, 'HEAD', '/spa/')).toBe('spa');

@@ -1,5 +1,5 @@
 import type { HttpReply, HttpRequest } from './http-types.js';
-import { methodNotAllowed, notFound } from './replies.js';
+import { malformedPath, methodNotAllowed, notFound } from './replies.js';
 
 export type RouteHandler = (request: HttpRequest, params: Record<string, string>) => Promise<HttpReply> | HttpReply;
 
@@ -12,7 +12,10 @@ interface Route {
 
 const NO_PARAMS: Record<string, string> = Object.freeze({});
 
-/** Matches `/a/:b/c` style paths; answers 404 and 405 (with Allow) on its own. */
+/** A path that has a route's shape, with a parameter that does not decode. */
+const MALFORMED = Symbol('malformed');
+
+/** Matches `/a/:b/c` style paths; answers 400 (a parameter that does not decode), 404 and 405 (with Allow) on its own. */
 export class Router {
   private readonly routes: Route[] = [];
   /**
@@ -52,7 +55,7 @@ export class Router {
       if (!params) continue;
       if (route.method === routedMethod(request.method)) {
         request.route = route.pattern;
-        return route.handler(request, params);
+        return params === MALFORMED ? malformedPath(request.path) : route.handler(request, params);
       }
       allowed.push(route.method);
       if (route.method === 'GET') allowed.push('HEAD');
@@ -70,7 +73,7 @@ function split(path: string): string[] {
   return path.split('/').filter((part) => part.length > 0);
 }
 
-function match(pattern: string[], parts: string[]): Record<string, string> | null {
+function match(pattern: string[], parts: string[]): Record<string, string> | typeof MALFORMED | null {
   // A trailing "*" matches the rest of the path, or nothing (e.g. /spa/* serves /spa/ and /spa/about).
   if (pattern[pattern.length - 1] === '*') {
     if (parts.length < pattern.length - 1) return null;
@@ -78,6 +81,7 @@ function match(pattern: string[], parts: string[]): Record<string, string> | nul
   }
   if (pattern.length !== parts.length) return null;
   const params: Record<string, string> = {};
+  let malformed = false;
   for (let i = 0; i < pattern.length; i++) {
     const expected = pattern[i] as string;
     const actual = parts[i] as string;
@@ -85,11 +89,11 @@ function match(pattern: string[], parts: string[]): Record<string, string> | nul
       try {
         params[expected.slice(1)] = decodeURIComponent(actual);
       } catch {
-        return null;
+        malformed = true;
       }
     } else if (expected !== actual) {
       return null;
     }
   }
-  return params;
+  return malformed ? MALFORMED : params;
 }
