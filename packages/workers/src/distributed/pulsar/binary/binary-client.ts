@@ -1,0 +1,89 @@
+import { QueueUnavailableError } from '@inflow/core';
+import { BrokerConnection } from './broker-connection.js';
+import { Command, serverError } from './commands.js';
+
+/** Redirects a lookup may follow before it gives up (brokers handing a topic to one another). */
+const MAX_REDIRECTS = 8;
+const LOOKUP_REDIRECT = 0;
+const LOOKUP_CONNECT = 1;
+
+/**
+ * Connections to the brokers of one Pulsar cluster, reached from its service URL
+ * (pulsar://host:port, a broker or a proxy): one connection per broker, shared by every
+ * producer and consumer on it. Lookups follow the cluster's redirects to the broker that owns
+ * a topic, or go through the service URL when the cluster says so (a Pulsar proxy).
+ */
+export class BinaryClient {
+  private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly serviceUrl: string) {}
+
+  /** An id for a producer or consumer, unique within this client (so on any of its connections). */
+  newId(): number {
+    return this.nextId++;
+  }
+
+  /** Partitions of a partitioned topic (0: not partitioned). */
+  async partitions(topic: string): Promise<number> {
+    const connection = await this.connection(this.serviceUrl);
+    const answer = await connection.request(Command.PARTITIONED_METADATA, 2, (command) => command.string(1, topic));
+    if (answer.command.uint(3) !== 0) throw new QueueUnavailableError(`pulsar cannot tell the partitions of ${topic}: ${serverError(answer.command.uint(4))} ${answer.command.string(5) ?? ''}`.trim(), 2);
+    return answer.command.uint(1);
+  }
+
+  /** The connection to the broker that serves `topic` now. */
+  async connectionFor(topic: string): Promise<BrokerConnection> {
+    let asked = await this.connection(this.serviceUrl);
+    let authoritative = false;
+    for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
+      const answer = await asked.request(Command.LOOKUP, 2, (command) => command.string(1, topic).bool(3, authoritative));
+      const { command } = answer;
+      const kind = command.uint(3);
+      const brokerUrl = command.string(1);
+      if (kind !== LOOKUP_REDIRECT && kind !== LOOKUP_CONNECT) throw new QueueUnavailableError(`pulsar lookup of ${topic} failed: ${serverError(command.uint(6))} ${command.string(7) ?? ''}`.trim(), 2);
+      if (!brokerUrl) throw new QueueUnavailableError(`pulsar lookup of ${topic} named no broker`, 2);
+      const throughProxy = command.bool(8);
+      if (kind === LOOKUP_CONNECT) return this.connection(brokerUrl, throughProxy);
+      authoritative = command.bool(5);
+      asked = await this.connection(brokerUrl, throughProxy);
+    }
+    throw new QueueUnavailableError(`pulsar lookup of ${topic} redirected more than ${MAX_REDIRECTS} times`, 2);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const pending of this.connections.values()) void pending.then((connection) => connection.destroy('client closed')).catch(() => undefined);
+    this.connections.clear();
+  }
+
+  /** The open connection to `brokerUrl` (directly, or through the service URL when `throughProxy`), made when missing or lost. */
+  private connection(brokerUrl: string, throughProxy = false): Promise<BrokerConnection> {
+    if (this.closed) return Promise.reject(new QueueUnavailableError('pulsar client closed', 2));
+    const key = throughProxy ? `proxy:${brokerUrl}` : brokerUrl;
+    const existing = this.connections.get(key);
+    if (existing) {
+      return existing.then(
+        (connection) => (connection.isOpen ? connection : this.reopen(key, brokerUrl, throughProxy)),
+        () => this.reopen(key, brokerUrl, throughProxy),
+      );
+    }
+    return this.reopen(key, brokerUrl, throughProxy);
+  }
+
+  private reopen(key: string, brokerUrl: string, throughProxy: boolean): Promise<BrokerConnection> {
+    const current = this.connections.get(key);
+    const fresh = (async () => {
+      const previous = await current?.catch(() => null);
+      if (previous?.isOpen) return previous;
+      const address = new URL(throughProxy ? this.serviceUrl : brokerUrl);
+      return BrokerConnection.open(address, brokerUrl, throughProxy ? brokerUrl : undefined);
+    })();
+    this.connections.set(key, fresh);
+    fresh.catch(() => {
+      if (this.connections.get(key) === fresh) this.connections.delete(key);
+    });
+    return fresh;
+  }
+}

@@ -1,0 +1,209 @@
+import { connect, type Socket } from 'node:net';
+import { QueueUnavailableError } from '@inflow/core';
+import { Command, decodeFrame, type IncomingFrame, PROTOCOL_VERSION, serverError, simpleFrame } from './commands.js';
+import type { ProtoWriter } from './protobuf.js';
+
+/** What owns a producer or consumer id on a connection: its frames, and the end of the connection. */
+export interface ConnectionHandler {
+  frame(frame: IncomingFrame): void;
+  /** The connection is gone, or the broker closed this producer or consumer (topic unloaded). */
+  closed(reason: string): void;
+}
+
+interface PendingRequest {
+  resolve(frame: IncomingFrame): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const REQUEST_TIMEOUT_MS = 10_000;
+/** A ping when nothing came for this long; no frame for twice as long ends the connection. */
+const KEEPALIVE_MS = 30_000;
+/** Largest frame accepted from a broker (its default maxMessageSize is 5 MB, plus headers). */
+const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/**
+ * One TCP connection to a Pulsar broker speaking its binary protocol. Producers and consumers
+ * register under the ids they chose; requests (lookup, producer, subscribe) are answered by
+ * request id. Frames written in one tick leave in one write.
+ */
+export class BrokerConnection {
+  private readonly handlers = new Map<number, ConnectionHandler>();
+  private readonly requests = new Map<number, PendingRequest>();
+  private nextRequestId = 1;
+  private buffered: Buffer[] = [];
+  private bufferedBytes = 0;
+  private corked = false;
+  private lastFrameAt = Date.now();
+  private readonly keepalive: NodeJS.Timeout;
+  private closedReason: string | null = null;
+  private readonly connected: Promise<void>;
+
+  private constructor(
+    private readonly socket: Socket,
+    /** The broker this connection reaches (pulsar://host:port), as lookups name it. */
+    readonly brokerUrl: string,
+    proxyToBrokerUrl: string | undefined,
+  ) {
+    socket.setNoDelay(true);
+    this.connected = new Promise<void>((resolve, reject) => {
+      this.requests.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => this.destroy('no CONNECTED within 10 s'), REQUEST_TIMEOUT_MS) });
+    });
+    socket.once('connect', () =>
+      this.write(
+        simpleFrame(Command.CONNECT, (connect) => {
+          connect.string(1, 'inflow').uint(4, PROTOCOL_VERSION);
+          if (proxyToBrokerUrl) connect.string(6, proxyToBrokerUrl);
+        }),
+      ),
+    );
+    socket.on('data', (chunk) => this.receive(chunk));
+    socket.on('error', (error) => this.destroy(error.message));
+    socket.on('close', () => this.destroy('connection closed'));
+    this.keepalive = setInterval(() => {
+      const quiet = Date.now() - this.lastFrameAt;
+      if (quiet > 2 * KEEPALIVE_MS) this.destroy('broker stopped answering pings');
+      else if (quiet >= KEEPALIVE_MS) this.write(simpleFrame(Command.PING, () => undefined));
+    }, KEEPALIVE_MS / 2);
+    this.keepalive.unref();
+  }
+
+  /** Connects to `address` (host:port) and completes the handshake; through a proxy when `proxyTo` is given. */
+  static async open(address: URL, brokerUrl: string, proxyTo?: string): Promise<BrokerConnection> {
+    const socket = connect({ host: address.hostname, port: Number(address.port || 6650) });
+    const connection = new BrokerConnection(socket, brokerUrl, proxyTo);
+    await connection.connected;
+    return connection;
+  }
+
+  get isOpen(): boolean {
+    return this.closedReason === null;
+  }
+
+  register(id: number, handler: ConnectionHandler): void {
+    this.handlers.set(id, handler);
+  }
+
+  unregister(id: number): void {
+    this.handlers.delete(id);
+  }
+
+  /** Sends a command that carries a request id (field `requestIdField`) and waits for its answer. */
+  request(type: number, requestIdField: number, write: (command: ProtoWriter) => void): Promise<IncomingFrame> {
+    if (this.closedReason !== null) return Promise.reject(new QueueUnavailableError(`pulsar connection closed (${this.closedReason})`, 2));
+    const requestId = this.nextRequestId++;
+    return new Promise<IncomingFrame>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.requests.delete(requestId);
+        reject(new QueueUnavailableError(`pulsar did not answer within ${REQUEST_TIMEOUT_MS} ms`, 2));
+      }, REQUEST_TIMEOUT_MS);
+      this.requests.set(requestId, { resolve, reject, timer });
+      this.write(
+        simpleFrame(type, (command) => {
+          write(command);
+          command.uint(requestIdField, requestId);
+        }),
+      );
+    });
+  }
+
+  /** Writes a frame; false when the connection is closed. */
+  write(frame: Buffer): boolean {
+    if (this.closedReason !== null) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
+    return true;
+  }
+
+  destroy(reason: string): void {
+    if (this.closedReason !== null) return;
+    this.closedReason = reason;
+    clearInterval(this.keepalive);
+    this.socket.destroy();
+    for (const [id, request] of this.requests) {
+      clearTimeout(request.timer);
+      request.reject(new QueueUnavailableError(`pulsar connection lost (${reason})`, 2));
+      this.requests.delete(id);
+    }
+    const handlers = [...this.handlers.values()];
+    this.handlers.clear();
+    for (const handler of handlers) handler.closed(reason);
+  }
+
+  private receive(chunk: Buffer): void {
+    this.lastFrameAt = Date.now();
+    this.buffered.push(chunk);
+    this.bufferedBytes += chunk.length;
+    while (this.bufferedBytes >= 4) {
+      // Chunks are joined only once the whole frame is here (a large message comes in many).
+      const first = this.buffered[0] as Buffer;
+      const size = first.length >= 4 ? first.readUInt32BE(0) : Buffer.concat(this.buffered, 4).readUInt32BE(0);
+      if (size > MAX_FRAME_BYTES) return this.destroy(`broker sent a frame of ${size} bytes`);
+      if (this.bufferedBytes < 4 + size) return;
+      const head = this.buffered.length === 1 ? first : Buffer.concat(this.buffered, this.bufferedBytes);
+      const frame = head.subarray(4, 4 + size);
+      const rest = head.subarray(4 + size);
+      this.buffered = rest.length > 0 ? [rest] : [];
+      this.bufferedBytes = rest.length;
+      try {
+        this.dispatch(decodeFrame(frame));
+      } catch (error) {
+        return this.destroy(`broker sent a frame this client cannot read: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private dispatch(frame: IncomingFrame): void {
+    const { type, command } = frame;
+    switch (type) {
+      case Command.CONNECTED:
+        return this.answer(0, frame);
+      case Command.PING:
+        this.write(simpleFrame(Command.PONG, () => undefined));
+        return;
+      case Command.PONG:
+        return;
+      case Command.SEND_RECEIPT:
+      case Command.SEND_ERROR:
+      case Command.MESSAGE:
+        this.handlers.get(command.uint(1))?.frame(frame);
+        return;
+      case Command.CLOSE_PRODUCER:
+      case Command.CLOSE_CONSUMER: {
+        const id = command.uint(1);
+        const handler = this.handlers.get(id);
+        this.handlers.delete(id);
+        handler?.closed(type === Command.CLOSE_PRODUCER ? 'the broker closed the producer' : 'the broker closed the consumer');
+        return;
+      }
+      case Command.PRODUCER_SUCCESS:
+        // A producer that is not ready yet gets another PRODUCER_SUCCESS when it is.
+        if (!command.bool(6, true)) return;
+        return this.answer(command.uint(1), frame);
+      case Command.SUCCESS:
+      case Command.ERROR:
+      case Command.PARTITIONED_METADATA_RESPONSE:
+        return this.answer(command.uint(type === Command.PARTITIONED_METADATA_RESPONSE ? 2 : 1), frame);
+      case Command.LOOKUP_RESPONSE:
+        return this.answer(command.uint(4), frame);
+      default:
+        return;
+    }
+  }
+
+  private answer(requestId: number, frame: IncomingFrame): void {
+    const request = this.requests.get(requestId);
+    if (!request) return;
+    this.requests.delete(requestId);
+    clearTimeout(request.timer);
+    if (frame.type === Command.ERROR) request.reject(new QueueUnavailableError(`pulsar refused: ${serverError(frame.command.uint(2))} ${frame.command.string(3) ?? ''}`.trim(), 2));
+    else request.resolve(frame);
+  }
+}
