@@ -1,0 +1,189 @@
+import { bucketOf, errorMessage, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError, sleep } from '@inflow/core';
+import type { BinaryClient } from './binary-client.js';
+import type { BrokerConnection } from './broker-connection.js';
+import { Command, messageMetadata, sendFrame, serverError } from './commands.js';
+
+export interface BinaryProducerOptions {
+  client: BinaryClient;
+  /** persistent://tenant/namespace/name */
+  topic: string;
+  sendTimeoutMs: number;
+  logger: Logger;
+}
+
+interface Pending {
+  resolve(): void;
+  reject(error: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
+
+/**
+ * A producer on one topic (one partition): created on the broker that owns it, made again after
+ * a drop or an unload. Each send resolves on the broker's receipt; a drop rejects what is in
+ * flight with QueueUnavailableError (the edge answers 503 and the client sends again).
+ */
+class PartitionProducer {
+  private connection: BrokerConnection | null = null;
+  private producerId = 0;
+  private producerName = '';
+  private sequence = 0;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+  private opened!: Promise<void>;
+  private markOpen: () => void = () => undefined;
+
+  constructor(
+    private readonly topic: string,
+    private readonly options: BinaryProducerOptions,
+  ) {
+    this.opened = this.nextOpen();
+    void this.connect();
+  }
+
+  get isOpen(): boolean {
+    return this.connection?.isOpen === true;
+  }
+
+  whenOpen(): Promise<void> {
+    return this.isOpen ? Promise.resolve() : this.opened;
+  }
+
+  async send(message: OutgoingMessage): Promise<void> {
+    if (!this.isOpen) await this.waitForOpen();
+    const connection = this.connection as BrokerConnection;
+    const sequenceId = this.sequence++;
+    const frame = sendFrame(this.producerId, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
+    return new Promise<void>((resolve, reject) => {
+      if (!connection.write(frame)) return reject(new QueueUnavailableError('pulsar is not connected', 2));
+      const timer = setTimeout(() => {
+        this.pending.delete(sequenceId);
+        reject(new QueueUnavailableError(`pulsar did not confirm within ${this.options.sendTimeoutMs} ms`, 2));
+      }, this.options.sendTimeoutMs);
+      this.pending.set(sequenceId, { resolve, reject, timer });
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.connection?.unregister(this.producerId);
+    this.failPending('producer closed');
+  }
+
+  private async waitForOpen(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new QueueUnavailableError('pulsar is not connected', 2)), this.options.sendTimeoutMs);
+    });
+    try {
+      await Promise.race([this.opened, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private nextOpen(): Promise<void> {
+    return new Promise((resolve) => {
+      this.markOpen = resolve;
+    });
+  }
+
+  private async connect(): Promise<void> {
+    let backoff = MIN_BACKOFF_MS;
+    while (!this.closed) {
+      let connection: BrokerConnection | null = null;
+      const id = this.options.client.newId();
+      try {
+        connection = await this.options.client.connectionFor(this.topic);
+        connection.register(id, { frame: (frame) => this.receipt(frame.type, frame.command.uint(2), frame), closed: (reason) => this.dropped(id, reason) });
+        const answer = await connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
+        if (this.closed) return connection.unregister(id);
+        this.connection = connection;
+        this.producerId = id;
+        this.producerName = answer.command.string(2) ?? '';
+        this.markOpen();
+        this.opened = this.nextOpen();
+        return;
+      } catch (error) {
+        connection?.unregister(id);
+        this.options.logger.warn(`pulsar producer on ${this.topic} not ready (${errorMessage(error)}); trying again in ${backoff} ms`);
+        await sleep(backoff);
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+      }
+    }
+  }
+
+  private receipt(type: number, sequenceId: number, frame: { command: { uint(field: number): number; string(field: number): string | undefined } }): void {
+    const pending = this.pending.get(sequenceId);
+    if (!pending) return;
+    this.pending.delete(sequenceId);
+    clearTimeout(pending.timer);
+    if (type === Command.SEND_RECEIPT) pending.resolve();
+    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${serverError(frame.command.uint(3))} ${frame.command.string(4) ?? ''}`.trim(), 2));
+  }
+
+  /** The connection dropped or the broker closed this producer: fail what is in flight, make it again. */
+  private dropped(id: number, reason: string): void {
+    if (id !== this.producerId || this.connection === null) return;
+    this.connection = null;
+    this.failPending(reason);
+    if (this.closed) return;
+    this.options.logger.warn(`pulsar producer on ${this.topic} lost (${reason}); reconnecting`);
+    void this.connect();
+  }
+
+  private failPending(reason: string): void {
+    for (const [sequenceId, pending] of this.pending) {
+      this.pending.delete(sequenceId);
+      clearTimeout(pending.timer);
+      pending.reject(new QueueUnavailableError(`pulsar connection lost before it confirmed (${reason})`, 2));
+    }
+  }
+}
+
+/**
+ * A producer on a (partitioned) topic over Pulsar's binary protocol. One key always goes to the
+ * same partition, so its messages stay in order.
+ */
+export class BinaryProducer implements QueueProducer {
+  private partitions: Promise<PartitionProducer[]> | null = null;
+
+  constructor(private readonly options: BinaryProducerOptions) {}
+
+  async ready(ms: number): Promise<void> {
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new QueueUnavailableError(`pulsar producer not connected within ${ms} ms`, 5)), ms).unref());
+    await Promise.race([this.producers().then((list) => Promise.all(list.map((producer) => producer.whenOpen()))), timeout]);
+  }
+
+  get connected(): boolean {
+    return this.partitions !== null && this.known.every((producer) => producer.isOpen);
+  }
+
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    const producers = await this.producers();
+    await Promise.all(messages.map((message) => (producers[producers.length === 1 ? 0 : bucketOf(message.key, producers.length)] as PartitionProducer).send(message)));
+  }
+
+  async close(): Promise<void> {
+    for (const producer of this.known) producer.close();
+  }
+
+  private known: PartitionProducer[] = [];
+
+  private producers(): Promise<PartitionProducer[]> {
+    if (!this.partitions) {
+      const made = this.options.client.partitions(this.options.topic).then((count) => {
+        const topics = count === 0 ? [this.options.topic] : Array.from({ length: count }, (_, index) => `${this.options.topic}-partition-${index}`);
+        this.known = topics.map((topic) => new PartitionProducer(topic, this.options));
+        return this.known;
+      });
+      made.catch(() => {
+        if (this.partitions === made) this.partitions = null;
+      });
+      this.partitions = made;
+    }
+    return this.partitions;
+  }
+}
