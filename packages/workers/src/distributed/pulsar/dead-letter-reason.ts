@@ -1,3 +1,4 @@
+import type { OutgoingMessage, QueueMessage } from '@inflow/core';
 /** Property holding the dead-letter reason percent-encoded, beside the plain `reason` that broker tools show. */
 export const ENCODED_REASON = 'reasonEncoded';
 
@@ -25,4 +26,22 @@ export function readReason(properties: Record<string, string>): string | undefin
     }
   }
   return properties['reason'];
+}
+
+/** The dead letter for `data` (one message, or one request inside a batch message) with its reason and origin. */
+export function deadLetterOf(message: QueueMessage, data: Uint8Array, whole: string, topic: string, subscription: string): OutgoingMessage {
+  const reason = keptReason(whole);
+  return {
+    key: message.key,
+    data,
+    properties: {
+      reason,
+      // The admin API returns properties in an HTTP header, which keeps only Latin-1: this copy survives any script.
+      [ENCODED_REASON]: encodeURIComponent(reason),
+      topic,
+      subscription,
+      redeliveryCount: String(message.redeliveryCount),
+      failedAt: new Date().toISOString(),
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
-import { ENCODED_REASON, keptReason } from './dead-letter-reason.js';
+import { deadLetterOf } from './dead-letter-reason.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import { StallWatch, type StallWatchOptions } from './stall-watch.js';
 
@@ -135,22 +135,7 @@ export class WsConsumer implements QueueConsumer {
   }
 
   async deadLetterPart(message: QueueMessage, data: Uint8Array, whole: string): Promise<void> {
-    const reason = keptReason(whole);
-    await this.options.deadLetters.send([
-      {
-        key: message.key,
-        data,
-        properties: {
-          reason,
-          // The admin API returns properties in an HTTP header, which keeps only Latin-1: this copy survives any script.
-          [ENCODED_REASON]: encodeURIComponent(reason),
-          topic: this.options.topicName,
-          subscription: this.options.subscription,
-          redeliveryCount: String(message.redeliveryCount),
-          failedAt: new Date().toISOString(),
-        },
-      },
-    ]);
+    await this.options.deadLetters.send([deadLetterOf(message, data, whole, this.options.topicName, this.options.subscription)]);
   }
 
   async close(): Promise<void> {
