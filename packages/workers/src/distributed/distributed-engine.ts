@@ -11,6 +11,8 @@ import { RedisTraceStore } from './redis/redis-trace-store.js';
 
 export interface DistributedSettings {
   pulsarUrl: string;
+  /** pulsar://host:port; empty for the WebSocket API. */
+  pulsarServiceUrl?: string;
   elasticsearchUrl: string;
   redisUrl: string;
   tenant: string;
@@ -67,6 +69,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
+    ...(settings.pulsarServiceUrl ? { serviceUrl: settings.pulsarServiceUrl } : {}),
     tenant: settings.tenant,
     topics: subscribedTopics(topics),
     extraNamespaces: [settings.dispatchNamespace, settings.workflowNamespace],

@@ -4,10 +4,21 @@ import { PulsarAdmin } from './pulsar-admin.js';
 import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, isPulsarName, topicPath } from './topic-names.js';
 import { WsConsumer } from './ws-consumer.js';
 import { WsProducer } from './ws-producer.js';
+import { BinaryClient } from './binary/binary-client.js';
+import { BinaryConsumer } from './binary/binary-consumer.js';
+import { BinaryProducer } from './binary/binary-producer.js';
+
+/** What the queue needs of a producer on either transport. */
+type PulsarProducer = QueueProducer & { readonly connected: boolean; ready(ms: number): Promise<void>; close(): Promise<void> };
 
 export interface PulsarQueueOptions {
   /** http://host:port of the broker's web service (admin REST and WebSocket API). */
   webServiceUrl: string;
+  /**
+   * pulsar://host:port of the broker (or proxy) binary protocol: producers and consumers use it
+   * instead of the WebSocket API when given. Admin calls and dead-letter reads stay on HTTP.
+   */
+  serviceUrl?: string;
   tenant: string;
   /**
    * Topics to create, each with the subscription its workers use. The subscription is created
@@ -35,12 +46,14 @@ export interface PulsarQueueOptions {
 export class PulsarQueue implements Queue {
   private readonly admin: PulsarAdmin;
   private readonly wsBase: string;
-  private readonly producers = new Map<string, WsProducer>();
-  private readonly consumers = new Set<WsConsumer>();
+  private readonly producers = new Map<string, PulsarProducer>();
+  private readonly consumers = new Set<QueueConsumer>();
+  private readonly binary: BinaryClient | null;
   private readonly letters: PulsarDeadLetters;
 
   constructor(private readonly options: PulsarQueueOptions) {
     this.admin = new PulsarAdmin(options.webServiceUrl);
+    this.binary = options.serviceUrl ? new BinaryClient(options.serviceUrl) : null;
     this.wsBase = options.webServiceUrl.replace(/^http/, 'ws') + '/ws/v2';
     this.letters = new PulsarDeadLetters({
       webServiceUrl: options.webServiceUrl,
@@ -95,6 +108,21 @@ export class PulsarQueue implements Queue {
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer {
     const { tenant } = this.options;
     const dead = deadLetterTopic(topic);
+    if (this.binary) {
+      const consumer = new BinaryConsumer({
+        client: this.binary,
+        topic: fullTopicName(tenant, topic),
+        subscription: options.subscription,
+        topicName: `${topic.namespace}/${topic.name}`,
+        receiverQueueSize: this.options.receiverQueueSize,
+        maxRedeliveries: options.maxRedeliveries,
+        redeliveryDelayMs: options.redeliveryDelayMs,
+        deadLetters: this.producerFor(dead, 1, false),
+        logger: this.options.logger,
+      });
+      this.consumers.add(consumer);
+      return consumer;
+    }
     const consumer = new WsConsumer({
       url: `${this.wsBase}/consumer/${topicPath(tenant, topic)}/${encodeURIComponent(options.subscription)}`,
       subscription: options.subscription,
@@ -171,11 +199,16 @@ export class PulsarQueue implements Queue {
     await this.letters.idle();
     await Promise.all([...this.consumers].map((consumer) => consumer.close()));
     await Promise.all([...this.producers.values()].map((producer) => producer.close()));
+    this.binary?.close();
   }
 
-  private producerFor(topic: TopicRef, connections: number, batching: boolean): WsProducer {
+  private producerFor(topic: TopicRef, connections: number, batching: boolean): PulsarProducer {
     const name = fullTopicName(this.options.tenant, topic);
     let producer = this.producers.get(name);
+    if (!producer && this.binary) {
+      producer = new BinaryProducer({ client: this.binary, topic: name, sendTimeoutMs: this.options.sendTimeoutMs, logger: this.options.logger });
+      this.producers.set(name, producer);
+    }
     if (!producer) {
       producer = new WsProducer({
         url: `${this.wsBase}/producer/${topicPath(this.options.tenant, topic)}`,
