@@ -102,7 +102,7 @@ export const ConfigSchema = object({
   /** Distributed engine: where the services are. */
   pulsarUrl: text('http://127.0.0.1:8080'),
   /** pulsar://host:6650: producers and consumers speak Pulsar's binary protocol (empty: its WebSocket API at pulsarUrl). */
-  pulsarServiceUrl: text(''),
+  pulsarServiceUrl: optional(size(string(), 1, 1024)),
   elasticsearchUrl: text('http://127.0.0.1:9200'),
   redisUrl: text('redis://127.0.0.1:6379'),
   /** Partitions of each topic; workers of one role scale up to this many per partition key range. */
