@@ -30,6 +30,7 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
 function openQueue(topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void } = {}): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
+    ...(process.env['INFLOW_PULSAR_SERVICE_URL'] ? { serviceUrl: process.env['INFLOW_PULSAR_SERVICE_URL'] } : {}),
     tenant: 'inflow-it',
     topics: topics.map((t) => ({ topic: t })),
     partitions: 3,
