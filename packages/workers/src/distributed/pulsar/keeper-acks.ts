@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { QueueUnavailableError, sleep } from '@inflow/core';
+import { ProtoWriter } from './binary/protobuf.js';
 
 /** Longest wait for the broker to drop a closed consumer (and so to have applied its acknowledgements). */
 const DETACH_WAIT_MS = 5_000;
@@ -73,16 +74,5 @@ export class KeeperAcks {
 
 /** Base64 of the MessageIdData protobuf {1: ledgerId, 2: entryId}: the message id the WebSocket API takes. */
 export function messageIdData(ledgerId: string, entryId: string): string {
-  return Buffer.from([0x08, ...varint(BigInt(ledgerId)), 0x10, ...varint(BigInt(entryId))]).toString('base64');
-}
-
-function varint(value: bigint): number[] {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7fn) {
-    bytes.push(Number(rest & 0x7fn) | 0x80);
-    rest >>= 7n;
-  }
-  bytes.push(Number(rest));
-  return bytes;
+  return new ProtoWriter().uint(1, Number(ledgerId)).uint(2, Number(entryId)).finish().toString('base64');
 }

@@ -2,6 +2,7 @@ import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type Dead
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, isPulsarName, topicPath } from './topic-names.js';
+import type { BufferedConsumerOptions } from './buffered-consumer.js';
 import { WsConsumer } from './ws-consumer.js';
 import { WsProducer } from './ws-producer.js';
 import { BinaryClient } from './binary/binary-client.js';
@@ -108,30 +109,13 @@ export class PulsarQueue implements Queue {
   consumer(topic: TopicRef, options: ConsumerOptions): QueueConsumer {
     const { tenant } = this.options;
     const dead = deadLetterTopic(topic);
-    if (this.binary) {
-      const consumer = new BinaryConsumer({
-        client: this.binary,
-        topic: fullTopicName(tenant, topic),
-        subscription: options.subscription,
-        topicName: `${topic.namespace}/${topic.name}`,
-        receiverQueueSize: this.options.receiverQueueSize,
-        maxRedeliveries: options.maxRedeliveries,
-        redeliveryDelayMs: options.redeliveryDelayMs,
-        deadLetters: this.producerFor(dead, 1, false),
-        logger: this.options.logger,
-      });
-      this.consumers.add(consumer);
-      return consumer;
-    }
-    const consumer = new WsConsumer({
-      url: `${this.wsBase}/consumer/${topicPath(tenant, topic)}/${encodeURIComponent(options.subscription)}`,
+    const common: BufferedConsumerOptions = {
       subscription: options.subscription,
       topicName: `${topic.namespace}/${topic.name}`,
       receiverQueueSize: this.options.receiverQueueSize,
       maxRedeliveries: options.maxRedeliveries,
       redeliveryDelayMs: options.redeliveryDelayMs,
       deadLetters: this.producerFor(dead, 1, false),
-      deadLetterTopicName: fullTopicName(tenant, dead),
       logger: this.options.logger,
       stallCheckMs: this.options.stallCheckMs ?? 0,
       backlog: async () => {
@@ -144,7 +128,14 @@ export class PulsarQueue implements Queue {
       unload: async (partitions) => {
         for (const partition of partitions) await this.admin.unload(partition);
       },
-    });
+    };
+    const consumer = this.binary
+      ? new BinaryConsumer({ ...common, client: this.binary, topic: fullTopicName(tenant, topic) })
+      : new WsConsumer({
+          ...common,
+          url: `${this.wsBase}/consumer/${topicPath(tenant, topic)}/${encodeURIComponent(options.subscription)}`,
+          deadLetterTopicName: fullTopicName(tenant, dead),
+        });
     this.consumers.add(consumer);
     return consumer;
   }

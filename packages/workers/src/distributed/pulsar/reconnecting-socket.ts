@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '@inflow/core';
+import { Backoff, OpenLatch } from './waits.js';
 
 export interface SocketHandlers {
   onOpen(): void;
@@ -9,8 +10,6 @@ export interface SocketHandlers {
   onDrop(reason: string): void;
 }
 
-const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5_000;
 /** Pings keep an idle connection from the proxy's idle timeout and find dead ones. */
 const PING_EVERY_MS = 30_000;
 
@@ -24,17 +23,15 @@ export class ReconnectingSocket {
   private closed = false;
   /** Frames of this tick are being gathered into one write. */
   private corked = false;
-  private backoff = MIN_BACKOFF_MS;
+  private readonly backoff = new Backoff();
   private timer: NodeJS.Timeout | undefined;
-  private opened: Promise<void>;
-  private markOpen: () => void = () => undefined;
+  private readonly latch = new OpenLatch();
 
   constructor(
     private readonly url: string,
     private readonly handlers: SocketHandlers,
     private readonly logger: Logger,
   ) {
-    this.opened = this.nextOpen();
     this.connect();
   }
 
@@ -44,7 +41,7 @@ export class ReconnectingSocket {
 
   /** Resolves when connected (now or after the next reconnect). */
   whenOpen(): Promise<void> {
-    return this.isOpen ? Promise.resolve() : this.opened;
+    return this.latch.whenOpen(this.isOpen);
   }
 
   send(text: string): boolean {
@@ -92,12 +89,6 @@ export class ReconnectingSocket {
     });
   }
 
-  private nextOpen(): Promise<void> {
-    return new Promise((resolve) => {
-      this.markOpen = resolve;
-    });
-  }
-
   private connect(): void {
     if (this.closed) return;
     const socket = new WebSocket(this.url, { perMessageDeflate: false });
@@ -117,14 +108,13 @@ export class ReconnectingSocket {
       clearInterval(pinger);
       this.handlers.onDrop(reason);
       if (this.closed) return;
-      this.logger.warn(`pulsar connection lost (${reason}); reconnecting in ${this.backoff} ms`, { url: this.url });
-      this.timer = setTimeout(() => this.connect(), this.backoff);
-      this.backoff = Math.min(MAX_BACKOFF_MS, this.backoff * 2);
+      const pause = this.backoff.next();
+      this.logger.warn(`pulsar connection lost (${reason}); reconnecting in ${pause} ms`, { url: this.url });
+      this.timer = setTimeout(() => this.connect(), pause);
     };
     socket.on('open', () => {
-      this.backoff = MIN_BACKOFF_MS;
-      this.markOpen();
-      this.opened = this.nextOpen();
+      this.backoff.reset();
+      this.latch.open();
       this.handlers.onOpen();
     });
     socket.on('message', (data) => {

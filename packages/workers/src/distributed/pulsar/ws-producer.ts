@@ -1,5 +1,6 @@
 import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { ReconnectingSocket } from './reconnecting-socket.js';
+import { withTimeout } from './waits.js';
 
 export interface WsProducerOptions {
   /** ws://host:port/ws/v2/producer/persistent/tenant/ns/topic */
@@ -63,10 +64,7 @@ export class WsProducer implements QueueProducer {
 
   /** Resolves once every socket is connected (or rejects after `ms`). */
   async ready(ms: number): Promise<void> {
-    const timeout = new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new QueueUnavailableError(`pulsar producer not connected within ${ms} ms`, 5)), ms).unref(),
-    );
-    await Promise.race([Promise.all(this.sockets.map((socket) => socket.whenOpen())), timeout]);
+    await withTimeout(Promise.all(this.sockets.map((socket) => socket.whenOpen())), ms, `pulsar producer not connected within ${ms} ms`, 5);
   }
 
   /** Every connection of the pool is open. */
@@ -86,7 +84,8 @@ export class WsProducer implements QueueProducer {
     // One key always takes the same connection, so its messages stay in order.
     const index = bucketOf(message.key, this.sockets.length);
     const socket = this.sockets[index] as ReconnectingSocket;
-    if (!socket.isOpen) await this.waitForConnection(socket);
+    // A socket that is (re)connecting gets up to the send timeout before the message is refused.
+    if (!socket.isOpen) await withTimeout(socket.whenOpen(), this.options.sendTimeoutMs, 'pulsar is not connected');
     const context = String(this.nextContext++);
     const frame = JSON.stringify({
       payload: Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength).toString('base64'),
@@ -105,19 +104,6 @@ export class WsProducer implements QueueProducer {
       }, this.options.sendTimeoutMs + 1_000);
       this.pending.set(context, { resolve, reject, timer, socket: index });
     });
-  }
-
-  /** A socket that is (re)connecting gets up to the send timeout before the message is refused. */
-  private async waitForConnection(socket: ReconnectingSocket): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError('pulsar is not connected', 2)), this.options.sendTimeoutMs);
-    });
-    try {
-      await Promise.race([socket.whenOpen(), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private answer(answer: ProducerAnswer): void {

@@ -1,35 +1,28 @@
-import { errorMessage, type Logger, type QueueConsumer, type QueueMessage, type QueueProducer, sleep } from '@inflow/core';
-import { deadLetterOf } from '../dead-letter-reason.js';
+import type { QueueMessage } from '@inflow/core';
+import { BufferedConsumer, type BufferedConsumerOptions } from '../buffered-consumer.js';
+import { keepTrying, OpenLatch } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Command, type IncomingFrame, readMessageId, simpleFrame, writeMessageId } from './commands.js';
+import { Command, type IncomingFrame, type MessageIdParts, readMessageId, simpleFrame, unreadableEntry, writeMessageId } from './commands.js';
+import type { ProtoWriter } from './protobuf.js';
 
-export interface BinaryConsumerOptions {
+export interface BinaryConsumerOptions extends BufferedConsumerOptions {
   client: BinaryClient;
   /** persistent://tenant/namespace/name */
   topic: string;
-  subscription: string;
-  /** namespace/name, for logs and dead-letter properties. */
-  topicName: string;
-  receiverQueueSize: number;
-  maxRedeliveries: number;
-  redeliveryDelayMs: number;
-  deadLetters: QueueProducer;
-  logger: Logger;
 }
 
 const KEY_SHARED = 3;
 const EARLIEST = 1;
-const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5_000;
 
 /** One partition's consumer: subscribed on the broker that owns it, made again after a drop. */
 class PartitionConsumer {
-  connection: BrokerConnection | null = null;
-  consumerId = 0;
+  private connection: BrokerConnection | null = null;
+  private consumerId = 0;
   /** Messages handed to receive() since the last FLOW (permits to give back). */
   private taken = 0;
-  closed = false;
+  private closed = false;
+  private readonly latch = new OpenLatch();
 
   constructor(
     readonly index: number,
@@ -37,7 +30,15 @@ class PartitionConsumer {
     private readonly owner: BinaryConsumer,
     private readonly options: BinaryConsumerOptions,
   ) {
-    void this.connect();
+    void this.subscribe();
+  }
+
+  get isOpen(): boolean {
+    return this.connection?.isOpen === true;
+  }
+
+  whenOpen(): Promise<void> {
+    return this.latch.whenOpen(this.isOpen);
   }
 
   /** A message left the local buffer: permits are given back in halves of the receiver queue. */
@@ -48,61 +49,87 @@ class PartitionConsumer {
     this.taken = 0;
   }
 
-  write(type: number, write: Parameters<typeof simpleFrame>[1]): boolean {
-    return this.connection?.write(simpleFrame(type, write)) ?? false;
+  ack(ids: MessageIdParts[]): void {
+    this.write(Command.ACK, (command) => {
+      command.uint(1, this.consumerId).uint(2, 0);
+      for (const id of ids) command.message(3, (messageId) => writeMessageId(messageId, id));
+    });
+  }
+
+  redeliver(ids: MessageIdParts[]): void {
+    this.write(Command.REDELIVER_UNACKNOWLEDGED_MESSAGES, (command) => {
+      command.uint(1, this.consumerId);
+      for (const id of ids) command.message(2, (messageId) => writeMessageId(messageId, id));
+    });
+  }
+
+  /** Closes this subscription on the broker and makes it again. */
+  resubscribe(): void {
+    const { connection, consumerId } = this;
+    if (!connection) return;
+    this.leave(connection, consumerId);
+    this.dropped(consumerId, 'reconnect asked for');
   }
 
   close(): void {
     this.closed = true;
-    this.connection?.unregister(this.consumerId);
-    this.connection?.write(simpleFrame(Command.CLOSE_CONSUMER, (command) => command.uint(1, this.consumerId).uint(2, 0)));
+    if (this.connection) this.leave(this.connection, this.consumerId);
     this.connection = null;
+  }
+
+  private leave(connection: BrokerConnection, consumerId: number): void {
+    connection.unregister(consumerId);
+    connection.write(simpleFrame(Command.CLOSE_CONSUMER, (command) => command.uint(1, consumerId).uint(2, 0)));
+  }
+
+  private write(type: number, write: (command: ProtoWriter) => void): void {
+    this.connection?.write(simpleFrame(type, write));
   }
 
   private flow(permits: number): void {
     this.write(Command.FLOW, (command) => command.uint(1, this.consumerId).uint(2, permits));
   }
 
-  private async connect(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
-    while (!this.closed) {
-      let connection: BrokerConnection | null = null;
-      const id = this.options.client.newId();
-      try {
-        connection = await this.options.client.connectionFor(this.topic);
+  private async subscribe(): Promise<void> {
+    await keepTrying(
+      async () => {
+        const id = this.options.client.newId();
+        const connection = await this.options.client.connectionFor(this.topic);
         connection.register(id, { frame: (frame) => this.owner.deliver(this, frame), closed: (reason) => this.dropped(id, reason) });
-        await connection.request(Command.SUBSCRIBE, 5, (command) =>
-          command
-            .string(1, this.topic)
-            .string(2, this.options.subscription)
-            .uint(3, KEY_SHARED)
-            .uint(4, id)
-            .uint(13, EARLIEST)
-            .message(17, (meta) => meta.uint(1, 0)),
-        );
-        if (this.closed) return connection.unregister(id);
+        try {
+          await connection.request(Command.SUBSCRIBE, 5, (command) =>
+            command
+              .string(1, this.topic)
+              .string(2, this.options.subscription)
+              .uint(3, KEY_SHARED)
+              .uint(4, id)
+              .uint(13, EARLIEST)
+              .message(17, (meta) => meta.uint(1, 0)),
+          );
+        } catch (error) {
+          connection.unregister(id);
+          throw error;
+        }
+        if (this.closed) return this.leave(connection, id);
         this.connection = connection;
         this.consumerId = id;
         this.taken = 0;
         this.flow(this.options.receiverQueueSize);
         this.options.logger.info(`subscribed to ${this.options.topicName} partition ${this.index} as ${this.options.subscription}`);
-        return;
-      } catch (error) {
-        connection?.unregister(id);
-        this.options.logger.warn(`pulsar consumer on ${this.topic} not subscribed (${errorMessage(error)}); trying again in ${backoff} ms`);
-        await sleep(backoff);
-        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-      }
-    }
+        this.latch.open();
+      },
+      () => this.closed,
+      (reason, pause) => this.options.logger.warn(`pulsar consumer on ${this.topic} not subscribed (${reason}); trying again in ${pause} ms`),
+    );
   }
 
   private dropped(id: number, reason: string): void {
     if (id !== this.consumerId || this.connection === null) return;
     this.connection = null;
-    this.owner.forget(this);
+    this.owner.forget(this.index);
     if (this.closed) return;
     this.options.logger.warn(`pulsar consumer on ${this.topic} lost (${reason}); subscribing again`);
-    void this.connect();
+    void this.subscribe();
   }
 }
 
@@ -110,127 +137,93 @@ class PartitionConsumer {
  * A Key_Shared consumer of a (partitioned) topic over Pulsar's binary protocol: one profile's
  * messages go to one consumer in order, several consumers share the subscription. After a drop
  * the broker delivers again whatever was not acknowledged, so that partition's buffered messages
- * are forgotten.
+ * are forgotten. Message ids are `partition:ledger:entry`.
  */
-export class BinaryConsumer implements QueueConsumer {
+export class BinaryConsumer extends BufferedConsumer {
   private partitions: PartitionConsumer[] = [];
-  private buffer: Array<{ message: QueueMessage; from: PartitionConsumer }> = [];
-  private waiter: (() => void) | null = null;
   private closing = false;
   private readonly started: Promise<void>;
 
-  constructor(private readonly options: BinaryConsumerOptions) {
+  constructor(private readonly binary: BinaryConsumerOptions) {
+    super(binary);
     this.started = this.start();
   }
 
-  async receive(max: number, waitMs: number): Promise<QueueMessage[]> {
-    if (this.buffer.length === 0 && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.waiter = null;
-          resolve();
-        }, waitMs);
-        this.waiter = () => {
-          clearTimeout(timer);
-          this.waiter = null;
-          resolve();
-        };
-      });
-    }
-    const taken = this.buffer.splice(0, max);
-    for (const { from } of taken) from.took();
-    return taken.map(({ message }) => message);
+  async whenOpen(): Promise<void> {
+    await this.started;
+    await Promise.all(this.partitions.map((partition) => partition.whenOpen()));
   }
 
-  async ack(messages: QueueMessage[]): Promise<void> {
-    for (const [partition, ids] of this.byPartition(messages)) {
-      partition.write(Command.ACK, (command) => {
-        command.uint(1, partition.consumerId).uint(2, 0);
-        for (const id of ids) command.message(3, (messageId) => writeMessageId(messageId, id));
-      });
-    }
+  override async close(): Promise<void> {
+    this.closing = true;
+    await this.started;
+    for (const partition of this.partitions) partition.close();
+    await super.close();
   }
 
-  async nack(messages: QueueMessage[], reason: string): Promise<void> {
-    const again: QueueMessage[] = [];
-    for (const message of messages) {
-      if (message.redeliveryCount >= this.options.maxRedeliveries) await this.deadLetter(message, `${reason} (after ${message.redeliveryCount + 1} deliveries)`);
-      else again.push(message);
-    }
+  protected get connected(): boolean {
+    return this.partitions.length > 0 && this.partitions.every((partition) => partition.isOpen);
+  }
+
+  protected reconnect(): void {
+    for (const partition of this.partitions) partition.resubscribe();
+  }
+
+  protected acknowledge(messages: QueueMessage[]): void {
+    for (const [partition, ids] of this.byPartition(messages)) partition.ack(ids);
+  }
+
+  protected redeliver(messages: QueueMessage[]): void {
     const timer = setTimeout(() => {
-      for (const [partition, ids] of this.byPartition(again)) {
-        partition.write(Command.REDELIVER_UNACKNOWLEDGED_MESSAGES, (command) => {
-          command.uint(1, partition.consumerId);
-          for (const id of ids) command.message(2, (messageId) => writeMessageId(messageId, id));
-        });
-      }
-    }, this.options.redeliveryDelayMs);
+      for (const [partition, ids] of this.byPartition(messages)) partition.redeliver(ids);
+    }, this.binary.redeliveryDelayMs);
     timer.unref();
   }
 
-  async deadLetter(message: QueueMessage, reason: string): Promise<void> {
-    await this.deadLetterPart(message, message.data, reason);
-    await this.ack([message]);
+  protected override took(messages: QueueMessage[]): void {
+    for (const message of messages) this.partitions[partitionOf(message)]?.took();
   }
 
-  async deadLetterPart(message: QueueMessage, data: Uint8Array, whole: string): Promise<void> {
-    await this.options.deadLetters.send([deadLetterOf(message, data, whole, this.options.topicName, this.options.subscription)]);
-  }
-
-  async close(): Promise<void> {
-    this.closing = true;
-    await this.started.catch(() => undefined);
-    for (const partition of this.partitions) partition.close();
-    this.waiter?.();
-  }
-
-  /** A MESSAGE frame from one partition's consumer. */
+  /** A frame for one partition's consumer: a MESSAGE goes to the buffer, or to the dead letters when it cannot be read. */
   deliver(from: PartitionConsumer, frame: IncomingFrame): void {
     if (frame.type !== Command.MESSAGE || !frame.payload || !frame.metadata) return;
     const { ledgerId, entryId } = readMessageId(frame.command.message(2));
-    this.buffer.push({
-      from,
-      message: {
-        id: `${from.index}:${ledgerId}:${entryId}`,
-        key: frame.metadata.string(6) ?? '',
-        data: Buffer.from(frame.payload),
-        redeliveryCount: frame.command.uint(3),
-        publishedAt: frame.metadata.uint(3) || Date.now(),
-      },
-    });
-    this.waiter?.();
+    const message: QueueMessage = {
+      id: `${from.index}:${ledgerId}:${entryId}`,
+      key: frame.metadata.string(6) ?? '',
+      data: Buffer.from(frame.payload),
+      redeliveryCount: frame.command.uint(3),
+      publishedAt: frame.metadata.uint(3) || Date.now(),
+    };
+    const unreadable = unreadableEntry(frame.metadata);
+    if (unreadable) {
+      // Not Inflow's own (its producers neither batch nor compress): kept whole, with the reason.
+      from.took();
+      void this.moveToDeadLetters(message, unreadable).catch((error: unknown) => this.binary.logger.warn(`cannot dead-letter ${message.id} of ${this.binary.topicName}: ${String(error)}; the broker will deliver it again`));
+      return;
+    }
+    this.arrived(message);
   }
 
   /** A partition's consumer dropped: its buffered messages come again from the broker. */
-  forget(from: PartitionConsumer): void {
-    this.buffer = this.buffer.filter((entry) => entry.from !== from);
-  }
-
-  /** Resolves once every partition is subscribed. */
-  async whenOpen(): Promise<void> {
-    await this.started;
-    while (this.partitions.some((partition) => partition.connection === null)) await sleep(20);
+  forget(partition: number): void {
+    this.buffer = this.buffer.filter((message) => partitionOf(message) !== partition);
   }
 
   /** Learns the partitions (retrying while the broker cannot answer) and subscribes to each. */
   private async start(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
-    while (!this.closing) {
-      try {
-        const count = await this.options.client.partitions(this.options.topic);
-        const topics = count === 0 ? [this.options.topic] : Array.from({ length: count }, (_, index) => `${this.options.topic}-partition-${index}`);
-        this.partitions = topics.map((topic, index) => new PartitionConsumer(index, topic, this, this.options));
-        return;
-      } catch (error) {
-        this.options.logger.warn(`pulsar cannot tell the partitions of ${this.options.topic} (${errorMessage(error)}); trying again in ${backoff} ms`);
-        await sleep(backoff);
-        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-      }
-    }
+    const count = await keepTrying(
+      () => this.binary.client.partitions(this.binary.topic),
+      () => this.closing,
+      (reason, pause) => this.binary.logger.warn(`pulsar cannot tell the partitions of ${this.binary.topic} (${reason}); trying again in ${pause} ms`),
+    );
+    if (count === undefined) return;
+    const topics = count === 0 ? [this.binary.topic] : Array.from({ length: count }, (_, index) => `${this.binary.topic}-partition-${index}`);
+    this.partitions = topics.map((topic, index) => new PartitionConsumer(index, topic, this, this.binary));
   }
 
-  private byPartition(messages: QueueMessage[]): Map<PartitionConsumer, Array<{ ledgerId: number; entryId: number }>> {
-    const groups = new Map<PartitionConsumer, Array<{ ledgerId: number; entryId: number }>>();
+  private byPartition(messages: QueueMessage[]): Map<PartitionConsumer, MessageIdParts[]> {
+    const groups = new Map<PartitionConsumer, MessageIdParts[]>();
     for (const message of messages) {
       const [index, ledgerId, entryId] = message.id.split(':').map(Number) as [number, number, number];
       const partition = this.partitions[index];
@@ -241,4 +234,8 @@ export class BinaryConsumer implements QueueConsumer {
     }
     return groups;
   }
+}
+
+function partitionOf(message: QueueMessage): number {
+  return Number(message.id.slice(0, message.id.indexOf(':')));
 }

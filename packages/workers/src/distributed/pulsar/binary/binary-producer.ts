@@ -1,7 +1,8 @@
-import { bucketOf, errorMessage, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError, sleep } from '@inflow/core';
+import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
+import { keepTrying, OpenLatch, withTimeout } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Command, messageMetadata, sendFrame, serverError } from './commands.js';
+import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError } from './commands.js';
 
 export interface BinaryProducerOptions {
   client: BinaryClient;
@@ -17,9 +18,6 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const MIN_BACKOFF_MS = 100;
-const MAX_BACKOFF_MS = 5_000;
-
 /**
  * A producer on one topic (one partition): created on the broker that owns it, made again after
  * a drop or an unload. Each send resolves on the broker's receipt; a drop rejects what is in
@@ -32,14 +30,12 @@ class PartitionProducer {
   private sequence = 0;
   private readonly pending = new Map<number, Pending>();
   private closed = false;
-  private opened!: Promise<void>;
-  private markOpen: () => void = () => undefined;
+  private readonly latch = new OpenLatch();
 
   constructor(
     private readonly topic: string,
     private readonly options: BinaryProducerOptions,
   ) {
-    this.opened = this.nextOpen();
     void this.connect();
   }
 
@@ -48,11 +44,12 @@ class PartitionProducer {
   }
 
   whenOpen(): Promise<void> {
-    return this.isOpen ? Promise.resolve() : this.opened;
+    return this.latch.whenOpen(this.isOpen);
   }
 
   async send(message: OutgoingMessage): Promise<void> {
-    if (!this.isOpen) await this.waitForOpen();
+    // A producer that is (re)connecting gets up to the send timeout before the message is refused.
+    if (!this.isOpen) await withTimeout(this.latch.whenOpen(false), this.options.sendTimeoutMs, 'pulsar is not connected');
     const connection = this.connection as BrokerConnection;
     const sequenceId = this.sequence++;
     const frame = sendFrame(this.producerId, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
@@ -72,56 +69,38 @@ class PartitionProducer {
     this.failPending('producer closed');
   }
 
-  private async waitForOpen(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new QueueUnavailableError('pulsar is not connected', 2)), this.options.sendTimeoutMs);
-    });
-    try {
-      await Promise.race([this.opened, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  private nextOpen(): Promise<void> {
-    return new Promise((resolve) => {
-      this.markOpen = resolve;
-    });
-  }
-
   private async connect(): Promise<void> {
-    let backoff = MIN_BACKOFF_MS;
-    while (!this.closed) {
-      let connection: BrokerConnection | null = null;
-      const id = this.options.client.newId();
-      try {
-        connection = await this.options.client.connectionFor(this.topic);
-        connection.register(id, { frame: (frame) => this.receipt(frame.type, frame.command.uint(2), frame), closed: (reason) => this.dropped(id, reason) });
-        const answer = await connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
-        if (this.closed) return connection.unregister(id);
-        this.connection = connection;
-        this.producerId = id;
-        this.producerName = answer.command.string(2) ?? '';
-        this.markOpen();
-        this.opened = this.nextOpen();
-        return;
-      } catch (error) {
-        connection?.unregister(id);
-        this.options.logger.warn(`pulsar producer on ${this.topic} not ready (${errorMessage(error)}); trying again in ${backoff} ms`);
-        await sleep(backoff);
-        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
-      }
-    }
+    await keepTrying(
+      async () => {
+        const id = this.options.client.newId();
+        const connection = await this.options.client.connectionFor(this.topic);
+        connection.register(id, { frame: (frame) => this.receipt(frame), closed: (reason) => this.dropped(id, reason) });
+        try {
+          const answer = await connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
+          if (this.closed) return connection.unregister(id);
+          this.connection = connection;
+          this.producerId = id;
+          this.producerName = answer.command.string(2) ?? '';
+          this.latch.open();
+        } catch (error) {
+          connection.unregister(id);
+          throw error;
+        }
+      },
+      () => this.closed,
+      (reason, pause) => this.options.logger.warn(`pulsar producer on ${this.topic} not ready (${reason}); trying again in ${pause} ms`),
+    );
   }
 
-  private receipt(type: number, sequenceId: number, frame: { command: { uint(field: number): number; string(field: number): string | undefined } }): void {
+  /** SEND_RECEIPT or SEND_ERROR for one sequence id. */
+  private receipt({ type, command }: IncomingFrame): void {
+    const sequenceId = command.uint(2);
     const pending = this.pending.get(sequenceId);
     if (!pending) return;
     this.pending.delete(sequenceId);
     clearTimeout(pending.timer);
     if (type === Command.SEND_RECEIPT) pending.resolve();
-    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${serverError(frame.command.uint(3))} ${frame.command.string(4) ?? ''}`.trim(), 2));
+    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${serverError(command.uint(3))} ${command.string(4) ?? ''}`.trim(), 2));
   }
 
   /** The connection dropped or the broker closed this producer: fail what is in flight, make it again. */
@@ -149,16 +128,18 @@ class PartitionProducer {
  */
 export class BinaryProducer implements QueueProducer {
   private partitions: Promise<PartitionProducer[]> | null = null;
+  /** The partitions' producers once known (for `connected` and close(), which do not wait). */
+  private made: PartitionProducer[] = [];
 
   constructor(private readonly options: BinaryProducerOptions) {}
 
   async ready(ms: number): Promise<void> {
-    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new QueueUnavailableError(`pulsar producer not connected within ${ms} ms`, 5)), ms).unref());
-    await Promise.race([this.producers().then((list) => Promise.all(list.map((producer) => producer.whenOpen()))), timeout]);
+    const open = this.producers().then((list) => Promise.all(list.map((producer) => producer.whenOpen())));
+    await withTimeout(open, ms, `pulsar producer not connected within ${ms} ms`, 5);
   }
 
   get connected(): boolean {
-    return this.partitions !== null && this.known.every((producer) => producer.isOpen);
+    return this.made.length > 0 && this.made.every((producer) => producer.isOpen);
   }
 
   async send(messages: OutgoingMessage[]): Promise<void> {
@@ -167,17 +148,16 @@ export class BinaryProducer implements QueueProducer {
   }
 
   async close(): Promise<void> {
-    for (const producer of this.known) producer.close();
+    for (const producer of this.made) producer.close();
   }
 
-  private known: PartitionProducer[] = [];
-
+  /** One producer per partition, made once the broker tells how many (asked again after a failure). */
   private producers(): Promise<PartitionProducer[]> {
     if (!this.partitions) {
       const made = this.options.client.partitions(this.options.topic).then((count) => {
         const topics = count === 0 ? [this.options.topic] : Array.from({ length: count }, (_, index) => `${this.options.topic}-partition-${index}`);
-        this.known = topics.map((topic) => new PartitionProducer(topic, this.options));
-        return this.known;
+        this.made = topics.map((topic) => new PartitionProducer(topic, this.options));
+        return this.made;
       });
       made.catch(() => {
         if (this.partitions === made) this.partitions = null;

@@ -110,6 +110,21 @@ export function decodeFrame(frame: Buffer): IncomingFrame {
   return { type, command, metadata, payload: frame.subarray(at + 4 + metadataSize) };
 }
 
+const COMPRESSIONS = ['none', 'LZ4', 'ZLIB', 'ZSTD', 'SNAPPY'];
+
+/**
+ * Why a message cannot be read as one Inflow payload, from its metadata: a batch from a batching
+ * producer, a compressed or an encrypted payload (Inflow's producers do none of these; another
+ * client publishing to its topics might). Undefined when it can be read.
+ */
+export function unreadableEntry(metadata: ProtoFields): string | undefined {
+  if (metadata.has(11)) return `a batch of ${metadata.uint(11)} messages from a batching producer: Inflow reads single messages (publish with batching off)`;
+  const compression = metadata.uint(8);
+  if (compression !== 0) return `a payload compressed with ${COMPRESSIONS[compression] ?? `codec ${compression}`}: Inflow reads uncompressed messages`;
+  if (metadata.has(13)) return 'an encrypted payload: Inflow reads unencrypted messages';
+  return undefined;
+}
+
 /** Server errors (PulsarApi.proto ServerError) by number, for messages. */
 const SERVER_ERRORS = ['UnknownError', 'MetadataError', 'PersistenceError', 'AuthenticationError', 'AuthorizationError', 'ConsumerBusy', 'ServiceNotReady', 'ProducerBlockedQuotaExceededError', 'ProducerBlockedQuotaExceededException', 'ChecksumError', 'UnsupportedVersionError', 'TopicNotFound', 'SubscriptionNotFound', 'ConsumerNotFound', 'TooManyRequests', 'TopicTerminatedError', 'ProducerBusy', 'InvalidTopicName', 'IncompatibleSchema', 'ConsumerAssignError'];
 
