@@ -18,6 +18,7 @@ export const PORTS = { redis: 16379, pulsarBroker: 16650, pulsarWeb: 18080, book
 export const STACK_ENV = {
   INFLOW_REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
   INFLOW_PULSAR_URL: `http://127.0.0.1:${PORTS.pulsarWeb}`,
+  INFLOW_PULSAR_SERVICE_URL: `pulsar://127.0.0.1:${PORTS.pulsarBroker}`,
   INFLOW_ELASTICSEARCH_URL: `http://127.0.0.1:${PORTS.elasticsearch}`,
 };
 

@@ -102,6 +102,10 @@ worker.background renders dispatch and workflow; its dispatch/workflow keys over
 - name: INFLOW_DATA_DIR
   value: /tmp/inflow-data
 {{- include "inflow.connectionEnv" (dict "root" . "name" "pulsar" "env" "INFLOW_PULSAR_URL") }}
+{{- with .Values.connections.pulsar.serviceUrl }}
+- name: INFLOW_PULSAR_SERVICE_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "elasticsearch" "env" "INFLOW_ELASTICSEARCH_URL") }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "redis" "env" "INFLOW_REDIS_URL") }}
 {{- range $key, $value := .Values.settings }}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@inflow/core';
 import { inFlightPerLane } from '../app.js';
-import { envName, parseConfig } from './config.js';
+import { envName, parseConfig, pulsarServiceUrlOf } from './config.js';
 
 describe('parseConfig', () => {
   it('states every default in one place', () => {
@@ -45,6 +45,16 @@ describe('parseConfig', () => {
   ])('names the bad key: %j %j', (file, env, key) => {
     expect(() => parseConfig(file, env)).toThrow(ConfigError);
     expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
+  });
+
+  it('talks to Pulsar in its binary protocol by default, at the web URL\'s host unless given, or over its WebSocket API when told', () => {
+    expect(pulsarServiceUrlOf(parseConfig({}, {}))).toBe('pulsar://127.0.0.1:6650');
+    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_URL: 'http://pulsar-broker.pulsar:8080' }))).toBe('pulsar://pulsar-broker.pulsar:6650');
+    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650' }))).toBe('pulsar://proxy:16650');
+    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650', INFLOW_PULSAR_TRANSPORT: 'websocket' }))).toBeUndefined();
+    expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'http://proxy:6650' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
+    expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar+ssl://proxy:6651' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
+    expect(() => parseConfig({}, { INFLOW_PULSAR_TRANSPORT: 'grpc' })).toThrow('config INFLOW_PULSAR_TRANSPORT:');
   });
 
   it('reads secrets from INFLOW_SECRET_<NAME> and the file, by key, and never shows a value in an error', () => {

@@ -9,6 +9,7 @@ import {
   max,
   object,
   optional,
+  pattern,
   record,
   size,
   string,
@@ -101,8 +102,14 @@ export const ConfigSchema = object({
   sourceCacheTtlMs: int(5_000, 0),
   /** Distributed engine: where the services are. */
   pulsarUrl: text('http://127.0.0.1:8080'),
-  /** pulsar://host:6650: producers and consumers speak Pulsar's binary protocol (empty: its WebSocket API at pulsarUrl). */
-  pulsarServiceUrl: optional(size(string(), 1, 1024)),
+  /**
+   * How producers and consumers talk to Pulsar: `binary`, its own protocol at pulsarServiceUrl
+   * (measured 1.5x the events a second of `websocket` end to end, README "Performance"), or
+   * `websocket`, its WebSocket API at pulsarUrl. Admin calls always use pulsarUrl.
+   */
+  pulsarTransport: defaulted(enums(['binary', 'websocket']), 'binary'),
+  /** pulsar://host:port of the broker or proxy for the binary transport (default: pulsarUrl's host, port 6650). */
+  pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s]+\/?$/)),
   elasticsearchUrl: text('http://127.0.0.1:9200'),
   redisUrl: text('redis://127.0.0.1:6379'),
   /** Partitions of each topic; workers of one role scale up to this many per partition key range. */
@@ -184,6 +191,12 @@ export function envName(key: string): string {
  * Builds the configuration from the file's values and the environment, checks it, and
  * throws a ConfigError naming the first bad key (as the environment variable when it came from there).
  */
+/** Where the binary transport connects, or undefined for the WebSocket API. */
+export function pulsarServiceUrlOf(config: Pick<Config, 'pulsarTransport' | 'pulsarServiceUrl' | 'pulsarUrl'>): string | undefined {
+  if (config.pulsarTransport === 'websocket') return undefined;
+  return config.pulsarServiceUrl ?? `pulsar://${new URL(config.pulsarUrl).hostname}:6650`;
+}
+
 export function parseConfig(fromFile: Record<string, unknown>, env: Record<string, string | undefined>): Config {
   const merged: Record<string, unknown> = {};
   const origin = new Map<string, string>();

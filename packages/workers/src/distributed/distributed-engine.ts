@@ -11,8 +11,8 @@ import { RedisTraceStore } from './redis/redis-trace-store.js';
 
 export interface DistributedSettings {
   pulsarUrl: string;
-  /** pulsar://host:port; empty for the WebSocket API. */
-  pulsarServiceUrl?: string;
+  /** pulsar://host:port for the binary protocol; undefined for the WebSocket API. */
+  pulsarServiceUrl?: string | undefined;
   elasticsearchUrl: string;
   redisUrl: string;
   tenant: string;

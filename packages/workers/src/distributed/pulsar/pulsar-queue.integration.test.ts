@@ -4,10 +4,11 @@ import { requiredEnv } from '../../test-support/services.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { PulsarQueue } from './pulsar-queue.js';
 
-const run = `t${Date.now().toString(36)}`;
-const topic: TopicRef = { namespace: `it-${run}`, name: 'payloads' };
-const sharedTopic: TopicRef = { namespace: `it-${run}`, name: 'shared' };
-const nackTopic: TopicRef = { namespace: `it-${run}`, name: 'nacked' };
+/** Both transports of producers and consumers: the WebSocket API and the binary protocol. */
+const TRANSPORTS: Array<[string, string | undefined]> = [
+  ['the WebSocket API', undefined],
+  ['the binary protocol', requiredEnv('INFLOW_PULSAR_SERVICE_URL')],
+];
 const text = (m: QueueMessage): string => Buffer.from(m.data).toString();
 
 async function drain(consumer: QueueConsumer, count: number, ms = 15_000): Promise<QueueMessage[]> {
@@ -27,12 +28,12 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-function openQueue(topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void } = {}): PulsarQueue {
+function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void; ordered?: boolean } = {}): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
-    ...(process.env['INFLOW_PULSAR_SERVICE_URL'] ? { serviceUrl: process.env['INFLOW_PULSAR_SERVICE_URL'] } : {}),
+    ...(serviceUrl ? { serviceUrl } : {}),
     tenant: 'inflow-it',
-    topics: topics.map((t) => ({ topic: t })),
+    topics: topics.map((t) => ({ topic: t, ordered: extra.ordered ?? true })),
     partitions: 3,
     producerConnections: 2,
     sendTimeoutMs: 5_000,
@@ -42,10 +43,15 @@ function openQueue(topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (l
   });
 }
 
-describe('PulsarQueue against a real Pulsar', () => {
+describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transport, serviceUrl) => {
+  const run = `t${serviceUrl ? 'b' : 'w'}${Date.now().toString(36)}`;
+  const topic: TopicRef = { namespace: `it-${run}`, name: 'payloads' };
+  const sharedTopic: TopicRef = { namespace: `it-${run}`, name: 'shared' };
+  const nackTopic: TopicRef = { namespace: `it-${run}`, name: 'nacked' };
+  const open = (topics: TopicRef[], extra: Parameters<typeof openQueue>[2] = {}): PulsarQueue => openQueue(serviceUrl, topics, extra);
   let queue: PulsarQueue;
   beforeAll(async () => {
-    queue = openQueue([topic, sharedTopic, nackTopic]);
+    queue = open([topic, sharedTopic, nackTopic]);
     await queue.init();
   });
 
@@ -146,7 +152,7 @@ describe('PulsarQueue against a real Pulsar', () => {
     const deadTopic: TopicRef = { namespace: `it-${run}`, name: 'replayed' };
     const subscription = `replay-${run}`;
     // Instances that keep only this topic's dead letters, as two edges would.
-    const [letters, otherEdge] = [openQueue([deadTopic]), openQueue([deadTopic])];
+    const [letters, otherEdge] = [open([deadTopic]), open([deadTopic])];
     // One after the other: creating one subscription twice at the same instant fails with 412 (subscription busy).
     await letters.init();
     await otherEdge.init();
@@ -197,7 +203,7 @@ describe('PulsarQueue against a real Pulsar', () => {
     const stallTopic: TopicRef = { namespace: `it-${run}`, name: 'stalled' };
     const subscription = `stall-${run}`;
     const warnings: string[] = [];
-    const watched = openQueue([stallTopic], { stallCheckMs: 300, sink: (line) => warnings.push(line) });
+    const watched = open([stallTopic], { stallCheckMs: 300, sink: (line) => warnings.push(line) });
     await watched.init();
     // Another process holds every message and never acknowledges: for this consumer the subscription looks stalled.
     const holder = queue.consumer(stallTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
@@ -230,7 +236,7 @@ describe('PulsarQueue against a real Pulsar', () => {
   it('unloads a partition: its consumer reconnects and receives what is sent next', async () => {
     const unloadTopic: TopicRef = { namespace: `it-${run}`, name: 'unloaded' };
     const subscription = `unload-${run}`;
-    const own = openQueue([unloadTopic]);
+    const own = open([unloadTopic]);
     await own.init();
     const consumer = own.consumer(unloadTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
     try {
@@ -247,6 +253,34 @@ describe('PulsarQueue against a real Pulsar', () => {
     }
   });
 
+  it('reads messages a batching producer put several to an entry, or dead-letters them with the reason where the transport cannot unpack them', async () => {
+    const batchedTopic: TopicRef = { namespace: `it-${run}`, name: 'batched' };
+    const subscription = `batched-${run}`;
+    // The WebSocket API's producer batches on a topic declared unordered: several messages share one entry.
+    const batching = openQueue(undefined, [batchedTopic], { ordered: false });
+    await batching.init();
+    const consumer = queue.consumer(batchedTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      await batching.producer(batchedTopic).send(Array.from({ length: 30 }, (_, i) => ({ key: 'same', data: Buffer.from(`b${i}`) })));
+      if (!serviceUrl) {
+        const got = await drain(consumer, 30);
+        expect(got.map(text).sort()).toEqual(Array.from({ length: 30 }, (_, i) => `b${i}`).sort());
+        await consumer.ack(got);
+        return;
+      }
+      // Nothing is handed out as one message with 30 inside; each entry is kept whole with its reason.
+      expect(await drain(consumer, 1, 1_500)).toEqual([]);
+      const letters = await eventually(() => queue.deadLetters(200), (list) => list.some((l) => l.subscription === subscription));
+      const mine = letters.filter((l) => l.subscription === subscription);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const letter of mine) expect(letter.reason).toMatch(/^a batch of \d+ messages from a batching producer/);
+    } finally {
+      await consumer.close();
+      await batching.close();
+    }
+  });
+
   it('reports unknown topics as null', async () => {
     expect(await queue.backlog({ namespace: topic.namespace, name: 'nothing-here' })).toBeNull();
   });
@@ -254,6 +288,7 @@ describe('PulsarQueue against a real Pulsar', () => {
   it('refuses sends with a retryable error when Pulsar cannot be reached', async () => {
     const nowhere = new PulsarQueue({
       webServiceUrl: 'http://127.0.0.1:9',
+      ...(serviceUrl ? { serviceUrl: 'pulsar://127.0.0.1:9' } : {}),
       tenant: 'x',
       topics: [],
       partitions: 1,
