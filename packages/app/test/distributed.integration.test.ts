@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { engineEnv } from './support/start-inflow.js';
 import { spawnInflow, waitFor, type InflowProcess } from './support/spawn-inflow.js';
 
+/** Producers and consumers on Pulsar's binary protocol (the default) or its WebSocket API. */
+type PulsarTransport = 'binary' | 'websocket';
+const TRANSPORTS: PulsarTransport[] = ['binary', 'websocket'];
 const STACK = fileURLToPath(new URL('../../../scripts/stack.mjs', import.meta.url));
 const processes: InflowProcess[] = [];
 const dirs: string[] = [];
@@ -18,8 +21,8 @@ afterEach(() => {
 });
 
 /** One distributed deployment: its own Pulsar tenant and index prefix, roles started on demand. */
-function deployment() {
-  const env: Record<string, string> = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_REDELIVERY_DELAY_MS: '200' };
+function deployment(transport: PulsarTransport = 'binary') {
+  const env: Record<string, string> = { ...engineEnv('distributed'), INFLOW_WORKER_WAIT_MS: '50', INFLOW_REDELIVERY_DELAY_MS: '200', INFLOW_PULSAR_TRANSPORT: transport };
   const dir = mkdtempSync(join(tmpdir(), 'inflow-dist-'));
   dirs.push(dir);
   const es = env['INFLOW_ELASTICSEARCH_URL'] as string;
@@ -150,8 +153,8 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect((await d.storedEventIds()).sort()).toEqual([...load.accepted].sort());
   }, 180_000);
 
-  it('shares the collector subscription between two processes without duplicates, and loses nothing when a collector is killed mid-batch', async () => {
-    const d = deployment();
+  it.each(TRANSPORTS)('shares the collector subscription between two processes without duplicates, and loses nothing when a collector is killed mid-batch (%s)', async (transport) => {
+    const d = deployment(transport);
     const edge = await d.start('edge');
     const steady = await d.start('collector');
     let victim = await d.start('collector', { INFLOW_COLLECTOR_BATCH_SIZE: '5' });
@@ -249,8 +252,8 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
   }, 240_000);
 
-  it('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201', async () => {
-    const d = deployment();
+  it.each(TRANSPORTS)('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201 (%s)', async (transport) => {
+    const d = deployment(transport);
     const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
     const collector = await d.start('collector');
     const traffic = postLoad(edge, 4_000, 4);

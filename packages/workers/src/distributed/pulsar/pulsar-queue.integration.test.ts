@@ -271,7 +271,8 @@ describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transpo
       }
       // Nothing is handed out as one message with 30 inside; each entry is kept whole with its reason.
       expect(await drain(consumer, 1, 1_500)).toEqual([]);
-      const letters = await eventually(() => queue.deadLetters(200), (list) => list.some((l) => l.subscription === subscription));
+      // Listed by the queue that knows this topic (a transport's dead letters are read the same way).
+      const letters = await eventually(() => batching.deadLetters(200), (list) => list.some((l) => l.subscription === subscription));
       const mine = letters.filter((l) => l.subscription === subscription);
       expect(mine.length).toBeGreaterThan(0);
       for (const letter of mine) expect(letter.reason).toMatch(/^a batch of \d+ messages from a batching producer/);

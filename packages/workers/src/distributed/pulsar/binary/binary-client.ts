@@ -54,7 +54,7 @@ export class BinaryClient {
 
   close(): void {
     this.closed = true;
-    for (const pending of this.connections.values()) void pending.then((connection) => connection.destroy('client closed')).catch(() => undefined);
+    for (const pending of this.connections.values()) void pending.then((connection) => connection.close('client closed')).catch(() => undefined);
     this.connections.clear();
   }
 

@@ -122,11 +122,23 @@ export class BrokerConnection {
     return true;
   }
 
+  /** Ends the connection after what was written (acknowledgements, closes) has left; no more writes. */
+  close(reason: string): void {
+    if (this.closedReason !== null) return;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2_000).unref();
+    this.shutDown(reason);
+  }
+
   destroy(reason: string): void {
     if (this.closedReason !== null) return;
+    this.socket.destroy();
+    this.shutDown(reason);
+  }
+
+  private shutDown(reason: string): void {
     this.closedReason = reason;
     clearInterval(this.keepalive);
-    this.socket.destroy();
     for (const [id, request] of this.requests) {
       clearTimeout(request.timer);
       request.reject(new QueueUnavailableError(`pulsar connection lost (${reason})`, 2));
