@@ -1,4 +1,5 @@
-import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
+import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer } from '@inflow/core';
+import { Receipts } from './receipts.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import { withTimeout } from './waits.js';
 
@@ -16,12 +17,6 @@ export interface WsProducerOptions {
   logger: Logger;
 }
 
-interface Pending {
-  resolve(): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-  socket: number;
-}
 
 interface ProducerAnswer {
   result?: string;
@@ -36,7 +31,7 @@ interface ProducerAnswer {
  */
 export class WsProducer implements QueueProducer {
   private readonly sockets: ReconnectingSocket[];
-  private readonly pending = new Map<string, Pending>();
+  private readonly receipts = new Receipts<string>();
   private nextContext = 0;
 
   constructor(private readonly options: WsProducerOptions) {
@@ -55,7 +50,7 @@ export class WsProducer implements QueueProducer {
           {
             onOpen: () => undefined,
             onFrame: (frame) => this.answer(frame as ProducerAnswer),
-            onDrop: (reason) => this.failSocket(index, reason),
+            onDrop: (reason) => this.receipts.fail(reason, index),
           },
           options.logger,
         ),
@@ -93,35 +88,12 @@ export class WsProducer implements QueueProducer {
       context,
       ...(message.properties ? { properties: message.properties } : {}),
     });
-    return new Promise((resolve, reject) => {
-      if (!socket.send(frame)) {
-        reject(new QueueUnavailableError('pulsar is not connected', 2));
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.pending.delete(context);
-        reject(new QueueUnavailableError(`pulsar did not confirm within ${this.options.sendTimeoutMs} ms`, 2));
-      }, this.options.sendTimeoutMs + 1_000);
-      this.pending.set(context, { resolve, reject, timer, socket: index });
-    });
+    // A second beyond the proxy's own send timeout, so its answer comes first.
+    return this.receipts.expect(context, () => socket.send(frame), this.options.sendTimeoutMs + 1_000, index);
   }
 
   private answer(answer: ProducerAnswer): void {
     if (answer?.context === undefined) return;
-    const pending = this.pending.get(answer.context);
-    if (!pending) return;
-    this.pending.delete(answer.context);
-    clearTimeout(pending.timer);
-    if (answer.result === 'ok') pending.resolve();
-    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${answer.result ?? ''} ${answer.errorMsg ?? ''}`.trim(), 2));
-  }
-
-  private failSocket(index: number, reason: string): void {
-    for (const [context, pending] of this.pending) {
-      if (pending.socket !== index) continue;
-      this.pending.delete(context);
-      clearTimeout(pending.timer);
-      pending.reject(new QueueUnavailableError(`pulsar connection lost before it confirmed (${reason})`, 2));
-    }
+    this.receipts.settle(answer.context, answer.result === 'ok' ? undefined : `${answer.result ?? ''} ${answer.errorMsg ?? ''}`.trim());
   }
 }

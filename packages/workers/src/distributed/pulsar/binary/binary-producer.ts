@@ -1,4 +1,5 @@
-import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
+import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer } from '@inflow/core';
+import { Receipts } from '../receipts.js';
 import { keepTrying, OpenLatch, withTimeout } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
@@ -12,12 +13,6 @@ export interface BinaryProducerOptions {
   logger: Logger;
 }
 
-interface Pending {
-  resolve(): void;
-  reject(error: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 /**
  * A producer on one topic (one partition): created on the broker that owns it, made again after
  * a drop or an unload. Each send resolves on the broker's receipt; a drop rejects what is in
@@ -28,7 +23,7 @@ class PartitionProducer {
   private producerId = 0;
   private producerName = '';
   private sequence = 0;
-  private readonly pending = new Map<number, Pending>();
+  private readonly receipts = new Receipts<number>();
   private closed = false;
   private readonly latch = new OpenLatch();
 
@@ -53,20 +48,13 @@ class PartitionProducer {
     const connection = this.connection as BrokerConnection;
     const sequenceId = this.sequence++;
     const frame = sendFrame(this.producerId, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
-    return new Promise<void>((resolve, reject) => {
-      if (!connection.write(frame)) return reject(new QueueUnavailableError('pulsar is not connected', 2));
-      const timer = setTimeout(() => {
-        this.pending.delete(sequenceId);
-        reject(new QueueUnavailableError(`pulsar did not confirm within ${this.options.sendTimeoutMs} ms`, 2));
-      }, this.options.sendTimeoutMs);
-      this.pending.set(sequenceId, { resolve, reject, timer });
-    });
+    return this.receipts.expect(sequenceId, () => connection.write(frame), this.options.sendTimeoutMs);
   }
 
   close(): void {
     this.closed = true;
     this.connection?.unregister(this.producerId);
-    this.failPending('producer closed');
+    this.receipts.fail('producer closed');
   }
 
   private async connect(): Promise<void> {
@@ -95,30 +83,17 @@ class PartitionProducer {
   /** SEND_RECEIPT or SEND_ERROR for one sequence id. */
   private receipt({ type, command }: IncomingFrame): void {
     const sequenceId = command.uint(2);
-    const pending = this.pending.get(sequenceId);
-    if (!pending) return;
-    this.pending.delete(sequenceId);
-    clearTimeout(pending.timer);
-    if (type === Command.SEND_RECEIPT) pending.resolve();
-    else pending.reject(new QueueUnavailableError(`pulsar refused the message: ${serverError(command.uint(3))} ${command.string(4) ?? ''}`.trim(), 2));
+    this.receipts.settle(sequenceId, type === Command.SEND_RECEIPT ? undefined : `${serverError(command.uint(3))} ${command.string(4) ?? ''}`.trim());
   }
 
   /** The connection dropped or the broker closed this producer: fail what is in flight, make it again. */
   private dropped(id: number, reason: string): void {
     if (id !== this.producerId || this.connection === null) return;
     this.connection = null;
-    this.failPending(reason);
+    this.receipts.fail(reason);
     if (this.closed) return;
     this.options.logger.warn(`pulsar producer on ${this.topic} lost (${reason}); reconnecting`);
     void this.connect();
-  }
-
-  private failPending(reason: string): void {
-    for (const [sequenceId, pending] of this.pending) {
-      this.pending.delete(sequenceId);
-      clearTimeout(pending.timer);
-      pending.reject(new QueueUnavailableError(`pulsar connection lost before it confirmed (${reason})`, 2));
-    }
   }
 }
 
