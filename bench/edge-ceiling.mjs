@@ -23,12 +23,13 @@
 // MALLOC_ARENA_MAX in this benchmark's environment overrides it.
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './support/median.mjs';
+import { cpuSeconds, listeningPids } from './support/processes.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -179,19 +180,6 @@ function findWrk2() {
       : `wrk2: not on PATH and not packaged in Debian (apt-cache policy wrk2 has no candidate); approximating half load with wrk (${HALF_MODE})`,
   );
   return undefined;
-}
-
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100;
-
-/** User + system CPU seconds of a process (all its threads), or undefined once it is gone. */
-function cpuSeconds(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resident set size in bytes, or 0 once the process is gone. */
@@ -552,43 +540,6 @@ function unpinServices() {
     if (result.status !== 0 && existsSync(`/proc/${pid}`)) say(`could not give pid ${pid} back its affinity (mask ${mask}): ${(result.stderr || result.error?.message || '').trim()}`);
   }
   pinned = [];
-}
-
-/** The pids listening on these TCP ports, from /proc (no tool needed). */
-function listeningPids(ports) {
-  const sockets = new Set();
-  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(table, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // Local address is hex ip:port; state 0A is LISTEN; field 9 is the socket's inode.
-      if (fields.length > 9 && fields[3] === '0A' && ports.includes(parseInt(fields[1].split(':').pop(), 16))) sockets.add(fields[9]);
-    }
-  }
-  const pids = [];
-  if (sockets.size === 0) return pids;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    let fds = [];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    const holds = fds.some((fd) => {
-      try {
-        return sockets.has(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1]);
-      } catch {
-        return false;
-      }
-    });
-    if (holds) pids.push(Number(pid));
-  }
-  return pids;
 }
 
 // ---------------------------------------------------------------------------------------------

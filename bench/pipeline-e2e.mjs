@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
+import { cpuSeconds, listeningPids } from './support/processes.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
 const REQUESTS = Number(args.requests ?? 150000);
@@ -78,6 +79,7 @@ async function run(name, engineEnv, roles, countStored) {
       options: { queue: true },
     });
   };
+  const cpu = cpuMeter(processes.map((p, n) => ({ name: roles[n], pid: p.child.pid })), name === 'distributed' ? serviceEnv : {});
   const t0 = Date.now();
   say(`${name}: posting ${REQUESTS} requests (${REQUESTS * EVENTS_PER_REQUEST} events) with ${CONNECTIONS} connections`);
   const result = await autocannon({
@@ -104,12 +106,35 @@ async function run(name, engineEnv, roles, countStored) {
     if (Date.now() - t0 > 900_000) throw new Error(`${name}: only ${stored}/${expected} stored after 15 minutes`);
   }
   const totalMs = Date.now() - t0;
+  const cpuUsed = cpu.used();
   const steadyEps = warm && Date.now() > warm.at ? (stored - warm.stored) / ((Date.now() - warm.at) / 1000) : expected / (totalMs / 1000);
   for (const p of processes) p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1500));
   processes.forEach((p, n) => writeFileSync(join(dir, `${roles[n]}-${n}.log`), p.out()));
   say(`${name}: process logs in ${dir}`);
-  return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), steadyEps, p99: result.latency.p99 };
+  return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), steadyEps, p99: result.latency.p99, cpuUsed };
+}
+
+/**
+ * CPU seconds each process used from now until used() is called: the roles, the services
+ * (found by the ports of their URLs in `services`) and this process (the load generator).
+ */
+function cpuMeter(roles, services) {
+  const named = [...roles];
+  for (const [service, variable] of [['pulsar', 'INFLOW_PULSAR_URL'], ['elasticsearch', 'INFLOW_ELASTICSEARCH_URL'], ['redis', 'INFLOW_REDIS_URL']]) {
+    if (!services[variable]) continue;
+    for (const pid of listeningPids([Number(new URL(services[variable]).port)])) named.push({ name: service, pid });
+  }
+  const before = named.map(({ pid }) => cpuSeconds(pid) ?? 0);
+  const ownBefore = process.cpuUsage();
+  return {
+    used() {
+      const own = process.cpuUsage(ownBefore);
+      const rows = named.map(({ name, pid }, n) => ({ name, seconds: (cpuSeconds(pid) ?? before[n]) - before[n] }));
+      rows.push({ name: 'load generator', seconds: (own.user + own.system) / 1e6 });
+      return rows;
+    },
+  };
 }
 
 
@@ -129,12 +154,12 @@ async function defineRules(count) {
 
 say('starting Redis, Pulsar and Elasticsearch');
 execFileSync(process.execPath, [STACK, 'up'], { stdio: 'inherit' });
-const stackEnv = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((l) => l.split('=')));
+const serviceEnv = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((l) => l.split('=')));
 const unique = `bench${Date.now().toString(36)}`;
 const only = args.only;
 const distributed = only === 'embedded' ? undefined : await run(
   'distributed',
-  { ...stackEnv, INFLOW_ENGINE: 'distributed', INFLOW_TENANT: unique, INFLOW_STORAGE_PREFIX: unique, INFLOW_PULSAR_PARTITIONS: '2', INFLOW_DESTINATION_REFRESH_MS: '200' },
+  { ...serviceEnv, INFLOW_ENGINE: 'distributed', INFLOW_TENANT: unique, INFLOW_STORAGE_PREFIX: unique, INFLOW_PULSAR_PARTITIONS: '2', INFLOW_DESTINATION_REFRESH_MS: '200' },
   ['edge', ...Array.from({ length: COLLECTORS }, () => 'collector'), ...(WITH_WORKFLOW ? ['workflow'] : [])],
   async (env) => {
     const es = env.INFLOW_ELASTICSEARCH_URL;
@@ -156,6 +181,12 @@ const row = (r) => `${r.name.padEnd(12)} ${String(r.expected).padStart(8)} ${r.i
 console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events, ${CONNECTIONS} connections, ${COLLECTORS} collectors (distributed)${RULES ? `, ${RULES} active rules${WITH_WORKFLOW ? ' and a workflow role' : ' (no workflow role: the collector routes)'}` : ''}, Node ${process.versions.node}`);
 console.log(`${'engine'.padEnd(12)} ${'events'.padStart(8)} ${'post req/s'.padStart(10)} ${'posted s'.padStart(9)} ${'stored s'.padStart(9)} ${'events/s'.padStart(10)} ${'steady/s'.padStart(10)} ${'p99 ms'.padStart(7)}`);
 for (const r of [distributed, embedded]) if (r) console.log(row(r));
+for (const r of [distributed, embedded]) {
+  if (!r) continue;
+  const total = r.cpuUsed.reduce((sum, row) => sum + row.seconds, 0);
+  const parts = [...r.cpuUsed].sort((a, b) => b.seconds - a.seconds).map((row) => `${row.name} ${((row.seconds / r.expected) * 1e6).toFixed(0)}`);
+  console.log(`${r.name} CPU per event, µs: ${((total / r.expected) * 1e6).toFixed(0)} in all (${parts.join(', ')}); ${total.toFixed(1)} CPU s over ${(r.totalMs / 1000).toFixed(1)} s`);
+}
 if (distributed && embedded) {
   console.log(`ratio distributed/embedded end-to-end events/s: ${(distributed.e2eEps / embedded.e2eEps).toFixed(2)}x, steady state: ${(distributed.steadyEps / embedded.steadyEps).toFixed(2)}x`);
 }
