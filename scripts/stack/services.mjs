@@ -97,9 +97,17 @@ export const services = {
         webSocketMaxTextFrameSize: 8 * 1024 * 1024,
         // Standalone does not fsync its journal before confirming unless asked (INFLOW_STACK_PULSAR_FSYNC=1).
         journalSyncData: process.env.INFLOW_STACK_PULSAR_FSYNC === '1' ? 'true' : 'false',
+        // The journal writes out as soon as it has nothing more queued, instead of waiting up to
+        // journalMaxGroupWaitMSec for more: each receipt comes that much sooner, and the edge,
+        // which answers when its batch's receipt arrives, serves 1.65x the requests a second
+        // (README "Performance"). INFLOW_STACK_PULSAR_FLUSH_EMPTY=0 keeps Pulsar's default.
+        journalFlushWhenQueueEmpty: process.env.INFLOW_STACK_PULSAR_FLUSH_EMPTY === '0' ? 'false' : 'true',
       };
       let text = readFileSync(join(home, 'conf', 'standalone.conf'), 'utf8');
-      for (const [key, value] of Object.entries(settings)) text = text.replace(new RegExp(`^${key}=.*$`, 'm'), `${key}=${value}`);
+      for (const [key, value] of Object.entries(settings)) {
+        const line = new RegExp(`^${key}=.*$`, 'm');
+        text = line.test(text) ? text.replace(line, `${key}=${value}`) : `${text}\n${key}=${value}\n`;
+      }
       writeFileSync(conf, text);
       return startDetached(
         join(home, 'bin', 'pulsar'),
