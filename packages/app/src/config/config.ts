@@ -187,16 +187,16 @@ export function envName(key: string): string {
   return 'INFLOW_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 }
 
-/**
- * Builds the configuration from the file's values and the environment, checks it, and
- * throws a ConfigError naming the first bad key (as the environment variable when it came from there).
- */
 /** Where the binary transport connects, or undefined for the WebSocket API. */
 export function pulsarServiceUrlOf(config: Pick<Config, 'pulsarTransport' | 'pulsarServiceUrl' | 'pulsarUrl'>): string | undefined {
   if (config.pulsarTransport === 'websocket') return undefined;
   return config.pulsarServiceUrl ?? `pulsar://${new URL(config.pulsarUrl).hostname}:6650`;
 }
 
+/**
+ * Builds the configuration from the file's values and the environment, checks it, and
+ * throws a ConfigError naming the first bad key (as the environment variable when it came from there).
+ */
 export function parseConfig(fromFile: Record<string, unknown>, env: Record<string, string | undefined>): Config {
   const merged: Record<string, unknown> = {};
   const origin = new Map<string, string>();

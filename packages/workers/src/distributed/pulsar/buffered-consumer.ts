@@ -1,4 +1,4 @@
-import type { Logger, QueueConsumer, QueueMessage, QueueProducer } from '@inflow/core';
+import { errorMessage, type Logger, type QueueConsumer, type QueueMessage, type QueueProducer } from '@inflow/core';
 import { deadLetterOf } from './dead-letter-reason.js';
 import { StallWatch, type StallWatchOptions } from './stall-watch.js';
 
@@ -91,8 +91,17 @@ export abstract class BufferedConsumer implements QueueConsumer {
     this.settled(messages.length);
     const again: QueueMessage[] = [];
     for (const message of messages) {
-      if (message.redeliveryCount >= this.options.maxRedeliveries) await this.moveToDeadLetters(message, `${reason} (after ${message.redeliveryCount + 1} deliveries)`);
-      else again.push(message);
+      if (message.redeliveryCount < this.options.maxRedeliveries) {
+        again.push(message);
+        continue;
+      }
+      try {
+        await this.moveToDeadLetters(message, `${reason} (after ${message.redeliveryCount + 1} deliveries)`);
+      } catch (error) {
+        // The dead-letter topic cannot take it now: it comes again, and the next nack tries again.
+        this.options.logger.warn(`cannot dead-letter ${message.id} of ${this.options.topicName} (${errorMessage(error)}); it comes again`);
+        again.push(message);
+      }
     }
     if (again.length > 0) this.redeliver(again);
   }

@@ -28,13 +28,14 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void; ordered?: boolean } = {}): PulsarQueue {
+function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void; ordered?: boolean; partitionCheckMs?: number; partitions?: number } = {}): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
     ...(serviceUrl ? { serviceUrl } : {}),
     tenant: 'inflow-it',
     topics: topics.map((t) => ({ topic: t, ordered: extra.ordered ?? true })),
-    partitions: 3,
+    partitions: extra.partitions ?? 3,
+    ...(extra.partitionCheckMs ? { partitionCheckMs: extra.partitionCheckMs } : {}),
     producerConnections: 2,
     sendTimeoutMs: 5_000,
     receiverQueueSize: 100,
@@ -302,5 +303,61 @@ describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transpo
     expect(isQueueUnavailable(error)).toBe(true);
     expect(nowhere.healthy()).toBe(false);
     await nowhere.close();
+  });
+});
+
+describe('the binary and the WebSocket transports side by side on a real Pulsar', () => {
+  const run = `x${Date.now().toString(36)}`;
+  const binaryUrl = requiredEnv('INFLOW_PULSAR_SERVICE_URL');
+  const partitionOf = (message: QueueMessage): number => Number(message.id.split(':')[0]);
+
+  it('route a key to the same partition, so one profile stays in order whichever transport an edge uses', async () => {
+    const topic: TopicRef = { namespace: `it-${run}`, name: 'routed' };
+    const [binary, websocket] = [openQueue(binaryUrl, [topic]), openQueue(undefined, [topic])];
+    await binary.init();
+    const consumer = binary.consumer(topic, { subscription: `routed-${run}`, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      const keys = Array.from({ length: 24 }, (_, i) => `profile-${i}`);
+      await binary.producer(topic).send(keys.map((key) => ({ key, data: Buffer.from(`binary:${key}`) })));
+      await websocket.producer(topic).send(keys.map((key) => ({ key, data: Buffer.from(`websocket:${key}`) })));
+      const got = await drain(consumer, 48);
+      expect(got).toHaveLength(48);
+      const where = (transport: string): Map<string, number> => new Map(got.filter((m) => text(m).startsWith(`${transport}:`)).map((m) => [m.key, partitionOf(m)]));
+      const [byBinary, byWebsocket] = [where('binary'), where('websocket')];
+      expect(byBinary.size).toBe(24);
+      expect([...byBinary.entries()].sort()).toEqual([...byWebsocket.entries()].sort());
+      expect(new Set(byBinary.values()).size).toBe(3);
+      await consumer.ack(got);
+    } finally {
+      await consumer.close();
+      await Promise.all([binary.close(), websocket.close()]);
+    }
+  });
+
+  it('picks up partitions added to a topic while running: producers spread keys over them, consumers receive from them', async () => {
+    const topic: TopicRef = { namespace: `it-${run}`, name: 'grown' };
+    const running = openQueue(binaryUrl, [topic], { partitions: 2, partitionCheckMs: 300 });
+    await running.init();
+    const consumer = running.consumer(topic, { subscription: `grown-${run}`, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      const producer = running.producer(topic);
+      await producer.send([{ key: 'before', data: Buffer.from('before') }]);
+      // A newer instance asks for 4 partitions: its init adds two.
+      const newer = openQueue(binaryUrl, [topic], { partitions: 4 });
+      await newer.init();
+      await newer.close();
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      await producer.send(keys.map((key) => ({ key, data: Buffer.from(key) })));
+      const got = await drain(consumer, 41);
+      expect(got.map(text).sort()).toEqual(['before', ...keys].sort());
+      expect(new Set(got.map(partitionOf))).toEqual(new Set([0, 1, 2, 3]));
+      await consumer.ack(got);
+    } finally {
+      await consumer.close();
+      await running.close();
+    }
   });
 });

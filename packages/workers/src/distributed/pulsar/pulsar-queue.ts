@@ -38,6 +38,8 @@ export interface PulsarQueueOptions {
   producerConnections: number;
   sendTimeoutMs: number;
   receiverQueueSize: number;
+  /** Binary transport: how often producers and consumers look for partitions added to their topic (default a minute). */
+  partitionCheckMs?: number;
   /** A consumer idle this long while its subscription has a backlog checks again, then reconnects (0: never). */
   stallCheckMs?: number;
   logger: Logger;
@@ -54,7 +56,7 @@ export class PulsarQueue implements Queue {
 
   constructor(private readonly options: PulsarQueueOptions) {
     this.admin = new PulsarAdmin(options.webServiceUrl);
-    this.binary = options.serviceUrl ? new BinaryClient(options.serviceUrl) : null;
+    this.binary = options.serviceUrl ? new BinaryClient(options.serviceUrl, options.partitionCheckMs) : null;
     this.wsBase = options.webServiceUrl.replace(/^http/, 'ws') + '/ws/v2';
     this.letters = new PulsarDeadLetters({
       webServiceUrl: options.webServiceUrl,

@@ -6,6 +6,8 @@ import { Command, serverError } from './commands.js';
 const MAX_REDIRECTS = 8;
 const LOOKUP_REDIRECT = 0;
 const LOOKUP_CONNECT = 1;
+/** How often producers and consumers ask whether their topic got more partitions (as Pulsar's own clients do, every minute). */
+const PARTITION_CHECK_MS = 60_000;
 
 /**
  * Connections to the brokers of one Pulsar cluster, reached from its service URL
@@ -18,7 +20,11 @@ export class BinaryClient {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly serviceUrl: string) {}
+  constructor(
+    private readonly serviceUrl: string,
+    /** How often producers and consumers of this client ask whether their topic got more partitions. */
+    readonly partitionCheckMs = PARTITION_CHECK_MS,
+  ) {}
 
   /** An id for a producer or consumer, unique within this client (so on any of its connections). */
   newId(): number {

@@ -1,4 +1,4 @@
-import type { QueueMessage } from '@inflow/core';
+import { errorMessage, type QueueMessage, QueueUnavailableError } from '@inflow/core';
 import { BufferedConsumer, type BufferedConsumerOptions } from '../buffered-consumer.js';
 import { keepTrying, OpenLatch } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
@@ -41,9 +41,9 @@ class PartitionConsumer {
     return this.latch.whenOpen(this.isOpen);
   }
 
-  /** A message left the local buffer: permits are given back in halves of the receiver queue. */
-  took(): void {
-    this.taken += 1;
+  /** Messages left the local buffer (or were settled on arrival): permits are given back in halves of the receiver queue. */
+  took(count = 1): void {
+    this.taken += count;
     if (this.taken < Math.max(1, Math.floor(this.options.receiverQueueSize / 2))) return;
     this.flow(this.taken);
     this.taken = 0;
@@ -95,7 +95,14 @@ class PartitionConsumer {
       async () => {
         const id = this.options.client.newId();
         const connection = await this.options.client.connectionFor(this.topic);
-        connection.register(id, { frame: (frame) => this.owner.deliver(this, frame), closed: (reason) => this.dropped(id, reason) });
+        let lost: string | undefined;
+        connection.register(id, {
+          frame: (frame) => this.owner.deliver(this, frame),
+          closed: (reason) => {
+            lost = reason;
+            this.dropped(id, reason);
+          },
+        });
         try {
           await connection.request(Command.SUBSCRIBE, 5, (command) =>
             command
@@ -106,8 +113,11 @@ class PartitionConsumer {
               .uint(13, EARLIEST)
               .message(17, (meta) => meta.uint(1, 0)),
           );
+          // Closed by the broker (or the connection lost) in the same breath as it answered.
+          if (lost !== undefined || !connection.isOpen) throw new QueueUnavailableError(`subscription closed at once (${lost ?? 'connection lost'})`, 2);
         } catch (error) {
-          connection.unregister(id);
+          // A subscription the broker made after all (the answer timed out) must not keep a share of the keys.
+          this.leave(connection, id);
           throw error;
         }
         if (this.closed) return this.leave(connection, id);
@@ -143,6 +153,7 @@ export class BinaryConsumer extends BufferedConsumer {
   private partitions: PartitionConsumer[] = [];
   private closing = false;
   private readonly started: Promise<void>;
+  private partitionCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly binary: BinaryConsumerOptions) {
     super(binary);
@@ -156,6 +167,7 @@ export class BinaryConsumer extends BufferedConsumer {
 
   override async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.partitionCheck);
     await this.started;
     for (const partition of this.partitions) partition.close();
     await super.close();
@@ -198,11 +210,23 @@ export class BinaryConsumer extends BufferedConsumer {
     const unreadable = unreadableEntry(frame.metadata);
     if (unreadable) {
       // Not Inflow's own (its producers neither batch nor compress): kept whole, with the reason.
-      from.took();
-      void this.moveToDeadLetters(message, unreadable).catch((error: unknown) => this.binary.logger.warn(`cannot dead-letter ${message.id} of ${this.binary.topicName}: ${String(error)}; the broker will deliver it again`));
-      return;
+      this.settleOnArrival(from, message, unreadable, frame.metadata.uint(11, 1));
+    } else if (message.redeliveryCount > this.binary.maxRedeliveries) {
+      // Delivered again and again without ever being settled (a worker that dies on it, say): the
+      // broker's count says so, as the WebSocket API's own dead-letter policy would.
+      this.settleOnArrival(from, message, `delivered ${message.redeliveryCount + 1} times and never settled`, 1);
+    } else {
+      this.arrived(message);
     }
-    this.arrived(message);
+  }
+
+  /** Dead-letters a message as it arrives, without handing it out; if that fails the broker delivers it again. */
+  private settleOnArrival(from: PartitionConsumer, message: QueueMessage, reason: string, permits: number): void {
+    from.took(permits);
+    this.moveToDeadLetters(message, reason).catch((error: unknown) => {
+      this.binary.logger.warn(`cannot dead-letter ${message.id} of ${this.binary.topicName} (${errorMessage(error)}); it comes again`);
+      this.redeliver([message]);
+    });
   }
 
   /** A partition's consumer dropped: its buffered messages come again from the broker. */
@@ -210,7 +234,7 @@ export class BinaryConsumer extends BufferedConsumer {
     this.buffer = this.buffer.filter((message) => partitionOf(message) !== partition);
   }
 
-  /** Learns the partitions (retrying while the broker cannot answer) and subscribes to each. */
+  /** Learns the partitions (retrying while the broker cannot answer) and subscribes to each, then to partitions added later. */
   private async start(): Promise<void> {
     const count = await keepTrying(
       () => this.binary.client.partitions(this.binary.topic),
@@ -218,8 +242,28 @@ export class BinaryConsumer extends BufferedConsumer {
       (reason, pause) => this.binary.logger.warn(`pulsar cannot tell the partitions of ${this.binary.topic} (${reason}); trying again in ${pause} ms`),
     );
     if (count === undefined) return;
-    const topics = count === 0 ? [this.binary.topic] : Array.from({ length: count }, (_, index) => `${this.binary.topic}-partition-${index}`);
-    this.partitions = topics.map((topic, index) => new PartitionConsumer(index, topic, this, this.binary));
+    this.subscribeUpTo(count);
+    this.partitionCheck = setInterval(() => {
+      this.binary.client.partitions(this.binary.topic).then(
+        (now) => this.subscribeUpTo(now),
+        () => undefined, // the broker is away: the next check asks again
+      );
+    }, this.binary.client.partitionCheckMs);
+    this.partitionCheck.unref();
+  }
+
+  /** Subscribes to the partitions not subscribed yet (a topic's partitions can be added, never removed). */
+  private subscribeUpTo(count: number): void {
+    if (this.closing) return;
+    if (count === 0 && this.partitions.length === 0) {
+      this.partitions = [new PartitionConsumer(0, this.binary.topic, this, this.binary)];
+      return;
+    }
+    const known = this.partitions.length;
+    if (known > 0 && count > known) this.binary.logger.info(`${this.binary.topicName} has ${count} partitions now (was ${known}); subscribing to the new ones`);
+    for (let index = known; index < count; index++) {
+      this.partitions.push(new PartitionConsumer(index, `${this.binary.topic}-partition-${index}`, this, this.binary));
+    }
   }
 
   private byPartition(messages: QueueMessage[]): Map<PartitionConsumer, MessageIdParts[]> {

@@ -1,9 +1,10 @@
-import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer } from '@inflow/core';
+import { type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { Receipts } from '../receipts.js';
 import { keepTrying, OpenLatch, withTimeout } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError } from './commands.js';
+import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError, simpleFrame } from './commands.js';
+import { partitionOfKey } from './murmur3.js';
 
 export interface BinaryProducerOptions {
   client: BinaryClient;
@@ -45,7 +46,9 @@ class PartitionProducer {
   async send(message: OutgoingMessage): Promise<void> {
     // A producer that is (re)connecting gets up to the send timeout before the message is refused.
     if (!this.isOpen) await withTimeout(this.latch.whenOpen(false), this.options.sendTimeoutMs, 'pulsar is not connected');
-    const connection = this.connection as BrokerConnection;
+    const connection = this.connection;
+    // Lost again between the open and this send.
+    if (!connection?.isOpen) throw new QueueUnavailableError('pulsar is not connected', 2);
     const sequenceId = this.sequence++;
     const frame = sendFrame(this.producerId, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
     return this.receipts.expect(sequenceId, () => connection.write(frame), this.options.sendTimeoutMs);
@@ -53,7 +56,7 @@ class PartitionProducer {
 
   close(): void {
     this.closed = true;
-    this.connection?.unregister(this.producerId);
+    if (this.connection) this.leave(this.connection, this.producerId);
     this.receipts.fail('producer closed');
   }
 
@@ -62,22 +65,37 @@ class PartitionProducer {
       async () => {
         const id = this.options.client.newId();
         const connection = await this.options.client.connectionFor(this.topic);
-        connection.register(id, { frame: (frame) => this.receipt(frame), closed: (reason) => this.dropped(id, reason) });
+        let lost: string | undefined;
+        connection.register(id, {
+          frame: (frame) => this.receipt(frame),
+          closed: (reason) => {
+            lost = reason;
+            this.dropped(id, reason);
+          },
+        });
         try {
           const answer = await connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
-          if (this.closed) return connection.unregister(id);
+          // Closed by the broker (or the connection lost) in the same breath as it answered.
+          if (lost !== undefined || !connection.isOpen) throw new QueueUnavailableError(`producer closed at once (${lost ?? 'connection lost'})`, 2);
+          if (this.closed) return this.leave(connection, id);
           this.connection = connection;
           this.producerId = id;
           this.producerName = answer.command.string(2) ?? '';
           this.latch.open();
         } catch (error) {
-          connection.unregister(id);
+          // A producer the broker made after all (the answer timed out) must not linger there.
+          this.leave(connection, id);
           throw error;
         }
       },
       () => this.closed,
       (reason, pause) => this.options.logger.warn(`pulsar producer on ${this.topic} not ready (${reason}); trying again in ${pause} ms`),
     );
+  }
+
+  private leave(connection: BrokerConnection, producerId: number): void {
+    connection.unregister(producerId);
+    connection.write(simpleFrame(Command.CLOSE_PRODUCER, (command) => command.uint(1, producerId).uint(2, 0)));
   }
 
   /** SEND_RECEIPT or SEND_ERROR for one sequence id. */
@@ -102,14 +120,20 @@ class PartitionProducer {
  * same partition, so its messages stay in order.
  */
 export class BinaryProducer implements QueueProducer {
-  private partitions: Promise<PartitionProducer[]> | null = null;
-  /** The partitions' producers once known (for `connected` and close(), which do not wait). */
+  /** The partitions' producers, once the broker has told how many (asked until it answers). */
+  private readonly partitions: Promise<PartitionProducer[]>;
+  /** The same, for `connected` and close(), which do not wait. */
   private made: PartitionProducer[] = [];
+  private partitionCheck: NodeJS.Timeout | undefined;
+  private closed = false;
 
-  constructor(private readonly options: BinaryProducerOptions) {}
+  /** Connects at once, as the WebSocket producer does: readiness reports every producer made. */
+  constructor(private readonly options: BinaryProducerOptions) {
+    this.partitions = this.start();
+  }
 
   async ready(ms: number): Promise<void> {
-    const open = this.producers().then((list) => Promise.all(list.map((producer) => producer.whenOpen())));
+    const open = this.partitions.then((list) => Promise.all(list.map((producer) => producer.whenOpen())));
     await withTimeout(open, ms, `pulsar producer not connected within ${ms} ms`, 5);
   }
 
@@ -118,27 +142,45 @@ export class BinaryProducer implements QueueProducer {
   }
 
   async send(messages: OutgoingMessage[]): Promise<void> {
-    const producers = await this.producers();
-    await Promise.all(messages.map((message) => (producers[producers.length === 1 ? 0 : bucketOf(message.key, producers.length)] as PartitionProducer).send(message)));
+    const producers = this.made.length > 0 ? this.made : await withTimeout(this.partitions, this.options.sendTimeoutMs, 'pulsar is not connected');
+    if (producers.length === 0) throw new QueueUnavailableError('pulsar producer closed', 2);
+    // Routed as Pulsar's Murmur3_32Hash routing does: a key goes where the WebSocket producers put it too.
+    await Promise.all(messages.map((message) => (producers[producers.length === 1 ? 0 : partitionOfKey(message.key, producers.length)] as PartitionProducer).send(message)));
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.partitionCheck);
     for (const producer of this.made) producer.close();
   }
 
-  /** One producer per partition, made once the broker tells how many (asked again after a failure). */
-  private producers(): Promise<PartitionProducer[]> {
-    if (!this.partitions) {
-      const made = this.options.client.partitions(this.options.topic).then((count) => {
-        const topics = count === 0 ? [this.options.topic] : Array.from({ length: count }, (_, index) => `${this.options.topic}-partition-${index}`);
-        this.made = topics.map((topic) => new PartitionProducer(topic, this.options));
-        return this.made;
-      });
-      made.catch(() => {
-        if (this.partitions === made) this.partitions = null;
-      });
-      this.partitions = made;
+  /** One producer per partition, made once the broker tells how many; then a look for added partitions now and then. */
+  private async start(): Promise<PartitionProducer[]> {
+    const count = await keepTrying(
+      () => this.options.client.partitions(this.options.topic),
+      () => this.closed,
+      (reason, pause) => this.options.logger.warn(`pulsar cannot tell the partitions of ${this.options.topic} (${reason}); trying again in ${pause} ms`),
+    );
+    if (count === undefined || this.closed) return [];
+    if (count === 0) {
+      this.made = [new PartitionProducer(this.options.topic, this.options)];
+      return this.made;
     }
-    return this.partitions;
+    this.produceUpTo(count);
+    this.partitionCheck = setInterval(() => {
+      this.options.client.partitions(this.options.topic).then(
+        (now) => this.produceUpTo(now),
+        () => undefined, // the broker is away: the next check asks again
+      );
+    }, this.options.client.partitionCheckMs);
+    this.partitionCheck.unref();
+    return this.made;
+  }
+
+  /** Producers for the partitions that have none yet (a topic's partitions can be added, never removed). */
+  private produceUpTo(count: number): void {
+    const known = this.made.length;
+    if (known > 0 && count > known) this.options.logger.info(`${this.options.topic} has ${count} partitions now (was ${known}); keys are spread over all of them`);
+    for (let index = known; index < count; index++) this.made.push(new PartitionProducer(`${this.options.topic}-partition-${index}`, this.options));
   }
 }

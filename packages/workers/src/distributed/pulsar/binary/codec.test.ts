@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Command, decodeFrame, messageMetadata, readMessageId, sendFrame, simpleFrame, unreadableEntry, writeMessageId } from './commands.js';
 import { crc32c } from './crc32c.js';
+import { murmur3, partitionOfKey } from './murmur3.js';
 import { ProtoFields, ProtoWriter } from './protobuf.js';
 
 /** A MESSAGE frame as a broker sends it: command, optional broker-entry metadata, magic + CRC, metadata, payload. */
@@ -26,6 +27,19 @@ describe('Pulsar binary codec', () => {
     expect(crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.from('1234'), Buffer.from('56789'))).toBe(0xe3069283);
     expect(crc32c(Buffer.alloc(0))).toBe(0);
+  });
+
+  it("hashes keys with MurmurHash3 x86_32 (seed 0), as Pulsar's Murmur3_32Hash routing does", () => {
+    const hash = (text: string): number => murmur3(Buffer.from(text, 'utf8'));
+    expect(hash('')).toBe(0);
+    expect(hash('a')).toBe(0x3c2569b2);
+    expect(hash('abc')).toBe(0xb3dd93fa);
+    expect(hash('hello')).toBe(0x248bfa47);
+    expect(hash('The quick brown fox jumps over the lazy dog')).toBe(0x2e4ff723);
+    for (const key of ['lane-0', 'lane-7', 'profile-é', '']) {
+      expect(partitionOfKey(key, 4)).toBe((hash(key) & 0x7fffffff) % 4);
+      expect(partitionOfKey(key, 1)).toBe(0);
+    }
   });
 
   it('writes and reads varints, strings and nested messages by field number', () => {
