@@ -16,6 +16,7 @@ export type * from './ports/stats-board.js';
 export * from './util/lifecycle.js';
 export * from './util/timeout.js';
 export * from './util/bucket-of.js';
+export * from './util/murmur3.js';
 export * from './util/consume-loop.js';
 export * from './util/keyed-lock.js';
 export * from './util/struct-problem.js';

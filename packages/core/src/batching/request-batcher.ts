@@ -2,6 +2,7 @@ import { QueueUnavailableError } from '../errors.js';
 import type { QueueProducer } from '../ports/queue.js';
 import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
 import { bucketOf } from '../util/bucket-of.js';
+import { laneKey } from '../util/murmur3.js';
 import type { PublishMeter } from '../telemetry/meters.js';
 
 export interface RequestBatcherOptions {
@@ -67,7 +68,7 @@ export class RequestBatcher {
 
   constructor(private readonly options: RequestBatcherOptions) {
     this.lanes = Array.from({ length: options.lanes }, (_, i) => ({
-      key: `lane-${i}`,
+      key: laneKey(i, options.lanes),
       parts: [],
       waiters: [],
       bytes: 0,

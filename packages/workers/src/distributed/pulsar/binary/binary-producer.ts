@@ -1,10 +1,9 @@
-import { type Logger, type OutgoingMessage, type QueueProducer, QueueUnavailableError } from '@inflow/core';
+import { type Logger, type OutgoingMessage, partitionOfKey, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { Receipts } from '../receipts.js';
 import { keepTrying, OpenLatch, withTimeout } from '../waits.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
 import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError, simpleFrame } from './commands.js';
-import { partitionOfKey } from './murmur3.js';
 
 export interface BinaryProducerOptions {
   client: BinaryClient;

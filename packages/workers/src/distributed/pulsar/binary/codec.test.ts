@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { laneKey, murmur3, partitionOfKey } from '@inflow/core';
 import { Command, decodeFrame, messageMetadata, readMessageId, sendFrame, simpleFrame, unreadableEntry, writeMessageId } from './commands.js';
 import { crc32c } from './crc32c.js';
-import { murmur3, partitionOfKey } from './murmur3.js';
 import { ProtoFields, ProtoWriter } from './protobuf.js';
 
 /** A MESSAGE frame as a broker sends it: command, optional broker-entry metadata, magic + CRC, metadata, payload. */
@@ -40,6 +40,19 @@ describe('Pulsar binary codec', () => {
       expect(partitionOfKey(key, 4)).toBe((hash(key) & 0x7fffffff) % 4);
       expect(partitionOfKey(key, 1)).toBe(0);
     }
+  });
+
+  it('names lanes so that Murmur3 routing spreads them evenly over any partition count dividing the lane count', () => {
+    for (const lanes of [1, 2, 4, 8, 16]) {
+      const keys = Array.from({ length: lanes }, (_, i) => laneKey(i, lanes));
+      expect(new Set(keys).size).toBe(lanes);
+      for (const partitions of [1, 2, 4, 8].filter((p) => lanes % p === 0)) {
+        const perPartition = new Array<number>(partitions).fill(0);
+        for (const key of keys) perPartition[partitionOfKey(key, partitions)]! += 1;
+        expect(perPartition).toEqual(new Array<number>(partitions).fill(lanes / partitions));
+      }
+    }
+    expect(laneKey(0, 8)).toMatch(/^lane-0(\.\d+)?$/);
   });
 
   it('writes and reads varints, strings and nested messages by field number', () => {

@@ -30,11 +30,28 @@ export function murmur3(bytes: Uint8Array, seed = 0): number {
   return hash >>> 0;
 }
 
+const utf8 = new TextEncoder();
+
 function rotate(value: number, bits: number): number {
   return (value << bits) | (value >>> (32 - bits));
 }
 
 /** The partition Pulsar's Murmur3_32Hash routing gives `key` among `partitions`. */
 export function partitionOfKey(key: string, partitions: number): number {
-  return (murmur3(Buffer.from(key, 'utf8')) & 0x7fffffff) % partitions;
+  return (murmur3(utf8.encode(key)) & 0x7fffffff) % partitions;
+}
+
+/**
+ * The queue key of lane `index` of `lanes`: `lane-<index>`, or `lane-<index>.<n>` with the
+ * smallest n, such that Pulsar's Murmur3_32Hash routing puts lane i on partition i modulo the
+ * partition count whenever that count divides the lane count (8 lanes on 1, 2, 4 or 8
+ * partitions: evenly spread; plain `lane-<i>` put none of 8 on partition 0 of 4).
+ */
+export function laneKey(index: number, lanes: number): string {
+  const plain = `lane-${index}`;
+  if (partitionOfKey(plain, lanes) === index) return plain;
+  for (let n = 1; ; n++) {
+    const key = `${plain}.${n}`;
+    if (partitionOfKey(key, lanes) === index) return key;
+  }
 }
