@@ -252,6 +252,32 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
   }, 240_000);
 
+  it.each(TRANSPORTS)('keeps every request answered 201 when the collector topic is unloaded again and again mid-load, and counts stay exact (%s)', async (transport) => {
+    const d = deployment(transport);
+    const edge = await d.start('edge');
+    await d.start('collector');
+    await d.start('collector');
+    const traffic = postLoad(edge, 3_000, 6);
+    const admin = `${d.env['INFLOW_PULSAR_URL']}/admin/v2/persistent/${d.env['INFLOW_TENANT']}/collector/payloads`;
+    // Each unload closes every producer and consumer of the partition: they look it up again and go on.
+    for (let round = 0; round < 4; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      for (const partition of [0, 1]) {
+        const response = await fetch(`${admin}-partition-${partition}/unload`, { method: 'PUT' });
+        expect(response.status, await response.text()).toBeLessThan(300);
+      }
+    }
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    expect(load.accepted.length).toBeGreaterThan(0);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored.length, 'every event stored once').toBe(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+  }, 240_000);
+
   it.each(TRANSPORTS)('answers 503 while Pulsar restarts under traffic and loses nothing it answered 201 (%s)', async (transport) => {
     const d = deployment(transport);
     const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
