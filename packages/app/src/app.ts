@@ -6,7 +6,7 @@ import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, 
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import { tuneForHttpRoles } from './http-role-tuning.js';
-import { type Config, pulsarServiceUrlOf } from './config/config.js';
+import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
 import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
 import { type PrivateApi, privateRoutes } from './private-api/private-routes.js';
@@ -54,7 +54,7 @@ function createEngine(config: Config, topics: TopicNames, logger: Logger): Promi
   // An instance's counters count for three publishing intervals after its last snapshot.
   const statsTtlMs = config.statsIntervalMs * 3;
   if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine({ ...config, statsTtlMs }, topics));
-  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs, pulsarServiceUrl: pulsarServiceUrlOf(config) }, topics, logger);
+  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
 }
 
 const topicsOf = (config: Config): TopicNames =>

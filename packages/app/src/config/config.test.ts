@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@inflow/core';
 import { inFlightPerLane } from '../app.js';
-import { envName, parseConfig, pulsarServiceUrlOf } from './config.js';
+import { envName, parseConfig } from './config.js';
 
 describe('parseConfig', () => {
   it('states every default in one place', () => {
@@ -47,11 +47,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
   });
 
-  it('talks to Pulsar in its binary protocol by default, at the web URL\'s host unless given, or over its WebSocket API when told', () => {
-    expect(pulsarServiceUrlOf(parseConfig({}, {}))).toBe('pulsar://127.0.0.1:6650');
-    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_URL: 'http://pulsar-broker.pulsar:8080' }))).toBe('pulsar://pulsar-broker.pulsar:6650');
-    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650' }))).toBe('pulsar://proxy:16650');
-    expect(pulsarServiceUrlOf(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650', INFLOW_PULSAR_TRANSPORT: 'websocket' }))).toBeUndefined();
+  it('talks to Pulsar in its binary protocol by default, or over its WebSocket API when told; a binary address must be pulsar://', () => {
+    const defaults = parseConfig({}, {});
+    expect(defaults.pulsarTransport).toBe('binary');
+    // No address: the cluster's metadata gives it (PulsarAdmin.brokerServiceUrl).
+    expect(defaults.pulsarServiceUrl).toBeUndefined();
+    expect(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650', INFLOW_PULSAR_TRANSPORT: 'websocket' })).toMatchObject({ pulsarTransport: 'websocket', pulsarServiceUrl: 'pulsar://proxy:16650' });
     expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'http://proxy:6650' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
     expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar+ssl://proxy:6651' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
     expect(() => parseConfig({}, { INFLOW_PULSAR_TRANSPORT: 'grpc' })).toThrow('config INFLOW_PULSAR_TRANSPORT:');

@@ -108,7 +108,10 @@ export const ConfigSchema = object({
    * `websocket`, its WebSocket API at pulsarUrl. Admin calls always use pulsarUrl.
    */
   pulsarTransport: defaulted(enums(['binary', 'websocket']), 'binary'),
-  /** pulsar://host:port of the broker or proxy for the binary transport (default: pulsarUrl's host, port 6650). */
+  /**
+   * pulsar://host:port of the broker or proxy for the binary transport. Default: the address the
+   * cluster's metadata gives (admin API at pulsarUrl), else pulsarUrl's host on port 6650.
+   */
   pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s]+\/?$/)),
   elasticsearchUrl: text('http://127.0.0.1:9200'),
   redisUrl: text('redis://127.0.0.1:6379'),
@@ -185,12 +188,6 @@ export const CONFIG_KEYS = Object.keys(ConfigSchema.schema) as ConfigKey[];
 
 export function envName(key: string): string {
   return 'INFLOW_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
-}
-
-/** Where the binary transport connects, or undefined for the WebSocket API. */
-export function pulsarServiceUrlOf(config: Pick<Config, 'pulsarTransport' | 'pulsarServiceUrl' | 'pulsarUrl'>): string | undefined {
-  if (config.pulsarTransport === 'websocket') return undefined;
-  return config.pulsarServiceUrl ?? `pulsar://${new URL(config.pulsarUrl).hostname}:6650`;
 }
 
 /**

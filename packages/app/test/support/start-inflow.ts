@@ -38,7 +38,6 @@ export function engineEnv(engine: EngineName): Record<string, string> {
   return {
     INFLOW_ENGINE: 'distributed',
     INFLOW_PULSAR_URL: requiredEnv('INFLOW_PULSAR_URL'),
-    INFLOW_PULSAR_SERVICE_URL: requiredEnv('INFLOW_PULSAR_SERVICE_URL'),
     INFLOW_ELASTICSEARCH_URL: requiredEnv('INFLOW_ELASTICSEARCH_URL'),
     INFLOW_REDIS_URL: requiredEnv('INFLOW_REDIS_URL'),
     INFLOW_TENANT: unique,

@@ -11,7 +11,9 @@ import { RedisTraceStore } from './redis/redis-trace-store.js';
 
 export interface DistributedSettings {
   pulsarUrl: string;
-  /** pulsar://host:port for the binary protocol; undefined for the WebSocket API. */
+  /** Producers and consumers on Pulsar's binary protocol or its WebSocket API. */
+  pulsarTransport: 'binary' | 'websocket';
+  /** pulsar://host:port for the binary protocol (undefined: the address the cluster's metadata gives). */
   pulsarServiceUrl?: string | undefined;
   elasticsearchUrl: string;
   redisUrl: string;
@@ -69,6 +71,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
+    transport: settings.pulsarTransport,
     ...(settings.pulsarServiceUrl ? { serviceUrl: settings.pulsarServiceUrl } : {}),
     tenant: settings.tenant,
     topics: subscribedTopics(topics),

@@ -12,6 +12,19 @@ export class PulsarAdmin {
     await this.put(`/admin/v2/tenants/${tenant}`, { adminRoles: [], allowedClusters: clusters });
   }
 
+  /**
+   * The binary-protocol address of the cluster's brokers (`pulsar://host:port`), as the cluster's
+   * metadata gives it; without one, the web service's host on Pulsar's usual port 6650.
+   */
+  async brokerServiceUrl(): Promise<string> {
+    const [cluster] = (await this.json('GET', '/admin/v2/clusters')) as string[];
+    if (cluster) {
+      const data = (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(cluster)}`)) as { brokerServiceUrl?: unknown };
+      if (typeof data.brokerServiceUrl === 'string' && /^pulsar:\/\/[^/\s]+\/?$/.test(data.brokerServiceUrl)) return data.brokerServiceUrl;
+    }
+    return `pulsar://${new URL(this.baseUrl).hostname}:6650`;
+  }
+
   async ensureNamespace(tenant: string, namespace: string): Promise<void> {
     await this.put(`/admin/v2/namespaces/${tenant}/${namespace}`);
   }

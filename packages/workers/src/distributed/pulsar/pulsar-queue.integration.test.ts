@@ -335,6 +335,36 @@ describe('the binary and the WebSocket transports side by side on a real Pulsar'
     }
   });
 
+  it('finds the brokers\' binary address in the cluster\'s metadata when none is given', async () => {
+    expect(await new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL')).brokerServiceUrl()).toBe(binaryUrl);
+    const topic: TopicRef = { namespace: `it-${run}`, name: 'found' };
+    const found = new PulsarQueue({
+      webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
+      transport: 'binary',
+      tenant: 'inflow-it',
+      topics: [{ topic }],
+      partitions: 2,
+      producerConnections: 1,
+      sendTimeoutMs: 5_000,
+      receiverQueueSize: 100,
+      logger: createLogger({ level: 'warn', format: 'text' }),
+    });
+    await found.init();
+    const consumer = found.consumer(topic, { subscription: `found-${run}`, maxRedeliveries: 3, redeliveryDelayMs: 100 });
+    try {
+      await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
+      await found.producer(topic).send([{ key: 'k', data: Buffer.from('found') }]);
+      const got = await drain(consumer, 1);
+      expect(got.map(text)).toEqual(['found']);
+      // Binary message ids are partition:ledger:entry (the WebSocket API's are base64).
+      expect(got[0]?.id).toMatch(/^\d+:\d+:\d+$/);
+      await consumer.ack(got);
+    } finally {
+      await consumer.close();
+      await found.close();
+    }
+  });
+
   it('picks up partitions added to a topic while running: producers spread keys over them, consumers receive from them', async () => {
     const topic: TopicRef = { namespace: `it-${run}`, name: 'grown' };
     const running = openQueue(binaryUrl, [topic], { partitions: 2, partitionCheckMs: 300 });

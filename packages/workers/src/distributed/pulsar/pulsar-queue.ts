@@ -16,9 +16,13 @@ export interface PulsarQueueOptions {
   /** http://host:port of the broker's web service (admin REST and WebSocket API). */
   webServiceUrl: string;
   /**
-   * pulsar://host:port of the broker (or proxy) binary protocol: producers and consumers use it
-   * instead of the WebSocket API when given. Admin calls and dead-letter reads stay on HTTP.
+   * How producers and consumers reach the broker: `binary`, its own protocol, at `serviceUrl` or,
+   * without one, at the address the cluster's metadata gives (admin API); `websocket`, its
+   * WebSocket API at webServiceUrl. Default: binary when `serviceUrl` is given, else websocket.
+   * Admin calls and dead-letter reads stay on HTTP either way.
    */
+  transport?: 'binary' | 'websocket';
+  /** pulsar://host:port of a broker or proxy for the binary transport. */
   serviceUrl?: string;
   tenant: string;
   /**
@@ -56,7 +60,8 @@ export class PulsarQueue implements Queue {
 
   constructor(private readonly options: PulsarQueueOptions) {
     this.admin = new PulsarAdmin(options.webServiceUrl);
-    this.binary = options.serviceUrl ? new BinaryClient(options.serviceUrl, options.partitionCheckMs) : null;
+    const binary = (options.transport ?? (options.serviceUrl ? 'binary' : 'websocket')) === 'binary';
+    this.binary = binary ? new BinaryClient(options.serviceUrl ?? (() => this.admin.brokerServiceUrl()), options.partitionCheckMs) : null;
     this.wsBase = options.webServiceUrl.replace(/^http/, 'ws') + '/ws/v2';
     this.letters = new PulsarDeadLetters({
       webServiceUrl: options.webServiceUrl,

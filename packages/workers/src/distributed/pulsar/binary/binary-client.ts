@@ -17,11 +17,14 @@ const PARTITION_CHECK_MS = 60_000;
  */
 export class BinaryClient {
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
+  /** The service URL once known (given, or found by `find`; asked again after a failure). */
+  private serviceUrl: Promise<string> | null = null;
   private nextId = 1;
   private closed = false;
 
   constructor(
-    private readonly serviceUrl: string,
+    /** pulsar://host:port of a broker or proxy, or how to find it (asked the first time it is needed). */
+    private readonly service: string | (() => Promise<string>),
     /** How often producers and consumers of this client ask whether their topic got more partitions. */
     readonly partitionCheckMs = PARTITION_CHECK_MS,
   ) {}
@@ -33,7 +36,7 @@ export class BinaryClient {
 
   /** Partitions of a partitioned topic (0: not partitioned). */
   async partitions(topic: string): Promise<number> {
-    const connection = await this.connection(this.serviceUrl);
+    const connection = await this.connection(await this.serviceAddress());
     const answer = await connection.request(Command.PARTITIONED_METADATA, 2, (command) => command.string(1, topic));
     if (answer.command.uint(3) !== 0) throw new QueueUnavailableError(`pulsar cannot tell the partitions of ${topic}: ${serverError(answer.command.uint(4))} ${answer.command.string(5) ?? ''}`.trim(), 2);
     return answer.command.uint(1);
@@ -41,7 +44,7 @@ export class BinaryClient {
 
   /** The connection to the broker that serves `topic` now. */
   async connectionFor(topic: string): Promise<BrokerConnection> {
-    let asked = await this.connection(this.serviceUrl);
+    let asked = await this.connection(await this.serviceAddress());
     let authoritative = false;
     for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
       const answer = await asked.request(Command.LOOKUP, 2, (command) => command.string(1, topic).bool(3, authoritative));
@@ -56,6 +59,19 @@ export class BinaryClient {
       asked = await this.connection(brokerUrl, throughProxy);
     }
     throw new QueueUnavailableError(`pulsar lookup of ${topic} redirected more than ${MAX_REDIRECTS} times`, 2);
+  }
+
+  /** The service URL, found once (a failed search is tried again on the next call). */
+  serviceAddress(): Promise<string> {
+    if (typeof this.service === 'string') return Promise.resolve(this.service);
+    if (!this.serviceUrl) {
+      const found = this.service();
+      found.catch(() => {
+        if (this.serviceUrl === found) this.serviceUrl = null;
+      });
+      this.serviceUrl = found;
+    }
+    return this.serviceUrl;
   }
 
   close(): void {
@@ -83,7 +99,7 @@ export class BinaryClient {
     const fresh = (async () => {
       const previous = await current?.catch(() => null);
       if (previous?.isOpen) return previous;
-      const address = new URL(throughProxy ? this.serviceUrl : brokerUrl);
+      const address = new URL(throughProxy ? await this.serviceAddress() : brokerUrl);
       return BrokerConnection.open(address, brokerUrl, throughProxy ? brokerUrl : undefined);
     })();
     this.connections.set(key, fresh);
