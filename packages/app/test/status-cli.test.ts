@@ -145,6 +145,8 @@ describe('inflow status and trace against a running distributed inflow', () => {
     await board.publish({ instance: 'collector@elsewhere:7', role: 'collector', at: Date.now(), counters: { 'collector.events.received': 3, 'collector.events.stored': 3 }, gauges: {} });
     const up = await runCli(['status'], env);
     for (const service of ['private API', 'pulsar', 'elasticsearch', 'redis']) expect(up.output).toMatch(new RegExp(`^${service}\\s+✓ up\\s+\\S+\\s+\\d+ ms`, 'm'));
+    // The brokers' binary protocol, at the address the cluster's metadata names (none was given).
+    expect(up.output).toMatch(/^pulsar \(binary protocol\)\s+✓ up\s+pulsar:\/\/127\.0\.0\.1:\d+\s+\d+ ms$/m);
     expect(up.output).toMatch(/^INSTANCE\s+ROLE\s+LAST SEEN$/m);
     expect(up.output).toMatch(/^collector@elsewhere:7\s+collector\s+\d+\.\d s$/m);
     expect(up.output).toMatch(/^collector\s+3\s+3\s+0\s+0\s+0\s+✓$/m);
@@ -156,6 +158,11 @@ describe('inflow status and trace against a running distributed inflow', () => {
     expect(down.output).toMatch(/^redis\s+✗ down\s+redis:\/\/127\.0\.0\.1:\d+\s+ECONNREFUSED$/m);
     expect(down.output).toMatch(/^pulsar\s+✓ up/m);
     expect(down.output).toContain('✗ redis is unreachable');
+
+    const noBroker = await runCli(['status', '--timeout', '500'], { ...env, INFLOW_PULSAR_SERVICE_URL: `pulsar://127.0.0.1:${await closedPort()}` });
+    expect(noBroker.code).toBe(1);
+    expect(noBroker.output).toMatch(/^pulsar \(binary protocol\)\s+✗ down\s+pulsar:\/\/127\.0\.0\.1:\d+\s+.*ECONNREFUSED/m);
+    expect(noBroker.output).toContain('✗ pulsar (binary protocol) is unreachable');
   });
 
   it('prints a request\'s and a profile\'s timeline with the time since the first entry', async () => {

@@ -59,7 +59,11 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
   const [api, ...services] = await Promise.all([
     readPrivateApi(config, timeoutMs),
     ...(distributed
-      ? [checkHttp('pulsar', config.pulsarUrl, '/admin/v2/clusters', timeoutMs), checkHttp('elasticsearch', config.elasticsearchUrl, '/', timeoutMs), checkRedis(config.redisUrl, timeoutMs)]
+      ? [
+          checkHttp('pulsar', config.pulsarUrl, '/admin/v2/clusters', timeoutMs),
+          ...(config.pulsarTransport === 'binary' ? [checkPulsarBinary(config, timeoutMs)] : []),
+          checkHttp('elasticsearch', config.elasticsearchUrl, '/', timeoutMs), checkRedis(config.redisUrl, timeoutMs),
+        ]
       : []),
   ]);
   if (api.backlogProblem) problems.push(api.backlogProblem);
@@ -77,6 +81,18 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
     balance: api.stats?.balance ?? null,
     problems,
   };
+}
+
+/** The brokers' binary protocol (what producers and consumers use): a handshake, at the address given or the one the cluster names. */
+async function checkPulsarBinary(config: Config, timeoutMs: number): Promise<ServiceCheck> {
+  try {
+    const { checkPulsarBroker } = await import('@inflow/workers');
+    const { url, ms } = await checkPulsarBroker(config.pulsarUrl, config.pulsarServiceUrl, timeoutMs);
+    return { service: 'pulsar (binary protocol)', url, up: true, detail: `${ms} ms` };
+  } catch (error) {
+    const url = (error as { url?: string }).url ?? config.pulsarServiceUrl ?? `${config.pulsarUrl} (brokers' address not read)`;
+    return { service: 'pulsar (binary protocol)', url, up: false, detail: (error as Error).message };
+  }
 }
 
 interface PrivateApiView {
