@@ -42,6 +42,15 @@ export class BinaryClient {
     return answer.command.uint(1);
   }
 
+  /** Asks every partitionCheckMs how many partitions `topic` has and tells `seen` (a broker away is asked again next time); clear the timer to stop. */
+  watchPartitions(topic: string, seen: (count: number) => void): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      this.partitions(topic).then(seen, () => undefined);
+    }, this.partitionCheckMs);
+    timer.unref();
+    return timer;
+  }
+
   /** The connection to the broker that serves `topic` now. */
   async connectionFor(topic: string): Promise<BrokerConnection> {
     let asked = await this.connection(await this.serviceAddress());

@@ -1,6 +1,7 @@
-import { errorMessage, type QueueMessage, QueueUnavailableError } from '@inflow/core';
+import { errorMessage, type QueueMessage } from '@inflow/core';
 import { BufferedConsumer, type BufferedConsumerOptions } from '../buffered-consumer.js';
-import { keepTrying, OpenLatch } from '../waits.js';
+import { keepTrying } from '../waits.js';
+import { BrokerAttachment } from './broker-attachment.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
 import { Command, type IncomingFrame, type MessageIdParts, readMessageId, simpleFrame, unreadableEntry, writeMessageId } from './commands.js';
@@ -16,29 +17,18 @@ const KEY_SHARED = 3;
 const EARLIEST = 1;
 
 /** One partition's consumer: subscribed on the broker that owns it, made again after a drop. */
-class PartitionConsumer {
-  private connection: BrokerConnection | null = null;
-  private consumerId = 0;
+class PartitionConsumer extends BrokerAttachment {
   /** Messages handed to receive() since the last FLOW (permits to give back). */
   private taken = 0;
-  private closed = false;
-  private readonly latch = new OpenLatch();
 
   constructor(
     readonly index: number,
-    private readonly topic: string,
+    topic: string,
     private readonly owner: BinaryConsumer,
     private readonly options: BinaryConsumerOptions,
   ) {
-    void this.subscribe();
-  }
-
-  get isOpen(): boolean {
-    return this.connection?.isOpen === true;
-  }
-
-  whenOpen(): Promise<void> {
-    return this.latch.whenOpen(this.isOpen);
+    super(topic, options.client, options.logger, { closeCommand: Command.CLOSE_CONSUMER, noun: 'consumer' });
+    void this.attach();
   }
 
   /** Messages left the local buffer (or were settled on arrival): permits are given back in halves of the receiver queue. */
@@ -51,35 +41,47 @@ class PartitionConsumer {
 
   ack(ids: MessageIdParts[]): void {
     this.write(Command.ACK, (command) => {
-      command.uint(1, this.consumerId).uint(2, 0);
+      command.uint(1, this.id).uint(2, 0);
       for (const id of ids) command.message(3, (messageId) => writeMessageId(messageId, id));
     });
   }
 
   redeliver(ids: MessageIdParts[]): void {
     this.write(Command.REDELIVER_UNACKNOWLEDGED_MESSAGES, (command) => {
-      command.uint(1, this.consumerId);
+      command.uint(1, this.id);
       for (const id of ids) command.message(2, (messageId) => writeMessageId(messageId, id));
     });
   }
 
   /** Closes this subscription on the broker and makes it again. */
   resubscribe(): void {
-    const { connection, consumerId } = this;
-    if (!connection) return;
-    this.leave(connection, consumerId);
-    this.dropped(consumerId, 'reconnect asked for');
+    this.reattach('reconnect asked for');
   }
 
-  close(): void {
-    this.closed = true;
-    if (this.connection) this.leave(this.connection, this.consumerId);
-    this.connection = null;
+  protected make(connection: BrokerConnection, id: number): Promise<IncomingFrame> {
+    return connection.request(Command.SUBSCRIBE, 5, (command) =>
+      command
+        .string(1, this.topic)
+        .string(2, this.options.subscription)
+        .uint(3, KEY_SHARED)
+        .uint(4, id)
+        .uint(13, EARLIEST)
+        .message(17, (meta) => meta.uint(1, 0)),
+    );
   }
 
-  private leave(connection: BrokerConnection, consumerId: number): void {
-    connection.unregister(consumerId);
-    connection.write(simpleFrame(Command.CLOSE_CONSUMER, (command) => command.uint(1, consumerId).uint(2, 0)));
+  protected attached(): void {
+    this.taken = 0;
+    this.flow(this.options.receiverQueueSize);
+    this.logger.info(`subscribed to ${this.options.topicName} partition ${this.index} as ${this.options.subscription}`);
+  }
+
+  protected frame(frame: IncomingFrame): void {
+    this.owner.deliver(this, frame);
+  }
+
+  protected lost(): void {
+    this.owner.forget(this.index);
   }
 
   private write(type: number, write: (command: ProtoWriter) => void): void {
@@ -87,59 +89,7 @@ class PartitionConsumer {
   }
 
   private flow(permits: number): void {
-    this.write(Command.FLOW, (command) => command.uint(1, this.consumerId).uint(2, permits));
-  }
-
-  private async subscribe(): Promise<void> {
-    await keepTrying(
-      async () => {
-        const id = this.options.client.newId();
-        const connection = await this.options.client.connectionFor(this.topic);
-        let lost: string | undefined;
-        connection.register(id, {
-          frame: (frame) => this.owner.deliver(this, frame),
-          closed: (reason) => {
-            lost = reason;
-            this.dropped(id, reason);
-          },
-        });
-        try {
-          await connection.request(Command.SUBSCRIBE, 5, (command) =>
-            command
-              .string(1, this.topic)
-              .string(2, this.options.subscription)
-              .uint(3, KEY_SHARED)
-              .uint(4, id)
-              .uint(13, EARLIEST)
-              .message(17, (meta) => meta.uint(1, 0)),
-          );
-          // Closed by the broker (or the connection lost) in the same breath as it answered.
-          if (lost !== undefined || !connection.isOpen) throw new QueueUnavailableError(`subscription closed at once (${lost ?? 'connection lost'})`, 2);
-        } catch (error) {
-          // A subscription the broker made after all (the answer timed out) must not keep a share of the keys.
-          this.leave(connection, id);
-          throw error;
-        }
-        if (this.closed) return this.leave(connection, id);
-        this.connection = connection;
-        this.consumerId = id;
-        this.taken = 0;
-        this.flow(this.options.receiverQueueSize);
-        this.options.logger.info(`subscribed to ${this.options.topicName} partition ${this.index} as ${this.options.subscription}`);
-        this.latch.open();
-      },
-      () => this.closed,
-      (reason, pause) => this.options.logger.warn(`pulsar consumer on ${this.topic} not subscribed (${reason}); trying again in ${pause} ms`),
-    );
-  }
-
-  private dropped(id: number, reason: string): void {
-    if (id !== this.consumerId || this.connection === null) return;
-    this.connection = null;
-    this.owner.forget(this.index);
-    if (this.closed) return;
-    this.options.logger.warn(`pulsar consumer on ${this.topic} lost (${reason}); subscribing again`);
-    void this.subscribe();
+    this.write(Command.FLOW, (command) => command.uint(1, this.id).uint(2, permits));
   }
 }
 
@@ -243,13 +193,7 @@ export class BinaryConsumer extends BufferedConsumer {
     );
     if (count === undefined) return;
     this.subscribeUpTo(count);
-    this.partitionCheck = setInterval(() => {
-      this.binary.client.partitions(this.binary.topic).then(
-        (now) => this.subscribeUpTo(now),
-        () => undefined, // the broker is away: the next check asks again
-      );
-    }, this.binary.client.partitionCheckMs);
-    this.partitionCheck.unref();
+    this.partitionCheck = this.binary.client.watchPartitions(this.binary.topic, (now) => this.subscribeUpTo(now));
   }
 
   /** Subscribes to the partitions not subscribed yet (a topic's partitions can be added, never removed). */

@@ -1,9 +1,10 @@
 import { type Logger, type OutgoingMessage, partitionOfKey, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { Receipts } from '../receipts.js';
-import { keepTrying, OpenLatch, withTimeout } from '../waits.js';
+import { keepTrying, withTimeout } from '../waits.js';
+import { BrokerAttachment } from './broker-attachment.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
-import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError, simpleFrame } from './commands.js';
+import { Command, type IncomingFrame, messageMetadata, sendFrame, serverError } from './commands.js';
 
 export interface BinaryProducerOptions {
   client: BinaryClient;
@@ -14,103 +15,55 @@ export interface BinaryProducerOptions {
 }
 
 /**
- * A producer on one topic (one partition): created on the broker that owns it, made again after
- * a drop or an unload. Each send resolves on the broker's receipt; a drop rejects what is in
- * flight with QueueUnavailableError (the edge answers 503 and the client sends again).
+ * A producer on one topic (one partition), made again after a drop or an unload. Each send
+ * resolves on the broker's receipt; a drop rejects what is in flight with QueueUnavailableError
+ * (the edge answers 503 and the client sends again).
  */
-class PartitionProducer {
-  private connection: BrokerConnection | null = null;
-  private producerId = 0;
+class PartitionProducer extends BrokerAttachment {
   private producerName = '';
   private sequence = 0;
   private readonly receipts = new Receipts<number>();
-  private closed = false;
-  private readonly latch = new OpenLatch();
 
   constructor(
-    private readonly topic: string,
+    topic: string,
     private readonly options: BinaryProducerOptions,
   ) {
-    void this.connect();
-  }
-
-  get isOpen(): boolean {
-    return this.connection?.isOpen === true;
-  }
-
-  whenOpen(): Promise<void> {
-    return this.latch.whenOpen(this.isOpen);
+    super(topic, options.client, options.logger, { closeCommand: Command.CLOSE_PRODUCER, noun: 'producer' });
+    void this.attach();
   }
 
   async send(message: OutgoingMessage): Promise<void> {
     // A producer that is (re)connecting gets up to the send timeout before the message is refused.
-    if (!this.isOpen) await withTimeout(this.latch.whenOpen(false), this.options.sendTimeoutMs, 'pulsar is not connected');
+    if (!this.isOpen) await withTimeout(this.whenOpen(), this.options.sendTimeoutMs, 'pulsar is not connected');
     const connection = this.connection;
     // Lost again between the open and this send.
     if (!connection?.isOpen) throw new QueueUnavailableError('pulsar is not connected', 2);
     const sequenceId = this.sequence++;
-    const frame = sendFrame(this.producerId, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
+    const frame = sendFrame(this.id, sequenceId, messageMetadata(this.producerName, sequenceId, message.key, message.properties), message.data);
     return this.receipts.expect(sequenceId, () => connection.write(frame), this.options.sendTimeoutMs);
   }
 
-  close(): void {
-    this.closed = true;
-    if (this.connection) this.leave(this.connection, this.producerId);
+  override close(): void {
+    super.close();
     this.receipts.fail('producer closed');
   }
 
-  private async connect(): Promise<void> {
-    await keepTrying(
-      async () => {
-        const id = this.options.client.newId();
-        const connection = await this.options.client.connectionFor(this.topic);
-        let lost: string | undefined;
-        connection.register(id, {
-          frame: (frame) => this.receipt(frame),
-          closed: (reason) => {
-            lost = reason;
-            this.dropped(id, reason);
-          },
-        });
-        try {
-          const answer = await connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
-          // Closed by the broker (or the connection lost) in the same breath as it answered.
-          if (lost !== undefined || !connection.isOpen) throw new QueueUnavailableError(`producer closed at once (${lost ?? 'connection lost'})`, 2);
-          if (this.closed) return this.leave(connection, id);
-          this.connection = connection;
-          this.producerId = id;
-          this.producerName = answer.command.string(2) ?? '';
-          this.latch.open();
-        } catch (error) {
-          // A producer the broker made after all (the answer timed out) must not linger there.
-          this.leave(connection, id);
-          throw error;
-        }
-      },
-      () => this.closed,
-      (reason, pause) => this.options.logger.warn(`pulsar producer on ${this.topic} not ready (${reason}); trying again in ${pause} ms`),
-    );
+  protected make(connection: BrokerConnection, id: number): Promise<IncomingFrame> {
+    return connection.request(Command.PRODUCER, 3, (command) => command.string(1, this.topic).uint(2, id));
   }
 
-  private leave(connection: BrokerConnection, producerId: number): void {
-    connection.unregister(producerId);
-    connection.write(simpleFrame(Command.CLOSE_PRODUCER, (command) => command.uint(1, producerId).uint(2, 0)));
+  protected attached(answer: IncomingFrame): void {
+    this.producerName = answer.command.string(2) ?? '';
   }
 
   /** SEND_RECEIPT or SEND_ERROR for one sequence id. */
-  private receipt({ type, command }: IncomingFrame): void {
+  protected frame({ type, command }: IncomingFrame): void {
     const sequenceId = command.uint(2);
     this.receipts.settle(sequenceId, type === Command.SEND_RECEIPT ? undefined : `${serverError(command.uint(3))} ${command.string(4) ?? ''}`.trim());
   }
 
-  /** The connection dropped or the broker closed this producer: fail what is in flight, make it again. */
-  private dropped(id: number, reason: string): void {
-    if (id !== this.producerId || this.connection === null) return;
-    this.connection = null;
+  protected lost(reason: string): void {
     this.receipts.fail(reason);
-    if (this.closed) return;
-    this.options.logger.warn(`pulsar producer on ${this.topic} lost (${reason}); reconnecting`);
-    void this.connect();
   }
 }
 
@@ -166,13 +119,7 @@ export class BinaryProducer implements QueueProducer {
       return this.made;
     }
     this.produceUpTo(count);
-    this.partitionCheck = setInterval(() => {
-      this.options.client.partitions(this.options.topic).then(
-        (now) => this.produceUpTo(now),
-        () => undefined, // the broker is away: the next check asks again
-      );
-    }, this.options.client.partitionCheckMs);
-    this.partitionCheck.unref();
+    this.partitionCheck = this.options.client.watchPartitions(this.options.topic, (now) => this.produceUpTo(now));
     return this.made;
   }
 
