@@ -112,7 +112,7 @@ export const ConfigSchema = object({
    * pulsar://host:port of the broker or proxy for the binary transport. Default: the address the
    * cluster's metadata gives (admin API at pulsarUrl), else pulsarUrl's host on port 6650.
    */
-  pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s]+\/?$/)),
+  pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s,]+\/?$/)),
   elasticsearchUrl: text('http://127.0.0.1:9200'),
   redisUrl: text('redis://127.0.0.1:6379'),
   /** Partitions of each topic; workers of one role scale up to this many per partition key range. */

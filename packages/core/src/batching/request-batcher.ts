@@ -2,7 +2,7 @@ import { QueueUnavailableError } from '../errors.js';
 import type { QueueProducer } from '../ports/queue.js';
 import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
 import { bucketOf } from '../util/bucket-of.js';
-import { laneKey } from '../util/murmur3.js';
+import { laneKeys } from '../util/murmur3.js';
 import type { PublishMeter } from '../telemetry/meters.js';
 
 export interface RequestBatcherOptions {
@@ -67,8 +67,9 @@ export class RequestBatcher {
   private closed = false;
 
   constructor(private readonly options: RequestBatcherOptions) {
-    this.lanes = Array.from({ length: options.lanes }, (_, i) => ({
-      key: laneKey(i, options.lanes),
+    const keys = laneKeys(options.lanes);
+    this.lanes = keys.map((key) => ({
+      key,
       parts: [],
       waiters: [],
       bytes: 0,

@@ -42,16 +42,21 @@ export function partitionOfKey(key: string, partitions: number): number {
 }
 
 /**
- * The queue key of lane `index` of `lanes`: `lane-<index>`, or `lane-<index>.<n>` with the
- * smallest n, such that Pulsar's Murmur3_32Hash routing puts lane i on partition i modulo the
- * partition count whenever that count divides the lane count (8 lanes on 1, 2, 4 or 8
- * partitions: evenly spread; plain `lane-<i>` put none of 8 on partition 0 of 4).
+ * The queue keys of `lanes` lanes, chosen so that Pulsar's Murmur3_32Hash routing puts lane i on
+ * partition i modulo the partition count whenever that count divides the lane count (8 lanes on
+ * 1, 2, 4 or 8 partitions: evenly spread; plain `lane-<i>` put none of 8 on partition 0 of 4).
+ * Lane i keeps `lane-<i>` where that already fits; the other lanes take the first `lane.<n>`
+ * that hashes to them, in one pass (about lanes × ln(lanes) hashes).
  */
-export function laneKey(index: number, lanes: number): string {
-  const plain = `lane-${index}`;
-  if (partitionOfKey(plain, lanes) === index) return plain;
-  for (let n = 1; ; n++) {
-    const key = `${plain}.${n}`;
-    if (partitionOfKey(key, lanes) === index) return key;
+export function laneKeys(lanes: number): string[] {
+  const keys: Array<string | undefined> = Array.from({ length: lanes }, (_, index) => (partitionOfKey(`lane-${index}`, lanes) === index ? `lane-${index}` : undefined));
+  let missing = keys.filter((key) => key === undefined).length;
+  for (let n = 1; missing > 0; n++) {
+    const key = `lane.${n}`;
+    const slot = partitionOfKey(key, lanes);
+    if (keys[slot] !== undefined) continue;
+    keys[slot] = key;
+    missing -= 1;
   }
+  return keys as string[];
 }

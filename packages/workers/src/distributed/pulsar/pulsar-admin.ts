@@ -13,16 +13,17 @@ export class PulsarAdmin {
   }
 
   /**
-   * The binary-protocol address of the cluster's brokers (`pulsar://host:port`), as the cluster's
-   * metadata gives it; without one, the web service's host on Pulsar's usual port 6650.
+   * The binary-protocol address of the brokers (`pulsar://host:port`), from the metadata of the
+   * cluster this web service belongs to (the one whose serviceUrl names it, or the only one);
+   * of a list of hosts, the first. Without one, the web service's host on Pulsar's usual port 6650.
    */
   async brokerServiceUrl(): Promise<string> {
-    const [cluster] = (await this.json('GET', '/admin/v2/clusters')) as string[];
-    if (cluster) {
-      const data = (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(cluster)}`)) as { brokerServiceUrl?: unknown };
-      if (typeof data.brokerServiceUrl === 'string' && /^pulsar:\/\/[^/\s]+\/?$/.test(data.brokerServiceUrl)) return data.brokerServiceUrl;
-    }
-    return `pulsar://${new URL(this.baseUrl).hostname}:6650`;
+    const web = new URL(this.baseUrl);
+    const names = (await this.json('GET', '/admin/v2/clusters')) as string[];
+    const clusters = await Promise.all(names.map(async (name) => (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(name)}`)) as { serviceUrl?: unknown; brokerServiceUrl?: unknown }));
+    const ours = clusters.find((cluster) => typeof cluster.serviceUrl === 'string' && sameHostAndPort(cluster.serviceUrl, web)) ?? (clusters.length === 1 ? clusters[0] : undefined);
+    const named = typeof ours?.brokerServiceUrl === 'string' ? /^pulsar:\/\/([^/\s,]+)/.exec(ours.brokerServiceUrl) : null;
+    return named ? `pulsar://${named[1]}` : `pulsar://${web.hostname}:6650`;
   }
 
   async ensureNamespace(tenant: string, namespace: string): Promise<void> {
@@ -158,4 +159,13 @@ function rows(partition: string, subscriptions: Record<string, { msgBacklog: num
 
 function partitionIndex(name: string): number {
   return Number(/-partition-(\d+)$/.exec(name)?.[1] ?? 0);
+}
+
+function sameHostAndPort(url: string, web: URL): boolean {
+  try {
+    const other = new URL(url.split(',')[0] ?? url);
+    return other.hostname === web.hostname && (other.port || '80') === (web.port || '80');
+  } catch {
+    return false;
+  }
 }

@@ -191,7 +191,7 @@ export class BinaryConsumer extends BufferedConsumer {
       () => this.closing,
       (reason, pause) => this.binary.logger.warn(`pulsar cannot tell the partitions of ${this.binary.topic} (${reason}); trying again in ${pause} ms`),
     );
-    if (count === undefined) return;
+    if (count === undefined || this.closing) return;
     this.subscribeUpTo(count);
     this.partitionCheck = this.binary.client.watchPartitions(this.binary.topic, (now) => this.subscribeUpTo(now));
   }

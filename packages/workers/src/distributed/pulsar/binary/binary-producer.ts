@@ -94,6 +94,7 @@ export class BinaryProducer implements QueueProducer {
   }
 
   async send(messages: OutgoingMessage[]): Promise<void> {
+    if (this.closed) throw new QueueUnavailableError('pulsar producer closed', 2);
     const producers = this.made.length > 0 ? this.made : await withTimeout(this.partitions, this.options.sendTimeoutMs, 'pulsar is not connected');
     if (producers.length === 0) throw new QueueUnavailableError('pulsar producer closed', 2);
     // Routed as Pulsar's Murmur3_32Hash routing does: a key goes where the WebSocket producers put it too.
@@ -125,6 +126,7 @@ export class BinaryProducer implements QueueProducer {
 
   /** Producers for the partitions that have none yet (a topic's partitions can be added, never removed). */
   private produceUpTo(count: number): void {
+    if (this.closed) return;
     const known = this.made.length;
     if (known > 0 && count > known) this.options.logger.info(`${this.options.topic} has ${count} partitions now (was ${known}); keys are spread over all of them`);
     for (let index = known; index < count; index++) this.made.push(new PartitionProducer(`${this.options.topic}-partition-${index}`, this.options));

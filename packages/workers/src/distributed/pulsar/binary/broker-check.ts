@@ -10,13 +10,14 @@ import { BrokerConnection } from './broker-connection.js';
 export async function checkPulsarBroker(webServiceUrl: string, serviceUrl: string | undefined, timeoutMs: number): Promise<{ url: string; ms: number }> {
   const started = Date.now();
   const url = serviceUrl ?? (await withTimeout(new PulsarAdmin(webServiceUrl, timeoutMs).brokerServiceUrl(), timeoutMs, `the admin API named no broker within ${timeoutMs} ms`));
-  const opening = BrokerConnection.open(new URL(url), url);
+  let opening: Promise<BrokerConnection> | undefined;
   try {
+    opening = BrokerConnection.open(new URL(url), url);
     const connection = await withTimeout(opening, timeoutMs, `no handshake within ${timeoutMs} ms`);
     connection.close('checked');
     return { url, ms: Date.now() - started };
   } catch (error) {
-    void opening.then((connection) => connection.close('checked late'), () => undefined);
+    void opening?.then((connection) => connection.close('checked late'), () => undefined);
     throw Object.assign(error instanceof Error ? error : new Error(String(error)), { url });
   }
 }
