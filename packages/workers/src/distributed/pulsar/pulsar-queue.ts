@@ -49,7 +49,7 @@ export interface PulsarQueueOptions {
   logger: Logger;
 }
 
-/** The distributed engine's queue: Apache Pulsar through its WebSocket API and admin REST. */
+/** The distributed engine's queue: Apache Pulsar through its binary protocol (or its WebSocket API) and admin REST. */
 export class PulsarQueue implements Queue {
   private readonly admin: PulsarAdmin;
   private readonly wsBase: string;
