@@ -5,11 +5,14 @@ export class TimeoutError extends Error {
   }
 }
 
-/** Rejects with TimeoutError when `promise` takes longer than `ms`. The work itself is not cancelled. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/**
+ * Rejects when `promise` takes longer than `ms`: with TimeoutError naming `what`, or with the
+ * error `what` makes. The work itself is not cancelled.
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string | (() => Error)): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(what, ms)), ms);
+    timer = setTimeout(() => reject(typeof what === 'string' ? new TimeoutError(what, ms) : what()), ms);
   });
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

@@ -1,4 +1,4 @@
-import { errorMessage, QueueUnavailableError, sleep } from '@inflow/core';
+import { errorMessage, QueueUnavailableError, sleep, withTimeout as withDeadline } from '@inflow/core';
 
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
@@ -37,17 +37,9 @@ export async function keepTrying<T>(attempt: () => Promise<T>, stopped: () => bo
   return undefined;
 }
 
-/** `promise`, or a QueueUnavailableError with `message` when it has not settled within `ms`. */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, message: string, retryAfterSeconds = 2): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new QueueUnavailableError(message, retryAfterSeconds)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** `promise`, or a QueueUnavailableError with `message` (the caller answers 503) when it has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, message: string, retryAfterSeconds = 2): Promise<T> {
+  return withDeadline(promise, ms, () => new QueueUnavailableError(message, retryAfterSeconds));
 }
 
 /** Whether a connection is open now, and a promise for the next time it opens. */
