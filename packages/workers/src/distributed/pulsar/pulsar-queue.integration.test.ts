@@ -28,10 +28,11 @@ async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean
   return value;
 }
 
-function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void; ordered?: boolean; partitionCheckMs?: number; partitions?: number } = {}): PulsarQueue {
+function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { stallCheckMs?: number; sink?: (line: string) => void; ordered?: boolean; partitionCheckMs?: number; partitions?: number; transport?: 'binary' } = {}): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
     ...(serviceUrl ? { serviceUrl } : {}),
+    ...(extra.transport ? { transport: extra.transport } : {}),
     tenant: 'inflow-it',
     topics: topics.map((t) => ({ topic: t, ordered: extra.ordered ?? true })),
     partitions: extra.partitions ?? 3,
@@ -338,17 +339,8 @@ describe('the binary and the WebSocket transports side by side on a real Pulsar'
   it('finds the brokers\' binary address in the cluster\'s metadata when none is given', async () => {
     expect(await new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL')).brokerServiceUrl()).toBe(binaryUrl);
     const topic: TopicRef = { namespace: `it-${run}`, name: 'found' };
-    const found = new PulsarQueue({
-      webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
-      transport: 'binary',
-      tenant: 'inflow-it',
-      topics: [{ topic }],
-      partitions: 2,
-      producerConnections: 1,
-      sendTimeoutMs: 5_000,
-      receiverQueueSize: 100,
-      logger: createLogger({ level: 'warn', format: 'text' }),
-    });
+    // Binary, with no service URL: the queue asks the admin API for it.
+    const found = openQueue(undefined, [topic], { transport: 'binary', partitions: 2 });
     await found.init();
     const consumer = found.consumer(topic, { subscription: `found-${run}`, maxRedeliveries: 3, redeliveryDelayMs: 100 });
     try {

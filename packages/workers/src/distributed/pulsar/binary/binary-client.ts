@@ -1,4 +1,5 @@
-import { QueueUnavailableError } from '@inflow/core';
+import { type Logger, QueueUnavailableError } from '@inflow/core';
+import { keepTrying } from '../waits.js';
 import { BrokerConnection } from './broker-connection.js';
 import { Command, serverError } from './commands.js';
 
@@ -17,7 +18,7 @@ const PARTITION_CHECK_MS = 60_000;
  */
 export class BinaryClient {
   private readonly connections = new Map<string, Promise<BrokerConnection>>();
-  /** The service URL once known (given, or found by `find`; asked again after a failure). */
+  /** The service URL once found by `service` (asked again after a failure). */
   private serviceUrl: Promise<string> | null = null;
   private nextId = 1;
   private closed = false;
@@ -42,10 +43,32 @@ export class BinaryClient {
     return answer.command.uint(1);
   }
 
-  /** Asks every partitionCheckMs how many partitions `topic` has and tells `seen` (a broker away is asked again next time); clear the timer to stop. */
-  watchPartitions(topic: string, seen: (count: number) => void): NodeJS.Timeout {
+  /**
+   * Learns `topic`'s partitions, asking until the broker answers or `stopped()`, and tells `add`
+   * each one (index and topic name; a topic that is not partitioned is its own partition 0).
+   * Then asks every partitionCheckMs and tells `add` of partitions added since (they are never
+   * removed). Resolves with that check's timer, to clear on close (none when stopped first).
+   */
+  async followPartitions(topic: string, stopped: () => boolean, logger: Logger, add: (index: number, name: string) => void): Promise<NodeJS.Timeout | undefined> {
+    const count = await keepTrying(
+      () => this.partitions(topic),
+      stopped,
+      (reason, pause) => logger.warn(`pulsar cannot tell the partitions of ${topic} (${reason}); trying again in ${pause} ms`),
+    );
+    if (count === undefined || stopped()) return undefined;
+    if (count === 0) {
+      add(0, topic);
+      return undefined;
+    }
+    let known = 0;
+    const grow = (now: number): void => {
+      if (stopped() || now <= known) return;
+      if (known > 0) logger.info(`${topic} has ${now} partitions now (was ${known}); using the new ones`);
+      for (; known < now; known++) add(known, `${topic}-partition-${known}`);
+    };
+    grow(count);
     const timer = setInterval(() => {
-      this.partitions(topic).then(seen, () => undefined);
+      this.partitions(topic).then(grow, () => undefined); // the broker is away: the next check asks again
     }, this.partitionCheckMs);
     timer.unref();
     return timer;

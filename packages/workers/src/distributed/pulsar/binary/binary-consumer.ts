@@ -1,6 +1,5 @@
 import { errorMessage, type QueueMessage } from '@inflow/core';
 import { BufferedConsumer, type BufferedConsumerOptions } from '../buffered-consumer.js';
-import { keepTrying } from '../waits.js';
 import { BrokerAttachment } from './broker-attachment.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
@@ -184,30 +183,11 @@ export class BinaryConsumer extends BufferedConsumer {
     this.buffer = this.buffer.filter((message) => partitionOf(message) !== partition);
   }
 
-  /** Learns the partitions (retrying while the broker cannot answer) and subscribes to each, then to partitions added later. */
+  /** Subscribes to each partition once the broker has told them, and to partitions added later. */
   private async start(): Promise<void> {
-    const count = await keepTrying(
-      () => this.binary.client.partitions(this.binary.topic),
-      () => this.closing,
-      (reason, pause) => this.binary.logger.warn(`pulsar cannot tell the partitions of ${this.binary.topic} (${reason}); trying again in ${pause} ms`),
-    );
-    if (count === undefined || this.closing) return;
-    this.subscribeUpTo(count);
-    this.partitionCheck = this.binary.client.watchPartitions(this.binary.topic, (now) => this.subscribeUpTo(now));
-  }
-
-  /** Subscribes to the partitions not subscribed yet (a topic's partitions can be added, never removed). */
-  private subscribeUpTo(count: number): void {
-    if (this.closing) return;
-    if (count === 0 && this.partitions.length === 0) {
-      this.partitions = [new PartitionConsumer(0, this.binary.topic, this, this.binary)];
-      return;
-    }
-    const known = this.partitions.length;
-    if (known > 0 && count > known) this.binary.logger.info(`${this.binary.topicName} has ${count} partitions now (was ${known}); subscribing to the new ones`);
-    for (let index = known; index < count; index++) {
-      this.partitions.push(new PartitionConsumer(index, `${this.binary.topic}-partition-${index}`, this, this.binary));
-    }
+    const { client, topic, logger } = this.binary;
+    this.partitionCheck = await client.followPartitions(topic, () => this.closing, logger, (index, name) => this.partitions.push(new PartitionConsumer(index, name, this, this.binary)));
+    if (this.closing) clearInterval(this.partitionCheck);
   }
 
   private byPartition(messages: QueueMessage[]): Map<PartitionConsumer, MessageIdParts[]> {

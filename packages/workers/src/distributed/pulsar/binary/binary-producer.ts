@@ -1,6 +1,6 @@
 import { type Logger, type OutgoingMessage, partitionOfKey, type QueueProducer, QueueUnavailableError } from '@inflow/core';
 import { Receipts } from '../receipts.js';
-import { keepTrying, withTimeout } from '../waits.js';
+import { withTimeout } from '../waits.js';
 import { BrokerAttachment } from './broker-attachment.js';
 import type { BinaryClient } from './binary-client.js';
 import type { BrokerConnection } from './broker-connection.js';
@@ -107,28 +107,11 @@ export class BinaryProducer implements QueueProducer {
     for (const producer of this.made) producer.close();
   }
 
-  /** One producer per partition, made once the broker tells how many; then a look for added partitions now and then. */
+  /** One producer per partition, made once the broker has told them, and for partitions added later. */
   private async start(): Promise<PartitionProducer[]> {
-    const count = await keepTrying(
-      () => this.options.client.partitions(this.options.topic),
-      () => this.closed,
-      (reason, pause) => this.options.logger.warn(`pulsar cannot tell the partitions of ${this.options.topic} (${reason}); trying again in ${pause} ms`),
-    );
-    if (count === undefined || this.closed) return [];
-    if (count === 0) {
-      this.made = [new PartitionProducer(this.options.topic, this.options)];
-      return this.made;
-    }
-    this.produceUpTo(count);
-    this.partitionCheck = this.options.client.watchPartitions(this.options.topic, (now) => this.produceUpTo(now));
+    const { client, topic, logger } = this.options;
+    this.partitionCheck = await client.followPartitions(topic, () => this.closed, logger, (_, name) => this.made.push(new PartitionProducer(name, this.options)));
+    if (this.closed) clearInterval(this.partitionCheck);
     return this.made;
-  }
-
-  /** Producers for the partitions that have none yet (a topic's partitions can be added, never removed). */
-  private produceUpTo(count: number): void {
-    if (this.closed) return;
-    const known = this.made.length;
-    if (known > 0 && count > known) this.options.logger.info(`${this.options.topic} has ${count} partitions now (was ${known}); keys are spread over all of them`);
-    for (let index = known; index < count; index++) this.made.push(new PartitionProducer(`${this.options.topic}-partition-${index}`, this.options));
   }
 }

@@ -35,7 +35,6 @@ const MAGIC_BROKER_ENTRY_METADATA = 0x0e02;
 export interface MessageIdParts {
   ledgerId: number;
   entryId: number;
-  partition?: number;
 }
 
 /** A frame as it arrived: the command's type, its fields, and for MESSAGE the metadata and payload. */
@@ -87,7 +86,6 @@ export function messageMetadata(producerName: string, sequenceId: number, key: s
 
 export function writeMessageId(writer: ProtoWriter, id: MessageIdParts): void {
   writer.uint(1, id.ledgerId).uint(2, id.entryId);
-  if (id.partition !== undefined && id.partition >= 0) writer.uint(3, id.partition);
 }
 
 export function readMessageId(fields: ProtoFields | undefined): MessageIdParts {
