@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
-import { earlyReplyCors, type HttpHandler, type HttpServer, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
+import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import { tuneForHttpRoles } from './http-role-tuning.js';
@@ -198,6 +198,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   let token = config.apiToken ?? '';
   let engine: Engine | undefined;
   let batcher: RequestBatcher | undefined;
+  let intake: IntakeDigest | undefined;
   let workers: Lifecycle[] = [];
   let publicServer: HttpServer | undefined;
   let privateServer: HttpServer | undefined;
@@ -250,6 +251,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
           isReady: () => ready && engine.queue.healthy(),
           isAccepting: () => accepting,
           logger: edgeLogger,
+          intake: (intake = new IntakeDigest(edgeLogger)),
           ...(demo ? { staticFiles: demo } : {}),
         })),
       },
@@ -335,6 +337,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         const left = servers().reduce((sum, server) => sum + server.inFlight(), 0);
         if (left > 0) logger.warn(`shutdown timeout: ${left} requests still in flight`);
         await batcher?.close();
+        // The answers of the last period, those given while draining included.
+        intake?.flush();
         privateApi?.close();
         for (const worker of workers) {
           await worker.close().catch((error: unknown) => logger.error(`worker close failed: ${errorMessage(error)}`));

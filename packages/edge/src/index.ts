@@ -8,6 +8,7 @@ export { Router, type RouteHandler } from './http/router.js';
 export { errorReply, json, methodNotAllowed } from './http/replies.js';
 export { publicRoutes } from './public-api/public-routes.js';
 export { earlyReplyCors } from './public-api/cors.js';
+export { IntakeDigest } from './public-api/intake-digest.js';
 export { createTrackHandler, type TrackHandlerDeps } from './track/track-handler.js';
 export { readTrackBody } from './track/read-track-body.js';
 export { SourceRegistry, SourceExistsError, type SourceInput } from './sources/source-registry.js';

@@ -7,7 +7,7 @@ import { addSegmentRoutes } from '../segment/segment-routes.js';
 import type { SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
 import { preflightReply, withCors } from './cors.js';
-import { RefusalDigest } from './refusal-digest.js';
+import { IntakeDigest } from './intake-digest.js';
 
 export interface PublicRoutesDeps extends TrackHandlerDeps {
   sources: SourceRegistry;
@@ -18,14 +18,16 @@ export interface PublicRoutesDeps extends TrackHandlerDeps {
   /** Files of the demo site: URL pattern (Router syntax) to file on disk. */
   staticFiles?: Record<string, string>;
   logger: Logger;
+  /** Where the ingestion answers are summed and logged once per period (one is made when not given). */
+  intake?: IntakeDigest;
 }
 
 /** The public port: /track, health and readiness, and the demo page. Nothing private. */
 export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => Promise<HttpReply> {
   const track = createTrackHandler(deps);
-  const refusals = new RefusalDigest(deps.logger);
+  const intake = deps.intake ?? new IntakeDigest(deps.logger);
   const router = new Router()
-    .on('POST', '/track', counted(deps.meter, refusals, (request) =>
+    .on('POST', '/track', counted(deps.meter, intake, (request) =>
       deps.isAccepting()
         ? track(request)
         : Promise.resolve(withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin'])),
@@ -36,7 +38,7 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
       deps.isReady() ? json(200, { status: 'ready' }) : json(503, { status: 'not ready' }, { 'retry-after': '1' }),
     );
   // Segment-compatible ingestion: /v1/batch, /v1/track… (packages/edge/src/segment).
-  addSegmentRoutes(router, deps, (handler) => counted(deps.meter, refusals, handler));
+  addSegmentRoutes(router, deps, (handler) => counted(deps.meter, intake, handler));
   for (const [pattern, file] of Object.entries(deps.staticFiles ?? {})) {
     const body = readFileSync(file);
     const reply: HttpReply = { status: 200, headers: { 'content-type': contentType(file), 'cache-control': 'no-cache' }, body };
@@ -45,8 +47,8 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
   return router.handle;
 }
 
-/** An ingestion handler whose answers count as accepted, refused (also summed in the log) or unavailable. */
-function counted(meter: EdgeMeter | undefined, refusals: RefusalDigest, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
+/** An ingestion handler whose answers count as accepted, refused or unavailable (in the metrics and the log's digest). */
+function counted(meter: EdgeMeter | undefined, intake: IntakeDigest, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
   const failed = (error: unknown): never => {
     meter?.answered(500);
     throw error;
@@ -55,7 +57,7 @@ function counted(meter: EdgeMeter | undefined, refusals: RefusalDigest, handler:
   return (request) =>
     handler(request).then((reply) => {
       meter?.answered(reply.status);
-      refusals.note(request.route, reply);
+      intake.note(request.route, reply);
       return reply;
     }, failed);
 }

@@ -1,0 +1,53 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createLogger } from '@inflow/core';
+import { errorReply, json } from '../http/replies.js';
+import { segmentError } from '../segment/segment-replies.js';
+import { IntakeDigest } from './intake-digest.js';
+
+describe('IntakeDigest', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  const digestWithLines = (): { digest: IntakeDigest; lines: string[] } => {
+    const lines: string[] = [];
+    return { digest: new IntakeDigest(createLogger({ level: 'info', format: 'text', sink: (line) => lines.push(line) }), 10_000), lines };
+  };
+
+  it('logs a period of accepted requests as one info line, and nothing for a period without requests', () => {
+    const { digest, lines } = digestWithLines();
+    vi.advanceTimersByTime(20_000);
+    expect(lines).toEqual([]);
+    digest.note('/track', json(201, { queued: true }));
+    digest.note('/v1/batch', json(200, { success: true }));
+    vi.advanceTimersByTime(9_999);
+    expect(lines).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/INFO .*Edge: requests 2, accepted 2, refused 0, unavailable 0$/);
+    vi.advanceTimersByTime(30_000);
+    expect(lines).toHaveLength(1);
+  });
+
+  it('warns with refusals and unavailable answers by route, status and code, most frequent first', () => {
+    const { digest, lines } = digestWithLines();
+    digest.note('/track', json(201, { queued: true }));
+    for (let i = 0; i < 3; i++) digest.note('/v1/batch', segmentError(401, 'invalid_write_key', 'the write key names no source'));
+    digest.note('/track', errorReply(400, 'malformed_json', 'the body is not valid JSON'));
+    for (let i = 0; i < 2; i++) digest.note('/track', errorReply(503, 'queue_unavailable', 'later'));
+    vi.advanceTimersByTime(10_000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /WARN .*Edge: requests 7, accepted 1, refused 4, unavailable 2: \/v1\/batch 401 invalid_write_key ×3, \/track 503 queue_unavailable ×2, \/track 400 malformed_json ×1$/,
+    );
+  });
+
+  it('says what it counted when flushed early (shutdown), then starts again', () => {
+    const { digest, lines } = digestWithLines();
+    digest.note('/track', errorReply(503, 'shutting_down', 'retry'));
+    digest.flush();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN .*Edge: requests 1, accepted 0, refused 0, unavailable 1: \/track 503 shutting_down ×1$/);
+    vi.advanceTimersByTime(10_000);
+    expect(lines).toHaveLength(1);
+  });
+});

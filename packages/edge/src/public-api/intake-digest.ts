@@ -1,0 +1,61 @@
+import type { Logger } from '@inflow/core';
+import type { HttpReply } from '../http/http-types.js';
+
+/** The error code of an answer body (Inflow's `{"error":{"code":…}}`, Segment's `{"success":false,"code":…}`). */
+const CODE = /"code":"([a-z_]{1,40})"/;
+
+/** Most distinct route, status and code combinations kept per period (they come from fixed lists; a bound all the same). */
+const MAX_KINDS = 64;
+
+/**
+ * The ingestion answers of a period, logged as one line when the period ends: how many requests
+ * were accepted, and the refusals (4xx) and unavailable answers (5xx: queue or store away,
+ * shutting down) summed by route, status and error code. An operator looking for a client's
+ * events sees whether the edge took them, refused them and why, or could not take them, without
+ * a log line per request (which a flood of bad requests or an outage would turn into a flood of
+ * lines). Info when everything was accepted, a warning otherwise; nothing when nothing came.
+ */
+export class IntakeDigest {
+  private accepted = 0;
+  private refused = 0;
+  private unavailable = 0;
+  private counts = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly periodMs = 10_000,
+  ) {}
+
+  /** Counts the answer; an accepted one costs a comparison and an increment. */
+  note(route: string | undefined, reply: HttpReply): void {
+    this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();
+    if (reply.status < 400) {
+      this.accepted += 1;
+      return;
+    }
+    if (reply.status < 500) this.refused += 1;
+    else this.unavailable += 1;
+    const code = typeof reply.body === 'string' ? (CODE.exec(reply.body)?.[1] ?? '') : '';
+    const kind = `${route ?? '?'} ${reply.status}${code ? ` ${code}` : ''}`;
+    if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+  }
+
+  /** Logs what was counted since the last flush, if anything (also at shutdown). */
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const total = this.accepted + this.refused + this.unavailable;
+    if (total === 0) return;
+    const kinds = [...this.counts].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ×${count}`);
+    const line =
+      `Edge: requests ${total}, accepted ${this.accepted}, refused ${this.refused}, unavailable ${this.unavailable}` +
+      (kinds.length > 0 ? `: ${kinds.join(', ')}` : '');
+    if (kinds.length > 0) this.logger.warn(line);
+    else this.logger.info(line);
+    this.counts = new Map();
+    this.accepted = 0;
+    this.refused = 0;
+    this.unavailable = 0;
+  }
+}
