@@ -44,10 +44,16 @@ describe('IntakeDigest', () => {
   it('says what it counted when flushed early (shutdown), then starts again', () => {
     const { digest, lines } = digestWithLines();
     digest.note('/track', errorReply(503, 'shutting_down', 'retry'));
+    vi.advanceTimersByTime(5_000);
     digest.flush();
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/WARN .*Edge: requests 1, accepted 0, refused 0, unavailable 1: \/track 503 shutting_down ×1$/);
-    vi.advanceTimersByTime(10_000);
+    // A new period starts with the next answer: the old one's timer is gone, the counts start from zero.
+    digest.note('/track', json(201, { queued: true }));
+    vi.advanceTimersByTime(9_999);
     expect(lines).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/INFO .*Edge: requests 1, accepted 1, refused 0, unavailable 0$/);
   });
 });

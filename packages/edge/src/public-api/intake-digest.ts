@@ -51,7 +51,7 @@ export class IntakeDigest {
     const line =
       `Edge: requests ${total}, accepted ${this.accepted}, refused ${this.refused}, unavailable ${this.unavailable}` +
       (kinds.length > 0 ? `: ${kinds.join(', ')}` : '');
-    if (kinds.length > 0) this.logger.warn(line);
+    if (this.refused + this.unavailable > 0) this.logger.warn(line);
     else this.logger.info(line);
     this.counts = new Map();
     this.accepted = 0;

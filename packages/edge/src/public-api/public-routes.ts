@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { EdgeMeter, Logger } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
-import { errorReply, json } from '../http/replies.js';
+import { errorReply, internalError, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
 import { addSegmentRoutes } from '../segment/segment-routes.js';
 import type { SourceRegistry } from '../sources/source-registry.js';
@@ -49,17 +49,21 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
 
 /** An ingestion handler whose answers count as accepted, refused or unavailable (in the metrics and the log's digest). */
 function counted(meter: EdgeMeter | undefined, intake: IntakeDigest, handler: (request: HttpRequest) => Promise<HttpReply>): (request: HttpRequest) => Promise<HttpReply> {
-  const failed = (error: unknown): never => {
-    meter?.answered(500);
-    throw error;
-  };
   // One .then, not an async wrapper: this runs on every ingestion request.
   return (request) =>
-    handler(request).then((reply) => {
-      meter?.answered(reply.status);
-      intake.note(request.route, reply);
-      return reply;
-    }, failed);
+    handler(request).then(
+      (reply) => {
+        meter?.answered(reply.status);
+        intake.note(request.route, reply);
+        return reply;
+      },
+      (error: unknown) => {
+        // The server answers 500 (and logs the error); counted here like every other answer.
+        meter?.answered(500);
+        intake.note(request.route, internalError());
+        throw error;
+      },
+    );
 }
 
 async function preflight(sources: SourceRegistry, request: HttpRequest): Promise<HttpReply> {

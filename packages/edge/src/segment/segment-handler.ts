@@ -51,7 +51,8 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
   const maxBytes = endpoint === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
   const tooLarge = endpoint === 'batch' ? 'batch_too_large' : 'message_too_large';
   // Once per period, not per request: an outage refuses every request (the edge's digest counts them).
-  const warn = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warnSources = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warnQueue = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
   return async (request) => {
     const origin = request.headers['origin'];
     if (!deps.isAccepting()) {
@@ -67,7 +68,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     }
     const source = deps.sources.peek(writeKey) ?? (await deps.sources.check(writeKey));
     if (isUnreachable(source)) {
-      warn(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
+      warnSources(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
       return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
@@ -112,7 +113,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     } catch (error) {
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
       const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-      warn(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
+      warnQueue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
       return withCors(
         segmentError(503, 'queue_unavailable', `the messages cannot be taken now (${errorMessage(error)}); retry later`, {
           headers: { 'retry-after': String(retryAfter) },

@@ -35,7 +35,8 @@ const UNAVAILABLE_WARN_EVERY_MS = 10_000;
  */
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
   // Once per period, not per request: an outage refuses every request (the edge's digest counts them).
-  const warn = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warnSources = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warnQueue = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
   return async (request) => {
     const origin = request.headers['origin'];
     // A body without Content-Encoding (nearly all) is read without waiting for a promise.
@@ -50,7 +51,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     const sourceId = payload.source.id;
     const source = deps.sources.peek(sourceId) ?? (await deps.sources.check(sourceId));
     if (isUnreachable(source)) {
-      warn(`track refused, sources cannot be read: ${source.unreachable}`);
+      warnSources(`track refused, sources cannot be read: ${source.unreachable}`);
       return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
@@ -96,7 +97,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-        warn(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
+        warnQueue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
           errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },
