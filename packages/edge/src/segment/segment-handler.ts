@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { checkPayloadContent, checkTrackPayload, type TrackPayload } from '@inflow/protocol';
-import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, throttledWarning, type TraceSink } from '@inflow/core';
+import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type TraceSink } from '@inflow/core';
 import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
+import { outageWarnings } from '../public-api/outage-warnings.js';
 import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { groupByProfile, type IndexedMessage, type ProfileGroup } from './group-by-profile.js';
 import { mapMessage, type BatchFields } from './map-message.js';
@@ -12,9 +13,6 @@ import { readSegmentBody } from './read-segment-body.js';
 import { checkMessage, isObject, type SegmentType } from './segment-message.js';
 import { SEGMENT_SUCCESS, segmentError, segmentPartialSuccess, type SegmentRejection } from './segment-replies.js';
 import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
-
-/** How often an outage's refusals are said with their reason (each is counted in the edge's intake digest). */
-const UNAVAILABLE_WARN_EVERY_MS = 10_000;
 
 /** Segment's limits: 32 KB per message (one call, or each message of a batch), 500 KB per batch. */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
@@ -50,9 +48,7 @@ type Step<T> = { ok: true; value: T } | { ok: false; reply: HttpReply };
 export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoint): (request: HttpRequest) => Promise<HttpReply> {
   const maxBytes = endpoint === 'batch' ? MAX_BATCH_BYTES : MAX_MESSAGE_BYTES;
   const tooLarge = endpoint === 'batch' ? 'batch_too_large' : 'message_too_large';
-  // Once per period, not per request: an outage refuses every request (the edge's digest counts them).
-  const warnSources = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
-  const warnQueue = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warn = outageWarnings(deps.logger);
   return async (request) => {
     const origin = request.headers['origin'];
     if (!deps.isAccepting()) {
@@ -68,7 +64,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     }
     const source = deps.sources.peek(writeKey) ?? (await deps.sources.check(writeKey));
     if (isUnreachable(source)) {
-      warnSources(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
+      warn.sources(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
       return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
@@ -113,7 +109,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     } catch (error) {
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
       const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-      warnQueue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
+      warn.queue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
       return withCors(
         segmentError(503, 'queue_unavailable', `the messages cannot be taken now (${errorMessage(error)}); retry later`, {
           headers: { 'retry-after': String(retryAfter) },

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
-import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, throttledWarning, type TraceEntry, type TraceSink } from '@inflow/core';
+import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, type TraceEntry, type TraceSink } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
+import { outageWarnings } from '../public-api/outage-warnings.js';
 import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { decodeTrackBody, readTrackBody, type TrackLimits } from './read-track-body.js';
 
@@ -25,18 +26,13 @@ export interface TrackHandlerDeps {
   queueTopic?: string | undefined;
 }
 
-/** How often an outage's refusals are said with their reason (each is counted in the edge's intake digest). */
-const UNAVAILABLE_WARN_EVERY_MS = 10_000;
-
 /**
  * POST /track: check the body and the source, give everything an id, then either queue the
  * request (201 once the broker confirmed the batch holding it) or process it in place with
  * the collector the worker runs (200 once stored).
  */
 export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpRequest) => Promise<HttpReply> {
-  // Once per period, not per request: an outage refuses every request (the edge's digest counts them).
-  const warnSources = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
-  const warnQueue = throttledWarning(deps.logger, UNAVAILABLE_WARN_EVERY_MS);
+  const warn = outageWarnings(deps.logger);
   return async (request) => {
     const origin = request.headers['origin'];
     // A body without Content-Encoding (nearly all) is read without waiting for a promise.
@@ -51,7 +47,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     const sourceId = payload.source.id;
     const source = deps.sources.peek(sourceId) ?? (await deps.sources.check(sourceId));
     if (isUnreachable(source)) {
-      warnSources(`track refused, sources cannot be read: ${source.unreachable}`);
+      warn.sources(`track refused, sources cannot be read: ${source.unreachable}`);
       return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
     if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
@@ -97,7 +93,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-        warnQueue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
+        warn.queue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
           errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },
