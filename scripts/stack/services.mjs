@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fetchCached } from './fetch.mjs';
+import { PULSAR_TOKEN_KEY, signPulsarToken } from './pulsar-token.mjs';
 import { say } from './log.mjs';
 import { portOpen, startDetached } from './processes.mjs';
 
@@ -14,11 +15,23 @@ const ES_USER = 'inflow-es';
 
 export const PORTS = { redis: 16379, pulsarBroker: 16650, pulsarWeb: 18080, bookie: 13181, elasticsearch: 19200, elasticTransport: 19300 };
 
+/**
+ * The stack's Pulsar requires token authentication, as a secured production cluster does, so
+ * that every test and benchmark on it goes through Inflow's authentication on all three ways in
+ * (admin API, WebSocket API, binary protocol). Its signing key is fixed: the stack listens on
+ * loopback only and holds test data. INFLOW_STACK_PULSAR_AUTH=0 starts Pulsar without it.
+ */
+const PULSAR_AUTH = process.env.INFLOW_STACK_PULSAR_AUTH !== '0';
+/** The role `inflow`, without expiry. */
+const PULSAR_TOKEN = signPulsarToken({ sub: 'inflow' });
+const pulsarHeaders = () => (PULSAR_AUTH ? { authorization: `Bearer ${PULSAR_TOKEN}` } : {});
+
 /** The environment the distributed engine and the tests read. */
 export const STACK_ENV = {
   INFLOW_REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
   INFLOW_PULSAR_URL: `http://127.0.0.1:${PORTS.pulsarWeb}`,
   INFLOW_PULSAR_SERVICE_URL: `pulsar://127.0.0.1:${PORTS.pulsarBroker}`,
+  ...(PULSAR_AUTH ? { INFLOW_PULSAR_TOKEN: PULSAR_TOKEN } : {}),
   INFLOW_ELASTICSEARCH_URL: `http://127.0.0.1:${PORTS.elasticsearch}`,
 };
 
@@ -48,8 +61,8 @@ function assertEnterable(path, user) {
   }
 }
 
-async function httpOk(url, accept = () => true) {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+async function httpOk(url, accept = () => true, headers = {}) {
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
   return response.ok && accept(await response.text());
 }
 
@@ -102,6 +115,20 @@ export const services = {
         // which answers when its batch's receipt arrives, serves 1.65x the requests a second
         // (README "Performance"). INFLOW_STACK_PULSAR_FLUSH_EMPTY=0 keeps Pulsar's default.
         journalFlushWhenQueueEmpty: process.env.INFLOW_STACK_PULSAR_FLUSH_EMPTY === '0' ? 'false' : 'true',
+        ...(PULSAR_AUTH
+          ? {
+              authenticationEnabled: 'true',
+              authenticationProviders: 'org.apache.pulsar.broker.authentication.AuthenticationProviderToken',
+              tokenSecretKey: `data:;base64,${PULSAR_TOKEN_KEY.toString('base64')}`,
+              superUserRoles: 'inflow',
+              // The broker's own clients (the WebSocket service in standalone) show the same token.
+              brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
+              brokerClientAuthenticationParameters: `token:${PULSAR_TOKEN}`,
+              // How often the broker looks for connections whose token expired, and asks them
+              // again (AUTH_CHALLENGE); Pulsar's default is 60 s, shortened for the test of it.
+              authenticationRefreshCheckSeconds: '3',
+            }
+          : { authenticationEnabled: 'false' }),
       };
       let text = readFileSync(join(home, 'conf', 'standalone.conf'), 'utf8');
       for (const [key, value] of Object.entries(settings)) {
@@ -115,7 +142,7 @@ export const services = {
         { logFile, cwd: home, env: { JAVA_HOME: javaHome(), PULSAR_MEM: '-Xms256m -Xmx1g -XX:MaxDirectMemorySize=1g', PULSAR_LOG_DIR: runDir } },
       );
     },
-    ready: () => httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public')),
+    ready: () => httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public'), pulsarHeaders()),
     timeoutMs: 120_000,
   },
 

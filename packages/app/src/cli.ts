@@ -9,7 +9,7 @@ import { RULES_USAGE, rulesCommand } from './cli/rules-command.js';
 import { SOURCES_USAGE, sourcesCommand } from './cli/sources-command.js';
 import { STATUS_USAGE, statusCommand } from './cli/status-command.js';
 import { TRACE_USAGE, traceCommand } from './cli/trace-command.js';
-import { CONFIG_KEYS, envName, parseConfig } from './config/config.js';
+import { CONFIG_KEYS, envName, parseConfig, SECRET_SETTINGS } from './config/config.js';
 import { loadConfig } from './config/load-config.js';
 
 const USAGE = `Usage: inflow [command] [--config file.json]
@@ -74,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     const current = loadConfig(process.env, configFile);
     process.stdout.write(`${'key'.padEnd(20)} ${'environment'.padEnd(32)} ${'default'.padEnd(14)} current\n`);
     for (const key of CONFIG_KEYS) {
-      const shown = (value: unknown): string => (key === 'apiToken' && value ? '(set)' : String(value ?? '-'));
+      const shown = (value: unknown): string => (SECRET_SETTINGS.has(key) && value ? '(set)' : String(value ?? '-'));
       if (key === 'secrets') continue;
       process.stdout.write(`${key.padEnd(20)} ${envName(key).padEnd(32)} ${shown(defaults[key]).padEnd(14)} ${shown(current[key])}\n`);
     }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stackPulsarHeaders } from '../../workers/src/test-support/services.js';
 import { engineEnv } from './support/start-inflow.js';
 import { spawnInflow, waitFor, type InflowProcess } from './support/spawn-inflow.js';
 
@@ -123,7 +124,7 @@ async function subscriptionStats(env: Record<string, string>): Promise<string> {
   const admin = `${env['INFLOW_PULSAR_URL']}/admin/v2/persistent/${env['INFLOW_TENANT']}/collector`;
   const partitions = await Promise.all(
     [0, 1].map(async (i) => {
-      const stats = (await (await fetch(`${admin}/payloads-partition-${i}/stats`)).json()) as { subscriptions?: Record<string, unknown> };
+      const stats = (await (await fetch(`${admin}/payloads-partition-${i}/stats`, { headers: stackPulsarHeaders() })).json()) as { subscriptions?: Record<string, unknown> };
       return { partition: i, subscriptions: stats.subscriptions };
     }),
   );
@@ -263,7 +264,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     for (let round = 0; round < 4; round++) {
       await new Promise((resolve) => setTimeout(resolve, 700));
       for (const partition of [0, 1]) {
-        const response = await fetch(`${admin}-partition-${partition}/unload`, { method: 'PUT' });
+        const response = await fetch(`${admin}-partition-${partition}/unload`, { method: 'PUT', headers: stackPulsarHeaders() });
         expect(response.status, await response.text()).toBeLessThan(300);
       }
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { stackPulsarHeaders } from '../../workers/src/test-support/services.js';
 import { engineEnv } from './support/start-inflow.js';
 import { runCli } from './support/spawn-inflow.js';
 
@@ -12,11 +13,11 @@ describe('inflow setup (the built command line on the real services)', () => {
     expect(first.output).toMatch(/setup: topics, indices and subscriptions ready, \d+ ms/);
     expect(first.code).toBe(0);
 
-    const namespaces = (await (await fetch(`${pulsar}/admin/v2/namespaces/${tenant}`)).json()) as string[];
+    const namespaces = (await (await fetch(`${pulsar}/admin/v2/namespaces/${tenant}`, { headers: stackPulsarHeaders() })).json()) as string[];
     expect(namespaces).toEqual(expect.arrayContaining([`${tenant}/collector`, `${tenant}/dispatch`, `${tenant}/workflow`]));
-    const topics = (await (await fetch(`${pulsar}/admin/v2/persistent/${tenant}/collector/partitioned`)).json()) as string[];
+    const topics = (await (await fetch(`${pulsar}/admin/v2/persistent/${tenant}/collector/partitioned`, { headers: stackPulsarHeaders() })).json()) as string[];
     expect(topics).toContain(`persistent://${tenant}/collector/payloads`);
-    const subscriptions = (await (await fetch(`${pulsar}/admin/v2/persistent/${tenant}/collector/payloads/subscriptions`)).json()) as string[];
+    const subscriptions = (await (await fetch(`${pulsar}/admin/v2/persistent/${tenant}/collector/payloads/subscriptions`, { headers: stackPulsarHeaders() })).json()) as string[];
     expect(subscriptions.length).toBeGreaterThan(0);
     const indices = (await (await fetch(`${elasticsearch}/_cat/indices/${tenant}*?format=json`)).json()) as Array<{ index: string }>;
     expect(indices.map((index) => index.index)).toEqual(expect.arrayContaining([`${tenant}-profiles`, `${tenant}-sessions`, `${tenant}-definitions`]));

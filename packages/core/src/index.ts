@@ -31,3 +31,4 @@ export type { DestinationMeter, EdgeMeter, HttpMeter, PublishMeter, RuleMeter, S
 export { TraceRecorder, type TraceRecorderOptions, type TraceSink } from './telemetry/trace-recorder.js';
 export { MessagesInHand } from './telemetry/messages-in-hand.js';
 export { quantileOf } from './telemetry/families.js';
+export * from './util/shown-url.js';

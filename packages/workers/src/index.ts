@@ -8,6 +8,7 @@ export { createEmbeddedEngine, type EmbeddedSettings } from './embedded/embedded
 export type { DistributedSettings } from './distributed/distributed-engine.js';
 export { createDistributedEngine } from './distributed/lazy-engine.js';
 export { checkPulsarBroker } from './distributed/pulsar/binary/broker-check.js';
+export { PulsarToken } from './distributed/pulsar/pulsar-auth.js';
 export { checkDestination, compileTrigger, type DestinationRecord, type DestinationSpec, type DestinationTrigger, type DefinitionProblem } from './dispatch/destination.js';
 export { compileMapping, renderMapping, isMappingProblem, DEFAULT_MAPPING, type Mapping } from './dispatch/mapping.js';
 export { sendWebhook, idempotencyKey, type SendWebhook, type WebhookRequest } from './dispatch/webhook-sender.js';

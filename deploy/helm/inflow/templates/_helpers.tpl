@@ -106,6 +106,10 @@ worker.background renders dispatch and workflow; its dispatch/workflow keys over
 - name: INFLOW_PULSAR_SERVICE_URL
   value: {{ . | quote }}
 {{- end }}
+{{- if .Values.connections.pulsar.tokenSecret }}
+- name: INFLOW_PULSAR_TOKEN_FILE
+  value: /var/run/secrets/inflow-pulsar/{{ .Values.connections.pulsar.tokenSecretKey }}
+{{- end }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "elasticsearch" "env" "INFLOW_ELASTICSEARCH_URL") }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "redis" "env" "INFLOW_REDIS_URL") }}
 {{- range $key, $value := .Values.settings }}
@@ -131,3 +135,23 @@ securityContext:
 {{ toYaml . | indent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* The Pulsar token's Secret as a read-only volume (mounted where INFLOW_PULSAR_TOKEN_FILE points), when one is named. */}}
+{{- define "inflow.pulsarTokenMount" -}}
+{{- if .Values.connections.pulsar.tokenSecret }}
+- name: pulsar-token
+  mountPath: /var/run/secrets/inflow-pulsar
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "inflow.pulsarTokenVolume" -}}
+{{- if .Values.connections.pulsar.tokenSecret }}
+- name: pulsar-token
+  secret:
+    secretName: {{ .Values.connections.pulsar.tokenSecret }}
+    items:
+      - key: {{ .Values.connections.pulsar.tokenSecretKey }}
+        path: {{ .Values.connections.pulsar.tokenSecretKey }}
+{{- end }}
+{{- end }}

@@ -1,5 +1,6 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
+import { shownUrl } from '@inflow/core';
 
 /** Whether a service answered, and how fast or why not. */
 export interface ServiceCheck {
@@ -10,24 +11,13 @@ export interface ServiceCheck {
   detail: string;
 }
 
-/** A URL as shown: without its password. */
-export function shownUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString().replace(/\/$/, '');
-  } catch {
-    return url;
-  }
-}
-
-/** GET `path` of an HTTP service (credentials in the URL go as Basic auth); any answer but 5xx counts as up. */
-export async function checkHttp(service: string, base: string, path: string, timeoutMs: number): Promise<ServiceCheck> {
+/** GET `path` of an HTTP service (credentials in the URL go as Basic auth, `given` headers too); any answer but 5xx, 401 and 403 counts as up. */
+export async function checkHttp(service: string, base: string, path: string, timeoutMs: number, given: Record<string, string> = {}): Promise<ServiceCheck> {
   const started = Date.now();
   const shown = shownUrl(base);
   try {
     const url = new URL(path, base);
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...given };
     if (url.username || url.password) {
       headers['authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
       url.username = '';
@@ -36,6 +26,8 @@ export async function checkHttp(service: string, base: string, path: string, tim
     const response = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     await response.arrayBuffer();
     if (response.status >= 500) return { service, url: shown, up: false, detail: `answered ${response.status}` };
+    // It answers, but will not let Inflow in: as good as down for Inflow, and the reason is the credentials.
+    if (response.status === 401 || response.status === 403) return { service, url: shown, up: false, detail: `answered ${response.status}: credentials missing or refused` };
     return { service, url: shown, up: true, detail: `${Date.now() - started} ms` };
   } catch (error) {
     return { service, url: shown, up: false, detail: reasonOf(error, timeoutMs) };

@@ -60,7 +60,7 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
     readPrivateApi(config, timeoutMs),
     ...(distributed
       ? [
-          checkHttp('pulsar', config.pulsarUrl, '/admin/v2/clusters', timeoutMs),
+          checkPulsarAdmin(config, timeoutMs),
           ...(config.pulsarTransport === 'binary' ? [checkPulsarBinary(config, timeoutMs)] : []),
           checkHttp('elasticsearch', config.elasticsearchUrl, '/', timeoutMs), checkRedis(config.redisUrl, timeoutMs),
         ]
@@ -83,11 +83,24 @@ async function readStatus(config: Config, timeoutMs: number, out: Output): Promi
   };
 }
 
+/** Pulsar's admin API, with the token when one is configured (a 401 says it is missing or refused). */
+async function checkPulsarAdmin(config: Config, timeoutMs: number): Promise<ServiceCheck> {
+  let headers: Record<string, string> = {};
+  try {
+    const { PulsarToken } = await import('@inflow/workers');
+    headers = PulsarToken.from({ token: config.pulsarToken, tokenFile: config.pulsarTokenFile })?.headers() ?? {};
+  } catch (error) {
+    return { service: 'pulsar', url: config.pulsarUrl, up: false, detail: (error as Error).message };
+  }
+  return checkHttp('pulsar', config.pulsarUrl, '/admin/v2/clusters', timeoutMs, headers);
+}
+
 /** The brokers' binary protocol (what producers and consumers use): a handshake, at the address given or the one the cluster names. */
 async function checkPulsarBinary(config: Config, timeoutMs: number): Promise<ServiceCheck> {
   try {
-    const { checkPulsarBroker } = await import('@inflow/workers');
-    const { url, ms } = await checkPulsarBroker(config.pulsarUrl, config.pulsarServiceUrl, timeoutMs);
+    const { checkPulsarBroker, PulsarToken } = await import('@inflow/workers');
+    const auth = PulsarToken.from({ token: config.pulsarToken, tokenFile: config.pulsarTokenFile });
+    const { url, ms } = await checkPulsarBroker(config.pulsarUrl, config.pulsarServiceUrl, timeoutMs, auth);
     return { service: 'pulsar (binary protocol)', url, up: true, detail: `${ms} ms` };
   } catch (error) {
     const url = (error as { url?: string }).url ?? config.pulsarServiceUrl ?? `${config.pulsarUrl} (brokers' address not read)`;

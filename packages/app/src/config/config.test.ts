@@ -60,6 +60,21 @@ describe('parseConfig', () => {
     expect(() => parseConfig({}, { INFLOW_PULSAR_TRANSPORT: 'grpc' })).toThrow('config INFLOW_PULSAR_TRANSPORT:');
   });
 
+  it('takes a Pulsar token or a file holding it, not both, and never shows the token in an error', () => {
+    expect(parseConfig({}, { INFLOW_PULSAR_TOKEN: 'eyJh.eyJz.sig' })).toMatchObject({ pulsarToken: 'eyJh.eyJz.sig' });
+    expect(parseConfig({ pulsarTokenFile: '/var/run/secrets/pulsar/token' }, {}).pulsarTokenFile).toBe('/var/run/secrets/pulsar/token');
+    expect(() => parseConfig({}, { INFLOW_PULSAR_TOKEN: 'a.b.c', INFLOW_PULSAR_TOKEN_FILE: '/t' })).toThrow('not both');
+    const refused = ((): unknown => {
+      try {
+        return parseConfig({}, { INFLOW_PULSAR_TOKEN: 'secret-part with-space' });
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(String(refused)).toContain('config INFLOW_PULSAR_TOKEN:');
+    expect(String(refused)).not.toContain('secret-part');
+  });
+
   it('reads secrets from INFLOW_SECRET_<NAME> and the file, by key, and never shows a value in an error', () => {
     const config = parseConfig({ secrets: { 'crm-token': 'from-file', other: 'kept' } }, { INFLOW_SECRET_CRM_TOKEN: 'from-env', INFLOW_SECRET_EMPTY: '' });
     expect(config.secrets).toEqual({ CRM_TOKEN: 'from-env', OTHER: 'kept' });

@@ -113,6 +113,13 @@ export const ConfigSchema = object({
    * cluster's metadata gives (admin API at pulsarUrl), else pulsarUrl's host on port 6650.
    */
   pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s,]+\/?$/)),
+  /**
+   * Pulsar's token authentication: the token (a JWT) Inflow shows on every connection (admin
+   * API, WebSocket API, binary protocol), or the file holding it (a mounted secret, read again
+   * when it changes). Neither: the cluster does not require authentication.
+   */
+  pulsarToken: optional(pattern(size(string(), 1, 16_384), /^\s*[\x21-\x7e]+\s*$/)),
+  pulsarTokenFile: optional(size(string(), 1, 1024)),
   elasticsearchUrl: text('http://127.0.0.1:9200'),
   redisUrl: text('redis://127.0.0.1:6379'),
   /** Partitions of each topic; workers of one role scale up to this many per partition key range. */
@@ -211,14 +218,24 @@ export function parseConfig(fromFile: Record<string, unknown>, env: Record<strin
       origin.set(key, envName(key));
     }
   }
+  let config: Config;
   try {
-    return create(merged, ConfigSchema);
+    config = create(merged, ConfigSchema);
   } catch (error) {
     if (!(error instanceof StructError)) throw error;
     const key = String(error.path[0] ?? error.key ?? '');
+    // A secret's value is never repeated in an error (superstruct's message quotes it): it would land in logs.
+    if (SECRET_SETTINGS.has(key)) throw new ConfigError(origin.get(key) ?? key, 'is not valid: printable characters without spaces, of the length allowed (value not shown)');
     throw new ConfigError(origin.get(key) ?? key, `${error.message}${error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`}`);
   }
+  if (config.pulsarToken !== undefined && config.pulsarTokenFile !== undefined) {
+    throw new ConfigError(origin.get('pulsarTokenFile') ?? 'pulsarTokenFile', `give the Pulsar token (${envName('pulsarToken')}) or the file holding it (${envName('pulsarTokenFile')}), not both`);
+  }
+  return config;
 }
+
+/** Settings whose values are secrets: shown as "(set)", never repeated in errors. */
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['apiToken', 'pulsarToken']);
 
 const SECRET_KEY = /^[A-Z0-9][A-Z0-9_]{0,63}$/;
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createLogger, type Queue } from '@inflow/core';
 import { SqliteQueue } from '@inflow/workers';
-import { PulsarQueue } from '@inflow/workers/distributed';
+import { PulsarQueue, PulsarToken } from '@inflow/workers/distributed';
 import type { EngineName } from './start-inflow.js';
 
 /** A second handle on a running engine's queue, as another process would have (to put in what the edge never would). */
@@ -16,6 +16,7 @@ export function outsideQueue(engine: EngineName, dataDir: string, env: Record<st
     producerConnections: 1,
     sendTimeoutMs: 5000,
     receiverQueueSize: 10,
+    auth: PulsarToken.from({ token: env['INFLOW_PULSAR_TOKEN'] || undefined }),
     logger: createLogger({ level: 'warn', format: 'text' }),
   });
 }

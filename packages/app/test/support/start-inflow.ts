@@ -40,6 +40,8 @@ export function engineEnv(engine: EngineName): Record<string, string> {
     INFLOW_PULSAR_URL: requiredEnv('INFLOW_PULSAR_URL'),
     INFLOW_ELASTICSEARCH_URL: requiredEnv('INFLOW_ELASTICSEARCH_URL'),
     INFLOW_REDIS_URL: requiredEnv('INFLOW_REDIS_URL'),
+    // Set when the stack's Pulsar requires authentication (it does by default).
+    ...(process.env['INFLOW_PULSAR_TOKEN'] ? { INFLOW_PULSAR_TOKEN: process.env['INFLOW_PULSAR_TOKEN'] } : {}),
     INFLOW_TENANT: unique,
     INFLOW_STORAGE_PREFIX: unique,
     INFLOW_PULSAR_PARTITIONS: '2',

@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
-import { type Engine, type Logger, subscribedTopics, type TopicNames } from '@inflow/core';
+import { type Engine, type Logger, shownUrl, subscribedTopics, type TopicNames } from '@inflow/core';
 import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
 import { ElasticSchedule } from './elasticsearch/elastic-schedule.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
+import { PulsarToken } from './pulsar/pulsar-auth.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
 import { RedisSourceCache } from './redis/redis-source-cache.js';
@@ -15,6 +16,9 @@ export interface DistributedSettings {
   pulsarTransport: 'binary' | 'websocket';
   /** pulsar://host:port for the binary protocol (undefined: the address the cluster's metadata gives). */
   pulsarServiceUrl?: string | undefined;
+  /** Pulsar's token authentication (a JWT), or a file holding the token; neither for a cluster without authentication. */
+  pulsarToken?: string | undefined;
+  pulsarTokenFile?: string | undefined;
   elasticsearchUrl: string;
   redisUrl: string;
   tenant: string;
@@ -82,6 +86,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     sendTimeoutMs: settings.sendTimeoutMs,
     receiverQueueSize: settings.pulsarReceiverQueueSize,
     stallCheckMs: settings.pulsarStallCheckMs,
+    auth: PulsarToken.from({ token: settings.pulsarToken, tokenFile: settings.pulsarTokenFile }),
     logger: logger.child('pulsar'),
   });
   try {
@@ -97,7 +102,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     await Promise.allSettled([store.close(), queue.close()]);
     throw error;
   }
-  logger.info('distributed engine connected', { pulsar: settings.pulsarUrl, elasticsearch: settings.elasticsearchUrl, redis: settings.redisUrl });
+  logger.info('distributed engine connected', { pulsar: shownUrl(settings.pulsarUrl), elasticsearch: shownUrl(settings.elasticsearchUrl), redis: shownUrl(settings.redisUrl) });
   return {
     queue,
     store,

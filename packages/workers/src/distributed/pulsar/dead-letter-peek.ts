@@ -1,4 +1,6 @@
 import { QueueUnavailableError } from '@inflow/core';
+import { authHint, bodySummary } from './pulsar-admin.js';
+import { pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
 
 /** A letter as the admin REST "peek" shows it: the broker's position of the message, and its content. */
 export interface PeekedLetter {
@@ -18,12 +20,12 @@ const PARALLEL = 8;
  * the broker, and a message acknowledged before the call is never shown. Empty when the
  * topic or the subscription does not exist.
  */
-export async function peekUnacknowledged(webServiceUrl: string, path: string, subscription: string, max: number, from = 1): Promise<PeekedLetter[]> {
+export async function peekUnacknowledged(webServiceUrl: string, path: string, subscription: string, max: number, from = 1, auth?: PulsarToken): Promise<PeekedLetter[]> {
   const letters: PeekedLetter[] = [];
   for (let position = from; letters.length < max; position += PARALLEL) {
     const count = Math.min(PARALLEL, max - letters.length);
     const batch = await Promise.all(
-      Array.from({ length: count }, (_, i) => peek(`${webServiceUrl}/admin/v2/${path}/subscription/${subscription}/position/${position + i}`)),
+      Array.from({ length: count }, (_, i) => peek(`${webServiceUrl}/admin/v2/${path}/subscription/${subscription}/position/${position + i}`, auth)),
     );
     for (const letter of batch) {
       if (!letter) return letters;
@@ -34,10 +36,10 @@ export async function peekUnacknowledged(webServiceUrl: string, path: string, su
 }
 
 /** null when there is no message at that position (or no such topic or subscription). */
-async function peek(url: string): Promise<PeekedLetter | null> {
+async function peek(url: string, auth: PulsarToken | undefined): Promise<PeekedLetter | null> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    response = await fetch(url, { headers: pulsarAuthHeaders(auth), signal: AbortSignal.timeout(10_000) });
   } catch (error) {
     throw new QueueUnavailableError(`pulsar admin did not answer a dead-letter peek: ${(error as Error).message}`, 2, { cause: error });
   }
@@ -45,7 +47,7 @@ async function peek(url: string): Promise<PeekedLetter | null> {
     await response.body?.cancel();
     return null;
   }
-  if (!response.ok) throw new QueueUnavailableError(`pulsar admin peek answered ${response.status}: ${await response.text()}`, 2);
+  if (!response.ok) throw new QueueUnavailableError(`pulsar admin peek answered ${response.status}: ${bodySummary(await response.text())}${authHint(response.status, auth)}`, 2);
   const [ledgerId = '', entryId = ''] = (response.headers.get('x-pulsar-message-id') ?? '').split(':');
   const rawKey = response.headers.get('x-pulsar-partition-key') ?? '';
   const keyIsBase64 = response.headers.get('x-pulsar-partition-key-b64-encoded') === 'true';

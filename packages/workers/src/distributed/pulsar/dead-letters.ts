@@ -2,6 +2,7 @@ import { type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, isQue
 import { peekUnacknowledged, type PeekedLetter } from './dead-letter-peek.js';
 import { readReason } from './dead-letter-reason.js';
 import { KeeperAcks } from './keeper-acks.js';
+import type { PulsarToken } from './pulsar-auth.js';
 import { deadLetterTopic, topicPath } from './topic-names.js';
 
 /** Subscription that keeps dead letters from being deleted; what it has not acknowledged is what is kept. */
@@ -25,6 +26,8 @@ export interface PulsarDeadLettersOptions {
   discover?: () => Promise<TopicRef[]>;
   /** The producer of a source topic, for replays. */
   producer(topic: TopicRef): QueueProducer;
+  /** Pulsar's token authentication, when the cluster requires it. */
+  auth?: PulsarToken | undefined;
 }
 
 /**
@@ -93,7 +96,7 @@ export class PulsarDeadLetters {
 
   private async replayLetters(source: TopicRef, letters: PeekedLetter[], progress: { replayed: number }): Promise<void> {
     if (letters.length === 0) return;
-    const acks = await KeeperAcks.open(this.options.webServiceUrl, this.deadLetterPath(source), DEAD_LETTER_SUBSCRIPTION);
+    const acks = await KeeperAcks.open(this.options.webServiceUrl, this.deadLetterPath(source), DEAD_LETTER_SUBSCRIPTION, this.options.auth);
     try {
       for (let start = 0; start < letters.length; start += REPLAY_CHUNK) {
         const chunk = letters.slice(start, start + REPLAY_CHUNK);
@@ -119,7 +122,7 @@ export class PulsarDeadLetters {
   }
 
   private peek(source: TopicRef, max: number, from = 1): Promise<PeekedLetter[]> {
-    return peekUnacknowledged(this.options.webServiceUrl, this.deadLetterPath(source), DEAD_LETTER_SUBSCRIPTION, max, from);
+    return peekUnacknowledged(this.options.webServiceUrl, this.deadLetterPath(source), DEAD_LETTER_SUBSCRIPTION, max, from, this.options.auth);
   }
 
   private async allSources(): Promise<TopicRef[]> {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { QueueUnavailableError, sleep } from '@inflow/core';
 import { ProtoWriter } from './binary/protobuf.js';
+import { authHint } from './pulsar-admin.js';
+import { pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
 
 /** Longest wait for the broker to drop a closed consumer (and so to have applied its acknowledgements). */
 const DETACH_WAIT_MS = 5_000;
@@ -19,25 +21,26 @@ export class KeeperAcks {
     private readonly statsUrl: string,
     private readonly subscription: string,
     private readonly name: string,
+    private readonly auth: PulsarToken | undefined,
   ) {
     socket.on('error', () => undefined);
   }
 
-  static async open(webServiceUrl: string, path: string, subscription: string): Promise<KeeperAcks> {
+  static async open(webServiceUrl: string, path: string, subscription: string, auth?: PulsarToken): Promise<KeeperAcks> {
     const name = `inflow-dead-letter-replay-${randomBytes(6).toString('hex')}`;
     // Shared, and at most one message handed to this consumer: it is here to acknowledge, not to read.
     const params = new URLSearchParams({ subscriptionType: 'Shared', receiverQueueSize: '1', consumerName: name });
     const url = `${webServiceUrl.replace(/^http/, 'ws')}/ws/v2/consumer/${path}/${subscription}?${params.toString()}`;
     const socket = await new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000 });
+      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 10_000, headers: pulsarAuthHeaders(auth) });
       ws.once('open', () => resolve(ws));
       ws.once('unexpected-response', (_, response) => {
         ws.terminate();
-        reject(new QueueUnavailableError(`cannot acknowledge dead letters: the broker answered ${response.statusCode}`, 2));
+        reject(new QueueUnavailableError(`cannot acknowledge dead letters: the broker answered ${response.statusCode}${authHint(response.statusCode ?? 0, auth)}`, 2));
       });
       ws.once('error', (error) => reject(new QueueUnavailableError(`cannot acknowledge dead letters: ${error.message}`, 2, { cause: error })));
     });
-    return new KeeperAcks(socket, `${webServiceUrl}/admin/v2/${path}/stats`, subscription, name);
+    return new KeeperAcks(socket, `${webServiceUrl}/admin/v2/${path}/stats`, subscription, name, auth);
   }
 
   ack(positions: Array<{ ledgerId: string; entryId: string }>): void {
@@ -65,7 +68,7 @@ export class KeeperAcks {
   }
 
   private async attached(): Promise<boolean> {
-    const response = await fetch(this.statsUrl, { signal: AbortSignal.timeout(5_000) }).catch(() => null);
+    const response = await fetch(this.statsUrl, { headers: pulsarAuthHeaders(this.auth), signal: AbortSignal.timeout(5_000) }).catch(() => null);
     if (!response?.ok) return false;
     const stats = (await response.json()) as { subscriptions?: Record<string, { consumers?: Array<{ consumerName?: string }> }> };
     return (stats.subscriptions?.[this.subscription]?.consumers ?? []).some((consumer) => consumer.consumerName === this.name);

@@ -1,10 +1,12 @@
 import { errorMessage, type PartitionBacklog, QueueUnavailableError } from '@inflow/core';
+import { pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
 
 /** The few admin REST calls Inflow needs: create what is missing, read backlogs. */
 export class PulsarAdmin {
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 10_000,
+    private readonly auth?: PulsarToken,
   ) {}
 
   async ensureTenant(tenant: string): Promise<void> {
@@ -122,7 +124,7 @@ export class PulsarAdmin {
     try {
       response = await fetch(this.baseUrl + path, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...pulsarAuthHeaders(this.auth), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         body: body === undefined ? null : JSON.stringify(body),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
@@ -131,7 +133,7 @@ export class PulsarAdmin {
       throw new QueueUnavailableError(`pulsar admin ${method} ${path}: ${cause}`, 5, { cause: error });
     }
     if (!response.ok && !okStatuses.includes(response.status)) {
-      const message = `pulsar admin ${method} ${path}: ${response.status} ${await response.text()}`;
+      const message = `pulsar admin ${method} ${path}: ${response.status} ${bodySummary(await response.text())}${authHint(response.status, this.auth)}`;
       if (response.status >= 500) throw new QueueUnavailableError(message, 5);
       throw new Error(message);
     }
@@ -168,4 +170,18 @@ function sameHostAndPort(url: string, web: URL): boolean {
   } catch {
     return false;
   }
+}
+
+/** What to do about a 401 or 403 from Pulsar: it wants a token, or the token's role may not do this. */
+export function authHint(status: number, auth: PulsarToken | undefined): string {
+  if (status === 401) return auth ? ' (Pulsar did not accept the token: check INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ' (Pulsar requires authentication: set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)';
+  if (status === 403) return " (the token's role is not allowed to do this: grant it, or create the tenant and namespaces as an administrator)";
+  return '';
+}
+
+/** An error body as a log line can carry it: an HTML error page (Pulsar's web server) by its title, anything else cut at 500 characters. */
+export function bodySummary(body: string): string {
+  const title = /<title>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+  if (title) return title;
+  return body.length > 500 ? `${body.slice(0, 500)}…` : body;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, isQueueUnavailable, type QueueConsumer, type QueueMessage, type TopicRef } from '@inflow/core';
-import { requiredEnv } from '../../test-support/services.js';
+import { requiredEnv, stackPulsarAuth } from '../../test-support/services.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { PulsarQueue } from './pulsar-queue.js';
 
@@ -41,6 +41,7 @@ function openQueue(serviceUrl: string | undefined, topics: TopicRef[], extra: { 
     sendTimeoutMs: 5_000,
     receiverQueueSize: 100,
     stallCheckMs: extra.stallCheckMs ?? 0,
+    auth: stackPulsarAuth(),
     logger: createLogger({ level: 'warn', format: 'text', ...(extra.sink ? { sink: extra.sink } : {}) }),
   });
 }
@@ -220,7 +221,7 @@ describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transpo
       // The holder holds the messages: nothing is stuck in the broker, so this consumer only reconnects.
       expect(warnings.join('\n')).toMatch(/stalled \(stall-\w+\): nothing delivered/);
       expect(warnings.join('\n')).not.toMatch(/unloading/);
-      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'));
+      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'), undefined, stackPulsarAuth());
       const seen = await admin.subscriptionOnPartitions(`persistent/inflow-it/${stallTopic.namespace}/stalled`, subscription);
       expect(seen.reduce((sum, p) => sum + p.backlog, 0)).toBe(20);
       expect(seen.reduce((sum, p) => sum + p.held, 0)).toBe(20);
@@ -243,7 +244,7 @@ describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transpo
     const consumer = own.consumer(unloadTopic, { subscription, maxRedeliveries: 3, redeliveryDelayMs: 100 });
     try {
       await (consumer as unknown as { whenOpen(): Promise<void> }).whenOpen();
-      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'));
+      const admin = new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'), undefined, stackPulsarAuth());
       for (let i = 0; i < 3; i++) await admin.unload(`persistent://inflow-it/${unloadTopic.namespace}/unloaded-partition-${i}`);
       await own.producer(unloadTopic).send(Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, data: Buffer.from(`u${i}`) })));
       const got = await drain(consumer, 9);
@@ -337,7 +338,7 @@ describe('the binary and the WebSocket transports side by side on a real Pulsar'
   });
 
   it('finds the brokers\' binary address in the cluster\'s metadata when none is given', async () => {
-    expect(await new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL')).brokerServiceUrl()).toBe(binaryUrl);
+    expect(await new PulsarAdmin(requiredEnv('INFLOW_PULSAR_URL'), undefined, stackPulsarAuth()).brokerServiceUrl()).toBe(binaryUrl);
     const topic: TopicRef = { namespace: `it-${run}`, name: 'found' };
     // Binary, with no service URL: the queue asks the admin API for it.
     const found = openQueue(undefined, [topic], { transport: 'binary', partitions: 2 });

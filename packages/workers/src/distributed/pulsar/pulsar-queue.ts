@@ -1,6 +1,7 @@
 import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
+import type { PulsarToken } from './pulsar-auth.js';
 import { deadLetterTopic, fullTopicName, isDeadLetterTopicName, isPulsarName, topicPath } from './topic-names.js';
 import type { BufferedConsumerOptions } from './buffered-consumer.js';
 import { WsConsumer } from './ws-consumer.js';
@@ -46,6 +47,8 @@ export interface PulsarQueueOptions {
   partitionCheckMs?: number;
   /** A consumer idle this long while its subscription has a backlog checks again, then reconnects (0: never). */
   stallCheckMs?: number;
+  /** Pulsar's token authentication, on every connection (admin, WebSocket, binary), when the cluster requires it. */
+  auth?: PulsarToken | undefined;
   logger: Logger;
 }
 
@@ -59,13 +62,14 @@ export class PulsarQueue implements Queue {
   private readonly letters: PulsarDeadLetters;
 
   constructor(private readonly options: PulsarQueueOptions) {
-    this.admin = new PulsarAdmin(options.webServiceUrl);
+    this.admin = new PulsarAdmin(options.webServiceUrl, undefined, options.auth);
     const binary = (options.transport ?? (options.serviceUrl ? 'binary' : 'websocket')) === 'binary';
-    this.binary = binary ? new BinaryClient(options.serviceUrl ?? (() => this.admin.brokerServiceUrl()), options.partitionCheckMs) : null;
+    this.binary = binary ? new BinaryClient(options.serviceUrl ?? (() => this.admin.brokerServiceUrl()), options.partitionCheckMs, options.auth) : null;
     this.wsBase = options.webServiceUrl.replace(/^http/, 'ws') + '/ws/v2';
     this.letters = new PulsarDeadLetters({
       webServiceUrl: options.webServiceUrl,
       tenant: options.tenant,
+      auth: options.auth,
       sources: options.topics.map(({ topic }) => topic),
       discover: async () => {
         const found: TopicRef[] = [];
@@ -142,6 +146,7 @@ export class PulsarQueue implements Queue {
           ...common,
           url: `${this.wsBase}/consumer/${topicPath(tenant, topic)}/${encodeURIComponent(options.subscription)}`,
           deadLetterTopicName: fullTopicName(tenant, dead),
+          auth: this.options.auth,
         });
     this.consumers.add(consumer);
     return consumer;
@@ -214,6 +219,7 @@ export class PulsarQueue implements Queue {
         batching,
         sendTimeoutMs: this.options.sendTimeoutMs,
         logger: this.options.logger,
+        auth: this.options.auth,
       });
       this.producers.set(name, producer);
     }

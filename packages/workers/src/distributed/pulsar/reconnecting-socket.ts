@@ -1,5 +1,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '@inflow/core';
+import { authHint } from './pulsar-admin.js';
+import { pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
 import { Backoff, OpenLatch } from './waits.js';
 
 export interface SocketHandlers {
@@ -31,6 +33,7 @@ export class ReconnectingSocket {
     private readonly url: string,
     private readonly handlers: SocketHandlers,
     private readonly logger: Logger,
+    private readonly auth?: PulsarToken,
   ) {
     this.connect();
   }
@@ -91,7 +94,16 @@ export class ReconnectingSocket {
 
   private connect(): void {
     if (this.closed) return;
-    const socket = new WebSocket(this.url, { perMessageDeflate: false });
+    let headers: Record<string, string>;
+    try {
+      headers = pulsarAuthHeaders(this.auth);
+    } catch (error) {
+      // The token file cannot be read now: tried again after a pause, as for a broker away.
+      this.logger.warn(`pulsar connection not opened: ${(error as Error).message}`, { url: this.url });
+      this.timer = setTimeout(() => this.connect(), this.backoff.next());
+      return;
+    }
+    const socket = new WebSocket(this.url, { perMessageDeflate: false, headers });
     this.socket = socket;
     let dropped = false;
     let answered = true;
@@ -126,6 +138,11 @@ export class ReconnectingSocket {
         return;
       }
       this.handlers.onFrame(frame);
+    });
+    // A refused upgrade (401 without a token, 404 for an unknown topic) says why in the log.
+    socket.on('unexpected-response', (_request, response) => {
+      drop(`the broker answered ${response.statusCode ?? 'nothing'}${authHint(response.statusCode ?? 0, this.auth)}`);
+      socket.terminate();
     });
     socket.on('error', (error) => drop(error.message));
     socket.on('close', (code) => drop(`closed with ${code}`));

@@ -1,5 +1,6 @@
 import type { QueueMessage } from '@inflow/core';
 import { BufferedConsumer, type BufferedConsumerOptions } from './buffered-consumer.js';
+import type { PulsarToken } from './pulsar-auth.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 
 export interface WsConsumerOptions extends BufferedConsumerOptions {
@@ -7,6 +8,8 @@ export interface WsConsumerOptions extends BufferedConsumerOptions {
   url: string;
   /** Full name of the dead-letter topic, also given to the broker as its own safety net. */
   deadLetterTopicName: string;
+  /** Pulsar's token authentication, when the cluster requires it. */
+  auth?: PulsarToken | undefined;
 }
 
 interface Delivered {
@@ -46,6 +49,7 @@ export class WsConsumer extends BufferedConsumer {
         },
       },
       options.logger,
+      options.auth,
     );
   }
 

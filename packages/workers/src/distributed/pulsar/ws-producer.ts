@@ -1,4 +1,5 @@
 import { bucketOf, type Logger, type OutgoingMessage, type QueueProducer } from '@inflow/core';
+import type { PulsarToken } from './pulsar-auth.js';
 import { Receipts } from './receipts.js';
 import { ReconnectingSocket } from './reconnecting-socket.js';
 import { withTimeout } from './waits.js';
@@ -15,6 +16,8 @@ export interface WsProducerOptions {
   batching: boolean;
   sendTimeoutMs: number;
   logger: Logger;
+  /** Pulsar's token authentication, when the cluster requires it. */
+  auth?: PulsarToken | undefined;
 }
 
 
@@ -53,6 +56,7 @@ export class WsProducer implements QueueProducer {
             onDrop: (reason) => this.receipts.fail(reason, index),
           },
           options.logger,
+          options.auth,
         ),
     );
   }

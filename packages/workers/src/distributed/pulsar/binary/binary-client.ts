@@ -1,4 +1,5 @@
 import { type Logger, QueueUnavailableError } from '@inflow/core';
+import type { PulsarToken } from '../pulsar-auth.js';
 import { keepTrying } from '../waits.js';
 import { BrokerConnection } from './broker-connection.js';
 import { Command, serverError } from './commands.js';
@@ -28,6 +29,8 @@ export class BinaryClient {
     private readonly service: string | (() => Promise<string>),
     /** How often producers and consumers of this client ask whether their topic got more partitions. */
     readonly partitionCheckMs = PARTITION_CHECK_MS,
+    /** Pulsar's token authentication, when the cluster requires it: every connection's handshake carries it. */
+    private readonly auth?: PulsarToken,
   ) {}
 
   /** An id for a producer or consumer, unique within this client (so on any of its connections). */
@@ -132,7 +135,7 @@ export class BinaryClient {
       const previous = await current?.catch(() => null);
       if (previous?.isOpen) return previous;
       const address = new URL(throughProxy ? await this.serviceAddress() : brokerUrl);
-      return BrokerConnection.open(address, brokerUrl, throughProxy ? brokerUrl : undefined);
+      return BrokerConnection.open(address, brokerUrl, throughProxy ? brokerUrl : undefined, this.auth);
     })();
     this.connections.set(key, fresh);
     fresh.catch(() => {

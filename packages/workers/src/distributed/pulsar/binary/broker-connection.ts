@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { QueueUnavailableError } from '@inflow/core';
+import type { PulsarToken } from '../pulsar-auth.js';
 import { Command, decodeFrame, type IncomingFrame, PROTOCOL_VERSION, serverError, simpleFrame } from './commands.js';
 import type { ProtoWriter } from './protobuf.js';
 
@@ -21,6 +22,10 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const KEEPALIVE_MS = 30_000;
 /** Largest frame accepted from a broker (its default maxMessageSize is 5 MB, plus headers). */
 const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** The authentication method Pulsar's token provider answers to. */
+const TOKEN_METHOD = 'token';
+/** ServerError codes of a refused handshake (PulsarApi.proto). */
+const AUTHENTICATION_ERROR = 3;
 
 /**
  * One TCP connection to a Pulsar broker speaking its binary protocol. Producers and consumers
@@ -44,19 +49,31 @@ export class BrokerConnection {
     /** The broker this connection reaches (pulsar://host:port), as lookups name it. */
     readonly brokerUrl: string,
     proxyToBrokerUrl: string | undefined,
+    private readonly auth: PulsarToken | undefined,
   ) {
     socket.setNoDelay(true);
     this.connected = new Promise<void>((resolve, reject) => {
       this.requests.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => this.destroy('no CONNECTED within 10 s'), REQUEST_TIMEOUT_MS) });
     });
-    socket.once('connect', () =>
+    socket.once('connect', () => {
+      let token: string | undefined;
+      try {
+        token = this.auth?.value();
+      } catch (error) {
+        return this.destroy((error as Error).message);
+      }
       this.write(
         simpleFrame(Command.CONNECT, (connect) => {
-          connect.string(1, 'inflow').uint(4, PROTOCOL_VERSION);
+          connect.string(1, 'inflow');
+          if (token !== undefined) connect.raw(3, Buffer.from(token));
+          connect.uint(4, PROTOCOL_VERSION);
+          if (token !== undefined) connect.string(5, TOKEN_METHOD);
           if (proxyToBrokerUrl) connect.string(6, proxyToBrokerUrl);
+          // supports_auth_refresh: a broker whose token check expires asks again (AUTH_CHALLENGE) instead of closing.
+          if (token !== undefined) connect.message(10, (flags) => flags.bool(1, true));
         }),
-      ),
-    );
+      );
+    });
     socket.on('data', (chunk) => this.receive(chunk));
     socket.on('error', (error) => this.destroy(error.message));
     socket.on('close', () => this.destroy('connection closed'));
@@ -69,9 +86,9 @@ export class BrokerConnection {
   }
 
   /** Connects to `address` (host:port) and completes the handshake; through a proxy when `proxyTo` is given. */
-  static async open(address: URL, brokerUrl: string, proxyTo?: string): Promise<BrokerConnection> {
+  static async open(address: URL, brokerUrl: string, proxyTo?: string, auth?: PulsarToken): Promise<BrokerConnection> {
     const socket = connect({ host: address.hostname, port: Number(address.port || 6650) });
-    const connection = new BrokerConnection(socket, brokerUrl, proxyTo);
+    const connection = new BrokerConnection(socket, brokerUrl, proxyTo, auth);
     await connection.connected;
     return connection;
   }
@@ -177,6 +194,8 @@ export class BrokerConnection {
     switch (type) {
       case Command.CONNECTED:
         return this.answer(0, frame);
+      case Command.AUTH_CHALLENGE:
+        return this.answerChallenge();
       case Command.PING:
         this.write(simpleFrame(Command.PONG, () => undefined));
         return;
@@ -199,8 +218,11 @@ export class BrokerConnection {
         // A producer that is not ready yet gets another PRODUCER_SUCCESS when it is.
         if (!command.bool(6, true)) return;
         return this.answer(command.uint(1), frame);
-      case Command.SUCCESS:
       case Command.ERROR:
+        // A refused handshake names no request of ours (the broker closes the connection next).
+        if (this.requests.has(0) && !this.requests.has(command.uint(1))) return this.refuseHandshake(frame);
+        return this.answer(command.uint(1), frame);
+      case Command.SUCCESS:
       case Command.PARTITIONED_METADATA_RESPONSE:
         return this.answer(command.uint(type === Command.PARTITIONED_METADATA_RESPONSE ? 2 : 1), frame);
       case Command.LOOKUP_RESPONSE:
@@ -208,6 +230,42 @@ export class BrokerConnection {
       default:
         return;
     }
+  }
+
+  /**
+   * The broker checks the connection's credentials again (a token that expires): it gets the
+   * token as it is now (a rotated file's new one). Without a token there is nothing to show, and
+   * the broker ends the connection.
+   */
+  private answerChallenge(): void {
+    let token: string | undefined;
+    try {
+      token = this.auth?.value();
+    } catch (error) {
+      return this.destroy(`cannot answer the broker's authentication challenge: ${(error as Error).message}`);
+    }
+    if (token === undefined) return this.destroy('the broker asked for credentials and none are configured (INFLOW_PULSAR_TOKEN)');
+    this.write(
+      simpleFrame(Command.AUTH_RESPONSE, (response) => {
+        response.string(1, 'inflow');
+        response.message(2, (data) => data.string(1, TOKEN_METHOD).raw(2, Buffer.from(token)));
+        response.uint(3, PROTOCOL_VERSION);
+      }),
+    );
+  }
+
+  private refuseHandshake(frame: IncomingFrame): void {
+    const code = frame.command.uint(2);
+    const hint =
+      code === AUTHENTICATION_ERROR ? (this.auth ? ': Pulsar did not accept the token (INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ': Pulsar requires authentication (set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)') : '';
+    const reason = `pulsar refused the connection: ${serverError(code)} ${frame.command.string(3) ?? ''}`.trim() + hint;
+    const handshake = this.requests.get(0);
+    this.requests.delete(0);
+    if (handshake) {
+      clearTimeout(handshake.timer);
+      handshake.reject(new QueueUnavailableError(reason, 5));
+    }
+    this.destroy(reason);
   }
 
   private answer(requestId: number, frame: IncomingFrame): void {

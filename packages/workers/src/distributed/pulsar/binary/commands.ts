@@ -25,6 +25,8 @@ export const Command = {
   PARTITIONED_METADATA_RESPONSE: 22,
   LOOKUP: 23,
   LOOKUP_RESPONSE: 24,
+  AUTH_CHALLENGE: 36,
+  AUTH_RESPONSE: 37,
 } as const;
 
 /** Protocol version announced in CONNECT: Key_Shared needs 14 or later. */

@@ -1,0 +1,68 @@
+import { readFileSync, statSync } from 'node:fs';
+
+/** How Inflow proves who it is to a Pulsar cluster that requires it: a token (JWT), given or read from a file. */
+export interface PulsarAuthOptions {
+  token?: string | undefined;
+  /** A file holding the token (a mounted Kubernetes secret): read again when it changes, so a rotated token is used from the next connection on. */
+  tokenFile?: string | undefined;
+}
+
+/**
+ * Pulsar's token authentication, for every way Inflow talks to Pulsar: the admin API and the
+ * WebSocket API get `Authorization: Bearer <token>`, the binary protocol's CONNECT carries the
+ * method `token` and the token, and its AUTH_CHALLENGE (a broker re-checking a connection) is
+ * answered with the current token. Each call reads the token as it is now.
+ */
+export class PulsarToken {
+  private cached: { token: string; mtimeMs: number; size: number } | undefined;
+
+  private constructor(private readonly source: { token: string } | { file: string }) {}
+
+  /** The token, or undefined when neither a token nor a file is given (a cluster without authentication). */
+  static from(options: PulsarAuthOptions): PulsarToken | undefined {
+    if (options.token !== undefined && options.tokenFile !== undefined) throw new Error('give the Pulsar token or a file holding it, not both');
+    if (options.token !== undefined) return new PulsarToken({ token: checkedToken(options.token, 'the Pulsar token') });
+    if (options.tokenFile !== undefined) {
+      const token = new PulsarToken({ file: options.tokenFile });
+      token.value(); // an unreadable or empty file is a configuration error at start, not an outage later
+      return token;
+    }
+    return undefined;
+  }
+
+  /** The token as it is now; a file is read again only when its modification time or size changed. */
+  value(): string {
+    if ('token' in this.source) return this.source.token;
+    const { file } = this.source;
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch (error) {
+      // A file that went away for a moment (a secret being replaced): the last token read stays in use.
+      if (this.cached) return this.cached.token;
+      throw new Error(`cannot read the Pulsar token file ${file}: ${(error as Error).message}`);
+    }
+    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size) return this.cached.token;
+    const token = checkedToken(readFileSync(file, 'utf8'), `the Pulsar token file ${file}`);
+    this.cached = { token, mtimeMs: stat.mtimeMs, size: stat.size };
+    return token;
+  }
+
+  /** The header of an admin or WebSocket request. */
+  headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.value()}` };
+  }
+}
+
+/** Headers for an HTTP or WebSocket request to Pulsar: none without authentication. */
+export function pulsarAuthHeaders(auth: PulsarToken | undefined): Record<string, string> {
+  return auth ? auth.headers() : {};
+}
+
+/** A token as it may travel in a header: surrounding whitespace (a file's last newline) removed, nothing unprintable inside. */
+function checkedToken(raw: string, what: string): string {
+  const token = raw.trim();
+  if (token === '') throw new Error(`${what} is empty`);
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new Error(`${what} holds spaces or characters a header cannot carry`);
+  return token;
+}
