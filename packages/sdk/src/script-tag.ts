@@ -17,6 +17,9 @@ interface ScriptOptions extends BrowserTrackerOptions {
 
 type Call = [string, unknown[]];
 
+/** Calls kept before init at most (a page that never inits must not grow without bound); later ones are dropped, with one warning. */
+const MAX_EARLY_CALLS = 1000;
+
 /** Every method of the tracker: the snippet's, then profileId (which answers only once the script is loaded). */
 const METHODS = 'track page identify group alias register unregister ready flush reset consent debug profileId'.split(' ') as Array<keyof BrowserTracker>;
 
@@ -33,7 +36,12 @@ if (w) {
     for (const [name, args] of early) api[name]?.(...args);
   };
   const api = { init } as Record<string, (...args: unknown[]) => unknown>;
-  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : void early.push([name, args]));
+  let dropped = 0;
+  const keep = (call: Call): void => {
+    if (early.length < MAX_EARLY_CALLS) early.push(call);
+    else if (dropped++ === 0) console.warn(`inflow: ${MAX_EARLY_CALLS} calls made before inflow.init; later ones are dropped until it is called`);
+  };
+  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : keep([name, args]));
   w.inflow = api;
   for (const [name, args] of queued) api[name]?.(...args);
 }
