@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { say } from './stack/log.mjs';
 import { isAlive, portOpen, stopProcess, waitUntil } from './stack/processes.mjs';
-import { services, STACK_ENV } from './stack/services.mjs';
+import { services, stackEnv } from './stack/services.mjs';
 
 const isRoot = process.getuid?.() === 0;
 const cacheDir = process.env.INFLOW_STACK_CACHE ?? (isRoot ? '/var/cache/inflow-stack' : join(homedir(), '.cache', 'inflow-stack'));
@@ -121,7 +121,7 @@ try {
   else if (command === 'pause') signalService(names, 'SIGSTOP');
   else if (command === 'resume') signalService(names, 'SIGCONT');
   else if (command === 'status') await status();
-  else if (command === 'env') for (const [key, value] of Object.entries(STACK_ENV)) console.log(`${key}=${value}`);
+  else if (command === 'env') for (const [key, value] of Object.entries(stackEnv(cacheDir))) console.log(`${key}=${value}`);
   else throw new Error(`unknown command ${command} (up, down, restart, pause, resume, status, env)`);
 } catch (error) {
   say(`failed: ${error.message}`);

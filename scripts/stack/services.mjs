@@ -13,7 +13,7 @@ export const PULSAR_VERSION = '4.0.8';
 export const ELASTICSEARCH_VERSION = '8.19.21';
 const ES_USER = 'inflow-es';
 
-export const PORTS = { redis: 16379, pulsarBroker: 16650, pulsarWeb: 18080, bookie: 13181, elasticsearch: 19200, elasticTransport: 19300 };
+export const PORTS = { redis: 16379, pulsarBroker: 16650, pulsarWeb: 18080, pulsarBrokerTls: 16651, pulsarWebTls: 18443, bookie: 13181, elasticsearch: 19200, elasticTransport: 19300 };
 
 /**
  * The stack's Pulsar requires token authentication, as a secured production cluster does, so
@@ -26,14 +26,39 @@ const PULSAR_AUTH = process.env.INFLOW_STACK_PULSAR_AUTH !== '0';
 const PULSAR_TOKEN = signPulsarToken({ sub: 'inflow' });
 const pulsarHeaders = () => (PULSAR_AUTH ? { authorization: `Bearer ${PULSAR_TOKEN}` } : {});
 
-/** The environment the distributed engine and the tests read. */
-export const STACK_ENV = {
-  INFLOW_REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
-  INFLOW_PULSAR_URL: `http://127.0.0.1:${PORTS.pulsarWeb}`,
-  INFLOW_PULSAR_SERVICE_URL: `pulsar://127.0.0.1:${PORTS.pulsarBroker}`,
-  ...(PULSAR_AUTH ? { INFLOW_PULSAR_TOKEN: PULSAR_TOKEN } : {}),
-  INFLOW_ELASTICSEARCH_URL: `http://127.0.0.1:${PORTS.elasticsearch}`,
-};
+/** Where the TLS material of the stack's Pulsar is kept (made once, by install): a CA of its own and a certificate for 127.0.0.1 and localhost. */
+const tlsDir = (cacheDir) => join(cacheDir, 'pulsar-tls');
+
+/**
+ * The environment the distributed engine and the tests read. Pulsar also listens with TLS
+ * (INFLOW_STACK_PULSAR_TLS_*), under a certificate of the stack's own CA
+ * (INFLOW_STACK_TLS_CA_FILE: what NODE_EXTRA_CA_CERTS must name for a process to trust it).
+ */
+export function stackEnv(cacheDir) {
+  return {
+    INFLOW_REDIS_URL: `redis://127.0.0.1:${PORTS.redis}`,
+    INFLOW_PULSAR_URL: `http://127.0.0.1:${PORTS.pulsarWeb}`,
+    INFLOW_PULSAR_SERVICE_URL: `pulsar://127.0.0.1:${PORTS.pulsarBroker}`,
+    ...(PULSAR_AUTH ? { INFLOW_PULSAR_TOKEN: PULSAR_TOKEN } : {}),
+    INFLOW_ELASTICSEARCH_URL: `http://127.0.0.1:${PORTS.elasticsearch}`,
+    INFLOW_STACK_PULSAR_TLS_URL: `https://127.0.0.1:${PORTS.pulsarWebTls}`,
+    INFLOW_STACK_PULSAR_TLS_SERVICE_URL: `pulsar+ssl://127.0.0.1:${PORTS.pulsarBrokerTls}`,
+    INFLOW_STACK_TLS_CA_FILE: join(tlsDir(cacheDir), 'ca.crt'),
+  };
+}
+
+/** A CA and a server certificate it signed (127.0.0.1, localhost), with openssl, unless they exist. */
+function makeTlsMaterial(dir) {
+  if (existsSync(join(dir, 'server.crt'))) return;
+  aptInstall('openssl', 'openssl');
+  say('pulsar: making a test CA and a certificate for 127.0.0.1');
+  mkdirSync(dir, { recursive: true });
+  const openssl = (...args) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=Inflow test stack CA');
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost');
+  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n');
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3650', '-extfile', 'server.ext');
+}
 
 function javaHome() {
   const jvms = readdirSync('/usr/lib/jvm').filter((name) => /17|21/.test(name) && existsSync(join('/usr/lib/jvm', name, 'bin', 'java')));
@@ -84,8 +109,9 @@ export const services = {
   },
 
   pulsar: {
-    ports: [PORTS.pulsarBroker, PORTS.pulsarWeb, PORTS.bookie],
+    ports: [PORTS.pulsarBroker, PORTS.pulsarWeb, PORTS.pulsarBrokerTls, PORTS.pulsarWebTls, PORTS.bookie],
     async install(cacheDir) {
+      makeTlsMaterial(tlsDir(cacheDir));
       const home = join(cacheDir, `apache-pulsar-${PULSAR_VERSION}`);
       if (existsSync(join(home, 'bin', 'pulsar'))) return;
       const archive = await fetchCached(
@@ -115,6 +141,12 @@ export const services = {
         // which answers when its batch's receipt arrives, serves 1.65x the requests a second
         // (README "Performance"). INFLOW_STACK_PULSAR_FLUSH_EMPTY=0 keeps Pulsar's default.
         journalFlushWhenQueueEmpty: process.env.INFLOW_STACK_PULSAR_FLUSH_EMPTY === '0' ? 'false' : 'true',
+        // TLS beside the plain ports: the binary protocol and the web service (admin, WebSocket).
+        brokerServicePortTls: PORTS.pulsarBrokerTls,
+        webServicePortTls: PORTS.pulsarWebTls,
+        tlsCertificateFilePath: join(tlsDir(cacheDir), 'server.crt'),
+        tlsKeyFilePath: join(tlsDir(cacheDir), 'server.key'),
+        tlsTrustCertsFilePath: join(tlsDir(cacheDir), 'ca.crt'),
         ...(PULSAR_AUTH
           ? {
               authenticationEnabled: 'true',

@@ -47,14 +47,15 @@ describe('parseConfig', () => {
     expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
   });
 
-  it('talks to Pulsar in its binary protocol by default, or over its WebSocket API when told; a binary address must be pulsar://', () => {
+  it('talks to Pulsar in its binary protocol by default, or over its WebSocket API when told; a binary address must be pulsar:// or pulsar+ssl://', () => {
     const defaults = parseConfig({}, {});
     expect(defaults.pulsarTransport).toBe('binary');
     // No address: the cluster's metadata gives it (PulsarAdmin.brokerServiceUrl).
     expect(defaults.pulsarServiceUrl).toBeUndefined();
     expect(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://proxy:16650', INFLOW_PULSAR_TRANSPORT: 'websocket' })).toMatchObject({ pulsarTransport: 'websocket', pulsarServiceUrl: 'pulsar://proxy:16650' });
     expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'http://proxy:6650' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
-    expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar+ssl://proxy:6651' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
+    expect(parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar+ssl://proxy:6651' }).pulsarServiceUrl).toBe('pulsar+ssl://proxy:6651');
+    expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar+tls://proxy:6651' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
     // One address: a list of brokers is for clients that pick among them, this one looks topics up through one.
     expect(() => parseConfig({}, { INFLOW_PULSAR_SERVICE_URL: 'pulsar://b1:6650,b2:6650' })).toThrow('config INFLOW_PULSAR_SERVICE_URL:');
     expect(() => parseConfig({}, { INFLOW_PULSAR_TRANSPORT: 'grpc' })).toThrow('config INFLOW_PULSAR_TRANSPORT:');

@@ -112,7 +112,7 @@ export const ConfigSchema = object({
    * pulsar://host:port of the broker or proxy for the binary transport. Default: the address the
    * cluster's metadata gives (admin API at pulsarUrl), else pulsarUrl's host on port 6650.
    */
-  pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar:\/\/[^/\s,]+\/?$/)),
+  pulsarServiceUrl: optional(pattern(size(string(), 1, 1024), /^pulsar(\+ssl)?:\/\/[^/\s,]+\/?$/)),
   /**
    * Pulsar's token authentication: the token (a JWT) Inflow shows on every connection (admin
    * API, WebSocket API, binary protocol), or the file holding it (a mounted secret, read again

@@ -21,11 +21,18 @@ export class PulsarAdmin {
    */
   async brokerServiceUrl(): Promise<string> {
     const web = new URL(this.baseUrl);
+    // The admin API over HTTPS: the brokers over TLS too (pulsar+ssl://, the cluster's brokerServiceUrlTls).
+    const tls = web.protocol === 'https:';
     const names = (await this.json('GET', '/admin/v2/clusters')) as string[];
-    const clusters = await Promise.all(names.map(async (name) => (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(name)}`)) as { serviceUrl?: unknown; brokerServiceUrl?: unknown }));
-    const ours = clusters.find((cluster) => typeof cluster.serviceUrl === 'string' && sameHostAndPort(cluster.serviceUrl, web)) ?? (clusters.length === 1 ? clusters[0] : undefined);
-    const named = typeof ours?.brokerServiceUrl === 'string' ? /^pulsar:\/\/([^/\s,]+)/.exec(ours.brokerServiceUrl) : null;
-    return named ? `pulsar://${named[1]}` : `pulsar://${web.hostname}:6650`;
+    const clusters = await Promise.all(
+      names.map(async (name) => (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(name)}`)) as { serviceUrl?: unknown; serviceUrlTls?: unknown; brokerServiceUrl?: unknown; brokerServiceUrlTls?: unknown }),
+    );
+    const ours =
+      clusters.find((cluster) => [cluster.serviceUrl, cluster.serviceUrlTls].some((url) => typeof url === 'string' && sameHostAndPort(url, web))) ?? (clusters.length === 1 ? clusters[0] : undefined);
+    const given = tls ? ours?.brokerServiceUrlTls : ours?.brokerServiceUrl;
+    const scheme = tls ? 'pulsar+ssl' : 'pulsar';
+    const named = typeof given === 'string' ? (tls ? /^pulsar\+ssl:\/\/([^/\s,]+)/ : /^pulsar:\/\/([^/\s,]+)/).exec(given) : null;
+    return named ? `${scheme}://${named[1]}` : `${scheme}://${web.hostname}:${tls ? 6651 : 6650}`;
   }
 
   async ensureNamespace(tenant: string, namespace: string): Promise<void> {
@@ -166,7 +173,8 @@ function partitionIndex(name: string): number {
 function sameHostAndPort(url: string, web: URL): boolean {
   try {
     const other = new URL(url.split(',')[0] ?? url);
-    return other.hostname === web.hostname && (other.port || '80') === (web.port || '80');
+    const portOf = (url: URL): string => url.port || (url.protocol === 'https:' ? '443' : '80');
+    return other.hostname === web.hostname && portOf(other) === portOf(web);
   } catch {
     return false;
   }

@@ -79,15 +79,18 @@ export class BinaryClient {
 
   /** The connection to the broker that serves `topic` now. */
   async connectionFor(topic: string): Promise<BrokerConnection> {
-    let asked = await this.connection(await this.serviceAddress());
+    const service = await this.serviceAddress();
+    // Reached over TLS: the brokers are too, at the TLS address a lookup gives beside the plain one.
+    const tls = service.startsWith('pulsar+ssl://');
+    let asked = await this.connection(service);
     let authoritative = false;
     for (let hop = 0; hop < MAX_REDIRECTS; hop++) {
       const answer = await asked.request(Command.LOOKUP, 2, (command) => command.string(1, topic).bool(3, authoritative));
       const { command } = answer;
       const kind = command.uint(3);
-      const brokerUrl = command.string(1);
+      const brokerUrl = command.string(tls ? 2 : 1);
       if (kind !== LOOKUP_REDIRECT && kind !== LOOKUP_CONNECT) throw new QueueUnavailableError(`pulsar lookup of ${topic} failed: ${serverError(command.uint(6))} ${command.string(7) ?? ''}`.trim(), 2);
-      if (!brokerUrl) throw new QueueUnavailableError(`pulsar lookup of ${topic} named no broker`, 2);
+      if (!brokerUrl) throw new QueueUnavailableError(`pulsar lookup of ${topic} named no broker${tls ? ' with a TLS address (brokerServicePortTls)' : ''}`, 2);
       const throughProxy = command.bool(8);
       if (kind === LOOKUP_CONNECT) return this.connection(brokerUrl, throughProxy);
       authoritative = command.bool(5);

@@ -1,4 +1,5 @@
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { QueueUnavailableError } from '@inflow/core';
 import type { PulsarToken } from '../pulsar-auth.js';
 import { Command, decodeFrame, type IncomingFrame, PROTOCOL_VERSION, serverError, simpleFrame } from './commands.js';
@@ -55,7 +56,8 @@ export class BrokerConnection {
     this.connected = new Promise<void>((resolve, reject) => {
       this.requests.set(0, { resolve: () => resolve(), reject, timer: setTimeout(() => this.destroy('no CONNECTED within 10 s'), REQUEST_TIMEOUT_MS) });
     });
-    socket.once('connect', () => {
+    // A TLS socket is ready for the handshake once its own handshake is done.
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       let token: string | undefined;
       try {
         token = this.auth?.value();
@@ -87,7 +89,12 @@ export class BrokerConnection {
 
   /** Connects to `address` (host:port) and completes the handshake; through a proxy when `proxyTo` is given. */
   static async open(address: URL, brokerUrl: string, proxyTo?: string, auth?: PulsarToken): Promise<BrokerConnection> {
-    const socket = connect({ host: address.hostname, port: Number(address.port || 6650) });
+    const host = address.hostname.replace(/^\[(.*)\]$/, '$1');
+    // pulsar+ssl://: TLS, with the certificate checked against Node's trusted CAs (NODE_EXTRA_CA_CERTS adds a private one).
+    const socket =
+      address.protocol === 'pulsar+ssl:'
+        ? tlsConnect({ host, port: Number(address.port || 6651), ...(isIP(host) ? {} : { servername: host }) })
+        : connect({ host, port: Number(address.port || 6650) });
     const connection = new BrokerConnection(socket, brokerUrl, proxyTo, auth);
     await connection.connected;
     return connection;
