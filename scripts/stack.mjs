@@ -35,9 +35,14 @@ async function up(names) {
     const service = services[name];
     if (!service) throw new Error(`unknown service ${name} (known: ${Object.keys(services).join(', ')})`);
     const previous = state[name];
-    if (previous && isAlive(previous.pid) && (await service.ready().catch(() => false))) {
-      say(`${name}: already running (pid ${previous.pid})`);
-      continue;
+    if (previous && isAlive(previous.pid)) {
+      if (await service.ready().catch(() => false)) {
+        say(`${name}: already running (pid ${previous.pid})`);
+        continue;
+      }
+      // Started by this script with other settings (an older checkout), or hung: started afresh.
+      say(`${name}: running (pid ${previous.pid}) but not ready as configured; restarting it`);
+      await stopProcess(name, previous.pid);
     }
     if (await service.ready().catch(() => false)) {
       say(`${name}: already answering on its port (started elsewhere); using it`);

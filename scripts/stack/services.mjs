@@ -153,6 +153,8 @@ export const services = {
               authenticationProviders: 'org.apache.pulsar.broker.authentication.AuthenticationProviderToken',
               tokenSecretKey: `data:;base64,${PULSAR_TOKEN_KEY.toString('base64')}`,
               superUserRoles: 'inflow',
+              // Roles other than the super-user's may do only what they were granted (a tenant's admins: their tenant).
+              authorizationEnabled: 'true',
               // The broker's own clients (the WebSocket service in standalone) show the same token.
               brokerClientAuthenticationPlugin: 'org.apache.pulsar.client.impl.auth.AuthenticationToken',
               brokerClientAuthenticationParameters: `token:${PULSAR_TOKEN}`,
@@ -174,7 +176,12 @@ export const services = {
         { logFile, cwd: home, env: { JAVA_HOME: javaHome(), PULSAR_MEM: '-Xms256m -Xmx1g -XX:MaxDirectMemorySize=1g', PULSAR_LOG_DIR: runDir } },
       );
     },
-    ready: () => httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public'), pulsarHeaders()),
+    // Ready, and as configured here: a Pulsar left running from before (no authentication, no
+    // TLS port) is not taken for this one.
+    ready: async () =>
+      (await httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public'), pulsarHeaders())) &&
+      (!PULSAR_AUTH || (await fetch(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, { signal: AbortSignal.timeout(2000) })).status === 401) &&
+      (await portOpen(PORTS.pulsarBrokerTls)),
     timeoutMs: 120_000,
   },
 

@@ -39,7 +39,8 @@ if (w) {
   let dropped = 0;
   const keep = (call: Call): void => {
     if (early.length < MAX_EARLY_CALLS) early.push(call);
-    else if (dropped++ === 0) console.warn(`inflow: ${MAX_EARLY_CALLS} calls made before inflow.init; later ones are dropped until it is called`);
+    // eslint-disable-next-line no-console -- said once, always: nothing else tells the site its calls are lost
+    else if (dropped++ === 0) console.warn(`[inflow] ${MAX_EARLY_CALLS} calls made before inflow.init; later ones are dropped until it is called`);
   };
   for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : keep([name, args]));
   w.inflow = api;

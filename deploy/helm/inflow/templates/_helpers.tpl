@@ -108,7 +108,7 @@ worker.background renders dispatch and workflow; its dispatch/workflow keys over
 {{- end }}
 {{- if .Values.connections.pulsar.tokenSecret }}
 - name: INFLOW_PULSAR_TOKEN_FILE
-  value: /var/run/secrets/inflow-pulsar/{{ .Values.connections.pulsar.tokenSecretKey }}
+  value: /var/run/secrets/inflow-pulsar/token
 {{- end }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "elasticsearch" "env" "INFLOW_ELASTICSEARCH_URL") }}
 {{- include "inflow.connectionEnv" (dict "root" . "name" "redis" "env" "INFLOW_REDIS_URL") }}
@@ -149,9 +149,9 @@ securityContext:
 {{- if .Values.connections.pulsar.tokenSecret }}
 - name: pulsar-token
   secret:
-    secretName: {{ .Values.connections.pulsar.tokenSecret }}
+    secretName: {{ .Values.connections.pulsar.tokenSecret | quote }}
     items:
-      - key: {{ .Values.connections.pulsar.tokenSecretKey }}
-        path: {{ .Values.connections.pulsar.tokenSecretKey }}
+      - key: {{ .Values.connections.pulsar.tokenSecretKey | quote }}
+        path: token
 {{- end }}
 {{- end }}

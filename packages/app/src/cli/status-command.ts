@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { TopicStatus } from '@inflow/core';
+import { shownUrl, type TopicStatus } from '@inflow/core';
 import type { Config } from '../config/config.js';
 import type { Balance, StageBalance } from '../private-api/stats-summary.js';
 import type { Output } from './dead-letters-command.js';
@@ -90,7 +90,7 @@ async function checkPulsarAdmin(config: Config, timeoutMs: number): Promise<Serv
     const { PulsarToken } = await import('@inflow/workers');
     headers = PulsarToken.from({ token: config.pulsarToken, tokenFile: config.pulsarTokenFile })?.headers() ?? {};
   } catch (error) {
-    return { service: 'pulsar', url: config.pulsarUrl, up: false, detail: (error as Error).message };
+    return { service: 'pulsar', url: shownUrl(config.pulsarUrl), up: false, detail: (error as Error).message };
   }
   return checkHttp('pulsar', config.pulsarUrl, '/admin/v2/clusters', timeoutMs, headers);
 }
@@ -103,7 +103,7 @@ async function checkPulsarBinary(config: Config, timeoutMs: number): Promise<Ser
     const { url, ms } = await checkPulsarBroker(config.pulsarUrl, config.pulsarServiceUrl, timeoutMs, auth);
     return { service: 'pulsar (binary protocol)', url, up: true, detail: `${ms} ms` };
   } catch (error) {
-    const url = (error as { url?: string }).url ?? config.pulsarServiceUrl ?? `${config.pulsarUrl} (brokers' address not read)`;
+    const url = (error as { url?: string }).url ?? config.pulsarServiceUrl ?? `${shownUrl(config.pulsarUrl)} (brokers' address not read)`;
     return { service: 'pulsar (binary protocol)', url, up: false, detail: (error as Error).message };
   }
 }

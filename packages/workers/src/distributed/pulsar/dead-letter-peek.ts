@@ -47,7 +47,10 @@ async function peek(url: string, auth: PulsarToken | undefined): Promise<PeekedL
     await response.body?.cancel();
     return null;
   }
-  if (!response.ok) throw new QueueUnavailableError(`pulsar admin peek answered ${response.status}: ${bodySummary(await response.text())}${authHint(response.status, auth)}`, 2);
+  if (!response.ok) {
+    const body = await response.text();
+    throw new QueueUnavailableError(`pulsar admin peek answered ${response.status}: ${bodySummary(body)}${authHint(response.status, auth, body)}`, 2);
+  }
   const [ledgerId = '', entryId = ''] = (response.headers.get('x-pulsar-message-id') ?? '').split(':');
   const rawKey = response.headers.get('x-pulsar-partition-key') ?? '';
   const keyIsBase64 = response.headers.get('x-pulsar-partition-key-b64-encoded') === 'true';

@@ -9,21 +9,39 @@ export class PulsarAdmin {
     private readonly auth?: PulsarToken,
   ) {}
 
+  /**
+   * Creates the tenant unless it exists. Its existence is asked first (listing its namespaces,
+   * which its own admins may do): creating needs a super-user, whom Pulsar checks before it looks
+   * whether the tenant exists, so a tenant admin's token works only for a tenant made beforehand.
+   */
   async ensureTenant(tenant: string): Promise<void> {
+    // 401 or 403: this role cannot tell; the creation's answer says what is wrong.
+    const existing = await this.request('GET', `/admin/v2/namespaces/${tenant}`, undefined, [401, 403, 404]);
+    await existing.body?.cancel();
+    if (existing.ok) return;
     const clusters = (await this.json('GET', '/admin/v2/clusters')) as string[];
     await this.put(`/admin/v2/tenants/${tenant}`, { adminRoles: [], allowedClusters: clusters });
   }
 
   /**
-   * The binary-protocol address of the brokers (`pulsar://host:port`), from the metadata of the
-   * cluster this web service belongs to (the one whose serviceUrl names it, or the only one);
-   * of a list of hosts, the first. Without one, the web service's host on Pulsar's usual port 6650.
+   * The binary-protocol address of the brokers (`pulsar://host:port`, or `pulsar+ssl://` when
+   * the web service is reached over https), from the metadata of the cluster this web service
+   * belongs to (the one whose serviceUrl names it, or the only one); of a list of hosts, the
+   * first. Without one (or without the right to read it), the web service's host on Pulsar's
+   * usual port, 6650 or 6651.
    */
   async brokerServiceUrl(): Promise<string> {
     const web = new URL(this.baseUrl);
     // The admin API over HTTPS: the brokers over TLS too (pulsar+ssl://, the cluster's brokerServiceUrlTls).
     const tls = web.protocol === 'https:';
-    const names = (await this.json('GET', '/admin/v2/clusters')) as string[];
+    const fallback = `${tls ? 'pulsar+ssl' : 'pulsar'}://${web.hostname}:${tls ? 6651 : 6650}`;
+    // Reading the clusters' metadata takes a super-user: another role gets the usual port on the web service's host.
+    const listed = await this.request('GET', '/admin/v2/clusters', undefined, [403]);
+    if (listed.status === 403) {
+      await listed.body?.cancel();
+      return fallback;
+    }
+    const names = (await listed.json()) as string[];
     const clusters = await Promise.all(
       names.map(async (name) => (await this.json('GET', `/admin/v2/clusters/${encodeURIComponent(name)}`)) as { serviceUrl?: unknown; serviceUrlTls?: unknown; brokerServiceUrl?: unknown; brokerServiceUrlTls?: unknown }),
     );
@@ -32,7 +50,7 @@ export class PulsarAdmin {
     const given = tls ? ours?.brokerServiceUrlTls : ours?.brokerServiceUrl;
     const scheme = tls ? 'pulsar+ssl' : 'pulsar';
     const named = typeof given === 'string' ? (tls ? /^pulsar\+ssl:\/\/([^/\s,]+)/ : /^pulsar:\/\/([^/\s,]+)/).exec(given) : null;
-    return named ? `${scheme}://${named[1]}` : `${scheme}://${web.hostname}:${tls ? 6651 : 6650}`;
+    return named ? `${scheme}://${named[1]}` : fallback;
   }
 
   async ensureNamespace(tenant: string, namespace: string): Promise<void> {
@@ -140,7 +158,8 @@ export class PulsarAdmin {
       throw new QueueUnavailableError(`pulsar admin ${method} ${path}: ${cause}`, 5, { cause: error });
     }
     if (!response.ok && !okStatuses.includes(response.status)) {
-      const message = `pulsar admin ${method} ${path}: ${response.status} ${bodySummary(await response.text())}${authHint(response.status, this.auth)}`;
+      const body = await response.text();
+      const message = `pulsar admin ${method} ${path}: ${response.status} ${bodySummary(body)}${authHint(response.status, this.auth, body)}`;
       if (response.status >= 500) throw new QueueUnavailableError(message, 5);
       throw new Error(message);
     }
@@ -180,10 +199,15 @@ function sameHostAndPort(url: string, web: URL): boolean {
   }
 }
 
-/** What to do about a 401 or 403 from Pulsar: it wants a token, or the token's role may not do this. */
-export function authHint(status: number, auth: PulsarToken | undefined): string {
+/**
+ * What to do about a 401 or 403 from Pulsar: it wants a token, refused the one given, or the
+ * token's role may not do this (Pulsar answers that with 401 "Unauthorized to …" or with 403).
+ */
+export function authHint(status: number, auth: PulsarToken | undefined, body = ''): string {
+  if (status === 403 || (status === 401 && auth && /Unauthorized to /.test(body))) {
+    return " (the token's role is not allowed to do this: make it a super-user, or an admin of the tenant created beforehand)";
+  }
   if (status === 401) return auth ? ' (Pulsar did not accept the token: check INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ' (Pulsar requires authentication: set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)';
-  if (status === 403) return " (the token's role is not allowed to do this: grant it, or create the tenant and namespaces as an administrator)";
   return '';
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger, isQueueUnavailable, type TopicRef } from '@inflow/core';
 import { signPulsarToken } from '../../../../../scripts/stack/pulsar-token.mjs';
-import { requiredEnv } from '../../test-support/services.js';
+import { requiredEnv, stackPulsarHeaders } from '../../test-support/services.js';
 import { BrokerConnection } from './binary/broker-connection.js';
 import { Command } from './binary/commands.js';
 import { PulsarToken } from './pulsar-auth.js';
@@ -20,11 +20,11 @@ const TRANSPORTS: Array<[string, string | undefined]> = [
 const dir = mkdtempSync(join(tmpdir(), 'inflow-pulsar-auth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function openQueue(serviceUrl: string | undefined, topics: TopicRef[], auth: PulsarToken | undefined, sink: (line: string) => void = () => undefined): PulsarQueue {
+function openQueue(serviceUrl: string | undefined, topics: TopicRef[], auth: PulsarToken | undefined, sink: (line: string) => void = () => undefined, tenant = 'inflow-it'): PulsarQueue {
   return new PulsarQueue({
     webServiceUrl: requiredEnv('INFLOW_PULSAR_URL'),
     ...(serviceUrl ? { serviceUrl } : {}),
-    tenant: 'inflow-it',
+    tenant,
     topics: topics.map((topic) => ({ topic, subscription: 'auth-check' })),
     partitions: 1,
     producerConnections: 1,
@@ -84,6 +84,37 @@ describe.each(TRANSPORTS)('Pulsar token authentication over %s', (_transport, se
       await consumer.close();
     } finally {
       await queue.close();
+    }
+  });
+});
+
+describe.each(TRANSPORTS)('a role that is not a super-user (authorization on), over %s', (_transport, serviceUrl) => {
+  const run = `r${serviceUrl ? 'b' : 'w'}${Date.now().toString(36)}`;
+  const tenant = `inflow-ta-${run}`;
+  const topic: TopicRef = { namespace: 'collector', name: 'payloads' };
+
+  it("works in a tenant it administers, made beforehand by a super-user; another role is refused with the reason", async () => {
+    // What an operator does once: the tenant, with Inflow's role as its admin.
+    const created = await fetch(`${requiredEnv('INFLOW_PULSAR_URL')}/admin/v2/tenants/${tenant}`, {
+      method: 'PUT',
+      headers: { ...stackPulsarHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ adminRoles: [`admin-${run}`], allowedClusters: ['standalone'] }),
+    });
+    expect(created.status).toBe(204);
+    const admin = openQueue(serviceUrl, [topic], PulsarToken.from({ token: signPulsarToken({ sub: `admin-${run}` }) }), undefined, tenant);
+    const stranger = openQueue(serviceUrl, [topic], PulsarToken.from({ token: signPulsarToken({ sub: `stranger-${run}` }) }), undefined, tenant);
+    try {
+      // Namespaces, partitioned topics and subscriptions made by the tenant's admin.
+      await admin.init();
+      await admin.producer(topic).send([{ key: 'k', data: Buffer.from('from a tenant admin') }]);
+      const consumer = admin.consumer(topic, { subscription: 'auth-check', maxRedeliveries: 3, redeliveryDelayMs: 100 });
+      const got = await consumer.receive(1, 10_000);
+      expect(got.map((message) => Buffer.from(message.data).toString())).toEqual(['from a tenant admin']);
+      await consumer.ack(got);
+      await consumer.close();
+      await expect(stranger.init()).rejects.toThrow(/the token's role is not allowed to do this/);
+    } finally {
+      await Promise.all([admin.close(), stranger.close()]);
     }
   });
 });

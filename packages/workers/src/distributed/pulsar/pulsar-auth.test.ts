@@ -42,11 +42,15 @@ describe('PulsarToken', () => {
     expect(token?.value()).toBe('second.token.x');
   });
 
-  it('keeps the last token read while the file is away for a moment (a secret being replaced)', () => {
+  it('keeps the last token read while the file is away or half written (a secret being replaced)', () => {
     const file = join(dir, 'rotating');
     writeFileSync(file, 'kept.token');
     const token = PulsarToken.from({ tokenFile: file });
     rmSync(file);
     expect(token?.value()).toBe('kept.token');
+    writeFileSync(file, '');
+    expect(token?.value()).toBe('kept.token');
+    writeFileSync(file, 'next.token\n');
+    expect(token?.value()).toBe('next.token');
   });
 });

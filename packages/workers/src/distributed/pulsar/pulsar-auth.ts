@@ -14,7 +14,7 @@ export interface PulsarAuthOptions {
  * answered with the current token. Each call reads the token as it is now.
  */
 export class PulsarToken {
-  private cached: { token: string; mtimeMs: number; size: number } | undefined;
+  private cached: { token: string; mtimeMs: number; size: number; ino: number } | undefined;
 
   private constructor(private readonly source: { token: string } | { file: string }) {}
 
@@ -30,22 +30,27 @@ export class PulsarToken {
     return undefined;
   }
 
-  /** The token as it is now; a file is read again only when its modification time or size changed. */
+  /**
+   * The token as it is now; a file is read again only when its modification time, size or inode
+   * changed. Once a token was read, a file that cannot be read or holds no valid token (gone for
+   * a moment, half rewritten while a secret is replaced) leaves the last one in use: the broker
+   * says so if it is refused.
+   */
   value(): string {
     if ('token' in this.source) return this.source.token;
     const { file } = this.source;
-    let stat;
     try {
-      stat = statSync(file);
+      const stat = statSync(file);
+      const cached = this.cached;
+      if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size && cached.ino === stat.ino) return cached.token;
+      const token = checkedToken(readFileSync(file, 'utf8'), `the Pulsar token file ${file}`);
+      this.cached = { token, mtimeMs: stat.mtimeMs, size: stat.size, ino: stat.ino };
+      return token;
     } catch (error) {
-      // A file that went away for a moment (a secret being replaced): the last token read stays in use.
       if (this.cached) return this.cached.token;
-      throw new Error(`cannot read the Pulsar token file ${file}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      throw new Error(message.startsWith('the Pulsar token file') ? message : `cannot read the Pulsar token file ${file}: ${message}`);
     }
-    if (this.cached && this.cached.mtimeMs === stat.mtimeMs && this.cached.size === stat.size) return this.cached.token;
-    const token = checkedToken(readFileSync(file, 'utf8'), `the Pulsar token file ${file}`);
-    this.cached = { token, mtimeMs: stat.mtimeMs, size: stat.size };
-    return token;
   }
 
   /** The header of an admin or WebSocket request. */

@@ -226,8 +226,9 @@ export class BrokerConnection {
         if (!command.bool(6, true)) return;
         return this.answer(command.uint(1), frame);
       case Command.ERROR:
-        // A refused handshake names no request of ours (the broker closes the connection next).
-        if (this.requests.has(0) && !this.requests.has(command.uint(1))) return this.refuseHandshake(frame);
+        // A refused handshake, or a refused answer to a later AUTH_CHALLENGE, names no request of
+        // ours; the broker closes the connection next, and the reason is kept for the log.
+        if (!this.requests.has(command.uint(1)) && (this.requests.has(0) || command.uint(2) === AUTHENTICATION_ERROR)) return this.refuseConnection(frame);
         return this.answer(command.uint(1), frame);
       case Command.SUCCESS:
       case Command.PARTITIONED_METADATA_RESPONSE:
@@ -261,7 +262,7 @@ export class BrokerConnection {
     );
   }
 
-  private refuseHandshake(frame: IncomingFrame): void {
+  private refuseConnection(frame: IncomingFrame): void {
     const code = frame.command.uint(2);
     const hint =
       code === AUTHENTICATION_ERROR ? (this.auth ? ': Pulsar did not accept the token (INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ': Pulsar requires authentication (set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)') : '';
