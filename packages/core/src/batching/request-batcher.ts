@@ -33,12 +33,18 @@ export interface RequestBatcherOptions {
   meter?: PublishMeter | undefined;
 }
 
+/** Who sent a request: `aborted` once the client went away before its answer (its connection closed). */
+export interface RequestClient {
+  readonly aborted?: boolean | undefined;
+}
+
 interface Waiter {
   resolve(): void;
   reject(error: Error): void;
   /** Past this time (ms since epoch) a request not yet handed to the broker is dropped with 503. */
   deadline: number;
   bytes: number;
+  client: RequestClient | undefined;
 }
 
 interface Lane {
@@ -94,9 +100,12 @@ export class RequestBatcher {
   /**
    * Resolves once the broker confirmed the batch holding `envelope`. A request still waiting in
    * its lane at `deadline` is taken out and refused (503): it is never published later, so a
-   * refused request is never stored. Once handed to the broker, the broker's answer decides.
+   * refused request is never stored. So is one whose `client` went away meanwhile (it timed out,
+   * or its connection was closed): it never got an answer, its sender will send it again, and
+   * storing it too would store it twice when the events carry no ids of the sender's. Once
+   * handed to the broker, the broker's answer decides.
    */
-  append(profileId: string, envelope: Uint8Array, deadline = Infinity, events = 1): Promise<void> {
+  append(profileId: string, envelope: Uint8Array, deadline = Infinity, events = 1, client?: RequestClient): Promise<void> {
     if (this.closed) return Promise.reject(new QueueUnavailableError('the edge is shutting down', 1));
     const size = envelope.byteLength + 1;
     if (this.pendingBytes + size > this.options.maxPendingBytes) {
@@ -110,7 +119,7 @@ export class RequestBatcher {
       if (lane.parts.length > 0 && (tooBig || tooMany)) this.cut(lane);
       lane.profileEvents.set(profileId, (lane.profileEvents.get(profileId) ?? 0) + events);
       lane.parts.push(envelope);
-      lane.waiters.push({ resolve, reject, deadline, bytes: size });
+      lane.waiters.push({ resolve, reject, deadline, bytes: size, client });
       lane.bytes += size;
       this.pendingBytes += size;
       if (lane.bytes >= this.options.maxBatchBytes) this.cut(lane);
@@ -189,20 +198,23 @@ export class RequestBatcher {
 
 type Batch = Lane['ready'][number];
 
-/** Takes out the requests whose deadline passed while they waited in the lane, refusing them. */
+/** Whether a request may still go: its deadline not passed, its client still waiting for the answer. */
+const wanted = (waiter: Waiter, now: number): boolean => waiter.deadline > now && waiter.client?.aborted !== true;
+
+/** Takes out the requests whose deadline passed or whose client went away while they waited in the lane, refusing them. */
 function dropExpired(batch: Batch, release: (bytes: number) => void): Batch {
   const now = Date.now();
-  if (batch.waiters.every((waiter) => waiter.deadline > now)) return batch;
+  if (batch.waiters.every((waiter) => wanted(waiter, now))) return batch;
   const kept: Batch = { parts: [], waiters: [], bytes: 0 };
   batch.waiters.forEach((waiter, i) => {
-    if (waiter.deadline > now) {
+    if (wanted(waiter, now)) {
       kept.parts.push(batch.parts[i] as Uint8Array);
       kept.waiters.push(waiter);
       kept.bytes += waiter.bytes;
       return;
     }
     release(waiter.bytes);
-    waiter.reject(new QueueUnavailableError('the queue did not take the request in time', 1));
+    waiter.reject(new QueueUnavailableError(waiter.deadline > now ? 'the client went away before the queue took the request' : 'the queue did not take the request in time', 1));
   });
   return kept;
 }

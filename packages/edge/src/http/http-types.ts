@@ -13,6 +13,8 @@ export interface HttpRequest {
   route?: string | undefined;
   /** Set by a server that gives answers an X-Request-Id (ServerOptions.requestIds). */
   requestId?: string | undefined;
+  /** True once the client went away before its answer (its connection closed): nobody waits for it any more. */
+  readonly aborted?: boolean | undefined;
 }
 
 export interface HttpReply {

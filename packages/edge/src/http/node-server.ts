@@ -55,6 +55,10 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
         if (typeof value === 'string') headers[name] = value;
       }
       request = {
+        // Nobody waits for the answer once the client closed its side before it.
+        get aborted() {
+          return !done && (res.destroyed || req.socket.destroyed);
+        },
         method: req.method ?? 'GET',
         path,
         query,

@@ -40,7 +40,9 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
       meter?.answered(request.route ?? '', reply.status, (performance.now() - started) / 1000, request.body.byteLength);
     };
     // Registered before anything can wait: from then on the response may go away at any time.
-    res.onAborted(settle);
+    res.onAborted(() => {
+      if (settle()) request.aborted = true;
+    });
     const run = (): void => {
       options.handler(request).then(finish, (error: unknown) => {
         logger.error(`handler failed on ${request.method} ${request.path}: ${(error as Error).stack ?? String(error)}`);
@@ -109,6 +111,8 @@ class PendingRequest implements HttpRequest {
   body: Buffer = EMPTY;
   /** Set once answered or aborted: uWS's response object may no longer be touched. */
   closed = false;
+  /** Set when the client went away before the answer. */
+  aborted = false;
   private address: string | undefined;
 
   constructor(

@@ -41,6 +41,16 @@ describe('IntakeDigest', () => {
     );
   });
 
+  it('counts requests whose client went away before the answer on their own, whatever the unsent answer was', () => {
+    const { digest, lines } = digestWithLines();
+    digest.note('/track', json(201, { queued: true }));
+    digest.note('/track', errorReply(503, 'queue_unavailable', 'the client went away'), true);
+    digest.note('/v1/batch', json(200, { success: true }), true);
+    vi.advanceTimersByTime(10_000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/WARN .*Edge: requests 3, accepted 1, refused 0, unavailable 0, client gone before the answer 2: \/track client gone ×1, \/v1\/batch client gone ×1$/);
+  });
+
   it('says what it counted when flushed early (shutdown), then starts again', () => {
     const { digest, lines } = digestWithLines();
     digest.note('/track', errorReply(503, 'shutting_down', 'retry'));

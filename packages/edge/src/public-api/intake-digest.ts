@@ -19,6 +19,7 @@ export class IntakeDigest {
   private accepted = 0;
   private refused = 0;
   private unavailable = 0;
+  private abandoned = 0;
   private counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -27,9 +28,19 @@ export class IntakeDigest {
     private readonly periodMs = 10_000,
   ) {}
 
-  /** Counts the answer; an accepted one costs a comparison and an increment. */
-  note(route: string | undefined, reply: HttpReply): void {
+  /**
+   * Counts the answer; an accepted one costs a comparison and an increment. `abandoned`: the
+   * client went away before it (timed out, closed its connection), so it was never sent; a
+   * request not yet queued then is not stored either (RequestBatcher).
+   */
+  note(route: string | undefined, reply: HttpReply, abandoned = false): void {
     this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();
+    if (abandoned) {
+      this.abandoned += 1;
+      const kind = `${route ?? '?'} client gone`;
+      if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+      return;
+    }
     if (reply.status < 400) {
       this.accepted += 1;
       return;
@@ -45,17 +56,19 @@ export class IntakeDigest {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const total = this.accepted + this.refused + this.unavailable;
+    const total = this.accepted + this.refused + this.unavailable + this.abandoned;
     if (total === 0) return;
     const kinds = [...this.counts].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ×${count}`);
     const line =
       `Edge: requests ${total}, accepted ${this.accepted}, refused ${this.refused}, unavailable ${this.unavailable}` +
+      (this.abandoned > 0 ? `, client gone before the answer ${this.abandoned}` : '') +
       (kinds.length > 0 ? `: ${kinds.join(', ')}` : '');
-    if (this.refused + this.unavailable > 0) this.logger.warn(line);
+    if (this.refused + this.unavailable + this.abandoned > 0) this.logger.warn(line);
     else this.logger.info(line);
     this.counts = new Map();
     this.accepted = 0;
     this.refused = 0;
     this.unavailable = 0;
+    this.abandoned = 0;
   }
 }

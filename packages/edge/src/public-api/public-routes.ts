@@ -54,7 +54,7 @@ function counted(meter: EdgeMeter | undefined, intake: IntakeDigest, handler: (r
     handler(request).then(
       (reply) => {
         meter?.answered(reply.status);
-        intake.note(request.route, reply);
+        intake.note(request.route, reply, request.aborted === true);
         return reply;
       },
       (error: unknown) => {

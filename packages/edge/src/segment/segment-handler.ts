@@ -96,7 +96,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
       // Appended in order, so a profile's requests keep their order in its lane.
       await Promise.all(
         envelopes.map((envelope) =>
-          deps.collectorQueue.append(envelope.payload.profile.id, encodeEnvelope(envelope), receivedAt + deps.queueTimeoutMs, envelope.payload.events.length),
+          deps.collectorQueue.append(envelope.payload.profile.id, encodeEnvelope(envelope), receivedAt + deps.queueTimeoutMs, envelope.payload.events.length, request),
         ),
       );
       let events = 0;
@@ -109,7 +109,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     } catch (error) {
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
       const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-      warn.queue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
+      if (!request.aborted) warn.queue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
       return withCors(
         segmentError(503, 'queue_unavailable', `the messages cannot be taken now (${errorMessage(error)}); retry later`, {
           headers: { 'retry-after': String(retryAfter) },

@@ -77,7 +77,7 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         const lane = normalized.profileFromSession ? envelope.payload.session.id : envelope.payload.profile.id;
         // No race with a timer here: a request refused with 503 must never be published later.
         // The batcher drops it from its lane at the deadline; once sent, the broker's answer decides.
-        await deps.collectorQueue.append(lane, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length);
+        await deps.collectorQueue.append(lane, data, envelope.receivedAt + deps.queueTimeoutMs, envelope.payload.events.length, request);
         deps.meter?.events(envelope.payload.events.length, rejected.length);
         // One array of the event ids for the answer and the trace entry.
         const answer = queuedAnswer(envelope);
@@ -93,7 +93,8 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     } catch (error) {
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-        warn.queue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
+        // A client that went away is no outage (the digest counts it); the answer is never sent.
+        if (!request.aborted) warn.queue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
           errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },

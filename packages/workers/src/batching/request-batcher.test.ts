@@ -91,6 +91,30 @@ describe('RequestBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
+  it('drops a request whose client went away while it waited in its lane (503), so a resend is not stored twice', async () => {
+    const sent: OutgoingMessage[][] = [];
+    let release: () => void = () => undefined;
+    const producer: QueueProducer = {
+      send: (messages) => {
+        sent.push(messages);
+        return sent.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
+      },
+    };
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, lingerMs: 0, maxInFlightPerLane: 1 });
+    const first = batcher.append('p', Buffer.from('"first"'), Infinity, 1, { aborted: false });
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the first batch is in flight and hangs
+    const gone = { aborted: false };
+    const abandoned = batcher.append('p', Buffer.from('"abandoned"'), Infinity, 1, gone);
+    const waiting = batcher.append('p', Buffer.from('"waiting"'), Infinity, 1, { aborted: false });
+    gone.aborted = true; // its connection closed before the lane had room
+    release();
+    await first;
+    await expect(abandoned).rejects.toThrow('the client went away before the queue took the request');
+    await waiting;
+    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['["first"]', '["waiting"]']);
+    expect(batcher.pending).toBe(0);
+  });
+
   it('cuts a batch before one profile has more events in it than the collector can recognise', async () => {
     const sent: OutgoingMessage[][] = [];
     const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
