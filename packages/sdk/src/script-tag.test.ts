@@ -1,27 +1,13 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type EarlyCall, keepEarlyCall, MAX_EARLY_CALLS } from './early-calls.js';
 
-type Api = Record<string, (...args: unknown[]) => unknown>;
-
-describe('the script tag before init', () => {
-  afterEach(() => {
-    delete (globalThis as { window?: unknown }).window;
-    vi.restoreAllMocks();
-    vi.resetModules();
-  });
-
-  it('keeps at most 1000 calls made before init, and warns once when it starts dropping them', async () => {
-    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    // The snippet's queue: calls made before the script loaded.
-    const page = { inflow: [['track', ['queued-before-load']]] as unknown };
-    (globalThis as { window?: unknown }).window = page;
-    await import('./script-tag.js');
-    const api = page.inflow as Api;
-    expect(typeof api['init']).toBe('function');
-    for (let i = 0; i < 998; i++) api['track']?.(`event-${i}`);
-    expect(warn).not.toHaveBeenCalled();
-    // 999 kept (the queued one and 998); the 1000th fits, the next ones are dropped, with one warning.
-    for (let i = 0; i < 500; i++) api['track']?.(`late-${i}`);
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]?.[0])).toContain('1000 calls made before inflow.init');
+describe('calls made on the script tag before init', () => {
+  it('are kept up to 1000, the first ones in order; later ones are dropped', () => {
+    const early: EarlyCall[] = [];
+    for (let i = 0; i < 1500; i++) keepEarlyCall(early, ['track', [`event-${i}`]]);
+    expect(MAX_EARLY_CALLS).toBe(1000);
+    expect(early).toHaveLength(1000);
+    expect(early[0]).toEqual(['track', ['event-0']]);
+    expect(early[999]).toEqual(['track', ['event-999']]);
   });
 });

@@ -4,6 +4,7 @@
  * the default set; page views on SPA route changes come as an add-on script (src/addons/).
  */
 import { createTracker, type BrowserTracker, type BrowserTrackerOptions } from './browser/browser-tracker.js';
+import { type EarlyCall, keepEarlyCall } from './early-calls.js';
 import { win } from './browser/env.js';
 import { localStorageStore } from './plugins/local-storage-store.js';
 import { privacySignals } from './plugins/privacy-signals.js';
@@ -15,19 +16,16 @@ interface ScriptOptions extends BrowserTrackerOptions {
   honorPrivacySignals?: boolean;
 }
 
-type Call = [string, unknown[]];
 
-/** Calls kept before init at most (a page that never inits must not grow without bound); later ones are dropped, with one warning. */
-const MAX_EARLY_CALLS = 1000;
 
 /** Every method of the tracker: the snippet's, then profileId (which answers only once the script is loaded). */
 const METHODS = 'track page identify group alias register unregister ready flush reset consent debug profileId'.split(' ') as Array<keyof BrowserTracker>;
 
-const w = win() as (Window & { inflow?: Call[] | Record<string, unknown> }) | undefined;
+const w = win() as (Window & { inflow?: EarlyCall[] | Record<string, unknown> }) | undefined;
 if (w) {
   const queued = Array.isArray(w.inflow) ? w.inflow : [];
   /** Calls made before init (an add-on loaded first, a site that inits late): made, in order, by init. */
-  const early: Call[] = [];
+  const early: EarlyCall[] = [];
   let tracker: BrowserTracker | undefined;
   const init = (o: ScriptOptions): void => {
     if (tracker) return;
@@ -36,13 +34,7 @@ if (w) {
     for (const [name, args] of early) api[name]?.(...args);
   };
   const api = { init } as Record<string, (...args: unknown[]) => unknown>;
-  let dropped = 0;
-  const keep = (call: Call): void => {
-    if (early.length < MAX_EARLY_CALLS) early.push(call);
-    // eslint-disable-next-line no-console -- said once, always: nothing else tells the site its calls are lost
-    else if (dropped++ === 0) console.warn(`[inflow] ${MAX_EARLY_CALLS} calls made before inflow.init; later ones are dropped until it is called`);
-  };
-  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : keep([name, args]));
+  for (const name of METHODS) api[name] = (...args: unknown[]) => (tracker ? (tracker[name] as (...a: unknown[]) => unknown)(...args) : keepEarlyCall(early, [name, args]));
   w.inflow = api;
   for (const [name, args] of queued) api[name]?.(...args);
 }
