@@ -11,6 +11,20 @@ export class QueueUnavailableError extends Error {
   }
 }
 
+/**
+ * A request the queue never took because its client went away first (timed out, closed its
+ * connection): nothing was stored, and nobody reads the answer. Not an outage of the queue.
+ */
+export class ClientGoneError extends QueueUnavailableError {
+  constructor(message = 'the client went away before the queue took the request') {
+    super(message, 1);
+    this.name = 'ClientGoneError';
+  }
+}
+
+/** HTTP status logged and counted for a request whose client went away (nginx's "client closed request"); never sent. */
+export const CLIENT_GONE_STATUS = 499;
+
 export const isQueueUnavailable = (error: unknown): error is QueueUnavailableError =>
   error instanceof QueueUnavailableError;
 

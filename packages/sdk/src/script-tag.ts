@@ -16,8 +16,6 @@ interface ScriptOptions extends BrowserTrackerOptions {
   honorPrivacySignals?: boolean;
 }
 
-
-
 /** Every method of the tracker: the snippet's, then profileId (which answers only once the script is loaded). */
 const METHODS = 'track page identify group alias register unregister ready flush reset consent debug profileId'.split(' ') as Array<keyof BrowserTracker>;
 

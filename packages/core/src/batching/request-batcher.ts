@@ -1,4 +1,4 @@
-import { QueueUnavailableError } from '../errors.js';
+import { ClientGoneError, QueueUnavailableError } from '../errors.js';
 import type { QueueProducer } from '../ports/queue.js';
 import { encodeEnvelopeBatch } from '../envelope/envelope-batch.js';
 import { bucketOf } from '../util/bucket-of.js';
@@ -214,7 +214,7 @@ function dropExpired(batch: Batch, release: (bytes: number) => void): Batch {
       return;
     }
     release(waiter.bytes);
-    waiter.reject(new QueueUnavailableError(waiter.deadline > now ? 'the client went away before the queue took the request' : 'the queue did not take the request in time', 1));
+    waiter.reject(waiter.deadline > now ? new ClientGoneError() : new QueueUnavailableError('the queue did not take the request in time', 1));
   });
   return kept;
 }

@@ -15,6 +15,8 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
   const server = createServer((req, res) => {
     inFlight += 1;
     let done = false;
+    /** Set when the answer is written: from then on the client leaving is no abort. */
+    let answered = false;
     const started = meter ? performance.now() : 0;
     const given = req.headers['x-request-id'];
     const requestId = requestIds ? requestIdOf(typeof given === 'string' ? given : undefined, requestIds.trustHeader) : undefined;
@@ -25,6 +27,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       inFlight -= 1;
       clearTimeout(timer);
       const headers = requestId === undefined ? reply.headers : { ...reply.headers, 'x-request-id': requestId };
+      answered = true;
       res.writeHead(reply.status, close ? { ...headers, connection: 'close' } : headers);
       res.end(reply.body);
       if (close) req.destroy();
@@ -57,7 +60,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       request = {
         // Nobody waits for the answer once the client closed its side before it.
         get aborted() {
-          return !done && (res.destroyed || req.socket.destroyed);
+          return !answered && (res.destroyed || req.socket.destroyed);
         },
         method: req.method ?? 'GET',
         path,

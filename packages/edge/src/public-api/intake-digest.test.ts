@@ -41,14 +41,19 @@ describe('IntakeDigest', () => {
     );
   });
 
-  it('counts requests whose client went away before the answer on their own, whatever the unsent answer was', () => {
+  it('counts requests dropped because their client went away (499, never sent) on their own, at info when nothing else went wrong', () => {
     const { digest, lines } = digestWithLines();
     digest.note('/track', json(201, { queued: true }));
-    digest.note('/track', errorReply(503, 'queue_unavailable', 'the client went away'), true);
-    digest.note('/v1/batch', json(200, { success: true }), true);
+    digest.note('/track', errorReply(499, 'queue_unavailable', 'the client went away'));
+    digest.note('/v1/batch', segmentError(499, 'queue_unavailable', 'the client went away'));
     vi.advanceTimersByTime(10_000);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/WARN .*Edge: requests 3, accepted 1, refused 0, unavailable 0, client gone before the answer 2: \/track client gone ×1, \/v1\/batch client gone ×1$/);
+    expect(lines[0]).toMatch(/INFO .*Edge: requests 3, accepted 1, refused 0, unavailable 0, client gone before queued 2: \/track client gone ×1, \/v1\/batch client gone ×1$/);
+    // With a real outage beside them, a warning.
+    digest.note('/track', errorReply(499, 'queue_unavailable', 'the client went away'));
+    digest.note('/track', errorReply(503, 'queue_unavailable', 'later'));
+    vi.advanceTimersByTime(10_000);
+    expect(lines[1]).toMatch(/WARN .*Edge: requests 2, accepted 0, refused 0, unavailable 1, client gone before queued 1: /);
   });
 
   it('says what it counted when flushed early (shutdown), then starts again', () => {

@@ -1,4 +1,4 @@
-import type { Logger } from '@inflow/core';
+import { CLIENT_GONE_STATUS, type Logger } from '@inflow/core';
 import type { HttpReply } from '../http/http-types.js';
 
 /** The error code of an answer body (Inflow's `{"error":{"code":…}}`, Segment's `{"success":false,"code":…}`). */
@@ -29,13 +29,13 @@ export class IntakeDigest {
   ) {}
 
   /**
-   * Counts the answer; an accepted one costs a comparison and an increment. `abandoned`: the
-   * client went away before it (timed out, closed its connection), so it was never sent; a
-   * request not yet queued then is not stored either (RequestBatcher).
+   * Counts the answer; an accepted one costs a comparison and an increment. A 499 is a request
+   * whose client went away before the queue took it (timed out, closed its connection): not
+   * stored, and the answer never sent (RequestBatcher, ClientGoneError).
    */
-  note(route: string | undefined, reply: HttpReply, abandoned = false): void {
+  note(route: string | undefined, reply: HttpReply): void {
     this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();
-    if (abandoned) {
+    if (reply.status === CLIENT_GONE_STATUS) {
       this.abandoned += 1;
       const kind = `${route ?? '?'} client gone`;
       if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
@@ -61,9 +61,10 @@ export class IntakeDigest {
     const kinds = [...this.counts].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ×${count}`);
     const line =
       `Edge: requests ${total}, accepted ${this.accepted}, refused ${this.refused}, unavailable ${this.unavailable}` +
-      (this.abandoned > 0 ? `, client gone before the answer ${this.abandoned}` : '') +
+      (this.abandoned > 0 ? `, client gone before queued ${this.abandoned}` : '') +
       (kinds.length > 0 ? `: ${kinds.join(', ')}` : '');
-    if (this.refused + this.unavailable + this.abandoned > 0) this.logger.warn(line);
+    // Clients that give up alone are no fault of the edge's: said at info, with the count.
+    if (this.refused + this.unavailable > 0) this.logger.warn(line);
     else this.logger.info(line);
     this.counts = new Map();
     this.accepted = 0;

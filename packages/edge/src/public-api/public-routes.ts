@@ -54,7 +54,7 @@ function counted(meter: EdgeMeter | undefined, intake: IntakeDigest, handler: (r
     handler(request).then(
       (reply) => {
         meter?.answered(reply.status);
-        intake.note(request.route, reply, request.aborted === true);
+        intake.note(request.route, reply);
         return reply;
       },
       (error: unknown) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkPayloadContent, checkTrackPayload, type TrackPayload } from '@inflow/protocol';
-import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type TraceSink } from '@inflow/core';
+import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type TraceSink } from '@inflow/core';
 import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -107,9 +107,11 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
       deps.meter?.events(events, rejected.length);
       return withCors(rejected.length === 0 ? SEGMENT_SUCCESS : segmentPartialSuccess(rejected.sort((a, b) => a.index - b.index)), origin);
     } catch (error) {
+      // Dropped because its client went away: no outage; counted as 499 (never sent).
+      if (error instanceof ClientGoneError) return segmentError(CLIENT_GONE_STATUS, 'queue_unavailable', `${error.message}; it was not stored`);
       if (!isQueueUnavailable(error) && !isInfrastructureError(error)) throw error;
       const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-      if (!request.aborted) warn.queue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
+      warn.queue(`segment ${endpoint} refused, queue unavailable: ${errorMessage(error)}`);
       return withCors(
         segmentError(503, 'queue_unavailable', `the messages cannot be taken now (${errorMessage(error)}); retry later`, {
           headers: { 'retry-after': String(retryAfter) },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, InfrastructureError, type RequestBatcher, type RequestCollector, type SourceStore } from '@inflow/core';
+import { ClientGoneError, createLogger, InfrastructureError, QueueUnavailableError, type RequestBatcher, type RequestCollector, type SourceRecord, type SourceStore } from '@inflow/core';
 import type { HttpRequest } from '../http/http-types.js';
 import { SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler } from './track-handler.js';
@@ -38,5 +38,30 @@ describe('POST /track', () => {
       expect(JSON.parse(String(reply.body))).toMatchObject({ error: { code: 'service_unavailable', message: expect.stringContaining('the source cannot be checked now') as string } });
     }
     expect(appended).toEqual([]);
+  });
+
+  it('answers 499 (never sent) without an outage warning when the client went away before the queue took the request, and 503 with one for a real outage', async () => {
+    const web: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: [], createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z' };
+    const store: SourceStore = { listSources: () => Promise.resolve([web]), getSource: () => Promise.resolve(web), putSource: () => Promise.resolve() };
+    const lines: string[] = [];
+    let failure: Error = new ClientGoneError();
+    const handler = createTrackHandler({
+      sources: new SourceRegistry(store, 1_000),
+      limits: { maxEvents: 100, maxEventBytes: 65_536 },
+      queueTimeoutMs: 1_000,
+      collectorQueue: { append: () => Promise.reject(failure), laneOf: () => 0 } as unknown as RequestBatcher,
+      collector: { process: () => Promise.reject(new Error('not expected')) } as unknown as RequestCollector,
+      logger: createLogger({ level: 'warn', format: 'text', sink: (line) => lines.push(line) }),
+    });
+    const body = { source: { id: 'web' }, events: [{ type: 'a' }], options: { queue: true } };
+    const gone = await handler(request(body));
+    expect(gone.status).toBe(499);
+    expect(String(gone.body)).toContain('nothing was stored');
+    expect(lines).toEqual([]);
+    failure = new QueueUnavailableError('pulsar is not connected', 2);
+    const outage = await handler(request(body));
+    expect(outage.status).toBe(503);
+    expect(outage.headers?.['retry-after']).toBe('2');
+    expect(lines.join('\n')).toContain('track refused, queue unavailable: pulsar is not connected');
   });
 });

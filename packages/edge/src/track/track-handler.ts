@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
-import { type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, type TraceEntry, type TraceSink } from '@inflow/core';
+import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, type TraceEntry, type TraceSink } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
@@ -91,10 +91,11 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       deps.trace?.record(edgeEntry(envelope, 'edge', { queued: false, source: source.id }, outcome.accepted.profile?.id));
       return withCors(json(200, withRejected(outcome.accepted, rejected)), origin);
     } catch (error) {
+      // Dropped because its client went away: no outage; counted as 499 (never sent).
+      if (error instanceof ClientGoneError) return errorReply(CLIENT_GONE_STATUS, 'queue_unavailable', `${error.message}; nothing was stored`);
       if (isQueueUnavailable(error) || isInfrastructureError(error)) {
         const retryAfter = isQueueUnavailable(error) ? error.retryAfterSeconds : 1;
-        // A client that went away is no outage (the digest counts it); the answer is never sent.
-        if (!request.aborted) warn.queue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
+        warn.queue(`track refused, ${payload.options?.queue ? 'queue' : 'storage'} unavailable: ${errorMessage(error)}`);
         return withCors(
           errorReply(503, 'queue_unavailable', `the request cannot be taken now (${errorMessage(error)}); retry later`, {
             headers: { 'retry-after': String(retryAfter) },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteQueue } from '../embedded/sqlite-queue.js';
-import { decodeQueuedRequests, encodeEnvelope, type OutgoingMessage, type QueueProducer, QueueUnavailableError, RequestBatcher } from '@inflow/core';
+import { ClientGoneError, decodeQueuedRequests, encodeEnvelope, type OutgoingMessage, type QueueProducer, QueueUnavailableError, RequestBatcher } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 
 const topic = { namespace: 'collector', name: 'payloads' };
@@ -109,7 +109,7 @@ describe('RequestBatcher', () => {
     gone.aborted = true; // its connection closed before the lane had room
     release();
     await first;
-    await expect(abandoned).rejects.toThrow('the client went away before the queue took the request');
+    await expect(abandoned).rejects.toBeInstanceOf(ClientGoneError);
     await waiting;
     expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['["first"]', '["waiting"]']);
     expect(batcher.pending).toBe(0);
