@@ -25,7 +25,7 @@ export function createMetricCatalog(registry: Registry) {
     httpRequests: counter('inflow_http_requests_total', 'HTTP answers by server (public, private), route template and status.', ['server', 'route', 'status']),
     httpDuration: histogram('inflow_http_request_duration_seconds', 'From a request\'s arrival to its answer.', ['server', 'route'], LATENCY_SECONDS),
     httpBodyBytes: histogram('inflow_http_request_body_bytes', 'Request bodies read, by route template (public server).', ['route'], SIZE_BYTES),
-    edgeRequests: counter('inflow_edge_requests_total', 'Ingestion requests (/track, Segment /v1): accepted (200, 201), refused (4xx) or unavailable (503).', ['outcome']),
+    edgeRequests: counter('inflow_edge_requests_total', 'Ingestion requests (/track, Segment /v1): accepted (200, 201), refused (4xx), unavailable (503), or client_gone (the client went away before the queue took it: not stored, never answered).', ['outcome']),
     edgeEvents: counter('inflow_edge_events_total', 'Events of ingestion requests: accepted, or refused alone inside an accepted request.', ['outcome']),
 
     queuePublishDuration: histogram('inflow_queue_publish_duration_seconds', 'From handing a message batch to the queue to its confirmation.', ['topic'], LATENCY_SECONDS),

@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { CLIENT_GONE_STATUS } from '../errors.js';
 import type { InstanceSnapshot } from '../ports/stats-board.js';
 import type { Logger } from '../logging/logger.js';
 import type { Cell } from './families.js';
@@ -93,13 +94,14 @@ export class Telemetry {
       accepted: edgeRequests.cell({ outcome: 'accepted' }),
       refused: edgeRequests.cell({ outcome: 'refused' }),
       unavailable: edgeRequests.cell({ outcome: 'unavailable' }),
+      clientGone: edgeRequests.cell({ outcome: 'client_gone' }),
       eventsAccepted: edgeEvents.cell({ outcome: 'accepted' }),
       eventsRefused: edgeEvents.cell({ outcome: 'refused' }),
     };
     this.edgeMeter = {
       counts,
       answered(status) {
-        (status < 300 ? counts.accepted : status === 503 ? counts.unavailable : counts.refused).value += 1;
+        (status < 300 ? counts.accepted : status === 503 ? counts.unavailable : status === CLIENT_GONE_STATUS ? counts.clientGone : counts.refused).value += 1;
       },
       events(accepted, refused) {
         counts.eventsAccepted.value += accepted;
