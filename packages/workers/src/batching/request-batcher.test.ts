@@ -68,7 +68,8 @@ describe('RequestBatcher', () => {
     await expect(bounded.append('b', Buffer.alloc(80))).rejects.toBeInstanceOf(QueueUnavailableError);
   });
 
-  it('drops a request still waiting in its lane at its deadline (503), so it is never published later', async () => {
+  /** One lane, one batch in flight, and a broker that holds the first batch until `release`: what comes next waits in the lane. */
+  async function laneBehindAHangingBatch(): Promise<{ batcher: RequestBatcher; first: Promise<void>; release: () => void; published: () => string[] }> {
     const sent: OutgoingMessage[][] = [];
     let release: () => void = () => undefined;
     const producer: QueueProducer = {
@@ -80,6 +81,11 @@ describe('RequestBatcher', () => {
     const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, lingerMs: 0, maxInFlightPerLane: 1 });
     const first = batcher.append('p', Buffer.from('"first"'));
     await new Promise((resolve) => setTimeout(resolve, 10)); // the first batch is in flight and hangs
+    return { batcher, first, release: () => release(), published: () => sent.map((messages) => Buffer.from(messages[0]!.data).toString()) };
+  }
+
+  it('drops a request still waiting in its lane at its deadline (503), so it is never published later', async () => {
+    const { batcher, first, release, published } = await laneBehindAHangingBatch();
     const late = batcher.append('p', Buffer.from('"late"'), Date.now() + 20);
     const onTime = batcher.append('p', Buffer.from('"on-time"'), Date.now() + 60_000);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -87,22 +93,12 @@ describe('RequestBatcher', () => {
     await first;
     await expect(late).rejects.toBeInstanceOf(QueueUnavailableError);
     await onTime;
-    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['["first"]', '["on-time"]']);
+    expect(published()).toEqual(['["first"]', '["on-time"]']);
     expect(batcher.pending).toBe(0);
   });
 
-  it('drops a request whose client went away while it waited in its lane (503), so a resend is not stored twice', async () => {
-    const sent: OutgoingMessage[][] = [];
-    let release: () => void = () => undefined;
-    const producer: QueueProducer = {
-      send: (messages) => {
-        sent.push(messages);
-        return sent.length === 1 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve();
-      },
-    };
-    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, lingerMs: 0, maxInFlightPerLane: 1 });
-    const first = batcher.append('p', Buffer.from('"first"'), Infinity, 1, { aborted: false });
-    await new Promise((resolve) => setTimeout(resolve, 10)); // the first batch is in flight and hangs
+  it('drops a request whose client went away while it waited in its lane (ClientGoneError), so a resend is not stored twice', async () => {
+    const { batcher, first, release, published } = await laneBehindAHangingBatch();
     const gone = { aborted: false };
     const abandoned = batcher.append('p', Buffer.from('"abandoned"'), Infinity, 1, gone);
     const waiting = batcher.append('p', Buffer.from('"waiting"'), Infinity, 1, { aborted: false });
@@ -111,7 +107,7 @@ describe('RequestBatcher', () => {
     await first;
     await expect(abandoned).rejects.toBeInstanceOf(ClientGoneError);
     await waiting;
-    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['["first"]', '["waiting"]']);
+    expect(published()).toEqual(['["first"]', '["waiting"]']);
     expect(batcher.pending).toBe(0);
   });
 
