@@ -37,8 +37,7 @@ export class IntakeDigest {
     this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();
     if (reply.status === CLIENT_GONE_STATUS) {
       this.abandoned += 1;
-      const kind = `${route ?? '?'} client gone`;
-      if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+      this.count(`${route ?? '?'} client gone`);
       return;
     }
     if (reply.status < 400) {
@@ -48,7 +47,11 @@ export class IntakeDigest {
     if (reply.status < 500) this.refused += 1;
     else this.unavailable += 1;
     const code = typeof reply.body === 'string' ? (CODE.exec(reply.body)?.[1] ?? '') : '';
-    const kind = `${route ?? '?'} ${reply.status}${code ? ` ${code}` : ''}`;
+    this.count(`${route ?? '?'} ${reply.status}${code ? ` ${code}` : ''}`);
+  }
+
+  /** One more of a kind of answer (at most MAX_KINDS kinds a period). */
+  private count(kind: string): void {
     if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
   }
 

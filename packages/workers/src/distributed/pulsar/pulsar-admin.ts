@@ -1,5 +1,5 @@
 import { errorMessage, type PartitionBacklog, QueueUnavailableError } from '@inflow/core';
-import { pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
+import { credentialsHint, pulsarAuthHeaders, type PulsarToken } from './pulsar-auth.js';
 
 /** The few admin REST calls Inflow needs: create what is missing, read backlogs. */
 export class PulsarAdmin {
@@ -34,7 +34,8 @@ export class PulsarAdmin {
     const web = new URL(this.baseUrl);
     // The admin API over HTTPS: the brokers over TLS too (pulsar+ssl://, the cluster's brokerServiceUrlTls).
     const tls = web.protocol === 'https:';
-    const fallback = `${tls ? 'pulsar+ssl' : 'pulsar'}://${web.hostname}:${tls ? 6651 : 6650}`;
+    const scheme = tls ? 'pulsar+ssl' : 'pulsar';
+    const fallback = `${scheme}://${web.hostname}:${tls ? 6651 : 6650}`;
     // Reading the clusters' metadata takes a super-user: another role gets the usual port on the web service's host.
     const listed = await this.request('GET', '/admin/v2/clusters', undefined, [403]);
     if (listed.status === 403) {
@@ -48,9 +49,9 @@ export class PulsarAdmin {
     const ours =
       clusters.find((cluster) => [cluster.serviceUrl, cluster.serviceUrlTls].some((url) => typeof url === 'string' && sameHostAndPort(url, web))) ?? (clusters.length === 1 ? clusters[0] : undefined);
     const given = tls ? ours?.brokerServiceUrlTls : ours?.brokerServiceUrl;
-    const scheme = tls ? 'pulsar+ssl' : 'pulsar';
-    const named = typeof given === 'string' ? (tls ? /^pulsar\+ssl:\/\/([^/\s,]+)/ : /^pulsar:\/\/([^/\s,]+)/).exec(given) : null;
-    return named ? `${scheme}://${named[1]}` : fallback;
+    // Of a list of hosts, the first.
+    const host = typeof given === 'string' && given.startsWith(`${scheme}://`) ? /^[^/\s,]+/.exec(given.slice(scheme.length + 3))?.[0] : undefined;
+    return host ? `${scheme}://${host}` : fallback;
   }
 
   async ensureNamespace(tenant: string, namespace: string): Promise<void> {
@@ -207,7 +208,7 @@ export function authHint(status: number, auth: PulsarToken | undefined, body = '
   if (status === 403 || (status === 401 && auth && /Unauthorized to /.test(body))) {
     return " (the token's role is not allowed to do this: make it a super-user, or an admin of the tenant created beforehand)";
   }
-  if (status === 401) return auth ? ' (Pulsar did not accept the token: check INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ' (Pulsar requires authentication: set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)';
+  if (status === 401) return ` (${credentialsHint(auth)})`;
   return '';
 }
 

@@ -59,6 +59,11 @@ export class PulsarToken {
   }
 }
 
+/** What to do when Pulsar refused to authenticate Inflow: set a token, or check the one given. */
+export function credentialsHint(auth: PulsarToken | undefined): string {
+  return auth ? 'Pulsar did not accept the token: check INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE' : 'Pulsar requires authentication: set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE';
+}
+
 /** Headers for an HTTP or WebSocket request to Pulsar: none without authentication. */
 export function pulsarAuthHeaders(auth: PulsarToken | undefined): Record<string, string> {
   return auth ? auth.headers() : {};

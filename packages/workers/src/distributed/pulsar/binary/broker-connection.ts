@@ -1,7 +1,7 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { QueueUnavailableError } from '@inflow/core';
-import type { PulsarToken } from '../pulsar-auth.js';
+import { credentialsHint, type PulsarToken } from '../pulsar-auth.js';
 import { Command, decodeFrame, type IncomingFrame, PROTOCOL_VERSION, serverError, simpleFrame } from './commands.js';
 import type { ProtoWriter } from './protobuf.js';
 
@@ -264,8 +264,7 @@ export class BrokerConnection {
 
   private refuseConnection(frame: IncomingFrame): void {
     const code = frame.command.uint(2);
-    const hint =
-      code === AUTHENTICATION_ERROR ? (this.auth ? ': Pulsar did not accept the token (INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)' : ': Pulsar requires authentication (set INFLOW_PULSAR_TOKEN or INFLOW_PULSAR_TOKEN_FILE)') : '';
+    const hint = code === AUTHENTICATION_ERROR ? ` (${credentialsHint(this.auth)})` : '';
     const reason = `pulsar refused the connection: ${serverError(code)} ${frame.command.string(3) ?? ''}`.trim() + hint;
     const handshake = this.requests.get(0);
     this.requests.delete(0);
