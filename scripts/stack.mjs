@@ -8,7 +8,7 @@
 // Downloads are cached in $INFLOW_STACK_CACHE; each `up` starts from empty data so tests see a
 // clean cluster. As root the default is /var/cache/inflow-stack, not root's home: Elasticsearch
 // runs as its own user, which cannot enter a 0700 /root.
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { say } from './stack/log.mjs';
@@ -21,12 +21,32 @@ mkdirSync(cacheDir, { recursive: true });
 // Service users must be able to enter the cache (never more: it is not world-writable).
 if (isRoot) chmodSync(cacheDir, 0o755);
 const runRoot = join(cacheDir, 'run');
-const stateFile = join(runRoot, 'state.json');
+// One file per service: restarts of different services may overlap (fault tests restart Redis
+// while Elasticsearch restarts), and a shared file would lose one of their updates.
+const stateFileOf = (name) => join(runRoot, `${name}.process.json`);
+/** state.json of an older checkout, which kept every service in one file. */
+const sharedStateFile = join(runRoot, 'state.json');
 
-const readState = () => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
-const writeState = (state) => {
+const readState = () => {
+  const state = existsSync(sharedStateFile) ? JSON.parse(readFileSync(sharedStateFile, 'utf8')) : {};
+  for (const name of Object.keys(services)) {
+    if (existsSync(stateFileOf(name))) state[name] = JSON.parse(readFileSync(stateFileOf(name), 'utf8'));
+  }
+  return state;
+};
+/** Records (or, with no entry, forgets) one service's process, written whole or not at all. */
+const saveState = (name, entry) => {
   mkdirSync(runRoot, { recursive: true });
-  writeFileSync(stateFile, JSON.stringify(state, null, 2));
+  if (existsSync(sharedStateFile)) {
+    for (const [other, value] of Object.entries(JSON.parse(readFileSync(sharedStateFile, 'utf8')))) {
+      if (!existsSync(stateFileOf(other))) writeFileSync(stateFileOf(other), JSON.stringify(value));
+    }
+    rmSync(sharedStateFile, { force: true });
+  }
+  if (!entry) return rmSync(stateFileOf(name), { force: true });
+  const partial = `${stateFileOf(name)}.${process.pid}`;
+  writeFileSync(partial, JSON.stringify(entry, null, 2));
+  renameSync(partial, stateFileOf(name));
 };
 
 async function up(names) {
@@ -73,7 +93,7 @@ async function launch(name, state, { fresh }) {
   }
   const pid = service.start(runDir, logFile, cacheDir);
   state[name] = { pid, logFile };
-  writeState(state);
+  saveState(name, state[name]);
   await waitUntil(name, service.ready, { pid, timeoutMs: service.timeoutMs, logFile });
 }
 
@@ -104,8 +124,8 @@ async function down(names) {
     if (!names.includes(name)) continue;
     await stopProcess(name, pid);
     delete state[name];
+    saveState(name, undefined);
   }
-  writeState(state);
 }
 
 async function status() {

@@ -10,6 +10,7 @@ import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
 import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
 import { type PrivateApi, privateRoutes } from './private-api/private-routes.js';
+import { connectWhenAvailable } from './wait-for-services.js';
 
 /** `edge`: the public edge and the private API; `api`: the private API alone (a deployment of its own). */
 export type Role = 'edge' | 'api' | 'collector' | 'workflow' | 'dispatch';
@@ -69,7 +70,7 @@ const topicsOf = (config: Config): TopicNames =>
 export async function setUpServices(config: Config, logger: Logger): Promise<void> {
   const started = performance.now();
   logger.info(`setup: preparing the ${config.engine} engine`);
-  const engine = await createEngine(config, topicsOf(config), logger);
+  const engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topicsOf(config), logger), { timeoutMs: config.startTimeoutMs, logger });
   await engine.close();
   logger.info(`setup: topics, indices and subscriptions ready, ${Math.round(performance.now() - started)} ms`);
 }
@@ -207,6 +208,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   let ready = false;
   let accepting = true;
   let closing: Promise<void> | undefined;
+  const starting = new AbortController();
   const observability = createObservability(config, roles, () => ready, logger);
   const { telemetry } = observability;
   // What both HTTP servers take from the config.
@@ -292,7 +294,11 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   async function startRoles(): Promise<void> {
     await observability.listen();
-    engine = await createEngine(config, topics, logger);
+    engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topics, logger), {
+      timeoutMs: config.startTimeoutMs,
+      logger,
+      signal: starting.signal,
+    });
     observability.attach(engine);
     const { trace } = observability;
     const stages = createStages(config, engine, topics, logger, { telemetry, trace });
@@ -327,6 +333,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     },
     close() {
       closing ??= (async () => {
+        // A start still waiting for its services stops waiting.
+        starting.abort();
         ready = false;
         logger.info('shutting down: readiness is now 503');
         if (config.drainDelayMs > 0) await sleep(config.drainDelayMs);

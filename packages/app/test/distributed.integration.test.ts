@@ -213,6 +213,35 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
   }, 300_000);
 
+  it('stays exact through overlapping faults mid-load: Elasticsearch down, Redis wiped, a collector killed, Pulsar restarted', async () => {
+    const d = deployment();
+    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
+    let victim = await d.start('collector');
+    await d.start('collector');
+    const traffic = postLoad(edge, 4_000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    // Elasticsearch goes down (and comes back) while everything else happens.
+    const elasticsearch = promisify(execFile)(process.execPath, [STACK, 'restart', 'elasticsearch']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    execFileSync(process.execPath, [STACK, 'restart', 'redis'], { stdio: 'inherit' });
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    victim = await d.start('collector');
+    await promisify(execFile)(process.execPath, [STACK, 'restart', 'pulsar']);
+    await elasticsearch;
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    expect(load.accepted.length).toBeGreaterThan(0);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 180_000);
+    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
+    expect(letters.map((letter) => letter.reason)).toEqual([]);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+  }, 420_000);
+
   it('stays exact when Elasticsearch restarts mid-load (collectors wait, nothing is dead-lettered)', async () => {
     const d = deployment();
     const edge = await d.start('edge');

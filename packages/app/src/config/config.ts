@@ -181,6 +181,12 @@ export const ConfigSchema = object({
   /** Longest graceful shutdown before the process exits anyway. */
   shutdownTimeoutMs: int(15_000, 100),
   /**
+   * How long a role (and `inflow setup`) waits at start for Pulsar, Elasticsearch and Redis to be
+   * reachable, trying again with a pause of up to 5 s and a warning each time; 0 waits as long as
+   * it takes. A refused token or an untrusted certificate stops the start at once.
+   */
+  startTimeoutMs: int(0, 0),
+  /**
    * Values of the secrets destinations name (`webhook.secretHeaders`), by key: the name
    * upper-cased with `-` as `_`. Set each as INFLOW_SECRET_<KEY> (or under "secrets" in the
    * config file); never shown by the API, the logs or `inflow config`.

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { type Engine, type Logger, shownUrl, subscribedTopics, type TopicNames } from '@inflow/core';
+import { type Engine, errorMessage, InfrastructureError, type Logger, shownUrl, subscribedTopics, type TopicNames } from '@inflow/core';
 import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
 import { ElasticSchedule } from './elasticsearch/elastic-schedule.js';
 import { ElasticStore } from './elasticsearch/elastic-store.js';
@@ -63,14 +63,10 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   });
   // A hung Redis must not stall collection: a command gets 1 s, then the store is read instead.
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 1_000 });
-  // While Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
-  const redisLogger = logger.child('redis');
-  redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
   // The trace and the stats board on a connection of their own: a trace pipeline of a big batch
   // never queues ahead of the collector's reads on one socket, and while Redis is away their
   // commands fail at once (no offline queue) instead of piling up in memory.
   const observing = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 2_000, enableOfflineQueue: false });
-  observing.on('error', (error: Error) => redisLogger.debug(`redis (trace, stats): ${error.message}`));
   const definitions = new ElasticDefinitions(store.client, settings.storagePrefix);
   const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
@@ -90,8 +86,12 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     logger: logger.child('pulsar'),
   });
   try {
-    await redis.connect();
-    await observing.connect();
+    await connectRedis(redis, settings.redisUrl);
+    await connectRedis(observing, settings.redisUrl);
+    // From here on, while Redis is away ioredis reconnects (at most every 2 s) and says so here; reads go to Elasticsearch meanwhile.
+    const redisLogger = logger.child('redis');
+    redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
+    observing.on('error', (error: Error) => redisLogger.debug(`redis (trace, stats): ${error.message}`));
     await store.init();
     await definitions.init();
     await schedule.init();
@@ -134,4 +134,25 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       await store.close();
     },
   };
+}
+
+/**
+ * Connects a client made with lazyConnect. Redis not answering is an outage (InfrastructureError,
+ * naming the address and the socket's error rather than ioredis' "Connection is closed."); an
+ * answer refusing us (a wrong password: ReplyError) is not.
+ */
+async function connectRedis(redis: Redis, url: string): Promise<void> {
+  let socketError: Error | undefined;
+  const remember = (error: Error): void => {
+    socketError = error;
+  };
+  redis.on('error', remember);
+  try {
+    await redis.connect();
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ReplyError') throw error;
+    throw new InfrastructureError('cache', `redis at ${shownUrl(url)}: ${errorMessage(socketError ?? error)}`, { cause: error });
+  } finally {
+    redis.off('error', remember);
+  }
 }

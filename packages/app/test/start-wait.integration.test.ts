@@ -1,0 +1,93 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { engineEnv } from './support/start-inflow.js';
+import { spawnInflow, waitFor, CLI } from './support/spawn-inflow.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+
+const cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+/** A port nothing listens on yet; `open()` then forwards it to `target` (a service coming up). */
+async function lateService(target: string): Promise<{ url: string; open(): Promise<void> }> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const to = new URL(target);
+  let server: Server | undefined;
+  cleanups.push(() => server?.close());
+  return {
+    url: `${to.protocol}//${to.username ? `${to.username}:${to.password}@` : ''}127.0.0.1:${port}${to.pathname === '/' ? '' : to.pathname}`,
+    async open() {
+      server = createServer((client) => {
+        const upstream = connect(Number(to.port), to.hostname);
+        client.pipe(upstream).pipe(client);
+        const end = (): void => {
+          client.destroy();
+          upstream.destroy();
+        };
+        client.on('error', end);
+        upstream.on('error', end);
+      });
+      await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
+    },
+  };
+}
+
+describe('a role started before its services', () => {
+  it('waits for Redis, Elasticsearch and Pulsar (not ready, alive), then starts and works', async () => {
+    const env = engineEnv('distributed');
+    const services = {
+      INFLOW_REDIS_URL: await lateService(env['INFLOW_REDIS_URL'] as string),
+      INFLOW_ELASTICSEARCH_URL: await lateService(env['INFLOW_ELASTICSEARCH_URL'] as string),
+      INFLOW_PULSAR_URL: await lateService(env['INFLOW_PULSAR_URL'] as string),
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const late = Object.fromEntries(Object.entries(services).map(([key, service]) => [key, service.url]));
+    const child: ChildProcess = spawn(process.execPath, [CLI, 'edge'], {
+      env: { ...process.env, ...env, ...late, INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '0', INFLOW_PRIVATE_PORT: '0', INFLOW_HEALTH_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => child.kill('SIGKILL'));
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    // Each service in turn: the role names the one it waits for, and stays up (alive, not ready).
+    await waitFor(() => /WARN .*distributed engine: cache unavailable: redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*; attempt 2/.test(output), 30_000, 'a warning naming Redis');
+    const health = /health and metrics on (http:\/\/\S+)/.exec(output)?.[1] as string;
+    expect((await fetch(`${health}/healthz`)).status).toBe(200);
+    expect((await fetch(`${health}/readyz`)).status).toBe(503);
+    await services.INFLOW_REDIS_URL.open();
+    await waitFor(() => /WARN .*distributed engine: store unavailable: .*ECONNREFUSED/.test(output), 30_000, 'a warning naming Elasticsearch');
+    await services.INFLOW_ELASTICSEARCH_URL.open();
+    await waitFor(() => /WARN .*distributed engine: pulsar admin GET \/admin\/v2\/\S+: fetch failed/.test(output), 30_000, 'a warning naming Pulsar');
+    await services.INFLOW_PULSAR_URL.open();
+
+    await waitFor(() => /inflow started/.test(output), 60_000, `the start (output:\n${output})`);
+    expect(output).toMatch(/INFO .*distributed engine: connected after \d+ attempts/);
+    expect((await fetch(`${health}/readyz`)).status).toBe(200);
+    const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output)?.[1] as string;
+    const response = await fetch(`${publicUrl}/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
+    });
+    expect(response.status, await response.text()).toBe(201);
+  }, 120_000);
+
+  it.skipIf(!process.env['INFLOW_PULSAR_TOKEN'])('still stops at once on a refused token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const started = Date.now();
+    const error = await spawnInflow(dir, { ...engineEnv('distributed'), INFLOW_PULSAR_TOKEN: 'not-a-token' }, 'collector').catch((e: unknown) => e);
+    expect(String(error)).toMatch(/failed to start: .*401.*did not accept the token/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+});
