@@ -3,6 +3,7 @@
 //   node scripts/stack.mjs up [redis pulsar elasticsearch]   install or reuse, start, wait until ready
 //   node scripts/stack.mjs down                               stop what `up` started
 //   node scripts/stack.mjs restart pulsar                     stop and start, keeping the data
+//   node scripts/stack.mjs restart --kill pulsar              the same after a crash (SIGKILL, no clean stop)
 //   node scripts/stack.mjs pause|resume elasticsearch         hang a service (SIGSTOP) and let it go on
 //   node scripts/stack.mjs status | env
 // Downloads are cached in $INFLOW_STACK_CACHE; each `up` starts from empty data so tests see a
@@ -97,12 +98,12 @@ async function launch(name, state, { fresh }) {
   await waitUntil(name, service.ready, { pid, timeoutMs: service.timeoutMs, logFile });
 }
 
-/** Stops and starts services keeping their data, as an operator's restart would. */
-async function restart(names) {
+/** Stops and starts services keeping their data, as an operator's restart (or, `hard`, a crash) would. */
+async function restart(names, { hard }) {
   const state = readState();
   for (const name of names) {
     if (!state[name]) throw new Error(`${name} was not started by this script`);
-    await stopProcess(name, state[name].pid);
+    await stopProcess(name, state[name].pid, undefined, { hard });
     await launch(name, state, { fresh: false });
   }
 }
@@ -138,11 +139,13 @@ async function status() {
 }
 
 const [command = 'status', ...rest] = process.argv.slice(2);
-const names = rest.length > 0 ? rest : Object.keys(services);
+const hard = rest.includes('--kill');
+const named = rest.filter((arg) => arg !== '--kill');
+const names = named.length > 0 ? named : Object.keys(services);
 try {
   if (command === 'up') await up(names);
   else if (command === 'down') await down(names);
-  else if (command === 'restart') await restart(names);
+  else if (command === 'restart') await restart(names, { hard });
   else if (command === 'pause') signalService(names, 'SIGSTOP');
   else if (command === 'resume') signalService(names, 'SIGCONT');
   else if (command === 'status') await status();

@@ -55,8 +55,8 @@ export async function waitUntil(name, check, { pid, timeoutMs, logFile }) {
   }
 }
 
-/** SIGTERM to the process group, SIGKILL after `graceMs`. */
-export async function stopProcess(name, pid, graceMs = 20_000) {
+/** SIGTERM to the process group, SIGKILL after `graceMs` (at once with `hard`: a crash, for fault tests). */
+export async function stopProcess(name, pid, graceMs = 20_000, { hard = false } = {}) {
   if (!pid || !isAlive(pid)) return;
   const signal = (sig) => {
     try {
@@ -69,12 +69,12 @@ export async function stopProcess(name, pid, graceMs = 20_000) {
       }
     }
   };
-  signal('SIGTERM');
+  signal(hard ? 'SIGKILL' : 'SIGTERM');
   const until = Date.now() + graceMs;
   while (isAlive(pid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
   if (isAlive(pid)) {
     say(`${name}: did not stop in ${graceMs / 1000} s, killing`);
     signal('SIGKILL');
   }
-  say(`${name}: stopped`);
+  say(`${name}: ${hard ? 'killed (SIGKILL)' : 'stopped'}`);
 }
