@@ -247,6 +247,60 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expectExactCounts(await d.countsByProfile());
   }, 420_000);
 
+  it.each(TRANSPORTS)('answers 503 while Pulsar hangs (SIGSTOP) mid-load, takes requests again once it goes on, and stays exact (%s)', async (transport) => {
+    const d = deployment(transport);
+    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
+    await d.start('collector');
+    const traffic = postLoad(edge, 1_000_000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    execFileSync(process.execPath, [STACK, 'pause', 'pulsar'], { stdio: 'inherit' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+    } finally {
+      execFileSync(process.execPath, [STACK, 'resume', 'pulsar'], { stdio: 'inherit' });
+    }
+    const before = traffic.accepted();
+    await waitFor(() => traffic.accepted() > before + 200, 60_000, 'requests accepted after Pulsar went on');
+    traffic.stop();
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    expect(load.refused).toBeGreaterThan(0);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+  }, 300_000);
+
+  it('stays exact when Redis hangs (SIGSTOP) mid-load and goes on with what it had cached', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collectors = [await d.start('collector'), await d.start('collector')];
+    const traffic = postLoad(edge, 1_000_000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    execFileSync(process.execPath, [STACK, 'pause', 'redis'], { stdio: 'inherit' });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    } finally {
+      execFileSync(process.execPath, [STACK, 'resume', 'redis'], { stdio: 'inherit' });
+    }
+    // The cache now holds what it had before the hang, older than what was stored meanwhile.
+    const before = traffic.accepted();
+    await waitFor(() => traffic.accepted() > before + 400, 60_000, 'requests accepted after Redis went on');
+    traffic.stop();
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+    // The collectors went on during the hang, reading the store instead (and so made the cache stale).
+    expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*redis read failed, reading \d+ records from the store/);
+  }, 300_000);
+
   it('stays exact when Elasticsearch restarts mid-load (collectors wait, nothing is dead-lettered)', async () => {
     const d = deployment();
     const edge = await d.start('edge');
