@@ -301,6 +301,40 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*redis read failed, reading \d+ records from the store/);
   }, 300_000);
 
+  it('waits while the indices are blocked for writes mid-load (an operator\'s read-only block, a full disk), dead-letters nothing, then stores everything', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collector = await d.start('collector');
+    const traffic = postLoad(edge, 1_000_000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const es = d.env['INFLOW_ELASTICSEARCH_URL'] as string;
+    const prefix = d.env['INFLOW_STORAGE_PREFIX'] as string;
+    const block = async (on: boolean): Promise<void> => {
+      const response = await fetch(`${es}/${prefix}-*/_settings`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ 'index.blocks.write': on ? true : null }) });
+      expect(response.status, await response.text()).toBe(200);
+    };
+    await block(true);
+    try {
+      await waitFor(() => /cluster_block_exception/.test(collector.output()), 30_000, 'the collector meeting the block');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+    } finally {
+      await block(false);
+    }
+    const before = traffic.accepted();
+    await waitFor(() => traffic.accepted() > before + 200, 60_000, 'requests accepted after the block');
+    traffic.stop();
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
+    expect(letters.map((letter) => letter.reason)).toEqual([]);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
+    const stored = await d.storedEventIds();
+    expect(stored).toHaveLength(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+  }, 300_000);
+
   it('stays exact when Elasticsearch restarts mid-load (collectors wait, nothing is dead-lettered)', async () => {
     const d = deployment();
     const edge = await d.start('edge');
