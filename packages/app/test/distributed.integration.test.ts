@@ -38,9 +38,18 @@ function deployment(transport: PulsarTransport = 'binary') {
     /** Every stored event id, straight from Elasticsearch (duplicates would show twice). */
     async storedEventIds(): Promise<string[]> {
       await fetch(`${es}/${prefix}-events-*/_refresh`, { method: 'POST' });
-      const response = await fetch(`${es}/${prefix}-events-*/_search?size=10000&_source=id`, { method: 'POST' });
-      const body = (await response.json()) as { hits?: { hits: Array<{ _source: { id: string } }> } };
-      return (body.hits?.hits ?? []).map((hit) => hit._source.id);
+      // Page by page with a scroll (a search gives at most 10,000 hits), duplicates included.
+      const ids: string[] = [];
+      type Page = { _scroll_id?: string; hits?: { hits: Array<{ _source: { id: string } }> } };
+      const post = async (path: string, body: unknown): Promise<Page> =>
+        (await (await fetch(`${es}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as Page;
+      let page = await post(`${prefix}-events-*/_search?scroll=1m`, { size: 10_000, _source: ['id'] });
+      while ((page.hits?.hits.length ?? 0) > 0) {
+        ids.push(...(page.hits?.hits ?? []).map((hit) => hit._source.id));
+        page = await post('_search/scroll', { scroll: '1m', scroll_id: page._scroll_id });
+      }
+      if (page._scroll_id) await fetch(`${es}/_search/scroll`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ scroll_id: page._scroll_id }) });
+      return ids;
     },
     /** Each profile's and each session's event count beside the number of its stored events (they must agree). */
     async countsByProfile(): Promise<Array<{ id: string; counted: number; stored: number }>> {
@@ -83,7 +92,7 @@ interface Load {
 
 /** Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is reached. */
 /** Posts to `edge`, or to whichever edge `edge()` names at the time of each request. */
-function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, senders = 6): { done: Promise<Load>; stop(): void; accepted(): number } {
+function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, senders = 6): { done: Promise<Load>; stop(): void; accepted(): number; refused(): number } {
   const target = typeof edge === 'function' ? edge : () => edge;
   const load: Load = { accepted: [], refused: 0, failed: 0, failures: [] };
   let next = 0;
@@ -116,7 +125,7 @@ function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, se
     }
   };
   const done = Promise.all(Array.from({ length: senders }, sender)).then(() => load);
-  return { done, stop: () => (stopped = true), accepted: () => load.accepted.length };
+  return { done, stop: () => (stopped = true), accepted: () => load.accepted.length, refused: () => load.refused };
 }
 
 /** What the broker says of the collector subscription on each partition: its consumers, their permits and unacked counts, draining hashes. */
@@ -332,6 +341,45 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
     const stored = await d.storedEventIds();
     expect(stored).toHaveLength(new Set(stored).size);
+    expectExactCounts(await d.countsByProfile());
+  }, 300_000);
+
+  it.each(TRANSPORTS)('answers 503 once the collector topic is over its backlog quota, and 201 again once there is room (%s)', async (transport) => {
+    const d = deployment(transport);
+    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
+    const namespace = `${d.env['INFLOW_PULSAR_URL']}/admin/v2/namespaces/${d.env['INFLOW_TENANT']}/collector`;
+    const quota = await fetch(`${namespace}/backlogQuota?backlogQuotaType=destination_storage`, {
+      method: 'POST',
+      headers: { ...stackPulsarHeaders(), 'content-type': 'application/json' },
+      body: JSON.stringify({ limitSize: 32 * 1024, limitTime: -1, policy: 'producer_exception' }),
+    });
+    expect(quota.status, await quota.text()).toBeLessThan(300);
+    // Nothing consumes: the backlog grows past the quota. The broker checks it for open producers
+    // once a minute, and at once when a producer is made: unloading the partitions makes the edge's again.
+    const traffic = postLoad(edge, 1_000_000, 4);
+    await waitFor(() => traffic.accepted() > 2_000, 60_000, 'a backlog over the quota');
+    const admin = `${d.env['INFLOW_PULSAR_URL']}/admin/v2/persistent/${d.env['INFLOW_TENANT']}/collector/payloads`;
+    for (const partition of [0, 1]) {
+      const response = await fetch(`${admin}-partition-${partition}/unload`, { method: 'PUT', headers: stackPulsarHeaders() });
+      expect(response.status, await response.text()).toBeLessThan(300);
+    }
+    await waitFor(() => traffic.refused() > 5, 60_000, `503s over the quota (edge said:\n${edge.output().slice(-3000)})`);
+    const removed = await fetch(`${namespace}/backlogQuota?backlogQuotaType=destination_storage`, { method: 'DELETE', headers: stackPulsarHeaders() });
+    expect(removed.status, await removed.text()).toBeLessThan(300);
+    const collector = await d.start('collector');
+    const accepted = traffic.accepted();
+    await waitFor(() => traffic.accepted() > accepted + 200, 90_000, 'requests accepted again once there is room');
+    traffic.stop();
+    const load = await traffic.done;
+    expect(load.failures).toEqual([]);
+    expect(load.refused).toBeGreaterThan(0);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
+    const expected = new Set(load.accepted);
+    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000).catch(async (error: unknown) => {
+      const stored = new Set(await d.storedEventIds());
+      const missing = [...expected].filter((id) => !stored.has(id));
+      throw new Error(`${String(error)}: ${missing.length} of ${expected.size} accepted events not stored (${missing.slice(0, 10).join(' ')}), ${stored.size} stored\nedge:\n${edge.output().slice(-6000)}\ncollector:\n${collector.output().slice(-3000)}`);
+    });
     expectExactCounts(await d.countsByProfile());
   }, 300_000);
 
