@@ -15,6 +15,9 @@ export type ItemVerdict = { kind: 'saved' } | { kind: 'stale' } | { kind: 'retry
  */
 const INDEX_UNAVAILABLE = new Set(['cluster_block_exception', 'index_closed_exception', 'index_not_found_exception']);
 
+/** An error type of Elasticsearch's saying the index cannot be written now (see INDEX_UNAVAILABLE). */
+export const indexUnavailable = (type: string | undefined): boolean => INDEX_UNAVAILABLE.has(type ?? '');
+
 /**
  * What one bulk item's answer means: written; already there in this or a newer version (409
  * from external versioning or create); worth another try (429, 5xx, an index that cannot be
@@ -26,7 +29,7 @@ export function verdictOf(item: BulkItemOutcome): ItemVerdict {
   // Elasticsearch quotes a refused value in its reason ("Preview of field's value"), whatever its size.
   const said = item.error?.reason ?? 'no reason given';
   const reason = `${item.status} ${item.error?.type ?? 'error'}: ${said.length <= 500 ? said : `${said.slice(0, 500)}…`}`;
-  if (item.status === 429 || item.status >= 500 || INDEX_UNAVAILABLE.has(item.error?.type ?? '')) return { kind: 'retry', reason };
+  if (item.status === 429 || item.status >= 500 || indexUnavailable(item.error?.type)) return { kind: 'retry', reason };
   return { kind: 'fatal', reason };
 }
 

@@ -1,5 +1,6 @@
 import { errors, type Client } from '@elastic/elasticsearch';
-import type { ScheduledItem, ScheduleStore } from '@inflow/core';
+import { InfrastructureError, type ScheduledItem, type ScheduleStore } from '@inflow/core';
+import { verdictOf } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
 import { infrastructure } from './transient-errors.js';
 
@@ -54,9 +55,14 @@ export class ElasticSchedule implements ScheduleStore {
         { id: item.id, dueAt: item.dueAt, profileId: item.profileId, leasedUntil: 0, owner: null, done: false, data: item.data } satisfies ScheduleDoc,
       ]);
       const response = await this.client.bulk({ operations, refresh: 'wait_for' });
-      // 409: scheduled before (or done): kept as it is.
-      const failed = response.items.find((item) => item.create?.error && item.create.status !== 409);
-      if (failed?.create?.error) throw new Error(`schedule ${failed.create._id}: ${failed.create.error.reason ?? failed.create.error.type}`);
+      // 409: scheduled before (or done): kept as it is. A busy or blocked index is an outage (retried, never a dead letter).
+      for (const item of response.items) {
+        const outcome = item.create;
+        if (!outcome) continue;
+        const verdict = verdictOf(outcome);
+        if (verdict.kind === 'retry') throw new InfrastructureError('store', `schedule ${outcome._id ?? ''}: ${verdict.reason}`);
+        if (verdict.kind === 'fatal') throw new Error(`schedule ${outcome._id ?? ''}: ${verdict.reason}`);
+      }
     });
   }
 
