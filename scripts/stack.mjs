@@ -39,10 +39,15 @@ const readState = () => {
 const saveState = (name, entry) => {
   mkdirSync(runRoot, { recursive: true });
   if (existsSync(sharedStateFile)) {
-    for (const [other, value] of Object.entries(JSON.parse(readFileSync(sharedStateFile, 'utf8')))) {
-      if (!existsSync(stateFileOf(other))) writeFileSync(stateFileOf(other), JSON.stringify(value));
+    try {
+      for (const [other, value] of Object.entries(JSON.parse(readFileSync(sharedStateFile, 'utf8')))) {
+        if (!existsSync(stateFileOf(other))) writeFileSync(stateFileOf(other), JSON.stringify(value));
+      }
+      rmSync(sharedStateFile, { force: true });
+    } catch (error) {
+      // Another command migrated it first.
+      if (error.code !== 'ENOENT') throw error;
     }
-    rmSync(sharedStateFile, { force: true });
   }
   if (!entry) return rmSync(stateFileOf(name), { force: true });
   const partial = `${stateFileOf(name)}.${process.pid}`;

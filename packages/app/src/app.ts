@@ -10,7 +10,7 @@ import type { Config } from './config/config.js';
 import { withDemoRoutes } from './demo/demo-profile.js';
 import { consumedBacklog, createObservability, topicLabel } from './health/observability.js';
 import { type PrivateApi, privateRoutes } from './private-api/private-routes.js';
-import { connectWhenAvailable } from './wait-for-services.js';
+import { connectWhenAvailable, ServicesUnavailableError } from './wait-for-services.js';
 
 /** `edge`: the public edge and the private API; `api`: the private API alone (a deployment of its own). */
 export type Role = 'edge' | 'api' | 'collector' | 'workflow' | 'dispatch';
@@ -294,11 +294,17 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   async function startRoles(): Promise<void> {
     await observability.listen();
-    engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topics, logger), {
+    const connected = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topics, logger), {
       timeoutMs: config.startTimeoutMs,
       logger,
       signal: starting.signal,
     });
+    // Closed while the last attempt was still connecting: close() found no engine to close.
+    if (starting.signal.aborted) {
+      await connected.close();
+      throw new ServicesUnavailableError('start abandoned: the process is shutting down');
+    }
+    engine = connected;
     observability.attach(engine);
     const { trace } = observability;
     const stages = createStages(config, engine, topics, logger, { telemetry, trace });

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, connect, type AddressInfo, type Server } from 'node:net';
+import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,12 +12,12 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });
 
-/** A port nothing listens on yet; `open()` then forwards it to `target` (a service coming up). */
+/**
+ * A port nothing listens on yet (taken below the kernel's ephemeral range, so that no other
+ * test's port 0 lands on it meanwhile); `open()` then forwards it to `target` (a service coming up).
+ */
 async function lateService(target: string): Promise<{ url: string; open(): Promise<void> }> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const port = await unusedPort();
   const to = new URL(target);
   let server: Server | undefined;
   cleanups.push(() => server?.close());
@@ -37,6 +37,32 @@ async function lateService(target: string): Promise<{ url: string; open(): Promi
       await new Promise<void>((resolve) => server?.listen(port, '127.0.0.1', resolve));
     },
   };
+}
+
+async function unusedPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 10_000);
+    const probe = createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (free) {
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      return port;
+    }
+  }
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 describe('a role started before its services', () => {
@@ -88,6 +114,20 @@ describe('a role started before its services', () => {
     const started = Date.now();
     const error = await spawnInflow(dir, { ...engineEnv('distributed'), INFLOW_PULSAR_TOKEN: 'not-a-token' }, 'collector').catch((e: unknown) => e);
     expect(String(error)).toMatch(/failed to start: .*401.*did not accept the token/);
+    expect(Date.now() - started).toBeLessThan(20_000);
+  }, 60_000);
+
+  it('stops at once when Redis refuses its password', async () => {
+    const port = await unusedPort();
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', 'right-password', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    cleanups.push(() => redis.kill('SIGKILL'));
+    await waitFor(() => listening(port), 10_000, 'redis-server listening');
+    const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const started = Date.now();
+    const error = await spawnInflow(dir, { ...engineEnv('distributed'), INFLOW_REDIS_URL: `redis://:wrong-password@127.0.0.1:${port}` }, 'collector').catch((e: unknown) => e);
+    expect(String(error)).toMatch(/failed to start: .*redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+ refused the connection: WRONGPASS/);
+    expect(String(error)).not.toContain('wrong-password');
     expect(Date.now() - started).toBeLessThan(20_000);
   }, 60_000);
 });

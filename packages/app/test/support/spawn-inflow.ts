@@ -14,8 +14,8 @@ export interface InflowProcess {
   exited: Promise<number | string>;
 }
 
-/** Runs the built `inflow <command>` (run, edge, collector) and waits until it says it started. */
-export async function spawnInflow(dataDir: string, env: Record<string, string> = {}, command = 'run'): Promise<InflowProcess> {
+/** Runs the built `inflow <command>` (run, edge, collector) and waits (60 s by default) until it says it started. */
+export async function spawnInflow(dataDir: string, env: Record<string, string> = {}, command = 'run', startMs = 60_000): Promise<InflowProcess> {
   const child = spawn(process.execPath, [CLI, command], {
     env: {
       ...process.env,
@@ -33,7 +33,7 @@ export async function spawnInflow(dataDir: string, env: Record<string, string> =
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const started = await Promise.race([
-    waitFor(() => /inflow started/.test(text), 60_000).then(() => true),
+    waitFor(() => /inflow started/.test(text), startMs).then(() => true),
     exited.then(() => false),
   ]);
   if (!started) throw new Error(`inflow did not start:\n${text}`);

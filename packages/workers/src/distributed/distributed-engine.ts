@@ -150,6 +150,8 @@ async function connectRedis(redis: Redis, url: string): Promise<void> {
   try {
     await redis.connect();
   } catch (error) {
+    // ioredis reports a refused AUTH as an 'error' event and rejects connect() with "Connection is closed.".
+    if (socketError?.name === 'ReplyError') throw new Error(`redis at ${shownUrl(url)} refused the connection: ${socketError.message}`, { cause: socketError });
     if (error instanceof Error && error.name === 'ReplyError') throw error;
     throw new InfrastructureError('cache', `redis at ${shownUrl(url)}: ${errorMessage(socketError ?? error)}`, { cause: error });
   } finally {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
 import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { canBeDocumentId } from './document-ids.js';
-import { emptyKindResult, verdictOf, type BulkItemOutcome } from './bulk-results.js';
+import { emptyKindResult, indexUnavailable, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
 import { asInfrastructure, infrastructure } from './transient-errors.js';
 import { EVENT_MAPPINGS, PROFILE_MAPPINGS, SESSION_MAPPINGS, SOURCE_MAPPINGS } from './mappings.js';
@@ -23,7 +23,15 @@ export interface ElasticStoreOptions {
 }
 
 /** One bulk item; `doc` is serialised once, for both the byte bound and the request. */
-type Operation = { kind: keyof WriteResult; id: string; profileId?: string; action: Record<string, unknown>; doc: string };
+type Operation = {
+  kind: keyof WriteResult;
+  id: string;
+  profileId?: string;
+  action: Record<string, unknown>;
+  doc: string;
+  /** A late event's second choice: the index of the day it was received, when its own day's index cannot be written. */
+  fallbackIndex?: string | undefined;
+};
 
 /**
  * The distributed store. Profiles, sessions and sources live in one index each (a profile is
@@ -72,10 +80,11 @@ export class ElasticStore implements RecordStore, SourceStore {
     let pending: Operation[] = [
       ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
       ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
-      ...records.events.map((e) => ({ kind: 'events' as const, id: e.id, profileId: e.profileId, action: { create: { _index: this.index.eventsOn(indexDay(e)), _id: eventDocumentId(e) } }, doc: JSON.stringify(e) })),
+      ...records.events.map((e) => this.eventOperation(e)),
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
+      const rerouted: string[] = [];
       const sendChunk = async (chunk: Operation[]): Promise<void> => {
         const response = await infrastructure(() =>
           // Only what verdictOf reads: a far smaller answer to write, send and parse.
@@ -84,22 +93,43 @@ export class ElasticStore implements RecordStore, SourceStore {
         if (response.items?.length !== chunk.length) throw new InfrastructureError('store', `bulk answered ${response.items?.length ?? 0} items for ${chunk.length}`);
         response.items.forEach((item, i) => {
           const op = chunk[i] as Operation;
-          const verdict = verdictOf(Object.values(item)[0] as BulkItemOutcome);
+          const outcome = Object.values(item)[0] as BulkItemOutcome;
+          const verdict = verdictOf(outcome);
           const kind: KindResult = result[op.kind];
           if (verdict.kind === 'saved') kind.saved += 1;
           else if (verdict.kind === 'stale') {
             kind.stale += 1;
             if (op.kind !== 'events') kind.staleIds.push(op.id);
           } else if (verdict.kind === 'fatal') kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: true });
-          else if (attempt < this.options.bulkAttempts) retry.push(op);
+          else if (op.fallbackIndex && indexUnavailable(outcome.error?.type)) {
+            // An older day's index made read-only, closed or removed (index lifecycle) waits for no one:
+            // the late event goes to the index of the day it came in, where the current traffic goes.
+            rerouted.push(`${op.id} (${verdict.reason})`);
+            retry.push({ ...op, action: { create: { _index: op.fallbackIndex, _id: eventDocumentId({ id: op.id, profileId: op.profileId ?? '' }) } }, fallbackIndex: undefined });
+          } else if (attempt < this.options.bulkAttempts) retry.push(op);
           else kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: false });
         });
       };
       await inParallel(chunksOf(pending, this.options.maxBulkBytes), this.options.maxBulksInFlight ?? 2, sendChunk);
+      if (rerouted.length > 0) this.options.logger.warn(`${rerouted.length} late events go to the index of the day they came in, their own day's cannot be written: ${rerouted.slice(0, 3).join(', ')}${rerouted.length > 3 ? ', …' : ''}`);
       if (retry.length > 0) await sleep(100 * 2 ** attempt);
       pending = retry;
     }
     return result;
+  }
+
+  /** An event's create, in the index of its day (see indexDay), with the index of the day it was received as the fallback. */
+  private eventOperation(event: EventRecord): Operation {
+    const index = this.index.eventsOn(indexDay(event));
+    const received = this.index.eventsOn(event.receivedAt);
+    return {
+      kind: 'events',
+      id: event.id,
+      profileId: event.profileId,
+      action: { create: { _index: index, _id: eventDocumentId(event) } },
+      doc: JSON.stringify(event),
+      fallbackIndex: received === index ? undefined : received,
+    };
   }
 
   getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>> {
