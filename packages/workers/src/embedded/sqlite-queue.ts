@@ -1,4 +1,4 @@
-import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, errorMessage, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { SqliteWriter } from './sqlite-writer.js';
 import { QUEUE_CACHE_KB, SCHEMA, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
@@ -93,7 +93,7 @@ export class SqliteQueue implements Queue {
           await this.writer.write(messages.map((m) => ({ op: 'insert', topic: state.name, key: m.key, data: m.data, publishedAt: now })));
         } catch (error) {
           state.backlog -= messages.length;
-          throw new QueueUnavailableError(`queue ${state.name} could not store the message`, 1, { cause: error });
+          throw new QueueUnavailableError(`queue ${state.name} could not store the message: ${errorMessage(error)}`, 1, { cause: error });
         }
         this.wake(state);
       },
