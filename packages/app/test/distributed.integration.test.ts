@@ -156,6 +156,50 @@ async function backlogTotal(edge: InflowProcess, path: string): Promise<number> 
   return ((await (await edge.api(path)).json()) as { total: number }).total;
 }
 
+/** Hangs a stack service (SIGSTOP) for `ms`, then lets it go on (SIGCONT), whatever happens meanwhile. */
+async function hang(service: 'pulsar' | 'redis' | 'elasticsearch', ms: number): Promise<void> {
+  execFileSync(process.execPath, [STACK, 'pause', service], { stdio: 'inherit' });
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    execFileSync(process.execPath, [STACK, 'resume', service], { stdio: 'inherit' });
+  }
+}
+
+type Deployment = ReturnType<typeof deployment>;
+type Traffic = ReturnType<typeof postLoad>;
+
+/** Lets the load go on until `more` requests were accepted after the faults, then stops it: every request answered 201, 503 or not at all. */
+async function endLoad(traffic: Traffic, what: string, more = 200): Promise<Load> {
+  const before = traffic.accepted();
+  await waitFor(() => traffic.accepted() > before + more, 90_000, `requests accepted ${what}`);
+  traffic.stop();
+  const load = await traffic.done;
+  expect(load.failures).toEqual([]);
+  return load;
+}
+
+/**
+ * Once the collectors drained the topic: nothing dead-lettered (with `noDeadLetters`), every event
+ * answered 201 stored exactly once, and every profile's and session's count equal to its stored events.
+ */
+async function expectStoredOnce(d: Deployment, edge: InflowProcess, load: Load, { noDeadLetters = true } = {}): Promise<void> {
+  await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 180_000);
+  if (noDeadLetters) {
+    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
+    expect(letters.map((letter) => letter.reason)).toEqual([]);
+  }
+  const expected = new Set(load.accepted);
+  await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000).catch(async (error: unknown) => {
+    const stored = new Set(await d.storedEventIds());
+    const missing = [...expected].filter((id) => !stored.has(id));
+    throw new Error(`${String(error)}: ${missing.length} of ${expected.size} accepted events not stored (${missing.slice(0, 10).join(' ')})\nedge:\n${edge.output().slice(-4000)}`);
+  });
+  const stored = await d.storedEventIds();
+  expect(stored).toHaveLength(new Set(stored).size);
+  expectExactCounts(await d.countsByProfile());
+}
+
 describe('the distributed engine as separate processes on real Pulsar, Elasticsearch and Redis', () => {
   it('shows a backlog while the workers are stopped, and zero once they drained it into Elasticsearch', async () => {
     const d = deployment();
@@ -253,21 +297,10 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await promisify(execFile)(process.execPath, [STACK, 'restart', '--kill', 'pulsar']);
     await elasticsearch;
     await replacement;
-    const before = traffic.accepted();
-    await waitFor(() => traffic.accepted() > before + 200, 60_000, 'requests accepted after the crashes');
-    traffic.stop();
-    const load = await traffic.done;
-    expect(load.failures).toEqual([]);
+    const load = await endLoad(traffic, 'after the crashes');
     // The edge answered 503 while Pulsar was down: the load did overlap the crashes.
     expect(load.refused).toBeGreaterThan(0);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 180_000);
-    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
-    expect(letters.map((letter) => letter.reason)).toEqual([]);
-    const expected = new Set(load.accepted);
-    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
-    const stored = await d.storedEventIds();
-    expect(stored).toHaveLength(new Set(stored).size);
-    expectExactCounts(await d.countsByProfile());
+    await expectStoredOnce(d, edge, load);
   }, 420_000);
 
   it.each(TRANSPORTS)('answers 503 while Pulsar hangs (SIGSTOP) mid-load, takes requests again once it goes on, and stays exact (%s)', async (transport) => {
@@ -276,24 +309,10 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await d.start('collector');
     const traffic = postLoad(edge, 1_000_000, 4);
     await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
-    execFileSync(process.execPath, [STACK, 'pause', 'pulsar'], { stdio: 'inherit' });
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 8_000));
-    } finally {
-      execFileSync(process.execPath, [STACK, 'resume', 'pulsar'], { stdio: 'inherit' });
-    }
-    const before = traffic.accepted();
-    await waitFor(() => traffic.accepted() > before + 200, 60_000, 'requests accepted after Pulsar went on');
-    traffic.stop();
-    const load = await traffic.done;
-    expect(load.failures).toEqual([]);
+    await hang('pulsar', 8_000);
+    const load = await endLoad(traffic, 'after Pulsar went on');
     expect(load.refused).toBeGreaterThan(0);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
-    const expected = new Set(load.accepted);
-    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
-    const stored = await d.storedEventIds();
-    expect(stored).toHaveLength(new Set(stored).size);
-    expectExactCounts(await d.countsByProfile());
+    await expectStoredOnce(d, edge, load);
   }, 300_000);
 
   it('stays exact when Redis hangs (SIGSTOP) mid-load and goes on with what it had cached', async () => {
@@ -302,24 +321,9 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     const collectors = [await d.start('collector'), await d.start('collector')];
     const traffic = postLoad(edge, 1_000_000, 4);
     await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
-    execFileSync(process.execPath, [STACK, 'pause', 'redis'], { stdio: 'inherit' });
-    try {
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
-    } finally {
-      execFileSync(process.execPath, [STACK, 'resume', 'redis'], { stdio: 'inherit' });
-    }
+    await hang('redis', 5_000);
     // The cache now holds what it had before the hang, older than what was stored meanwhile.
-    const before = traffic.accepted();
-    await waitFor(() => traffic.accepted() > before + 400, 60_000, 'requests accepted after Redis went on');
-    traffic.stop();
-    const load = await traffic.done;
-    expect(load.failures).toEqual([]);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
-    const expected = new Set(load.accepted);
-    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
-    const stored = await d.storedEventIds();
-    expect(stored).toHaveLength(new Set(stored).size);
-    expectExactCounts(await d.countsByProfile());
+    await expectStoredOnce(d, edge, await endLoad(traffic, 'after Redis went on', 400));
     // The collectors went on during the hang, reading the store instead (and so made the cache stale).
     expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*redis read failed, reading \d+ records from the store/);
   }, 300_000);
@@ -343,19 +347,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     } finally {
       await block(false);
     }
-    const before = traffic.accepted();
-    await waitFor(() => traffic.accepted() > before + 200, 60_000, 'requests accepted after the block');
-    traffic.stop();
-    const load = await traffic.done;
-    expect(load.failures).toEqual([]);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
-    const letters = ((await (await edge.api('/dead-letters')).json()) as { deadLetters: Array<{ reason: string }> }).deadLetters;
-    expect(letters.map((letter) => letter.reason)).toEqual([]);
-    const expected = new Set(load.accepted);
-    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000);
-    const stored = await d.storedEventIds();
-    expect(stored).toHaveLength(new Set(stored).size);
-    expectExactCounts(await d.countsByProfile());
+    await expectStoredOnce(d, edge, await endLoad(traffic, 'after the block'));
   }, 300_000);
 
   it.each(TRANSPORTS)('answers 503 once the collector topic is over its backlog quota, and 201 again once there is room (%s)', async (transport) => {
@@ -380,21 +372,10 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await waitFor(() => traffic.refused() > 5, 60_000, `503s over the quota (edge said:\n${edge.output().slice(-3000)})`);
     const removed = await fetch(`${namespace}/backlogQuota?backlogQuotaType=destination_storage`, { method: 'DELETE', headers: stackPulsarHeaders() });
     expect(removed.status, await removed.text()).toBeLessThan(300);
-    const collector = await d.start('collector');
-    const accepted = traffic.accepted();
-    await waitFor(() => traffic.accepted() > accepted + 200, 90_000, 'requests accepted again once there is room');
-    traffic.stop();
-    const load = await traffic.done;
-    expect(load.failures).toEqual([]);
+    await d.start('collector');
+    const load = await endLoad(traffic, 'again once there is room');
     expect(load.refused).toBeGreaterThan(0);
-    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 120_000);
-    const expected = new Set(load.accepted);
-    await waitFor(async () => (await d.storedEventIds()).filter((id) => expected.has(id)).length === expected.size, 60_000).catch(async (error: unknown) => {
-      const stored = new Set(await d.storedEventIds());
-      const missing = [...expected].filter((id) => !stored.has(id));
-      throw new Error(`${String(error)}: ${missing.length} of ${expected.size} accepted events not stored (${missing.slice(0, 10).join(' ')}), ${stored.size} stored\nedge:\n${edge.output().slice(-6000)}\ncollector:\n${collector.output().slice(-3000)}`);
-    });
-    expectExactCounts(await d.countsByProfile());
+    await expectStoredOnce(d, edge, load);
   }, 300_000);
 
   it('stays exact when Elasticsearch restarts mid-load (collectors wait, nothing is dead-lettered)', async () => {
