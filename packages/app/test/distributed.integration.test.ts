@@ -315,6 +315,17 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     await expectStoredOnce(d, edge, load);
   }, 300_000);
 
+  it('stays exact when Elasticsearch hangs longer than its client waits (bulks time out, are sent again, and were applied after all)', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collectors = [await d.start('collector'), await d.start('collector')];
+    const traffic = postLoad(edge, 1_000_000, 4);
+    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    await hang('elasticsearch', 40_000);
+    await expectStoredOnce(d, edge, await endLoad(traffic, 'after Elasticsearch went on'));
+    expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*store unavailable: .*timed? ?out/i);
+  }, 400_000);
+
   it('stays exact when Redis hangs (SIGSTOP) mid-load and goes on with what it had cached', async () => {
     const d = deployment();
     const edge = await d.start('edge');
