@@ -30,7 +30,12 @@ function deployment(transport: PulsarTransport = 'binary') {
   const prefix = env['INFLOW_STORAGE_PREFIX'] as string;
   return {
     env,
-    async start(role: 'edge' | 'collector', extra: Record<string, string> = {}, startMs?: number): Promise<InflowProcess> {
+    /**
+     * Starts a role, allowing 3 minutes by default: a role waits for its services, and after the
+     * fault tests' crashes a full run's Elasticsearch recovers the shards of every test's indices
+     * before it creates new ones (a new deployment's edge once took over 60 s to start then).
+     */
+    async start(role: 'edge' | 'collector', extra: Record<string, string> = {}, startMs = 180_000): Promise<InflowProcess> {
       const p = await spawnInflow(dir, { ...env, ...extra }, role, startMs);
       processes.push(p);
       return p;

@@ -33,7 +33,13 @@ export async function spawnInflow(dataDir: string, env: Record<string, string> =
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const started = await Promise.race([
-    waitFor(() => /inflow started/.test(text), startMs).then(() => true),
+    waitFor(() => /inflow started/.test(text), startMs).then(
+      () => true,
+      (error: unknown) => {
+        child.kill('SIGKILL');
+        throw new Error(`inflow ${command} did not start within ${startMs} ms (${String(error)}); it said:\n${text.slice(-4000)}`);
+      },
+    ),
     exited.then(() => false),
   ]);
   if (!started) throw new Error(`inflow did not start:\n${text}`);
