@@ -1,4 +1,4 @@
-import { errorMessage, isInfrastructureError, type Logger } from '@inflow/core';
+import { errorMessage, isInfrastructureError, type Logger, sleep, sleepUnless } from '@inflow/core';
 
 export interface ServiceWaitOptions {
   /** Longest wait, in ms, before giving up with the last error; 0 waits as long as it takes. */
@@ -46,7 +46,7 @@ export async function connectWhenAvailable<T>(what: string, connect: () => Promi
       }
       const delay = Math.min(firstDelayMs * 2 ** (attempt - 1), maxDelayMs, timeoutMs > 0 ? Math.max(timeoutMs - waited, 1) : Infinity);
       logger.warn(`${what}: ${errorMessage(error)}; attempt ${attempt}, trying again in ${delay} ms`);
-      await pause(delay, signal);
+      await (signal ? sleepUnless(delay, signal) : sleep(delay));
     }
   }
 }
@@ -66,16 +66,4 @@ function certificateProblem(error: unknown): boolean {
     current = current.cause;
   }
   return false;
-}
-
-function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -174,6 +174,19 @@ async function hang(service: 'pulsar' | 'redis' | 'elasticsearch', ms: number): 
 type Deployment = ReturnType<typeof deployment>;
 type Traffic = ReturnType<typeof postLoad>;
 
+/**
+ * An edge and `collectors` collectors of `d` under a load that runs until stopped (four senders),
+ * once the collectors stored their first 200 events: the start of every fault test below.
+ */
+async function underLoad(d: Deployment, { collectors = 1, edgeEnv = {} }: { collectors?: number; edgeEnv?: Record<string, string> } = {}): Promise<{ edge: InflowProcess; collectors: [InflowProcess, ...InflowProcess[]]; traffic: Traffic }> {
+  const edge = await d.start('edge', edgeEnv);
+  const started: [InflowProcess, ...InflowProcess[]] = [await d.start('collector')];
+  while (started.length < collectors) started.push(await d.start('collector'));
+  const traffic = postLoad(edge, 1_000_000, 4);
+  await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+  return { edge, collectors: started, traffic };
+}
+
 /** Lets the load go on until `more` requests were accepted after the faults, then stops it: every request answered 201, 503 or not at all. */
 async function endLoad(traffic: Traffic, what: string, more = 200): Promise<Load> {
   const before = traffic.accepted();
@@ -285,12 +298,8 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
 
   it('stays exact through overlapping crashes mid-load: Elasticsearch killed (SIGKILL); while it restarts Redis is wiped and a collector killed; its replacement waits for Elasticsearch while Pulsar is killed (SIGKILL)', async () => {
     const d = deployment();
-    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
-    const victim = await d.start('collector');
-    await d.start('collector');
     // Until stopped: the load goes on through every crash and after them.
-    const traffic = postLoad(edge, 1_000_000, 4);
-    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const { edge, collectors: [victim], traffic } = await underLoad(d, { collectors: 2, edgeEnv: { INFLOW_QUEUE_TIMEOUT_MS: '2000' } });
     // Elasticsearch crashes (and comes back) while everything else happens.
     const elasticsearch = promisify(execFile)(process.execPath, [STACK, 'restart', '--kill', 'elasticsearch']);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -310,10 +319,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
 
   it.each(TRANSPORTS)('answers 503 while Pulsar hangs (SIGSTOP) mid-load, takes requests again once it goes on, and stays exact (%s)', async (transport) => {
     const d = deployment(transport);
-    const edge = await d.start('edge', { INFLOW_QUEUE_TIMEOUT_MS: '2000' });
-    await d.start('collector');
-    const traffic = postLoad(edge, 1_000_000, 4);
-    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const { edge, traffic } = await underLoad(d, { edgeEnv: { INFLOW_QUEUE_TIMEOUT_MS: '2000' } });
     await hang('pulsar', 8_000);
     const load = await endLoad(traffic, 'after Pulsar went on');
     expect(load.refused).toBeGreaterThan(0);
@@ -322,10 +328,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
 
   it('stays exact when Elasticsearch hangs longer than its client waits (bulks time out, are sent again, and were applied after all)', async () => {
     const d = deployment();
-    const edge = await d.start('edge');
-    const collectors = [await d.start('collector'), await d.start('collector')];
-    const traffic = postLoad(edge, 1_000_000, 4);
-    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const { edge, collectors, traffic } = await underLoad(d, { collectors: 2 });
     await hang('elasticsearch', 40_000);
     await expectStoredOnce(d, edge, await endLoad(traffic, 'after Elasticsearch went on'));
     expect(collectors.map((c) => c.output()).join('\n')).toMatch(/WARN .*store unavailable: .*timed? ?out/i);
@@ -333,10 +336,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
 
   it('stays exact when Redis hangs (SIGSTOP) mid-load and goes on with what it had cached', async () => {
     const d = deployment();
-    const edge = await d.start('edge');
-    const collectors = [await d.start('collector'), await d.start('collector')];
-    const traffic = postLoad(edge, 1_000_000, 4);
-    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const { edge, collectors, traffic } = await underLoad(d, { collectors: 2 });
     await hang('redis', 5_000);
     // The cache now holds what it had before the hang, older than what was stored meanwhile.
     await expectStoredOnce(d, edge, await endLoad(traffic, 'after Redis went on', 400));
@@ -346,10 +346,7 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
 
   it('waits while the indices are blocked for writes mid-load (index.blocks.write, as an operator sets it), dead-letters nothing, then stores everything', async () => {
     const d = deployment();
-    const edge = await d.start('edge');
-    const collector = await d.start('collector');
-    const traffic = postLoad(edge, 1_000_000, 4);
-    await waitFor(async () => (await d.storedEventIds()).length > 200, 60_000);
+    const { edge, collectors: [collector], traffic } = await underLoad(d);
     const es = d.env['INFLOW_ELASTICSEARCH_URL'] as string;
     const prefix = d.env['INFLOW_STORAGE_PREFIX'] as string;
     const block = async (on: boolean): Promise<void> => {

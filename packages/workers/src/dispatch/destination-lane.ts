@@ -1,10 +1,9 @@
 import type { Subject } from '../conditions/field-path.js';
-import { type DestinationMeter, errorMessage, type Logger, type QueueConsumer, type QueueMessage, type TraceEntry, type TraceSink } from '@inflow/core';
+import { type DestinationMeter, errorMessage, type Logger, type QueueConsumer, type QueueMessage, sleepUnless, type TraceEntry, type TraceSink } from '@inflow/core';
 import { CircuitBreaker, type CircuitSettings } from './circuit-breaker.js';
 import { decideDelivery, isTransient, type AttemptOutcome } from './delivery-decision.js';
 import type { ActiveDestination } from './destination-directory.js';
 import { decodeSubjects } from './subject-messages.js';
-import { sleepUnless } from './interruptible-sleep.js';
 import { hasMissingSecrets, resolveHeaders, type Secrets } from './secrets.js';
 import { idempotencyKey, type SendWebhook } from './webhook-sender.js';
 

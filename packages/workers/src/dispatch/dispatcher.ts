@@ -1,8 +1,7 @@
-import { type ConsumerOptions, type DestinationMeter, errorMessage, type Lifecycle, type Logger, type Queue, type TopicNames, type TraceSink } from '@inflow/core';
+import { type ConsumerOptions, type DestinationMeter, errorMessage, type Lifecycle, type Logger, type Queue, sleepUnless, type TopicNames, type TraceSink } from '@inflow/core';
 import { DEFAULT_CIRCUIT, type CircuitSettings } from './circuit-breaker.js';
 import type { ActiveDestination, DestinationDirectory } from './destination-directory.js';
 import { DestinationLane, type LaneCounts } from './destination-lane.js';
-import { sleepUnless } from './interruptible-sleep.js';
 import type { Secrets } from './secrets.js';
 import { sendWebhook, type SendWebhook } from './webhook-sender.js';
 

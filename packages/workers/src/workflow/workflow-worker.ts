@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Subject } from '../conditions/field-path.js';
-import { sleepUnless } from '../dispatch/interruptible-sleep.js';
 import { decodeSubjects } from '../dispatch/subject-messages.js';
-import { consumeLoop, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, MessagesInHand, type ProfileRecord, type ProfileState, type QueueMessage, type RecordStore, type RuleMeter, sleep, type StageMeter, type TraceSink, type WorkerOptions } from '@inflow/core';
+import { consumeLoop, errorMessage, InfrastructureError, isInfrastructureError, type Lifecycle, MessagesInHand, type ProfileRecord, type ProfileState, type QueueMessage, type RecordStore, type RuleMeter, sleep, sleepUnless, type StageMeter, type TraceSink, type WorkerOptions } from '@inflow/core';
 import { carryOutEffects, type EffectTargets } from './rule-effects.js';
 import { ruleEntries } from './rule-entries.js';
 import type { RuleDirectory } from './rule-directory.js';

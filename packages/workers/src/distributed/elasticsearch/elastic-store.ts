@@ -29,8 +29,8 @@ type Operation = {
   profileId?: string;
   action: Record<string, unknown>;
   doc: string;
-  /** A late event's second choice: the index of the day it was received, when its own day's index cannot be written. */
-  fallbackIndex?: string | undefined;
+  /** A late event's second choice: its create in the index of the day it was received, when its own day's index cannot be written. */
+  fallback?: Record<string, unknown> | undefined;
 };
 
 /**
@@ -101,11 +101,11 @@ export class ElasticStore implements RecordStore, SourceStore {
             kind.stale += 1;
             if (op.kind !== 'events') kind.staleIds.push(op.id);
           } else if (verdict.kind === 'fatal') kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: true });
-          else if (op.fallbackIndex && indexUnavailable(outcome.error?.type)) {
+          else if (op.fallback && indexUnavailable(outcome.error?.type)) {
             // An older day's index made read-only, closed or removed (index lifecycle) waits for no one:
             // the late event goes to the index of the day it came in, where the current traffic goes.
             rerouted.push(`${op.id} (${verdict.reason})`);
-            retry.push({ ...op, action: { create: { _index: op.fallbackIndex, _id: eventDocumentId({ id: op.id, profileId: op.profileId ?? '' }) } }, fallbackIndex: undefined });
+            retry.push({ ...op, action: op.fallback, fallback: undefined });
           } else if (attempt < this.options.bulkAttempts) retry.push(op);
           else kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: false });
         });
@@ -122,13 +122,14 @@ export class ElasticStore implements RecordStore, SourceStore {
   private eventOperation(event: EventRecord): Operation {
     const index = this.index.eventsOn(indexDay(event));
     const received = this.index.eventsOn(event.receivedAt);
+    const id = eventDocumentId(event);
     return {
       kind: 'events',
       id: event.id,
       profileId: event.profileId,
-      action: { create: { _index: index, _id: eventDocumentId(event) } },
+      action: { create: { _index: index, _id: id } },
       doc: JSON.stringify(event),
-      fallbackIndex: received === index ? undefined : received,
+      fallback: received === index ? undefined : { create: { _index: received, _id: id } },
     };
   }
 
