@@ -748,6 +748,16 @@ async function main() {
           start: () => startInflow('embedded-edge', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(APP_INDEX).href, pathToFileURL(CORE_INDEX).href], { INFLOW_ENGINE: 'embedded' }),
         },
         {
+          // INFLOW_HTTP_SERVER=node (for HTTP/1.0 clients and pipelining): what it costs against the row above.
+          key: 'embedded-edge-node',
+          label: 'the same on node:http (INFLOW_HTTP_SERVER=node)',
+          start: () =>
+            startInflow('embedded-edge-node', ['--input-type=module', '-e', EDGE_ONLY, pathToFileURL(APP_INDEX).href, pathToFileURL(CORE_INDEX).href], {
+              INFLOW_ENGINE: 'embedded',
+              INFLOW_HTTP_SERVER: 'node',
+            }),
+        },
+        {
           // The cost of metrics and the trace (issue 11's target: under 5 %), against the row above.
           key: 'embedded-edge-dark',
           label: `the same, with ${Object.entries(DARK_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}`,
@@ -864,7 +874,7 @@ function report(results, avgBytes) {
   out();
   out(`POST /track (queue mode), ${avgBytes}-byte bodies; wrk -t1 -c${CONNECTIONS} -d${DURATION}s on core ${CLIENT_CORE} after a ${WARMUP} s warm-up; server on core ${SERVER_CORE}; Node ${process.versions.node}, ${cpus()[0]?.model ?? '?'}`);
   const head = ['target', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'sock err', 'peak RSS MB', 'srv CPU', 'wrk CPU', 'others c0', 'others c1'];
-  const widths = [14, 10, 8, 8, 8, 9, 12, 8, 8, 10, 10];
+  const widths = [19, 10, 8, 8, 8, 9, 12, 8, 8, 10, 10];
   const row = (cells) => cells.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join(' ');
   out(row(head));
   for (const r of results) {
@@ -882,6 +892,7 @@ function report(results, avgBytes) {
   ratio('embedded', 'bare-uws', 'embedded/bare-uWS  ');
   ratio('embedded-edge', 'bare-uws', 'edge-only/bare-uWS ');
   ratio('embedded', 'embedded-edge', 'embedded/edge-only ');
+  ratio('embedded-edge-node', 'embedded-edge', 'node:http/uWS edge ');
   ratio('embedded-edge', 'embedded-edge-dark', 'edge metrics+trace on/off');
   ratio('pulsar', 'pulsar-dark', 'Pulsar edge metrics+trace on/off');
   ratio('bare-node', 'bare-uws', 'bare-node/bare-uWS ');

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
-import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenUws, loadUws, publicRoutes, SourceRegistry, type UwsModule } from '@inflow/edge';
+import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenNodeHttp, listenUws, loadUws, publicRoutes, type ServerOptions, SourceRegistry } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import { tuneForHttpRoles } from './http-role-tuning.js';
@@ -33,6 +33,9 @@ export interface Inflow {
 export const MAX_REQUEST_TIMEOUT_MS = 7_500;
 
 const repoFile = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+
+/** Starts one HTTP server with the given handler and limits (uWebSockets.js or node:http). */
+type Listen = (options: ServerOptions, logger: Logger) => Promise<HttpServer>;
 
 /** The demo shop (its pages, styles and scripts), the tracker it loads and the SPA example, when this is a checkout that has them built. */
 function demoFiles(): Record<string, string> | undefined {
@@ -218,22 +221,28 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   }
   const requestIds = { trustHeader: config.trustRequestId };
 
-  /** The uWebSockets.js module both HTTP servers run on, loaded once (refused on its slow fallback unless allowed). */
-  function loadServerModule(): UwsModule {
+  /**
+   * How both HTTP servers listen: on uWebSockets.js (loaded once, refused on its slow fallback
+   * unless allowed) or, when INFLOW_HTTP_SERVER=node, on Node's own http server.
+   */
+  function serverListener(): Listen {
+    if (config.httpServer === 'node') {
+      logger.info('HTTP on node:http (INFLOW_HTTP_SERVER=node): HTTP/1.0 and pipelined requests are served, at a lower ceiling than uWebSockets.js');
+      return listenNodeHttp;
+    }
     const { uws, native } = loadUws(config.allowUwsFallback);
     if (!native) logger.warn('running on the uWebSockets.js pure-JS fallback: expect lower throughput');
-    return uws;
+    return (options, serverLogger) => listenUws(uws, options, serverLogger);
   }
 
-  async function startEdge(uws: UwsModule, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
+  async function startEdge(listen: Listen, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     const demo = config.serveDemo ? demoFiles() : undefined;
     if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
     if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
     const edgeLogger = logger.child('edge');
     // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
     const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
-    const served = await listenUws(
-      uws,
+    const served = await listen(
       {
         ...limits,
         host: config.publicHost,
@@ -261,16 +270,15 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     );
     publicServer = served;
     edgeLogger.info(`public edge listening on http://${config.publicHost}:${served.port}`, { demo: demo ? '/' : 'off' });
-    await startPrivateApi(uws, engine, sources);
+    await startPrivateApi(listen, engine, sources);
   }
 
   /** The private API (the `edge` role's, or the `api` role's alone): its token, then its port. */
-  async function startPrivateApi(uws: UwsModule, engine: Engine, sources: SourceRegistry): Promise<void> {
+  async function startPrivateApi(listen: Listen, engine: Engine, sources: SourceRegistry): Promise<void> {
     // Only the role that serves the private API needs its token (workers may run on a read-only disk).
     const resolved = resolveApiToken(config.apiToken, config.dataDir);
     token = resolved.token;
-    privateServer = await listenUws(
-      uws,
+    privateServer = await listen(
       { ...limits, host: config.privateHost, port: config.privatePort, meter: telemetry.http('private'), requestIds, handler: (privateApi = privateRoutes({
         token,
         sources,
@@ -321,8 +329,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     });
     workers = createWorkers(config, roles, engine, topics, collector, stages, { telemetry, trace }, logger);
     for (const worker of workers) await worker.start();
-    if (roles.includes('edge')) await startEdge(loadServerModule(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
-    else if (roles.includes('api')) await startPrivateApi(loadServerModule(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs));
+    if (roles.includes('edge')) await startEdge(serverListener(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs), collector);
+    else if (roles.includes('api')) await startPrivateApi(serverListener(), engine, new SourceRegistry(engine.sources, config.sourceCacheTtlMs));
     ready = true;
     logger.info(`inflow started`, { engine: config.engine, roles: roles.join(','), dataDir: config.dataDir });
   }

@@ -122,10 +122,11 @@ const PARTIAL: Array<[name: string, body: string, code: string, path: string]> =
   ['a batch with a time past year 9999', bodyWith('{"type":"a"},{"type":"b","time":8.64e15}'), 'invalid_payload', 'events.1.time'],
 ];
 
-describe('hostile /track bodies', () => {
+// Both HTTP servers the edge can run on (INFLOW_HTTP_SERVER) give the same answers.
+describe.each(['uws', 'node'])('hostile /track bodies (HTTP server %s)', (httpServer) => {
   let app: TestInflow;
   beforeAll(async () => {
-    app = await startInflow({ ...engineEnv('embedded'), ...LIMITS, INFLOW_SERVE_DEMO: 'false' });
+    app = await startInflow({ ...engineEnv('embedded'), ...LIMITS, INFLOW_SERVE_DEMO: 'false', INFLOW_HTTP_SERVER: httpServer });
     expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: SOURCE }) })).status).toBe(201);
   });
   afterAll(() => app.close());
@@ -171,8 +172,11 @@ describe('hostile /track bodies', () => {
     const body = JSON.stringify({ source: { id: SOURCE }, events: [] });
     const head = `POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${coding}\r\n\r\n`;
     const answer = await rawRequest(app, head, `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
-    expect(answer).toMatch(/^HTTP\/1\.1 501/);
-    expect(answer).toContain('"code":"unsupported_transfer_encoding"');
+    // Node's parser refuses a coding after chunked itself, with a 400 naming the header.
+    const [status, code] = httpServer === 'node' && coding === 'chunked, identity' ? ['400', 'malformed_request'] : ['501', 'unsupported_transfer_encoding'];
+    expect(answer).toMatch(new RegExp(`^HTTP/1\\.1 ${status}`));
+    expect(answer).toContain(`"code":"${code}"`);
+    if (code === 'malformed_request') expect(answer).toContain('Transfer-Encoding');
     const chunked = await rawRequest(app, head.replace(coding, 'Chunked\r\nConnection: close'), `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
     expect(chunked).toMatch(/^HTTP\/1\.1 200/);
   });

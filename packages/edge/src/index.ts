@@ -1,4 +1,4 @@
-// The ingestion edge: HTTP servers (uWebSockets.js, node:http for tests), the public routes
+// The ingestion edge: HTTP servers (uWebSockets.js; node:http where uWS cannot serve a client), the public routes
 // (/track, Segment's /v1) and the small router and replies the private API reuses. It knows
 // the core ports it needs (Queue, SourceStore) and nothing of the workers.
 export { listenUws } from './http/uws-server.js';
@@ -12,4 +12,4 @@ export { IntakeDigest } from './public-api/intake-digest.js';
 export { createTrackHandler, type TrackHandlerDeps } from './track/track-handler.js';
 export { readTrackBody } from './track/read-track-body.js';
 export { SourceRegistry, SourceExistsError, type SourceInput } from './sources/source-registry.js';
-export type { HttpHandler, HttpReply, HttpRequest, HttpServer } from './http/http-types.js';
+export type { HttpHandler, HttpReply, HttpRequest, HttpServer, ServerOptions } from './http/http-types.js';

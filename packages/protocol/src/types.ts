@@ -101,6 +101,8 @@ export type TrackErrorCode =
   | 'malformed_encoding'
   /** A Transfer-Encoding other than chunked (the HTTP layer's 501). */
   | 'unsupported_transfer_encoding'
+  /** An HTTP request the server's parser refused (INFLOW_HTTP_SERVER=node; uWebSockets.js closes such connections). */
+  | 'malformed_request'
   | 'unknown_source'
   | 'source_disabled'
   | 'origin_not_allowed'

@@ -174,6 +174,13 @@ export const ConfigSchema = object({
   demoSourceId: text('demo'),
   logLevel: defaulted(enums(['debug', 'info', 'warn', 'error']), 'info'),
   logFormat: defaulted(enums(['text', 'json']), 'text'),
+  /**
+   * The HTTP server of the public edge and the private API. uws (uWebSockets.js, the default) is
+   * the fast one; node (Node's own http server) serves what uWebSockets.js cannot: HTTP/1.0
+   * clients (nginx's proxy_pass without proxy_http_version 1.1, ApacheBench, HAProxy's default
+   * health check) and HTTP/1.1 pipelining, at about the throughput of the edge on uws.
+   */
+  httpServer: defaulted(enums(['uws', 'node']), 'uws'),
   /** Run on uWebSockets.js' slow pure-JS fallback when the native build does not load. */
   allowUwsFallback: flag(false),
   /** After SIGTERM, how long readiness reports 503 before the listener closes (load balancers). */

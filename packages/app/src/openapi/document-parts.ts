@@ -57,6 +57,7 @@ export const ERROR_CODES = [
   'unsupported_encoding',
   'malformed_encoding',
   'unsupported_transfer_encoding',
+  'malformed_request',
   'unknown_source',
   'source_disabled',
   'origin_not_allowed',

@@ -1,7 +1,8 @@
 import type { HttpRequest as UwsRequest, HttpResponse, us_listen_socket } from 'uWebSockets.js';
 import type { Logger } from '@inflow/core';
 import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
-import { internalError, payloadTooLarge, requestTimeout, unsupportedTransferEncoding } from './replies.js';
+import { internalError, payloadTooLarge, requestTimeout } from './replies.js';
+import { refusalBeforeBody } from './early-refusals.js';
 import { Deadlines, type Deadline } from './deadlines.js';
 import type { UwsModule } from './load-uws.js';
 import { requestIdOf } from './request-id.js';
@@ -50,13 +51,10 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
       });
     };
 
-    const declared = Number(request.headers['content-length'] ?? '0');
-    const transferEncoding = request.headers['transfer-encoding'];
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(request.headers['origin'], reply) : reply);
-    // uWS frames any Transfer-Encoding as chunked ("gzip, chunked", "xchunked"): only chunked itself is.
-    if (transferEncoding !== undefined && transferEncoding.trim().toLowerCase() !== 'chunked') return finish(early(unsupportedTransferEncoding(transferEncoding)), true);
-    if (BODYLESS.has(request.method) || (declared === 0 && transferEncoding === undefined)) return run();
-    if (declared > options.maxBodyBytes) return finish(early(payloadTooLarge(options.maxBodyBytes)), true);
+    const refusal = refusalBeforeBody(request.headers, options.maxBodyBytes);
+    if (refusal) return finish(early(refusal), true);
+    if (BODYLESS.has(request.method) || (Number(request.headers['content-length'] ?? '0') === 0 && request.headers['transfer-encoding'] === undefined)) return run();
 
     deadline = bodyDeadlines.set(() => finish(early(requestTimeout(options.requestTimeoutMs)), true));
     let chunks: Buffer[] | undefined;

@@ -1,0 +1,104 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TrackAccepted } from '@inflow/protocol';
+import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
+
+const source = { id: 'demo' };
+
+/** Writes `raw` on one connection and resolves with everything written back until the server closed it. */
+function exchange(app: TestInflow, raw: string): Promise<string> {
+  const url = new URL(app.publicUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname);
+    let text = '';
+    socket.setTimeout(15_000, () => socket.destroy(new Error(`no close within 15 s; got so far: ${JSON.stringify(text)}`)));
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(text));
+    socket.write(raw);
+  });
+}
+
+const post = (version: string, body: string, extra = ''): string =>
+  `POST /track ${version}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+
+interface RawAnswer {
+  status: number;
+  headers: string;
+  body: unknown;
+}
+
+/** The answers in a connection's text, one after another, each framed by its Content-Length (a HEAD's has no body). */
+function answersIn(text: string, bodyless = false): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) throw new Error(`an answer without the end of its head: ${JSON.stringify(rest)}`);
+    const headers = rest.slice(0, end);
+    const length = bodyless ? 0 : Number(/^content-length: *(\d+)$/im.exec(headers)?.[1] ?? 'NaN');
+    if (!Number.isInteger(length)) throw new Error(`an answer without Content-Length: ${JSON.stringify(headers)}`);
+    const body = rest.slice(end + 4, end + 4 + length);
+    answers.push({ status: Number(headers.slice(9, 12)), headers, body: body === '' ? undefined : (JSON.parse(body) as unknown) });
+    rest = rest.slice(end + 4 + length);
+  }
+  return answers;
+}
+
+/**
+ * INFLOW_HTTP_SERVER=node serves the clients uWebSockets.js leaves unanswered: HTTP/1.0 (nginx's
+ * proxy_pass without proxy_http_version 1.1, ApacheBench) and requests pipelined on one connection.
+ */
+describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ ...engineEnv(engine), INFLOW_HTTP_SERVER: 'node' });
+  });
+  afterAll(() => app.close());
+
+  it('says at start which server it runs on', () => {
+    expect(app.logs.join('\n')).toContain('HTTP on node:http');
+  });
+
+  it('answers an HTTP/1.0 request, without Host, in place and queued, then closes the connection', async () => {
+    const profile = `http10-${engine}`;
+    const inPlace = answersIn(await exchange(app, post('HTTP/1.0', JSON.stringify({ source, profile: { id: profile }, events: [{ id: `${profile}-a`, type: 'a' }] }))));
+    expect(inPlace).toMatchObject([{ status: 200, body: { queued: false, events: [`${profile}-a`] } }]);
+    const queued = answersIn(await exchange(app, post('HTTP/1.0', JSON.stringify({ source, profile: { id: profile }, events: [{ id: `${profile}-b`, type: 'b' }], options: { queue: true } }))));
+    expect(queued).toMatchObject([{ status: 201, body: { queued: true, events: [`${profile}-b`] } }]);
+    const stored = await app.eventually<{ events: Array<{ id: string }> }>(`/profiles/${profile}/events`, (body) => body.events.length === 2);
+    expect(stored.events.map((e) => e.id).sort()).toEqual([`${profile}-a`, `${profile}-b`]);
+  });
+
+  it('answers requests pipelined on one connection, in order, queued ones too', async () => {
+    const profile = `pipelined-${engine}`;
+    const bodies = [false, true, false, true].map((queue, i) =>
+      JSON.stringify({ source, profile: { id: profile }, events: [{ id: `${profile}-${i}`, type: 'p' }], options: { queue } }),
+    );
+    const raw = bodies.map((body, i) => post('HTTP/1.1', body, `Host: edge\r\n${i === bodies.length - 1 ? 'Connection: close\r\n' : ''}`)).join('');
+    const answers = answersIn(await exchange(app, raw));
+    expect(answers.map((a) => [a.status, (a.body as TrackAccepted).events])).toEqual([
+      [200, [`${profile}-0`]],
+      [201, [`${profile}-1`]],
+      [200, [`${profile}-2`]],
+      [201, [`${profile}-3`]],
+    ]);
+    const stored = await app.eventually<{ events: unknown[] }>(`/profiles/${profile}/events`, (body) => body.events.length === 4);
+    expect(stored.events).toHaveLength(4);
+    expect(await (await app.api(`/profiles/${profile}`)).json()).toMatchObject({ eventCount: 4 });
+  });
+
+  it('names a request its parser refuses with a 400, and goes on serving', async () => {
+    const [refused] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'));
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });
+    expect((await app.track({ source, events: [] })).status).toBe(200);
+  });
+
+  it('serves the private API, and HEAD with the length GET would have', async () => {
+    expect((await app.api('/sources')).status).toBe(200);
+    const [head] = answersIn(await exchange(app, 'HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), true);
+    const get = await fetch(`${app.publicUrl}/healthz`);
+    expect(head?.status).toBe(200);
+    expect(head?.headers).toMatch(new RegExp(`^content-length: ${(await get.text()).length}$`, 'im'));
+  });
+});
