@@ -52,7 +52,7 @@ function answersIn(text: string, bodyless = false): RawAnswer[] {
 describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
   let app: TestInflow;
   beforeAll(async () => {
-    app = await startInflow({ ...engineEnv(engine), INFLOW_HTTP_SERVER: 'node' });
+    app = await startInflow({ ...engineEnv(engine), INFLOW_HTTP_SERVER: 'node', INFLOW_REQUEST_TIMEOUT_MS: '800' });
   });
   afterAll(() => app.close());
 
@@ -92,6 +92,13 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
     const [refused] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'));
     expect(refused).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });
     expect((await app.track({ source, events: [] })).status).toBe(200);
+  });
+
+  it('answers 408 to a head or a body that stalls past the deadline', async () => {
+    const [head] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Le'));
+    expect(head).toMatchObject({ status: 408, body: { error: { code: 'request_timeout', message: 'the request head did not arrive within 800 ms' } } });
+    const [body] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"source":'));
+    expect(body).toMatchObject({ status: 408, body: { error: { code: 'request_timeout', message: 'the request body did not arrive within 800 ms' } } });
   });
 
   it('serves the private API, and HEAD with the length GET would have', async () => {

@@ -101,7 +101,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     const reply = error.code === 'HPE_HEADER_OVERFLOW'
       ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? requestTimeout(options.requestTimeoutMs)
+        ? requestTimeout(options.requestTimeoutMs, 'head')
         : errorReply(400, 'malformed_request', `the HTTP request could not be parsed: ${error.code ?? 'error'}${'reason' in error && typeof error.reason === 'string' ? ` (${error.reason})` : ''}`);
     const body = Buffer.from(reply.body);
     socket.end(`HTTP/1.1 ${statusLine(reply.status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.byteLength}\r\nconnection: close\r\n\r\n${body.toString()}`);

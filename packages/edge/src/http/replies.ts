@@ -30,8 +30,8 @@ export const methodNotAllowed = (method: string, path: string, allowed: string[]
 export const payloadTooLarge = (limit: number): HttpReply =>
   errorReply(413, 'payload_too_large', `the request body is larger than the limit of ${limit} bytes`);
 
-export const requestTimeout = (ms: number): HttpReply =>
-  errorReply(408, 'request_timeout', `the request body did not arrive within ${ms} ms`);
+export const requestTimeout = (ms: number, part: 'body' | 'head' = 'body'): HttpReply =>
+  errorReply(408, 'request_timeout', `the request ${part} did not arrive within ${ms} ms`);
 
 /** 501 for a transfer coding other than chunked (RFC 9112 §6.1): such a body cannot be framed. */
 export const unsupportedTransferEncoding = (coding: string): HttpReply =>
