@@ -1,0 +1,115 @@
+import { connect } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLogger } from '@inflow/core';
+import type { HttpServer } from './http-types.js';
+import { listenNodeHttp } from './node-server.js';
+
+const logger = createLogger({ level: 'error', format: 'text', sink: () => undefined });
+
+/** A server whose handler answers 200 only once `open()` is called, counting how many wait at once. */
+async function gatedServer(): Promise<{ server: HttpServer; open: () => void; peak: () => number; handled: () => number }> {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let waiting = 0;
+  let peak = 0;
+  let handled = 0;
+  const server = await listenNodeHttp(
+    {
+      host: '127.0.0.1',
+      port: 0,
+      maxBodyBytes: 10_000,
+      requestTimeoutMs: 5_000,
+      handler: async (request) => {
+        handled += 1;
+        waiting += 1;
+        peak = Math.max(peak, waiting);
+        await gate;
+        waiting -= 1;
+        return { status: 200, body: JSON.stringify({ n: request.body.toString() }) };
+      },
+    },
+    logger,
+  );
+  return { server, open: () => open(), peak: () => peak, handled: () => handled };
+}
+
+/** Writes `raw` on one connection; resolves with what came back once the server closed it or `ms` passed. */
+function exchange(port: number, raw: string, ms = 10_000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    let text = '';
+    const timer = setTimeout(() => socket.destroy(), ms);
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
+    socket.write(raw);
+  });
+}
+
+const post = (body: string, extra = ''): string => `POST /track HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`;
+const statuses = (text: string): number[] => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => Number(match[1]));
+const until = async (check: () => boolean): Promise<void> => {
+  for (let i = 0; i < 300 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+describe('the edge on node:http (INFLOW_HTTP_SERVER=node)', () => {
+  let server: HttpServer | undefined;
+  afterEach(() => server?.stopListening());
+
+  it('holds at most 64 pipelined requests of one connection: reading pauses, the rest of a chunk gets 503, all in order', async () => {
+    const gated = await gatedServer();
+    server = gated.server;
+    const count = 300;
+    const raw = Array.from({ length: count }, (_, i) => post(String(i), i === count - 1 ? 'Connection: close\r\n' : '')).join('');
+    const answered = exchange(server.port, raw);
+    await until(() => gated.handled() >= 16);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(gated.peak()).toBeGreaterThanOrEqual(16);
+    expect(gated.peak()).toBeLessThanOrEqual(64);
+    gated.open();
+    const text = await answered;
+    const got = statuses(text);
+    expect(got).toHaveLength(count);
+    expect(got.every((status) => status === 200 || status === 503)).toBe(true);
+    // Answers come in the order of the requests: each 200 names its request.
+    const bodies = [...text.matchAll(/\{"n":"(\d+)"\}/g)].map((match) => Number(match[1]));
+    expect(bodies).toEqual([...bodies].sort((a, b) => a - b));
+    expect(bodies.length).toBe(got.filter((status) => status === 200).length);
+    expect(gated.handled()).toBe(bodies.length);
+    // The 17 KB were written at once: the first chunk read holds more than 64 of them.
+    expect(got).toContain(503);
+    expect(text).toContain('"code":"service_unavailable"');
+  });
+
+  it('closes without an answer when a request its parser refuses follows one still unanswered (an answer then would be taken as the first one\u2019s)', async () => {
+    const gated = await gatedServer();
+    server = gated.server;
+    const answered = exchange(server.port, `${post('first')}GARBAGE\r\n\r\n`);
+    await until(() => gated.handled() === 1);
+    gated.open();
+    expect(await answered).not.toMatch(/HTTP\/1\.1 400/);
+  });
+
+  it('answers 400 naming the problem when nothing is pending, and 431 to a head over 16 KB', async () => {
+    const gated = await gatedServer();
+    server = gated.server;
+    gated.open();
+    expect(await exchange(server.port, 'GARBAGE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"malformed_request"/);
+    expect(await exchange(server.port, `GET / HTTP/1.1\r\nHost: x\r\nCookie: ${'c'.repeat(20_000)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431 /);
+  });
+
+  it('refuses a body over the limit from its head alone (no 100 Continue), and ignores other expectations as uWS does', async () => {
+    const gated = await gatedServer();
+    server = gated.server;
+    gated.open();
+    const refused = await exchange(server.port, 'POST /track HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 20000\r\n\r\n');
+    expect(statuses(refused)).toEqual([413]);
+    const continued = await exchange(server.port, post('ok', 'Expect: 100-continue\r\nConnection: close\r\n'));
+    expect(statuses(continued)).toEqual([100, 200]);
+    const other = await exchange(server.port, post('ok', 'Expect: something-else\r\nConnection: close\r\n'));
+    expect(statuses(other)).toEqual([200]);
+  });
+});
