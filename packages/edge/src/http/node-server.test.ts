@@ -112,4 +112,21 @@ describe('the edge on node:http (INFLOW_HTTP_SERVER=node)', () => {
     const other = await exchange(server.port, post('ok', 'Expect: something-else\r\nConnection: close\r\n'));
     expect(statuses(other)).toEqual([200]);
   });
+
+  it('fails a request whose answer has a header Node will not write, alone, and goes on serving', async () => {
+    const errors: string[] = [];
+    server = await listenNodeHttp(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        maxBodyBytes: 10_000,
+        requestTimeoutMs: 5_000,
+        handler: (request) => Promise.resolve(request.path === '/bad' ? { status: 200, headers: { 'x-bad': 'a\nb' }, body: '{}' } : { status: 200, body: '{}' }),
+      },
+      createLogger({ level: 'error', format: 'text', sink: (line) => errors.push(line) }),
+    );
+    expect(await exchange(server.port, 'GET /bad HTTP/1.1\r\nHost: x\r\n\r\n')).toBe('');
+    expect(errors.join('\n')).toContain('cannot answer GET /bad');
+    expect(statuses(await exchange(server.port, 'GET /good HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'))).toEqual([200]);
+  });
 });

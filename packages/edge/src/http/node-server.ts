@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import type { Logger } from '@inflow/core';
+import { errorMessage, type Logger } from '@inflow/core';
 import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
 import { errorReply, internalError, payloadTooLarge, requestTimeout } from './replies.js';
 import { refusalBeforeBody } from './early-refusals.js';
@@ -68,8 +68,14 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       // Said up front, so that keep-alive answers are not sent chunked (and HEAD says the length GET would have).
       answerHeaders['content-length'] = String(Buffer.byteLength(reply.body));
       answered = true;
-      res.writeHead(reply.status, answerHeaders);
-      res.end(reply.body);
+      try {
+        res.writeHead(reply.status, answerHeaders);
+        res.end(reply.body);
+      } catch (error) {
+        // A header Node refuses to write (a character it does not allow): the request fails alone, the process stays up.
+        logger.error(`cannot answer ${req.method} ${req.url}: ${errorMessage(error)}`);
+        res.destroy();
+      }
       meter?.answered(request?.route ?? '', reply.status, (performance.now() - started) / 1000, request?.body.byteLength ?? 0);
     };
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(headers['origin'], reply) : reply);
