@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { engineEnv } from './support/start-inflow.js';
 import { spawnInflow, waitFor, CLI } from './support/spawn-inflow.js';
+import { requiredEnv } from '../../workers/src/test-support/services.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 
 const cleanups: Array<() => void> = [];
@@ -66,12 +67,14 @@ function listening(port: number): Promise<boolean> {
 }
 
 describe('a role started before its services', () => {
-  it('waits for Redis, Elasticsearch and Pulsar (not ready, alive), then starts and works', async () => {
+  it('waits for Redis, Elasticsearch, Pulsar\'s admin API and its binary protocol (not ready, alive), then starts and works', async () => {
     const env = engineEnv('distributed');
     const services = {
       INFLOW_REDIS_URL: await lateService(env['INFLOW_REDIS_URL'] as string),
       INFLOW_ELASTICSEARCH_URL: await lateService(env['INFLOW_ELASTICSEARCH_URL'] as string),
       INFLOW_PULSAR_URL: await lateService(env['INFLOW_PULSAR_URL'] as string),
+      // The brokers' binary protocol, apart from the admin API (its port can be down while the admin API answers).
+      INFLOW_PULSAR_SERVICE_URL: await lateService(requiredEnv('INFLOW_PULSAR_SERVICE_URL')),
     };
     const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,6 +98,10 @@ describe('a role started before its services', () => {
     await services.INFLOW_ELASTICSEARCH_URL.open();
     await waitFor(() => /WARN .*distributed engine: pulsar admin GET \/admin\/v2\/\S+: fetch failed/.test(output), 30_000, 'a warning naming Pulsar');
     await services.INFLOW_PULSAR_URL.open();
+    await waitFor(() => /WARN .*distributed engine: pulsar's binary protocol at pulsar:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/.test(output), 30_000, 'a warning naming the binary protocol');
+    expect(output).not.toMatch(/inflow started/);
+    expect((await fetch(`${health}/readyz`)).status).toBe(503);
+    await services.INFLOW_PULSAR_SERVICE_URL.open();
 
     await waitFor(() => /inflow started/.test(output), 60_000, `the start (output:\n${output})`);
     expect(output).toMatch(/INFO .*distributed engine: connected after \d+ attempts/);

@@ -9,6 +9,10 @@ import { WsProducer } from './ws-producer.js';
 import { BinaryClient } from './binary/binary-client.js';
 import { BinaryConsumer } from './binary/binary-consumer.js';
 import { BinaryProducer } from './binary/binary-producer.js';
+import { checkPulsarBroker } from './binary/broker-check.js';
+
+/** How long the start's handshake with a broker may take. */
+const BROKER_CHECK_MS = 10_000;
 
 /** What the queue needs of a producer on either transport. */
 type PulsarProducer = QueueProducer & { readonly connected: boolean; ready(ms: number): Promise<void>; close(): Promise<void> };
@@ -95,6 +99,22 @@ export class PulsarQueue implements Queue {
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
     logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
+    if (this.binary) await this.checkBinaryProtocol();
+  }
+
+  /**
+   * The brokers' binary protocol answers a handshake. Its port can be down or unreachable while
+   * the admin API answers (a wrong INFLOW_PULSAR_SERVICE_URL, a broker's advertised address not
+   * reachable from here): then starting is an outage, waited out and named like any other, and
+   * not a role that says it started while none of its producers or consumers can connect.
+   */
+  private async checkBinaryProtocol(): Promise<void> {
+    try {
+      await checkPulsarBroker(this.options.webServiceUrl, this.options.serviceUrl, BROKER_CHECK_MS, this.options.auth);
+    } catch (error) {
+      const url = (error as { url?: string }).url ?? this.options.serviceUrl ?? 'the address the cluster names';
+      throw new QueueUnavailableError(`pulsar's binary protocol at ${url}: ${(error as Error).message}`, 5, { cause: error });
+    }
   }
 
   async ensureTopic(topic: TopicRef, subscription: string): Promise<void> {

@@ -77,7 +77,7 @@ export class BrokerConnection {
       );
     });
     socket.on('data', (chunk) => this.receive(chunk));
-    socket.on('error', (error) => this.destroy(error.message));
+    socket.on('error', (error) => this.destroy(error.message, error));
     socket.on('close', () => this.destroy('connection closed'));
     this.keepalive = setInterval(() => {
       const quiet = Date.now() - this.lastFrameAt;
@@ -154,18 +154,19 @@ export class BrokerConnection {
     this.shutDown(reason);
   }
 
-  destroy(reason: string): void {
+  /** `cause`: the socket's error, kept on what the pending requests are rejected with (a certificate problem stays recognisable). */
+  destroy(reason: string, cause?: Error): void {
     if (this.closedReason !== null) return;
     this.socket.destroy();
-    this.shutDown(reason);
+    this.shutDown(reason, cause);
   }
 
-  private shutDown(reason: string): void {
+  private shutDown(reason: string, cause?: Error): void {
     this.closedReason = reason;
     clearInterval(this.keepalive);
     for (const [id, request] of this.requests) {
       clearTimeout(request.timer);
-      request.reject(new QueueUnavailableError(`pulsar connection lost (${reason})`, 2));
+      request.reject(new QueueUnavailableError(`pulsar connection lost (${reason})`, 2, cause ? { cause } : undefined));
       this.requests.delete(id);
     }
     const handlers = [...this.handlers.values()];
