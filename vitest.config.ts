@@ -11,8 +11,8 @@ export default defineConfig({
     // Integration tests start servers on free ports and write to temporary folders; files run in parallel.
     pool: 'forks',
     // (Arrays such as include and exclude are set per project: `extends` would add the projects' to these.)
-    // Redis, Pulsar and Elasticsearch for the *.integration.test.ts files, started natively. Each project
-    // runs it too: the first starts the services (and stops them at the end), the others find them running.
+    // Redis, Pulsar and Elasticsearch for the *.integration.test.ts files, started natively. Vitest runs it
+    // for each project and the root; the first run does the work (and its teardown comes after every group).
     globalSetup: ['./scripts/vitest-stack.ts'],
     reporters: ['default', './scripts/summary-reporter.ts'],
     allowOnly: false,

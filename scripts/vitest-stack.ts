@@ -8,6 +8,9 @@ const stack = fileURLToPath(new URL('./stack.mjs', import.meta.url));
  * they are, and stops the ones it started afterwards unless INFLOW_STACK_KEEP=1 (handy while developing).
  */
 export function setup(): () => void {
+  // Vitest runs a global setup once per project and for the root: the first does the work.
+  if (process.env['INFLOW_VITEST_STACK'] === 'set up') return () => undefined;
+  process.env['INFLOW_VITEST_STACK'] = 'set up';
   // Debian's Chromium for the e2e/ tests.
   execFileSync(process.execPath, [fileURLToPath(new URL('./ensure-chromium.mjs', import.meta.url))], { stdio: 'inherit' });
   // What already runs (a developer's `stack up`, another test run) is used and left running.

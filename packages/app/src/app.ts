@@ -54,11 +54,12 @@ function demoFiles(): Record<string, string> | undefined {
   return assets.length > 0 && Object.values(files).every((file) => existsSync(file)) ? files : undefined;
 }
 
-function createEngine(config: Config, topics: TopicNames, logger: Logger): Promise<Engine> {
+function createEngine(config: Config, topics: TopicNames, logger: Logger, forSetup = false): Promise<Engine> {
   // An instance's counters count for three publishing intervals after its last snapshot.
   const statsTtlMs = config.statsIntervalMs * 3;
   if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine({ ...config, statsTtlMs }, topics));
-  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs }, topics, logger);
+  // Setup creates topics through Pulsar's admin API: it does not wait for the binary protocol the roles use.
+  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs, checkPulsarBroker: !forSetup }, topics, logger);
 }
 
 const topicsOf = (config: Config): TopicNames =>
@@ -73,7 +74,7 @@ const topicsOf = (config: Config): TopicNames =>
 export async function setUpServices(config: Config, logger: Logger): Promise<void> {
   const started = performance.now();
   logger.info(`setup: preparing the ${config.engine} engine`);
-  const engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topicsOf(config), logger), { timeoutMs: config.startTimeoutMs, logger });
+  const engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topicsOf(config), logger, true), { timeoutMs: config.startTimeoutMs, logger });
   await engine.close();
   logger.info(`setup: topics, indices and subscriptions ready, ${Math.round(performance.now() - started)} ms`);
 }

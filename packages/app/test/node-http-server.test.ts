@@ -11,7 +11,7 @@ function exchange(app: TestInflow, raw: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(Number(url.port), url.hostname);
     let text = '';
-    socket.setTimeout(15_000, () => socket.destroy(new Error(`no close within 15 s; got so far: ${JSON.stringify(text)}`)));
+    socket.setTimeout(20_000, () => socket.destroy(new Error(`no close within 20 s; got so far: ${JSON.stringify(text)}`)));
     socket.on('data', (chunk) => (text += chunk.toString()));
     socket.on('error', reject);
     socket.on('close', () => resolve(text));
@@ -68,6 +68,19 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
     expect(queued).toMatchObject([{ status: 201, body: { queued: true, events: [`${profile}-b`] } }]);
     const stored = await app.eventually<{ events: Array<{ id: string }> }>(`/profiles/${profile}/events`, (body) => body.events.length === 2);
     expect(stored.events.map((e) => e.id).sort()).toEqual([`${profile}-a`, `${profile}-b`]);
+  });
+
+  it('answers HTTP/1.1 without Host and a target in absolute form (what uWS leaves unanswered)', async () => {
+    const profile = `hostless-${engine}`;
+    const body = JSON.stringify({ source, profile: { id: profile }, events: [{ id: `${profile}-a`, type: 'a' }] });
+    const [hostless] = answersIn(await exchange(app, post('HTTP/1.1', body, 'Connection: close\r\n')));
+    expect(hostless).toMatchObject({ status: 200, body: { events: [`${profile}-a`] } });
+    const absolute = `POST ${app.publicUrl}/track HTTP/1.1\r\nHost: edge\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const [proxied] = answersIn(await exchange(app, absolute));
+    // The same event id again: stored once.
+    expect(proxied).toMatchObject({ status: 200, body: { events: [`${profile}-a`] } });
+    const stored = await app.eventually<{ events: unknown[] }>(`/profiles/${profile}/events`, (b) => b.events.length === 1);
+    expect(stored.events).toHaveLength(1);
   });
 
   it('answers requests pipelined on one connection, in order, queued ones too', async () => {

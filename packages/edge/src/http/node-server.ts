@@ -10,34 +10,25 @@ import { requestIdOf } from './request-id.js';
 const IDLE_MS = 10_000;
 /**
  * Pipelined requests: Node hands every request it parsed to the handler at once, however many
- * one connection sent. Past this many unanswered on one connection its reading pauses (and
- * resumes at half); the requests already read with them (one chunk's) are answered 503 past
- * PIPELINE_REFUSE_AT, in order, so one connection cannot make the edge hold thousands.
+ * one connection sent. Past this many unanswered on one connection, a request is answered 503
+ * (in order, behind the others) without being handled; those queued answers then make Node stop
+ * reading the connection (its own back-pressure, past 16 KB of answers waiting), so one
+ * connection can make the edge hold neither thousands of requests nor their answers.
  */
-const PIPELINE_PAUSE_AT = 16;
-const PIPELINE_REFUSE_AT = 64;
-
-/** What one connection has waiting: its unanswered requests, and whether reading was paused for them. */
-interface Pipeline {
-  unanswered: number;
-  paused: boolean;
-}
+const PIPELINE_LIMIT = 32;
 
 export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<HttpServer> {
   let inFlight = 0;
   const { meter, requestIds } = options;
-  const pipelines = new WeakMap<Socket, Pipeline>();
+  /** Unanswered requests per connection. */
+  const pipelines = new WeakMap<Socket, { unanswered: number }>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight += 1;
     const socket = req.socket;
-    const pipeline = pipelines.get(socket) ?? { unanswered: 0, paused: false };
+    const pipeline = pipelines.get(socket) ?? { unanswered: 0 };
     pipelines.set(socket, pipeline);
     pipeline.unanswered += 1;
-    if (pipeline.unanswered >= PIPELINE_PAUSE_AT && !pipeline.paused) {
-      pipeline.paused = true;
-      socket.pause();
-    }
     let done = false;
     /** Set when the answer is written: from then on the client leaving is no abort. */
     let answered = false;
@@ -53,10 +44,6 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       inFlight -= 1;
       clearTimeout(timer);
       pipeline.unanswered -= 1;
-      if (pipeline.paused && pipeline.unanswered <= PIPELINE_PAUSE_AT / 2) {
-        pipeline.paused = false;
-        socket.resume();
-      }
       return true;
     };
     const finish = (reply: HttpReply, close = false): void => {
@@ -81,7 +68,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(headers['origin'], reply) : reply);
     const refusal = refusalBeforeBody(headers, options.maxBodyBytes);
     if (refusal) return finish(early(refusal), true);
-    if (pipeline.unanswered > PIPELINE_REFUSE_AT) return finish(early(tooManyPipelined()));
+    if (pipeline.unanswered > PIPELINE_LIMIT) return finish(early(tooManyPipelined()));
     timer = setTimeout(() => finish(early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
     const chunks: Buffer[] = [];
     let received = 0;
@@ -94,7 +81,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     req.on('end', () => {
       if (done) return;
       clearTimeout(timer);
-      const [path = '/', query = ''] = (req.url ?? '/').split('?', 2);
+      const { path, query } = requestTarget(req.url ?? '/');
       request = {
         // Nobody waits for the answer once the client closed its side before it.
         get aborted() {
@@ -120,11 +107,14 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
 
   const server = createServer(
     {
-      // A client that does not finish its head in time gets a 408 (clientError below).
+      // A head not finished within the deadline gets a 408 (clientError below), as a connection opened
+      // ahead of its first request does once the deadline passed (as nginx answers; browsers expect it).
       headersTimeout: options.requestTimeoutMs,
+      // HTTP/1.1 without Host is answered, as HTTP/1.0 is (Node refuses it by default).
+      requireHostHeader: false,
       requestTimeout: 0, // the body's deadline is ours (408 with its reason)
       keepAliveTimeout: IDLE_MS,
-      connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs),
+      connectionsCheckingInterval: 1_000,
     },
     onRequest,
   );
@@ -151,14 +141,14 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
 }
 
 const tooManyPipelined = (): HttpReply =>
-  errorReply(503, 'service_unavailable', `more than ${PIPELINE_REFUSE_AT} requests pipelined on one connection are waiting for their answers; send this one again`, { headers: { 'retry-after': '1' } });
+  errorReply(503, 'service_unavailable', `more than ${PIPELINE_LIMIT} requests pipelined on one connection are waiting for their answers; send this one again`, { headers: { 'retry-after': '1' } });
 
 /**
  * A request Node's parser refuses gets a 400 naming why (Node's own answer has no body), and
  * the connection closes. When earlier requests of the connection are still unanswered, an answer
  * now would be taken as theirs: the connection is closed without one (as uWS does).
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
+function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: { unanswered: number } | undefined, requestTimeoutMs: number): void {
   if (!socket.writable || error.code === 'ECONNRESET' || (pipeline?.unanswered ?? 0) > 0) return void socket.destroy();
   const reply = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
@@ -169,6 +159,21 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, pip
   const head = `HTTP/1.1 ${statusLine(reply.status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
   // Ended and then released: a client that keeps its side open does not hold the connection.
   socket.end(Buffer.concat([Buffer.from(head), body]), () => socket.destroy());
+}
+
+/**
+ * The path and query of a request target: origin form (`/track?x=1`, the query being all after
+ * the first `?`, as uWS gives it) or absolute form (`http://host/track?x=1`, which proxies may send).
+ */
+function requestTarget(target: string): { path: string; query: string } {
+  let rest = target;
+  if (!rest.startsWith('/')) {
+    const absolute = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(rest);
+    if (absolute) rest = rest.slice(absolute[0].length);
+    if (!rest.startsWith('/')) rest = `/${rest}`;
+  }
+  const mark = rest.indexOf('?');
+  return mark < 0 ? { path: rest, query: '' } : { path: rest.slice(0, mark), query: rest.slice(mark + 1) };
 }
 
 /** The headers handlers read (REQUEST_HEADERS), each as one string (Node joins repeated ones). */

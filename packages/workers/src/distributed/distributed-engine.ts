@@ -42,6 +42,8 @@ export interface DistributedSettings {
   traceRedisMaxEntries: number;
   /** How long an instance's counters count after its last snapshot. */
   statsTtlMs: number;
+  /** Check at start that Pulsar's binary protocol answers (default true; `inflow setup` needs only the admin API). */
+  checkPulsarBroker?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -73,6 +75,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     webServiceUrl: settings.pulsarUrl,
     transport: settings.pulsarTransport,
     ...(settings.pulsarServiceUrl ? { serviceUrl: settings.pulsarServiceUrl } : {}),
+    ...(settings.checkPulsarBroker === false ? { checkBroker: false } : {}),
     tenant: settings.tenant,
     topics: subscribedTopics(topics),
     extraNamespaces: [settings.dispatchNamespace, settings.workflowNamespace],

@@ -147,3 +147,24 @@ describe("a binary connection whose token expires (the broker's AUTH_CHALLENGE)"
     }
   }, 30_000);
 });
+
+describe('the binary protocol at start', () => {
+  it('refusing a token the admin API took (as a proxy may): init fails at once, no outage to wait out', async () => {
+    // The admin API gets the stack's token, the handshake a forged one.
+    const split = PulsarToken.from({ token: requiredEnv('INFLOW_PULSAR_TOKEN') }) as PulsarToken;
+    const forged = signPulsarToken({ sub: 'inflow' }).replace(/\.[^.]+$/, '.AAAA');
+    const good = split.headers();
+    Object.assign(split, { value: () => forged, headers: () => good });
+    const serviceUrl = requiredEnv('INFLOW_PULSAR_SERVICE_URL');
+    const queue = openQueue(serviceUrl, [{ namespace: `it-ab${Date.now().toString(36)}`, name: 'payloads' }], split);
+    try {
+      const refused = await queue.init().then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(Error);
+      expect((refused as Error).message).toMatch(/pulsar's binary protocol at pulsar:\/\/.*AuthenticationError.*did not accept the token/);
+      // Not an outage: a start stops here instead of trying again.
+      expect(isQueueUnavailable(refused)).toBe(false);
+    } finally {
+      await queue.close();
+    }
+  });
+});

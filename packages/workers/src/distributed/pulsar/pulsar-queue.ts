@@ -10,6 +10,7 @@ import { BinaryClient } from './binary/binary-client.js';
 import { BinaryConsumer } from './binary/binary-consumer.js';
 import { BinaryProducer } from './binary/binary-producer.js';
 import { checkPulsarBroker } from './binary/broker-check.js';
+import { BrokerRefusedError } from './binary/broker-connection.js';
 
 /** How long the start's handshake with a broker may take. */
 const BROKER_CHECK_MS = 10_000;
@@ -29,6 +30,11 @@ export interface PulsarQueueOptions {
   transport?: 'binary' | 'websocket';
   /** pulsar://host:port of a broker or proxy for the binary transport. */
   serviceUrl?: string;
+  /**
+   * init() checks that the binary protocol answers a handshake (default true): roles need it;
+   * `inflow setup`, which only creates topics through the admin API, does not.
+   */
+  checkBroker?: boolean;
   tenant: string;
   /**
    * Topics to create, each with the subscription its workers use. The subscription is created
@@ -99,7 +105,7 @@ export class PulsarQueue implements Queue {
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
     logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
-    if (this.binary) await this.checkBinaryProtocol();
+    if (this.binary && this.options.checkBroker !== false) await this.checkBinaryProtocol();
   }
 
   /**
@@ -113,7 +119,10 @@ export class PulsarQueue implements Queue {
       await checkPulsarBroker(this.options.webServiceUrl, this.options.serviceUrl, BROKER_CHECK_MS, this.options.auth);
     } catch (error) {
       const url = (error as { url?: string }).url ?? this.options.serviceUrl ?? 'the address the cluster names';
-      throw new QueueUnavailableError(`pulsar's binary protocol at ${url}: ${(error as Error).message}`, 5, { cause: error });
+      const message = `pulsar's binary protocol at ${url}: ${(error as Error).message}`;
+      // Refused credentials (a proxy that does not take the token the admin API took) stop the start.
+      if (error instanceof BrokerRefusedError && error.credentials) throw new Error(message, { cause: error });
+      throw new QueueUnavailableError(message, 5, { cause: error });
     }
   }
 

@@ -29,6 +29,21 @@ const TOKEN_METHOD = 'token';
 const AUTHENTICATION_ERROR = 3;
 
 /**
+ * The broker answered the handshake with an error. Retryable for producers and consumers (a
+ * rotated token file is read again on the next connection), but a refused credential is no
+ * outage to wait out at start.
+ */
+export class BrokerRefusedError extends QueueUnavailableError {
+  constructor(
+    message: string,
+    readonly credentials: boolean,
+  ) {
+    super(message, 5);
+    this.name = 'BrokerRefusedError';
+  }
+}
+
+/**
  * One TCP connection to a Pulsar broker speaking its binary protocol. Producers and consumers
  * register under the ids they chose; requests (lookup, producer, subscribe) are answered by
  * request id. Frames written in one tick leave in one write.
@@ -271,7 +286,7 @@ export class BrokerConnection {
     this.requests.delete(0);
     if (handshake) {
       clearTimeout(handshake.timer);
-      handshake.reject(new QueueUnavailableError(reason, 5));
+      handshake.reject(new BrokerRefusedError(reason, code === AUTHENTICATION_ERROR));
     }
     this.destroy(reason);
   }
