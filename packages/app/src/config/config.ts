@@ -178,7 +178,7 @@ export const ConfigSchema = object({
    * The HTTP server of the public edge and the private API. uws (uWebSockets.js, the default) is
    * the fast one; node (Node's own http server) serves what uWebSockets.js cannot: HTTP/1.0
    * clients (nginx's proxy_pass without proxy_http_version 1.1, ApacheBench, HAProxy's default
-   * health check) and HTTP/1.1 pipelining, at about the throughput of the edge on uws.
+   * health check) and HTTP/1.1 pipelining, at about half the throughput of the edge on uws.
    */
   httpServer: defaulted(enums(['uws', 'node']), 'uws'),
   /** Run on uWebSockets.js' slow pure-JS fallback when the native build does not load. */
