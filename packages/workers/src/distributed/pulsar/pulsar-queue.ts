@@ -9,11 +9,7 @@ import { WsProducer } from './ws-producer.js';
 import { BinaryClient } from './binary/binary-client.js';
 import { BinaryConsumer } from './binary/binary-consumer.js';
 import { BinaryProducer } from './binary/binary-producer.js';
-import { checkPulsarBroker } from './binary/broker-check.js';
 import { BrokerRefusedError } from './binary/broker-connection.js';
-
-/** How long the start's handshake with a broker may take. */
-const BROKER_CHECK_MS = 10_000;
 
 /** What the queue needs of a producer on either transport. */
 type PulsarProducer = QueueProducer & { readonly connected: boolean; ready(ms: number): Promise<void>; close(): Promise<void> };
@@ -105,20 +101,21 @@ export class PulsarQueue implements Queue {
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
     logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
-    if (this.binary && this.options.checkBroker !== false) await this.checkBinaryProtocol();
+    if (this.binary && this.options.checkBroker !== false) await this.checkBinaryProtocol(this.binary);
   }
 
   /**
    * The brokers' binary protocol answers a handshake. Its port can be down or unreachable while
    * the admin API answers (a wrong INFLOW_PULSAR_SERVICE_URL, a broker's advertised address not
    * reachable from here): then starting is an outage, waited out and named like any other, and
-   * not a role that says it started while none of its producers or consumers can connect.
+   * not a role that says it started while none of its producers or consumers can connect. The
+   * connection made here is the client's own, kept for what follows.
    */
-  private async checkBinaryProtocol(): Promise<void> {
+  private async checkBinaryProtocol(binary: BinaryClient): Promise<void> {
     try {
-      await checkPulsarBroker(this.options.webServiceUrl, this.options.serviceUrl, BROKER_CHECK_MS, this.options.auth);
+      await binary.connectToService();
     } catch (error) {
-      const url = (error as { url?: string }).url ?? this.options.serviceUrl ?? 'the address the cluster names';
+      const url = await binary.serviceAddress().catch(() => this.options.serviceUrl ?? 'the address the cluster names');
       const message = `pulsar's binary protocol at ${url}: ${(error as Error).message}`;
       // Refused credentials (a proxy that does not take the token the admin API took) stop the start.
       if (error instanceof BrokerRefusedError && error.credentials) throw new Error(message, { cause: error });

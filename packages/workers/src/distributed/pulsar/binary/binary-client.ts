@@ -99,6 +99,11 @@ export class BinaryClient {
     throw new QueueUnavailableError(`pulsar lookup of ${topic} redirected more than ${MAX_REDIRECTS} times`, 2);
   }
 
+  /** Opens the connection to the service address now (kept: the producers' and consumers' lookups go through it). */
+  async connectToService(): Promise<void> {
+    await this.connection(await this.serviceAddress());
+  }
+
   /** The service URL, found once (a failed search is tried again on the next call). */
   serviceAddress(): Promise<string> {
     if (typeof this.service === 'string') return Promise.resolve(this.service);
