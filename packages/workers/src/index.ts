@@ -1,4 +1,4 @@
-export { collect, RECENT_EVENTS_KEPT } from './collector/collect.js';
+export { collect, MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from './collector/collect.js';
 export { Collector, type CollectOutcome, type CollectorOptions } from './collector/collector.js';
 export { createCollectorWorker, type CollectorWorkerOptions } from './collector/collector-worker.js';
 export { SqliteQueue, type SqliteQueueOptions } from './embedded/sqlite-queue.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@inflow/core';
+import { MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from '@inflow/workers';
 import { inFlightPerLane } from '../app.js';
 import { envName, parseConfig } from './config.js';
 
@@ -45,6 +46,15 @@ describe('parseConfig', () => {
   ])('names the bad key: %j %j', (file, env, key) => {
     expect(() => parseConfig(file, env)).toThrow(ConfigError);
     expect(() => parseConfig(file, env)).toThrow(`config ${key}:`);
+  });
+
+  it('takes at most as many events a request as a redelivery can be recognised with, and says why', () => {
+    expect(parseConfig({}, { INFLOW_MAX_EVENTS: String(MOST_EVENTS_PER_REQUEST) }).maxEvents).toBe(MOST_EVENTS_PER_REQUEST);
+    expect(MOST_EVENTS_PER_REQUEST * 2).toBe(RECENT_EVENTS_KEPT);
+    expect(() => parseConfig({}, { INFLOW_MAX_EVENTS: String(MOST_EVENTS_PER_REQUEST + 1) })).toThrow(
+      `config INFLOW_MAX_EVENTS: at most ${MOST_EVENTS_PER_REQUEST} (got ${MOST_EVENTS_PER_REQUEST + 1}): a profile and a session remember the last ${RECENT_EVENTS_KEPT} events`,
+    );
+    expect(() => parseConfig({ maxEvents: 1000 }, {})).toThrow('config maxEvents (config file): at most');
   });
 
   it('talks to Pulsar in its binary protocol by default, or over its WebSocket API when told; a binary address must be pulsar:// or pulsar+ssl://', () => {

@@ -18,7 +18,7 @@ import {
   type Struct,
 } from 'superstruct';
 import { ConfigError } from '@inflow/core';
-import { SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
+import { MOST_EVENTS_PER_REQUEST, SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
 
 const int = (fallback: number, lowest = 0, highest = Number.MAX_SAFE_INTEGER): Struct<number, null> =>
   defaulted(
@@ -50,6 +50,10 @@ export const ConfigSchema = object({
   /** Bearer token of the private API. Unset: one is made and kept in {dataDir}/api-token. */
   apiToken: optional(size(string(), 16, 256)),
   maxBodyBytes: int(1_000_000, 1024),
+  /**
+   * Events one request may carry, at most MOST_EVENTS_PER_REQUEST (128): past it, a redelivered
+   * request would no longer fit what profiles and sessions remember of the events they counted.
+   */
   maxEvents: int(100, 1),
   maxEventBytes: int(65_536, 256),
   /**
@@ -240,6 +244,12 @@ export function parseConfig(fromFile: Record<string, unknown>, env: Record<strin
     // A secret's value is never repeated in an error (superstruct's message quotes it): it would land in logs.
     if (SECRET_SETTINGS.has(key)) throw new ConfigError(origin.get(key) ?? key, 'is not valid: printable characters without spaces, of the length allowed (value not shown)');
     throw new ConfigError(origin.get(key) ?? key, `${error.message}${error.value === undefined ? '' : ` (got ${JSON.stringify(error.value)})`}`);
+  }
+  if (config.maxEvents > MOST_EVENTS_PER_REQUEST) {
+    throw new ConfigError(
+      origin.get('maxEvents') ?? 'maxEvents',
+      `at most ${MOST_EVENTS_PER_REQUEST} (got ${config.maxEvents}): a profile and a session remember the last ${MOST_EVENTS_PER_REQUEST * 2} events they counted, and a redelivered request must fit in that to be counted once`,
+    );
   }
   if (config.pulsarToken !== undefined && config.pulsarTokenFile !== undefined) {
     throw new ConfigError(origin.get('pulsarTokenFile') ?? 'pulsarTokenFile', `give the Pulsar token (${envName('pulsarToken')}) or the file holding it (${envName('pulsarTokenFile')}), not both`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeFor } from '../test-support/fixtures.js';
-import { collect, MAX_TRAITS, RECENT_EVENTS_KEPT } from './collect.js';
+import { collect, MAX_TRAITS, MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from './collect.js';
 import { eventMark, legacyEventMark, rememberedCount } from './event-marks.js';
 
 describe('collect', () => {
@@ -96,14 +96,18 @@ describe('collect', () => {
     expect(events[0]?.page).toEqual({ url: 'https://shop.test/home', path: '/home', title: 'Home' });
   });
 
-  it('recognises a redelivered request of the largest size after many other events', () => {
-    const big = envelopeFor({ events: Array.from({ length: 100 }, (_, i) => ({ id: `big-${i}`, type: 'x' })) });
+  it('recognises a redelivered request of the largest size after as many other events as the window leaves room for', () => {
+    const big = envelopeFor({ events: Array.from({ length: MOST_EVENTS_PER_REQUEST }, (_, i) => ({ id: `big-${i}`, type: 'x' })) });
     let state = collect(big, { profile: null, session: null });
-    for (let i = 0; i < 150; i++) state = collect(envelopeFor({ events: [{ id: `small-${i}`, type: 'x' }] }), state);
+    const others = RECENT_EVENTS_KEPT - MOST_EVENTS_PER_REQUEST;
+    for (let i = 0; i < others; i++) state = collect(envelopeFor({ events: [{ id: `small-${i}`, type: 'x' }] }), state);
     const again = collect(big, state);
-    expect(again.profile.eventCount).toBe(250);
-    expect(again.session.eventCount).toBe(250);
-    expect(again.events).toHaveLength(100);
+    expect(again.profile.eventCount).toBe(RECENT_EVENTS_KEPT);
+    expect(again.session.eventCount).toBe(RECENT_EVENTS_KEPT);
+    expect(again.events).toHaveLength(MOST_EVENTS_PER_REQUEST);
+    // One event more and the request's oldest event has left the window: counted again.
+    const past = collect(big, collect(envelopeFor({ events: [{ id: 'one-more', type: 'x' }] }), state));
+    expect(past.profile.eventCount).toBe(RECENT_EVENTS_KEPT + 2);
   });
 
   it('counts an event id repeated inside one request once', () => {

@@ -4,11 +4,21 @@ import { remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
 
 /**
- * How many events a profile remembers (as short hashes of their ids, see event-marks.ts) to recognise one it has
- * already counted: a redelivered batch, or a client's retry. Several times the largest request
- * the edge accepts, so a whole redelivered batch of one profile is recognised.
+ * How many events a profile (and a session) remembers, as short hashes of their ids (see
+ * event-marks.ts), to recognise one it has already counted: a redelivered batch, or a client's
+ * retry. The bounds below it keep a whole redelivery inside it: a request carries at most
+ * MOST_EVENTS_PER_REQUEST events (INFLOW_MAX_EVENTS is refused above it), the edge puts at most
+ * a quarter of this many events of one profile in a queue message (one larger request alone),
+ * the collector writes at most half of it for one profile at once, so that the write delivered
+ * again after a crash and the one whose acknowledgement was lost are both still remembered.
+ * Every write of a profile and of its session carries the whole window: 256 marks are 2 KB of
+ * each document; 512 cost Elasticsearch 1.7 times the CPU a write of 256 does
+ * (bench/es-state-writes.mjs).
  */
-export const RECENT_EVENTS_KEPT = 512;
+export const RECENT_EVENTS_KEPT = 256;
+
+/** The most events one request may carry (the ceiling of INFLOW_MAX_EVENTS): half the window. */
+export const MOST_EVENTS_PER_REQUEST = RECENT_EVENTS_KEPT / 2;
 
 /** How many session ids a profile remembers, to count each visit once. */
 export const RECENT_SESSIONS_KEPT = 32;

@@ -3,8 +3,8 @@
  * already counted (a redelivered batch, a client's retry): a short mark per event id.
  *
  * Stored compactly in `recentEventIds`: the marks, oldest first, packed into ONE string of
- * fixed-width marks (8 characters, 48 bits of hash), so a profile remembering 512 events
- * carries one 4 KB string instead of 512 small ones, cheaper to parse, write and index. Records
+ * fixed-width marks (8 characters, 48 bits of hash), so a profile remembering 256 events
+ * carries one 2 KB string instead of 256 small ones, cheaper to parse, write and index. Records
  * written before this format hold single marks of the older kind (they contain a '.'): those
  * are still recognised, and age out first.
  */

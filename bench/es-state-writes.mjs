@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// What a profile (or session) write costs Elasticsearch by the size of its dedup window: the
+// marks of the last events it counted (`recentEventIds`, collector/event-marks.ts), which a
+// long-lived profile carries in full on every write. Versioned writes (external versions, as
+// the collector makes them) of --profiles documents shaped like the collector's profiles, with
+// the real mappings, in bulks of 500; each write adds two events' marks, as a request of the
+// end-to-end benchmark does. Measured: Elasticsearch's CPU (/proc) per write, for windows of
+// 0, 128, 256 and 512 marks, alternated over --rounds rounds after an uncounted warm-up, and
+// each window's ratio to the window of 0 in the same run.
+// Usage: node bench/es-state-writes.mjs [--writes 30000] [--profiles 2000] [--rounds 2] [--windows 0,128,256,512]
+// Starts the stack's Elasticsearch (scripts/stack.mjs up) when it is not running.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { median } from './support/median.mjs';
+import { cpuSeconds, listeningPids } from './support/processes.mjs';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const WRITES = Number(args.writes ?? 30000);
+const PROFILES = Number(args.profiles ?? 2000);
+const ROUNDS = Number(args.rounds ?? 2);
+const WINDOWS = String(args.windows ?? '0,128,256,512').split(',').map(Number);
+const BULK = 500;
+for (const [name, value] of [['writes', WRITES], ['profiles', PROFILES], ['rounds', ROUNDS]]) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0 (got ${value})`);
+}
+if (WINDOWS.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--windows must be whole numbers (got ${args.windows})`);
+const say = (line) => process.stderr.write(`[es-state-writes] ${line}\n`);
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
+const { PROFILE_MAPPINGS } = await import(new URL('packages/workers/dist/distributed/elasticsearch/mappings.js', `file://${ROOT}`).href);
+const { eventMark, remember } = await import(new URL('packages/workers/dist/collector/event-marks.js', `file://${ROOT}`).href);
+
+say('starting Elasticsearch (scripts/stack.mjs up elasticsearch)');
+execFileSync(process.execPath, [STACK, 'up', 'elasticsearch'], { stdio: ['ignore', 'inherit', 'inherit'] });
+const env = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((line) => line.split('=')));
+const ES = env.INFLOW_ELASTICSEARCH_URL;
+const [esPid] = listeningPids([Number(new URL(ES).port)]);
+if (!esPid) throw new Error(`no process listens on ${ES}`);
+
+async function es(method, path, body, type = 'application/json') {
+  const response = await fetch(`${ES}${path}`, { method, headers: { 'content-type': type }, body });
+  const text = await response.text();
+  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** A profile as the collector writes it, remembering up to `window` events. */
+function profileDoc(id, state, window, at) {
+  const fresh = [eventMark(`${id}-e${state.events}`), eventMark(`${id}-e${state.events + 1}`)];
+  state.events += 2;
+  state.marks = window > 0 ? remember(state.marks, fresh, window) : [];
+  state.version += 1;
+  return {
+    id,
+    createdAt: state.createdAt,
+    updatedAt: at,
+    firstVisitAt: state.createdAt,
+    lastVisitAt: at,
+    visits: 1 + Math.floor(state.events / 40),
+    eventCount: state.events,
+    traits: {},
+    lastSourceId: 'bench',
+    recentEventIds: state.marks,
+    recentSessionIds: [`s-${id}-${Math.floor(state.events / 40)}`],
+    version: state.version,
+  };
+}
+
+/** Writes `writes` versioned profile documents; Elasticsearch's CPU seconds per write. */
+async function run(window, writes, label) {
+  const index = `es-state-writes-${window}-${Date.now().toString(36)}`;
+  await es('PUT', `/${index}`, JSON.stringify({ settings: { number_of_replicas: 0, refresh_interval: '1s' }, mappings: PROFILE_MAPPINGS }));
+  const states = new Map();
+  // Each profile first gets a full window (not counted): a long-lived profile's state.
+  const at0 = new Date().toISOString();
+  for (let p = 0; p < PROFILES; p++) {
+    const state = { events: 0, version: 0, marks: [], createdAt: at0 };
+    for (let e = 0; e < window; e += 2) profileDoc(`p${p}`, state, window, at0);
+    states.set(`p${p}`, state);
+  }
+  const started = cpuSeconds(esPid);
+  const t0 = performance.now();
+  for (let n = 0; n < writes; ) {
+    let body = '';
+    const at = new Date().toISOString();
+    for (let i = 0; i < BULK && n < writes; i++, n++) {
+      const id = `p${n % PROFILES}`;
+      const doc = profileDoc(id, states.get(id), window, at);
+      body += `${JSON.stringify({ index: { _index: index, _id: id, version: doc.version, version_type: 'external' } })}\n${JSON.stringify(doc)}\n`;
+    }
+    const result = await es('POST', '/_bulk?filter_path=errors,items.*.error', body, 'application/x-ndjson');
+    if (result.errors) throw new Error(`bulk errors: ${JSON.stringify(result.items?.[0])}`);
+  }
+  const cpu = cpuSeconds(esPid) - started;
+  const seconds = (performance.now() - t0) / 1000;
+  await es('DELETE', `/${index}`);
+  const perWrite = (cpu * 1e6) / writes;
+  const bytes = JSON.stringify(profileDoc('p0', { ...states.get('p0') }, window, at0)).length;
+  say(`${label}: window ${window} marks, ${writes} writes of about ${bytes} bytes in ${seconds.toFixed(1)} s: ${perWrite.toFixed(0)} µs of Elasticsearch CPU a write`);
+  return { perWrite, bytes };
+}
+
+say(`warm-up: ${WRITES} writes (not counted)`);
+await run(Math.max(...WINDOWS), WRITES, 'warm-up');
+const results = new Map(WINDOWS.map((w) => [w, []]));
+for (let round = 1; round <= ROUNDS; round++) {
+  for (const window of round % 2 ? WINDOWS : [...WINDOWS].reverse()) results.get(window).push(await run(window, WRITES, `round ${round}`));
+}
+
+const base = median(results.get(WINDOWS[0]).map((r) => r.perWrite));
+process.stdout.write(`\nversioned profile writes to Elasticsearch, ${PROFILES} profiles, ${WRITES} writes a run, bulks of ${BULK}, median of ${ROUNDS} rounds\n`);
+process.stdout.write(`${'window (marks)'.padEnd(16)}${'doc bytes'.padStart(10)}${'µs CPU a write'.padStart(16)}${`ratio to ${WINDOWS[0]}`.padStart(14)}\n`);
+for (const window of WINDOWS) {
+  const rows = results.get(window);
+  const perWrite = median(rows.map((r) => r.perWrite));
+  process.stdout.write(`${String(window).padEnd(16)}${String(rows[0].bytes).padStart(10)}${perWrite.toFixed(0).padStart(16)}${(perWrite / base).toFixed(2).padStart(13)}x\n`);
+}
