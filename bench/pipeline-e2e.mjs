@@ -10,7 +10,9 @@
 // event in a run right after its start, 90 after 100,000 events, 40-47 after 400,000. The
 // embedded engine gets the same warm-up, for symmetry.
 // Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 256] [--collectors 1] [--only distributed|embedded]
-//        [--rules N] [--workflow] [--warmup 100000]
+//        [--rules N] [--workflow] [--warmup 100000] [--profiles 2000] [--sessions 3000]
+// Requests go round --profiles profiles and --sessions sessions: with fewer of them each profile
+// and session counts more events, and past 256 its every write carries a full dedup window.
 // --rules N defines N simple active rules first (trigger page-view, a condition, an increment), so
 // that the collector routes every page-view to the workflow topic: the distributed figures are
 // then the collector's throughput with rules active. --workflow also starts a workflow role (on
@@ -30,6 +32,11 @@ const COLLECTORS = Number(args.collectors ?? 1);
 const CONNECTIONS = Number(args.connections ?? 256);
 const RULES = Number(args.rules ?? 0);
 const WARMUP = Number(args.warmup ?? 100000);
+const PROFILES = Number(args.profiles ?? 2000);
+const SESSIONS = Number(args.sessions ?? 3000);
+for (const [name, value] of [['profiles', PROFILES], ['sessions', SESSIONS]]) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0 (got ${value})`);
+}
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`--warmup must be a whole number (got ${args.warmup})`);
 const WITH_WORKFLOW = process.argv.includes('--workflow');
 const EVENTS_PER_REQUEST = 2;
@@ -79,8 +86,8 @@ async function run(name, engineEnv, roles, countStored, requests = REQUESTS) {
     const n = i++;
     return JSON.stringify({
       source: { id: 'demo' },
-      profile: { id: `p-${n % 2000}` },
-      session: { id: `s-${n % 3000}` },
+      profile: { id: `p-${n % PROFILES}` },
+      session: { id: `s-${n % SESSIONS}` },
       context: { page: { url: `https://shop.example/p/${n % 50}`, title: 'Product' } },
       events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `${name}-${n}-${j}`, type: j ? 'product-view' : 'page-view', time: new Date().toISOString(), properties: { sku: `SKU-${n % 300}` } })),
       options: { queue: true },
@@ -206,7 +213,7 @@ const distributed = only === 'embedded' ? undefined : await measured('distribute
 const embedded = only === 'distributed' ? undefined : await measured('embedded', embeddedRun);
 
 const row = (r) => `${r.name.padEnd(12)} ${String(r.expected).padStart(8)} ${r.ingestRps.toFixed(0).padStart(10)} ${(r.postedMs / 1000).toFixed(1).padStart(9)} ${(r.totalMs / 1000).toFixed(1).padStart(9)} ${r.e2eEps.toFixed(0).padStart(10)} ${r.steadyEps.toFixed(0).padStart(10)} ${String(r.p99).padStart(7)}`;
-console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events (after ${WARMUP} warm-up requests), ${CONNECTIONS} connections, ${COLLECTORS} collectors (distributed)${RULES ? `, ${RULES} active rules${WITH_WORKFLOW ? ' and a workflow role' : ' (no workflow role: the collector routes)'}` : ''}, Node ${process.versions.node}`);
+console.log(`\nend to end, ${REQUESTS} queued requests x ${EVENTS_PER_REQUEST} events (after ${WARMUP} warm-up requests) over ${PROFILES} profiles and ${SESSIONS} sessions, ${CONNECTIONS} connections, ${COLLECTORS} collectors (distributed)${RULES ? `, ${RULES} active rules${WITH_WORKFLOW ? ' and a workflow role' : ' (no workflow role: the collector routes)'}` : ''}, Node ${process.versions.node}`);
 console.log(`${'engine'.padEnd(12)} ${'events'.padStart(8)} ${'post req/s'.padStart(10)} ${'posted s'.padStart(9)} ${'stored s'.padStart(9)} ${'events/s'.padStart(10)} ${'steady/s'.padStart(10)} ${'p99 ms'.padStart(7)}`);
 for (const r of [distributed, embedded]) if (r) console.log(row(r));
 for (const r of [distributed, embedded]) {
