@@ -12,7 +12,17 @@ export interface DatabaseOptions {
    * (the embedded queue's writer thread held 16-19 MB of the edge's RSS that way).
    */
   cacheKb?: number;
+  /**
+   * The largest the write-ahead log is left on disk after a checkpoint, in bytes (default
+   * WAL_LIMIT_BYTES). SQLite reuses the log from its start once a checkpoint caught up, but
+   * never shrinks it: a burst while a long read held the checkpoint back (a slow collector, an
+   * operator's query) would otherwise keep its whole size on disk for good.
+   */
+  walLimitBytes?: number;
 }
+
+/** The write-ahead log kept on disk after a checkpoint at most: 64 MB, sixteen times what the default checkpoint lets it reach (1,000 pages). */
+export const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Opens a SQLite file for durable use: WAL journal and a full sync on every commit, so a
@@ -24,6 +34,7 @@ export function openDatabase(file: string, options: DatabaseOptions = {}): Sqlit
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`journal_size_limit = ${Math.max(0, Math.floor(options.walLimitBytes ?? WAL_LIMIT_BYTES))}`);
   if (options.cacheKb !== undefined) db.pragma(`cache_size = -${Math.max(64, Math.floor(options.cacheKb))}`);
   return db;
 }
