@@ -105,7 +105,14 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     await Promise.allSettled([store.close(), queue.close()]);
     throw error;
   }
-  logger.info('distributed engine connected', { pulsar: shownUrl(settings.pulsarUrl), elasticsearch: shownUrl(settings.elasticsearchUrl), redis: shownUrl(settings.redisUrl) });
+  // One line once everything answered (each service's own "ready" is debug: a start that waits for a service makes them again at every attempt).
+  logger.info('distributed engine connected', {
+    pulsar: shownUrl(settings.pulsarUrl),
+    tenant: settings.tenant,
+    elasticsearch: shownUrl(settings.elasticsearchUrl),
+    indexPrefix: settings.storagePrefix,
+    redis: shownUrl(settings.redisUrl),
+  });
   return {
     queue,
     store,

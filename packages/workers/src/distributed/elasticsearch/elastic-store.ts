@@ -72,7 +72,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     ] as const) {
       await ensureIndex(this.client, index, settings, mappings);
     }
-    this.options.logger.info('elasticsearch indices ready', { prefix: this.options.indexPrefix });
+    this.options.logger.debug('elasticsearch indices ready', { prefix: this.options.indexPrefix });
   }
 
   async write(records: RecordsToWrite): Promise<WriteResult> {

@@ -100,7 +100,7 @@ export class PulsarQueue implements Queue {
       if (subscription) await this.admin.ensureSubscription(topicPath(tenant, topic), subscription);
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
-    logger.info(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
+    logger.debug(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
     if (this.binary && this.options.checkBroker !== false) await this.checkBinaryProtocol(this.binary);
   }
 
