@@ -21,7 +21,7 @@ const KEY_ENTRIES = 1_000;
  * profile and event ids are UUIDs (each further event id about 35 more), a worker's about as
  * much, with shared details written once per slot; 160 holds maxEntries of those. The ring's
  * whole buffer ends up resident on a busy process (its write position goes round it), so this
- * is also the trace's memory: 8 MB at the default 50,000 entries (12.8 MB at 256 a entry before).
+ * is also the trace's memory: 3.2 MB at the default 20,000 entries (8 MB at 50,000, the default before).
  */
 const BYTES_PER_ENTRY = 160;
 /** Entries in one slot at most (a read parses a whole slot). */
