@@ -12,7 +12,7 @@ import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.j
  * the collector writes at most half of it for one profile at once, so that the write delivered
  * again after a crash and the one whose acknowledgement was lost are both still remembered.
  * Every write of a profile and of its session carries the whole window: 256 marks are 2 KB of
- * each document; 512 cost Elasticsearch 1.7 times the CPU a write of 256 does
+ * each document; 512 cost Elasticsearch 1.6 to 1.7 times the CPU a write of 256 does
  * (bench/es-state-writes.mjs).
  */
 export const RECENT_EVENTS_KEPT = 256;
