@@ -18,7 +18,7 @@ import {
   type Struct,
 } from 'superstruct';
 import { ConfigError } from '@inflow/core';
-import { MOST_EVENTS_PER_REQUEST, SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
+import { MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT, SECRET_ENV_PREFIX, secretKey } from '@inflow/workers';
 
 const int = (fallback: number, lowest = 0, highest = Number.MAX_SAFE_INTEGER): Struct<number, null> =>
   defaulted(
@@ -151,7 +151,8 @@ export const ConfigSchema = object({
   traceTtlSeconds: int(900, 60, 30 * 86_400),
   /**
    * Trace entries the embedded engine keeps in memory (the oldest go first), 160 bytes each, all
-   * resident on a busy process: 20,000 are 3.2 MB, a quarter of an hour at 22 requests a second.
+   * resident on a busy process: 20,000 are 3.2 MB, a quarter of an hour at 22 entries a second
+   * (`inflow run` makes two or more a request: queued, stored, then one per routed or delivered event).
    */
   traceMaxEntries: int(20_000, 1_000, 10_000_000),
   /**
@@ -251,7 +252,7 @@ export function parseConfig(fromFile: Record<string, unknown>, env: Record<strin
   if (config.maxEvents > MOST_EVENTS_PER_REQUEST) {
     throw new ConfigError(
       origin.get('maxEvents') ?? 'maxEvents',
-      `at most ${MOST_EVENTS_PER_REQUEST} (got ${config.maxEvents}): a profile and a session remember the last ${MOST_EVENTS_PER_REQUEST * 2} events they counted, and a redelivered request must fit in that to be counted once`,
+      `at most ${MOST_EVENTS_PER_REQUEST} (got ${config.maxEvents}): a profile and a session remember the last ${RECENT_EVENTS_KEPT} events they counted, and a redelivered request must fit in that to be counted once`,
     );
   }
   if (config.pulsarToken !== undefined && config.pulsarTokenFile !== undefined) {

@@ -32,7 +32,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
   TrackRequest: {
     type: 'object',
     description:
-      'The Tracardi tracker payload. Unknown keys are ignored. At most INFLOW_MAX_EVENTS events (100), each at most INFLOW_MAX_EVENT_BYTES (64 KiB); nesting at most 16 levels.',
+      'The Tracardi tracker payload. Unknown keys are ignored. At most INFLOW_MAX_EVENTS events (100; it may be set up to 128), each at most INFLOW_MAX_EVENT_BYTES (64 KiB); nesting at most 16 levels.',
     properties: {
       source: ref('EntityRef'),
       profile: { anyOf: [ref('EntityRef'), { type: 'null' }] },

@@ -113,9 +113,11 @@ export class RequestBatcher {
     }
     const lane = this.lanes[bucketOf(profileId, this.lanes.length)] as Lane; // one profile, one lane
     return new Promise((resolve, reject) => {
-      // A batch never grows past maxBatchBytes, nor past maxEventsPerProfile events of one profile.
+      // A batch never grows past maxBatchBytes, nor past maxEventsPerProfile events of one profile;
+      // a request larger than that alone joins the open batch when it holds nothing of its profile.
       const tooBig = lane.bytes + size > this.options.maxBatchBytes;
-      const tooMany = (lane.profileEvents.get(profileId) ?? 0) + events > (this.options.maxEventsPerProfile ?? Infinity);
+      const already = lane.profileEvents.get(profileId) ?? 0;
+      const tooMany = already > 0 && already + events > (this.options.maxEventsPerProfile ?? Infinity);
       if (lane.parts.length > 0 && (tooBig || tooMany)) this.cut(lane);
       lane.profileEvents.set(profileId, (lane.profileEvents.get(profileId) ?? 0) + events);
       lane.parts.push(envelope);

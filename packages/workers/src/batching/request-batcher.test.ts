@@ -122,4 +122,17 @@ describe('RequestBatcher', () => {
     ]);
     expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['[1,2]', '[3]']);
   });
+
+  it('lets a request larger than the bound join a batch holding nothing of its profile, and cuts before the next of that profile', async () => {
+    const sent: OutgoingMessage[][] = [];
+    const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxEventsPerProfile: 64, lingerMs: 5 });
+    await Promise.all([
+      batcher.append('other', Buffer.from('1'), Infinity, 10),
+      batcher.append('big', Buffer.from('2'), Infinity, 100),
+      batcher.append('other', Buffer.from('3'), Infinity, 10),
+      batcher.append('big', Buffer.from('4'), Infinity, 1),
+    ]);
+    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['[1,2,3]', '[4]']);
+  });
 });

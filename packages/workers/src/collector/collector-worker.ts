@@ -156,26 +156,55 @@ function decodeMessage(message: QueueMessage): DecodedMessage {
   return decoded;
 }
 
-/** Consecutive messages, split where a profile would get more than `limit` events (a message is never split). */
+/**
+ * Consecutive messages, split where a profile or a session would get more than `limit` events
+ * (a message is never split). A request whose session decides its profile counts under the
+ * profile the edge derived from the session (what a new session gets); one whose stored session
+ * names another profile is not counted under that one (known only once the session is read).
+ */
 export function boundedGroups(messages: DecodedMessage[], limit: number): DecodedMessage[][] {
   const groups: DecodedMessage[][] = [];
   let group: DecodedMessage[] = [];
-  let perProfile = new Map<string, number>();
+  let tally = new EventTally();
   for (const item of messages) {
-    const added = new Map<string, number>();
-    for (const envelope of item.envelopes) {
-      const id = envelope.payload.profile.id;
-      added.set(id, (added.get(id) ?? 0) + envelope.payload.events.length);
-    }
-    const overflows = [...added].some(([id, count]) => (perProfile.get(id) ?? 0) + count > limit);
-    if (group.length > 0 && overflows) {
+    const added = new EventTally();
+    for (const envelope of item.envelopes) added.add(envelope);
+    if (group.length > 0 && tally.overflows(added, limit)) {
       groups.push(group);
       group = [];
-      perProfile = new Map();
+      tally = new EventTally();
     }
     group.push(item);
-    for (const [id, count] of added) perProfile.set(id, (perProfile.get(id) ?? 0) + count);
+    tally.merge(added);
   }
   if (group.length > 0) groups.push(group);
   return groups;
+}
+
+/** Events per profile and per session of some requests. */
+class EventTally {
+  readonly profiles = new Map<string, number>();
+  readonly sessions = new Map<string, number>();
+
+  add(envelope: Envelope): void {
+    const events = envelope.payload.events.length;
+    bump(this.profiles, envelope.payload.profile.id, events);
+    bump(this.sessions, envelope.payload.session.id, events);
+  }
+
+  merge(other: EventTally): void {
+    for (const [id, events] of other.profiles) bump(this.profiles, id, events);
+    for (const [id, events] of other.sessions) bump(this.sessions, id, events);
+  }
+
+  /** Whether this and `added` together give a profile or a session more than `limit` events. */
+  overflows(added: EventTally, limit: number): boolean {
+    for (const [id, events] of added.profiles) if ((this.profiles.get(id) ?? 0) + events > limit) return true;
+    for (const [id, events] of added.sessions) if ((this.sessions.get(id) ?? 0) + events > limit) return true;
+    return false;
+  }
+}
+
+function bump(counts: Map<string, number>, id: string, events: number): void {
+  counts.set(id, (counts.get(id) ?? 0) + events);
 }

@@ -92,14 +92,20 @@ describe('collector worker on the embedded engine', () => {
 });
 
 describe('boundedGroups', () => {
-  const message = (profile: string, events: number) => ({
+  const message = (profile: string, events: number, session = `s-${profile}`) => ({
     message: { id: `${profile}-${events}`, key: 'lane', data: new Uint8Array(), redeliveryCount: 0, publishedAt: 0 },
-    envelopes: [envelopeFor({ profile: { id: profile }, events: Array.from({ length: events }, (_, i) => ({ id: `${profile}-${i}`, type: 'x' })) })],
+    envelopes: [envelopeFor({ profile: { id: profile }, session: { id: session }, events: Array.from({ length: events }, (_, i) => ({ id: `${profile}-${i}`, type: 'x' })) })],
     unreadable: [],
   });
+  const ids = (groups: ReturnType<typeof boundedGroups>) => groups.map((group) => group.map((item) => item.message.id));
 
   it('splits consecutive messages where one profile would pass the limit, never inside a message', () => {
     const groups = boundedGroups([message('a', 100), message('b', 100), message('a', 100), message('a', 100), message('c', 300)], 250);
-    expect(groups.map((group) => group.map((item) => item.message.id))).toEqual([['a-100', 'b-100', 'a-100'], ['a-100'], ['c-300']]);
+    expect(ids(groups)).toEqual([['a-100', 'b-100', 'a-100'], ['a-100'], ['c-300']]);
+  });
+
+  it('splits where one session would pass the limit, whichever profiles name it', () => {
+    const groups = boundedGroups([message('a', 100, 'shared'), message('b', 100, 'shared'), message('c', 100, 'shared')], 250);
+    expect(ids(groups)).toEqual([['a-100', 'b-100'], ['c-100']]);
   });
 });
