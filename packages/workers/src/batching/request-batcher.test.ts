@@ -111,28 +111,20 @@ describe('RequestBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
-  it('cuts a batch before one profile has more events in it than the collector can recognise', async () => {
+  /** The messages one lane publishes for these appends (key, its data, its events), as text. */
+  async function messagesOf(maxEventsPerProfile: number, appends: Array<[key: string, data: string, events: number]>): Promise<string[]> {
     const sent: OutgoingMessage[][] = [];
     const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
-    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxEventsPerProfile: 100, lingerMs: 5 });
-    await Promise.all([
-      batcher.append('hot', Buffer.from('1'), Infinity, 60),
-      batcher.append('cold', Buffer.from('2'), Infinity, 60),
-      batcher.append('hot', Buffer.from('3'), Infinity, 60),
-    ]);
-    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['[1,2]', '[3]']);
+    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxEventsPerProfile, lingerMs: 5 });
+    await Promise.all(appends.map(([key, data, events]) => batcher.append(key, Buffer.from(data), Infinity, events)));
+    return sent.map((messages) => Buffer.from(messages[0]!.data).toString());
+  }
+
+  it('cuts a batch before one profile has more events in it than the collector can recognise', async () => {
+    expect(await messagesOf(100, [['hot', '1', 60], ['cold', '2', 60], ['hot', '3', 60]])).toEqual(['[1,2]', '[3]']);
   });
 
   it('lets a request larger than the bound join a batch holding nothing of its profile, and cuts before the next of that profile', async () => {
-    const sent: OutgoingMessage[][] = [];
-    const producer: QueueProducer = { send: async (messages) => void sent.push(messages) };
-    const batcher = new RequestBatcher({ producer, ...settings, lanes: 1, maxEventsPerProfile: 64, lingerMs: 5 });
-    await Promise.all([
-      batcher.append('other', Buffer.from('1'), Infinity, 10),
-      batcher.append('big', Buffer.from('2'), Infinity, 100),
-      batcher.append('other', Buffer.from('3'), Infinity, 10),
-      batcher.append('big', Buffer.from('4'), Infinity, 1),
-    ]);
-    expect(sent.map((messages) => Buffer.from(messages[0]!.data).toString())).toEqual(['[1,2,3]', '[4]']);
+    expect(await messagesOf(64, [['other', '1', 10], ['big', '2', 100], ['other', '3', 10], ['big', '4', 1]])).toEqual(['[1,2,3]', '[4]']);
   });
 });
