@@ -10,10 +10,10 @@
 // each window's ratio to the window of 0 in the same run.
 // Usage: node bench/es-state-writes.mjs [--writes 30000] [--profiles 2000] [--rounds 2] [--windows 0,128,256,512]
 // Starts the stack's Elasticsearch (scripts/stack.mjs up) when it is not running.
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median } from './support/median.mjs';
-import { cpuSeconds, listeningPids } from './support/processes.mjs';
+import { stackElasticsearch } from './support/elasticsearch.mjs';
+import { cpuSeconds } from './support/processes.mjs';
 
 const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
 const WRITES = Number(args.writes ?? 30000);
@@ -28,23 +28,11 @@ if (WINDOWS.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--windo
 const say = (line) => process.stderr.write(`[es-state-writes] ${line}\n`);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STACK = fileURLToPath(new URL('../scripts/stack.mjs', import.meta.url));
 const { PROFILE_MAPPINGS } = await import(new URL('packages/workers/dist/distributed/elasticsearch/mappings.js', `file://${ROOT}`).href);
 const { eventMark, remember } = await import(new URL('packages/workers/dist/collector/event-marks.js', `file://${ROOT}`).href);
 
 say('starting Elasticsearch (scripts/stack.mjs up elasticsearch)');
-execFileSync(process.execPath, [STACK, 'up', 'elasticsearch'], { stdio: ['ignore', 'inherit', 'inherit'] });
-const env = Object.fromEntries(execFileSync(process.execPath, [STACK, 'env']).toString().trim().split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
-const ES = env.INFLOW_ELASTICSEARCH_URL;
-const [esPid] = listeningPids([Number(new URL(ES).port)]);
-if (!esPid) throw new Error(`no process listens on ${ES}`);
-
-async function es(method, path, body, type = 'application/json') {
-  const response = await fetch(`${ES}${path}`, { method, headers: { 'content-type': type }, body });
-  const text = await response.text();
-  if (response.status >= 300) throw new Error(`${method} ${path}: ${response.status} ${text.slice(0, 500)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+const { pid: esPid, es } = stackElasticsearch();
 
 /** A profile as the collector writes it, remembering up to `window` events. */
 function profileDoc(id, state, window, at) {

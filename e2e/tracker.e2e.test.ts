@@ -3,31 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startInflow, type TestInflow } from '../packages/app/test/support/start-inflow.js';
 import { launchChromium } from './support/browser.js';
 import { startSite, trackedPage, type Site } from './support/site-server.js';
-
-interface StoredEvent {
-  id: string;
-  type: string;
-  profileId: string;
-  sessionId: string;
-  properties: Record<string, unknown>;
-  context: { page?: { path?: string; url?: string } };
-}
-
-/** Waits until the real tracker replaced the snippet's queue. */
-function trackerLoaded(page: Page): Promise<unknown> {
-  return page.waitForFunction(() => !Array.isArray((window as unknown as { inflow: unknown }).inflow));
-}
-
-/** Tracks `count` events of `type` in the page, with properties { i: 0 … count-1 }. */
-function trackNumbered(page: Page, type: string, count: number): Promise<void> {
-  return page.evaluate(
-    ([eventType, n]) => {
-      const inflow = (window as unknown as { inflow: { track(type: string, p?: unknown): void } }).inflow;
-      for (let i = 0; i < n; i++) inflow.track(eventType, { i });
-    },
-    [type, count] as const,
-  );
-}
+import { trackerLoaded, trackNumbered, type StoredEvent } from './support/tracker-page.js';
 
 describe('the tracker in Chromium against the running stack', () => {
   let app: TestInflow;

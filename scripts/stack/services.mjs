@@ -60,6 +60,9 @@ function makeTlsMaterial(dir) {
   openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '3650', '-extfile', 'server.ext');
 }
 
+/** Elasticsearch's heap (INFLOW_STACK_ES_HEAP, e.g. 2g): also what its indexing buffer is a tenth of. */
+const ES_HEAP = process.env.INFLOW_STACK_ES_HEAP ?? '1g';
+
 function javaHome() {
   const jvms = readdirSync('/usr/lib/jvm').filter((name) => /17|21/.test(name) && existsSync(join('/usr/lib/jvm', name, 'bin', 'java')));
   if (jvms.length === 0) throw new Error('no Java 17 or 21 under /usr/lib/jvm (apt-get install openjdk-17-jre-headless)');
@@ -233,7 +236,7 @@ export const services = {
         cwd: runDir,
         uid,
         gid,
-        env: { ES_JAVA_HOME: javaHome(), ES_JAVA_OPTS: '-Xms1g -Xmx1g', HOME: runDir },
+        env: { ES_JAVA_HOME: process.env.INFLOW_STACK_ES_JAVA_HOME ?? javaHome(), ES_JAVA_OPTS: `-Xms${ES_HEAP} -Xmx${ES_HEAP}`, HOME: runDir },
       });
     },
     ready: () => httpOk(`http://127.0.0.1:${PORTS.elasticsearch}/_cluster/health?wait_for_status=yellow&timeout=1s`),
