@@ -80,3 +80,57 @@ describe.each(ENGINES)('a request naming a session but no profile, on the %s eng
     expect(a?.session.id).not.toBe(b?.session.id);
   });
 });
+
+describe.each(ENGINES)('a request naming a profile but no session, on the %s engine', (engine) => {
+  let app: TestInflow;
+  beforeAll(async () => {
+    app = await startInflow({ ...engineEnv(engine), INFLOW_SERVE_DEMO: 'false' });
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: SOURCE }) })).status).toBe(201);
+  });
+  afterAll(() => app.close());
+
+  const profileOnly = (profileId: string, event: Record<string, unknown>, queue: boolean) =>
+    app.track({ source: { id: SOURCE }, profile: { id: profileId }, events: [event], options: { queue } });
+
+  it.each([
+    ['processed', false],
+    ['queued', true],
+  ])('sent again (%s) lands in the session that counted it: one session, counts equal to what is stored', async (name, queue) => {
+    const profileId = `${engine}-no-session-${name}`;
+    // Without a time of its own (the window is then the edge's clock) and with one.
+    const untimed = { id: `${profileId}-a`, type: 'purchase' };
+    const timed = { id: `${profileId}-b`, type: 'purchase', time: new Date().toISOString() };
+    const sessions = new Set<string>();
+    for (const event of [untimed, untimed, untimed, timed, timed]) {
+      const answer = await profileOnly(profileId, event, queue);
+      expect(answer.status).toBe(queue ? 201 : 200);
+      sessions.add(((await answer.json()) as TrackAccepted).session.id);
+    }
+    // Requests a few ms apart may straddle a 30-minute boundary only if the test runs across one.
+    expect(sessions.size).toBeLessThanOrEqual(2);
+    const profile = await app.eventually<StoredProfile>(`/profiles/${profileId}`, (p) => p.eventCount >= 2);
+    expect(profile).toMatchObject({ eventCount: 2, visits: sessions.size });
+    for (const sessionId of sessions) {
+      const session = (await (await app.api(`/sessions/${sessionId}`)).json()) as { eventCount: number };
+      // Searches see a write after the store's refresh: wait for as many as the session counts, then compare.
+      const stored = await app.eventually<{ events: unknown[] }>(`/sessions/${sessionId}/events?limit=100`, (b) => b.events.length >= session.eventCount);
+      expect(stored.events).toHaveLength(session.eventCount);
+    }
+  });
+
+  it('shares a session with the profile\'s other requests of the same half hour, and not with another profile\'s', async () => {
+    const at = Date.parse('2026-06-01T10:05:00Z');
+    const answers = await Promise.all(
+      [
+        ['p1', at],
+        ['p1', at + 20 * 60_000],
+        ['p1', at + 30 * 60_000],
+        ['p2', at],
+      ].map(([who, time], i) => profileOnly(`${engine}-window-${String(who)}`, { id: `${engine}-window-${i}`, type: 'a', time: new Date(Number(time)).toISOString() }, false)),
+    );
+    const ids = await Promise.all(answers.map(async (a) => ((await a.json()) as TrackAccepted).session.id));
+    expect(ids[1]).toBe(ids[0]);
+    expect(ids[2]).not.toBe(ids[0]);
+    expect(ids[3]).not.toBe(ids[0]);
+  });
+});

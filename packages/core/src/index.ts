@@ -22,6 +22,7 @@ export * from './util/keyed-lock.js';
 export * from './util/struct-problem.js';
 export * from './envelope/envelope.js';
 export * from './envelope/envelope-batch.js';
+export * from './envelope/derived-session.js';
 export * from './envelope/normalize.js';
 export * from './envelope/session-profile.js';
 export * from './batching/request-batcher.js';

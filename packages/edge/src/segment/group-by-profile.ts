@@ -1,6 +1,6 @@
+import { derivedSessionId } from '@inflow/core';
 import type { TrackEvent } from '@inflow/protocol';
 import type { MappedMessage } from './map-message.js';
-import { derivedSessionId } from './session-id.js';
 
 /** Consecutive events of one profile and session: one request on the queue. */
 export interface ProfileGroup {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { derivedSessionId, SESSION_WINDOW_MS } from '@inflow/core';
 import { eventTime } from './event-time.js';
 import { groupByProfile } from './group-by-profile.js';
 import { mapMessage } from './map-message.js';
 import { checkMessage, type SegmentMessage } from './segment-message.js';
-import { derivedSessionId, SESSION_WINDOW_MS } from './session-id.js';
 import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
 
 const basic = (text: string): string => `Basic ${Buffer.from(text).toString('base64')}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, normalizePayload, PoisonMessageError, profileIdForSession } from '@inflow/core';
+import { decodeEnvelope, derivedSessionId, encodeEnvelope, normalizePayload, PoisonMessageError, profileIdForSession } from '@inflow/core';
 import { envelopeFor } from '../test-support/fixtures.js';
 
 describe('envelope', () => {
@@ -50,6 +50,22 @@ describe('normalizePayload', () => {
     const anonymous = normalizePayload({ source: { id: 's' }, events: [] }, newId);
     expect(anonymous.profileFromSession).toBe(false);
     expect([anonymous.payload.profile.id, anonymous.payload.session.id]).toEqual(['id-3', 'id-4']);
+  });
+
+  it('gives a request that names a profile but no session the session of its source, profile and half hour, by its first event\'s time, else now', () => {
+    const newId = () => 'random';
+    const at = Date.parse('2026-06-01T10:05:00Z');
+    const clock = () => at;
+    const session = (profile: string, time?: string, source = 's', now = clock) =>
+      normalizePayload({ source: { id: source }, profile: { id: profile }, events: [{ type: 'a', ...(time ? { time } : {}) }] }, newId, now).payload.session.id;
+    expect(session('p')).toBe(derivedSessionId('s', 'p', at));
+    expect(session('p')).toBe(session('p', '2026-06-01T10:29:59Z'));
+    expect(session('p', '2026-06-01T10:30:00Z')).not.toBe(session('p'));
+    expect(session('q')).not.toBe(session('p'));
+    expect(session('p', undefined, 'other')).not.toBe(session('p'));
+    // An event time the contract would refuse does not decide it: the clock does.
+    expect(session('p', 'not a time', 's', () => at + 60_000)).toBe(session('p'));
+    expect(session('p')).not.toBe('random');
   });
 
   it('carries profileFromSession through the queue, and leaves it out when not set', () => {
