@@ -103,7 +103,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
   },
   SegmentBatch: {
     type: 'object',
-    description: 'At most 500 KB after decompression.',
+    description: 'At most INFLOW_MAX_BODY_BYTES after decompression (1,000,000 bytes by default; never under Segment\'s 500 KB).',
     properties: {
       batch: listOf({ allOf: [ref('SegmentMessage'), { required: ['type'] }] }),
       context: { type: 'object', description: 'Merged under each message\'s context.' },

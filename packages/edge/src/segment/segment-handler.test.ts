@@ -15,7 +15,7 @@ interface Harness {
   queued: Array<{ lane: string; envelope: Envelope; events: number }>;
 }
 
-function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?: number } = {}): Harness {
+function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?: number; maxBodyBytes?: number } = {}): Harness {
   const queued: Harness['queued'] = [];
   const deps: SegmentDeps = {
     sources: {
@@ -23,7 +23,7 @@ function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?
       check: (id) => Promise.resolve(options.storeDown ? { unreachable: new InfrastructureError('store', 'connect ECONNREFUSED').message } : (SOURCES[id] ?? null)),
       originAllowedAnywhere: () => Promise.resolve(true),
     },
-    limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536 },
+    limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536, maxBodyBytes: options.maxBodyBytes },
     queueTimeoutMs: 1_000,
     collectorQueue: {
       append(lane, data, _deadline, events) {
@@ -137,6 +137,23 @@ describe('Segment handler', () => {
     expect([br.status, errorOf(br).code]).toEqual([415, 'unsupported_encoding']);
   });
 
+  it('takes batches up to the body limit when it is over 500 KB (RudderStack sends up to 4 MB), gzipped too, and never less than 500 KB', async () => {
+    const filler = { blob: 'é'.repeat(15_000) }; // 30 KB in UTF-8, under 32 KB a message
+    const batch = (n: number) => ({ batch: Array.from({ length: n }, (_, i) => track(`u${i}`, 'e', { properties: filler })) });
+    const body = JSON.stringify(batch(40)); // about 1.2 MB
+    expect(Buffer.byteLength(body)).toBeGreaterThan(1_000_000);
+    const wide = harness({ maxBodyBytes: 2_000_000 });
+    expect((await wide.send('batch', body)).status).toBe(200);
+    expect((await wide.send('batch', gzipSync(body), { 'content-encoding': 'gzip' })).status).toBe(200);
+    expect(wide.queued.flatMap((q) => q.envelope.payload.events)).toHaveLength(80);
+    const over = await wide.send('batch', JSON.stringify(batch(70)));
+    expect([over.status, errorOf(over).code]).toEqual([400, 'batch_too_large']);
+    expect(errorOf(over).message).toContain('at most 2000000 bytes');
+    // A body limit under Segment's leaves the batch at 500 KB.
+    const narrow = harness({ maxBodyBytes: 100_000 });
+    expect((await narrow.send('batch', JSON.stringify(batch(16)))).status).toBe(200);
+  });
+
   it("holds Segment's limits: 500 KB per batch, 32 KB per message, both 400", async () => {
     const h = harness();
     const filler = (bytes: number) => ({ blob: 'x'.repeat(bytes) });
@@ -155,6 +172,8 @@ describe('Segment handler', () => {
       rejected: [{ index: 1, code: 'message_too_large', path: 'batch.1', message: expect.stringContaining(`at most ${MAX_MESSAGE_BYTES} bytes`) as string }],
     });
     expect(h.queued.slice(before).map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['kept']]);
+    // Noted for the intake log, which warns about it (the client may not read `rejected`).
+    expect(oneTooBig.refusedEvents).toEqual({ count: 1, code: 'message_too_large' });
     const allTooBig = await h.send('batch', { batch: [track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) })] });
     expect([allTooBig.status, errorOf(allTooBig).code, errorOf(allTooBig).path]).toEqual([400, 'message_too_large', 'batch.0']);
     // A batch context is stored in each message's event: 60 KB of it on 500 small messages would store 30 MB.

@@ -1,4 +1,5 @@
 import type { HttpReply } from '../http/http-types.js';
+import { withRefusedEvents } from '../http/replies.js';
 
 /** What the Segment-compatible endpoints can answer besides success. */
 export type SegmentErrorCode =
@@ -50,7 +51,7 @@ export const SEGMENT_SUCCESS: HttpReply = Object.freeze({
 
 /** 200 once the queue has the messages that could be taken, naming each one refused. */
 export function segmentPartialSuccess(rejected: readonly SegmentRejection[]): HttpReply {
-  return { status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ success: true, rejected }) };
+  return withRefusedEvents({ status: 200, headers: { 'content-type': JSON_TYPE }, body: JSON.stringify({ success: true, rejected }) }, rejected);
 }
 
 export function segmentError(
