@@ -21,6 +21,12 @@ export interface HttpReply {
   status: number;
   headers?: Record<string, string>;
   body: string | Buffer;
+  /**
+   * Events an accepted ingestion answer refused alone (its `rejected` list): how many, and the
+   * first one's code. Not sent; the intake log counts them, so that an operator sees events a
+   * client was told about in a 200 or 201 it may not read.
+   */
+  refusedEvents?: { count: number; code: string };
 }
 
 export type HttpHandler = (request: HttpRequest) => Promise<HttpReply>;

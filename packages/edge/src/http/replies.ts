@@ -38,3 +38,9 @@ export const unsupportedTransferEncoding = (coding: string): HttpReply =>
   errorReply(501, 'unsupported_transfer_encoding', `transfer encoding ${JSON.stringify(coding.slice(0, 64))} is not supported; send the body chunked or with a Content-Length`);
 
 export const internalError = (): HttpReply => errorReply(500, 'internal', 'internal error; the request was not accepted');
+
+/** `reply` noting the events refused alone inside it, for the intake log (HttpReply.refusedEvents). */
+export function withRefusedEvents(reply: HttpReply, rejected: ReadonlyArray<{ code: string }>): HttpReply {
+  const first = rejected[0];
+  return first === undefined ? reply : { ...reply, refusedEvents: { count: rejected.length, code: first.code } };
+}

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '@inflow/core';
-import { errorReply, json } from '../http/replies.js';
-import { segmentError } from '../segment/segment-replies.js';
+import { errorReply, json, withRefusedEvents } from '../http/replies.js';
+import { segmentError, segmentPartialSuccess } from '../segment/segment-replies.js';
 import { IntakeDigest } from './intake-digest.js';
 
 describe('IntakeDigest', () => {
@@ -39,6 +39,22 @@ describe('IntakeDigest', () => {
     expect(lines[0]).toMatch(
       /WARN .*Edge: requests 7, accepted 1, refused 4, unavailable 2: \/v1\/batch 401 invalid_write_key ×3, \/track 503 queue_unavailable ×2, \/track 400 malformed_json ×1$/,
     );
+  });
+
+  it('warns about events refused alone inside accepted answers (a 200 or 201 many clients never read), by route and first code', () => {
+    const { digest, lines } = digestWithLines();
+    digest.note('/track', withRefusedEvents(json(201, { queued: true }), [{ code: 'invalid_payload' }, { code: 'event_too_large' }]));
+    digest.note('/v1/batch', segmentPartialSuccess([{ index: 1, code: 'message_too_large', message: 'too large', path: 'batch.1' }]));
+    digest.note('/track', json(201, { queued: true }));
+    vi.advanceTimersByTime(10_000);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /WARN .*Edge: requests 3, accepted 3 \(events refused alone in them 3\), refused 0, unavailable 0: \/track 201 with events refused alone \(first invalid_payload\) ×2, \/v1\/batch 200 with events refused alone \(first message_too_large\) ×1$/,
+    );
+    // Nothing refused the next period: back to info.
+    digest.note('/track', json(201, { queued: true }));
+    vi.advanceTimersByTime(10_000);
+    expect(lines[1]).toMatch(/INFO .*Edge: requests 1, accepted 1, refused 0, unavailable 0$/);
   });
 
   it('counts requests dropped because their client went away (499, never sent) on their own, at info when nothing else went wrong', () => {

@@ -13,13 +13,17 @@ const MAX_KINDS = 64;
  * shutting down) summed by route, status and error code. An operator looking for a client's
  * events sees whether the edge took them, refused them and why, or could not take them, without
  * a log line per request (which a flood of bad requests or an outage would turn into a flood of
- * lines). Info when everything was accepted, a warning otherwise; nothing when nothing came.
+ * lines). Events refused alone inside an accepted answer (its `rejected`, which many clients
+ * never read) are counted too, by route and first code. Info when everything was accepted, a
+ * warning otherwise; nothing when nothing came.
  */
 export class IntakeDigest {
   private accepted = 0;
   private refused = 0;
   private unavailable = 0;
   private abandoned = 0;
+  /** Events refused alone inside accepted answers (a 200 or 201 with `rejected`). */
+  private refusedEvents = 0;
   private counts = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -42,6 +46,10 @@ export class IntakeDigest {
     }
     if (reply.status < 400) {
       this.accepted += 1;
+      if (reply.refusedEvents) {
+        this.refusedEvents += reply.refusedEvents.count;
+        this.count(`${route ?? '?'} ${reply.status} with events refused alone (first ${reply.refusedEvents.code})`, reply.refusedEvents.count);
+      }
       return;
     }
     if (reply.status < 500) this.refused += 1;
@@ -50,9 +58,9 @@ export class IntakeDigest {
     this.count(`${route ?? '?'} ${reply.status}${code ? ` ${code}` : ''}`);
   }
 
-  /** One more of a kind of answer (at most MAX_KINDS kinds a period). */
-  private count(kind: string): void {
-    if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
+  /** `n` more of a kind of answer (at most MAX_KINDS kinds a period). */
+  private count(kind: string, n = 1): void {
+    if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + n);
   }
 
   /** Logs what was counted since the last flush, if anything (also at shutdown). */
@@ -63,16 +71,19 @@ export class IntakeDigest {
     if (total === 0) return;
     const kinds = [...this.counts].sort((a, b) => b[1] - a[1]).map(([kind, count]) => `${kind} ×${count}`);
     const line =
-      `Edge: requests ${total}, accepted ${this.accepted}, refused ${this.refused}, unavailable ${this.unavailable}` +
+      `Edge: requests ${total}, accepted ${this.accepted}` +
+      (this.refusedEvents > 0 ? ` (events refused alone in them ${this.refusedEvents})` : '') +
+      `, refused ${this.refused}, unavailable ${this.unavailable}` +
       (this.abandoned > 0 ? `, client gone before queued ${this.abandoned}` : '') +
       (kinds.length > 0 ? `: ${kinds.join(', ')}` : '');
     // Clients that give up alone are no fault of the edge's: said at info, with the count.
-    if (this.refused + this.unavailable > 0) this.logger.warn(line);
+    if (this.refused + this.unavailable + this.refusedEvents > 0) this.logger.warn(line);
     else this.logger.info(line);
     this.counts = new Map();
     this.accepted = 0;
     this.refused = 0;
     this.unavailable = 0;
     this.abandoned = 0;
+    this.refusedEvents = 0;
   }
 }

@@ -65,3 +65,26 @@ describe('POST /track', () => {
     expect(lines.join('\n')).toContain('track refused, queue unavailable: pulsar is not connected');
   });
 });
+
+describe('POST /track with some events refused alone', () => {
+  it('notes them on the accepted answer, queued or processed, for the intake log', async () => {
+    const source: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
+    const store: SourceStore = { listSources: () => Promise.resolve([source]), getSource: () => Promise.resolve(source), putSource: () => Promise.resolve() };
+    const handler = createTrackHandler({
+      sources: new SourceRegistry(store, 1_000),
+      limits: { maxEvents: 100, maxEventBytes: 65_536 },
+      queueTimeoutMs: 1_000,
+      collectorQueue: { append: () => Promise.resolve(), laneOf: () => 0 } as unknown as RequestBatcher,
+      collector: { process: () => Promise.resolve({ kind: 'accepted', accepted: { queued: false, profile: { id: 'p' }, session: { id: 's' }, events: ['ok'] } }) } as unknown as RequestCollector,
+      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+    });
+    for (const queue of [true, false]) {
+      const reply = await handler(request({ source: { id: 'web' }, profile: { id: 'p' }, events: [{ id: 'ok', type: 'a' }, { id: 'bad', type: '' }], options: { queue } }));
+      expect(reply.status).toBe(queue ? 201 : 200);
+      expect(JSON.parse(String(reply.body))).toMatchObject({ rejected: [{ index: 1, code: 'invalid_payload' }] });
+      expect(reply.refusedEvents).toEqual({ count: 1, code: 'invalid_payload' });
+      const clean = await handler(request({ source: { id: 'web' }, profile: { id: 'p' }, events: [{ id: 'ok', type: 'a' }], options: { queue } }));
+      expect(clean.refusedEvents).toBeUndefined();
+    }
+  });
+});

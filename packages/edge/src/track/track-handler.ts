@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RejectedEvent, TrackAnswer } from '@inflow/protocol';
 import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type RequestCollector, type TraceEntry, type TraceSink } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
-import { errorReply, json } from '../http/replies.js';
+import { errorReply, json, withRefusedEvents } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
 import { withCors } from '../public-api/cors.js';
 import { outageWarnings } from '../public-api/outage-warnings.js';
@@ -82,14 +82,14 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         // One array of the event ids for the answer and the trace entry.
         const answer = queuedAnswer(envelope);
         if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf(lane), answer.events);
-        return withCors(json(201, withRejected(answer, rejected)), origin);
+        return withCors(withRefusedEvents(json(201, withRejected(answer, rejected)), rejected), origin);
       }
       // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
       const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
       deps.meter?.events(outcome.accepted.events.length, rejected.length);
       deps.trace?.record(edgeEntry(envelope, 'edge', { queued: false, source: source.id }, outcome.accepted.profile?.id));
-      return withCors(json(200, withRejected(outcome.accepted, rejected)), origin);
+      return withCors(withRefusedEvents(json(200, withRejected(outcome.accepted, rejected)), rejected), origin);
     } catch (error) {
       // Dropped because its client went away: no outage; counted as 499 (never sent).
       if (error instanceof ClientGoneError) return errorReply(CLIENT_GONE_STATUS, 'queue_unavailable', `${error.message}; nothing was stored`);
