@@ -86,6 +86,22 @@ async function run(name, events, label) {
   await es('PUT', `/${index}`, JSON.stringify({ settings: { number_of_replicas: 0, refresh_interval: '1s' }, mappings }));
   const started = cpuSeconds(esPid);
   const t0 = performance.now();
+  let cpu = 0;
+  let seconds = 0;
+  try {
+    await writeEvents(index, withId, events);
+    await es('POST', `/${index}/_refresh`);
+    cpu = cpuSeconds(esPid) - started;
+    seconds = (performance.now() - t0) / 1000;
+  } finally {
+    await es('DELETE', `/${index}`);
+  }
+  const perEvent = (cpu * 1e6) / events;
+  say(`${label}: ${name}, ${events} events in ${seconds.toFixed(1)} s: ${perEvent.toFixed(1)} µs of Elasticsearch CPU an event`);
+  return perEvent;
+}
+
+async function writeEvents(index, withId, events) {
   for (let n = 0; n < events; ) {
     let body = '';
     const at = new Date().toISOString();
@@ -97,13 +113,6 @@ async function run(name, events, label) {
     const result = await es('POST', '/_bulk?filter_path=errors,items.*.error', body, 'application/x-ndjson');
     if (result.errors) throw new Error(`bulk errors: ${JSON.stringify(result.items?.[0])}`);
   }
-  await es('POST', `/${index}/_refresh`);
-  const cpu = cpuSeconds(esPid) - started;
-  const seconds = (performance.now() - t0) / 1000;
-  await es('DELETE', `/${index}`);
-  const perEvent = (cpu * 1e6) / events;
-  say(`${label}: ${name}, ${events} events in ${seconds.toFixed(1)} s: ${perEvent.toFixed(1)} µs of Elasticsearch CPU an event`);
-  return perEvent;
 }
 
 say(`warm-up: ${EVENTS} events (not counted)`);

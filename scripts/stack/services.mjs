@@ -61,7 +61,7 @@ function makeTlsMaterial(dir) {
 }
 
 /** Elasticsearch's heap (INFLOW_STACK_ES_HEAP, e.g. 2g): also what its indexing buffer is a tenth of. */
-const ES_HEAP = process.env.INFLOW_STACK_ES_HEAP ?? '1g';
+const ES_HEAP = process.env.INFLOW_STACK_ES_HEAP || '1g';
 
 function javaHome() {
   const jvms = readdirSync('/usr/lib/jvm').filter((name) => /17|21/.test(name) && existsSync(join('/usr/lib/jvm', name, 'bin', 'java')));
@@ -142,7 +142,7 @@ export const services = {
         // The journal writes out as soon as it has nothing more queued, instead of waiting up to
         // journalMaxGroupWaitMSec for more: each receipt comes that much sooner, and the edge,
         // which answers when its batch's receipt arrives, serves 1.65x the requests a second
-        // (README "Performance"). INFLOW_STACK_PULSAR_FLUSH_EMPTY=0 keeps Pulsar's default.
+        // (docs/performance-history.md, tenth session). INFLOW_STACK_PULSAR_FLUSH_EMPTY=0 keeps Pulsar's default.
         journalFlushWhenQueueEmpty: process.env.INFLOW_STACK_PULSAR_FLUSH_EMPTY === '0' ? 'false' : 'true',
         // TLS beside the plain ports: the binary protocol and the web service (admin, WebSocket).
         brokerServicePortTls: PORTS.pulsarBrokerTls,

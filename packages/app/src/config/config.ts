@@ -108,7 +108,7 @@ export const ConfigSchema = object({
   pulsarUrl: text('http://127.0.0.1:8080'),
   /**
    * How producers and consumers talk to Pulsar: `binary`, its own protocol at pulsarServiceUrl
-   * (measured 1.5x the events a second of `websocket` end to end, README "Performance"), or
+   * (measured 1.5x the events a second of `websocket` end to end, docs/performance-history.md, tenth session), or
    * `websocket`, its WebSocket API at pulsarUrl. Admin calls always use pulsarUrl.
    */
   pulsarTransport: defaulted(enums(['binary', 'websocket']), 'binary'),

@@ -103,7 +103,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
   },
   SegmentBatch: {
     type: 'object',
-    description: 'At most INFLOW_MAX_BODY_BYTES after decompression (1,000,000 bytes by default; never under Segment\'s 500 KB).',
+    description: 'At most INFLOW_MAX_BODY_BYTES, sent or after decompression (1,000,000 bytes by default; Segment\'s is 500 KB, RudderStack\'s 4 MB): a larger body gets 413.',
     properties: {
       batch: listOf({ allOf: [ref('SegmentMessage'), { required: ['type'] }] }),
       context: { type: 'object', description: 'Merged under each message\'s context.' },

@@ -48,7 +48,7 @@ export class IntakeDigest {
       this.accepted += 1;
       if (reply.refusedEvents) {
         this.refusedEvents += reply.refusedEvents.count;
-        this.count(`${route ?? '?'} ${reply.status} with events refused alone (first ${reply.refusedEvents.code})`, reply.refusedEvents.count);
+        this.count(`${route ?? '?'} ${reply.status} with events refused alone (first ${reply.refusedEvents.code})`);
       }
       return;
     }
@@ -58,9 +58,9 @@ export class IntakeDigest {
     this.count(`${route ?? '?'} ${reply.status}${code ? ` ${code}` : ''}`);
   }
 
-  /** `n` more of a kind of answer (at most MAX_KINDS kinds a period). */
-  private count(kind: string, n = 1): void {
-    if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + n);
+  /** One more request of a kind of answer (at most MAX_KINDS kinds a period). */
+  private count(kind: string): void {
+    if (this.counts.has(kind) || this.counts.size < MAX_KINDS) this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1);
   }
 
   /** Logs what was counted since the last flush, if anything (also at shutdown). */

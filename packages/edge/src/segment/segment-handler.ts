@@ -14,16 +14,22 @@ import { checkMessage, isObject, type SegmentType } from './segment-message.js';
 import { SEGMENT_SUCCESS, segmentError, segmentPartialSuccess, type SegmentRejection } from './segment-replies.js';
 import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
 
-/** Segment's limits: 32 KB per message (one call, or each message of a batch), 500 KB per batch. */
+/** Segment's limits: 32 KB per message (one call, or each message of a batch), 500 KB per batch (the default here). */
 export const MAX_MESSAGE_BYTES = 32 * 1024;
 export const MAX_BATCH_BYTES = 500 * 1024;
+/**
+ * What a batch's context may add when merged into each of its messages: 1 MB (500 messages with
+ * 2 KB of context), whatever the batch limit, so that one profile's queued request stays well
+ * under a queue message's limit (Pulsar's default is 5 MB) however large batches may be.
+ */
+const MAX_BATCH_CONTEXT_BYTES = 2 * MAX_BATCH_BYTES;
 
 export interface SegmentDeps {
   sources: Pick<SourceRegistry, 'peek' | 'check' | 'originAllowedAnywhere'>;
   /**
-   * `maxBodyBytes` (INFLOW_MAX_BODY_BYTES, as for /track): a batch's size after decompression may
-   * reach it when it is over Segment's 500 KB. Segment's clients stay under 500 KB; RudderStack's
-   * send up to 4 MB (its data plane's limit), which an operator allows by raising it.
+   * `maxBodyBytes` (INFLOW_MAX_BODY_BYTES, as for /track): a batch's size, sent or after
+   * decompression, at most (default Segment's 500 KB). Segment's clients stay under 500 KB;
+   * RudderStack's send up to 4 MB (its data plane's limit), which an operator allows by raising it.
    */
   limits: { maxEvents: number; maxEventBytes: number; maxBodyBytes?: number | undefined };
   queueTimeoutMs: number;
@@ -49,7 +55,7 @@ type Step<T> = { ok: true; value: T } | { ok: false; reply: HttpReply };
  * {"success": true} once the queue has them all.
  */
 export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoint): (request: HttpRequest) => Promise<HttpReply> {
-  const maxBatchBytes = Math.max(MAX_BATCH_BYTES, deps.limits.maxBodyBytes ?? 0);
+  const maxBatchBytes = deps.limits.maxBodyBytes ?? MAX_BATCH_BYTES;
   const maxBytes = endpoint === 'batch' ? maxBatchBytes : MAX_MESSAGE_BYTES;
   const tooLarge = endpoint === 'batch' ? 'batch_too_large' : 'message_too_large';
   const warn = outageWarnings(deps.logger);
@@ -80,7 +86,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     const receivedAt = Date.now();
     // Every queued request made of this one carries its id (its X-Request-Id).
     const requestId = request.requestId ?? randomUUID();
-    const mapped = mapMessages(endpoint, body, read.bytes, receivedAt, maxBatchBytes);
+    const mapped = mapMessages(endpoint, body, read.bytes, receivedAt);
     if (!mapped.ok) return withCors(mapped.reply, origin);
     const { rejected } = mapped.value;
     const groups = groupByProfile(source.id, mapped.value.taken, deps.limits.maxEvents);
@@ -137,7 +143,7 @@ interface MappedRequest {
  * batch's bad message is refused alone (named, with its index) and the rest is taken, so that
  * one bad message from a client cannot sink the others (its client would not send them again).
  */
-function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, bodyBytes: number, receivedAt: number, maxBatchBytes: number): Step<MappedRequest> {
+function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, bodyBytes: number, receivedAt: number): Step<MappedRequest> {
   if (endpoint !== 'batch') {
     const check = checkMessage(body, endpoint);
     if (!check.ok) return invalid(check.field, check.problem);
@@ -148,11 +154,10 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
   const batch: BatchFields = {};
   if (isObject(body['context'])) {
     batch.context = body['context'];
-    // Merged into every message's context: what it adds to the stored batch is bounded as the batch
-    // is, at twice its size (500 messages with 2 KB of context in a batch of 500 KB).
+    // Merged into every message's context: what it adds to the stored batch is bounded.
     const repeated = Buffer.byteLength(JSON.stringify(batch.context)) * items.length;
-    if (repeated > 2 * maxBatchBytes) {
-      return fail(400, 'batch_too_large', `the batch's context, merged into each of its ${items.length} messages, makes ${repeated} bytes; at most ${2 * maxBatchBytes} are accepted (send it with fewer messages, or in each message)`, 'context');
+    if (repeated > MAX_BATCH_CONTEXT_BYTES) {
+      return fail(400, 'batch_too_large', `the batch's context, merged into each of its ${items.length} messages, makes ${repeated} bytes; at most ${MAX_BATCH_CONTEXT_BYTES} are accepted (send it with fewer messages, or in each message)`, 'context');
     }
   }
   const sentAt = body['sentAt'];

@@ -57,12 +57,14 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
       return errorReply(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
     }
 
-    const normalized = normalizePayload(payload);
+    const receivedAt = Date.now();
+    // One clock reading: an event without a time of its own is stored at receivedAt, and its session's window goes by it too.
+    const normalized = normalizePayload(payload, randomUUID, () => receivedAt);
     const envelope: Envelope = {
       v: 1,
       // The answer's X-Request-Id, when the server gives one.
       id: request.requestId ?? randomUUID(),
-      receivedAt: Date.now(),
+      receivedAt,
       meta: requestMeta(request),
       payload: normalized.payload,
     };
