@@ -16,16 +16,15 @@ import { fileURLToPath } from 'node:url';
 import { median } from './support/median.mjs';
 import { stackElasticsearch } from './support/elasticsearch.mjs';
 import { cpuSeconds } from './support/processes.mjs';
+import { optionArgs, requirePositiveWholeNumbers } from './support/args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const args = optionArgs();
 const EVENTS = Number(args.events ?? 60000);
 const PROFILES = Number(args.profiles ?? 2000);
 const BULK = Number(args.bulk ?? 1000);
 const ROUNDS = Number(args.rounds ?? 2);
 const VARIANTS = String(args.variants ?? 'shipped,auto-id,lean').split(',');
-for (const [name, value] of [['events', EVENTS], ['profiles', PROFILES], ['bulk', BULK], ['rounds', ROUNDS]]) {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0 (got ${value})`);
-}
+requirePositiveWholeNumbers({ events: EVENTS, profiles: PROFILES, bulk: BULK, rounds: ROUNDS });
 const say = (line) => process.stderr.write(`[es-event-writes] ${line}\n`);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -14,16 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { median } from './support/median.mjs';
 import { stackElasticsearch } from './support/elasticsearch.mjs';
 import { cpuSeconds } from './support/processes.mjs';
+import { optionArgs, requirePositiveWholeNumbers } from './support/args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const args = optionArgs();
 const WRITES = Number(args.writes ?? 30000);
 const PROFILES = Number(args.profiles ?? 2000);
 const ROUNDS = Number(args.rounds ?? 2);
 const WINDOWS = String(args.windows ?? '0,128,256,512').split(',').map(Number);
 const BULK = 500;
-for (const [name, value] of [['writes', WRITES], ['profiles', PROFILES], ['rounds', ROUNDS]]) {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0 (got ${value})`);
-}
+requirePositiveWholeNumbers({ writes: WRITES, profiles: PROFILES, rounds: ROUNDS });
 if (WINDOWS.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--windows must be whole numbers (got ${args.windows})`);
 const say = (line) => process.stderr.write(`[es-state-writes] ${line}\n`);
 

@@ -25,8 +25,9 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { cpuSeconds, listeningPids } from './support/processes.mjs';
+import { optionArgs, requirePositiveWholeNumbers } from './support/args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const args = optionArgs();
 const REQUESTS = Number(args.requests ?? 150000);
 const COLLECTORS = Number(args.collectors ?? 1);
 const CONNECTIONS = Number(args.connections ?? 256);
@@ -34,9 +35,7 @@ const RULES = Number(args.rules ?? 0);
 const WARMUP = Number(args.warmup ?? 100000);
 const PROFILES = Number(args.profiles ?? 2000);
 const SESSIONS = Number(args.sessions ?? 3000);
-for (const [name, value] of [['profiles', PROFILES], ['sessions', SESSIONS]]) {
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a whole number above 0 (got ${value})`);
-}
+requirePositiveWholeNumbers({ profiles: PROFILES, sessions: SESSIONS });
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`--warmup must be a whole number (got ${args.warmup})`);
 const WITH_WORKFLOW = process.argv.includes('--workflow');
 const EVENTS_PER_REQUEST = 2;

@@ -17,8 +17,9 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { median } from './support/median.mjs';
+import { optionArgs } from './support/args.mjs';
 
-const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []));
+const args = optionArgs();
 const REQUESTS = Number(args.requests ?? 20000);
 const RULES = Number(args.rules ?? 50);
 const CONNECTIONS = Number(args.connections ?? 64);

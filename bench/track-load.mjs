@@ -6,10 +6,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { optionArgs } from './support/args.mjs';
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith('--') ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = optionArgs();
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 64);
 const say = (line) => process.stderr.write(`[bench] ${line}\n`);
