@@ -55,8 +55,7 @@ type Step<T> = { ok: true; value: T } | { ok: false; reply: HttpReply };
  * {"success": true} once the queue has them all.
  */
 export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoint): (request: HttpRequest) => Promise<HttpReply> {
-  const maxBatchBytes = deps.limits.maxBodyBytes ?? MAX_BATCH_BYTES;
-  const maxBytes = endpoint === 'batch' ? maxBatchBytes : MAX_MESSAGE_BYTES;
+  const maxBytes = endpoint === 'batch' ? (deps.limits.maxBodyBytes ?? MAX_BATCH_BYTES) : MAX_MESSAGE_BYTES;
   const tooLarge = endpoint === 'batch' ? 'batch_too_large' : 'message_too_large';
   const warn = outageWarnings(deps.logger);
   return async (request) => {

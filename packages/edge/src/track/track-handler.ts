@@ -84,14 +84,14 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
         // One array of the event ids for the answer and the trace entry.
         const answer = queuedAnswer(envelope);
         if (deps.trace) recordQueued(deps.trace, envelope, source.id, deps.queueTopic, deps.collectorQueue.laneOf(lane), answer.events);
-        return withCors(withRefusedEvents(json(201, withRejected(answer, rejected)), rejected), origin);
+        return withCors(acceptedReply(201, answer, rejected), origin);
       }
       // Answered with what the store did (its own timeouts bound the wait): a 503 means not stored.
       const outcome = await deps.collector.process(envelope);
       if (outcome.kind === 'rejected') return withCors(errorReply(400, 'invalid_payload', outcome.reason), origin);
       deps.meter?.events(outcome.accepted.events.length, rejected.length);
       deps.trace?.record(edgeEntry(envelope, 'edge', { queued: false, source: source.id }, outcome.accepted.profile?.id));
-      return withCors(withRefusedEvents(json(200, withRejected(outcome.accepted, rejected)), rejected), origin);
+      return withCors(acceptedReply(200, outcome.accepted, rejected), origin);
     } catch (error) {
       // Dropped because its client went away: no outage; counted as 499 (never sent).
       if (error instanceof ClientGoneError) return errorReply(CLIENT_GONE_STATUS, 'queue_unavailable', `${error.message}; nothing was stored`);
@@ -174,6 +174,8 @@ function queuedAnswer({ payload, profileFromSession }: Envelope): TrackAnswer {
     : { queued: true, profile: payload.profile, session: payload.session, events };
 }
 
-function withRejected(accepted: TrackAnswer, rejected: readonly RejectedEvent[]): TrackAnswer {
-  return rejected.length === 0 ? accepted : { ...accepted, rejected: [...rejected] };
+/** An accepted answer listing the events refused alone, which the intake log also counts. */
+function acceptedReply(status: 200 | 201, accepted: TrackAnswer, rejected: readonly RejectedEvent[]): HttpReply {
+  if (rejected.length === 0) return json(status, accepted);
+  return withRefusedEvents(json(status, { ...accepted, rejected: [...rejected] }), rejected);
 }
