@@ -107,20 +107,28 @@ interface Load {
   failures: string[];
 }
 
-/** Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is reached. */
-/** Posts to `edge`, or to whichever edge `edge()` names at the time of each request. */
-function postLoad(edge: InflowProcess | (() => InflowProcess), total: number, senders = 6): { done: Promise<Load>; stop(): void; accepted(): number; refused(): number } {
+/**
+ * Posts queued requests (two events each) from `senders` loops until `stop()` or `total` is
+ * reached, for `profiles` profiles (40 sessions), to `edge` or to whichever edge `edge()` names at
+ * the time of each request. Request numbers start at `from` (event ids stay unique across loads).
+ */
+function postLoad(
+  edge: InflowProcess | (() => InflowProcess),
+  total: number,
+  senders = 6,
+  { profiles = 25, from = 0 }: { profiles?: number; from?: number } = {},
+): { done: Promise<Load>; stop(): void; accepted(): number; refused(): number } {
   const target = typeof edge === 'function' ? edge : () => edge;
   const load: Load = { accepted: [], refused: 0, failed: 0, failures: [] };
-  let next = 0;
+  let next = from;
   let stopped = false;
   const sender = async (): Promise<void> => {
-    while (!stopped && next < total) {
+    while (!stopped && next < from + total) {
       const i = next++;
       const ids = [`ev-${i}-a`, `ev-${i}-b`];
       const body = JSON.stringify({
         source: { id: 'demo' },
-        profile: { id: `profile-${i % 25}` },
+        profile: { id: `profile-${i % profiles}` },
         session: { id: `session-${i % 40}` },
         events: ids.map((id) => ({ id, type: 'page-view', time: new Date().toISOString(), properties: { i } })),
         options: { queue: true },
@@ -316,6 +324,25 @@ describe('the distributed engine as separate processes on real Pulsar, Elasticse
     expect(load.refused).toBeGreaterThan(0);
     await expectStoredOnce(d, edge, load);
   }, 420_000);
+
+  it('stays exact when Pulsar is killed (SIGKILL) after the collector acknowledged hundreds of events of each profile (acknowledgements are persisted as they come)', async () => {
+    const d = deployment();
+    const edge = await d.start('edge');
+    const collector = await d.start('collector');
+    // Two profiles, 600 events each: far more than a profile remembers (256), so only the broker
+    // keeping its acknowledgements keeps them from being counted again.
+    const first = await postLoad(edge, 600, 4, { profiles: 2 }).done;
+    expect(first.failures).toEqual([]);
+    await waitFor(async () => (await backlogTotal(edge, '/queue/collector/payloads/backlog')) === 0, 60_000);
+    // Pulsar's own default persists a cursor's acknowledgements at most once in 10 s (standalone)
+    // or 1 s (broker.conf): a crash would deliver all of these requests again.
+    await promisify(execFile)(process.execPath, [STACK, 'restart', '--kill', 'pulsar']);
+    expect(collector.output()).toMatch(/acknowledgements .*persisted as they come/);
+    const second = await postLoad(edge, 50, 2, { profiles: 2, from: 600 }).done;
+    // Requests sent while the edge's producer reconnects may get 503: the ones answered 201 count.
+    expect(second.failures).toEqual([]);
+    await expectStoredOnce(d, edge, { ...second, accepted: [...first.accepted, ...second.accepted] });
+  }, 240_000);
 
   it.each(TRANSPORTS)('answers 503 while Pulsar hangs (SIGSTOP) mid-load, takes requests again once it goes on, and stays exact (%s)', async (transport) => {
     const d = deployment(transport);

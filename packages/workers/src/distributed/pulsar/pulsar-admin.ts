@@ -58,6 +58,35 @@ export class PulsarAdmin {
     await this.put(`/admin/v2/namespaces/${tenant}/${namespace}`);
   }
 
+  /**
+   * Makes the brokers persist the acknowledgements of a namespace's subscriptions as they come
+   * (its persistence policy's `managedLedgerMaxMarkDeleteRate` 0), keeping the policy's
+   * BookKeeper ensemble and quorums, or the brokers' defaults (read as the policy `probeTopic`
+   * has applied) where the namespace has no policy of its own.
+   *
+   * Pulsar's default persists a subscription's position at most once a second
+   * (`managedLedgerDefaultMarkDeleteRateLimit`, 0.1 in standalone): after a broker crash every
+   * message acknowledged since is delivered again, more than a profile's dedup window holds.
+   */
+  async persistAcksPromptly(tenant: string, namespace: string, probeTopic: string): Promise<AckPersistence> {
+    const path = `/admin/v2/namespaces/${tenant}/${namespace}/persistence`;
+    const current = await this.request('GET', path, undefined, [401, 403]);
+    if (!current.ok) return { prompt: false, rate: undefined, reason: `its persistence policy cannot be read (${current.status}${await statusText(current)})` };
+    let policy = persistencePolicy(await current.text());
+    if (!policy) {
+      // 405: topic policies are turned off (topicLevelPoliciesEnabled=false), so the brokers' defaults cannot be read.
+      const applied = await this.request('GET', `/admin/v2/${probeTopic}/persistence?applied=true`, undefined, [401, 403, 404, 405]);
+      if (!applied.ok) return { prompt: false, rate: undefined, reason: `the brokers' default persistence policy cannot be read (${applied.status}${await statusText(applied)})` };
+      policy = persistencePolicy(await applied.text());
+      if (!policy) return { prompt: false, rate: undefined, reason: 'the brokers do not say which persistence policy applies' };
+    }
+    const rate = policy.managedLedgerMaxMarkDeleteRate;
+    if (rate === 0) return { prompt: true, was: undefined };
+    const set = await this.request('POST', path, { ...policy, managedLedgerMaxMarkDeleteRate: 0 }, [401, 403]);
+    if (!set.ok) return { prompt: false, rate, reason: `its persistence policy may not be changed by this role (${set.status}${await statusText(set)})` };
+    return { prompt: true, was: rate };
+  }
+
   /** Creates a partitioned topic, or checks that the existing one has at least that many partitions. */
   async ensurePartitionedTopic(path: string, partitions: number): Promise<void> {
     const current = await this.partitions(path);
@@ -166,6 +195,34 @@ export class PulsarAdmin {
     }
     return response;
   }
+}
+
+/**
+ * How a namespace's acknowledgements are persisted: as they come (`prompt`, with the rate `was`
+ * before Inflow set it), or at most `rate` times a second (unknown when unreadable) and why
+ * Inflow could not change it.
+ */
+export type AckPersistence = { prompt: true; was: number | undefined } | { prompt: false; rate: number | undefined; reason: string };
+
+/** A namespace's or a topic's persistence policy as Pulsar answers it (an empty answer: none set). */
+interface PersistencePolicy {
+  bookkeeperEnsemble: number;
+  bookkeeperWriteQuorum: number;
+  bookkeeperAckQuorum: number;
+  managedLedgerMaxMarkDeleteRate: number;
+}
+
+function persistencePolicy(text: string): PersistencePolicy | undefined {
+  if (text.trim() === '') return undefined;
+  const value = JSON.parse(text) as Partial<PersistencePolicy> | null;
+  const fields = ['bookkeeperEnsemble', 'bookkeeperWriteQuorum', 'bookkeeperAckQuorum', 'managedLedgerMaxMarkDeleteRate'] as const;
+  if (!value || !fields.every((field) => typeof value[field] === 'number')) return undefined;
+  return value as PersistencePolicy;
+}
+
+async function statusText(response: Response): Promise<string> {
+  const text = (await response.text()).trim();
+  return text ? `: ${bodySummary(text)}` : '';
 }
 
 /** What Inflow reads of a partition's stats. */

@@ -112,6 +112,9 @@ describe.each(TRANSPORTS)('a role that is not a super-user (authorization on), o
       expect(got.map((message) => Buffer.from(message.data).toString())).toEqual(['from a tenant admin']);
       await consumer.ack(got);
       await consumer.close();
+      // The tenant's admin may set its namespaces' policies: acknowledgements are persisted as they come.
+      const policy = await fetch(`${requiredEnv('INFLOW_PULSAR_URL')}/admin/v2/namespaces/${tenant}/${topic.namespace}/persistence`, { headers: stackPulsarHeaders() });
+      expect(await policy.json()).toMatchObject({ managedLedgerMaxMarkDeleteRate: 0 });
       await expect(stranger.init()).rejects.toThrow(/the token's role is not allowed to do this/);
     } finally {
       await Promise.all([admin.close(), stranger.close()]);

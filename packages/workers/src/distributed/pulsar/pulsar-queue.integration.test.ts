@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, isQueueUnavailable, type QueueConsumer, type QueueMessage, type TopicRef } from '@inflow/core';
-import { requiredEnv, stackPulsarAuth } from '../../test-support/services.js';
+import { requiredEnv, stackPulsarAuth, stackPulsarHeaders } from '../../test-support/services.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import { PulsarQueue } from './pulsar-queue.js';
 
@@ -305,6 +305,35 @@ describe.each(TRANSPORTS)('PulsarQueue over %s against a real Pulsar', (_transpo
     expect(isQueueUnavailable(error)).toBe(true);
     expect(nowhere.healthy()).toBe(false);
     await nowhere.close();
+  });
+});
+
+describe("the subscriptions' acknowledgements on a real Pulsar", () => {
+  const run = `a${Date.now().toString(36)}`;
+  const namespaces = `${requiredEnv('INFLOW_PULSAR_URL')}/admin/v2/namespaces/inflow-it`;
+  const policyOf = async (namespace: string): Promise<unknown> => (await fetch(`${namespaces}/${namespace}/persistence`, { headers: stackPulsarHeaders() })).json();
+
+  it("are persisted as they come once a queue started: the namespace's policy gets mark-delete rate 0, with the brokers' quorums or its own", async () => {
+    const fresh: TopicRef = { namespace: `acks-${run}`, name: 'payloads' };
+    const tuned: TopicRef = { namespace: `acks-own-${run}`, name: 'payloads' };
+    // A namespace with a policy of its own, as an operator may set: its rate goes, the rest stays.
+    expect((await fetch(`${namespaces}/${tuned.namespace}`, { method: 'PUT', headers: stackPulsarHeaders() })).status).toBe(204);
+    const own = { bookkeeperEnsemble: 1, bookkeeperWriteQuorum: 1, bookkeeperAckQuorum: 1, managedLedgerMaxMarkDeleteRate: 5 };
+    const set = await fetch(`${namespaces}/${tuned.namespace}/persistence`, { method: 'POST', headers: { ...stackPulsarHeaders(), 'content-type': 'application/json' }, body: JSON.stringify(own) });
+    expect(set.status).toBe(204);
+    const lines: string[] = [];
+    const queue = openQueue(undefined, [fresh, tuned], { sink: (line) => lines.push(line) });
+    try {
+      await queue.init();
+      // Pulsar standalone's defaults: one bookie, and positions persisted at most once in 10 s.
+      expect(await policyOf(fresh.namespace)).toEqual({ bookkeeperEnsemble: 1, bookkeeperWriteQuorum: 1, bookkeeperAckQuorum: 1, managedLedgerMaxMarkDeleteRate: 0 });
+      expect(await policyOf(tuned.namespace)).toEqual({ ...own, managedLedgerMaxMarkDeleteRate: 0 });
+      // Starting again finds it done.
+      await queue.init();
+      expect(lines.filter((line) => / WARN /.test(line))).toEqual([]);
+    } finally {
+      await queue.close();
+    }
   });
 });
 

@@ -101,7 +101,38 @@ export class PulsarQueue implements Queue {
       await this.admin.ensureSubscription(topicPath(tenant, deadLetterTopic(topic)), DEAD_LETTER_SUBSCRIPTION);
     }
     logger.debug(`pulsar topics ready`, { tenant, topics: topics.map(({ topic }) => `${topic.namespace}/${topic.name}`).join(','), partitions });
+    await this.persistAcksPromptly([...namespaces]);
     if (this.binary && this.options.checkBroker !== false) await this.checkBinaryProtocol(this.binary);
+  }
+
+  /**
+   * Asks the brokers to persist acknowledgements as they come in each namespace (see
+   * PulsarAdmin.persistAcksPromptly): what a broker crash delivers again must stay within what a
+   * profile remembers. Says in one line what it found, and warns where it could not.
+   */
+  private async persistAcksPromptly(namespaces: string[]): Promise<void> {
+    const { tenant, topics, logger } = this.options;
+    const first = topics[0];
+    if (!first) return;
+    const prompt: string[] = [];
+    const changed: string[] = [];
+    for (const namespace of namespaces) {
+      const probe = topics.find(({ topic }) => topic.namespace === namespace) ?? first;
+      const name = `${tenant}/${namespace}`;
+      const outcome = await this.admin.persistAcksPromptly(tenant, namespace, topicPath(tenant, probe.topic));
+      if (outcome.prompt) {
+        prompt.push(name);
+        if (outcome.was !== undefined) changed.push(`${name} ${outcome.was}`);
+      } else {
+        const rate = outcome.rate === undefined ? 'at a rate Pulsar sets' : `at most ${outcome.rate} times a second`;
+        logger.warn(
+          `Pulsar: acknowledgements in ${name} are persisted ${rate} (managedLedgerMaxMarkDeleteRate), and Inflow cannot change that: ${outcome.reason}. ` +
+            `After a broker crash, requests acknowledged since are delivered again, and a profile that had more than 128 events in that time is counted too high. ` +
+            `Set it: pulsar-admin namespaces set-persistence ${name} -e <ensemble> -w <write quorum> -a <ack quorum> -r 0`,
+        );
+      }
+    }
+    if (prompt.length > 0) logger.info(`Pulsar: acknowledgements persisted as they come in ${prompt.join(', ')} (managedLedgerMaxMarkDeleteRate 0${changed.length > 0 ? `; set now, was ${changed.join(', ')}` : ''})`);
   }
 
   /**
