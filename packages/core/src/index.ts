@@ -6,6 +6,7 @@ export * from './logging/throttled-warning.js';
 export type * from './records/records.js';
 export type * from './ports/queue.js';
 export type * from './ports/store.js';
+export { eventKey } from './ports/store.js';
 export type * from './ports/profile-state.js';
 export type * from './ports/definitions.js';
 export type * from './ports/schedule.js';

@@ -39,6 +39,12 @@ export interface RecordStore {
    * Rejects with InfrastructureError when the store cannot be reached (nothing is known to be written).
    */
   write(records: RecordsToWrite): Promise<WriteResult>;
+  /**
+   * Of `events` (each as its request would store it), the keys (`eventKey`) of those the store
+   * already holds from ANOTHER request (another `requestId`): a client's resend of events that
+   * were stored after all, say when its first try was answered 503 or not at all.
+   */
+  storedByOtherRequests(events: readonly EventRecord[]): Promise<Set<string>>;
   getProfile(id: string): Promise<ProfileRecord | null>;
   getSession(id: string): Promise<SessionRecord | null>;
   /** Many at once (one round trip where the store allows); the newest stored versions, missing ids absent. */
@@ -54,4 +60,9 @@ export interface SourceStore {
   listSources(): Promise<SourceRecord[]>;
   getSource(id: string): Promise<SourceRecord | null>;
   putSource(source: SourceRecord): Promise<void>;
+}
+
+/** An event's key in a store: its profile and its id (two profiles may use one event id). */
+export function eventKey(profileId: string, eventId: string): string {
+  return `${profileId}\u0000${eventId}`;
 }

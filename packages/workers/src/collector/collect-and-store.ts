@@ -1,4 +1,4 @@
-import { type Envelope, errorMessage, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type TraceEntry, type TraceSink, type WriteResult } from '@inflow/core';
+import { type Envelope, errorMessage, eventKey, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type TraceEntry, type TraceSink, type WriteResult } from '@inflow/core';
 import { collect } from './collect.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectorOutcome } from './collector.js';
@@ -35,8 +35,10 @@ const MAX_ROUNDS = 40;
 
 /**
  * One group write: load every profile and session the requests name (cache, then one
- * multi-get from the store), apply the requests in order, write events, the newest profiles
- * and sessions in one store write, then refresh the cache. A profile or session the store
+ * multi-get from the store), apply the requests in order, write the events, then the newest
+ * profiles and sessions, then refresh the cache. Events the store already holds from another
+ * request (a client's resend) are found between the two writes, and the group is applied again
+ * without counting them. A profile or session the store
  * already holds in a newer version means the copy worked on was old (a cache that lagged or
  * was restored): those requests are applied again on the store's copy, which remembers the
  * events it counted, so nothing is counted twice or lost.
@@ -45,8 +47,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const started = performance.now();
   const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
-  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, rejected: 0, runs: 0, matched: 0 };
+  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, resent: 0, rejected: 0, runs: 0, matched: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
+  // Events the store holds from other requests (a client's resend of what was stored after all): never counted again.
+  const storedElsewhere = new Set<string>();
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
     if (round > 1) await sleep(Math.random() * Math.min(100, 5 * round));
@@ -71,7 +75,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       const envelope = withSessionProfile(received, state.sessions);
       const { profile, session } = envelope.payload;
       try {
-        const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null });
+        const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null }, storedElsewhere);
         state.profiles.set(profile.id, rules && batch.events.length > 0 ? rules.apply(batch.events, batch.profile, batch.session, envelope.id) : batch.profile);
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
@@ -87,11 +91,22 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
     // Effects first: a write that fails or finds a newer copy runs the rules again, and each effect is idempotent.
     await rules?.carryOut();
+    // Events first, then the profiles and sessions that count them: an event the store holds
+    // from another request was stored once already, and is found before anything counts it. A
+    // crash in between leaves events its own request counts when delivered again.
     const writeStarted = deps.storeWrites ? performance.now() : 0;
-    const result = await deps.store.write({ profiles, sessions, events });
+    const written = await deps.store.write({ profiles: [], sessions: [], events });
+    throwIfRetryable(written);
+    tally.newEvents += written.events.saved;
+    if (written.events.stale > 0 && (await foundStoredElsewhere(applied, events, storedElsewhere, deps.store))) {
+      // Applied again without counting them; nothing of this round's profiles and sessions was written.
+      tally.resent += 1;
+      continue;
+    }
+    const result = await deps.store.write({ profiles, sessions, events: [] });
+    result.events = written.events;
     deps.storeWrites?.((performance.now() - writeStarted) / 1000);
-    const retryable = [...result.profiles.failed, ...result.sessions.failed, ...result.events.failed].find((failure) => !failure.permanent);
-    if (retryable) throw new InfrastructureError('store', `could not write ${retryable.id}: ${retryable.reason}`);
+    throwIfRetryable(result);
 
     const stale = { profiles: new Set(result.profiles.staleIds), sessions: new Set(result.sessions.staleIds) };
     const permanent = permanentFailures(result);
@@ -105,7 +120,6 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       tally.matched += ran.matched;
     }
     tally.events += events.length;
-    tally.newEvents += result.events.saved;
     tally.profiles += result.profiles.saved;
     tally.sessions += result.sessions.saved;
 
@@ -142,7 +156,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     todo = again;
   }
   deps.logger.info(
-    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
+    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}${tally.resent > 0 ? `, events stored by other requests ${storedElsewhere.size}` : ''}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
   );
   return outcomes as CollectorOutcome[];
 }
@@ -179,8 +193,27 @@ function subjectsOf(
   });
 }
 
-function eventKey(profileId: string, eventId: string): string {
-  return `${profileId}\u0000${eventId}`;
+function throwIfRetryable(result: WriteResult): void {
+  const retryable = [...result.profiles.failed, ...result.sessions.failed, ...result.events.failed].find((failure) => !failure.permanent);
+  if (retryable) throw new InfrastructureError('store', `could not write ${retryable.id}: ${retryable.reason}`);
+}
+
+/**
+ * Whether the store holds events this round counted from requests other than theirs, not known
+ * before (added to `into`). Asked only when the write found events already stored.
+ */
+async function foundStoredElsewhere(
+  applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[] }>,
+  events: readonly EventRecord[],
+  into: Set<string>,
+  store: RecordStore,
+): Promise<boolean> {
+  const counted = new Set(applied.flatMap(({ envelope, duplicates }) => envelope.payload.events.filter((event) => !duplicates.includes(event.id)).map((event) => eventKey(envelope.payload.profile.id, event.id))));
+  const asked = events.filter((event) => counted.has(eventKey(event.profileId, event.id)) && !into.has(eventKey(event.profileId, event.id)));
+  if (asked.length === 0) return false;
+  const found = await store.storedByOtherRequests(asked);
+  for (const key of found) into.add(key);
+  return found.size > 0;
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { eventKey } from '@inflow/core';
 import { envelopeFor } from '../test-support/fixtures.js';
 import { collect, MAX_TRAITS, MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from './collect.js';
 import { eventMark, legacyEventMark, rememberedCount } from './event-marks.js';
 
 describe('collect', () => {
+  it('names exactly the events it had counted before as duplicates, and counts none the store holds from another request', () => {
+    const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
+    const next = collect(envelopeFor({ events: [{ id: 'b', type: 'x' }, { id: 'a', type: 'x' }, { id: 'c', type: 'x' }, { id: 'c', type: 'x' }] }), first);
+    expect(next.duplicates).toEqual(['a', 'c']);
+    expect(next.profile.eventCount).toBe(3);
+    const resent = collect(envelopeFor({ events: [{ id: 'old', type: 'x' }, { id: 'd', type: 'x' }] }), next, new Set([eventKey('p-1', 'old'), eventKey('another', 'd')]));
+    expect(resent.duplicates).toEqual(['old']);
+    expect(resent.profile.eventCount).toBe(4);
+    expect(resent.session.eventCount).toBe(4);
+    expect(resent.events.map((event) => event.id)).toEqual(['old', 'd']);
+  });
+
   it('creates a profile and a session on the first request, with visit, counts and context', () => {
     const envelope = envelopeFor({
       context: { page: { url: 'https://shop.test/shoes?utm_source=news&utm_campaign=fall', title: 'Shoes', referrer: 'https://search.test/' } },

@@ -1,6 +1,6 @@
 import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
-import type { Envelope, EventRecord, PageContext, ProfileRecord, SessionRecord, StorageBatch } from '@inflow/core';
-import { remember, unseenEvents } from './event-marks.js';
+import { type Envelope, eventKey, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
+import { eventMark, remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
 
 /**
@@ -42,7 +42,12 @@ export interface CollectedBatch extends StorageBatch {
 
 const NONE: readonly string[] = Object.freeze([]);
 
-export function collect(envelope: Envelope, state: CollectState): CollectedBatch {
+/**
+ * `storedElsewhere`: keys (`eventKey`) of events the store holds from another request (a
+ * client's resend of events stored after all): stored once already, so never counted here, however
+ * long ago the profile counted them.
+ */
+export function collect(envelope: Envelope, state: CollectState, storedElsewhere?: ReadonlySet<string>): CollectedBatch {
   const { payload, meta } = envelope;
   const at = new Date(envelope.receivedAt).toISOString();
   const sent = payload.context ?? {};
@@ -52,8 +57,9 @@ export function collect(envelope: Envelope, state: CollectState): CollectedBatch
   // Profile and session each remember what they counted: when a request is applied again on a
   // store copy where only one of them had it, the other still counts it.
   const ids = payload.events.map((event) => event.id);
-  const fresh = unseenEvents(ids, state.profile?.recentEventIds);
-  const freshInSession = unseenEvents(ids, state.session?.recentEventIds);
+  const countable = storedElsewhere && storedElsewhere.size > 0 ? ids.filter((id) => !storedElsewhere.has(eventKey(payload.profile.id, id))) : ids;
+  const fresh = unseenEvents(countable, state.profile?.recentEventIds);
+  const freshInSession = unseenEvents(countable, state.session?.recentEventIds);
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -133,8 +139,16 @@ export function collect(envelope: Envelope, state: CollectState): CollectedBatch
         version: 1,
       };
 
-  const duplicates = fresh.length === ids.length ? NONE : ids.filter((id) => !fresh.includes(id));
-  return { requestId: envelope.id, profile, session, events, duplicates };
+  return { requestId: envelope.id, profile, session, events, duplicates: fresh.length === ids.length ? NONE : notAmong(ids, fresh) };
+}
+
+/** The ids whose marks are not among `fresh` (an id given twice: its second time), in order. */
+function notAmong(ids: readonly string[], fresh: readonly string[]): string[] {
+  const left = new Set(fresh);
+  return ids.filter((id) => {
+    const mark = eventMark(id);
+    return !left.delete(mark);
+  });
 }
 
 function eventPage(events: TrackEvent[], context: JsonObject): PageContext | undefined {

@@ -69,6 +69,30 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect((await store.listEvents({ profileId: 'p-1', limit: 50 })).map((e) => e.id).sort()).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('counts a request delivered again after a crash that left its events stored and its profile not', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    // What the crashed collector got done: the events, written first, and nothing more.
+    const crashed = collect(request, { profile: null, session: null });
+    await store.write({ profiles: [], sessions: [], events: crashed.events });
+
+    expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 0 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 2 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 2 });
+  });
+
+  it("counts nothing of a client's resend of events stored long before, beyond what the profile remembers, and counts its new events", async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await collector.process(envelopeFor({ events: [{ id: 'first', type: 'x' }] }));
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // A new request (another id) with the first event again: 300 events later the profile no longer remembers it.
+    const resend = await collector.process(envelopeFor({ events: [{ id: 'first', type: 'x' }, { id: 'new', type: 'x' }] }));
+    expect(resend).toMatchObject({ kind: 'stored', duplicates: 1 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.listEvents({ profileId: 'p-1', limit: 1000 })).toHaveLength(302);
+  });
+
   it('rejects the whole write with InfrastructureError when the store is down, and stores it once it is back', async () => {
     let down = true;
     const flaky: RecordStore = Object.assign(Object.create(store) as RecordStore, {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
-import { type EventQuery, type EventRecord, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { type EventQuery, type EventRecord, eventKey, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { canBeDocumentId } from './document-ids.js';
 import { emptyKindResult, indexUnavailable, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
@@ -131,6 +131,29 @@ export class ElasticStore implements RecordStore, SourceStore {
       doc: JSON.stringify(event),
       fallback: received === index ? undefined : { create: { _index: received, _id: id } },
     };
+  }
+
+  /** One multi-get of the events' stored copies (their own day's index, and the day they came in where that differs), `requestId` only. */
+  async storedByOtherRequests(events: readonly EventRecord[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    const docs = events.flatMap((event) => {
+      const id = eventDocumentId(event);
+      const day = this.index.eventsOn(indexDay(event));
+      const received = this.index.eventsOn(event.receivedAt);
+      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId'], event }));
+    });
+    if (docs.length === 0) return found;
+    const response = await infrastructure(() => this.client.mget<{ requestId?: string }>({ docs: docs.map(({ event: _, ...doc }) => doc) }));
+    response.docs.forEach((doc, i) => {
+      const { event } = docs[i] as (typeof docs)[number];
+      if ('found' in doc) {
+        if (doc.found && doc._source?.requestId !== event.requestId) found.add(eventKey(event.profileId, event.id));
+      } else if (doc.error.type !== 'index_not_found_exception') {
+        // A missing index holds nothing; any other error leaves the question open: wait and ask again.
+        throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
+      }
+    });
+    return found;
   }
 
   getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>> {
