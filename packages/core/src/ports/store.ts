@@ -1,4 +1,4 @@
-import type { EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../records/records.js';
+import type { CountedIn, EventRecord, ProfileRecord, SessionRecord, SourceRecord } from '../records/records.js';
 
 export interface RecordsToWrite {
   profiles: ProfileRecord[];
@@ -26,6 +26,12 @@ export interface WriteResult {
   events: KindResult;
 }
 
+/** What a stored event says of how it was stored: by which request, counted by which writes. */
+export interface StoredCopy {
+  requestId: string | undefined;
+  countedIn: CountedIn | undefined;
+}
+
 export interface EventQuery {
   profileId?: string;
   sessionId?: string;
@@ -40,11 +46,10 @@ export interface RecordStore {
    */
   write(records: RecordsToWrite): Promise<WriteResult>;
   /**
-   * Of `events` (each as its request would store it), the keys (`eventKey`) of those the store
-   * already holds from ANOTHER request (another `requestId`): a client's resend of events that
-   * were stored after all, say when its first try was answered 503 or not at all.
+   * What the store holds of `events` (each as its request would store it), by `eventKey`: the
+   * request that stored each and the writes that count it. Events not stored are absent.
    */
-  storedByOtherRequests(events: readonly EventRecord[]): Promise<Set<string>>;
+  storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>>;
   getProfile(id: string): Promise<ProfileRecord | null>;
   getSession(id: string): Promise<SessionRecord | null>;
   /** Many at once (one round trip where the store allows); the newest stored versions, missing ids absent. */

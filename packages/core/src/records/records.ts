@@ -29,6 +29,11 @@ export interface ProfileRecord {
   recentRuleRuns?: string[];
   /** Increases by one on every change; storage keeps only the highest. */
   version: number;
+  /**
+   * Increases by one with every write of the collector, which counts events (a rule's write of
+   * the profile leaves it): events say which of these writes counts them (EventRecord.countedIn).
+   */
+  collectorWrites?: number;
 }
 
 export interface SessionRecord {
@@ -63,6 +68,18 @@ export interface EventRecord {
   page?: PageContext;
   userAgent?: string;
   async: boolean;
+  /**
+   * The profile and session writes that count this event (see CountedIn), stamped by the
+   * collector before it stores the event (bookkeeping): delivered again, its request finds
+   * whether those writes happened (see the collector's collect-and-store.ts).
+   */
+  countedIn?: CountedIn;
+}
+
+/** The writes that count an event: the profile's (its `collectorWrites`) and the session's (its `version`). */
+export interface CountedIn {
+  profile: number;
+  session: number;
 }
 
 /** What the collector hands to the background worker for one request. */

@@ -47,10 +47,12 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const started = performance.now();
   const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
-  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, resent: 0, rejected: 0, runs: 0, matched: 0 };
+  const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, recounted: 0, rejected: 0, runs: 0, matched: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
-  // Events the store holds from other requests (a client's resend of what was stored after all): never counted again.
-  const storedElsewhere = new Set<string>();
+  // Events the store says the profile (the session) counted already, and the events judged so
+  // far: each is judged once per call, at its first write (see countedBefore).
+  const counted = { profile: new Set<string>(), session: new Set<string>() };
+  const judged = new Set<string>();
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
     if (round > 1) await sleep(Math.random() * Math.min(100, 5 * round));
@@ -65,9 +67,11 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     // requests it folds: two writers that started from the same copy then write the same
     // version, and the store refuses the second (external versioning only takes a higher one).
     const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
+    // What events are stamped with: the collector's own writes of a profile (rules' writes move its version too).
+    const counts = { profiles: new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0])), sessions: base.sessions };
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
-    const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[] }> = [];
+    const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[]; sessionCountedAlike: boolean }> = [];
     const rules = await deps.rules?.round();
     for (const { index, envelope: received } of group) {
       // Resolved on the sessions as this group left them so far: a session created or moved by
@@ -75,32 +79,41 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       const envelope = withSessionProfile(received, state.sessions);
       const { profile, session } = envelope.payload;
       try {
-        const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null }, storedElsewhere);
+        const batch = collect(envelope, { profile: state.profiles.get(profile.id) ?? null, session: state.sessions.get(session.id) ?? null }, counted);
         state.profiles.set(profile.id, rules && batch.events.length > 0 ? rules.apply(batch.events, batch.profile, batch.session, envelope.id) : batch.profile);
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
         events.push(...batch.events);
-        applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates });
+        applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates, sessionCountedAlike: batch.sessionCountedAlike });
       } catch (error) {
         outcomes[index] = { kind: 'rejected', reason: `collector could not apply the request: ${errorMessage(error)}` };
         tally.rejected += 1;
       }
     }
-    const profiles = [...touched.profiles].map((id) => ({ ...(state.profiles.get(id) as ProfileRecord), version: (base.profiles.get(id) ?? 0) + 1 }));
+    const profiles = [...touched.profiles].map((id) => ({
+      ...(state.profiles.get(id) as ProfileRecord),
+      version: (base.profiles.get(id) ?? 0) + 1,
+      collectorWrites: (counts.profiles.get(id) ?? 0) + 1,
+    }));
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
     // Effects first: a write that fails or finds a newer copy runs the rules again, and each effect is idempotent.
     await rules?.carryOut();
     // Events first, then the profiles and sessions that count them: an event the store holds
     // from another request was stored once already, and is found before anything counts it. A
     // crash in between leaves events its own request counts when delivered again.
+    // Each event says which profile and session versions count it: delivered again, its request
+    // finds whether those writes happened.
+    for (const event of events) event.countedIn = { profile: (counts.profiles.get(event.profileId) ?? 0) + 1, session: (counts.sessions.get(event.sessionId) ?? 0) + 1 };
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
     tally.newEvents += written.events.saved;
-    if (written.events.stale > 0 && (await foundStoredElsewhere(applied, events, storedElsewhere, deps.store))) {
+    const unjudged = events.filter((event) => !judged.has(eventKey(event.profileId, event.id)));
+    for (const event of unjudged) judged.add(eventKey(event.profileId, event.id));
+    if (written.events.stale > 0 && unjudged.length > 0 && (await countedBefore(unjudged, applied, counts, counted, deps.store))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.
-      tally.resent += 1;
+      tally.recounted += 1;
       continue;
     }
     const result = await deps.store.write({ profiles, sessions, events: [] });
@@ -156,7 +169,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     todo = again;
   }
   deps.logger.info(
-    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}${tally.resent > 0 ? `, events stored by other requests ${storedElsewhere.size}` : ''}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
+    `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}${tally.recounted > 0 ? `, events found counted before ${counted.profile.size}` : ''}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
   );
   return outcomes as CollectorOutcome[];
 }
@@ -188,8 +201,12 @@ function subjectsOf(
   delete shown.profile.recentSessionIds;
   delete shown.session.recentEventIds;
   return eventIds.flatMap((id) => {
-    const event = events.get(eventKey(profile.id, id));
-    return event ? [{ event, ...shown }] : [];
+    const stored = events.get(eventKey(profile.id, id));
+    if (!stored) return [];
+    // Without the versions that count it, bookkeeping too.
+    const event = { ...stored };
+    delete event.countedIn;
+    return [{ event, ...shown }];
   });
 }
 
@@ -199,21 +216,58 @@ function throwIfRetryable(result: WriteResult): void {
 }
 
 /**
- * Whether the store holds events this round counted from requests other than theirs, not known
- * before (added to `into`). Asked only when the write found events already stored.
+ * Whether the store says that events this round counts were counted before (added to
+ * `counted`). Asked once per event, at its first write, and only when that write found events
+ * already stored (nearly never but after a crash or a client's resend):
+ * - stored by another request (a client's resend of events stored after all, say when its first
+ *   try was answered 503 or not at all): counted by that request;
+ * - stored by this request, whose profile (session) has since had the collector write stamped
+ *   on the event: counted by that write (this request is delivered again, however late). A
+ *   write not reached means the collector stopped between the event's write and the
+ *   profile's, and the event counts now.
  */
-async function foundStoredElsewhere(
-  applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[] }>,
+async function countedBefore(
   events: readonly EventRecord[],
-  into: Set<string>,
+  applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[]; sessionCountedAlike: boolean }>,
+  writes: { profiles: ReadonlyMap<string, number>; sessions: ReadonlyMap<string, number> },
+  counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
 ): Promise<boolean> {
-  const counted = new Set(applied.flatMap(({ envelope, duplicates }) => envelope.payload.events.filter((event) => !duplicates.includes(event.id)).map((event) => eventKey(envelope.payload.profile.id, event.id))));
-  const asked = events.filter((event) => counted.has(eventKey(event.profileId, event.id)) && !into.has(eventKey(event.profileId, event.id)));
+  // What this round may count: by key, whether the profile counts it (the session counts the
+  // same events, or where it does not, any of them may be).
+  const countedNow = new Map<string, { byProfile: boolean; bySession: boolean }>();
+  for (const { envelope, duplicates, sessionCountedAlike } of applied) {
+    for (const { id } of envelope.payload.events) {
+      const byProfile = !duplicates.includes(id);
+      if (byProfile || !sessionCountedAlike) countedNow.set(eventKey(envelope.payload.profile.id, id), { byProfile, bySession: byProfile || !sessionCountedAlike });
+    }
+  }
+  // One record a key: the first, of the request that counts it (a later one in the round holds a copy).
+  const firsts = new Map<string, EventRecord>();
+  for (const event of events) {
+    const key = eventKey(event.profileId, event.id);
+    if (countedNow.has(key) && !firsts.has(key)) firsts.set(key, event);
+  }
+  const asked = [...firsts.values()];
   if (asked.length === 0) return false;
-  const found = await store.storedByOtherRequests(asked);
-  for (const key of found) into.add(key);
-  return found.size > 0;
+  const copies = await store.storedCopies(asked);
+  let found = false;
+  for (const event of asked) {
+    const key = eventKey(event.profileId, event.id);
+    const copy = copies.get(key);
+    const now = countedNow.get(key);
+    if (!copy || !now) continue;
+    const elsewhere = copy.requestId !== event.requestId;
+    if (elsewhere || (copy.countedIn && (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile)) {
+      counted.profile.add(key);
+      found ||= now.byProfile;
+    }
+    if (elsewhere || (copy.countedIn && (writes.sessions.get(event.sessionId) ?? 0) >= copy.countedIn.session)) {
+      counted.session.add(key);
+      found ||= now.bySession;
+    }
+  }
+  return found;
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

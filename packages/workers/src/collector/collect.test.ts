@@ -10,11 +10,17 @@ describe('collect', () => {
     const next = collect(envelopeFor({ events: [{ id: 'b', type: 'x' }, { id: 'a', type: 'x' }, { id: 'c', type: 'x' }, { id: 'c', type: 'x' }] }), first);
     expect(next.duplicates).toEqual(['a', 'c']);
     expect(next.profile.eventCount).toBe(3);
-    const resent = collect(envelopeFor({ events: [{ id: 'old', type: 'x' }, { id: 'd', type: 'x' }] }), next, new Set([eventKey('p-1', 'old'), eventKey('another', 'd')]));
+    const resent = collect(envelopeFor({ events: [{ id: 'old', type: 'x' }, { id: 'd', type: 'x' }] }), next, { profile: new Set([eventKey('p-1', 'old'), eventKey('another', 'd')]), session: new Set([eventKey('p-1', 'old')]) });
     expect(resent.duplicates).toEqual(['old']);
     expect(resent.profile.eventCount).toBe(4);
     expect(resent.session.eventCount).toBe(4);
     expect(resent.events.map((event) => event.id)).toEqual(['old', 'd']);
+    expect(resent.sessionCountedAlike).toBe(true);
+    // Counted by the session before, not by the profile (a write of the profile that was lost).
+    const half = collect(envelopeFor({ events: [{ id: 'e', type: 'x' }] }), resent, { profile: new Set(), session: new Set([eventKey('p-1', 'e')]) });
+    expect(half.profile.eventCount).toBe(5);
+    expect(half.session.eventCount).toBe(4);
+    expect(half.sessionCountedAlike).toBe(false);
   });
 
   it('creates a profile and a session on the first request, with visit, counts and context', () => {

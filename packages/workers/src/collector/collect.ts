@@ -6,7 +6,9 @@ import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.j
 /**
  * How many events a profile (and a session) remembers, as short hashes of their ids (see
  * event-marks.ts), to recognise one it has already counted: a redelivered batch, or a client's
- * retry. The bounds below it keep a whole redelivery inside it: a request carries at most
+ * retry. Past it the store decides (collect-and-store.ts asks it whenever a write finds events
+ * already stored); within it nothing needs asking, and one write's requests that carry an
+ * event twice count it once. The bounds below it keep a whole redelivery inside it: a request carries at most
  * MOST_EVENTS_PER_REQUEST events (INFLOW_MAX_EVENTS is refused above it), the edge puts at most
  * a quarter of this many events of one profile in a queue message (one larger request alone),
  * the collector writes at most half of it for one profile at once, so that the write delivered
@@ -37,17 +39,24 @@ export interface CollectState {
  */
 /** A request's records, and the events of it the profile had already counted. */
 export interface CollectedBatch extends StorageBatch {
+  /** The ids of events the profile had counted before (an id given twice: its second time). */
   duplicates: readonly string[];
+  /** Whether the session counted every event the profile counted (and no other). */
+  sessionCountedAlike: boolean;
 }
 
 const NONE: readonly string[] = Object.freeze([]);
 
 /**
- * `storedElsewhere`: keys (`eventKey`) of events the store holds from another request (a
- * client's resend of events stored after all): stored once already, so never counted here, however
- * long ago the profile counted them.
+ * Events whose keys (`eventKey`) are in `counted.profile` (`counted.session`) were counted by the
+ * profile (the session) already, however long ago: the store says so (see collect-and-store.ts).
  */
-export function collect(envelope: Envelope, state: CollectState, storedElsewhere?: ReadonlySet<string>): CollectedBatch {
+export interface KnownCounted {
+  profile: ReadonlySet<string>;
+  session: ReadonlySet<string>;
+}
+
+export function collect(envelope: Envelope, state: CollectState, counted?: KnownCounted): CollectedBatch {
   const { payload, meta } = envelope;
   const at = new Date(envelope.receivedAt).toISOString();
   const sent = payload.context ?? {};
@@ -57,9 +66,8 @@ export function collect(envelope: Envelope, state: CollectState, storedElsewhere
   // Profile and session each remember what they counted: when a request is applied again on a
   // store copy where only one of them had it, the other still counts it.
   const ids = payload.events.map((event) => event.id);
-  const countable = storedElsewhere && storedElsewhere.size > 0 ? ids.filter((id) => !storedElsewhere.has(eventKey(payload.profile.id, id))) : ids;
-  const fresh = unseenEvents(countable, state.profile?.recentEventIds);
-  const freshInSession = unseenEvents(countable, state.session?.recentEventIds);
+  const fresh = unseenEvents(notCounted(ids, payload.profile.id, counted?.profile), state.profile?.recentEventIds);
+  const freshInSession = unseenEvents(notCounted(ids, payload.profile.id, counted?.session), state.session?.recentEventIds);
 
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
@@ -139,7 +147,13 @@ export function collect(envelope: Envelope, state: CollectState, storedElsewhere
         version: 1,
       };
 
-  return { requestId: envelope.id, profile, session, events, duplicates: fresh.length === ids.length ? NONE : notAmong(ids, fresh) };
+  const duplicates = fresh.length === ids.length ? NONE : notAmong(ids, fresh);
+  const sessionCountedAlike = freshInSession.length === fresh.length && freshInSession.every((mark, i) => mark === fresh[i]);
+  return { requestId: envelope.id, profile, session, events, duplicates, sessionCountedAlike };
+}
+
+function notCounted(ids: readonly string[], profileId: string, counted: ReadonlySet<string> | undefined): readonly string[] {
+  return counted && counted.size > 0 ? ids.filter((id) => !counted.has(eventKey(profileId, id))) : ids;
 }
 
 /** The ids whose marks are not among `fresh` (an id given twice: its second time), in order. */

@@ -74,7 +74,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
     // What the crashed collector got done: the events, written first, and nothing more.
     const crashed = collect(request, { profile: null, session: null });
-    await store.write({ profiles: [], sessions: [], events: crashed.events });
+    await store.write({ profiles: [], sessions: [], events: crashed.events.map((event) => ({ ...event, countedIn: { profile: 1, session: 1 } })) });
 
     expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 0 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 2 });
@@ -91,6 +91,28 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
     expect(await store.listEvents({ profileId: 'p-1', limit: 1000 })).toHaveLength(302);
+  });
+
+  it('counts nothing of a request delivered again long after it was counted, beyond what the profile remembers', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const late = envelopeFor({ events: [{ id: 'late-a', type: 'x' }, { id: 'late-b', type: 'x' }] });
+    await collector.process(late);
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // The same request (its id too), as a broker delivers again what it lost the acknowledgement of.
+    expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
+  });
+
+  it('counts an event once when two requests of one write carry it', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await collector.process(envelopeFor({ events: Array.from({ length: 300 }, (_, k) => ({ id: `before-${k}`, type: 'x' })) }));
+    const outcomes = await collector.processAll([
+      envelopeFor({ events: [{ id: 'twice', type: 'x' }] }),
+      envelopeFor({ events: [{ id: 'twice', type: 'x' }, { id: 'once', type: 'x' }] }),
+    ]);
+    expect(outcomes).toMatchObject([{ duplicates: 0 }, { duplicates: 1 }]);
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
   });
 
   it('rejects the whole write with InfrastructureError when the store is down, and stores it once it is back', async () => {

@@ -1,4 +1,4 @@
-import { type EventQuery, type EventRecord, eventKey, InfrastructureError, type KindResult, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { type CountedIn, type EventQuery, type EventRecord, eventKey, InfrastructureError, type StoredCopy, type KindResult, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { openDatabase, sqliteCall, type SqliteDatabase } from './sqlite.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import { prepareStoreSchema, type StoreWrite } from './store-writes.js';
@@ -40,7 +40,9 @@ export class SqliteStore implements RecordStore, SourceStore {
       eventsOfBoth: db.prepare<[string, string, number], DataRow>(
         'SELECT data FROM events WHERE profile_id = ? AND session_id = ? ORDER BY time DESC, id DESC LIMIT ?',
       ),
-      requestOfEvent: db.prepare<[string, string], { requestId: string | null }>("SELECT json_extract(data, '$.requestId') AS requestId FROM events WHERE profile_id = ? AND id = ?"),
+      storedCopy: db.prepare<[string, string], { requestId: string | null; countedIn: string | null }>(
+        "SELECT json_extract(data, '$.requestId') AS requestId, json_extract(data, '$.countedIn') AS countedIn FROM events WHERE profile_id = ? AND id = ?",
+      ),
       latestEvents: db.prepare<[number], DataRow>('SELECT data FROM events ORDER BY time DESC, id DESC LIMIT ?'),
       sources: db.prepare<[], DataRow>('SELECT data FROM sources ORDER BY id'),
       source: db.prepare<[string], DataRow>('SELECT data FROM sources WHERE id = ?'),
@@ -67,11 +69,11 @@ export class SqliteStore implements RecordStore, SourceStore {
     return result;
   }
 
-  async storedByOtherRequests(events: readonly EventRecord[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  async storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>> {
+    const found = new Map<string, StoredCopy>();
     for (const event of events) {
-      const row = this.sql.requestOfEvent.get(event.profileId, event.id);
-      if (row && row.requestId !== event.requestId) found.add(eventKey(event.profileId, event.id));
+      const row = this.sql.storedCopy.get(event.profileId, event.id);
+      if (row) found.set(eventKey(event.profileId, event.id), { requestId: row.requestId ?? undefined, countedIn: row.countedIn ? (JSON.parse(row.countedIn) as CountedIn) : undefined });
     }
     return found;
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, errors } from '@elastic/elasticsearch';
-import { type EventQuery, type EventRecord, eventKey, InfrastructureError, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { type EventQuery, type EventRecord, eventKey, InfrastructureError, type StoredCopy, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { canBeDocumentId } from './document-ids.js';
 import { emptyKindResult, indexUnavailable, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
@@ -133,21 +133,21 @@ export class ElasticStore implements RecordStore, SourceStore {
     };
   }
 
-  /** One multi-get of the events' stored copies (their own day's index, and the day they came in where that differs), `requestId` only. */
-  async storedByOtherRequests(events: readonly EventRecord[]): Promise<Set<string>> {
-    const found = new Set<string>();
+  /** One multi-get of the events' stored copies (their own day's index, and the day they came in where that differs), two fields of each. */
+  async storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>> {
+    const found = new Map<string, StoredCopy>();
     const docs = events.flatMap((event) => {
       const id = eventDocumentId(event);
       const day = this.index.eventsOn(indexDay(event));
       const received = this.index.eventsOn(event.receivedAt);
-      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId'], event }));
+      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId', 'countedIn'], event }));
     });
     if (docs.length === 0) return found;
-    const response = await infrastructure(() => this.client.mget<{ requestId?: string }>({ docs: docs.map(({ event: _, ...doc }) => doc) }));
+    const response = await infrastructure(() => this.client.mget<Partial<StoredCopy>>({ docs: docs.map(({ event: _, ...doc }) => doc) }));
     response.docs.forEach((doc, i) => {
       const { event } = docs[i] as (typeof docs)[number];
       if ('found' in doc) {
-        if (doc.found && doc._source?.requestId !== event.requestId) found.add(eventKey(event.profileId, event.id));
+        if (doc.found) found.set(eventKey(event.profileId, event.id), { requestId: doc._source?.requestId, countedIn: doc._source?.countedIn });
       } else if (doc.error.type !== 'index_not_found_exception') {
         // A missing index holds nothing; any other error leaves the question open: wait and ask again.
         throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
