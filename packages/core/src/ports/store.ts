@@ -11,7 +11,10 @@ export interface KindResult {
   saved: number;
   /** Not written because storage already holds this or a newer version. */
   stale: number;
-  /** Ids of the stale records (profiles and sessions: the writer worked on an old copy). */
+  /**
+   * Ids of the stale records: profiles and sessions (the writer worked on an old copy), and the
+   * keys (`eventKey`) of events stored before.
+   */
   staleIds: string[];
   /**
    * Could not be written; each with its reason. `permanent`: retrying cannot help (dead-letter
@@ -29,6 +32,7 @@ export interface WriteResult {
 /** What a stored event says of how it was stored: by which request, counted by which writes. */
 export interface StoredCopy {
   requestId: string | undefined;
+  sessionId: string | undefined;
   countedIn: CountedIn | undefined;
 }
 
@@ -47,7 +51,7 @@ export interface RecordStore {
   write(records: RecordsToWrite): Promise<WriteResult>;
   /**
    * What the store holds of `events` (each as its request would store it), by `eventKey`: the
-   * request that stored each and the writes that count it. Events not stored are absent.
+   * request that stored each, its session and the writes that count it. Events not stored are absent.
    */
   storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>>;
   getProfile(id: string): Promise<ProfileRecord | null>;

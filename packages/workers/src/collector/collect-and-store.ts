@@ -49,10 +49,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   let todo = envelopes.map((_, index) => index);
   const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, recounted: 0, rejected: 0, runs: 0, matched: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
-  // Events the store says the profile (the session) counted already, and the events judged so
-  // far: each is judged once per call, at its first write (see countedBefore).
+  // Events the store says the profile (the session) counted already (see countedBefore), and
+  // the events this call's own writes created, which nothing counted before.
   const counted = { profile: new Set<string>(), session: new Set<string>() };
-  const judged = new Set<string>();
+  const created = new Set<string>();
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
     if (round > 1) await sleep(Math.random() * Math.min(100, 5 * round));
@@ -97,8 +97,6 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       collectorWrites: (counts.profiles.get(id) ?? 0) + 1,
     }));
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
-    // Effects first: a write that fails or finds a newer copy runs the rules again, and each effect is idempotent.
-    await rules?.carryOut();
     // Events first, then the profiles and sessions that count them: an event the store holds
     // from another request was stored once already, and is found before anything counts it. A
     // crash in between leaves events its own request counts when delivered again.
@@ -109,13 +107,23 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
     tally.newEvents += written.events.saved;
-    const unjudged = events.filter((event) => !judged.has(eventKey(event.profileId, event.id)));
-    for (const event of unjudged) judged.add(eventKey(event.profileId, event.id));
-    if (written.events.stale > 0 && unjudged.length > 0 && (await countedBefore(unjudged, applied, counts, counted, deps.store))) {
+    const existed = new Set(written.events.staleIds);
+    const refused = new Set(written.events.failed.map((failure) => eventKey(failure.profileId ?? '', failure.id)));
+    const before: EventRecord[] = [];
+    for (const event of events) {
+      const key = eventKey(event.profileId, event.id);
+      if (!existed.has(key)) {
+        if (!refused.has(key)) created.add(key);
+      } else if (!created.has(key)) before.push(event);
+    }
+    if (before.length > 0 && (await countedBefore(before, applied, counts, counted, deps.store))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.
       tally.recounted += 1;
+      todo = todo.filter((index) => outcomes[index] === undefined);
       continue;
     }
+    // Effects before the profiles: a write that fails or finds a newer copy runs the rules again, and each effect is idempotent.
+    await rules?.carryOut();
     const result = await deps.store.write({ profiles, sessions, events: [] });
     result.events = written.events;
     deps.storeWrites?.((performance.now() - writeStarted) / 1000);
@@ -217,14 +225,14 @@ function throwIfRetryable(result: WriteResult): void {
 
 /**
  * Whether the store says that events this round counts were counted before (added to
- * `counted`). Asked once per event, at its first write, and only when that write found events
- * already stored (nearly never but after a crash or a client's resend):
- * - stored by another request (a client's resend of events stored after all, say when its first
- *   try was answered 503 or not at all): counted by that request;
- * - stored by this request, whose profile (session) has since had the collector write stamped
- *   on the event: counted by that write (this request is delivered again, however late). A
- *   write not reached means the collector stopped between the event's write and the
- *   profile's, and the event counts now.
+ * `counted`), for events its write found stored already (nearly never but after a crash, a
+ * redelivery or a client's resend). Whichever request stored an event, its copy names the
+ * profile's collector write and the session's version that count it:
+ * - the profile counted it if it has had that write since (this request delivered again however
+ *   late, or a resend of events whose first request was stored); a write not had means the
+ *   collector that stored the event stopped before the profile's write, and the event counts now;
+ * - the session counted it likewise, and only the session the event is stored under counts it.
+ * A copy stored before events carried these stamps was counted by its own request.
  */
 async function countedBefore(
   events: readonly EventRecord[],
@@ -238,8 +246,11 @@ async function countedBefore(
   const countedNow = new Map<string, { byProfile: boolean; bySession: boolean }>();
   for (const { envelope, duplicates, sessionCountedAlike } of applied) {
     for (const { id } of envelope.payload.events) {
+      const key = eventKey(envelope.payload.profile.id, id);
       const byProfile = !duplicates.includes(id);
-      if (byProfile || !sessionCountedAlike) countedNow.set(eventKey(envelope.payload.profile.id, id), { byProfile, bySession: byProfile || !sessionCountedAlike });
+      const bySession = byProfile || !sessionCountedAlike;
+      const known = countedNow.get(key);
+      if (byProfile || bySession || known) countedNow.set(key, { byProfile: byProfile || (known?.byProfile ?? false), bySession: bySession || (known?.bySession ?? false) });
     }
   }
   // One record a key: the first, of the request that counts it (a later one in the round holds a copy).
@@ -248,21 +259,21 @@ async function countedBefore(
     const key = eventKey(event.profileId, event.id);
     if (countedNow.has(key) && !firsts.has(key)) firsts.set(key, event);
   }
-  const asked = [...firsts.values()];
-  if (asked.length === 0) return false;
-  const copies = await store.storedCopies(asked);
+  if (firsts.size === 0) return false;
+  const copies = await store.storedCopies([...firsts.values()]);
   let found = false;
-  for (const event of asked) {
-    const key = eventKey(event.profileId, event.id);
+  for (const [key, event] of firsts) {
     const copy = copies.get(key);
     const now = countedNow.get(key);
     if (!copy || !now) continue;
-    const elsewhere = copy.requestId !== event.requestId;
-    if (elsewhere || (copy.countedIn && (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile)) {
+    const stampless = copy.requestId !== event.requestId;
+    const byProfile = copy.countedIn ? (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : stampless;
+    const bySession = copy.sessionId !== event.sessionId || (copy.countedIn ? (writes.sessions.get(event.sessionId) ?? 0) >= copy.countedIn.session : stampless);
+    if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;
     }
-    if (elsewhere || (copy.countedIn && (writes.sessions.get(event.sessionId) ?? 0) >= copy.countedIn.session)) {
+    if (bySession && !counted.session.has(key)) {
       counted.session.add(key);
       found ||= now.bySession;
     }

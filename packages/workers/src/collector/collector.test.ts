@@ -104,6 +104,21 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
   });
 
+  it("counts once an event whose first request stopped before its profile's write, resent by the client, then delivered again itself", async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });
+    const crashed = collect(first, { profile: null, session: null });
+    await store.write({ profiles: [], sessions: [], events: crashed.events.map((event) => ({ ...event, countedIn: { profile: 1, session: 1 } })) });
+    // The client got no answer and sends the event again, in a request of its own: it counts there.
+    expect(await collector.process(envelopeFor({ events: [{ id: 'a', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // The first request comes back, far past what the profile remembers: counted by the resend.
+    expect(await collector.process(first)).toMatchObject({ kind: 'stored', duplicates: 1 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 301 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 301 });
+    expect(await store.listEvents({ profileId: 'p-1', limit: 1000 })).toHaveLength(301);
+  });
+
   it('counts an event once when two requests of one write carry it', async () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     await collector.process(envelopeFor({ events: Array.from({ length: 300 }, (_, k) => ({ id: `before-${k}`, type: 'x' })) }));

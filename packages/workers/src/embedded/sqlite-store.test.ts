@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { type EventRecord, InfrastructureError, type SessionRecord } from '@inflow/core';
+import { eventKey, type EventRecord, InfrastructureError, type SessionRecord } from '@inflow/core';
 import { collect } from '../collector/collect.js';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import { SqliteStore } from './sqlite-store.js';
@@ -81,12 +81,15 @@ describe('SqliteStore', () => {
     expect((await store.getProfile('p-1'))?.version).toBe(2);
   });
 
-  it('stores an event once however often it is written', async () => {
+  it('stores an event once however often it is written, names it as stored before, and tells what its copy says', async () => {
     const batch = collect(envelopeFor({ events: [{ id: 'same', type: 'a' }] }), { profile: null, session: null });
-    await store.write({ profiles: [], sessions: [], events: batch.events });
+    const stamped = batch.events.map((event) => ({ ...event, countedIn: { profile: 3, session: 2 } }));
+    await store.write({ profiles: [], sessions: [], events: stamped });
     const again = await store.write({ profiles: [], sessions: [], events: batch.events });
-    expect(again.events).toEqual({ saved: 0, stale: 1, staleIds: [], failed: [] });
+    expect(again.events).toEqual({ saved: 0, stale: 1, staleIds: [eventKey('p-1', 'same')], failed: [] });
     expect(await store.listEvents({ limit: 10 })).toHaveLength(1);
+    const copies = await store.storedCopies([...batch.events, { ...(batch.events[0] as EventRecord), id: 'never-stored' }]);
+    expect([...copies]).toEqual([[eventKey('p-1', 'same'), { requestId: batch.requestId, sessionId: 's-1', countedIn: { profile: 3, session: 2 } }]]);
   });
 
   it('keeps sources', async () => {

@@ -40,8 +40,8 @@ export class SqliteStore implements RecordStore, SourceStore {
       eventsOfBoth: db.prepare<[string, string, number], DataRow>(
         'SELECT data FROM events WHERE profile_id = ? AND session_id = ? ORDER BY time DESC, id DESC LIMIT ?',
       ),
-      storedCopy: db.prepare<[string, string], { requestId: string | null; countedIn: string | null }>(
-        "SELECT json_extract(data, '$.requestId') AS requestId, json_extract(data, '$.countedIn') AS countedIn FROM events WHERE profile_id = ? AND id = ?",
+      storedCopy: db.prepare<[string, string], { requestId: string | null; sessionId: string; countedIn: string | null }>(
+        "SELECT json_extract(data, '$.requestId') AS requestId, session_id AS sessionId, json_extract(data, '$.countedIn') AS countedIn FROM events WHERE profile_id = ? AND id = ?",
       ),
       latestEvents: db.prepare<[number], DataRow>('SELECT data FROM events ORDER BY time DESC, id DESC LIMIT ?'),
       sources: db.prepare<[], DataRow>('SELECT data FROM sources ORDER BY id'),
@@ -64,7 +64,7 @@ export class SqliteStore implements RecordStore, SourceStore {
       const write = writes[i] as StoreWrite;
       if (write.op === 'profile') count(result.profiles, write.id, changed);
       else if (write.op === 'session') count(result.sessions, write.id, changed);
-      else count(result.events, undefined, changed);
+      else count(result.events, eventKey(write.profileId, write.id), changed);
     });
     return result;
   }
@@ -73,7 +73,7 @@ export class SqliteStore implements RecordStore, SourceStore {
     const found = new Map<string, StoredCopy>();
     for (const event of events) {
       const row = this.sql.storedCopy.get(event.profileId, event.id);
-      if (row) found.set(eventKey(event.profileId, event.id), { requestId: row.requestId ?? undefined, countedIn: row.countedIn ? (JSON.parse(row.countedIn) as CountedIn) : undefined });
+      if (row) found.set(eventKey(event.profileId, event.id), { requestId: row.requestId ?? undefined, sessionId: row.sessionId, countedIn: row.countedIn ? (JSON.parse(row.countedIn) as CountedIn) : undefined });
     }
     return found;
   }

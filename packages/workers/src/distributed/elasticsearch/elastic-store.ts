@@ -99,7 +99,7 @@ export class ElasticStore implements RecordStore, SourceStore {
           if (verdict.kind === 'saved') kind.saved += 1;
           else if (verdict.kind === 'stale') {
             kind.stale += 1;
-            if (op.kind !== 'events') kind.staleIds.push(op.id);
+            kind.staleIds.push(op.kind === 'events' && op.profileId !== undefined ? eventKey(op.profileId, op.id) : op.id);
           } else if (verdict.kind === 'fatal') kind.failed.push({ ...failedOf(op), reason: verdict.reason, permanent: true });
           else if (op.fallback && indexUnavailable(outcome.error?.type)) {
             // An older day's index made read-only, closed or removed (index lifecycle) waits for no one:
@@ -140,16 +140,18 @@ export class ElasticStore implements RecordStore, SourceStore {
       const id = eventDocumentId(event);
       const day = this.index.eventsOn(indexDay(event));
       const received = this.index.eventsOn(event.receivedAt);
-      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId', 'countedIn'], event }));
+      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId', 'sessionId', 'countedIn'], event }));
     });
     if (docs.length === 0) return found;
     const response = await infrastructure(() => this.client.mget<Partial<StoredCopy>>({ docs: docs.map(({ event: _, ...doc }) => doc) }));
     response.docs.forEach((doc, i) => {
       const { event } = docs[i] as (typeof docs)[number];
       if ('found' in doc) {
-        if (doc.found) found.set(eventKey(event.profileId, event.id), { requestId: doc._source?.requestId, countedIn: doc._source?.countedIn });
-      } else if (doc.error.type !== 'index_not_found_exception') {
-        // A missing index holds nothing; any other error leaves the question open: wait and ask again.
+        if (doc.found) found.set(eventKey(event.profileId, event.id), { requestId: doc._source?.requestId, sessionId: doc._source?.sessionId, countedIn: doc._source?.countedIn });
+      } else if (doc.error.type !== 'index_not_found_exception' && !indexUnavailable(doc.error.type)) {
+        // A missing index holds nothing, and a closed or blocked one took no event of this write
+        // (it went to the index of the day received, asked too); any other error leaves the
+        // question open: wait and ask again.
         throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
       }
     });

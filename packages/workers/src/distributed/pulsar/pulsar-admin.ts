@@ -72,7 +72,9 @@ export class PulsarAdmin {
     const path = `/admin/v2/namespaces/${tenant}/${namespace}/persistence`;
     const current = await this.request('GET', path, undefined, [401, 403]);
     if (!current.ok) return { prompt: false, rate: undefined, reason: `its persistence policy cannot be read (${current.status}${await statusText(current)})` };
-    let policy = persistencePolicy(await current.text());
+    const own = persistencePolicy(await current.text());
+    if (own?.managedLedgerMaxMarkDeleteRate === 0) return { prompt: true, was: undefined };
+    let policy = own;
     if (!policy) {
       // 405: topic policies are turned off (topicLevelPoliciesEnabled=false), so the brokers' defaults cannot be read.
       const applied = await this.request('GET', `/admin/v2/${probeTopic}/persistence?applied=true`, undefined, [401, 403, 404, 405]);
@@ -80,8 +82,8 @@ export class PulsarAdmin {
       policy = persistencePolicy(await applied.text());
       if (!policy) return { prompt: false, rate: undefined, reason: 'the brokers do not say which persistence policy applies' };
     }
+    // The probe's rate is not this namespace's when the probe lives in another one: set it whatever it says.
     const rate = policy.managedLedgerMaxMarkDeleteRate;
-    if (rate === 0) return { prompt: true, was: undefined };
     const set = await this.request('POST', path, { ...policy, managedLedgerMaxMarkDeleteRate: 0 }, [401, 403]);
     if (!set.ok) return { prompt: false, rate, reason: `its persistence policy may not be changed by this role (${set.status}${await statusText(set)})` };
     return { prompt: true, was: rate };

@@ -1,4 +1,4 @@
-import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
+import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, errorMessage, isQueueUnavailable, type Logger, type Queue, type QueueConsumer, type QueueProducer, QueueUnavailableError, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { DEAD_LETTER_SUBSCRIPTION, PulsarDeadLetters } from './dead-letters.js';
 import { PulsarAdmin } from './pulsar-admin.js';
 import type { PulsarToken } from './pulsar-auth.js';
@@ -119,7 +119,11 @@ export class PulsarQueue implements Queue {
     for (const namespace of namespaces) {
       const probe = topics.find(({ topic }) => topic.namespace === namespace) ?? first;
       const name = `${tenant}/${namespace}`;
-      const outcome = await this.admin.persistAcksPromptly(tenant, namespace, topicPath(tenant, probe.topic));
+      // Best effort: an answer it does not expect is warned about, and the role starts (an outage is waited out as for the rest of init).
+      const outcome = await this.admin.persistAcksPromptly(tenant, namespace, topicPath(tenant, probe.topic)).catch((error: unknown) => {
+        if (isQueueUnavailable(error)) throw error;
+        return { prompt: false as const, rate: undefined, reason: errorMessage(error) };
+      });
       if (outcome.prompt) {
         prompt.push(name);
         if (outcome.was !== undefined) changed.push(`${name} ${outcome.was}`);
@@ -127,7 +131,7 @@ export class PulsarQueue implements Queue {
         const rate = outcome.rate === undefined ? 'at a rate Pulsar sets' : `at most ${outcome.rate} times a second`;
         logger.warn(
           `Pulsar: acknowledgements in ${name} are persisted ${rate} (managedLedgerMaxMarkDeleteRate), and Inflow cannot change that: ${outcome.reason}. ` +
-            `After a broker crash, requests acknowledged since are delivered again, and a profile that had more than 128 events in that time is counted too high. ` +
+            `After a broker crash, requests acknowledged since are delivered again: the store keeps counts exact, at the cost of asking it about each of them. ` +
             `Set it: pulsar-admin namespaces set-persistence ${name} -e <ensemble> -w <write quorum> -a <ack quorum> -r 0`,
         );
       }
