@@ -231,13 +231,14 @@ function throwIfRetryable(result: WriteResult): void {
  * - the profile counted it if it has had that write since (this request delivered again however
  *   late, or a resend of events whose first request was stored); a write not had means the
  *   collector that stored the event stopped before the profile's write, and the event counts now;
- * - the session counted it likewise, and only the session the event is stored under counts it.
- * A copy stored before events carried these stamps was counted by its own request.
+ *   a copy stored before events carried stamps was counted by the request that stored it;
+ * - the session: only the one the event is stored under counts it, a copy another request
+ *   stored was counted by that request, and otherwise what the session remembers decides.
  */
 async function countedBefore(
   events: readonly EventRecord[],
   applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[]; sessionCountedAlike: boolean }>,
-  writes: { profiles: ReadonlyMap<string, number>; sessions: ReadonlyMap<string, number> },
+  writes: { profiles: ReadonlyMap<string, number> },
   counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
 ): Promise<boolean> {
@@ -261,14 +262,19 @@ async function countedBefore(
   }
   if (firsts.size === 0) return false;
   const copies = await store.storedCopies([...firsts.values()]);
+  // Requests of this round: a copy one of them stored (another chunk of the same bulk) is this round's own.
+  const round = new Set(applied.map(({ envelope }) => envelope.id));
   let found = false;
   for (const [key, event] of firsts) {
     const copy = copies.get(key);
     const now = countedNow.get(key);
     if (!copy || !now) continue;
-    const stampless = copy.requestId !== event.requestId;
-    const byProfile = copy.countedIn ? (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : stampless;
-    const bySession = copy.sessionId !== event.sessionId || (copy.countedIn ? (writes.sessions.get(event.sessionId) ?? 0) >= copy.countedIn.session : stampless);
+    const elsewhere = copy.requestId !== undefined && copy.requestId !== event.requestId && !round.has(copy.requestId);
+    const byProfile = copy.countedIn ? (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
+    // A session is written by the requests of every profile it saw, from every lane: its version
+    // moves on without this request, so its stamp does not say whether this request counted it.
+    // It goes by what it remembers, and by the request and session the copy names.
+    const bySession = copy.sessionId !== event.sessionId || elsewhere;
     if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;

@@ -97,11 +97,13 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     const late = envelopeFor({ events: [{ id: 'late-a', type: 'x' }, { id: 'late-b', type: 'x' }] });
     await collector.process(late);
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // 300 events of the profile, in its next visit (a session goes by what it remembers: 256 events).
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ session: { id: 's-2' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
     // The same request (its id too), as a broker delivers again what it lost the acknowledgement of.
     expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 2 });
+    expect(await store.getSession('s-2')).toMatchObject({ eventCount: 300 });
   });
 
   it("counts once an event whose first request stopped before its profile's write, resent by the client, then delivered again itself", async () => {

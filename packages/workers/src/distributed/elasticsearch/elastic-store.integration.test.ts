@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../collector/collect.js';
-import { createLogger, type ProfileRecord } from '@inflow/core';
+import { createLogger, eventKey, type EventRecord, type ProfileRecord } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
 import { ElasticStore } from './elastic-store.js';
@@ -29,14 +29,22 @@ describe('ElasticStore against a real Elasticsearch', () => {
     const first = await store.write({ profiles: [v2.profile], sessions: [v2.session], events: [...v1.events, ...v2.events] });
     expect(first).toEqual({ profiles: { saved: 1, stale: 0, staleIds: [], failed: [] }, sessions: { saved: 1, stale: 0, staleIds: [], failed: [] }, events: { saved: 3, stale: 0, staleIds: [], failed: [] } });
     const again = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: v2.events });
-    expect(again).toEqual({ profiles: { saved: 0, stale: 1, staleIds: ['es-p'], failed: [] }, sessions: { saved: 0, stale: 1, staleIds: ['es-s'], failed: [] }, events: { saved: 0, stale: 2, staleIds: [], failed: [] } });
+    expect(again).toEqual({ profiles: { saved: 0, stale: 1, staleIds: ['es-p'], failed: [] }, sessions: { saved: 0, stale: 1, staleIds: ['es-s'], failed: [] }, events: { saved: 0, stale: 2, staleIds: [eventKey('es-p', 'es-e2'), eventKey('es-p', 'es-e3')], failed: [] } });
+    // What a stored event's copy says: the request that stored it, its session, the writes that count it.
+    const stamped = { ...(v2.events[0] as EventRecord), id: 'es-stamped', countedIn: { profile: 4, session: 7 } };
+    await store.write({ profiles: [], sessions: [], events: [stamped] });
+    const copies = await store.storedCopies([stamped, v2.events[1] as EventRecord, { ...stamped, id: 'es-never' }]);
+    expect(Object.fromEntries(copies)).toEqual({
+      [eventKey('es-p', 'es-stamped')]: { requestId: v2.requestId, sessionId: 'es-s', countedIn: { profile: 4, session: 7 } },
+      [eventKey('es-p', 'es-e3')]: { requestId: v2.requestId, sessionId: 'es-s', countedIn: undefined },
+    });
     // The cold-read path: one multi-get sees the newest stored versions, refreshed or not.
     expect([...(await store.getProfiles(['es-p', 'missing'])).values()].map((p) => p.version)).toEqual([2]);
     expect([...(await store.getSessions(['es-s'])).keys()]).toEqual(['es-s']);
     expect((await store.getProfile('es-p'))?.version).toBe(2);
     expect((await store.getSession('es-s'))?.eventCount).toBe(3);
     await refresh();
-    expect((await store.listEvents({ profileId: 'es-p', limit: 10 })).map((e) => e.id).sort()).toEqual(['es-e1', 'es-e2', 'es-e3']);
+    expect((await store.listEvents({ profileId: 'es-p', limit: 10 })).map((e) => e.id).sort()).toEqual(['es-e1', 'es-e2', 'es-e3', 'es-stamped']);
     expect((await store.getEvent('es-e2'))?.type).toBe('b');
     expect((await store.listSessions('es-p', 5)).map((s) => s.id)).toEqual(['es-s']);
   });
