@@ -158,11 +158,7 @@ export const privateSchemas: Record<string, SchemaObject> = {
       page: ref('PageContext'),
       userAgent: text(),
       async: { type: 'boolean' },
-      countedIn: closed(
-        { profile: { type: 'integer', minimum: 1 }, session: { type: 'integer', minimum: 1 } },
-        ['profile', 'session'],
-        'Internal: the profile write (its collectorWrites) and the session write (its version) that count the event.',
-      ),
+      countedIn: closed({ profile: { type: 'integer', minimum: 1 } }, ['profile'], "Internal: the profile write that counts the event (the profile's collectorWrites after it)."),
     },
     ['id', 'type', 'time', 'receivedAt', 'sourceId', 'profileId', 'sessionId', 'requestId', 'properties', 'context', 'async'],
   ),

@@ -69,17 +69,19 @@ export interface EventRecord {
   userAgent?: string;
   async: boolean;
   /**
-   * The profile and session writes that count this event (see CountedIn), stamped by the
-   * collector before it stores the event (bookkeeping): delivered again, its request finds
-   * whether those writes happened (see the collector's collect-and-store.ts).
+   * The profile write that counts this event (see CountedIn), stamped by the collector before it
+   * stores the event (bookkeeping): delivered again, its request finds whether that write
+   * happened (see the collector's collect-and-store.ts).
    */
   countedIn?: CountedIn;
 }
 
-/** The writes that count an event: the profile's (its `collectorWrites`) and the session's (its `version`). */
+/**
+ * The write that counts an event: the profile's `collectorWrites` after it. (A session is written
+ * from every lane, so no write of its own says whether one request counted it.)
+ */
 export interface CountedIn {
   profile: number;
-  session: number;
 }
 
 /** What the collector hands to the background worker for one request. */

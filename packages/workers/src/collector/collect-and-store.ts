@@ -68,7 +68,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     // version, and the store refuses the second (external versioning only takes a higher one).
     const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
     // What events are stamped with: the collector's own writes of a profile (rules' writes move its version too).
-    const counts = { profiles: new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0])), sessions: base.sessions };
+    const counts = { profiles: new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0])) };
     const events: EventRecord[] = [];
     const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
     const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[]; sessionCountedAlike: boolean }> = [];
@@ -98,11 +98,9 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     }));
     const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
     // Events first, then the profiles and sessions that count them: an event the store holds
-    // from another request was stored once already, and is found before anything counts it. A
-    // crash in between leaves events its own request counts when delivered again.
-    // Each event says which profile and session versions count it: delivered again, its request
-    // finds whether those writes happened.
-    for (const event of events) event.countedIn = { profile: (counts.profiles.get(event.profileId) ?? 0) + 1, session: (counts.sessions.get(event.sessionId) ?? 0) + 1 };
+    // already is found before anything counts it, and a crash in between leaves events whose
+    // profile write never happened. Each event names the profile write that counts it.
+    for (const event of events) event.countedIn = { profile: (counts.profiles.get(event.profileId) ?? 0) + 1 };
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
@@ -211,7 +209,7 @@ function subjectsOf(
   return eventIds.flatMap((id) => {
     const stored = events.get(eventKey(profile.id, id));
     if (!stored) return [];
-    // Without the versions that count it, bookkeeping too.
+    // Without the write that counts it, bookkeeping too.
     const event = { ...stored };
     delete event.countedIn;
     return [{ event, ...shown }];

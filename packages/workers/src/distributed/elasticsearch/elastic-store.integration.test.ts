@@ -31,11 +31,11 @@ describe('ElasticStore against a real Elasticsearch', () => {
     const again = await store.write({ profiles: [v1.profile], sessions: [v1.session], events: v2.events });
     expect(again).toEqual({ profiles: { saved: 0, stale: 1, staleIds: ['es-p'], failed: [] }, sessions: { saved: 0, stale: 1, staleIds: ['es-s'], failed: [] }, events: { saved: 0, stale: 2, staleIds: [eventKey('es-p', 'es-e2'), eventKey('es-p', 'es-e3')], failed: [] } });
     // What a stored event's copy says: the request that stored it, its session, the writes that count it.
-    const stamped = { ...(v2.events[0] as EventRecord), id: 'es-stamped', countedIn: { profile: 4, session: 7 } };
+    const stamped = { ...(v2.events[0] as EventRecord), id: 'es-stamped', countedIn: { profile: 4 } };
     await store.write({ profiles: [], sessions: [], events: [stamped] });
     const copies = await store.storedCopies([stamped, v2.events[1] as EventRecord, { ...stamped, id: 'es-never' }]);
     expect(Object.fromEntries(copies)).toEqual({
-      [eventKey('es-p', 'es-stamped')]: { requestId: v2.requestId, sessionId: 'es-s', countedIn: { profile: 4, session: 7 } },
+      [eventKey('es-p', 'es-stamped')]: { requestId: v2.requestId, sessionId: 'es-s', countedIn: { profile: 4 } },
       [eventKey('es-p', 'es-e3')]: { requestId: v2.requestId, sessionId: 'es-s', countedIn: undefined },
     });
     // The cold-read path: one multi-get sees the newest stored versions, refreshed or not.

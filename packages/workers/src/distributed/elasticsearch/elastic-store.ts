@@ -120,9 +120,7 @@ export class ElasticStore implements RecordStore, SourceStore {
 
   /** An event's create, in the index of its day (see indexDay), with the index of the day it was received as the fallback. */
   private eventOperation(event: EventRecord): Operation {
-    const index = this.index.eventsOn(indexDay(event));
-    const received = this.index.eventsOn(event.receivedAt);
-    const id = eventDocumentId(event);
+    const { id, index, received } = this.eventPlace(event);
     return {
       kind: 'events',
       id: event.id,
@@ -133,14 +131,17 @@ export class ElasticStore implements RecordStore, SourceStore {
     };
   }
 
+  /** Where an event is stored: its document id, the index of its day, and the index of the day it was received. */
+  private eventPlace(event: EventRecord): { id: string; index: string; received: string } {
+    return { id: eventDocumentId(event), index: this.index.eventsOn(indexDay(event)), received: this.index.eventsOn(event.receivedAt) };
+  }
+
   /** One multi-get of the events' stored copies (their own day's index, and the day they came in where that differs), two fields of each. */
   async storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>> {
     const found = new Map<string, StoredCopy>();
     const docs = events.flatMap((event) => {
-      const id = eventDocumentId(event);
-      const day = this.index.eventsOn(indexDay(event));
-      const received = this.index.eventsOn(event.receivedAt);
-      return (received === day ? [day] : [day, received]).map((index) => ({ _index: index, _id: id, _source: ['requestId', 'sessionId', 'countedIn'], event }));
+      const { id, index, received } = this.eventPlace(event);
+      return (received === index ? [index] : [index, received]).map((at) => ({ _index: at, _id: id, _source: ['requestId', 'sessionId', 'countedIn'], event }));
     });
     if (docs.length === 0) return found;
     const response = await infrastructure(() => this.client.mget<Partial<StoredCopy>>({ docs: docs.map(({ event: _, ...doc }) => doc) }));

@@ -107,8 +107,8 @@ export class PulsarQueue implements Queue {
 
   /**
    * Asks the brokers to persist acknowledgements as they come in each namespace (see
-   * PulsarAdmin.persistAcksPromptly): what a broker crash delivers again must stay within what a
-   * profile remembers. Says in one line what it found, and warns where it could not.
+   * PulsarAdmin.persistAcksPromptly): the less a broker crash delivers again, the less the
+   * collector has to ask the store about. Says in one line what it found, and warns where it could not.
    */
   private async persistAcksPromptly(namespaces: string[]): Promise<void> {
     const { tenant, topics, logger } = this.options;
