@@ -139,6 +139,11 @@ export const privateSchemas: Record<string, SchemaObject> = {
       utm: { type: 'object', additionalProperties: { type: 'string' } },
       context: freeForm(),
       recentEventIds: listOf({ type: 'string' }),
+      profileWrites: {
+        type: 'object',
+        additionalProperties: { type: 'integer', minimum: 1 },
+        description: "Internal: by profile id, the newest of the profile's collector writes that wrote this session too.",
+      },
       version: { type: 'integer', minimum: 1 },
     },
     ['id', 'profileId', 'sourceId', 'startedAt', 'lastEventAt', 'eventCount', 'context', 'version'],

@@ -51,6 +51,13 @@ export interface SessionRecord {
   context: JsonObject;
   /** Marks of the events this session counted (see ProfileRecord.recentEventIds). */
   recentEventIds?: string[];
+  /**
+   * By profile, the newest of its collector writes (ProfileRecord.collectorWrites) that wrote this
+   * session too (bookkeeping): an event stored under this session and stamped with a write the
+   * session has had was counted by it (see the collector's collect-and-store.ts). A session is
+   * written from the lane of every profile it saw, so its own version says nothing of one request.
+   */
+  profileWrites?: Record<string, number>;
   version: number;
 }
 
@@ -77,8 +84,8 @@ export interface EventRecord {
 }
 
 /**
- * The write that counts an event: the profile's `collectorWrites` after it. (A session is written
- * from every lane, so no write of its own says whether one request counted it.)
+ * The write that counts an event: the profile's `collectorWrites` after it. The session the event
+ * is stored under records the same write in its `profileWrites`.
  */
 export interface CountedIn {
   profile: number;

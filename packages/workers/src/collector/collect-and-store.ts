@@ -69,8 +69,11 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
     // What events are stamped with: the collector's own writes of a profile (rules' writes move its version too).
     const counts = { profiles: new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0])) };
+    // And the profile writes each session had, as loaded (the round's own are added when written).
+    const sessionWrites: SessionWrites = new Map([...state.sessions].map(([id, s]) => [id, s.profileWrites]));
     const events: EventRecord[] = [];
-    const touched = { profiles: new Set<string>(), sessions: new Set<string>() };
+    // Which profiles' requests each session took in this round: the session records their writes.
+    const touched = { profiles: new Set<string>(), sessions: new Set<string>(), sessionProfiles: new Map<string, Set<string>>() };
     const applied: Array<{ index: number; envelope: Envelope; eventIds: string[]; duplicates: readonly string[]; sessionCountedAlike: boolean }> = [];
     const rules = await deps.rules?.round();
     for (const { index, envelope: received } of group) {
@@ -84,6 +87,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
+        const profilesOfSession = touched.sessionProfiles.get(session.id) ?? new Set<string>();
+        touched.sessionProfiles.set(session.id, profilesOfSession.add(profile.id));
         events.push(...batch.events);
         applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates, sessionCountedAlike: batch.sessionCountedAlike });
       } catch (error) {
@@ -96,7 +101,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       version: (base.profiles.get(id) ?? 0) + 1,
       collectorWrites: (counts.profiles.get(id) ?? 0) + 1,
     }));
-    const sessions = [...touched.sessions].map((id) => ({ ...(state.sessions.get(id) as SessionRecord), version: (base.sessions.get(id) ?? 0) + 1 }));
+    const sessions = [...touched.sessions].map((id) => {
+      const session = state.sessions.get(id) as SessionRecord;
+      return { ...session, version: (base.sessions.get(id) ?? 0) + 1, profileWrites: withProfileWrites(session.profileWrites, touched.sessionProfiles.get(id), counts.profiles) };
+    });
     // Events first, then the profiles and sessions that count them: an event the store holds
     // already is found before anything counts it, and a crash in between leaves events whose
     // profile write never happened. Each event names the profile write that counts it.
@@ -114,7 +122,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         if (!refused.has(key)) created.add(key);
       } else if (!created.has(key)) before.push(event);
     }
-    if (before.length > 0 && (await countedBefore(before, applied, counts, counted, deps.store))) {
+    if (before.length > 0 && (await countedBefore(before, applied, { profiles: counts.profiles, sessions: sessionWrites }, counted, deps.store))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.
       tally.recounted += 1;
       todo = todo.filter((index) => outcomes[index] === undefined);
@@ -206,6 +214,7 @@ function subjectsOf(
   const shown = { profile: { ...profile, recentEventIds: [] }, session: { ...session } };
   delete shown.profile.recentSessionIds;
   delete shown.session.recentEventIds;
+  delete shown.session.profileWrites;
   return eventIds.flatMap((id) => {
     const stored = events.get(eventKey(profile.id, id));
     if (!stored) return [];
@@ -230,13 +239,14 @@ function throwIfRetryable(result: WriteResult): void {
  *   late, or a resend of events whose first request was stored); a write not had means the
  *   collector that stored the event stopped before the profile's write, and the event counts now;
  *   a copy stored before events carried stamps was counted by the request that stored it;
- * - the session: only the one the event is stored under counts it, a copy another request
+ * - the session: only the one the event is stored under counts it, and it did if it had the
+ *   profile's stamped write (its `profileWrites`); where it cannot tell, a copy another request
  *   stored was counted by that request, and otherwise what the session remembers decides.
  */
 async function countedBefore(
   events: readonly EventRecord[],
   applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[]; sessionCountedAlike: boolean }>,
-  writes: { profiles: ReadonlyMap<string, number> },
+  writes: { profiles: ReadonlyMap<string, number>; sessions: SessionWrites },
   counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
 ): Promise<boolean> {
@@ -270,9 +280,8 @@ async function countedBefore(
     const elsewhere = copy.requestId !== undefined && copy.requestId !== event.requestId && !round.has(copy.requestId);
     const byProfile = copy.countedIn ? (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
     // A session is written by the requests of every profile it saw, from every lane: its version
-    // moves on without this request, so its stamp does not say whether this request counted it.
-    // It goes by what it remembers, and by the request and session the copy names.
-    const bySession = copy.sessionId !== event.sessionId || elsewhere;
+    // moves on without this request, so it records the newest write of each profile it had.
+    const bySession = copy.sessionId !== event.sessionId || (copy.countedIn ? sessionHadWrite(writes.sessions, event, copy.countedIn.profile) ?? elsewhere : elsewhere);
     if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;
@@ -283,6 +292,43 @@ async function countedBefore(
     }
   }
   return found;
+}
+
+/** By session id, the profile writes each session had as loaded (none recorded: undefined); a new session is absent. */
+type SessionWrites = ReadonlyMap<string, Readonly<Record<string, number>> | undefined>;
+
+/**
+ * Whether the event's session had the profile write `stamp` (and so counted the event), or
+ * undefined where it cannot tell: a session written before sessions recorded profile writes, or
+ * one that saw so many profiles that it may have forgotten this one. A new session had nothing.
+ */
+function sessionHadWrite(sessions: SessionWrites, event: EventRecord, stamp: number): boolean | undefined {
+  if (!sessions.has(event.sessionId)) return false;
+  const had = sessions.get(event.sessionId);
+  if (had === undefined) return undefined;
+  if (Object.hasOwn(had, event.profileId)) return (had[event.profileId] ?? 0) >= stamp;
+  return Object.keys(had).length < PROFILE_WRITES_KEPT ? false : undefined;
+}
+
+/** The most profiles whose writes a session records; the longest unseen is forgotten first. */
+export const PROFILE_WRITES_KEPT = 16;
+
+/**
+ * A session's record of profile writes after a round that wrote it for `profiles`: each one's
+ * write in this round (its collector writes so far, plus one), newest last.
+ */
+function withProfileWrites(
+  had: Readonly<Record<string, number>> | undefined,
+  profiles: ReadonlySet<string> | undefined,
+  writes: ReadonlyMap<string, number>,
+): Record<string, number> {
+  // A map, not an object, while it changes: a profile id is any string, '__proto__' too.
+  const next = new Map(had ? Object.entries(had) : []);
+  for (const id of profiles ?? []) {
+    next.delete(id); // the newest goes last
+    next.set(id, (writes.get(id) ?? 0) + 1);
+  }
+  return Object.fromEntries([...next].slice(-PROFILE_WRITES_KEPT));
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

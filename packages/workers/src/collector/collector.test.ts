@@ -106,6 +106,57 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-2')).toMatchObject({ eventCount: 300 });
   });
 
+  it('counts nothing of a request delivered again after 300 further events of its own session', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const late = envelopeFor({ events: [{ id: 'late-a', type: 'x' }, { id: 'late-b', type: 'x' }] });
+    await collector.process(late);
+    // A busy visit: the session forgets the request's events as the profile does.
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302, profileWrites: { 'p-1': 5 } });
+  });
+
+  it("counts in its session a request delivered again whose profile write landed and whose session write did not", async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await collector.process(envelopeFor({ profile: { id: 'other' }, events: [{ id: 'o', type: 'x' }] }));
+    await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${k}`, type: 'x' })) }));
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    // What the stopped collector got done: the events stamped with the profile's second write and
+    // that write; the session's write lost to another writer, and nothing more.
+    const profile = await store.getProfile('p-1');
+    const session = await store.getSession('s-1');
+    const crashed = collect(request, { profile, session });
+    await store.write({ profiles: [{ ...crashed.profile, collectorWrites: 2 }], sessions: [], events: crashed.events.map((event) => ({ ...event, countedIn: { profile: 2 } })) });
+
+    expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 102 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { other: 1, 'p-1': 3 } });
+  });
+
+  it("counts in its session a client's resend of events whose first request stopped before its profile's write", async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await collector.process(envelopeFor({ events: [{ id: 'before', type: 'x' }] }));
+    const first = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    const crashed = collect(first, { profile: await store.getProfile('p-1'), session: await store.getSession('s-1') });
+    await store.write({ profiles: [], sessions: [], events: crashed.events.map((event) => ({ ...event, countedIn: { profile: 2 } })) });
+    // The client got no answer and sends both again in a request of its own.
+    expect(await collector.process(envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 3 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 3 });
+    // And the first request comes back after all: counted by the resend, in both.
+    expect(await collector.process(first)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 3 });
+  });
+
+  it('keeps the writes of the 16 profiles a session saw last', async () => {
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    for (let i = 0; i < 20; i++) await collector.process(envelopeFor({ profile: { id: `p${i}` }, session: { id: 'kiosk' }, events: [{ id: `k${i}`, type: 'x' }] }));
+    const writes = (await store.getSession('kiosk'))?.profileWrites ?? {};
+    expect(Object.keys(writes)).toEqual(Array.from({ length: 16 }, (_, i) => `p${i + 4}`));
+    expect(await store.getSession('kiosk')).toMatchObject({ eventCount: 20 });
+  });
+
   it("counts once an event whose first request stopped before its profile's write, resent by the client, then delivered again itself", async () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });

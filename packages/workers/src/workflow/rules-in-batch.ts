@@ -93,10 +93,11 @@ export class RulesRound {
   }
 }
 
-/** A session as rules and deliveries see it: without the dedup memory, which would make every delivery kilobytes longer. */
+/** A session as rules and deliveries see it: without the dedup memory (marks and write stamps), which would make every delivery kilobytes longer. */
 function withoutDedupMemory(session: SessionRecord): SessionRecord {
-  if (session.recentEventIds === undefined) return session;
+  if (session.recentEventIds === undefined && session.profileWrites === undefined) return session;
   const shown = { ...session };
   delete shown.recentEventIds;
+  delete shown.profileWrites;
   return shown;
 }
