@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenNodeHttp, listenUws, loadUws, publicRoutes, type ServerOptions, SourceRegistry } from '@inflow/edge';
-import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type Subject, WorkflowFeed } from '@inflow/workers';
+import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type SubjectFeed, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
 import { tuneForHttpRoles } from './http-role-tuning.js';
 import type { Config } from './config/config.js';
@@ -92,7 +92,7 @@ function createStages(
   topics: TopicNames,
   logger: Logger,
   { telemetry, trace }: Observed,
-): Stages & { feed: { publish(subjects: readonly Subject[]): Promise<unknown> }; rulesInBatch: RulesInBatch | undefined } {
+): Stages & { feed: SubjectFeed; rulesInBatch: RulesInBatch | undefined } {
   const refreshMs = config.destinationRefreshMs;
   const destinations = new DestinationDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('destinations') });
   const rules = new RuleDirectory({ definitions: engine.definitions, refreshMs, logger: logger.child('rules') });
@@ -106,7 +106,10 @@ function createStages(
   }
   const workflowFeed = new WorkflowFeed({ queue: engine.queue, topics, rules, trace });
   // Stored events go to the destinations their triggers take and to the rules that take them.
-  const feed = { publish: (subjects: readonly Subject[]) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]) };
+  const feed: SubjectFeed = {
+    publish: (subjects) => Promise.all([dispatchFeed.publish(subjects), workflowFeed.publish(subjects)]),
+    listening: async () => (await dispatchFeed.listening()) || (await workflowFeed.listening()),
+  };
   return { destinations, rules, dispatchFeed, feed, rulesInBatch: undefined };
 }
 

@@ -1,5 +1,6 @@
 export { collect, MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from './collector/collect.js';
 export { Collector, type CollectOutcome, type CollectorOptions } from './collector/collector.js';
+export type { SubjectFeed } from './collector/collect-and-store.js';
 export { createCollectorWorker, type CollectorWorkerOptions } from './collector/collector-worker.js';
 export { SqliteQueue, type SqliteQueueOptions } from './embedded/sqlite-queue.js';
 export { SqliteStore } from './embedded/sqlite-store.js';

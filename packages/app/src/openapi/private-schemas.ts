@@ -139,11 +139,14 @@ export const privateSchemas: Record<string, SchemaObject> = {
       utm: { type: 'object', additionalProperties: { type: 'string' } },
       context: freeForm(),
       recentEventIds: listOf({ type: 'string' }),
-      profileWrites: {
-        type: 'object',
-        additionalProperties: { type: 'integer', minimum: 1 },
-        description: "Internal: by profile id, the newest of the profile's collector writes that wrote this session too.",
-      },
+      profileWrites: closed(
+        {
+          last: listOf({ type: 'array', items: { oneOf: [{ type: 'string' }, { type: 'integer', minimum: 1 }] }, minItems: 2, maxItems: 2 }, "[profile id, the newest of its collector writes that wrote this session], the profile seen longest ago first."),
+          complete: { type: 'boolean', description: 'Whether `last` names every profile that ever wrote this session.' },
+        },
+        ['last', 'complete'],
+        'Internal: which collector writes of its profiles wrote this session too.',
+      ),
       version: { type: 'integer', minimum: 1 },
     },
     ['id', 'profileId', 'sourceId', 'startedAt', 'lastEventAt', 'eventCount', 'context', 'version'],

@@ -52,13 +52,21 @@ export interface SessionRecord {
   /** Marks of the events this session counted (see ProfileRecord.recentEventIds). */
   recentEventIds?: string[];
   /**
-   * By profile, the newest of its collector writes (ProfileRecord.collectorWrites) that wrote this
-   * session too (bookkeeping): an event stored under this session and stamped with a write the
-   * session has had was counted by it (see the collector's collect-and-store.ts). A session is
-   * written from the lane of every profile it saw, so its own version says nothing of one request.
+   * Which collector writes of its profiles (ProfileRecord.collectorWrites) wrote this session too
+   * (bookkeeping): an event stored under this session and stamped with a write the session has
+   * had was counted by it (see the collector's profile-writes.ts). A session is written from the
+   * lane of every profile it saw, so its own version says nothing of one request.
    */
-  profileWrites?: Record<string, number>;
+  profileWrites?: ProfileWrites;
   version: number;
+}
+
+/** See SessionRecord.profileWrites. */
+export interface ProfileWrites {
+  /** [profile id, its newest collector write that wrote the session], the profile seen longest ago first. */
+  last: Array<[string, number]>;
+  /** Whether `last` names every profile that ever wrote the session (kept since the session began, none forgotten). */
+  complete: boolean;
 }
 
 export interface EventRecord {

@@ -1,9 +1,20 @@
-import { type Envelope, errorMessage, eventKey, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type TraceEntry, type TraceSink, type WriteResult } from '@inflow/core';
+import { type Envelope, errorMessage, eventKey, type EventRecord, InfrastructureError, type Logger, type ProfileRecord, type ProfileState, type RecordStore, type SessionRecord, sleep, type StoredCopy, type TraceEntry, type TraceSink, type WriteResult } from '@inflow/core';
 import { collect } from './collect.js';
+import { type LoadedProfileWrites, sessionHadWrite, withProfileWrites } from './profile-writes.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
 import type { CollectorOutcome } from './collector.js';
 import type { Subject } from '../conditions/field-path.js';
 import type { RulesRound } from '../workflow/rules-in-batch.js';
+
+/** Where stored events go next (dispatch, workflow). */
+export interface SubjectFeed {
+  publish(subjects: readonly Subject[]): Promise<unknown>;
+  /**
+   * Whether anything takes stored events now (an enabled destination or rule): when nothing
+   * does, the collector does not build them. Without it, they are always built.
+   */
+  listening?(): Promise<boolean>;
+}
 
 export interface CollectAndStoreDeps {
   state: ProfileState;
@@ -14,7 +25,7 @@ export interface CollectAndStoreDeps {
    * or not, with the profile and session it left, before the request counts as done. A
    * failure throws, and the whole group is tried again (storing it again changes nothing).
    */
-  feed?: { publish(subjects: readonly Subject[]): Promise<unknown> };
+  feed?: SubjectFeed;
   /**
    * Rules run in this write (the embedded engine): each request's events on the profile it
    * left, the rules' changes stored with it. Without it, rules are the workflow role's (feed).
@@ -53,6 +64,8 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   // the events this call's own writes created, which nothing counted before.
   const counted = { profile: new Set<string>(), session: new Set<string>() };
   const created = new Set<string>();
+  // Asked once a call: a destination or rule enabled meanwhile takes events from the next call on.
+  const feed = deps.feed && (deps.feed.listening ? await deps.feed.listening() : true) ? deps.feed : undefined;
   for (let round = 1; todo.length > 0; round++) {
     if (round > MAX_ROUNDS) throw new InfrastructureError('store', `profiles kept changing under ${todo.length} requests; retrying later`);
     if (round > 1) await sleep(Math.random() * Math.min(100, 5 * round));
@@ -67,10 +80,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     // requests it folds: two writers that started from the same copy then write the same
     // version, and the store refuses the second (external versioning only takes a higher one).
     const base = { profiles: versionsOf(state.profiles), sessions: versionsOf(state.sessions) };
-    // What events are stamped with: the collector's own writes of a profile (rules' writes move its version too).
-    const counts = { profiles: new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0])) };
-    // And the profile writes each session had, as loaded (the round's own are added when written).
-    const sessionWrites: SessionWrites = new Map([...state.sessions].map(([id, s]) => [id, s.profileWrites]));
+    // The collector's own writes of each profile so far (rules' writes move its version too): this
+    // round's is the next, and what events are stamped with. And which of those writes each session had.
+    const writesBefore = new Map([...state.profiles].map(([id, p]) => [id, p.collectorWrites ?? 0]));
+    const sessionsHad: LoadedProfileWrites = new Map([...state.sessions].map(([id, s]) => [id, s.profileWrites]));
     const events: EventRecord[] = [];
     // Which profiles' requests each session took in this round: the session records their writes.
     const touched = { profiles: new Set<string>(), sessions: new Set<string>(), sessionProfiles: new Map<string, Set<string>>() };
@@ -87,8 +100,9 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
-        const profilesOfSession = touched.sessionProfiles.get(session.id) ?? new Set<string>();
-        touched.sessionProfiles.set(session.id, profilesOfSession.add(profile.id));
+        const profilesOfSession = touched.sessionProfiles.get(session.id);
+        if (profilesOfSession) profilesOfSession.add(profile.id);
+        else touched.sessionProfiles.set(session.id, new Set([profile.id]));
         events.push(...batch.events);
         applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates, sessionCountedAlike: batch.sessionCountedAlike });
       } catch (error) {
@@ -99,16 +113,17 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     const profiles = [...touched.profiles].map((id) => ({
       ...(state.profiles.get(id) as ProfileRecord),
       version: (base.profiles.get(id) ?? 0) + 1,
-      collectorWrites: (counts.profiles.get(id) ?? 0) + 1,
+      collectorWrites: (writesBefore.get(id) ?? 0) + 1,
     }));
     const sessions = [...touched.sessions].map((id) => {
       const session = state.sessions.get(id) as SessionRecord;
-      return { ...session, version: (base.sessions.get(id) ?? 0) + 1, profileWrites: withProfileWrites(session.profileWrites, touched.sessionProfiles.get(id), counts.profiles) };
+      const profileWrites = withProfileWrites(session.profileWrites, !base.sessions.has(id), touched.sessionProfiles.get(id) ?? new Set(), writesBefore);
+      return { ...session, version: (base.sessions.get(id) ?? 0) + 1, profileWrites };
     });
     // Events first, then the profiles and sessions that count them: an event the store holds
     // already is found before anything counts it, and a crash in between leaves events whose
     // profile write never happened. Each event names the profile write that counts it.
-    for (const event of events) event.countedIn = { profile: (counts.profiles.get(event.profileId) ?? 0) + 1 };
+    for (const event of events) event.countedIn = { profile: (writesBefore.get(event.profileId) ?? 0) + 1 };
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
@@ -122,7 +137,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         if (!refused.has(key)) created.add(key);
       } else if (!created.has(key)) before.push(event);
     }
-    if (before.length > 0 && (await countedBefore(before, applied, { profiles: counts.profiles, sessions: sessionWrites }, counted, deps.store))) {
+    if (before.length > 0 && (await countedBefore(before, applied, { profiles: writesBefore, sessions: sessionsHad }, counted, deps.store))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.
       tally.recounted += 1;
       todo = todo.filter((index) => outcomes[index] === undefined);
@@ -169,10 +184,10 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       } else {
         outcomes[index] = { kind: 'stored', accepted: { queued: false, profile: { id: profile.id }, session: { id: session.id }, events: eventIds }, duplicates: duplicates.length };
         if (deps.trace) traced.push(...storedEntries(envelope, eventIds, duplicates));
-        if (deps.feed) done.push(...subjectsOf(eventIds, eventsById, profilesById.get(profile.id), sessionsById.get(session.id)));
+        if (feed) done.push(...subjectsOf(eventIds, eventsById, profilesById.get(profile.id), sessionsById.get(session.id)));
       }
     }
-    if (done.length > 0) await deps.feed?.publish(done);
+    if (done.length > 0) await feed?.publish(done);
     for (const entry of traced) deps.trace?.record(entry);
     if (again.length > 0) {
       tally.stale += again.length;
@@ -246,7 +261,7 @@ function throwIfRetryable(result: WriteResult): void {
 async function countedBefore(
   events: readonly EventRecord[],
   applied: ReadonlyArray<{ envelope: Envelope; duplicates: readonly string[]; sessionCountedAlike: boolean }>,
-  writes: { profiles: ReadonlyMap<string, number>; sessions: SessionWrites },
+  had: { profiles: ReadonlyMap<string, number>; sessions: LoadedProfileWrites },
   counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
 ): Promise<boolean> {
@@ -278,10 +293,10 @@ async function countedBefore(
     const now = countedNow.get(key);
     if (!copy || !now) continue;
     const elsewhere = copy.requestId !== undefined && copy.requestId !== event.requestId && !round.has(copy.requestId);
-    const byProfile = copy.countedIn ? (writes.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
+    const byProfile = copy.countedIn ? (had.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
     // A session is written by the requests of every profile it saw, from every lane: its version
-    // moves on without this request, so it records the newest write of each profile it had.
-    const bySession = copy.sessionId !== event.sessionId || (copy.countedIn ? sessionHadWrite(writes.sessions, event, copy.countedIn.profile) ?? elsewhere : elsewhere);
+    // moves on without this request, so it records the writes of its profiles it had.
+    const bySession = copy.sessionId !== event.sessionId || sessionCounted(had.sessions, event, copy, elsewhere);
     if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;
@@ -294,41 +309,9 @@ async function countedBefore(
   return found;
 }
 
-/** By session id, the profile writes each session had as loaded (none recorded: undefined); a new session is absent. */
-type SessionWrites = ReadonlyMap<string, Readonly<Record<string, number>> | undefined>;
-
-/**
- * Whether the event's session had the profile write `stamp` (and so counted the event), or
- * undefined where it cannot tell: a session written before sessions recorded profile writes, or
- * one that saw so many profiles that it may have forgotten this one. A new session had nothing.
- */
-function sessionHadWrite(sessions: SessionWrites, event: EventRecord, stamp: number): boolean | undefined {
-  if (!sessions.has(event.sessionId)) return false;
-  const had = sessions.get(event.sessionId);
-  if (had === undefined) return undefined;
-  if (Object.hasOwn(had, event.profileId)) return (had[event.profileId] ?? 0) >= stamp;
-  return Object.keys(had).length < PROFILE_WRITES_KEPT ? false : undefined;
-}
-
-/** The most profiles whose writes a session records; the longest unseen is forgotten first. */
-export const PROFILE_WRITES_KEPT = 16;
-
-/**
- * A session's record of profile writes after a round that wrote it for `profiles`: each one's
- * write in this round (its collector writes so far, plus one), newest last.
- */
-function withProfileWrites(
-  had: Readonly<Record<string, number>> | undefined,
-  profiles: ReadonlySet<string> | undefined,
-  writes: ReadonlyMap<string, number>,
-): Record<string, number> {
-  // A map, not an object, while it changes: a profile id is any string, '__proto__' too.
-  const next = new Map(had ? Object.entries(had) : []);
-  for (const id of profiles ?? []) {
-    next.delete(id); // the newest goes last
-    next.set(id, (writes.get(id) ?? 0) + 1);
-  }
-  return Object.fromEntries([...next].slice(-PROFILE_WRITES_KEPT));
+/** Whether the event's own session counted the stored copy: by the stamped write where it can tell, else by who stored it. */
+function sessionCounted(sessions: LoadedProfileWrites, event: EventRecord, copy: StoredCopy, elsewhere: boolean): boolean {
+  return (copy.countedIn && sessionHadWrite(sessions, event, copy.countedIn.profile)) ?? elsewhere;
 }
 
 function permanentFailures(result: WriteResult): Map<string, string> {

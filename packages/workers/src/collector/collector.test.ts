@@ -49,6 +49,18 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getProfile('bob')).toMatchObject({ eventCount: 1 });
   });
 
+  it('builds and hands on stored events only while something listens', async () => {
+    let listening = false;
+    const published: string[] = [];
+    const feed = { publish: (done: readonly Subject[]) => Promise.resolve(published.push(...done.map((s) => s.event.id))), listening: () => Promise.resolve(listening) };
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger, feed });
+    await collector.process(envelopeFor({ events: [{ id: 'unheard', type: 'x' }] }));
+    listening = true;
+    await collector.process(envelopeFor({ events: [{ id: 'heard', type: 'x' }] }));
+    expect(published).toEqual(['heard']);
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 2 });
+  });
+
   it('applies a request again on the store copy when the cache was older, counting nothing twice', async () => {
     const state = new CachedProfileState(store, 100);
     const collector = new Collector({ state, store, logger });
@@ -114,7 +126,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
     expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302, profileWrites: { 'p-1': 5 } });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302, profileWrites: { last: [['p-1', 5]], complete: true } });
   });
 
   it("counts in its session a request delivered again whose profile write landed and whose session write did not", async () => {
@@ -131,7 +143,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
 
     expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 102 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { other: 1, 'p-1': 3 } });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { last: [['other', 1], ['p-1', 3]], complete: true } });
   });
 
   it("counts in its session a client's resend of events whose first request stopped before its profile's write", async () => {
@@ -149,11 +161,28 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 3 });
   });
 
+  it("counts nothing twice in a session written before sessions recorded their profiles' writes", async () => {
+    await new Collector({ state: new CachedProfileState(store, 100), store, logger }).process(envelopeFor({ profile: { id: 'p' }, session: { id: 's' }, events: [{ id: 'e', type: 'x' }] }));
+    // As an older version left it: no record of profile writes.
+    const { profileWrites, ...older } = (await store.getSession('s')) ?? expect.fail('no session');
+    expect(profileWrites).toEqual({ last: [['p', 1]], complete: true });
+    await store.write({ profiles: [], sessions: [{ ...older, version: older.version + 1 }], events: [] });
+    const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    // Another profile's 300 events in it: its record begins now, without p.
+    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ profile: { id: 'q' }, session: { id: 's' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `q${i}-${k}`, type: 'x' })) }));
+    expect((await store.getSession('s'))?.profileWrites).toEqual({ last: [['q', 3]], complete: false });
+    // The client resends p's event in a request of its own.
+    expect(await collector.process(envelopeFor({ profile: { id: 'p' }, session: { id: 's' }, events: [{ id: 'e', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 1 });
+    expect(await store.getSession('s')).toMatchObject({ eventCount: 301 });
+    expect(await store.getProfile('p')).toMatchObject({ eventCount: 1 });
+  });
+
   it('keeps the writes of the 16 profiles a session saw last', async () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     for (let i = 0; i < 20; i++) await collector.process(envelopeFor({ profile: { id: `p${i}` }, session: { id: 'kiosk' }, events: [{ id: `k${i}`, type: 'x' }] }));
-    const writes = (await store.getSession('kiosk'))?.profileWrites ?? {};
-    expect(Object.keys(writes)).toEqual(Array.from({ length: 16 }, (_, i) => `p${i + 4}`));
+    const writes = (await store.getSession('kiosk'))?.profileWrites;
+    expect(writes?.last.map(([id]) => id)).toEqual(Array.from({ length: 16 }, (_, i) => `p${i + 4}`));
+    expect(writes?.complete).toBe(false);
     expect(await store.getSession('kiosk')).toMatchObject({ eventCount: 20 });
   });
 

@@ -37,6 +37,11 @@ export class DestinationDirectory {
     return (subject) => (enabled.length === 0 ? enabled : enabled.filter((destination) => triggers(destination.trigger, subject)));
   }
 
+  /** Whether any destination is enabled (paused ones too). */
+  async anyEnabled(): Promise<boolean> {
+    return (await this.all()).some((destination) => destination.record.enabled);
+  }
+
   invalidate(): void {
     this.directory.invalidate();
   }

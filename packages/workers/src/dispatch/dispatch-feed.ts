@@ -24,6 +24,11 @@ export class DispatchFeed {
 
   constructor(private readonly options: DispatchFeedOptions) {}
 
+  /** Whether any destination takes events now. */
+  listening(): Promise<boolean> {
+    return this.options.directory.anyEnabled();
+  }
+
   /** Publishes; throws InfrastructureError when the queue cannot take it (the collector retries). */
   async publish(subjects: readonly Subject[]): Promise<number> {
     if (subjects.length === 0) return 0;

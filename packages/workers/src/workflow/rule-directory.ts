@@ -23,6 +23,11 @@ export class RuleDirectory {
     return (await this.directory.all()).find((rule) => rule.record.id === id && rule.record.enabled);
   }
 
+  /** Whether any rule is enabled. */
+  async anyEnabled(): Promise<boolean> {
+    return (await this.directory.all()).some((rule) => rule.record.enabled);
+  }
+
   /** Enabled rules whose trigger takes the event (type, source, depth); their conditions are checked when they run. */
   async triggered(subject: Subject): Promise<CompiledRule[]> {
     return (await this.matcher())(subject);

@@ -15,6 +15,11 @@ export class WorkflowFeed {
   /** `trace`: where each stored event's rules are recorded ('routed'). */
   constructor(private readonly options: { queue: Queue; topics: TopicNames; rules: RuleDirectory; trace?: TraceSink | undefined }) {}
 
+  /** Whether any rule takes events now. */
+  listening(): Promise<boolean> {
+    return this.options.rules.anyEnabled();
+  }
+
   async publish(subjects: readonly Subject[]): Promise<number> {
     const triggered = await this.options.rules.matcher();
     const routes = subjects.map((subject) => ({ subject, targets: triggered(subject).map((rule) => rule.record.id) }));
