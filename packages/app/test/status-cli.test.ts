@@ -142,8 +142,11 @@ describe('inflow status and trace against a running distributed inflow', () => {
 
   it('checks Pulsar, Elasticsearch and Redis, shows live instances, and exits 1 when one is down', async () => {
     const board = new RedisStatsBoard({ redis, keyPrefix: prefix, ttlMs: 60_000, logger });
-    await board.publish({ instance: 'collector@elsewhere:7', role: 'collector', at: Date.now(), counters: { 'collector.events.received': 3, 'collector.events.stored': 3 }, gauges: {} });
-    const up = await runCli(['status'], env);
+    // Another live instance publishes as often as the one running (every 200 ms; the board keeps three intervals).
+    const elsewhere = () => board.publish({ instance: 'collector@elsewhere:7', role: 'collector', at: Date.now(), counters: { 'collector.events.received': 3, 'collector.events.stored': 3 }, gauges: {} });
+    await elsewhere();
+    const beat = setInterval(() => void elsewhere(), 100);
+    const up = await runCli(['status'], env).finally(() => clearInterval(beat));
     for (const service of ['private API', 'pulsar', 'elasticsearch', 'redis']) expect(up.output).toMatch(new RegExp(`^${service}\\s+✓ up\\s+\\S+\\s+\\d+ ms`, 'm'));
     // The brokers' binary protocol, at the address the cluster's metadata names (none was given).
     expect(up.output).toMatch(/^pulsar \(binary protocol\)\s+✓ up\s+pulsar:\/\/127\.0\.0\.1:\d+\s+\d+ ms$/m);
