@@ -2,6 +2,7 @@ import { type Envelope, errorMessage, eventKey, type EventRecord, Infrastructure
 import { collect } from './collect.js';
 import { type LoadedProfileWrites, sessionHadWrite, withProfileWrites } from './profile-writes.js';
 import { loadSessionProfiles, withSessionProfile } from './session-profiles.js';
+import { withoutDedupMemory } from './shown-session.js';
 import type { CollectorOutcome } from './collector.js';
 import type { Subject } from '../conditions/field-path.js';
 import type { RulesRound } from '../workflow/rules-in-batch.js';
@@ -226,10 +227,8 @@ function subjectsOf(
 ): Subject[] {
   if (!profile || !session) return [];
   // Without the dedup memory: it is bookkeeping, and it would make every message kilobytes longer.
-  const shown = { profile: { ...profile, recentEventIds: [] }, session: { ...session } };
+  const shown = { profile: { ...profile, recentEventIds: [] }, session: withoutDedupMemory(session) };
   delete shown.profile.recentSessionIds;
-  delete shown.session.recentEventIds;
-  delete shown.session.profileWrites;
   return eventIds.flatMap((id) => {
     const stored = events.get(eventKey(profile.id, id));
     if (!stored) return [];

@@ -1,4 +1,5 @@
 import type { EventRecord, ProfileRecord, RuleMeter, SessionRecord, StageMeter, TraceSink } from '@inflow/core';
+import { withoutDedupMemory } from '../collector/shown-session.js';
 import type { Subject } from '../conditions/field-path.js';
 import { carryOutEffects, type EffectTargets } from './rule-effects.js';
 import { ruleEntries } from './rule-entries.js';
@@ -91,13 +92,4 @@ export class RulesRound {
     }
     return tally;
   }
-}
-
-/** A session as rules and deliveries see it: without the dedup memory (marks and write stamps), which would make every delivery kilobytes longer. */
-function withoutDedupMemory(session: SessionRecord): SessionRecord {
-  if (session.recentEventIds === undefined && session.profileWrites === undefined) return session;
-  const shown = { ...session };
-  delete shown.recentEventIds;
-  delete shown.profileWrites;
-  return shown;
 }
