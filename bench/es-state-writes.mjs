@@ -9,6 +9,11 @@
 // 0, 128, 256 and 512 marks, alternated over --rounds rounds after an uncounted warm-up, and
 // each window's ratio to the window of 0 in the same run.
 // Usage: node bench/es-state-writes.mjs [--writes 30000] [--profiles 2000] [--rounds 2] [--windows 0,128,256,512]
+//        [--marks-mapping keyword|unmapped|disabled] [--settings '{"index.codec":"best_compression"}']
+// --marks-mapping and --settings compare how the marks are mapped and other index settings (run
+// each variant in turn, alternated). Where Elasticsearch's CPU goes during a run: Java Flight
+// Recorder, as the Elasticsearch user, e.g. `jcmd <pid> JFR.start duration=40s filename=/tmp/es.jfr
+// settings=profile`, then `jfr print --events jdk.ExecutionSample /tmp/es.jfr`.
 // Starts the stack's Elasticsearch (scripts/stack.mjs up) when it is not running.
 import { fileURLToPath } from 'node:url';
 import { median } from './support/median.mjs';
@@ -22,12 +27,24 @@ const PROFILES = Number(args.profiles ?? 2000);
 const ROUNDS = Number(args.rounds ?? 2);
 const WINDOWS = String(args.windows ?? '0,128,256,512').split(',').map(Number);
 const BULK = 500;
+/** How the marks field is mapped: as the collector maps it (keyword, not indexed), 'unmapped' (left to _source), or 'disabled' (an object Elasticsearch does not parse). */
+const MARKS_MAPPING = String(args['marks-mapping'] ?? 'keyword');
+if (!['keyword', 'unmapped', 'disabled'].includes(MARKS_MAPPING)) throw new Error(`--marks-mapping must be keyword, unmapped or disabled (got ${MARKS_MAPPING})`);
 requirePositiveWholeNumbers({ writes: WRITES, profiles: PROFILES, rounds: ROUNDS });
 if (WINDOWS.some((w) => !Number.isInteger(w) || w < 0)) throw new Error(`--windows must be whole numbers (got ${args.windows})`);
 const say = (line) => process.stderr.write(`[es-state-writes] ${line}\n`);
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { PROFILE_MAPPINGS } = await import(new URL('packages/workers/dist/distributed/elasticsearch/mappings.js', `file://${ROOT}`).href);
+const { PROFILE_MAPPINGS: COLLECTOR_MAPPINGS } = await import(new URL('packages/workers/dist/distributed/elasticsearch/mappings.js', `file://${ROOT}`).href);
+/** Index settings added to the collector's (e.g. '{"index.merge.policy.deletes_pct_allowed":50}'), to compare Elasticsearch settings. */
+const EXTRA_SETTINGS = args.settings ? JSON.parse(args.settings) : {};
+const PROFILE_MAPPINGS = marksMapped(COLLECTOR_MAPPINGS, MARKS_MAPPING);
+
+function marksMapped(mappings, how) {
+  if (how === 'keyword') return mappings;
+  const { recentEventIds, ...others } = mappings.properties;
+  return { ...mappings, properties: how === 'unmapped' ? others : { ...others, recentEventIds: { type: 'object', enabled: false } } };
+}
 const { eventMark, remember } = await import(new URL('packages/workers/dist/collector/event-marks.js', `file://${ROOT}`).href);
 
 say('starting Elasticsearch (scripts/stack.mjs up elasticsearch)');
@@ -58,7 +75,7 @@ function profileDoc(id, state, window, at) {
 /** Writes `writes` versioned profile documents; Elasticsearch's CPU seconds per write. */
 async function run(window, writes, label) {
   const index = `es-state-writes-${window}-${Date.now().toString(36)}`;
-  await es('PUT', `/${index}`, JSON.stringify({ settings: { number_of_replicas: 0, refresh_interval: '1s' }, mappings: PROFILE_MAPPINGS }));
+  await es('PUT', `/${index}`, JSON.stringify({ settings: { number_of_replicas: 0, refresh_interval: '1s', ...EXTRA_SETTINGS }, mappings: PROFILE_MAPPINGS }));
   const states = new Map();
   // Each profile first gets a full window and is written once (not counted): a long-lived profile.
   const at0 = new Date().toISOString();
