@@ -11,6 +11,9 @@ describe('CORS headers of /track', () => {
   });
   afterAll(() => app.close());
 
+  const segment = (headers: Record<string, string>): Promise<Response> =>
+    fetch(`${app.publicUrl}/v1/batch`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ batch: [{ type: 'track', event: 'a', userId: 'u' }] }) });
+
   const credentialed = (headers: Headers) => ({
     origin: headers.get('access-control-allow-origin'),
     credentials: headers.get('access-control-allow-credentials'),
@@ -45,6 +48,23 @@ describe('CORS headers of /track', () => {
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     const server = await app.track({ source: { id: 'cors' }, events: [] });
     expect(server.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('lets only an origin some source allows read a refusal given before the source is known: no page can probe for source ids or write keys', async () => {
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'cors-off', enabled: false, allowedOrigins: [ORIGIN] }) })).status).toBe(201);
+    const refusals: Array<[string, (origin: string) => Promise<Response>, number]> = [
+      ['malformed JSON', (origin) => app.track('{"source":', { origin }), 400],
+      ['an unknown source', (origin) => app.track({ source: { id: 'nope' }, events: [{ type: 'a' }] }, { origin }), 403],
+      ['a disabled source', (origin) => app.track({ source: { id: 'cors-off' }, events: [{ type: 'a' }] }, { origin }), 403],
+      ['an unknown write key', (origin) => segment({ origin, authorization: `Basic ${Buffer.from('nope:').toString('base64')}` }), 401],
+      ['no write key', (origin) => segment({ origin }), 401],
+    ];
+    for (const [name, send, status] of refusals) {
+      const evil = await send('https://evil.example');
+      expect([name, evil.status, evil.headers.get('access-control-allow-origin'), evil.headers.get('access-control-allow-credentials')]).toEqual([name, status, null, null]);
+      const allowed = await send(ORIGIN);
+      expect([name, allowed.status, credentialed(allowed.headers)]).toEqual([name, status, { origin: ORIGIN, credentials: 'true', vary: 'origin' }]);
+    }
   });
 
   it('lets an allowed origin read a 413 the HTTP layer answers before /track runs, and no other origin', async () => {

@@ -261,6 +261,21 @@ describe.each(ENGINES)('edge cases accepted and stored on the %s engine', (engin
     expect(await storedProperties(id)).toEqual(properties);
   });
 
+  it('keeps at most 1,024 characters of a User-Agent and drops a Referer over 2,048, which every event would carry', async () => {
+    const agent = `Mozilla/5.0 ${'U'.repeat(30_000)}`;
+    const ids = Array.from({ length: MAX_EVENTS }, (_, i) => `${engine}-amplified-${i}`);
+    const body = { source: { id: SOURCE }, profile: { id: `${engine}-amplified-p` }, session: { id: `${engine}-amplified-s` }, events: ids.map((id) => ({ id, type: 't' })), options: { queue: true } };
+    const response = await app.track(body, { 'user-agent': agent, referer: `https://r.example/${'p'.repeat(30_000)}` });
+    expect(response.status).toBe(201);
+    for (const id of [ids[0] as string, ids.at(-1) as string]) {
+      const stored = await app.eventually<{ userAgent?: string; page?: unknown }>(`/events/${id}`, () => true);
+      expect(stored.userAgent).toBe(agent.slice(0, 1_024));
+      expect(stored.page).toBeUndefined();
+    }
+    const session = await app.eventually<{ userAgent?: string }>(`/sessions/${engine}-amplified-s`, () => true);
+    expect(session.userAgent).toBe(agent.slice(0, 1_024));
+  });
+
   it('accepts a body with a byte order mark, pretty-printed, and an event of exactly the size limit', async () => {
     const exact = eventOfBytes(MAX_EVENT_BYTES, `${engine}-exact`);
     const body = `\ufeff${JSON.stringify({ source: { id: SOURCE }, events: [{ id: `${engine}-bom`, type: 'a', properties: { ok: true } }, exact], options: { queue: true } }, null, 2)}`;

@@ -1,4 +1,6 @@
 import type { HttpReply } from '../http/http-types.js';
+import type { SourceRecord } from '@inflow/core';
+import { originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 
 /**
  * CORS for /track. Browsers send credentialed requests to it (a sendBeacon with a JSON body,
@@ -9,6 +11,22 @@ import type { HttpReply } from '../http/http-types.js';
 export function withCors(reply: HttpReply, origin: string | undefined): HttpReply {
   if (!origin) return reply;
   return { ...reply, headers: { ...reply.headers, ...answerHeaders(origin) } };
+}
+
+/**
+ * CORS for an answer given before the request's source could say which origins it allows (a
+ * body that cannot be read, a source or write key that names nothing, a source that cannot be
+ * checked, an edge shutting down): echoed only to an origin some enabled source allows, so that
+ * a page of any other origin cannot read the answer (and learn which source ids exist), while a
+ * page of an allowed origin still reads why it was refused (and does not retry a 400).
+ */
+export async function refusalCors(sources: Pick<SourceRegistry, 'originAllowedSomewhere'>, reply: HttpReply, origin: string | undefined): Promise<HttpReply> {
+  return origin && (await sources.originAllowedSomewhere(origin)) ? withCors(reply, origin) : reply;
+}
+
+/** CORS for an answer about a known source (disabled, say): only to an origin that source allows. */
+export function sourceCors(source: SourceRecord, reply: HttpReply, origin: string | undefined): HttpReply {
+  return origin && originAllowed(source, origin) ? withCors(reply, origin) : reply;
 }
 
 /** The answer to a preflight from an allowed origin: what it asked for, for a day. */

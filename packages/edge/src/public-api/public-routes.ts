@@ -6,7 +6,7 @@ import { Router } from '../http/router.js';
 import { addSegmentRoutes } from '../segment/segment-routes.js';
 import type { SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
-import { preflightReply, withCors } from './cors.js';
+import { preflightReply, refusalCors } from './cors.js';
 import { IntakeDigest } from './intake-digest.js';
 
 export interface PublicRoutesDeps extends TrackHandlerDeps {
@@ -30,7 +30,7 @@ export function publicRoutes(deps: PublicRoutesDeps): (request: HttpRequest) => 
     .on('POST', '/track', counted(deps.meter, intake, (request) =>
       deps.isAccepting()
         ? track(request)
-        : Promise.resolve(withCors(errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin'])),
+        : refusalCors(deps.sources, errorReply(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), request.headers['origin']),
     ))
     .on('OPTIONS', '/track', (request) => preflight(deps.sources, request))
     .on('GET', '/healthz', () => json(200, { status: 'ok' }))

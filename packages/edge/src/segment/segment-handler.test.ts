@@ -22,6 +22,7 @@ function harness(options: { queueDown?: boolean; storeDown?: boolean; maxEvents?
       peek: (id) => (options.storeDown ? undefined : (SOURCES[id] ?? null)),
       check: (id) => Promise.resolve(options.storeDown ? { unreachable: new InfrastructureError('store', 'connect ECONNREFUSED').message } : (SOURCES[id] ?? null)),
       originAllowedAnywhere: () => Promise.resolve(true),
+      originAllowedSomewhere: () => Promise.resolve(true),
     },
     limits: { maxEvents: options.maxEvents ?? 100, maxEventBytes: 65_536, maxBodyBytes: options.maxBodyBytes },
     queueTimeoutMs: 1_000,

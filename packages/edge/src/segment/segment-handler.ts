@@ -4,7 +4,7 @@ import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, ty
 import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { requestMeta } from '../http/request-meta.js';
-import { withCors } from '../public-api/cors.js';
+import { refusalCors, sourceCors, withCors } from '../public-api/cors.js';
 import { outageWarnings } from '../public-api/outage-warnings.js';
 import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { groupByProfile, type IndexedMessage, type ProfileGroup } from './group-by-profile.js';
@@ -25,7 +25,7 @@ export const MAX_BATCH_BYTES = 500 * 1024;
 const MAX_BATCH_CONTEXT_BYTES = 2 * MAX_BATCH_BYTES;
 
 export interface SegmentDeps {
-  sources: Pick<SourceRegistry, 'peek' | 'check' | 'originAllowedAnywhere'>;
+  sources: Pick<SourceRegistry, 'peek' | 'check' | 'originAllowedAnywhere' | 'originAllowedSomewhere'>;
   /**
    * `maxBodyBytes` (INFLOW_MAX_BODY_BYTES, as for /track): a batch's size, sent or after
    * decompression, at most (default Segment's 500 KB). Segment's clients stay under 500 KB;
@@ -61,23 +61,23 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
   return async (request) => {
     const origin = request.headers['origin'];
     if (!deps.isAccepting()) {
-      return withCors(segmentError(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), origin);
+      return refusalCors(deps.sources, segmentError(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), origin);
     }
     const read = await readSegmentBody(request, maxBytes, tooLarge);
-    if (!read.ok) return withCors(read.reply, origin);
+    if (!read.ok) return refusalCors(deps.sources, read.reply, origin);
     const { body } = read;
 
     const writeKey = writeKeyFromHeader(request.headers['authorization']) ?? writeKeyFromBody(body);
     if (writeKey === undefined) {
-      return withCors(segmentError(401, 'missing_write_key', 'send the write key as the user name of HTTP Basic auth, or as "writeKey" in the body'), origin);
+      return refusalCors(deps.sources, segmentError(401, 'missing_write_key', 'send the write key as the user name of HTTP Basic auth, or as "writeKey" in the body'), origin);
     }
     const source = deps.sources.peek(writeKey) ?? (await deps.sources.check(writeKey));
     if (isUnreachable(source)) {
       warn.sources(`segment ${endpoint} refused, sources cannot be read: ${source.unreachable}`);
-      return withCors(segmentError(503, 'service_unavailable', `the write key cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+      return refusalCors(deps.sources, segmentError(503, 'service_unavailable', `the write key cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
-    if (!source) return withCors(segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
-    if (!source.enabled) return withCors(segmentError(403, 'source_disabled', `source "${source.id}" is disabled`), origin);
+    if (!source) return refusalCors(deps.sources, segmentError(401, 'invalid_write_key', 'the write key names no source'), origin);
+    if (!source.enabled) return sourceCors(source, segmentError(403, 'source_disabled', `source "${source.id}" is disabled`), origin);
     if (origin && !originAllowed(source, origin)) {
       return segmentError(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
     }

@@ -81,6 +81,19 @@ export class SourceRegistry {
   }
 
   /**
+   * originAllowedAnywhere for an answer that must not fail: while the store cannot be listed,
+   * what the last listing said.
+   */
+  async originAllowedSomewhere(origin: string): Promise<boolean> {
+    try {
+      return await this.originAllowedAnywhere(origin);
+    } catch (error) {
+      if (!isInfrastructureError(error)) throw error;
+      return this.originAllowedAsLastListed(origin);
+    }
+  }
+
+  /**
    * Whether the last listing (of originAllowedAnywhere, which every preflight refreshes) allows
    * the origin; false when nothing was listed yet. For answers that cannot wait for the store.
    */

@@ -4,7 +4,7 @@ import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, ty
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json, withRefusedEvents } from '../http/replies.js';
 import { requestMeta } from '../http/request-meta.js';
-import { withCors } from '../public-api/cors.js';
+import { refusalCors, sourceCors, withCors } from '../public-api/cors.js';
 import { outageWarnings } from '../public-api/outage-warnings.js';
 import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { decodeTrackBody, readTrackBody, type TrackLimits } from './read-track-body.js';
@@ -38,9 +38,9 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     // A body without Content-Encoding (nearly all) is read without waiting for a promise.
     let decoded = decodeTrackBody(request, deps.limits);
     if (decoded instanceof Promise) decoded = await decoded;
-    if (!decoded.ok) return withCors(decoded.reply, origin);
+    if (!decoded.ok) return refusalCors(deps.sources, decoded.reply, origin);
     const read = readTrackBody(request, deps.limits, decoded.body);
-    if (!read.ok) return withCors(read.reply, origin);
+    if (!read.ok) return refusalCors(deps.sources, read.reply, origin);
     const { payload, rejected } = read;
 
     // A cached source answers without a promise: the common case costs no extra turn.
@@ -48,10 +48,10 @@ export function createTrackHandler(deps: TrackHandlerDeps): (request: HttpReques
     const source = deps.sources.peek(sourceId) ?? (await deps.sources.check(sourceId));
     if (isUnreachable(source)) {
       warn.sources(`track refused, sources cannot be read: ${source.unreachable}`);
-      return withCors(errorReply(503, 'service_unavailable', `the source cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
+      return refusalCors(deps.sources, errorReply(503, 'service_unavailable', `the source cannot be checked now (${source.unreachable}); retry later`, { headers: { 'retry-after': '1' } }), origin);
     }
-    if (!source) return withCors(errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
-    if (!source.enabled) return withCors(errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
+    if (!source) return refusalCors(deps.sources, errorReply(403, 'unknown_source', `source "${sourceId}" does not exist`, { path: 'source.id' }), origin);
+    if (!source.enabled) return sourceCors(source, errorReply(403, 'source_disabled', `source "${source.id}" is disabled`, { path: 'source.id' }), origin);
     if (origin && !originAllowed(source, origin)) {
       // No CORS headers: the browser keeps this answer from a page of an origin the source does not allow.
       return errorReply(403, 'origin_not_allowed', `origin ${origin} may not send to source "${source.id}"`);
