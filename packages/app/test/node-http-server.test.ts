@@ -107,6 +107,16 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
     expect((await app.track({ source, events: [] })).status).toBe(200);
   });
 
+  it('names a chunked body its parser refuses with a 400 (a bad chunk size, bare-LF chunk lines), and goes on serving', async () => {
+    const head = 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    for (const chunks of ['zz\r\n{"source":{"id":"demo"},"events":[]}\r\n0\r\n\r\n', '5\n{"so"}\n0\n\n']) {
+      const answers = answersIn(await exchange(app, head + chunks));
+      expect(answers).toHaveLength(1);
+      expect(answers[0]).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });
+    }
+    expect((await app.track({ source, events: [] })).status).toBe(200);
+  });
+
   it('answers 408 to a head or a body that stalls past the deadline', async () => {
     const [head] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Le'));
     expect(head).toMatchObject({ status: 408, body: { error: { code: 'request_timeout', message: 'the request head did not arrive within 800 ms' } } });

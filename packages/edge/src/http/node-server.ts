@@ -21,7 +21,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
   let inFlight = 0;
   const { meter, requestIds } = options;
   /** Unanswered requests per connection. */
-  const pipelines = new WeakMap<Socket, { unanswered: number }>();
+  const pipelines = new WeakMap<Socket, Pipeline>();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight += 1;
@@ -44,6 +44,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       inFlight -= 1;
       clearTimeout(timer);
       pipeline.unanswered -= 1;
+      if (pipeline.readingBody === settle) pipeline.readingBody = undefined;
       return true;
     };
     const finish = (reply: HttpReply, close = false): void => {
@@ -72,6 +73,8 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     timer = setTimeout(() => finish(early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
     const chunks: Buffer[] = [];
     let received = 0;
+    // Until its body has arrived, a parse error of the connection is this request's (a bad chunk).
+    pipeline.readingBody = settle;
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
@@ -81,6 +84,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     req.on('end', () => {
       if (done) return;
       clearTimeout(timer);
+      if (pipeline.readingBody === settle) pipeline.readingBody = undefined;
       const { path, query } = requestTarget(req.url ?? '/');
       request = {
         // Nobody waits for the answer once the client closed its side before it.
@@ -143,12 +147,22 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
 const tooManyPipelined = (): HttpReply =>
   errorReply(503, 'service_unavailable', `more than ${PIPELINE_LIMIT} requests pipelined on one connection are waiting for their answers; send this one again`, { headers: { 'retry-after': '1' } });
 
+/** A connection's requests still unanswered, and the one whose body is being read (its settle), if any. */
+interface Pipeline {
+  unanswered: number;
+  readingBody?: (() => boolean) | undefined;
+}
+
 /**
  * A request Node's parser refuses gets a 400 naming why (Node's own answer has no body), and
- * the connection closes. When earlier requests of the connection are still unanswered, an answer
- * now would be taken as theirs: the connection is closed without one (as uWS does).
+ * the connection closes. So does a request whose body the parser refuses (a bad chunk): it is
+ * answered here, never by its handler. When earlier requests of the connection are still
+ * unanswered, an answer now would be taken as theirs: the connection is closed without one
+ * (as uWS does).
  */
-function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: { unanswered: number } | undefined, requestTimeoutMs: number): void {
+function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
+  // The only unanswered request is the one whose body failed: it gets this answer.
+  if (pipeline?.unanswered === 1 && pipeline.readingBody) pipeline.readingBody();
   if (!socket.writable || error.code === 'ECONNRESET' || (pipeline?.unanswered ?? 0) > 0) return void socket.destroy();
   const reply = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
