@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createLogger, decodeEnvelope, type Envelope, InfrastructureError, QueueUnavailableError, type SourceRecord } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
-import { createSegmentHandler, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
+import { createSegmentHandler, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
 import type { SegmentErrorBody } from './segment-replies.js';
 
 const SOURCES: Record<string, SourceRecord> = {
@@ -178,6 +178,12 @@ describe('Segment handler', () => {
     // A batch context is stored in each message's event: 60 KB of it on 500 small messages would store 30 MB.
     const amplified = await h.send('batch', { context: filler(60_000), batch: Array.from({ length: 500 }, (_, i) => track(`u${i}`)) });
     expect([amplified.status, errorOf(amplified).code, errorOf(amplified).path]).toEqual([400, 'batch_too_large', 'context']);
+    // Each message may be a queued request of its own: a batch holds at most MAX_BATCH_MESSAGES.
+    const many = (count: number) => ({ batch: Array.from({ length: count }, (_, i) => ({ type: 'track', userId: `u${i}`, event: 'e' })) });
+    expect(JSON.stringify(many(MAX_BATCH_MESSAGES + 1)).length).toBeLessThan(MAX_BATCH_BYTES);
+    const crowded = await h.send('batch', many(MAX_BATCH_MESSAGES + 1));
+    expect([crowded.status, errorOf(crowded).code, errorOf(crowded).path, errorOf(crowded).message]).toEqual([400, 'batch_too_large', 'batch', `the batch has ${MAX_BATCH_MESSAGES + 1} messages; at most ${MAX_BATCH_MESSAGES} are accepted (send them in several batches)`]);
+    expect((await h.send('batch', many(MAX_BATCH_MESSAGES))).status).toBe(200);
     const single = await h.send('track', track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }));
     expect([single.status, errorOf(single).code]).toEqual([400, 'message_too_large']);
   });
