@@ -44,7 +44,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       inFlight -= 1;
       clearTimeout(timer);
       pipeline.unanswered -= 1;
-      if (pipeline.readingBody === settle) pipeline.readingBody = undefined;
+      if (pipeline.readingBody?.settle === settle) pipeline.readingBody = undefined;
       return true;
     };
     const finish = (reply: HttpReply, close = false): void => {
@@ -74,7 +74,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     const chunks: Buffer[] = [];
     let received = 0;
     // Until its body has arrived, a parse error of the connection is this request's (a bad chunk).
-    pipeline.readingBody = settle;
+    pipeline.readingBody = { req, settle };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
@@ -84,7 +84,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     req.on('end', () => {
       if (done) return;
       clearTimeout(timer);
-      if (pipeline.readingBody === settle) pipeline.readingBody = undefined;
+      if (pipeline.readingBody?.settle === settle) pipeline.readingBody = undefined;
       const { path, query } = requestTarget(req.url ?? '/');
       request = {
         // Nobody waits for the answer once the client closed its side before it.
@@ -147,10 +147,10 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
 const tooManyPipelined = (): HttpReply =>
   errorReply(503, 'service_unavailable', `more than ${PIPELINE_LIMIT} requests pipelined on one connection are waiting for their answers; send this one again`, { headers: { 'retry-after': '1' } });
 
-/** A connection's requests still unanswered, and the one whose body is being read (its settle), if any. */
+/** A connection's requests still unanswered, and the one whose body is being read, if any. */
 interface Pipeline {
   unanswered: number;
-  readingBody?: (() => boolean) | undefined;
+  readingBody?: { req: IncomingMessage; settle: () => boolean } | undefined;
 }
 
 /**
@@ -161,8 +161,10 @@ interface Pipeline {
  * (as uWS does).
  */
 function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
-  // The only unanswered request is the one whose body failed: it gets this answer.
-  if (pipeline?.unanswered === 1 && pipeline.readingBody) pipeline.readingBody();
+  // The only unanswered request is the one whose body the parser had not finished (and now
+  // refused): it gets this answer. (One whose body was complete waits for its own, and the error
+  // is that of a request behind it.)
+  if (pipeline?.unanswered === 1 && pipeline.readingBody && !pipeline.readingBody.req.complete) pipeline.readingBody.settle();
   if (!socket.writable || error.code === 'ECONNRESET' || (pipeline?.unanswered ?? 0) > 0) return void socket.destroy();
   const reply = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')

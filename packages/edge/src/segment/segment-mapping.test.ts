@@ -3,7 +3,7 @@ import { derivedSessionId, SESSION_WINDOW_MS } from '@inflow/core';
 import { eventTime } from './event-time.js';
 import { groupByProfile } from './group-by-profile.js';
 import { mapMessage } from './map-message.js';
-import { checkMessage, type SegmentMessage } from './segment-message.js';
+import { checkMessage, type SegmentMessage, type SegmentType } from './segment-message.js';
 import { writeKeyFromBody, writeKeyFromHeader } from './write-key.js';
 
 const basic = (text: string): string => `Basic ${Buffer.from(text).toString('base64')}`;
@@ -65,6 +65,8 @@ describe('message check', () => {
       [{ type: 'track', userId: 'u' }, undefined, 'event'],
       [{ userId: 'u', event: '' }, 'track', 'event'],
       [{ userId: 'u', event: 'x'.repeat(129) }, 'track', 'event'],
+      // A control character in the event name is named as the client knows the field.
+      [{ userId: 'u', event: 'sign\u0007up' }, 'track', 'event'],
       [{ userId: 'u', event: 'e', properties: [1] }, 'track', 'properties'],
       [{ userId: { id: 1 }, event: 'e' }, 'track', 'userId'],
       [{ userId: 'x'.repeat(129), event: 'e' }, 'track', 'userId'],
@@ -85,6 +87,14 @@ describe('message check', () => {
       expect(check.ok, JSON.stringify(value)).toBe(false);
       if (!check.ok) expect(check.field).toBe(field);
     }
+    // Problems read after their field's name.
+    const said = (value: unknown, type: SegmentType): string => {
+      const check = checkMessage(value, type);
+      return check.ok ? 'accepted' : `${check.field} ${check.problem}`;
+    };
+    expect(said({ userId: 'u' }, 'group')).toBe('groupId is required in a group call');
+    expect(said({ event: 'e' }, 'track')).toBe('userId or anonymousId is required in every message');
+    expect(said({ userId: 'u', event: 'a\u0000b' }, 'track')).toBe('event must not contain control characters or unpaired UTF-16 surrogates');
   });
 
   it('takes numeric ids as strings and an empty userId as absent', () => {

@@ -1,4 +1,4 @@
-import { eventTimeMs, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, type JsonObject } from '@inflow/protocol';
+import { eventTimeMs, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, type JsonObject, UNSAFE_NAME_PROBLEM } from '@inflow/protocol';
 
 /** The six Segment calls. */
 export type SegmentType = 'track' | 'identify' | 'page' | 'screen' | 'group' | 'alias';
@@ -47,7 +47,7 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
     if (id !== undefined) message[field] = id;
   }
   if (message.userId === undefined && message.anonymousId === undefined) {
-    return bad('userId', 'a message needs a userId or an anonymousId');
+    return bad('userId', 'or anonymousId is required in every message');
   }
   for (const field of ['properties', 'traits', 'context'] as const) {
     const object = value[field];
@@ -74,15 +74,17 @@ function checkType(message: SegmentMessage): MessageCheck {
   switch (message.type) {
     case 'track':
       if (!message.event || message.event.length > MAX_EVENT_TYPE_LENGTH) {
-        return bad('event', `a track call needs an event name of 1 to ${MAX_EVENT_TYPE_LENGTH} characters`);
+        return bad('event', `must be an event name of 1 to ${MAX_EVENT_TYPE_LENGTH} characters in a track call`);
       }
+      // The event's type: named here as the client knows it, rather than by the /track check.
+      if (!isSafeName(message.event)) return bad('event', UNSAFE_NAME_PROBLEM);
       break;
     case 'group':
-      if (message.groupId === undefined) return bad('groupId', 'a group call needs a groupId');
+      if (message.groupId === undefined) return bad('groupId', 'is required in a group call');
       break;
     case 'alias':
-      if (message.previousId === undefined) return bad('previousId', 'an alias call needs a previousId');
-      if (message.userId === undefined) return bad('userId', 'an alias call needs the new userId');
+      if (message.previousId === undefined) return bad('previousId', 'is required in an alias call');
+      if (message.userId === undefined) return bad('userId', 'is required in an alias call (the new id)');
       break;
     default:
       break;
