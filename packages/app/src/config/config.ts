@@ -142,8 +142,12 @@ export const ConfigSchema = object({
   pulsarStallCheckMs: int(5_000, 0),
   /** Elasticsearch index names and Redis keys start with this. */
   storagePrefix: text('inflow'),
-  /** Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable. */
-  refreshInterval: text('1s'),
+  /**
+   * Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable.
+   * `auto`: Elasticsearch's own (every second while an index is searched, none while nobody
+   * searched it for 2 s; a search then refreshes first, so it still sees every write before it).
+   */
+  refreshInterval: text('auto'),
   /** How long an untouched profile and session stay hot in Redis. */
   profileTtlSeconds: int(86_400, 60),
   sessionTtlSeconds: int(3_600, 60),

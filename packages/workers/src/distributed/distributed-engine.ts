@@ -32,7 +32,7 @@ export interface DistributedSettings {
   storagePrefix: string;
   profileTtlSeconds: number;
   sessionTtlSeconds: number;
-  /** Elasticsearch index.refresh_interval: how soon stored records become searchable. */
+  /** Elasticsearch index.refresh_interval: how soon stored records become searchable ('auto': see ElasticStoreOptions). */
   refreshInterval: string;
   /** How long trace entries are kept; at most this many per profile. */
   traceTtlSeconds: number;

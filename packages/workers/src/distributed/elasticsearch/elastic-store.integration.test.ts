@@ -3,7 +3,7 @@ import { collect } from '../../collector/collect.js';
 import { createLogger, eventKey, type EventRecord, type ProfileRecord } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
-import { ElasticStore } from './elastic-store.js';
+import { ElasticStore, indexSettings, SEARCH_IDLE_AFTER } from './elastic-store.js';
 
 const prefix = `it${Date.now().toString(36)}`;
 
@@ -92,6 +92,26 @@ describe('ElasticStore against a real Elasticsearch', () => {
     expect(result.profiles.failed).toHaveLength(1);
     expect(result.profiles.failed[0]).toMatchObject({ id: 'bad-p', permanent: true });
     expect(result.profiles.failed[0]?.reason).toContain('400 document_parsing_exception');
+  });
+
+  it('leaves the refresh to Elasticsearch: none while nobody searches, and a search of an idle index still sees what was written a second before it', async () => {
+    const settings = await store.client.indices.getSettings({ index: `${prefix}-profiles,${prefix}-sessions,${prefix}-events-*`, flat_settings: true });
+    for (const [index, { settings: flat }] of Object.entries(settings)) {
+      expect([index, flat?.['index.search.idle.after'], flat?.['index.refresh_interval']]).toEqual([index, SEARCH_IDLE_AFTER, undefined]);
+    }
+    const one = collect(envelopeFor({ profile: { id: 'idle-p1' }, session: { id: 'idle-s1' }, events: [{ id: 'idle-e1', type: 'a', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
+    await store.write({ profiles: [one.profile], sessions: [one.session], events: one.events });
+    // Past the idle time, no refresh runs; the write after it is found by the next search all the same.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const two = collect(envelopeFor({ profile: { id: 'idle-p2' }, session: { id: 'idle-s2' }, events: [{ id: 'idle-e2', type: 'a', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
+    await store.write({ profiles: [two.profile], sessions: [two.session], events: two.events });
+    // The next second's refresh tick notes the write, and the first search waits for its refresh.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const found = await store.client.search<{ id: string }>({ index: `${prefix}-profiles`, query: { prefix: { id: 'idle-' } }, size: 10 });
+    expect(found.hits.hits.map((hit) => hit._source?.id).sort()).toEqual(['idle-p1', 'idle-p2']);
+    expect((await store.listEvents({ profileId: 'idle-p2', limit: 5 })).map((e) => e.id)).toEqual(['idle-e2']);
+    // A refresh interval set explicitly is set as it is.
+    expect(indexSettings('5s')).toEqual({ number_of_replicas: 0, refresh_interval: '5s' });
   });
 
   it('keeps sources', async () => {

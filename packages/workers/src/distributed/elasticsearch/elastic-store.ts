@@ -17,7 +17,11 @@ export interface ElasticStoreOptions {
   maxBulkBytes: number;
   /** Bulk requests of one write sent at once. */
   maxBulksInFlight?: number;
-  /** How soon a write becomes searchable (index.refresh_interval); longer is cheaper for ingest. */
+  /**
+   * How soon a write becomes searchable (index.refresh_interval); longer is cheaper for ingest.
+   * 'auto' (the default): none set, so that Elasticsearch refreshes an index every second only
+   * while it is searched (see indexSettings).
+   */
   refreshInterval?: string;
   logger: Logger;
 }
@@ -57,7 +61,7 @@ export class ElasticStore implements RecordStore, SourceStore {
 
   /** Creates the index template for events and the single indices, when missing. */
   async init(): Promise<void> {
-    const settings = { number_of_replicas: 0, refresh_interval: this.options.refreshInterval ?? '1s' };
+    const settings = indexSettings(this.options.refreshInterval ?? 'auto');
     await infrastructure(() =>
       this.client.indices.putIndexTemplate({
         name: `${this.options.indexPrefix}-events`,
@@ -273,6 +277,21 @@ function chunksOf(operations: Operation[], maxBytes: number): Operation[][] {
   }
   if (chunk.length > 0) chunks.push(chunk);
   return chunks;
+}
+
+/**
+ * How long an index goes without searches before Elasticsearch stops refreshing it (while no
+ * refresh_interval is set). Refreshing indices nobody searches (under ingest alone: profiles and
+ * sessions, which the collector reads by id, in real time) took about a quarter of
+ * Elasticsearch's CPU end to end; a search of an idle index refreshes it first.
+ */
+export const SEARCH_IDLE_AFTER = '2s';
+
+/** Settings of every index: no replicas (one node), and the refresh as configured ('auto': Elasticsearch's, idle after SEARCH_IDLE_AFTER). */
+export function indexSettings(refreshInterval: string): Record<string, string | number> {
+  return refreshInterval === 'auto'
+    ? { number_of_replicas: 0, 'search.idle.after': SEARCH_IDLE_AFTER }
+    : { number_of_replicas: 0, refresh_interval: refreshInterval };
 }
 
 function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: string; version: number }): Operation {
