@@ -51,19 +51,23 @@ describe('CORS headers of /track', () => {
   });
 
   it('lets only an origin some source allows read a refusal given before the source is known: no page can probe for source ids or write keys', async () => {
-    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'cors-off', enabled: false, allowedOrigins: [ORIGIN] }) })).status).toBe(201);
-    const refusals: Array<[string, (origin: string) => Promise<Response>, number]> = [
-      ['malformed JSON', (origin) => app.track('{"source":', { origin }), 400],
-      ['an unknown source', (origin) => app.track({ source: { id: 'nope' }, events: [{ type: 'a' }] }, { origin }), 403],
-      ['a disabled source', (origin) => app.track({ source: { id: 'cors-off' }, events: [{ type: 'a' }] }, { origin }), 403],
-      ['an unknown write key', (origin) => segment({ origin, authorization: `Basic ${Buffer.from('nope:').toString('base64')}` }), 401],
-      ['no write key', (origin) => segment({ origin }), 401],
+    // A disabled source's refusal is readable by its own origins only.
+    const OFF_ORIGIN = 'https://off.example';
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'cors-off', enabled: false, allowedOrigins: [OFF_ORIGIN] }) })).status).toBe(201);
+    const refusals: Array<[string, (origin: string) => Promise<Response>, number, string]> = [
+      ['malformed JSON', (origin) => app.track('{"source":', { origin }), 400, ORIGIN],
+      ['an unknown source', (origin) => app.track({ source: { id: 'nope' }, events: [{ type: 'a' }] }, { origin }), 403, ORIGIN],
+      ['a disabled source', (origin) => app.track({ source: { id: 'cors-off' }, events: [{ type: 'a' }] }, { origin }), 403, OFF_ORIGIN],
+      ['an unknown write key', (origin) => segment({ origin, authorization: `Basic ${Buffer.from('nope:').toString('base64')}` }), 401, ORIGIN],
+      ['no write key', (origin) => segment({ origin }), 401, ORIGIN],
     ];
-    for (const [name, send, status] of refusals) {
-      const evil = await send('https://evil.example');
-      expect([name, evil.status, evil.headers.get('access-control-allow-origin'), evil.headers.get('access-control-allow-credentials')]).toEqual([name, status, null, null]);
-      const allowed = await send(ORIGIN);
-      expect([name, allowed.status, credentialed(allowed.headers)]).toEqual([name, status, { origin: ORIGIN, credentials: 'true', vary: 'origin' }]);
+    for (const [name, send, status, allowedOrigin] of refusals) {
+      for (const other of ['https://evil.example', ...[ORIGIN, OFF_ORIGIN].filter((origin) => origin !== allowedOrigin)]) {
+        const refused = await send(other);
+        expect([name, other, refused.status, refused.headers.get('access-control-allow-origin'), refused.headers.get('access-control-allow-credentials')]).toEqual([name, other, status, null, null]);
+      }
+      const allowed = await send(allowedOrigin);
+      expect([name, allowed.status, credentialed(allowed.headers)]).toEqual([name, status, { origin: allowedOrigin, credentials: 'true', vary: 'origin' }]);
     }
   });
 

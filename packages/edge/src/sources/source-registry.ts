@@ -15,9 +15,13 @@ export class SourceExistsError extends Error {
  * every request without a store round trip. Changes made here show at once; changes made by
  * another process show within `ttlMs`.
  */
+/** How long a refusal waits for the first listing of sources (for its CORS headers). */
+const FIRST_LISTING_WAIT_MS = 1_000;
+
 export class SourceRegistry {
   private readonly cache = new Map<string, { source: SourceRecord | null; until: number }>();
   private listed: { sources: SourceRecord[]; until: number } | undefined;
+  private listing: Promise<void> | undefined;
 
   constructor(
     private readonly store: SourceStore,
@@ -81,16 +85,48 @@ export class SourceRegistry {
   }
 
   /**
-   * originAllowedAnywhere for an answer that must not fail: while the store cannot be listed,
-   * what the last listing said.
+   * Whether some enabled source allows the origin, for a refusal, which must neither fail nor
+   * wait on the store: an expired listing answers while a new one is fetched in the background
+   * (a failed fetch keeps it for another time to live), and only the first listing is waited
+   * for, at most FIRST_LISTING_WAIT_MS (then: not allowed).
    */
   async originAllowedSomewhere(origin: string): Promise<boolean> {
-    try {
-      return await this.originAllowedAnywhere(origin);
-    } catch (error) {
-      if (!isInfrastructureError(error)) throw error;
+    if (this.listed) {
+      if (this.listed.until <= Date.now()) this.relist().catch(() => undefined);
       return this.originAllowedAsLastListed(origin);
     }
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), FIRST_LISTING_WAIT_MS);
+      timer.unref();
+    });
+    const listed = this.relist().then(
+      () => this.originAllowedAsLastListed(origin),
+      () => false,
+    );
+    try {
+      return await Promise.race([listed, gaveUp]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One listing at a time, however many refusals ask: kept as `listed`; a failure keeps the old one longer. */
+  private relist(): Promise<void> {
+    this.listing ??= this.list()
+      .then(
+        (sources) => {
+          this.listed = { sources, until: Date.now() + this.ttlMs };
+        },
+        (error: unknown) => {
+          if (this.listed) this.listed.until = Date.now() + this.ttlMs;
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.listing = undefined;
+      });
+    return this.listing;
   }
 
   /**

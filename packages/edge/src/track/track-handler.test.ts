@@ -40,6 +40,48 @@ describe('POST /track', () => {
     expect(appended).toEqual([]);
   });
 
+  it('answers a refusal with an Origin as a 4xx or 503 whatever the source listing does: fails with any error, hangs, or answers late', async () => {
+    const web: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['https://shop.example'], createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z' };
+    const raw = Object.assign(new Error('socket hang up'), { name: 'ConnectionError' });
+    let listing: () => Promise<SourceRecord[]> = () => Promise.reject(raw);
+    let lists = 0;
+    const store: SourceStore = {
+      listSources: () => {
+        lists += 1;
+        return listing();
+      },
+      getSource: (id) => (id === 'web' ? Promise.resolve(web) : Promise.reject(raw)),
+      putSource: () => Promise.resolve(),
+    };
+    const handler = createTrackHandler({
+      sources: new SourceRegistry(store, 60_000),
+      limits: { maxEvents: 100, maxEventBytes: 65_536 },
+      queueTimeoutMs: 1_000,
+      collectorQueue: { append: () => Promise.resolve() } as unknown as RequestBatcher,
+      collector: { process: () => Promise.reject(new Error('not expected')) } as unknown as RequestCollector,
+      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+    });
+    const malformed = (origin: string): HttpRequest => ({ ...request({}), headers: { 'content-type': 'application/json', origin }, body: Buffer.from('{"source":') });
+    // A listing that fails with a raw client error: the refusal stays a 400, without CORS (nothing known allows the origin).
+    const failed = await handler(malformed('https://shop.example'));
+    expect([failed.status, failed.headers?.['access-control-allow-origin']]).toEqual([400, undefined]);
+    // A listing that answers late (the store's client bounds every call): the refusal waits at most a second.
+    listing = () => new Promise((resolve) => setTimeout(() => resolve([web]), 2_500));
+    const started = Date.now();
+    const late = await handler(malformed('https://shop.example'));
+    expect([late.status, late.headers?.['access-control-allow-origin']]).toEqual([400, undefined]);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // Once that listing is known, refusals answer from it without waiting or listing again.
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    listing = () => Promise.reject(raw);
+    const before = lists;
+    const replies = await Promise.all(Array.from({ length: 5 }, () => handler(malformed('https://shop.example'))));
+    expect(lists - before).toBe(0);
+    expect(replies.map((reply) => [reply.status, reply.headers?.['access-control-allow-origin']])).toEqual(Array.from({ length: 5 }, () => [400, 'https://shop.example']));
+    const evil = await handler(malformed('https://evil.example'));
+    expect([evil.status, evil.headers?.['access-control-allow-origin']]).toEqual([400, undefined]);
+  });
+
   it('answers 499 (never sent) without an outage warning when the client went away before the queue took the request, and 503 with one for a real outage', async () => {
     const web: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: [], createdAt: '2026-12-01T00:00:00Z', updatedAt: '2026-12-01T00:00:00Z' };
     const store: SourceStore = { listSources: () => Promise.resolve([web]), getSource: () => Promise.resolve(web), putSource: () => Promise.resolve() };

@@ -110,8 +110,22 @@ describe('ElasticStore against a real Elasticsearch', () => {
     const found = await store.client.search<{ id: string }>({ index: `${prefix}-profiles`, query: { prefix: { id: 'idle-' } }, size: 10 });
     expect(found.hits.hits.map((hit) => hit._source?.id).sort()).toEqual(['idle-p1', 'idle-p2']);
     expect((await store.listEvents({ profileId: 'idle-p2', limit: 5 })).map((e) => e.id)).toEqual(['idle-e2']);
-    // A refresh interval set explicitly is set as it is.
+    // A refresh interval set explicitly is set as it is, on the indices made before too; 'auto' takes it back.
     expect(indexSettings('5s')).toEqual({ number_of_replicas: 0, refresh_interval: '5s' });
+    const upgraded = `${prefix}up`;
+    const refreshOf = async (): Promise<Array<[string | undefined, string | undefined]>> => {
+      const found = await store.client.indices.getSettings({ index: `${upgraded}-profiles,${upgraded}-sessions,${upgraded}-sources`, flat_settings: true });
+      return Object.values(found).map(({ settings: flat }) => [flat?.['index.refresh_interval'] as string | undefined, flat?.['index.search.idle.after'] as string | undefined]);
+    };
+    const logger = createLogger({ level: 'error', format: 'text' });
+    for (const [refreshInterval, expected] of [['1s', ['1s', undefined]], ['30s', ['30s', undefined]], ['auto', [undefined, SEARCH_IDLE_AFTER]]] as const) {
+      const other = new ElasticStore({ url: requiredEnv('INFLOW_ELASTICSEARCH_URL'), indexPrefix: upgraded, bulkAttempts: 1, maxBulkBytes: 4_000, refreshInterval, logger });
+      await other.init();
+      await other.close();
+      expect([refreshInterval, await refreshOf()]).toEqual([refreshInterval, [expected, expected, expected]]);
+    }
+    const made = Object.keys(await store.client.indices.get({ index: `${upgraded}-*` }));
+    await store.client.indices.delete({ index: made });
   });
 
   it('keeps sources', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Client, errors } from '@elastic/elasticsearch';
-import { type EventQuery, type EventRecord, eventKey, InfrastructureError, type StoredCopy, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { Client, errors, type estypes } from '@elastic/elasticsearch';
+import { type EventQuery, type EventRecord, errorMessage, eventKey, InfrastructureError, type StoredCopy, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { canBeDocumentId } from './document-ids.js';
 import { emptyKindResult, indexUnavailable, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
@@ -76,6 +76,7 @@ export class ElasticStore implements RecordStore, SourceStore {
     ] as const) {
       await ensureIndex(this.client, index, settings, mappings);
     }
+    await this.applyRefresh([this.index.profiles, this.index.sessions, this.index.sources]);
     this.options.logger.debug('elasticsearch indices ready', { prefix: this.options.indexPrefix });
   }
 
@@ -198,7 +199,24 @@ export class ElasticStore implements RecordStore, SourceStore {
   }
 
   listSources(): Promise<SourceRecord[]> {
-    return this.search<SourceRecord>(this.index.sources, { match_all: {} }, [{ id: 'asc' }], 1000);
+    return infrastructure(() => this.search<SourceRecord>(this.index.sources, { match_all: {} }, [{ id: 'asc' }], 1000));
+  }
+
+  /**
+   * Indices made before (by an older version, or with another INFLOW_REFRESH_INTERVAL) take the
+   * refresh as configured now ('auto' resets refresh_interval to Elasticsearch's default). Daily
+   * event indices take it from the template as they are made. An index that refuses the change
+   * (a write block) keeps its own, with a warning.
+   */
+  private async applyRefresh(indices: string[]): Promise<void> {
+    const refresh = this.options.refreshInterval ?? 'auto';
+    // null resets a setting to Elasticsearch's default (the client's types do not say so).
+    const settings = (refresh === 'auto' ? { refresh_interval: null, 'search.idle.after': SEARCH_IDLE_AFTER } : { refresh_interval: refresh }) as unknown as estypes.IndicesIndexSettings;
+    try {
+      await this.client.indices.putSettings({ index: indices.join(','), settings });
+    } catch (error) {
+      this.options.logger.warn(`the refresh of ${indices.join(', ')} stays as it was: ${errorMessage(error)}`);
+    }
   }
 
   getSource(id: string): Promise<SourceRecord | null> {
