@@ -10,14 +10,14 @@ export class SourceExistsError extends Error {
   }
 }
 
+/** How long a refusal waits for the first listing of sources (for its CORS headers). */
+const FIRST_LISTING_WAIT_MS = 1_000;
+
 /**
  * Event sources: the store holds them, and a short-lived cache answers the edge's check on
  * every request without a store round trip. Changes made here show at once; changes made by
  * another process show within `ttlMs`.
  */
-/** How long a refusal waits for the first listing of sources (for its CORS headers). */
-const FIRST_LISTING_WAIT_MS = 1_000;
-
 export class SourceRegistry {
   private readonly cache = new Map<string, { source: SourceRecord | null; until: number }>();
   private listed: { sources: SourceRecord[]; until: number } | undefined;
