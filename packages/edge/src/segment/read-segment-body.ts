@@ -21,7 +21,12 @@ export async function readSegmentBody(request: HttpRequest, maxBytes: number, to
   const decoded = await decodeBody(request.body, contentEncodingOf(request), ['gzip'], maxBytes);
   if (!decoded.ok) {
     if (decoded.problem === 'unsupported') return fail(415, 'unsupported_encoding', decoded.message);
-    if (decoded.problem === 'too_large') return fail(413, 'payload_too_large', decoded.message);
+    if (decoded.problem === 'too_large') {
+      // One call past Segment's 32 KB is refused alike, sent plain or gzipped; a batch past the
+      // body limit gets the 413 the HTTP layer gives a plain one.
+      if (tooLarge === 'message_too_large') return fail(400, tooLarge, `the message is over ${maxBytes} bytes once decompressed; at most ${maxBytes} bytes are accepted`);
+      return fail(413, 'payload_too_large', decoded.message);
+    }
     return fail(400, 'malformed_gzip', decoded.message);
   }
   const bytes = decoded.body;

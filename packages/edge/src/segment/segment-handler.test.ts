@@ -186,6 +186,9 @@ describe('Segment handler', () => {
     expect((await h.send('batch', many(MAX_BATCH_MESSAGES))).status).toBe(200);
     const single = await h.send('track', track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }));
     expect([single.status, errorOf(single).code]).toEqual([400, 'message_too_large']);
+    // The same call gzipped is refused alike.
+    const gzipped = await h.send('track', gzipSync(JSON.stringify(track('u', 'e', { properties: filler(MAX_MESSAGE_BYTES) }))), { 'content-encoding': 'gzip' });
+    expect([gzipped.status, errorOf(gzipped).code, errorOf(gzipped).message]).toEqual([400, 'message_too_large', `the message is over ${MAX_MESSAGE_BYTES} bytes once decompressed; at most ${MAX_MESSAGE_BYTES} bytes are accepted`]);
   });
 
   it('answers 400 naming the problem for malformed JSON, and for a request of which no message can be taken', async () => {
