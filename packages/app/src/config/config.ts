@@ -145,7 +145,8 @@ export const ConfigSchema = object({
   /**
    * Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable.
    * `auto`: Elasticsearch's own (every second while an index is searched, none while nobody
-   * searched it for 2 s; a search then refreshes first, so it still sees every write before it).
+   * searched it for 2 s; a search then refreshes first, so a write is searchable about a second
+   * later either way).
    */
   refreshInterval: text('auto'),
   /** How long an untouched profile and session stay hot in Redis. */

@@ -209,9 +209,8 @@ export class ElasticStore implements RecordStore, SourceStore {
    * (a write block) keeps its own, with a warning.
    */
   private async applyRefresh(indices: string[]): Promise<void> {
-    const refresh = this.options.refreshInterval ?? 'auto';
-    // null resets a setting to Elasticsearch's default (the client's types do not say so).
-    const settings = (refresh === 'auto' ? { refresh_interval: null, 'search.idle.after': SEARCH_IDLE_AFTER } : { refresh_interval: refresh }) as unknown as estypes.IndicesIndexSettings;
+    // The settings new indices get; a refresh_interval they do not set is reset (null: Elasticsearch's default, which the client's types do not allow for).
+    const settings = { refresh_interval: null, ...indexSettings(this.options.refreshInterval ?? 'auto') } as unknown as estypes.IndicesIndexSettings;
     try {
       await this.client.indices.putSettings({ index: indices.join(','), settings });
     } catch (error) {
