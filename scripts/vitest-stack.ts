@@ -11,6 +11,8 @@ export function setup(): () => void {
   // Vitest runs a global setup once per project and for the root: the first does the work.
   if (process.env['INFLOW_VITEST_STACK'] === 'set up') return () => undefined;
   process.env['INFLOW_VITEST_STACK'] = 'set up';
+  // Indices made from here on are this run's: the fault tests remove those of the files before them.
+  process.env['INFLOW_TEST_RUN_STARTED'] = String(Date.now());
   // Debian's Chromium for the e2e/ tests.
   execFileSync(process.execPath, [fileURLToPath(new URL('./ensure-chromium.mjs', import.meta.url))], { stdio: 'inherit' });
   // What already runs (a developer's `stack up`, another test run) is used and left running.

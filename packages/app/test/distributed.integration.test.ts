@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { stackPulsarHeaders } from '../../workers/src/test-support/services.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { deleteTestIndices, requiredEnv, stackPulsarHeaders } from '../../workers/src/test-support/services.js';
 import { engineEnv } from './support/start-inflow.js';
 import { spawnInflow, waitFor, type InflowProcess } from './support/spawn-inflow.js';
 
@@ -15,11 +15,33 @@ const TRANSPORTS: PulsarTransport[] = ['binary', 'websocket'];
 const STACK = fileURLToPath(new URL('../../../scripts/stack.mjs', import.meta.url));
 const processes: InflowProcess[] = [];
 const dirs: string[] = [];
+/** Index prefixes of this file's deployments, removed after each test. */
+const prefixes: string[] = [];
 
-afterEach(() => {
-  for (const p of processes.splice(0)) p.child.kill('SIGKILL');
+// This file runs alone, after every other (vitest.config.ts): the indices of this run's earlier
+// files are nobody's any more. Removed, they no longer lengthen each Elasticsearch crash's recovery
+// (a full run had made 208, which took 94 s to recover after a kill).
+beforeAll(async () => {
+  const started = Number(process.env['INFLOW_TEST_RUN_STARTED'] ?? Number.NaN);
+  if (Number.isFinite(started)) await removeIndices({ sinceMs: started });
+}, 120_000);
+
+afterEach(async () => {
+  const killed = processes.splice(0);
+  for (const p of killed) p.child.kill('SIGKILL');
+  await Promise.all(killed.map((p) => p.exited));
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+  await removeIndices({ prefixes: prefixes.splice(0) });
+}, 120_000);
+
+/** Best effort: a test that left Elasticsearch down has failed already; its indices stay. */
+async function removeIndices(which: Parameters<typeof deleteTestIndices>[1]): Promise<void> {
+  try {
+    await deleteTestIndices(requiredEnv('INFLOW_ELASTICSEARCH_URL'), which);
+  } catch (error) {
+    process.stderr.write(`test indices not removed: ${(error as Error).message}\n`);
+  }
+}
 
 /** One distributed deployment: its own Pulsar tenant and index prefix, roles started on demand. */
 function deployment(transport: PulsarTransport = 'binary') {
@@ -28,6 +50,7 @@ function deployment(transport: PulsarTransport = 'binary') {
   dirs.push(dir);
   const es = env['INFLOW_ELASTICSEARCH_URL'] as string;
   const prefix = env['INFLOW_STORAGE_PREFIX'] as string;
+  prefixes.push(prefix);
   return {
     env,
     /**
