@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackAccepted } from '@inflow/protocol';
+import { parseScrapes, scrape } from './metrics-scrape.js';
 import { ENGINES, engineEnv, startInflow, type TestInflow } from './support/start-inflow.js';
 
 const source = { id: 'demo' };
@@ -107,13 +108,22 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
     expect((await app.track({ source, events: [] })).status).toBe(200);
   });
 
-  it('names a chunked body its parser refuses with a 400 (a bad chunk size, bare-LF chunk lines), and goes on serving', async () => {
-    const head = 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+  it('names a chunked body its parser refuses with a 400 (a bad chunk size, bare-LF chunk lines) a page can read, counts it, and goes on serving', async () => {
+    const refusals = async (): Promise<number> =>
+      parseScrapes([await scrape(`${app.privateUrl}/metrics`, { authorization: `Bearer ${app.inflow.apiToken}` })]).value('inflow_http_requests_total', { server: 'public', status: '400' });
+    const before = await refusals();
+    // A page's preflight comes first (and has the server learn which origins its sources allow).
+    const preflight = await fetch(`${app.publicUrl}/track`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+    expect(preflight.status).toBe(204);
+    const head = 'POST /track HTTP/1.1\r\nHost: x\r\nOrigin: https://shop.example\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
     for (const chunks of ['zz\r\n{"source":{"id":"demo"},"events":[]}\r\n0\r\n\r\n', '5\n{"so"}\n0\n\n']) {
       const answers = answersIn(await exchange(app, head + chunks));
       expect(answers).toHaveLength(1);
       expect(answers[0]).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });
+      // The demo source allows every origin: the refusal carries CORS, as the server's other early refusals do.
+      expect(answers[0]?.headers).toMatch(/^access-control-allow-origin: https:\/\/shop\.example$/im);
     }
+    expect(await refusals()).toBe(before + 2);
     expect((await app.track({ source, events: [] })).status).toBe(200);
   });
 

@@ -73,8 +73,14 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     timer = setTimeout(() => finish(early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
     const chunks: Buffer[] = [];
     let received = 0;
-    // Until its body has arrived, a parse error of the connection is this request's (a bad chunk).
-    pipeline.readingBody = { req, settle };
+    // Until its body has arrived, a parse error of the connection is this request's (a bad chunk):
+    // its answer gets CORS as the server's other early refusals do, and is counted like them.
+    const refused = (reply: HttpReply): HttpReply => {
+      const answer = early(reply);
+      meter?.answered('', answer.status, (performance.now() - started) / 1000, received);
+      return answer;
+    };
+    pipeline.readingBody = { req, settle, refused };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
@@ -150,7 +156,15 @@ const tooManyPipelined = (): HttpReply =>
 /** A connection's requests still unanswered, and the one whose body is being read, if any. */
 interface Pipeline {
   unanswered: number;
-  readingBody?: { req: IncomingMessage; settle: () => boolean } | undefined;
+  readingBody?: BodyReader | undefined;
+}
+
+interface BodyReader {
+  req: IncomingMessage;
+  /** Ends the request unanswered (false when it had ended already). */
+  settle: () => boolean;
+  /** Its refusal as sent (with CORS for its origin), counted. */
+  refused: (reply: HttpReply) => HttpReply;
 }
 
 /**
@@ -164,15 +178,18 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, pip
   // The only unanswered request is the one whose body the parser had not finished (and now
   // refused): it gets this answer. (One whose body was complete waits for its own, and the error
   // is that of a request behind it.)
-  if (pipeline?.unanswered === 1 && pipeline.readingBody && !pipeline.readingBody.req.complete) pipeline.readingBody.settle();
+  const reader = pipeline?.unanswered === 1 && pipeline.readingBody && !pipeline.readingBody.req.complete ? pipeline.readingBody : undefined;
+  if (reader && !reader.settle()) return void socket.destroy();
   if (!socket.writable || error.code === 'ECONNRESET' || (pipeline?.unanswered ?? 0) > 0) return void socket.destroy();
-  const reply = error.code === 'HPE_HEADER_OVERFLOW'
+  const refusal = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? requestTimeout(requestTimeoutMs, 'head')
       : errorReply(400, 'malformed_request', `the HTTP request could not be parsed: ${error.code ?? 'error'}${'reason' in error && typeof error.reason === 'string' ? ` (${error.reason})` : ''}`);
+  const reply = reader ? reader.refused(refusal) : refusal;
   const body = Buffer.from(reply.body);
-  const head = `HTTP/1.1 ${statusLine(reply.status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
+  const headers = Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const head = `HTTP/1.1 ${statusLine(reply.status)}\r\n${headers}content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
   // Ended and then released: a client that keeps its side open does not hold the connection.
   socket.end(Buffer.concat([Buffer.from(head), body]), () => socket.destroy());
 }
