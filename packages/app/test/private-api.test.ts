@@ -59,6 +59,32 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     expect(broken.status).toBe(400);
   });
 
+  it('refuses unknown fields and origins a browser never sends, on create and change, and stores nothing of them', async () => {
+    type Refusal = { error: { code: string; path: string; message: string } };
+    const refused = async (path: string, method: string, body: unknown): Promise<Refusal['error']> => {
+      const response = await app.api(path, { method, body: JSON.stringify(body) });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      return ((await response.json()) as Refusal).error;
+    };
+    // A misspelt allowedOrigins would have left the source open to every origin.
+    expect(await refused('/sources', 'POST', { id: 'typo', allowedOrigin: ['https://a.test'] })).toMatchObject({ code: 'invalid_payload', path: 'allowedOrigin', message: expect.stringContaining('unknown field') });
+    expect((await app.api('/sources/typo')).status).toBe(404);
+    expect(await refused('/sources', 'POST', { id: 'slash', allowedOrigins: ['https://a.test/'] })).toMatchObject({ path: 'allowedOrigins.0', message: expect.stringContaining('did you mean "https://a.test"') });
+    for (const origin of ['not a url', 'https://A.test', 'https://a.test/shop', 'a.test', '']) {
+      expect((await refused('/sources', 'POST', { id: 'bad-origin', allowedOrigins: ['https://ok.test', origin] })).path, origin).toBe('allowedOrigins.1');
+    }
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'strict', allowedOrigins: ['https://a.test', 'http://127.0.0.1:8080', 'http://[::1]:3000'] }) })).status).toBe(201);
+    const before = await (await app.api('/sources/strict')).json();
+    expect(await refused('/sources/strict', 'PATCH', { bogus: 1 })).toMatchObject({ path: 'bogus', message: expect.stringContaining('unknown field') });
+    expect((await refused('/sources/strict', 'PATCH', { allowedOrigins: ['not a url'] })).path).toBe('allowedOrigins.0');
+    expect((await refused('/sources/strict', 'PATCH', { id: 'other', name: 'x' })).path).toBe('id');
+    expect(await (await app.api('/sources/strict')).json()).toEqual(before);
+    // A change may name its own id, as a record read back does.
+    const renamed = await app.api('/sources/strict', { method: 'PATCH', body: JSON.stringify({ id: 'strict', name: 'Strict' }) });
+    expect(renamed.status).toBe(200);
+    expect(await renamed.json()).toMatchObject({ id: 'strict', name: 'Strict', allowedOrigins: ['https://a.test', 'http://127.0.0.1:8080', 'http://[::1]:3000'] });
+  });
+
   it('answers 404 for unknown profiles, sessions, events and topics', async () => {
     for (const path of ['/profiles/none', '/sessions/none', '/events/none', '/queue/none/none/backlog']) {
       const response = await app.api(path);

@@ -71,6 +71,12 @@ describe('parseConfig', () => {
     expect(() => parseConfig({}, { INFLOW_PULSAR_TRANSPORT: 'grpc' })).toThrow('config INFLOW_PULSAR_TRANSPORT:');
   });
 
+  it('takes auto or an Elasticsearch time value as the refresh interval, and names anything else', () => {
+    expect(parseConfig({}, {}).refreshInterval).toBe('auto');
+    for (const value of ['1s', '30s', '500ms', '-1', '2m']) expect(parseConfig({}, { INFLOW_REFRESH_INTERVAL: value }).refreshInterval).toBe(value);
+    for (const value of ['bogus', '1', '1 s', '5x', 'auto ']) expect(() => parseConfig({}, { INFLOW_REFRESH_INTERVAL: value }), value).toThrow('config INFLOW_REFRESH_INTERVAL:');
+  });
+
   it('takes a Pulsar token or a file holding it, not both, and never shows the token in an error', () => {
     expect(parseConfig({}, { INFLOW_PULSAR_TOKEN: 'eyJh.eyJz.sig' })).toMatchObject({ pulsarToken: 'eyJh.eyJz.sig' });
     expect(parseConfig({ pulsarTokenFile: '/var/run/secrets/pulsar/token' }, {}).pulsarTokenFile).toBe('/var/run/secrets/pulsar/token');

@@ -146,9 +146,9 @@ export const ConfigSchema = object({
    * Elasticsearch index.refresh_interval of new indices: how soon stored records are searchable.
    * `auto`: Elasticsearch's own (every second while an index is searched, none while nobody
    * searched it for 2 s; a search then refreshes first, so a write is searchable about a second
-   * later either way).
+   * later either way). Otherwise an Elasticsearch time value (`1s`, `30s`, `500ms`) or `-1` (never).
    */
-  refreshInterval: text('auto'),
+  refreshInterval: defaulted(pattern(string(), /^(auto|-1|\d+(d|h|m|s|ms|micros|nanos))$/), 'auto') as unknown as Struct<string, null>,
   /** How long an untouched profile and session stay hot in Redis. */
   profileTtlSeconds: int(86_400, 60),
   sessionTtlSeconds: int(3_600, 60),

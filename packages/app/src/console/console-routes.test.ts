@@ -8,7 +8,7 @@ describe('the ops console files', () => {
   const next = (r: HttpRequest) => Promise.resolve({ status: 401, body: `next ${r.method} ${r.path}` });
   const handler = withConsole(next);
 
-  it('answers the page, its script and its style to GET, uncached, under the CSP', async () => {
+  it('answers the page, its script and its style to GET and HEAD, uncached, under the CSP', async () => {
     for (const [path, type] of [
       ['/console', 'text/html'],
       ['/console/', 'text/html'],
@@ -19,6 +19,8 @@ describe('the ops console files', () => {
       expect(reply.status, path).toBe(200);
       expect(reply.headers).toMatchObject({ 'cache-control': 'no-store', 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff' });
       expect(reply.headers?.['content-type'], path).toContain(type);
+      // HEAD gets the same reply; the server sends its headers alone.
+      expect(await handler(request('HEAD', path)), path).toEqual(reply);
     }
   });
 

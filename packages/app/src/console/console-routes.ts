@@ -37,7 +37,8 @@ export function consoleFiles(): ReadonlyMap<string, HttpReply> {
 export function withConsole(next: HttpHandler): HttpHandler {
   const files = consoleFiles();
   return (request) => {
-    const file = request.method === 'GET' ? files.get(request.path) : undefined;
+    // HEAD as GET (the server sends the headers alone), as the router answers it elsewhere.
+    const file = request.method === 'GET' || request.method === 'HEAD' ? files.get(request.path) : undefined;
     return file ? Promise.resolve(file) : next(request);
   };
 }

@@ -70,6 +70,13 @@ describe('GET /demo/profile', () => {
     expect((await handler(request({}, '/track', 'POST'))).body).toBe('next');
     const post = await handler(request({}, '/demo/profile', 'POST'));
     expect(post.status).toBe(405);
-    expect(post.headers?.['allow']).toBe('GET');
+    expect(post.headers?.['allow']).toBe('GET, HEAD');
+  });
+
+  it('answers HEAD as GET (the server sends the headers alone)', async () => {
+    const handler = withDemoRoutes({ store: fakeStore(), sourceId: 'demo' }, next);
+    const head = await handler(request({}, '/demo/profile', 'HEAD'));
+    expect(head.status).toBe(200);
+    expect(head.body).toBe((await handler(request({}, '/demo/profile', 'GET'))).body);
   });
 });

@@ -60,7 +60,8 @@ export function withDemoRoutes(deps: DemoProfileDeps, next: HttpHandler): HttpHa
 }
 
 async function demoProfileReply(deps: DemoProfileDeps, request: HttpRequest): Promise<HttpReply> {
-  if (request.method !== 'GET') return methodNotAllowed(request.method, request.path, ['GET']);
+  // HEAD as GET (the server sends the headers alone), as the router answers it elsewhere.
+  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(request.method, request.path, ['GET', 'HEAD']);
   return { status: 200, headers: HEADERS, body: JSON.stringify(await demoProfile(deps, request)) };
 }
 

@@ -93,9 +93,13 @@ export const privateSchemas: Record<string, SchemaObject> = {
   ),
   SourceFields: closed(
     {
+      id: { type: 'string', minLength: 1, maxLength: 128, description: "On a change, the path's id or nothing (an id cannot change)." },
       name: { type: 'string', minLength: 1, maxLength: 200 },
       enabled: { type: 'boolean' },
-      allowedOrigins: listOf({ type: 'string', minLength: 1, maxLength: 500 }),
+      allowedOrigins: listOf(
+        { type: 'string', minLength: 1, maxLength: 500 },
+        'Origins as browsers send them, `scheme://host[:port]` in lower case without a path, or `*` for any; others are refused (400).',
+      ),
     },
     [],
   ),

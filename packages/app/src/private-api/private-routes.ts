@@ -1,6 +1,7 @@
-import { array, boolean, optional, size, string, type as shape } from 'superstruct';
+import { array, boolean, object, optional, refine, size, string } from 'superstruct';
 import { MAX_ID_LENGTH, validateJson } from '@inflow/protocol';
-import type { DefinitionStore, Queue, RecordStore, ScheduleStore, StatsBoard, TraceStore } from '@inflow/core';
+import type { StructError } from 'superstruct';
+import { type DefinitionStore, type Queue, type RecordStore, type ScheduleStore, type StatsBoard, structProblem, type TraceStore } from '@inflow/core';
 import { errorReply, type HttpReply, type HttpRequest, json, Router, SourceExistsError, type SourceInput, type SourceRegistry } from '@inflow/edge';
 import type { Secrets, SendWebhook } from '@inflow/workers';
 import { withConsole } from '../console/console-routes.js';
@@ -9,7 +10,7 @@ import { requireBearer } from './bearer-auth.js';
 import { listDeadLetters, replayDeadLetters } from './dead-letter-routes.js';
 import { withDestinationRoutes } from './destination-routes.js';
 import { withMetricsRoutes } from './metrics-routes.js';
-import { invalid, limitOf, readBody, type Parsed } from './request-input.js';
+import { invalid, limitOf, readBody } from './request-input.js';
 import { withOpenApiRoutes } from './openapi-routes.js';
 import { withRuleRoutes } from './rule-routes.js';
 import { withScheduleRoutes } from './schedule-routes.js';
@@ -42,12 +43,33 @@ export interface PrivateRoutesDeps {
 /** The private API's handler; close() stops reading the stats board. */
 export type PrivateApi = ((request: HttpRequest) => Promise<HttpReply>) & { close(): void };
 
-const SourceFields = shape({
+/**
+ * An origin as browsers send it (`scheme://host[:port]`, lower case, no path) or `*`: a source's
+ * origins are compared with the request's Origin as they are, so any other spelling would never match.
+ */
+const Origin = refine(size(string(), 1, 500), 'origin', (value) => {
+  if (value === '*') return true;
+  let origin: string | undefined;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    origin = undefined;
+  }
+  if (origin === value) return true;
+  const hint = origin && origin !== 'null' ? ` (did you mean ${JSON.stringify(origin)}?)` : '';
+  return `${JSON.stringify(value.slice(0, 100))} is not an origin: give scheme://host[:port] as a browser sends it${hint}, or "*"`;
+});
+const sourceFields = {
   name: optional(size(string(), 1, 200)),
   enabled: optional(boolean()),
-  allowedOrigins: optional(array(size(string(), 1, 500))),
-});
-const NewSource = shape({ id: size(string(), 1, MAX_ID_LENGTH) });
+  allowedOrigins: optional(array(Origin)),
+};
+/**
+ * Unknown fields are refused: a misspelt allowedOrigins would otherwise leave the source open to
+ * every origin. A change may name its source's id (the path's), as a record read back does.
+ */
+const SourceChange = object({ id: optional(string()), ...sourceFields });
+const NewSource = object({ id: size(string(), 1, MAX_ID_LENGTH), ...sourceFields });
 
 /** The private API: sources, stored profiles, sessions and events, traces, stats, queue backlog, dead letters, destinations and rules. */
 export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
@@ -57,12 +79,10 @@ export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
     .on('POST', '/sources', async (request) => {
       const body = readBody(request);
       if (!body.ok) return body.reply;
-      const [idError, withId] = validateJson(body.value, NewSource);
-      if (idError) return invalid(idError.path.join('.') || 'id', idError.message);
-      const fields = readSourceFields(body.value);
-      if (!fields.ok) return fields.reply;
+      const [error, source] = validateJson(body.value, NewSource);
+      if (error) return sourceProblem(error);
       try {
-        return json(201, await sources.create(withId.id, fields.value));
+        return json(201, await sources.create(source.id, sourceInput(source)));
       } catch (error) {
         if (error instanceof SourceExistsError) return errorReply(409, 'conflict', error.message);
         throw error;
@@ -72,9 +92,10 @@ export function privateRoutes(deps: PrivateRoutesDeps): PrivateApi {
     .on('PATCH', '/sources/:id', async (request, { id = '' }) => {
       const body = readBody(request);
       if (!body.ok) return body.reply;
-      const fields = readSourceFields(body.value);
-      if (!fields.ok) return fields.reply;
-      return found(await sources.update(id, fields.value), `source "${id}"`);
+      const [error, change] = validateJson(body.value, SourceChange);
+      if (error) return sourceProblem(error);
+      if (change.id !== undefined && change.id !== id) return invalid('id', `the body names source ${JSON.stringify(change.id.slice(0, 100))}, the path ${JSON.stringify(id)}; a source's id cannot change`);
+      return found(await sources.update(id, sourceInput(change)), `source "${id}"`);
     })
     .on('POST', '/sources/:id/enable', async (_, { id = '' }) => found(await sources.update(id, { enabled: true }), `source "${id}"`))
     .on('POST', '/sources/:id/disable', async (_, { id = '' }) => found(await sources.update(id, { enabled: false }), `source "${id}"`))
@@ -116,12 +137,15 @@ function found(value: unknown, what: string): HttpReply {
   return value ? json(200, value) : errorReply(404, 'not_found', `${what} does not exist`);
 }
 
-function readSourceFields(value: unknown): Parsed<SourceInput> {
-  const [error, fields] = validateJson(value, SourceFields);
-  if (error) return { ok: false, reply: invalid(error.path.join('.') || '(root)', error.message) };
+function sourceProblem(error: StructError): HttpReply {
+  const { path, message } = structProblem(error);
+  return invalid(path, message === 'unknown field' ? `unknown field (a source takes id, name, enabled and allowedOrigins)` : message);
+}
+
+function sourceInput(fields: { name?: string | undefined; enabled?: boolean | undefined; allowedOrigins?: string[] | undefined }): SourceInput {
   const input: SourceInput = {};
   if (fields.name !== undefined) input.name = fields.name;
   if (fields.enabled !== undefined) input.enabled = fields.enabled;
   if (fields.allowedOrigins !== undefined) input.allowedOrigins = fields.allowedOrigins;
-  return { ok: true, value: input };
+  return input;
 }
