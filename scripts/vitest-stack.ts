@@ -11,8 +11,6 @@ export function setup(): () => void {
   // Vitest runs a global setup once per project and for the root: the first does the work.
   if (process.env['INFLOW_VITEST_STACK'] === 'set up') return () => undefined;
   process.env['INFLOW_VITEST_STACK'] = 'set up';
-  // Indices made from here on are this run's: the fault tests remove those of the files before them.
-  process.env['INFLOW_TEST_RUN_STARTED'] = String(Date.now());
   // Debian's Chromium for the e2e/ tests.
   execFileSync(process.execPath, [fileURLToPath(new URL('./ensure-chromium.mjs', import.meta.url))], { stdio: 'inherit' });
   // What already runs (a developer's `stack up`, another test run) is used and left running.
@@ -20,8 +18,12 @@ export function setup(): () => void {
     .toString()
     .trim()
     .split('\n')
-    .map((line) => ({ name: line.split(' ')[0] ?? '', running: / pid \d+/.test(line) }));
+    // Running: started by this script (a pid) or answering on its port (started elsewhere).
+    .map((line) => ({ name: line.split(' ')[0] ?? '', running: / pid \d+|, ready/.test(line) }));
   execFileSync(process.execPath, [stack, 'up'], { stdio: 'inherit' });
+  // An Elasticsearch this run started holds only this run's indices: the fault tests remove those
+  // of the files before them. (One already running may hold a developer's or another run's.)
+  if (!services.some((service) => service.name === 'elasticsearch' && service.running)) process.env['INFLOW_TEST_RUN_STARTED'] = String(Date.now());
   const env = execFileSync(process.execPath, [stack, 'env']).toString();
   for (const line of env.trim().split('\n')) {
     const [key, ...value] = line.split('=');

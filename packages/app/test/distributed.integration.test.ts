@@ -18,9 +18,10 @@ const dirs: string[] = [];
 /** Index prefixes of this file's deployments, removed after each test. */
 const prefixes: string[] = [];
 
-// This file runs alone, after every other (vitest.config.ts): the indices of this run's earlier
-// files are nobody's any more. Removed, they no longer lengthen each Elasticsearch crash's recovery
-// (a full run had made 208, which took 94 s to recover after a kill).
+// This file runs alone, after every other (vitest.config.ts): when this run started Elasticsearch
+// (INFLOW_TEST_RUN_STARTED is set then), the indices of its earlier files are nobody's any more.
+// Removed, they no longer lengthen each Elasticsearch crash's recovery (a full run had made 208,
+// which took 94 s to recover after a kill).
 beforeAll(async () => {
   const started = Number(process.env['INFLOW_TEST_RUN_STARTED'] ?? Number.NaN);
   if (Number.isFinite(started)) await removeIndices({ sinceMs: started });

@@ -122,6 +122,7 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
       expect(answers[0]).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });
       // The demo source allows every origin: the refusal carries CORS, as the server's other early refusals do.
       expect(answers[0]?.headers).toMatch(/^access-control-allow-origin: https:\/\/shop\.example$/im);
+      expect(answers[0]?.headers).toMatch(/^x-request-id: [0-9a-f-]{36}$/im);
     }
     expect(await refusals()).toBe(before + 2);
     expect((await app.track({ source, events: [] })).status).toBe(200);

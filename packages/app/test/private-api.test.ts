@@ -70,17 +70,22 @@ describe.each(ENGINES)('private API on the %s engine', (engine) => {
     expect(await refused('/sources', 'POST', { id: 'typo', allowedOrigin: ['https://a.test'] })).toMatchObject({ code: 'invalid_payload', path: 'allowedOrigin', message: expect.stringContaining('unknown field') });
     expect((await app.api('/sources/typo')).status).toBe(404);
     expect(await refused('/sources', 'POST', { id: 'slash', allowedOrigins: ['https://a.test/'] })).toMatchObject({ path: 'allowedOrigins.0', message: expect.stringContaining('did you mean "https://a.test"') });
-    for (const origin of ['not a url', 'https://A.test', 'https://a.test/shop', 'a.test', '']) {
+    expect(await refused('/sources', 'POST', { id: 'wild', allowedOrigins: ['https://*.a.test'] })).toMatchObject({ path: 'allowedOrigins.0', message: expect.stringContaining('wildcards') });
+    for (const origin of ['not a url', 'https://A.test', 'https://a.test/shop', 'https://a.test:443', 'a.test', '', 'Capacitor://localhost', 'file:///tmp/x.html']) {
       expect((await refused('/sources', 'POST', { id: 'bad-origin', allowedOrigins: ['https://ok.test', origin] })).path, origin).toBe('allowedOrigins.1');
     }
+    // What browsers and app shells send: http(s) origins, other schemes' (Capacitor, extensions) and "null" (sandboxed frames, file: pages).
+    const apps = ['capacitor://localhost', 'chrome-extension://abcdefghijklmnopabcdefghijklmnop', 'null'];
+    expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'apps', allowedOrigins: apps }) })).status).toBe(201);
+    expect(await (await app.api('/sources/apps')).json()).toMatchObject({ allowedOrigins: apps });
     expect((await app.api('/sources', { method: 'POST', body: JSON.stringify({ id: 'strict', allowedOrigins: ['https://a.test', 'http://127.0.0.1:8080', 'http://[::1]:3000'] }) })).status).toBe(201);
     const before = await (await app.api('/sources/strict')).json();
     expect(await refused('/sources/strict', 'PATCH', { bogus: 1 })).toMatchObject({ path: 'bogus', message: expect.stringContaining('unknown field') });
     expect((await refused('/sources/strict', 'PATCH', { allowedOrigins: ['not a url'] })).path).toBe('allowedOrigins.0');
     expect((await refused('/sources/strict', 'PATCH', { id: 'other', name: 'x' })).path).toBe('id');
     expect(await (await app.api('/sources/strict')).json()).toEqual(before);
-    // A change may name its own id, as a record read back does.
-    const renamed = await app.api('/sources/strict', { method: 'PATCH', body: JSON.stringify({ id: 'strict', name: 'Strict' }) });
+    // A change may be the record read back: its own id, its times (ignored).
+    const renamed = await app.api('/sources/strict', { method: 'PATCH', body: JSON.stringify({ ...(before as object), name: 'Strict' }) });
     expect(renamed.status).toBe(200);
     expect(await renamed.json()).toMatchObject({ id: 'strict', name: 'Strict', allowedOrigins: ['https://a.test', 'http://127.0.0.1:8080', 'http://[::1]:3000'] });
   });

@@ -43,19 +43,26 @@ export interface PrivateRoutesDeps {
 /** The private API's handler; close() stops reading the stats board. */
 export type PrivateApi = ((request: HttpRequest) => Promise<HttpReply>) & { close(): void };
 
+/** An origin of a scheme the URL standard gives no origin of (capacitor:, chrome-extension:…; not file:, whose pages send `null`), in lower case. */
+const OTHER_SCHEME_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/[a-z0-9._~\-[\]:]+$/;
 /**
- * An origin as browsers send it (`scheme://host[:port]`, lower case, no path) or `*`: a source's
- * origins are compared with the request's Origin as they are, so any other spelling would never match.
+ * An origin as browsers send it, or `*`: a source's origins are compared with the request's
+ * Origin as they are, so any other spelling would never match. For http(s) that is
+ * `scheme://host[:port]` as the URL standard serialises it (lower case, no default port, no
+ * path); for other schemes (capacitor://localhost, chrome-extension://id) the same shape in lower
+ * case; `null` is what sandboxed frames and file: pages send. Wildcards inside an origin are refused:
+ * they would never match.
  */
 const Origin = refine(size(string(), 1, 500), 'origin', (value) => {
-  if (value === '*') return true;
+  if (value === '*' || value === 'null') return true;
+  if (value.includes('*')) return `${JSON.stringify(value.slice(0, 100))}: wildcards inside an origin are not supported; list each origin, or give "*" for any`;
   let origin: string | undefined;
   try {
     origin = new URL(value).origin;
   } catch {
     origin = undefined;
   }
-  if (origin === value) return true;
+  if (origin === value || (origin === 'null' && !value.startsWith('file:') && OTHER_SCHEME_ORIGIN.test(value))) return true;
   const hint = origin && origin !== 'null' ? ` (did you mean ${JSON.stringify(origin)}?)` : '';
   return `${JSON.stringify(value.slice(0, 100))} is not an origin: give scheme://host[:port] as a browser sends it${hint}, or "*"`;
 });
@@ -66,9 +73,9 @@ const sourceFields = {
 };
 /**
  * Unknown fields are refused: a misspelt allowedOrigins would otherwise leave the source open to
- * every origin. A change may name its source's id (the path's), as a record read back does.
+ * every origin. A change may be a record read back: its id must be the path's, its times are ignored.
  */
-const SourceChange = object({ id: optional(string()), ...sourceFields });
+const SourceChange = object({ id: optional(string()), createdAt: optional(string()), updatedAt: optional(string()), ...sourceFields });
 const NewSource = object({ id: size(string(), 1, MAX_ID_LENGTH), ...sourceFields });
 
 /** The private API: sources, stored profiles, sessions and events, traces, stats, queue backlog, dead letters, destinations and rules. */

@@ -77,8 +77,8 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     // its answer gets CORS as the server's other early refusals do, and is counted like them.
     const refused = (reply: HttpReply): HttpReply => {
       const answer = early(reply);
-      meter?.answered('', answer.status, (performance.now() - started) / 1000, received);
-      return answer;
+      meter?.answered('', answer.status, (performance.now() - started) / 1000, 0);
+      return requestId === undefined ? answer : { ...answer, headers: { ...answer.headers, 'x-request-id': requestId } };
     };
     pipeline.readingBody = { req, settle, refused };
     req.on('data', (chunk: Buffer) => {
