@@ -4,7 +4,7 @@
 export { listenUws } from './http/uws-server.js';
 export { listenNodeHttp } from './http/node-server.js';
 export { loadUws, UwsFallbackError, type UwsModule } from './http/load-uws.js';
-export { Router, type RouteHandler } from './http/router.js';
+export { Router, type RouteHandler, routedMethod } from './http/router.js';
 export { errorReply, json, methodNotAllowed } from './http/replies.js';
 export { publicRoutes } from './public-api/public-routes.js';
 export { earlyReplyCors } from './public-api/cors.js';

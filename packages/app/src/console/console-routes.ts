@@ -1,4 +1,4 @@
-import type { HttpHandler, HttpReply } from '@inflow/edge';
+import { type HttpHandler, type HttpReply, routedMethod } from '@inflow/edge';
 import { CONSOLE_PAGE } from './console-page.js';
 import { consoleScript } from './console-script.js';
 import { CONSOLE_STYLE } from './console-style.js';
@@ -37,8 +37,7 @@ export function consoleFiles(): ReadonlyMap<string, HttpReply> {
 export function withConsole(next: HttpHandler): HttpHandler {
   const files = consoleFiles();
   return (request) => {
-    // HEAD as GET (the server sends the headers alone), as the router answers it elsewhere.
-    const file = request.method === 'GET' || request.method === 'HEAD' ? files.get(request.path) : undefined;
+    const file = routedMethod(request.method) === 'GET' ? files.get(request.path) : undefined;
     return file ? Promise.resolve(file) : next(request);
   };
 }

@@ -1,5 +1,5 @@
 import type { EventRecord, ProfileRecord, RecordStore, SessionRecord } from '@inflow/core';
-import { type HttpHandler, type HttpReply, type HttpRequest, methodNotAllowed } from '@inflow/edge';
+import { type HttpHandler, type HttpReply, type HttpRequest, methodNotAllowed, routedMethod } from '@inflow/edge';
 import { cookieValue } from './cookies.js';
 
 /** The path of the demo's read route on the public port. */
@@ -60,8 +60,7 @@ export function withDemoRoutes(deps: DemoProfileDeps, next: HttpHandler): HttpHa
 }
 
 async function demoProfileReply(deps: DemoProfileDeps, request: HttpRequest): Promise<HttpReply> {
-  // HEAD as GET (the server sends the headers alone), as the router answers it elsewhere.
-  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(request.method, request.path, ['GET', 'HEAD']);
+  if (routedMethod(request.method) !== 'GET') return methodNotAllowed(request.method, request.path, ['GET', 'HEAD']);
   return { status: 200, headers: HEADERS, body: JSON.stringify(await demoProfile(deps, request)) };
 }
 

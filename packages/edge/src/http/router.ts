@@ -64,8 +64,11 @@ export class Router {
   }
 }
 
-/** HEAD is answered wherever GET is, by GET's handler (the server sends the headers alone). */
-function routedMethod(method: string): string {
+/**
+ * HEAD is answered wherever GET is, by GET's handler (the server sends the headers alone): the
+ * method a handler answers a request as. Handlers in front of the router use it too.
+ */
+export function routedMethod(method: string): string {
   return method === 'HEAD' ? 'GET' : method;
 }
 
