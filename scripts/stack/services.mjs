@@ -94,6 +94,18 @@ async function httpOk(url, accept = () => true, headers = {}) {
   return response.ok && accept(await response.text());
 }
 
+/**
+ * Pulsar's admin answers before its bookie does: after a SIGKILL the broker may take minutes more
+ * to open a ledger ("Not enough non-faulty bookies available"). Loading a topic of the stack's
+ * own opens its managed ledger, so an answer means messages can be stored.
+ */
+async function pulsarStoresMessages() {
+  const topic = `http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/persistent/public/default/inflow-stack-ready`;
+  const created = await fetch(topic, { method: 'PUT', headers: pulsarHeaders(), signal: AbortSignal.timeout(10_000) });
+  if (created.status !== 204 && created.status !== 409) return false;
+  return (await fetch(`${topic}/stats`, { headers: pulsarHeaders(), signal: AbortSignal.timeout(10_000) })).ok;
+}
+
 export const services = {
   redis: {
     ports: [PORTS.redis],
@@ -184,7 +196,8 @@ export const services = {
     ready: async () =>
       (await httpOk(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, (body) => body.includes('public'), pulsarHeaders())) &&
       (!PULSAR_AUTH || (await fetch(`http://127.0.0.1:${PORTS.pulsarWeb}/admin/v2/tenants`, { signal: AbortSignal.timeout(2000) })).status === 401) &&
-      (await portOpen(PORTS.pulsarBrokerTls)),
+      (await portOpen(PORTS.pulsarBrokerTls)) &&
+      (await pulsarStoresMessages()),
     timeoutMs: 120_000,
   },
 
