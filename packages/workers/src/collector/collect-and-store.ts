@@ -36,6 +36,15 @@ export interface CollectAndStoreDeps {
   trace?: TraceSink | undefined;
   /** Told how long each store write took (seconds). */
   storeWrites?: ((seconds: number) => void) | undefined;
+  /**
+   * Events (eventKey) that earlier calls of this collector created and that then threw before
+   * their requests were done (a store outage between the writes; kept here by the call that
+   * threw). A retry of those requests treats them as its own, as a second round of one call
+   * does: what the profile and the session remember decides, not the profile write stamped on
+   * the event, which another collector may have reached meanwhile without counting them in the
+   * session. A call that succeeds takes its events out. Without it, nothing is carried over.
+   */
+  created?: Set<string> | undefined;
 }
 
 /**
@@ -56,6 +65,28 @@ const MAX_ROUNDS = 40;
  * events it counted, so nothing is counted twice or lost.
  */
 export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectorOutcome[]> {
+  const carried = deps.created;
+  if (!carried) return collectRounds(envelopes, deps, new Set(), []);
+  const created = new Set<string>();
+  const applied: EventRecord[][] = [];
+  try {
+    const outcomes = await collectRounds(envelopes, deps, created, applied);
+    // Done: a later copy of these requests is settled by what the store says (countedBefore).
+    if (carried.size > 0) for (const events of applied) for (const event of events) carried.delete(eventKey(event.profileId, event.id));
+    return outcomes;
+  } catch (error) {
+    // Past this many, an outage that went on and on: the stamps decide again, as without the set.
+    if (carried.size + created.size > MAX_CARRIED_EVENTS) carried.clear();
+    for (const key of created) carried.add(key);
+    throw error;
+  }
+}
+
+/** Events created by failed calls that a collector remembers for their retry (CollectAndStoreDeps.created). */
+const MAX_CARRIED_EVENTS = 200_000;
+
+async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, created: Set<string>, eventsOfCall: EventRecord[][]): Promise<CollectorOutcome[]> {
+  const carried = deps.created;
   const started = performance.now();
   const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
@@ -64,7 +95,6 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   // Events the store says the profile (the session) counted already (see countedBefore), and
   // the events this call's own writes created, which nothing counted before.
   const counted = { profile: new Set<string>(), session: new Set<string>() };
-  const created = new Set<string>();
   // Asked once a call: a destination or rule enabled meanwhile takes events from the next call on.
   const feed = deps.feed && (deps.feed.listening ? await deps.feed.listening() : true) ? deps.feed : undefined;
   for (let round = 1; todo.length > 0; round++) {
@@ -101,9 +131,15 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
         state.sessions.set(session.id, batch.session);
         touched.profiles.add(profile.id);
         touched.sessions.add(session.id);
-        const profilesOfSession = touched.sessionProfiles.get(session.id);
-        if (profilesOfSession) profilesOfSession.add(profile.id);
-        else touched.sessionProfiles.set(session.id, new Set([profile.id]));
+        // The session records the profile's write of this round only for a request that counts
+        // something in it: a request counted before by both (a redelivered copy, another
+        // collector's) stores no event stamped with this write, and a round whose profile write
+        // loses would otherwise have the session claim a write whose events it never counted.
+        if (batch.duplicates.length < batch.events.length || !batch.sessionCountedAlike) {
+          const profilesOfSession = touched.sessionProfiles.get(session.id);
+          if (profilesOfSession) profilesOfSession.add(profile.id);
+          else touched.sessionProfiles.set(session.id, new Set([profile.id]));
+        }
         events.push(...batch.events);
         applied.push({ index, envelope, eventIds: batch.events.map((event) => event.id), duplicates: batch.duplicates, sessionCountedAlike: batch.sessionCountedAlike });
       } catch (error) {
@@ -125,6 +161,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     // already is found before anything counts it, and a crash in between leaves events whose
     // profile write never happened. Each event names the profile write that counts it.
     for (const event of events) event.countedIn = { profile: (writesBefore.get(event.profileId) ?? 0) + 1 };
+    eventsOfCall.push(events);
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
@@ -136,7 +173,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
       const key = eventKey(event.profileId, event.id);
       if (!existed.has(key)) {
         if (!refused.has(key)) created.add(key);
-      } else if (!created.has(key)) before.push(event);
+      } else if (!created.has(key) && !carried?.has(key)) before.push(event);
     }
     if (before.length > 0 && (await countedBefore(before, applied, { profiles: writesBefore, sessions: sessionsHad }, counted, deps.store))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.

@@ -126,7 +126,8 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
     expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302, profileWrites: { last: [['p-1', 5]], complete: true } });
+    // The redelivery counted nothing: the session keeps the write that last counted in it.
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302, profileWrites: { last: [['p-1', 4]], complete: true } });
   });
 
   it("counts in its session a request delivered again whose profile write landed and whose session write did not", async () => {
@@ -143,7 +144,61 @@ describe('Collector (store first, cache after) on the embedded store', () => {
 
     expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 102 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { last: [['other', 1], ['p-1', 3]], complete: true } });
+    // Counted by the round that worked on the cached profile (its second write): the profile's
+    // write refused as stale, the session's landed. The round after, on the store's copy, counted
+    // nothing, so the session keeps the write that did.
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { last: [['other', 1], ['p-1', 2]], complete: true } });
+  });
+
+  /** A store whose sessions cannot be written while `recovering` (a shard not started yet): profiles and events are. */
+  function sessionsRecovering(): { store: RecordStore; recovered(): void } {
+    let recovering = true;
+    const wrapped: RecordStore = Object.assign(Object.create(store) as RecordStore, {
+      write: async (records: Parameters<RecordStore['write']>[0]) => {
+        if (!recovering || records.sessions.length === 0) return store.write(records);
+        const result = await store.write({ ...records, sessions: [] });
+        result.sessions.failed.push(...records.sessions.map((s) => ({ id: s.id, reason: 'unavailable_shards_exception', permanent: false })));
+        return result;
+      },
+    });
+    return { store: wrapped, recovered: () => (recovering = false) };
+  }
+
+  it("counts in its session a request whose write stopped after its profile's, though a redelivered copy of an earlier request of the profile wrote the session meanwhile", async () => {
+    // B holds the lane too (a batch it kept through a broker restart, delivered again to A's side).
+    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    const earlier = envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] });
+    await b.process(earlier);
+    const recovering = sessionsRecovering();
+    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    // A: events stamped with the profile's second write, that write lands, the session's fails.
+    await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4, collectorWrites: 2 });
+    // B applies its copy of the earlier request from its older copy of the profile: its profile
+    // write loses to A's, its session write lands (and its second round's too).
+    expect(await b.process(earlier)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    recovering.recovered();
+    expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
+    expect(await store.listEvents({ sessionId: 's-1', limit: 10 })).toHaveLength(4);
+  });
+
+  it("counts in its session a request whose write stopped after its profile's, though another collector's later request of the profile wrote the session meanwhile", async () => {
+    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await b.process(envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] }));
+    const recovering = sessionsRecovering();
+    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
+    // B, holding the lane's next message, counts a new request of the profile in the session.
+    expect(await b.process(envelopeFor({ events: [{ id: 'n1', type: 'x' }, { id: 'n2', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
+    recovering.recovered();
+    expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 6 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 6 });
+    expect(await store.listEvents({ sessionId: 's-1', limit: 10 })).toHaveLength(6);
   });
 
   it("counts in its session a client's resend of events whose first request stopped before its profile's write", async () => {
