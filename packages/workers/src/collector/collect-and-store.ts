@@ -37,14 +37,17 @@ export interface CollectAndStoreDeps {
   /** Told how long each store write took (seconds). */
   storeWrites?: ((seconds: number) => void) | undefined;
   /**
-   * Events (eventKey) that earlier calls of this collector created and that then threw before
-   * their requests were done (a store outage between the writes; kept here by the call that
-   * threw). A retry of those requests treats them as its own, as a second round of one call
-   * does: what the profile and the session remember decides, not the profile write stamped on
-   * the event, which another collector may have reached meanwhile without counting them in the
-   * session. A call that succeeds takes its events out. Without it, nothing is carried over.
+   * Events (eventKey) whose session write failed: a call that threw after its events were
+   * stored and before its profiles and sessions were (a store outage between the writes, a
+   * session shard still recovering) keeps them here, with when. When such an event comes back
+   * (the retry of its batch), the profile still goes by the write stamped on it, but the session
+   * by what it remembers (its marks): another collector holding the lane may meanwhile have
+   * written the session for a later write of the same profile, after which the stamp would say
+   * the session counted it. A call that succeeds takes its own events out, and those kept longer
+   * than CARRIED_MS since a try last met them (their requests went to another collector or a
+   * dead letter). Without it, the stamps decide.
    */
-  created?: Set<string> | undefined;
+  unsettledEvents?: Map<string, number> | undefined;
 }
 
 /**
@@ -65,30 +68,66 @@ const MAX_ROUNDS = 40;
  * events it counted, so nothing is counted twice or lost.
  */
 export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectorOutcome[]> {
-  const carried = deps.created;
-  if (!carried) return collectRounds(envelopes, deps, new Set(), []);
-  const created = new Set<string>();
-  const applied: EventRecord[][] = [];
+  const call: CallProgress = { outcomes: new Array<CollectorOutcome | undefined>(envelopes.length), created: new Set(), events: [] };
+  const carried = deps.unsettledEvents;
+  if (!carried) return collectRounds(envelopes, deps, call);
+  let outcomes: CollectorOutcome[];
   try {
-    const outcomes = await collectRounds(envelopes, deps, created, applied);
-    // Done: a later copy of these requests is settled by what the store says (countedBefore).
-    if (carried.size > 0) for (const events of applied) for (const event of events) carried.delete(eventKey(event.profileId, event.id));
-    return outcomes;
+    outcomes = await collectRounds(envelopes, deps, call);
   } catch (error) {
-    // Past this many, an outage that went on and on: the stamps decide again, as without the set.
-    if (carried.size + created.size > MAX_CARRIED_EVENTS) carried.clear();
-    for (const key of created) carried.add(key);
+    keepUnsettled(carried, envelopes, call);
     throw error;
+  }
+  if (carried.size > 0) {
+    for (const events of call.events) for (const event of events) carried.delete(eventKey(event.profileId, event.id));
+    const oldest = Date.now() - CARRIED_MS;
+    for (const [key, at] of carried) {
+      if (at > oldest) break;
+      carried.delete(key);
+    }
+  }
+  return outcomes;
+}
+
+/** What a call got done, as far as it went: outcomes by request, the events its writes created, each round's events. */
+interface CallProgress {
+  outcomes: Array<CollectorOutcome | undefined>;
+  created: Set<string>;
+  events: EventRecord[][];
+}
+
+/**
+ * After a call threw: the events it created for requests it did not finish (their profile and
+ * session writes did not land, or not both), and those kept from an earlier try that it met
+ * again (their batch is still being tried), are kept with the time.
+ */
+function keepUnsettled(carried: Map<string, number>, envelopes: Envelope[], call: CallProgress): void {
+  const unfinished = new Set(envelopes.filter((_, index) => call.outcomes[index] === undefined).map((envelope) => envelope.id));
+  const keys: string[] = [];
+  for (const events of call.events) {
+    for (const event of events) {
+      const key = eventKey(event.profileId, event.id);
+      if ((call.created.has(key) && unfinished.has(event.requestId)) || carried.has(key)) keys.push(key);
+    }
+  }
+  // Past this many, an outage that went on and on: the stamps decide again, as without the map.
+  if (carried.size + keys.length > MAX_CARRIED_EVENTS) carried.clear();
+  const now = Date.now();
+  for (const key of keys) {
+    // Moved to the end, so the map stays oldest first.
+    carried.delete(key);
+    carried.set(key, now);
   }
 }
 
-/** Events created by failed calls that a collector remembers for their retry (CollectAndStoreDeps.created). */
+/** Events whose session write failed, kept for the retry of their batch (CollectAndStoreDeps.unsettledEvents): how many, how long. */
 const MAX_CARRIED_EVENTS = 200_000;
+const CARRIED_MS = 120_000;
 
-async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, created: Set<string>, eventsOfCall: EventRecord[][]): Promise<CollectorOutcome[]> {
-  const carried = deps.created;
+/** The rounds of one call, which note in `call` what they got done. */
+async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, call: CallProgress): Promise<CollectorOutcome[]> {
+  const { outcomes, created } = call;
   const started = performance.now();
-  const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   let todo = envelopes.map((_, index) => index);
   const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, recounted: 0, rejected: 0, runs: 0, matched: 0 };
   const staleSoFar = { profiles: new Set<string>(), sessions: new Set<string>() };
@@ -161,7 +200,7 @@ async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, c
     // already is found before anything counts it, and a crash in between leaves events whose
     // profile write never happened. Each event names the profile write that counts it.
     for (const event of events) event.countedIn = { profile: (writesBefore.get(event.profileId) ?? 0) + 1 };
-    eventsOfCall.push(events);
+    call.events.push(events);
     const writeStarted = deps.storeWrites ? performance.now() : 0;
     const written = await deps.store.write({ profiles: [], sessions: [], events });
     throwIfRetryable(written);
@@ -173,9 +212,9 @@ async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, c
       const key = eventKey(event.profileId, event.id);
       if (!existed.has(key)) {
         if (!refused.has(key)) created.add(key);
-      } else if (!created.has(key) && !carried?.has(key)) before.push(event);
+      } else if (!created.has(key)) before.push(event);
     }
-    if (before.length > 0 && (await countedBefore(before, applied, { profiles: writesBefore, sessions: sessionsHad }, counted, deps.store))) {
+    if (before.length > 0 && (await countedBefore(before, applied, { profiles: writesBefore, sessions: sessionsHad }, counted, deps.store, deps.unsettledEvents))) {
       // Applied again without counting them; nothing of this round's profiles and sessions was written.
       tally.recounted += 1;
       todo = todo.filter((index) => outcomes[index] === undefined);
@@ -300,6 +339,7 @@ async function countedBefore(
   had: { profiles: ReadonlyMap<string, number>; sessions: LoadedProfileWrites },
   counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
+  sessionWriteFailed: ReadonlyMap<string, number> | undefined,
 ): Promise<boolean> {
   // What this round may count: by key, whether the profile counts it (the session counts the
   // same events, or where it does not, any of them may be).
@@ -332,7 +372,8 @@ async function countedBefore(
     const byProfile = copy.countedIn ? (had.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
     // A session is written by the requests of every profile it saw, from every lane: its version
     // moves on without this request, so it records the writes of its profiles it had.
-    const bySession = copy.sessionId !== event.sessionId || sessionCounted(had.sessions, event, copy, elsewhere);
+    // Its session write failed in an earlier try: what the session remembers decides (the stamp may be another collector's).
+    const bySession = copy.sessionId !== event.sessionId || (!sessionWriteFailed?.has(key) && sessionCounted(had.sessions, event, copy, elsewhere));
     if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;

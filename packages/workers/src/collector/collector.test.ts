@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CachedProfileState } from '../embedded/cached-profile-state.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
 import { createLogger, InfrastructureError, type RecordStore } from '@inflow/core';
@@ -199,6 +199,32 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 6 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 6 });
     expect(await store.listEvents({ sessionId: 's-1', limit: 10 })).toHaveLength(6);
+  });
+
+  it('leaves a failed write\'s events to the stamps once its requests went elsewhere for two minutes: a copy long after counts nothing twice', async () => {
+    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    await b.process(envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] }));
+    const recovering = sessionsRecovering();
+    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
+    recovering.recovered();
+    // The request went to B (the lane moved): the stamps say the session did not count it yet.
+    expect(await b.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 121_000);
+      expect(await a.process(envelopeFor({ events: [{ id: 'x', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
+    // A busy visit: the profile and the session forget the request's events.
+    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // A client's resend, long after, comes to A: counted by neither again.
+    expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 305 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 305 });
   });
 
   it("counts in its session a client's resend of events whose first request stopped before its profile's write", async () => {

@@ -43,8 +43,8 @@ export class Collector implements RequestCollector {
   private readonly waiting: Job[] = [];
   private running = false;
   private readonly maxPerWrite: number;
-  /** Events created by a write that then threw; its retry counts them as its own (CollectAndStoreDeps.created). */
-  private readonly created = new Set<string>();
+  /** Events of calls that threw before their sessions were written, for the retry (CollectAndStoreDeps.unsettledEvents). */
+  private readonly unsettledEvents = new Map<string, number>();
 
   constructor(private readonly options: CollectorOptions) {
     this.maxPerWrite = options.maxRequestsPerWrite ?? 1000;
@@ -73,7 +73,7 @@ export class Collector implements RequestCollector {
         const jobs = this.takeJobs();
         const envelopes = jobs.flatMap((job) => job.envelopes);
         try {
-          const outcomes = await collectAndStore(envelopes, { ...this.options, created: this.created });
+          const outcomes = await collectAndStore(envelopes, { ...this.options, unsettledEvents: this.unsettledEvents });
           let at = 0;
           for (const job of jobs) {
             job.resolve(outcomes.slice(at, at + job.envelopes.length));
