@@ -68,14 +68,14 @@ const MAX_ROUNDS = 40;
  * events it counted, so nothing is counted twice or lost.
  */
 export async function collectAndStore(envelopes: Envelope[], deps: CollectAndStoreDeps): Promise<CollectorOutcome[]> {
-  const call: CallProgress = { outcomes: new Array<CollectorOutcome | undefined>(envelopes.length), created: new Set(), events: [] };
+  const call: CallProgress = { created: new Set(), events: [], written: new Set() };
   const carried = deps.unsettledEvents;
   if (!carried) return collectRounds(envelopes, deps, call);
   let outcomes: CollectorOutcome[];
   try {
     outcomes = await collectRounds(envelopes, deps, call);
   } catch (error) {
-    keepUnsettled(carried, envelopes, call);
+    keepUnsettled(carried, call);
     throw error;
   }
   if (carried.size > 0) {
@@ -89,25 +89,28 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   return outcomes;
 }
 
-/** What a call got done, as far as it went: outcomes by request, the events its writes created, each round's events. */
+/**
+ * What a call got done, as far as it went: the events its writes created, each round's events,
+ * and the requests whose profile and session writes landed.
+ */
 interface CallProgress {
-  outcomes: Array<CollectorOutcome | undefined>;
   created: Set<string>;
   events: EventRecord[][];
+  written: Set<string>;
 }
 
 /**
- * After a call threw: the events it created for requests it did not finish (their profile and
- * session writes did not land, or not both), and those kept from an earlier try that it met
- * again (their batch is still being tried), are kept with the time.
+ * After a call threw: of the requests whose profile and session writes did not both land, the
+ * events it created and those kept from an earlier try (their batch is still being tried) are
+ * kept, with the time; those of requests whose writes landed are settled.
  */
-function keepUnsettled(carried: Map<string, number>, envelopes: Envelope[], call: CallProgress): void {
-  const unfinished = new Set(envelopes.filter((_, index) => call.outcomes[index] === undefined).map((envelope) => envelope.id));
+function keepUnsettled(carried: Map<string, number>, call: CallProgress): void {
   const keys: string[] = [];
   for (const events of call.events) {
     for (const event of events) {
       const key = eventKey(event.profileId, event.id);
-      if ((call.created.has(key) && unfinished.has(event.requestId)) || carried.has(key)) keys.push(key);
+      if (call.written.has(event.requestId)) carried.delete(key);
+      else if (call.created.has(key) || carried.has(key)) keys.push(key);
     }
   }
   // Past this many, an outage that went on and on: the stamps decide again, as without the map.
@@ -126,7 +129,8 @@ const CARRIED_MS = 120_000;
 
 /** The rounds of one call, which note in `call` what they got done. */
 async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, call: CallProgress): Promise<CollectorOutcome[]> {
-  const { outcomes, created } = call;
+  const { created } = call;
+  const outcomes: Array<CollectorOutcome | undefined> = new Array(envelopes.length);
   const started = performance.now();
   let todo = envelopes.map((_, index) => index);
   const tally = { events: 0, newEvents: 0, profiles: 0, sessions: 0, stale: 0, recounted: 0, rejected: 0, runs: 0, matched: 0 };
@@ -228,6 +232,8 @@ async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, c
     throwIfRetryable(result);
 
     const stale = { profiles: new Set(result.profiles.staleIds), sessions: new Set(result.sessions.staleIds) };
+    // Written: what fails from here on (the cache, the feed) is tried again, and counts nothing twice.
+    for (const { envelope } of applied) if (!stale.profiles.has(envelope.payload.profile.id) && !stale.sessions.has(envelope.payload.session.id)) call.written.add(envelope.id);
     const permanent = permanentFailures(result);
     await deps.state.save(
       profiles.filter((p) => !stale.profiles.has(p.id) && !permanent.has(`profile:${p.id}`)),

@@ -227,6 +227,29 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 305 });
   });
 
+  it('keeps nothing of a write whose profile and session landed before the cache failed: a resend after the marks forgot counts nothing twice', async () => {
+    const cache = new CachedProfileState(store, 100);
+    let failSave = true;
+    const state = Object.assign(Object.create(cache) as CachedProfileState, {
+      save: (...args: Parameters<CachedProfileState['save']>) => {
+        if (!failSave) return cache.save(...args);
+        failSave = false;
+        return Promise.reject(new InfrastructureError('cache', 'connection lost'));
+      },
+    });
+    const collector = new Collector({ state, store, logger });
+    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
+    await expect(collector.process(request)).rejects.toBeInstanceOf(InfrastructureError);
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 2 });
+    // The batch goes on to another collector; this one's session marks then forget the request.
+    const other = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    expect(await other.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    for (let i = 0; i < 3; i++) await other.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
+  });
+
   it("counts in its session a client's resend of events whose first request stopped before its profile's write", async () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     await collector.process(envelopeFor({ events: [{ id: 'before', type: 'x' }] }));
