@@ -37,15 +37,15 @@ export interface CollectAndStoreDeps {
   /** Told how long each store write took (seconds). */
   storeWrites?: ((seconds: number) => void) | undefined;
   /**
-   * Events (eventKey) whose session write failed: a call that threw after its events were
-   * stored and before its profiles and sessions were (a store outage between the writes, a
-   * session shard still recovering) keeps them here, with when. When such an event comes back
-   * (the retry of its batch), the profile still goes by the write stamped on it, but the session
-   * by what it remembers (its marks): another collector holding the lane may meanwhile have
-   * written the session for a later write of the same profile, after which the stamp would say
-   * the session counted it. A call that succeeds takes its own events out, and those kept longer
-   * than CARRIED_MS since a try last met them (their requests went to another collector or a
-   * dead letter). Without it, the stamps decide.
+   * Events (eventKey) stored by a call that threw before their requests' profile and session
+   * writes both landed (a store outage between the writes, a session shard still recovering,
+   * a profile that kept changing), with when: kept by the call that threw. When such an event
+   * comes back (the retry of its batch), the profile still goes by the write stamped on it, but
+   * the session by what it remembers (its marks): another collector holding the lane may
+   * meanwhile have written the session for a later write of the same profile, after which the
+   * stamp would say the session counted it. An entry goes once a call that met it succeeds, or
+   * CARRIED_MS after a try last met it (its request went to another collector or a dead letter:
+   * a much later copy is settled by the stamps). Without it, the stamps decide.
    */
   unsettledEvents?: Map<string, number> | undefined;
 }
@@ -71,6 +71,7 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
   const call: CallProgress = { created: new Set(), events: [], written: new Set() };
   const carried = deps.unsettledEvents;
   if (!carried) return collectRounds(envelopes, deps, call);
+  forgetOld(carried);
   let outcomes: CollectorOutcome[];
   try {
     outcomes = await collectRounds(envelopes, deps, call);
@@ -78,15 +79,17 @@ export async function collectAndStore(envelopes: Envelope[], deps: CollectAndSto
     keepUnsettled(carried, call);
     throw error;
   }
-  if (carried.size > 0) {
-    for (const events of call.events) for (const event of events) carried.delete(eventKey(event.profileId, event.id));
-    const oldest = Date.now() - CARRIED_MS;
-    for (const [key, at] of carried) {
-      if (at > oldest) break;
-      carried.delete(key);
-    }
-  }
+  if (carried.size > 0) for (const events of call.events) for (const event of events) carried.delete(eventKey(event.profileId, event.id));
   return outcomes;
+}
+
+/** Drops what was kept longer than CARRIED_MS since a try last met it (the map is oldest first). */
+function forgetOld(carried: Map<string, number>): void {
+  const oldest = Date.now() - CARRIED_MS;
+  for (const [key, at] of carried) {
+    if (at > oldest) break;
+    carried.delete(key);
+  }
 }
 
 /**
@@ -123,7 +126,7 @@ function keepUnsettled(carried: Map<string, number>, call: CallProgress): void {
   }
 }
 
-/** Events whose session write failed, kept for the retry of their batch (CollectAndStoreDeps.unsettledEvents): how many, how long. */
+/** Events kept for the retry of their batch (CollectAndStoreDeps.unsettledEvents): how many, how long. */
 const MAX_CARRIED_EVENTS = 200_000;
 const CARRIED_MS = 120_000;
 
@@ -229,11 +232,10 @@ async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, c
     const result = await deps.store.write({ profiles, sessions, events: [] });
     result.events = written.events;
     deps.storeWrites?.((performance.now() - writeStarted) / 1000);
+    noteWritten(call.written, applied, result);
     throwIfRetryable(result);
 
     const stale = { profiles: new Set(result.profiles.staleIds), sessions: new Set(result.sessions.staleIds) };
-    // Written: what fails from here on (the cache, the feed) is tried again, and counts nothing twice.
-    for (const { envelope } of applied) if (!stale.profiles.has(envelope.payload.profile.id) && !stale.sessions.has(envelope.payload.session.id)) call.written.add(envelope.id);
     const permanent = permanentFailures(result);
     await deps.state.save(
       profiles.filter((p) => !stale.profiles.has(p.id) && !permanent.has(`profile:${p.id}`)),
@@ -284,6 +286,26 @@ async function collectRounds(envelopes: Envelope[], deps: CollectAndStoreDeps, c
     `Collected: requests ${envelopes.length}, events ${tally.events} (new ${tally.newEvents}), profiles saved ${tally.profiles}, sessions saved ${tally.sessions}, reapplied ${tally.stale}${tally.recounted > 0 ? `, events found counted before ${counted.profile.size}` : ''}, rejected ${tally.rejected}${deps.rules ? `, rules run ${tally.runs} (matched ${tally.matched})` : ''}, ${Math.round(performance.now() - started)} ms`,
   );
   return outcomes as CollectorOutcome[];
+}
+
+/**
+ * The requests of a round whose profile and session writes both landed (whatever failed of the
+ * round's other records): what fails after (another record, the cache, the feed) is tried
+ * again, and what the store holds says they were counted.
+ */
+function noteWritten(written: Set<string>, applied: ReadonlyArray<{ envelope: Envelope }>, result: WriteResult): void {
+  const { profiles, sessions } = result;
+  if (profiles.failed.length + sessions.failed.length + profiles.staleIds.length + sessions.staleIds.length === 0) {
+    for (const { envelope } of applied) written.add(envelope.id);
+    return;
+  }
+  const notLanded = {
+    profiles: new Set([...profiles.failed.map((failure) => failure.id), ...profiles.staleIds]),
+    sessions: new Set([...sessions.failed.map((failure) => failure.id), ...sessions.staleIds]),
+  };
+  for (const { envelope } of applied) {
+    if (!notLanded.profiles.has(envelope.payload.profile.id) && !notLanded.sessions.has(envelope.payload.session.id)) written.add(envelope.id);
+  }
 }
 
 /** 'stored' for the events the profile counted now, 'deduplicated' for those it had counted before. */
@@ -345,7 +367,7 @@ async function countedBefore(
   had: { profiles: ReadonlyMap<string, number>; sessions: LoadedProfileWrites },
   counted: { profile: Set<string>; session: Set<string> },
   store: RecordStore,
-  sessionWriteFailed: ReadonlyMap<string, number> | undefined,
+  unsettled: ReadonlyMap<string, number> | undefined,
 ): Promise<boolean> {
   // What this round may count: by key, whether the profile counts it (the session counts the
   // same events, or where it does not, any of them may be).
@@ -367,6 +389,7 @@ async function countedBefore(
   }
   if (firsts.size === 0) return false;
   const copies = await store.storedCopies([...firsts.values()]);
+  const oldest = Date.now() - CARRIED_MS;
   // Requests of this round: a copy one of them stored (another chunk of the same bulk) is this round's own.
   const round = new Set(applied.map(({ envelope }) => envelope.id));
   let found = false;
@@ -378,8 +401,9 @@ async function countedBefore(
     const byProfile = copy.countedIn ? (had.profiles.get(event.profileId) ?? 0) >= copy.countedIn.profile : elsewhere;
     // A session is written by the requests of every profile it saw, from every lane: its version
     // moves on without this request, so it records the writes of its profiles it had.
-    // Its session write failed in an earlier try: what the session remembers decides (the stamp may be another collector's).
-    const bySession = copy.sessionId !== event.sessionId || (!sessionWriteFailed?.has(key) && sessionCounted(had.sessions, event, copy, elsewhere));
+    // An earlier try stored it and its writes did not both land: what the session remembers
+    // decides (a later write of the profile stamped on the session may be another collector's).
+    const bySession = copy.sessionId !== event.sessionId || (!keptSince(unsettled, key, oldest) && sessionCounted(had.sessions, event, copy, elsewhere));
     if (byProfile && !counted.profile.has(key)) {
       counted.profile.add(key);
       found ||= now.byProfile;
@@ -390,6 +414,12 @@ async function countedBefore(
     }
   }
   return found;
+}
+
+/** Kept by a failed try (CollectAndStoreDeps.unsettledEvents) no earlier than `oldest`. */
+function keptSince(unsettled: ReadonlyMap<string, number> | undefined, key: string, oldest: number): boolean {
+  const at = unsettled?.get(key);
+  return at !== undefined && at > oldest;
 }
 
 /** Whether the event's own session counted the stored copy: by the stamped write where it can tell, else by who stored it. */

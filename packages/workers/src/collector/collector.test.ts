@@ -150,18 +150,22 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 103, profileWrites: { last: [['other', 1], ['p-1', 2]], complete: true } });
   });
 
-  /** A store whose sessions cannot be written while `recovering` (a shard not started yet): profiles and events are. */
-  function sessionsRecovering(): { store: RecordStore; recovered(): void } {
-    let recovering = true;
+  /**
+   * A store whose sessions (those `recovering` takes, by default all) cannot be written while it
+   * recovers (a shard not started yet): profiles, events and other sessions are.
+   */
+  function sessionsRecovering(recovering: (sessionId: string) => boolean = () => true): { store: RecordStore; recovered(): void } {
+    let down = true;
     const wrapped: RecordStore = Object.assign(Object.create(store) as RecordStore, {
       write: async (records: Parameters<RecordStore['write']>[0]) => {
-        if (!recovering || records.sessions.length === 0) return store.write(records);
-        const result = await store.write({ ...records, sessions: [] });
-        result.sessions.failed.push(...records.sessions.map((s) => ({ id: s.id, reason: 'unavailable_shards_exception', permanent: false })));
+        const failing = down ? records.sessions.filter((s) => recovering(s.id)) : [];
+        if (failing.length === 0) return store.write(records);
+        const result = await store.write({ ...records, sessions: records.sessions.filter((s) => !recovering(s.id)) });
+        result.sessions.failed.push(...failing.map((s) => ({ id: s.id, reason: 'unavailable_shards_exception', permanent: false })));
         return result;
       },
     });
-    return { store: wrapped, recovered: () => (recovering = false) };
+    return { store: wrapped, recovered: () => (down = false) };
   }
 
   it("counts in its session a request whose write stopped after its profile's, though a redelivered copy of an earlier request of the profile wrote the session meanwhile", async () => {
@@ -212,19 +216,35 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     // The request went to B (the lane moved): the stamps say the session did not count it yet.
     expect(await b.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
+    // A busy visit: the profile and the session forget the request's events.
+    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    // A client's resend, long after (A did nothing meanwhile), comes to A: counted by neither again.
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
       vi.setSystemTime(Date.now() + 121_000);
-      expect(await a.process(envelopeFor({ events: [{ id: 'x', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
+      expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     } finally {
       vi.useRealTimers();
     }
-    // A busy visit: the profile and the session forget the request's events.
-    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
-    // A client's resend, long after, comes to A: counted by neither again.
-    expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
-    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 305 });
-    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 305 });
+    expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 304 });
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 304 });
+  });
+
+  it("keeps nothing of a request whose profile and session landed though another session of the same write failed: a retry after the marks forgot counts nothing twice", async () => {
+    const recovering = sessionsRecovering((id) => id === 's-1');
+    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
+    const first = envelopeFor({ events: [{ id: 'a', type: 'x' }] });
+    const second = envelopeFor({ profile: { id: 'p-2' }, session: { id: 's-2' }, events: [{ id: 'b', type: 'x' }] });
+    await expect(a.processAll([first, second])).rejects.toBeInstanceOf(InfrastructureError);
+    expect(await store.getSession('s-2')).toMatchObject({ eventCount: 1 });
+    // While s-1 recovers, another collector's busy visit on s-2: its marks forget "b".
+    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
+    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ profile: { id: 'p-2' }, session: { id: 's-2' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    recovering.recovered();
+    expect(await a.processAll([first, second])).toMatchObject([{ kind: 'stored', duplicates: 1 }, { kind: 'stored', duplicates: 1 }]);
+    expect(await store.getSession('s-1')).toMatchObject({ eventCount: 1 });
+    expect(await store.getProfile('p-2')).toMatchObject({ eventCount: 301 });
+    expect(await store.getSession('s-2')).toMatchObject({ eventCount: 301 });
   });
 
   it('keeps nothing of a write whose profile and session landed before the cache failed: a resend after the marks forgot counts nothing twice', async () => {

@@ -43,7 +43,7 @@ export class Collector implements RequestCollector {
   private readonly waiting: Job[] = [];
   private running = false;
   private readonly maxPerWrite: number;
-  /** Events of calls that threw before their sessions were written, for the retry (CollectAndStoreDeps.unsettledEvents). */
+  /** Events of calls that threw before their profile and session writes landed, for the retry (CollectAndStoreDeps.unsettledEvents). */
   private readonly unsettledEvents = new Map<string, number>();
 
   constructor(private readonly options: CollectorOptions) {
