@@ -56,12 +56,26 @@ const COMMANDS: Record<string, readonly Role[]> = {
 
 const isApiCommand = (command: string): command is keyof typeof API_COMMANDS => Object.hasOwn(API_COMMANDS, command);
 
+const API_USAGE: Record<keyof typeof API_COMMANDS, string> = {
+  status: STATUS_USAGE,
+  trace: TRACE_USAGE,
+  'dead-letters': DEAD_LETTERS_USAGE,
+  sources: SOURCES_USAGE,
+  destinations: DESTINATIONS_USAGE,
+  rules: RULES_USAGE,
+};
+
+/** `inflow sources --help`: that command's lines, not the whole list. */
+function commandUsage(command: keyof typeof API_COMMANDS): string {
+  return `Usage: inflow [--config file.json] ${command} …\n\n${API_USAGE[command]}\n\nCalls the private API of a running inflow: its host, port and token come from the settings (the JSON file, then the environment). inflow --help lists every command.`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const configAt = argv.indexOf('--config');
   const configFile = configAt >= 0 ? argv[configAt + 1] : undefined;
   const command = argv.find((arg, i) => !arg.startsWith('-') && argv[i - 1] !== '--config') ?? 'run';
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((isApiCommand(command) ? commandUsage(command) : USAGE) + '\n');
     return 0;
   }
   if (isApiCommand(command)) {

@@ -114,6 +114,12 @@ describe('inflow status, trace and sources (the built command line against a run
     for (const command of ['status', 'trace EVENT_ID', 'dead-letters list', 'dead-letters replay', 'sources list', 'sources create', 'destinations list', 'rules list']) {
       expect(help).toContain(`  ${command}`);
     }
+    // A command's own help: its lines alone, exit 0, nothing called.
+    const sourcesHelp = await runCli(['sources', '--help'], {});
+    expect(sourcesHelp.code).toBe(0);
+    expect(sourcesHelp.output).toContain('  sources create ID');
+    expect(sourcesHelp.output).not.toContain('dead-letters');
+    expect((await runCli(['dead-letters', '-h'], {})).output).toMatch(/^Usage: inflow \[--config file\.json\] dead-letters/);
   });
 });
 
