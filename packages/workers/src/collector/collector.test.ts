@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CachedProfileState } from '../embedded/cached-profile-state.js';
 import { SqliteStore } from '../embedded/sqlite-store.js';
-import { createLogger, InfrastructureError, type RecordStore } from '@inflow/core';
+import { createLogger, type Envelope, InfrastructureError, type RecordStore } from '@inflow/core';
 import { envelopeFor, tempDir } from '../test-support/fixtures.js';
 import type { Subject } from '../conditions/field-path.js';
 import { collect } from './collect.js';
@@ -168,21 +168,29 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     return { store: wrapped, recovered: () => (down = false) };
   }
 
-  it("counts in its session a request whose write stopped after its profile's, though a redelivered copy of an earlier request of the profile wrote the session meanwhile", async () => {
-    // B holds the lane too (a batch it kept through a broker restart, delivered again to A's side).
+  /**
+   * Collector B has stored a first request (o1, o2) of p-1 in s-1; collector A's write of the next
+   * request (a, b) stopped after its profile's: events and profile stored, the session's refused.
+   */
+  async function sessionWriteStopped(): Promise<{ a: Collector; b: Collector; earlier: Envelope; request: Envelope; recovered(): void }> {
     const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     const earlier = envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] });
     await b.process(earlier);
     const recovering = sessionsRecovering();
     const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
     const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
-    // A: events stamped with the profile's second write, that write lands, the session's fails.
     await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4, collectorWrites: 2 });
+    return { a, b, earlier, request, recovered: recovering.recovered };
+  }
+
+  it("counts in its session a request whose write stopped after its profile's, though a redelivered copy of an earlier request of the profile wrote the session meanwhile", async () => {
+    // B holds the lane too (a batch it kept through a broker restart, delivered again to A's side).
+    const { a, b, earlier, request, recovered } = await sessionWriteStopped();
     // B applies its copy of the earlier request from its older copy of the profile: its profile
     // write loses to A's, its session write lands (and its second round's too).
     expect(await b.process(earlier)).toMatchObject({ kind: 'stored', duplicates: 2 });
-    recovering.recovered();
+    recovered();
     expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 4 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
@@ -190,15 +198,10 @@ describe('Collector (store first, cache after) on the embedded store', () => {
   });
 
   it("counts in its session a request whose write stopped after its profile's, though another collector's later request of the profile wrote the session meanwhile", async () => {
-    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
-    await b.process(envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] }));
-    const recovering = sessionsRecovering();
-    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
-    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
-    await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
+    const { a, b, request, recovered } = await sessionWriteStopped();
     // B, holding the lane's next message, counts a new request of the profile in the session.
     expect(await b.process(envelopeFor({ events: [{ id: 'n1', type: 'x' }, { id: 'n2', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
-    recovering.recovered();
+    recovered();
     expect(await a.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 6 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 6 });
@@ -206,13 +209,8 @@ describe('Collector (store first, cache after) on the embedded store', () => {
   });
 
   it('leaves a failed write\'s events to the stamps once its requests went elsewhere for two minutes: a copy long after counts nothing twice', async () => {
-    const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
-    await b.process(envelopeFor({ events: [{ id: 'o1', type: 'x' }, { id: 'o2', type: 'x' }] }));
-    const recovering = sessionsRecovering();
-    const a = new Collector({ state: new CachedProfileState(store, 100), store: recovering.store, logger });
-    const request = envelopeFor({ events: [{ id: 'a', type: 'x' }, { id: 'b', type: 'x' }] });
-    await expect(a.process(request)).rejects.toBeInstanceOf(InfrastructureError);
-    recovering.recovered();
+    const { a, b, request, recovered } = await sessionWriteStopped();
+    recovered();
     // The request went to B (the lane moved): the stamps say the session did not count it yet.
     expect(await b.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
