@@ -130,3 +130,24 @@ describe('POST /track with some events refused alone', () => {
     }
   });
 });
+
+describe('POST /track queued', () => {
+  it('answers the ids alone, not what else the client put in its profile and session objects', async () => {
+    const source: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
+    const store: SourceStore = { listSources: () => Promise.resolve([source]), getSource: () => Promise.resolve(source), putSource: () => Promise.resolve() };
+    const handler = createTrackHandler({
+      sources: new SourceRegistry(store, 1_000),
+      limits: { maxEvents: 100, maxEventBytes: 65_536 },
+      queueTimeoutMs: 1_000,
+      collectorQueue: { append: () => Promise.resolve(), laneOf: () => 0 } as unknown as RequestBatcher,
+      collector: { process: () => Promise.reject(new Error('not expected')) } as unknown as RequestCollector,
+      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+    });
+    const junk = 'x'.repeat(10_000);
+    const reply = await handler(
+      request({ source: { id: 'web' }, profile: { id: 'p', junk, constructor: { admin: true } }, session: { id: 's', junk }, events: [{ id: 'e', type: 'a' }], options: { queue: true } }),
+    );
+    expect(reply.status).toBe(201);
+    expect(JSON.parse(String(reply.body))).toEqual({ queued: true, profile: { id: 'p' }, session: { id: 's' }, events: ['e'] });
+  });
+});

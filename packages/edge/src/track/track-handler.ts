@@ -167,11 +167,11 @@ function queuedDetail(source: string, topic: string, lane: number, confirmedInMs
 }
 
 /** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */
+/** The ids alone: what else the client put in its profile and session objects is not echoed back. */
 function queuedAnswer({ payload, profileFromSession }: Envelope): TrackAnswer {
   const events = payload.events.map((event) => event.id);
-  return profileFromSession
-    ? { queued: true, profile: null, session: payload.session, events }
-    : { queued: true, profile: payload.profile, session: payload.session, events };
+  const session = { id: payload.session.id };
+  return profileFromSession ? { queued: true, profile: null, session, events } : { queued: true, profile: { id: payload.profile.id }, session, events };
 }
 
 /** An accepted answer listing the events refused alone, which the intake log also counts. */
