@@ -95,6 +95,10 @@ describe('message check', () => {
     expect(said({ userId: 'u' }, 'group')).toBe('groupId is required in a group call');
     expect(said({ event: 'e' }, 'track')).toBe('userId or anonymousId is required in every message');
     expect(said({ userId: 'u', event: 'a\u0000b' }, 'track')).toBe('event must not contain control characters or unpaired UTF-16 surrogates');
+    // Read from JSON, 12345678901234567890 is already 12345678901234567000: two users would be one profile.
+    expect(said(JSON.parse('{"userId":12345678901234567890,"event":"e"}'), 'track')).toMatch(/^userId is a number past 2\^53 .*send it as a string$/);
+    expect(said({ anonymousId: -(2 ** 53), event: 'e' }, 'track')).toMatch(/^anonymousId is a number past 2\^53/);
+    expect(said({ userId: Number.MAX_SAFE_INTEGER, event: 'e' }, 'track')).toBe('accepted');
   });
 
   it('takes numeric ids as strings and an empty userId as absent', () => {

@@ -42,7 +42,12 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
   }
   const message: SegmentMessage = { type: type as SegmentType };
   for (const field of ['userId', 'anonymousId', 'messageId', 'groupId', 'previousId'] as const) {
-    const id = idOf(value[field]);
+    const raw = value[field];
+    if (typeof raw === 'number' && Number.isFinite(raw) && Math.abs(raw) > Number.MAX_SAFE_INTEGER) {
+      // JSON numbers past 2^53 lose their last digits when read: two users would become one profile.
+      return bad(field, `is a number past 2^53 (${Number.MAX_SAFE_INTEGER}), whose last digits are lost when read: send it as a string`);
+    }
+    const id = idOf(raw);
     if (id === null) return bad(field, `must be a non-empty string (or number) of at most ${MAX_ID_LENGTH} characters`);
     if (id !== undefined) message[field] = id;
   }
