@@ -43,11 +43,51 @@ export function isEventTime(value: unknown): boolean {
  */
 const FULL_YEAR = /^\s*[+-]?\d{4,6}-\d\d|(?<![+\-\d:])\d{4}(?![\d:])/;
 
+/** An ISO-8601 date, with a time of day or not: its parts, and whether the text names its zone. */
+const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s*(Z|[+-]\d\d(?::?\d\d)?)?)?\s*$/i;
+
+/**
+ * Other dates are read only in the shapes clients send (RFC 1123 "Mon, 01 Jan 2024 00:00:00 GMT",
+ * JavaScript's Date.toString()): a month's name, a time of day and a zone, so that "hello 2024"
+ * is refused and nothing is read in the server's own time zone.
+ */
+const NAMED_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
+const TIME_OF_DAY = /\b\d\d?:\d\d\b/;
+const ZONE = /\b(GMT|UTC|Z)\b|[+-]\d\d:?\d\d\b/;
+
 /** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
 export function eventTimeMs(value: unknown): number | undefined {
   const at = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { create?: unknown }).create : value;
-  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 && FULL_YEAR.test(at) ? Date.parse(at) : NaN;
+  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 && FULL_YEAR.test(at) ? parseTime(at) : NaN;
   return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME ? ms : undefined;
+}
+
+/**
+ * An ISO-8601 time whose date exists (2024-02-31 is refused, where Date.parse makes it March 2nd),
+ * read as UTC when it names no zone (Date.parse would take the server's zone for a date with a
+ * time of day); another shape only as NAMED_MONTH says.
+ */
+function parseTime(text: string): number {
+  const iso = ISO_DATE.exec(text);
+  if (iso) {
+    const [, year = '', month = '', day = '', , clock, zone = 'Z'] = iso;
+    if (!dateExists(Number(year), Number(month), Number(day))) return NaN;
+    if (clock === undefined) return Date.parse(`${year}-${month}-${day}`);
+    // In the one form Date.parse reads the same everywhere: T, a decimal point, a zone with minutes.
+    return Date.parse(`${year}-${month}-${day}T${clock.replace(',', '.')}${/^[+-]\d\d$/.test(zone) ? `${zone}:00` : zone.toUpperCase()}`);
+  }
+  // The reduced forms: a year, a year and month (UTC, as Date.parse reads them).
+  const reduced = /^\s*([+-]?\d{4,6})(?:-(\d\d))?\s*$/.exec(text);
+  if (reduced) return reduced[2] === undefined || dateExists(2000, Number(reduced[2]), 1) ? Date.parse(text.trim()) : NaN;
+  if (/^\s*[+-]?\d{4,6}-/.test(text)) return NaN;
+  return NAMED_MONTH.test(text) && TIME_OF_DAY.test(text) && ZONE.test(text) ? Date.parse(text) : NaN;
+}
+
+function dateExists(year: number, month: number, day: number): boolean {
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
+  return day <= days;
 }
 
 /** What a length check of an id or a type says (the same words for both limits). */

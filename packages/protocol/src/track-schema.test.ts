@@ -43,6 +43,10 @@ describe('checkTrackPayload', () => {
     [{ source: { id: 'web' }, events: [{ type: 'a', time: '1' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [{ type: 'a', time: '1 GMT+0100' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [{ type: 'a', time: '0 UTC+0000' }] }, 'events.0.time', 'ISO-8601'],
+    // Date.parse reads these as 2024-03-02, 2023-03-01 and 2024-01-01.
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '2024-02-31' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: '2023-02-29T00:00:00Z' }] }, 'events.0.time', 'ISO-8601'],
+    [{ source: { id: 'web' }, events: [{ type: 'a', time: 'hello 2024' }] }, 'events.0.time', 'ISO-8601'],
     [{ source: { id: 'web' }, events: [], options: { queue: 'yes' } }, 'options.queue', 'boolean'],
     [{ source: { id: 'web' }, events: [], profile: { id: 7 } }, 'profile.id', 'string'],
     [{ source: { id: 'web\ud800' }, events: [] }, 'source.id', 'unpaired UTF-16 surrogates'],
