@@ -1,4 +1,4 @@
-import { MAX_EVENT_TIME, MIN_EVENT_TIME } from '@inflow/protocol';
+import { eventTimeMs, MAX_EVENT_TIME, MIN_EVENT_TIME } from '@inflow/protocol';
 
 /** The client-side times of a message, as Segment names them. */
 export interface MessageTimes {
@@ -26,8 +26,7 @@ export function eventTime(times: MessageTimes, batchSentAt: string | number | un
   return corrected >= MIN_EVENT_TIME && corrected <= MAX_EVENT_TIME ? corrected : client;
 }
 
+/** Read as /track's event times are (eventTimeMs): a time without a zone is UTC, not this server's. */
 function millis(value: string | number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = typeof value === 'number' ? value : Date.parse(value);
-  return Number.isFinite(ms) ? ms : undefined;
+  return value === undefined ? undefined : eventTimeMs(value);
 }

@@ -45,9 +45,19 @@ describe('clock skew correction', () => {
     ['originalTimestamp when there is no timestamp', { originalTimestamp: '2026-11-29T10:58:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:58:00.000Z'],
     ['no client time: when it was received', { sentAt: '2020-01-01T00:00:00.000Z' }, undefined, '2026-11-29T12:00:00.000Z'],
     ['epoch milliseconds are read too', { timestamp: Date.parse('2026-11-29T10:59:00.000Z'), sentAt: Date.parse('2026-11-29T11:00:00.000Z') }, undefined, '2026-11-29T11:59:00.000Z'],
+    ["a batch's sentAt without a zone is UTC, as every time is", { timestamp: '2026-11-29T10:59:00.000Z' }, '2026-11-29 11:00:00', '2026-11-29T11:59:00.000Z'],
+    ['a sentAt that is no time corrects nothing', { timestamp: '2026-11-29T10:59:00.000Z' }, 'hello 2026', '2026-11-29T10:59:00.000Z'],
   ];
   it.each(cases)('%s', (_, times, batchSentAt, expected) => {
-    expect(new Date(eventTime(times, batchSentAt, RECEIVED)).toISOString()).toBe(expected);
+    const zone = process.env['TZ'];
+    // Not this server's zone, wherever it runs.
+    process.env['TZ'] = 'Asia/Kolkata';
+    try {
+      expect(new Date(eventTime(times, batchSentAt, RECEIVED)).toISOString()).toBe(expected);
+    } finally {
+      if (zone === undefined) delete process.env['TZ'];
+      else process.env['TZ'] = zone;
+    }
   });
 
   it('keeps the client time when the correction would leave the years storage can index', () => {
