@@ -102,6 +102,18 @@ describe.each(ENGINES)('the edge on node:http, %s engine', (engine) => {
     expect(await (await app.api(`/profiles/${profile}`)).json()).toMatchObject({ eventCount: 4 });
   });
 
+  it('answers the requests before one its parser refuses, in order, and the refusal after them', async () => {
+    const profile = `before-garbage-${engine}`;
+    const bodies = [false, true].map((queue, i) => JSON.stringify({ source, profile: { id: profile }, events: [{ id: `${profile}-${i}`, type: 'p' }], options: { queue } }));
+    const raw = `${bodies.map((body) => post('HTTP/1.1', body, 'Host: edge\r\n')).join('')}XYZ\r\n\r\n`;
+    const answers = answersIn(await exchange(app, raw));
+    expect(answers.map((a) => a.status)).toEqual([200, 201, 400]);
+    expect(answers[2]).toMatchObject({ body: { error: { code: 'malformed_request' } } });
+    expect(answers[2]?.headers).toMatch(/^connection: close$/im);
+    const stored = await app.eventually<{ events: unknown[] }>(`/profiles/${profile}/events`, (body) => body.events.length === 2);
+    expect(stored.events).toHaveLength(2);
+  });
+
   it('names a request its parser refuses with a 400, and goes on serving', async () => {
     const [refused] = answersIn(await exchange(app, 'POST /track HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!'));
     expect(refused).toMatchObject({ status: 400, body: { error: { code: 'malformed_request', message: expect.stringContaining('could not be parsed') } } });

@@ -59,6 +59,11 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       try {
         res.writeHead(reply.status, answerHeaders);
         res.end(reply.body);
+        const lastWords = pipeline.unanswered === 0 ? pipeline.lastWords : undefined;
+        if (lastWords) {
+          pipeline.lastWords = undefined;
+          res.once('finish', () => socket.end(lastWords, () => socket.destroy()));
+        }
       } catch (error) {
         // A header Node refuses to write (a character it does not allow): the request fails alone, the process stays up.
         logger.error(`cannot answer ${req.method} ${req.url}: ${errorMessage(error)}`);
@@ -157,6 +162,11 @@ const tooManyPipelined = (): HttpReply =>
 interface Pipeline {
   unanswered: number;
   readingBody?: BodyReader | undefined;
+  /**
+   * A refusal of what came after requests still unanswered (the parser could read no further):
+   * sent once the last of them is answered, then the connection closes.
+   */
+  lastWords?: Buffer | undefined;
 }
 
 interface BodyReader {
@@ -171,16 +181,16 @@ interface BodyReader {
  * A request Node's parser refuses gets a 400 naming why (Node's own answer has no body), and
  * the connection closes. So does a request whose body the parser refuses (a bad chunk): it is
  * answered here, never by its handler. When earlier requests of the connection are still
- * unanswered, an answer now would be taken as theirs: the connection is closed without one
- * (as uWS does).
+ * unanswered (complete ones, pipelined), they are answered first, in order, and the refusal
+ * after them; nothing more is read.
  */
 function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
   // The only unanswered request is the one whose body the parser had not finished (and now
   // refused): it gets this answer. (One whose body was complete waits for its own, and the error
   // is that of a request behind it.)
-  const reader = pipeline?.unanswered === 1 && pipeline.readingBody && !pipeline.readingBody.req.complete ? pipeline.readingBody : undefined;
+  const reader = pipeline?.readingBody && !pipeline.readingBody.req.complete ? pipeline.readingBody : undefined;
   if (reader && !reader.settle()) return void socket.destroy();
-  if (!socket.writable || error.code === 'ECONNRESET' || (pipeline?.unanswered ?? 0) > 0) return void socket.destroy();
+  if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
   const refusal = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -190,8 +200,15 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, pip
   const body = Buffer.from(reply.body);
   const headers = Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   const head = `HTTP/1.1 ${statusLine(reply.status)}\r\n${headers}content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
+  const bytes = Buffer.concat([Buffer.from(head), body]);
+  if (pipeline && pipeline.unanswered > 0) {
+    // After the answers of the requests before it (each at most its deadline away).
+    pipeline.lastWords = bytes;
+    setTimeout(() => socket.destroy(), requestTimeoutMs * 2).unref();
+    return;
+  }
   // Ended and then released: a client that keeps its side open does not hold the connection.
-  socket.end(Buffer.concat([Buffer.from(head), body]), () => socket.destroy());
+  socket.end(bytes, () => socket.destroy());
 }
 
 /**
