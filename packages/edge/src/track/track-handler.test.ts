@@ -108,18 +108,23 @@ describe('POST /track', () => {
   });
 });
 
+/** The handler of an open source "web", whose queue takes every request at once. */
+function openHandler(collector: Pick<RequestCollector, 'process'>): ReturnType<typeof createTrackHandler> {
+  const source: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
+  const store: SourceStore = { listSources: () => Promise.resolve([source]), getSource: () => Promise.resolve(source), putSource: () => Promise.resolve() };
+  return createTrackHandler({
+    sources: new SourceRegistry(store, 1_000),
+    limits: { maxEvents: 100, maxEventBytes: 65_536 },
+    queueTimeoutMs: 1_000,
+    collectorQueue: { append: () => Promise.resolve(), laneOf: () => 0 } as unknown as RequestBatcher,
+    collector: collector as RequestCollector,
+    logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
+  });
+}
+
 describe('POST /track with some events refused alone', () => {
   it('notes them on the accepted answer, queued or processed, for the intake log', async () => {
-    const source: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
-    const store: SourceStore = { listSources: () => Promise.resolve([source]), getSource: () => Promise.resolve(source), putSource: () => Promise.resolve() };
-    const handler = createTrackHandler({
-      sources: new SourceRegistry(store, 1_000),
-      limits: { maxEvents: 100, maxEventBytes: 65_536 },
-      queueTimeoutMs: 1_000,
-      collectorQueue: { append: () => Promise.resolve(), laneOf: () => 0 } as unknown as RequestBatcher,
-      collector: { process: () => Promise.resolve({ kind: 'accepted', accepted: { queued: false, profile: { id: 'p' }, session: { id: 's' }, events: ['ok'] } }) } as unknown as RequestCollector,
-      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
-    });
+    const handler = openHandler({ process: () => Promise.resolve({ kind: 'accepted', accepted: { queued: false, profile: { id: 'p' }, session: { id: 's' }, events: ['ok'] } }) } as unknown as RequestCollector);
     for (const queue of [true, false]) {
       const reply = await handler(request({ source: { id: 'web' }, profile: { id: 'p' }, events: [{ id: 'ok', type: 'a' }, { id: 'bad', type: '' }], options: { queue } }));
       expect(reply.status).toBe(queue ? 201 : 200);
@@ -133,16 +138,7 @@ describe('POST /track with some events refused alone', () => {
 
 describe('POST /track queued', () => {
   it('answers the ids alone, not what else the client put in its profile and session objects', async () => {
-    const source: SourceRecord = { id: 'web', name: 'web', enabled: true, allowedOrigins: ['*'], createdAt: '', updatedAt: '' };
-    const store: SourceStore = { listSources: () => Promise.resolve([source]), getSource: () => Promise.resolve(source), putSource: () => Promise.resolve() };
-    const handler = createTrackHandler({
-      sources: new SourceRegistry(store, 1_000),
-      limits: { maxEvents: 100, maxEventBytes: 65_536 },
-      queueTimeoutMs: 1_000,
-      collectorQueue: { append: () => Promise.resolve(), laneOf: () => 0 } as unknown as RequestBatcher,
-      collector: { process: () => Promise.reject(new Error('not expected')) } as unknown as RequestCollector,
-      logger: createLogger({ level: 'error', format: 'text', sink: () => undefined }),
-    });
+    const handler = openHandler({ process: () => Promise.reject(new Error('not expected')) });
     const junk = 'x'.repeat(10_000);
     const reply = await handler(
       request({ source: { id: 'web' }, profile: { id: 'p', junk, constructor: { admin: true } }, session: { id: 's', junk }, events: [{ id: 'e', type: 'a' }], options: { queue: true } }),
