@@ -21,8 +21,15 @@ describe('event times', () => {
     expect(iso('2024-01-01T10:00:00+01')).toBe('2024-01-01T09:00:00.000Z');
     expect(iso('2024-01-01T10:00:00,5-05:30')).toBe('2024-01-01T15:30:00.500Z');
     expect(iso('Mon, 01 Jan 2024 00:00:00 GMT')).toBe('2024-01-01T00:00:00.000Z');
-    // A named date without a zone would be the server's: refused.
+    // A named date without a zone would be the server's: refused (a bracketed comment names none).
     expect(iso('Jan 5, 2024 10:00')).toBeUndefined();
+    expect(iso('Mon Jan 01 2024 10:00:00 (UTC)')).toBeUndefined();
+    expect(iso('Mon Jan 01 2024 10:00:00 GMT+0100 (Central European Standard Time)')).toBe('2024-01-01T09:00:00.000Z');
+    // Rails' and Ruby's UTC times, Go's time.String(): a zone's name after the time.
+    expect(iso('2024-01-01 10:00:00 UTC')).toBe('2024-01-01T10:00:00.000Z');
+    expect(iso('2024-01-01 10:00:00.123456789 +0100 CET')).toBe('2024-01-01T09:00:00.123Z');
+    expect(iso('2024-01-01 10:00:00 CET')).toBeUndefined();
+    expect(iso('2024-01-01t10:00:00z')).toBe('2024-01-01T10:00:00.000Z');
   });
 
   it('refuses dates that do not exist, and text that only holds a year', () => {

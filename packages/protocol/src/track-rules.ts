@@ -43,8 +43,11 @@ export function isEventTime(value: unknown): boolean {
  */
 const FULL_YEAR = /^\s*[+-]?\d{4,6}-\d\d|(?<![+\-\d:])\d{4}(?![\d:])/;
 
-/** An ISO-8601 date, with a time of day or not: its parts, and whether the text names its zone. */
-const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s*(Z|[+-]\d\d(?::?\d\d)?)?)?\s*$/i;
+/**
+ * An ISO-8601 date, with a time of day or not: its parts, the zone's offset if named, and a zone's
+ * name after it (Rails' and Ruby's "2024-01-01 10:00:00 UTC", Go's "… +0000 UTC").
+ */
+const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)\s*(Z|[+-]\d\d(?::?\d\d)?)?(?:\s+([a-z]{2,5}))?)?\s*$/i;
 
 /**
  * Other dates are read only in the shapes clients send (RFC 1123 "Mon, 01 Jan 2024 00:00:00 GMT",
@@ -55,10 +58,13 @@ const NAMED_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b
 const TIME_OF_DAY = /\b\d\d?:\d\d\b/;
 const ZONE = /\b(GMT|UTC|Z)\b|[+-]\d\d:?\d\d\b/;
 
+/** Longest time string read: JavaScript's Date.toString() with a long zone name is about 70. */
+const MAX_TIME_LENGTH = 100;
+
 /** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
 export function eventTimeMs(value: unknown): number | undefined {
   const at = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { create?: unknown }).create : value;
-  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= 64 && FULL_YEAR.test(at) ? parseTime(at) : NaN;
+  const ms = typeof at === 'number' ? at : typeof at === 'string' && at.length <= MAX_TIME_LENGTH && FULL_YEAR.test(at) ? parseTime(at) : NaN;
   return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME ? ms : undefined;
 }
 
@@ -70,9 +76,12 @@ export function eventTimeMs(value: unknown): number | undefined {
 function parseTime(text: string): number {
   const iso = ISO_DATE.exec(text);
   if (iso) {
-    const [, year = '', month = '', day = '', , clock, zone = 'Z'] = iso;
+    const [, year = '', month = '', day = '', , clock, offset, name] = iso;
     if (!dateExists(Number(year), Number(month), Number(day))) return NaN;
     if (clock === undefined) return Date.parse(`${year}-${month}-${day}`);
+    // A name alone says the zone only when it is UTC's; after an offset, the offset says it.
+    if (offset === undefined && name !== undefined && !/^(utc|gmt|z)$/i.test(name)) return NaN;
+    const zone = offset ?? 'Z';
     // In the one form Date.parse reads the same everywhere: T, a decimal point, a zone with minutes.
     return Date.parse(`${year}-${month}-${day}T${clock.replace(',', '.')}${/^[+-]\d\d$/.test(zone) ? `${zone}:00` : zone.toUpperCase()}`);
   }
@@ -80,7 +89,9 @@ function parseTime(text: string): number {
   const reduced = /^\s*([+-]?\d{4,6})(?:-(\d\d))?\s*$/.exec(text);
   if (reduced) return reduced[2] === undefined || dateExists(2000, Number(reduced[2]), 1) ? Date.parse(text.trim()) : NaN;
   if (/^\s*[+-]?\d{4,6}-/.test(text)) return NaN;
-  return NAMED_MONTH.test(text) && TIME_OF_DAY.test(text) && ZONE.test(text) ? Date.parse(text) : NaN;
+  // Date.parse ignores what is in brackets (Date.toString()'s "(Central European Standard Time)"): so does the zone's test.
+  const named = text.replace(/\([^)]*\)/g, ' ');
+  return NAMED_MONTH.test(named) && TIME_OF_DAY.test(named) && ZONE.test(named) ? Date.parse(named) : NaN;
 }
 
 function dateExists(year: number, month: number, day: number): boolean {

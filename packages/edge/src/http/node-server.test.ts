@@ -117,6 +117,34 @@ describe('the edge on node:http (INFLOW_HTTP_SERVER=node)', () => {
     expect(text).toMatch(/"code":"malformed_request"/);
   });
 
+  it('sends the refusal after every earlier answer, in order, though the first is the slowest, and once however much garbage follows', async () => {
+    server = await listenNodeHttp(
+      {
+        host: '127.0.0.1',
+        port: 0,
+        maxBodyBytes: 10_000,
+        requestTimeoutMs: 5_000,
+        handler: async (request) => {
+          const body = request.body.toString();
+          if (body === 'slow') await new Promise((resolve) => setTimeout(resolve, 200));
+          return { status: 200, body: JSON.stringify({ n: body }) };
+        },
+      },
+      logger,
+    );
+    const port = server.port;
+    const socket = connect({ host: '127.0.0.1', port });
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.write(`${post('slow')}${post('b')}${post('c')}GARBAGE\r\n\r\n`);
+    for (let i = 0; i < 20; i++) socket.write('MORE GARBAGE\r\n\r\n');
+    await closed;
+    expect(statuses(text)).toEqual([200, 200, 200, 400]);
+    expect([...text.matchAll(/\{"n":"(\w+)"\}/g)].map((match) => match[1])).toEqual(['slow', 'b', 'c']);
+    expect(text).toMatch(/"code":"malformed_request"[^]*$/);
+  });
+
   it('answers 400 naming the problem when nothing is pending, and 431 to a head over 16 KB', async () => {
     const gated = await gatedServer();
     server = gated.server;

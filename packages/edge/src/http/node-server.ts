@@ -1,3 +1,4 @@
+import { finished } from 'node:stream';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { errorMessage, type Logger } from '@inflow/core';
@@ -29,6 +30,8 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     const pipeline = pipelines.get(socket) ?? { unanswered: 0 };
     pipelines.set(socket, pipeline);
     pipeline.unanswered += 1;
+    pipeline.before = pipeline.last;
+    pipeline.last = res;
     let done = false;
     /** Set when the answer is written: from then on the client leaving is no abort. */
     let answered = false;
@@ -59,11 +62,6 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       try {
         res.writeHead(reply.status, answerHeaders);
         res.end(reply.body);
-        const lastWords = pipeline.unanswered === 0 ? pipeline.lastWords : undefined;
-        if (lastWords) {
-          pipeline.lastWords = undefined;
-          res.once('finish', () => socket.end(lastWords, () => socket.destroy()));
-        }
       } catch (error) {
         // A header Node refuses to write (a character it does not allow): the request fails alone, the process stays up.
         logger.error(`cannot answer ${req.method} ${req.url}: ${errorMessage(error)}`);
@@ -162,11 +160,11 @@ const tooManyPipelined = (): HttpReply =>
 interface Pipeline {
   unanswered: number;
   readingBody?: BodyReader | undefined;
-  /**
-   * A refusal of what came after requests still unanswered (the parser could read no further):
-   * sent once the last of them is answered, then the connection closes.
-   */
-  lastWords?: Buffer | undefined;
+  /** The answer of the connection's newest request, and of the one before it: Node sends a connection's answers in order. */
+  last?: ServerResponse | undefined;
+  before?: ServerResponse | undefined;
+  /** The parser refused what came next: answered once, whatever more arrives. */
+  refused?: boolean;
 }
 
 interface BodyReader {
@@ -185,12 +183,15 @@ interface BodyReader {
  * after them; nothing more is read.
  */
 function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
-  // The only unanswered request is the one whose body the parser had not finished (and now
-  // refused): it gets this answer. (One whose body was complete waits for its own, and the error
-  // is that of a request behind it.)
+  // The socket stays open for the answers before the refusal: what arrives meanwhile is ignored.
+  if (pipeline?.refused) return;
+  // The request whose body the parser had not finished (and now refused) gets this answer, after
+  // those before it. (One whose body was complete waits for its own, and the error is that of a
+  // request behind it.)
   const reader = pipeline?.readingBody && !pipeline.readingBody.req.complete ? pipeline.readingBody : undefined;
   if (reader && !reader.settle()) return void socket.destroy();
   if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+  if (pipeline) pipeline.refused = true;
   const refusal = error.code === 'HPE_HEADER_OVERFLOW'
     ? errorReply(431, 'malformed_request', 'the request head is larger than 16 KB')
     : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
@@ -201,14 +202,13 @@ function answerClientError(error: Error & { code?: string }, socket: Socket, pip
   const headers = Object.entries(reply.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   const head = `HTTP/1.1 ${statusLine(reply.status)}\r\n${headers}content-length: ${body.byteLength}\r\nconnection: close\r\n\r\n`;
   const bytes = Buffer.concat([Buffer.from(head), body]);
-  if (pipeline && pipeline.unanswered > 0) {
-    // After the answers of the requests before it (each at most its deadline away).
-    pipeline.lastWords = bytes;
-    setTimeout(() => socket.destroy(), requestTimeoutMs * 2).unref();
-    return;
-  }
   // Ended and then released: a client that keeps its side open does not hold the connection.
-  socket.end(bytes, () => socket.destroy());
+  const send = (): void => void socket.end(bytes, () => socket.destroy());
+  // After the answer of the request before it, which Node sends after every earlier one (the
+  // connection's idle timeout ends a wait on a handler that never answers).
+  const previous = reader ? pipeline?.before : pipeline?.last;
+  if (!previous || previous.writableFinished) return send();
+  finished(previous, (failed) => (failed ? socket.destroy() : send()));
 }
 
 /**

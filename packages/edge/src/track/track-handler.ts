@@ -166,8 +166,10 @@ function queuedDetail(source: string, topic: string, lane: number, confirmedInMs
   return detail;
 }
 
-/** A queued request's profile is not known yet when its session decides it (PendingProfileAnswer). */
-/** The ids alone: what else the client put in its profile and session objects is not echoed back. */
+/**
+ * The ids alone: what else the client put in its profile and session objects is not echoed back.
+ * A queued request's profile is not known yet when its session decides it (PendingProfileAnswer).
+ */
 function queuedAnswer({ payload, profileFromSession }: Envelope): TrackAnswer {
   const events = payload.events.map((event) => event.id);
   const session = { id: payload.session.id };
