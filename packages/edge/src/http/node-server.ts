@@ -180,7 +180,7 @@ interface BodyReader {
  * the connection closes. So does a request whose body the parser refuses (a bad chunk): it is
  * answered here, never by its handler. When earlier requests of the connection are still
  * unanswered (complete ones, pipelined), they are answered first, in order, and the refusal
- * after them; nothing more is read.
+ * after them; what arrives meanwhile is ignored.
  */
 function answerClientError(error: Error & { code?: string }, socket: Socket, pipeline: Pipeline | undefined, requestTimeoutMs: number): void {
   // The socket stays open for the answers before the refusal: what arrives meanwhile is ignored.
