@@ -8,6 +8,11 @@ import type { Subject } from '../conditions/field-path.js';
 import { collect } from './collect.js';
 import { Collector } from './collector.js';
 
+/** Three requests of 100 new events each (e0-0 … e2-99, or with another prefix): more than a profile or a session remembers. */
+async function busyVisit(collector: Collector, ids: { profile?: { id: string }; session?: { id: string } } = {}, prefix = 'e'): Promise<void> {
+  for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ ...ids, events: Array.from({ length: 100 }, (_, k) => ({ id: `${prefix}${i}-${k}`, type: 'x' })) }));
+}
+
 describe('Collector (store first, cache after) on the embedded store', () => {
   let store: SqliteStore;
   let remove: () => void;
@@ -96,7 +101,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
   it("counts nothing of a client's resend of events stored long before, beyond what the profile remembers, and counts its new events", async () => {
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     await collector.process(envelopeFor({ events: [{ id: 'first', type: 'x' }] }));
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(collector);
     // A new request (another id) with the first event again: 300 events later the profile no longer remembers it.
     const resend = await collector.process(envelopeFor({ events: [{ id: 'first', type: 'x' }, { id: 'new', type: 'x' }] }));
     expect(resend).toMatchObject({ kind: 'stored', duplicates: 1 });
@@ -110,7 +115,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     const late = envelopeFor({ events: [{ id: 'late-a', type: 'x' }, { id: 'late-b', type: 'x' }] });
     await collector.process(late);
     // 300 events of the profile, in its next visit (a session goes by what it remembers: 256 events).
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ session: { id: 's-2' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(collector, { session: { id: 's-2' } });
     // The same request (its id too), as a broker delivers again what it lost the acknowledgement of.
     expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
@@ -123,7 +128,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     const late = envelopeFor({ events: [{ id: 'late-a', type: 'x' }, { id: 'late-b', type: 'x' }] });
     await collector.process(late);
     // A busy visit: the session forgets the request's events as the profile does.
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(collector);
     expect(await collector.process(late)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
     // The redelivery counted nothing: the session keeps the write that last counted in it.
@@ -215,7 +220,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await b.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 4 });
     // A busy visit: the profile and the session forget the request's events.
-    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(b);
     // A client's resend, long after (A did nothing meanwhile), comes to A: counted by neither again.
     vi.useFakeTimers({ toFake: ['Date'] });
     try {
@@ -237,7 +242,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     expect(await store.getSession('s-2')).toMatchObject({ eventCount: 1 });
     // While s-1 recovers, another collector's busy visit on s-2: its marks forget "b".
     const b = new Collector({ state: new CachedProfileState(store, 100), store, logger });
-    for (let i = 0; i < 3; i++) await b.process(envelopeFor({ profile: { id: 'p-2' }, session: { id: 's-2' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(b, { profile: { id: 'p-2' }, session: { id: 's-2' } });
     recovering.recovered();
     expect(await a.processAll([first, second])).toMatchObject([{ kind: 'stored', duplicates: 1 }, { kind: 'stored', duplicates: 1 }]);
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 1 });
@@ -262,7 +267,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     // The batch goes on to another collector; this one's session marks then forget the request.
     const other = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     expect(await other.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
-    for (let i = 0; i < 3; i++) await other.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(other);
     expect(await collector.process(request)).toMatchObject({ kind: 'stored', duplicates: 2 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 302 });
     expect(await store.getSession('s-1')).toMatchObject({ eventCount: 302 });
@@ -291,7 +296,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     await store.write({ profiles: [], sessions: [{ ...older, version: older.version + 1 }], events: [] });
     const collector = new Collector({ state: new CachedProfileState(store, 100), store, logger });
     // Another profile's 300 events in it: its record begins now, without p.
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ profile: { id: 'q' }, session: { id: 's' }, events: Array.from({ length: 100 }, (_, k) => ({ id: `q${i}-${k}`, type: 'x' })) }));
+    await busyVisit(collector, { profile: { id: 'q' }, session: { id: 's' } }, 'q');
     expect((await store.getSession('s'))?.profileWrites).toEqual({ last: [['q', 3]], complete: false });
     // The client resends p's event in a request of its own.
     expect(await collector.process(envelopeFor({ profile: { id: 'p' }, session: { id: 's' }, events: [{ id: 'e', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 1 });
@@ -315,7 +320,7 @@ describe('Collector (store first, cache after) on the embedded store', () => {
     await store.write({ profiles: [], sessions: [], events: crashed.events.map((event) => ({ ...event, countedIn: { profile: 1 } })) });
     // The client got no answer and sends the event again, in a request of its own: it counts there.
     expect(await collector.process(envelopeFor({ events: [{ id: 'a', type: 'x' }] }))).toMatchObject({ kind: 'stored', duplicates: 0 });
-    for (let i = 0; i < 3; i++) await collector.process(envelopeFor({ events: Array.from({ length: 100 }, (_, k) => ({ id: `e${i}-${k}`, type: 'x' })) }));
+    await busyVisit(collector);
     // The first request comes back, far past what the profile remembers: counted by the resend.
     expect(await collector.process(first)).toMatchObject({ kind: 'stored', duplicates: 1 });
     expect(await store.getProfile('p-1')).toMatchObject({ eventCount: 301 });
