@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { jsonNestingDepth } from './json-depth.js';
+import { jsonNestingDepth, valueNestingDepth } from './json-depth.js';
 
 const nested = (depth: number): string => '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
 
@@ -40,6 +40,19 @@ describe('jsonNestingDepth', () => {
     expect(jsonNestingDepth('{"a":"unterminated [[[[', 16)).toBe(1);
     expect(jsonNestingDepth(']]]]{', 16)).toBe(0);
     expect(jsonNestingDepth('"\\', 16)).toBe(0);
+  });
+});
+
+describe('valueNestingDepth', () => {
+  it.each(['1', '"text"', 'null', '{}', '[]', '{"a":[1,{"b":[]}],"c":{}}', '[[[]],[[[]]]]', '[1,[2,[3]],{"x":{"y":{"z":null}}}]', nested(16)])('measures %s as its parsed depth', (text) => {
+    expect(valueNestingDepth(JSON.parse(text), 100)).toBe(depthOf(JSON.parse(text)));
+  });
+
+  it('stops one level past the limit, however deep the value goes', () => {
+    expect(valueNestingDepth(JSON.parse(nested(17)), 16)).toBe(17);
+    const huge: unknown = JSON.parse('['.repeat(20_000) + ']'.repeat(20_000));
+    expect(valueNestingDepth(huge, 16)).toBe(17);
+    expect(valueNestingDepth(huge, 100_000)).toBe(20_000);
   });
 });
 

@@ -44,3 +44,25 @@ function closingQuote(text: string, open: number): number {
     if (backslashes % 2 === 0) return at;
   }
 }
+
+/**
+ * How deeply a parsed JSON value nests objects and arrays (a scalar is 0, `{}` is 1), found
+ * without recursion; the walk stops at the first level past `stopAbove` and returns it.
+ */
+export function valueNestingDepth(value: unknown, stopAbove: number): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  let deepest = 1;
+  const pending: Array<{ value: object; level: number }> = [{ value, level: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    for (const child of Array.isArray(next.value) ? next.value : Object.values(next.value)) {
+      if (typeof child !== 'object' || child === null) continue;
+      const level = next.level + 1;
+      if (level > deepest) {
+        deepest = level;
+        if (deepest > stopAbove) return deepest;
+      }
+      pending.push({ value: child as object, level });
+    }
+  }
+  return deepest;
+}

@@ -111,7 +111,7 @@ function segmentPath(call: string, operationId: string): PathItemObject {
         ),
         '400': segmentError(
           batch
-            ? 'Malformed JSON or gzip, too deep, not a batch, a batch `context` that would add over 1 MB to its messages or more than 5,000 messages (`batch_too_large`), or no message of it can be taken (the first one\'s problem: `invalid_message` with `path`, `message_too_large`): nothing was queued.'
+            ? 'Malformed JSON or gzip, a body nested past 64 levels (`too_deep`), not a batch, a batch `context` that would add over 1 MB to its messages or more than 5,000 messages (`batch_too_large`) or nests past 15 levels (`too_deep` with path `context`), or no message of it can be taken (the first one\'s problem: `invalid_message` with `path`, `message_too_large`, `too_deep`): nothing was queued.'
             : 'Malformed JSON or gzip, too deep, an invalid message (`invalid_message` with `path`), or over 32 KB (`message_too_large`): nothing was queued.',
         ),
         '401': segmentError('No write key (`missing_write_key`) or one that names no source (`invalid_write_key`).'),

@@ -118,7 +118,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
       rejected: listOf(
         closed({
           index: { type: 'integer', minimum: 0, description: 'The message\'s index in `batch`.' },
-          code: { type: 'string', enum: ['invalid_message', 'message_too_large'] },
+          code: { type: 'string', enum: ['invalid_message', 'message_too_large', 'too_deep'] },
           message: text(),
           path: text('e.g. `batch.3.event`'),
         }),

@@ -2,7 +2,10 @@ import { derivedSessionId } from '@inflow/core';
 import type { TrackEvent } from '@inflow/protocol';
 import type { MappedMessage } from './map-message.js';
 
-/** Consecutive events of one profile and session: one request on the queue. */
+/**
+ * Consecutive events of one profile that share a session and the end user's browser and
+ * address: one request on the queue, whose `userAgent` and `ip` stand for the HTTP request's.
+ */
 export interface ProfileGroup {
   profileId: string;
   sessionId: string;
@@ -20,25 +23,28 @@ export interface IndexedMessage {
 }
 
 /**
- * Splits a batch into one group per profile and session, in the order the messages came (a
- * profile's groups keep their order), each with at most `maxEvents` events.
+ * Splits a batch into requests, in the order the messages came. A message joins its profile's
+ * latest group when it has the same session, `context.userAgent` and `context.ip` (a message
+ * naming none is stored with the HTTP request's) and the group has fewer than `maxEvents`
+ * events; otherwise it starts the profile's next group. So a profile's events keep their order
+ * across its groups (other profiles' messages in between do not cut a group), and each event is
+ * stored with its own message's browser and address.
  */
 export function groupByProfile(sourceId: string, messages: readonly IndexedMessage[], maxEvents: number): ProfileGroup[] {
   const groups: ProfileGroup[] = [];
-  const open = new Map<string, ProfileGroup>();
+  const latest = new Map<string, ProfileGroup>();
   for (const { index, message } of messages) {
     const sessionId = derivedSessionId(sourceId, message.profileId, message.time);
-    const key = `${message.profileId}\n${sessionId}`;
-    let group = open.get(key);
-    if (!group || group.events.length >= maxEvents) {
+    let group = latest.get(message.profileId);
+    if (!group || group.events.length >= maxEvents || group.sessionId !== sessionId || group.userAgent !== message.userAgent || group.ip !== message.ip) {
       group = { profileId: message.profileId, sessionId, events: [], indexes: [] };
-      open.set(key, group);
+      if (message.userAgent !== undefined) group.userAgent = message.userAgent;
+      if (message.ip !== undefined) group.ip = message.ip;
+      latest.set(message.profileId, group);
       groups.push(group);
     }
     group.events.push(message.event);
     group.indexes.push(index);
-    if (group.userAgent === undefined && message.userAgent !== undefined) group.userAgent = message.userAgent;
-    if (group.ip === undefined && message.ip !== undefined) group.ip = message.ip;
   }
   return groups;
 }

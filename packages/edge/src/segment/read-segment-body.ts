@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
-import { jsonNestingDepth, MAX_JSON_DEPTH } from '@inflow/protocol';
+import { jsonNestingDepth } from '@inflow/protocol';
 import { contentEncodingOf, decodeBody } from '../http/body-headers.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { segmentError } from './segment-replies.js';
 
-export type SegmentBodyRead = { ok: true; body: Record<string, unknown>; bytes: number } | { ok: false; reply: HttpReply };
+/** `depth`: how deeply the body nests objects and arrays (found before it was parsed). */
+export type SegmentBodyRead = { ok: true; body: Record<string, unknown>; bytes: number; depth: number } | { ok: false; reply: HttpReply };
 
 const BYTE_ORDER_MARK = 0xfeff;
 
@@ -14,9 +15,11 @@ const BYTE_ORDER_MARK = 0xfeff;
  * type is not looked at: the body is read as JSON whatever it says, as Segment's and
  * RudderStack's servers do (RudderStack's Node client sends its gzipped JSON as
  * application/x-www-form-urlencoded). A gzip body is inflated off the request thread and never
- * past `maxBytes` (http/body-headers.ts).
+ * past `maxBytes` (http/body-headers.ts). A body nesting past `maxDepth` levels is refused
+ * whole; a batch's may nest deeper than one message may, so that a message too deep is refused
+ * alone (the handler checks each).
  */
-export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large'): Promise<SegmentBodyRead> {
+export async function readSegmentBody(request: HttpRequest, maxBytes: number, tooLarge: 'message_too_large' | 'batch_too_large', maxDepth: number): Promise<SegmentBodyRead> {
   // Segment's clients send gzip or nothing.
   const decoded = await decodeBody(request.body, contentEncodingOf(request), ['gzip'], maxBytes);
   if (!decoded.ok) {
@@ -37,8 +40,9 @@ export async function readSegmentBody(request: HttpRequest, maxBytes: number, to
   if (!isUtf8(bytes)) return fail(400, 'malformed_json', 'the body is not valid UTF-8');
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === BYTE_ORDER_MARK) text = text.slice(1);
-  if (jsonNestingDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep`);
+  const depth = jsonNestingDepth(text, maxDepth);
+  if (depth > maxDepth) {
+    return fail(400, 'too_deep', `the body nests objects and arrays more than ${maxDepth} levels deep; at most ${maxDepth} are accepted`);
   }
   let parsed: unknown;
   try {
@@ -49,7 +53,7 @@ export async function readSegmentBody(request: HttpRequest, maxBytes: number, to
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return fail(400, 'malformed_json', 'the body must be a JSON object');
   }
-  return { ok: true, body: parsed as Record<string, unknown>, bytes: bytes.length };
+  return { ok: true, body: parsed as Record<string, unknown>, bytes: bytes.length, depth };
 }
 
 function fail(status: number, code: Parameters<typeof segmentError>[1], message: string): SegmentBodyRead {

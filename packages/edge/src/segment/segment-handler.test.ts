@@ -2,7 +2,8 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createLogger, decodeEnvelope, type Envelope, InfrastructureError, QueueUnavailableError, type SourceRecord } from '@inflow/core';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
-import { createSegmentHandler, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
+import { MAX_JSON_DEPTH } from '@inflow/protocol';
+import { createSegmentHandler, MAX_BATCH_BYTES, MAX_BATCH_DEPTH, MAX_BATCH_MESSAGES, MAX_MESSAGE_BYTES, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
 import type { SegmentErrorBody } from './segment-replies.js';
 
 const SOURCES: Record<string, SourceRecord> = {
@@ -212,6 +213,36 @@ describe('Segment handler', () => {
     expect(h.queued).toHaveLength(0);
   });
 
+  it('refuses a message of a batch nested too deep alone, and a batch past its own depth limit whole', async () => {
+    const nestedObject = (levels: number): object => JSON.parse('{"a":'.repeat(levels) + '1' + '}'.repeat(levels)) as object;
+    const h = harness();
+    // A message may nest MAX_JSON_DEPTH levels (the message itself is one, its properties two).
+    const deepest = track('u', 'deepest', { properties: nestedObject(MAX_JSON_DEPTH - 1) });
+    const tooDeep = track('u', 'too-deep', { properties: nestedObject(MAX_JSON_DEPTH) });
+    const reply = await h.send('batch', { batch: [track('u', 'first'), tooDeep, deepest, track('v', 'other')] });
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(String(reply.body)) as { rejected: Array<{ index: number; code: string; path: string; message: string }> };
+    expect(body.rejected).toEqual([{ index: 1, code: 'too_deep', path: 'batch.1', message: `batch.1 nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted per message` }]);
+    expect(h.queued.map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['first', 'deepest'], ['other']]);
+    // The same message alone, as a single call: refused with the same limit.
+    const single = await h.send('track', tooDeep);
+    expect([single.status, errorOf(single).code]).toEqual([400, 'too_deep']);
+    expect((await h.send('track', deepest)).status).toBe(200);
+
+    // Far deeper than any message may be (20,000 levels): the body is refused whole, before it is parsed.
+    const hostile = await h.send('batch', `{"batch":[${'['.repeat(20_000)}${']'.repeat(20_000)}]}`);
+    expect([hostile.status, errorOf(hostile).code]).toEqual([400, 'too_deep']);
+    expect(errorOf(hostile).message).toContain(`at most ${MAX_BATCH_DEPTH}`);
+    // A batch context too deep for the messages it is merged into refuses the batch, naming it.
+    const deepContext = await h.send('batch', { context: nestedObject(MAX_JSON_DEPTH), batch: [track('w', 'x')] });
+    expect([deepContext.status, errorOf(deepContext).code, errorOf(deepContext).path]).toEqual([400, 'too_deep', 'context']);
+    expect((await h.send('batch', { context: nestedObject(MAX_JSON_DEPTH - 1), batch: [track('w', 'y')] })).status).toBe(200);
+    // Every message too deep: nothing taken, the first one's problem.
+    const none = await h.send('batch', { batch: [tooDeep, tooDeep] });
+    expect([none.status, errorOf(none).code, errorOf(none).path]).toEqual([400, 'too_deep', 'batch.0']);
+    expect(h.queued.map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['first', 'deepest'], ['other'], ['deepest'], ['y']]);
+  });
+
   it('takes the valid messages of a batch and names each one refused (Segment answers 200 to a batch with bad messages)', async () => {
     const h = harness();
     const reply = await h.send('batch', {
@@ -274,5 +305,30 @@ describe('Segment handler', () => {
     const elsewhere = await h.send('track', track('u'), { origin: 'https://evil.test' });
     expect([elsewhere.status, errorOf(elsewhere).code]).toEqual([403, 'origin_not_allowed']);
     expect(elsewhere.headers?.['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it("stores each message of a batch with its own browser and address, the HTTP request's where it names none", async () => {
+    const h = harness();
+    const reply = await h.send(
+      'batch',
+      {
+        batch: [
+          track('u', 'A', { messageId: 'a', context: { userAgent: 'Phone/1', ip: '192.0.2.1' } }),
+          track('u', 'B', { messageId: 'b', context: { userAgent: 'Desktop/2' } }),
+          track('u', 'C', { messageId: 'c' }),
+          track('u', 'D', { messageId: 'd' }),
+          track('u', 'E', { messageId: 'e', context: { userAgent: 'Phone/1', ip: '192.0.2.1' } }),
+        ],
+      },
+      { 'user-agent': 'relay/9' },
+    );
+    expect(reply.status).toBe(200);
+    // One request per run of messages alike, in the batch's order: the profile's order is kept.
+    expect(h.queued.map((q) => [q.envelope.payload.events.map((e) => e.id), q.envelope.meta.userAgent, q.envelope.meta.ip])).toEqual([
+      [['a'], 'Phone/1', '192.0.2.1'],
+      [['b'], 'Desktop/2', '127.0.0.1'],
+      [['c', 'd'], 'relay/9', '127.0.0.1'],
+      [['e'], 'Phone/1', '192.0.2.1'],
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { checkPayloadContent, checkTrackPayload, type TrackPayload } from '@inflow/protocol';
+import { checkPayloadContent, checkTrackPayload, MAX_JSON_DEPTH, type TrackPayload, valueNestingDepth } from '@inflow/protocol';
 import { CLIENT_GONE_STATUS, ClientGoneError, type EdgeMeter, encodeEnvelope, type Envelope, errorMessage, isInfrastructureError, isQueueUnavailable, type Logger, normalizePayload, type RequestBatcher, type TraceSink } from '@inflow/core';
 import { recordQueued } from '../track/track-handler.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
@@ -29,6 +29,12 @@ const MAX_BATCH_CONTEXT_BYTES = 2 * MAX_BATCH_BYTES;
  * 17,000 of them (a 890 KB batch) held the edge's thread for 0.75 s.
  */
 export const MAX_BATCH_MESSAGES = 5_000;
+/**
+ * Deepest nesting of a batch's body. Each message may nest MAX_JSON_DEPTH levels, as a single
+ * call's body may; a batch puts its messages two levels down (body, `batch`). A message deeper
+ * than that is refused alone, and only a body past this many levels is refused whole.
+ */
+export const MAX_BATCH_DEPTH = 4 * MAX_JSON_DEPTH;
 
 export interface SegmentDeps {
   sources: Pick<SourceRegistry, 'peek' | 'check' | 'originAllowedAnywhere' | 'originAllowedSomewhere'>;
@@ -63,13 +69,14 @@ type Step<T> = { ok: true; value: T } | { ok: false; reply: HttpReply };
 export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoint): (request: HttpRequest) => Promise<HttpReply> {
   const maxBytes = endpoint === 'batch' ? (deps.limits.maxBodyBytes ?? MAX_BATCH_BYTES) : MAX_MESSAGE_BYTES;
   const tooLarge = endpoint === 'batch' ? 'batch_too_large' : 'message_too_large';
+  const maxDepth = endpoint === 'batch' ? MAX_BATCH_DEPTH : MAX_JSON_DEPTH;
   const warn = outageWarnings(deps.logger);
   return async (request) => {
     const origin = request.headers['origin'];
     if (!deps.isAccepting()) {
       return refusalCors(deps.sources, segmentError(503, 'shutting_down', 'this edge is shutting down; retry', { headers: { 'retry-after': '1' } }), origin);
     }
-    const read = await readSegmentBody(request, maxBytes, tooLarge);
+    const read = await readSegmentBody(request, maxBytes, tooLarge, maxDepth);
     if (!read.ok) return refusalCors(deps.sources, read.reply, origin);
     const { body } = read;
 
@@ -91,7 +98,7 @@ export function createSegmentHandler(deps: SegmentDeps, endpoint: SegmentEndpoin
     const receivedAt = Date.now();
     // Every queued request made of this one carries its id (its X-Request-Id).
     const requestId = request.requestId ?? randomUUID();
-    const mapped = mapMessages(endpoint, body, read.bytes, receivedAt);
+    const mapped = mapMessages(endpoint, body, read, receivedAt);
     if (!mapped.ok) return withCors(mapped.reply, origin);
     const { rejected } = mapped.value;
     const groups = groupByProfile(source.id, mapped.value.taken, deps.limits.maxEvents);
@@ -148,7 +155,7 @@ interface MappedRequest {
  * batch's bad message is refused alone (named, with its index) and the rest is taken, so that
  * one bad message from a client cannot sink the others (its client would not send them again).
  */
-function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, bodyBytes: number, receivedAt: number): Step<MappedRequest> {
+function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, read: { bytes: number; depth: number }, receivedAt: number): Step<MappedRequest> {
   if (endpoint !== 'batch') {
     const check = checkMessage(body, endpoint);
     if (!check.ok) return invalid(check.field, check.problem);
@@ -160,7 +167,13 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
     return fail(400, 'batch_too_large', `the batch has ${items.length} messages; at most ${MAX_BATCH_MESSAGES} are accepted (send them in several batches)`, 'batch');
   }
   const batch: BatchFields = {};
+  // Only a body deeper than a message may be can hold a message or context too deep.
+  const mayBeTooDeep = read.depth > MAX_JSON_DEPTH;
   if (isObject(body['context'])) {
+    // Merged into each message, where it sits one level down, as a message's own context does.
+    if (mayBeTooDeep && 1 + valueNestingDepth(body['context'], MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+      return fail(400, 'too_deep', `the batch's context nests objects and arrays more than ${MAX_JSON_DEPTH - 1} levels deep; merged into each message, at most ${MAX_JSON_DEPTH} levels are accepted per message`, 'context');
+    }
     batch.context = body['context'];
     // Merged into every message's context: what it adds to the stored batch is bounded.
     const repeated = Buffer.byteLength(JSON.stringify(batch.context)) * items.length;
@@ -172,8 +185,16 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, b
   if (typeof sentAt === 'string' || typeof sentAt === 'number') batch.sentAt = sentAt;
   const value: MappedRequest = { taken: [], rejected: [] };
   for (let index = 0; index < items.length; index++) {
+    if (mayBeTooDeep) {
+      const depth = valueNestingDepth(items[index], MAX_JSON_DEPTH);
+      if (depth > MAX_JSON_DEPTH) {
+        const path = `batch.${index}`;
+        value.rejected.push({ index, code: 'too_deep', message: `${path} nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted per message`, path });
+        continue;
+      }
+    }
     // No message can be larger than the whole body: measure each one only when the body is.
-    if (bodyBytes > MAX_MESSAGE_BYTES) {
+    if (read.bytes > MAX_MESSAGE_BYTES) {
       const bytes = Buffer.byteLength(JSON.stringify(items[index]));
       if (bytes > MAX_MESSAGE_BYTES) {
         const path = `batch.${index}`;

@@ -202,4 +202,17 @@ describe('sessions and groups', () => {
     expect(groups[0]?.events.map((e) => e.type)).toEqual(['e0', 'e2', 'e3']);
     expect(groups[0]?.sessionId).toBe(groups[2]?.sessionId);
   });
+
+  it("a profile's next session starts its next group, so its events keep their order", () => {
+    const start = Math.floor(RECEIVED / SESSION_WINDOW_MS) * SESSION_WINDOW_MS;
+    const times = [start, start + SESSION_WINDOW_MS, start + 1];
+    const messages = times.map((time, index) => ({
+      index,
+      message: mapMessage(checked({ userId: 'u1', event: `e${index}`, timestamp: new Date(time).toISOString() }, 'track'), {}, RECEIVED),
+    }));
+    const groups = groupByProfile('web', messages, 10);
+    expect(groups.map((g) => g.indexes)).toEqual([[0], [1], [2]]);
+    expect(groups[0]?.sessionId).toBe(groups[2]?.sessionId);
+    expect(groups[1]?.sessionId).not.toBe(groups[0]?.sessionId);
+  });
 });

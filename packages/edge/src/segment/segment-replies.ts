@@ -35,7 +35,7 @@ export interface SegmentErrorBody {
 /** A message of a batch refused alone (the rest was taken): its index, why, and the field at fault. */
 export interface SegmentRejection {
   index: number;
-  code: 'invalid_message' | 'message_too_large';
+  code: 'invalid_message' | 'message_too_large' | 'too_deep';
   message: string;
   path: string;
 }
