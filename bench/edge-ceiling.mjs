@@ -30,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './support/median.mjs';
 import { cpuSeconds, listeningPids } from './support/processes.mjs';
+import { ensureWrk, has } from './support/wrk.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -145,10 +146,6 @@ process.on('exit', () => {
 // ---------------------------------------------------------------------------------------------
 // Tools
 
-function has(binary) {
-  return spawnSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' }).status === 0;
-}
-
 function checkMachine() {
   if (process.platform !== 'linux') throw new Error('this benchmark reads /proc and pins cores with taskset: Linux only');
   if (cpus().length < 2) throw new Error(`pinning needs 2 cores (server on ${SERVER_CORE}, wrk on ${CLIENT_CORE}); this machine has ${cpus().length}`);
@@ -156,18 +153,6 @@ function checkMachine() {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -b, or npm run bench:edge)`);
 }
 
-function ensureWrk() {
-  if (has('wrk')) return;
-  say('wrk not found: installing the Debian package');
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo'];
-  for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', 'wrk']]) {
-    const command = [...asRoot, ...args];
-    say(`$ ${command.join(' ')}`);
-    const result = spawnSync(command[0], command.slice(1), { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    if (result.status !== 0) throw new Error(`${command.join(' ')} failed (exit ${result.status ?? result.signal})`);
-  }
-  if (!has('wrk')) throw new Error('wrk is still not on PATH after apt-get install');
-}
 
 /** wrk2 (fixed request rate) when installed; Debian has no package for it. */
 function findWrk2() {
@@ -720,7 +705,7 @@ let wrk2;
 
 async function main() {
   checkMachine();
-  ensureWrk();
+  ensureWrk(say);
   wrk2 = findWrk2();
   tmp = mkdtempSync(join(tmpdir(), 'inflow-edge-ceiling-'));
   const bodies = trackBodies();

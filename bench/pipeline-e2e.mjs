@@ -10,7 +10,10 @@
 // event in a run right after its start, 90 after 100,000 events, 40-47 after 400,000. The
 // embedded engine gets the same warm-up, for symmetry.
 // Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 256] [--collectors 1] [--only distributed|embedded]
-//        [--rules N] [--workflow] [--warmup 100000] [--profiles 2000] [--sessions 3000]
+//        [--rules N] [--workflow] [--warmup 100000] [--profiles 2000] [--sessions 3000] [--loadgen wrk|autocannon]
+// The requests are posted by wrk (Debian's package, installed when missing): about 5 µs of CPU a
+// request, where autocannon (--loadgen autocannon, the figures before the twenty-second session)
+// took about 50 of the same two cores the pipeline runs on.
 // Requests go round --profiles profiles and --sessions sessions: with fewer of them each profile
 // and session counts more events, and past 256 its every write carries a full dedup window.
 // --rules N defines N simple active rules first (trigger page-view, a condition, an increment), so
@@ -26,6 +29,7 @@ import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { cpuSeconds, listeningPids } from './support/processes.mjs';
 import { optionArgs, requirePositiveWholeNumbers } from './support/args.mjs';
+import { postWithWrk } from './support/wrk.mjs';
 
 const args = optionArgs();
 const REQUESTS = Number(args.requests ?? 150000);
@@ -35,6 +39,8 @@ const RULES = Number(args.rules ?? 0);
 const WARMUP = Number(args.warmup ?? 100000);
 const PROFILES = Number(args.profiles ?? 2000);
 const SESSIONS = Number(args.sessions ?? 3000);
+const LOADGEN = args.loadgen ?? 'wrk';
+if (LOADGEN !== 'wrk' && LOADGEN !== 'autocannon') throw new Error(`--loadgen must be wrk or autocannon (got ${LOADGEN})`);
 requirePositiveWholeNumbers({ profiles: PROFILES, sessions: SESSIONS });
 if (!Number.isInteger(WARMUP) || WARMUP < 0) throw new Error(`--warmup must be a whole number (got ${args.warmup})`);
 const WITH_WORKFLOW = process.argv.includes('--workflow');
@@ -80,30 +86,13 @@ async function run(name, engineEnv, roles, countStored, requests = REQUESTS) {
       throw error;
     }
   }
-  let i = 0;
-  const body = () => {
-    const n = i++;
-    return JSON.stringify({
-      source: { id: 'demo' },
-      profile: { id: `p-${n % PROFILES}` },
-      session: { id: `s-${n % SESSIONS}` },
-      context: { page: { url: `https://shop.example/p/${n % 50}`, title: 'Product' } },
-      events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `${name}-${n}-${j}`, type: j ? 'product-view' : 'page-view', time: new Date().toISOString(), properties: { sku: `SKU-${n % 300}` } })),
-      options: { queue: true },
-    });
-  };
   const cpu = cpuMeter(processes.map((p, n) => ({ name: roles[n], pid: p.child.pid })), name === 'distributed' ? serviceEnv : {});
   const t0 = Date.now();
-  say(`${name}: posting ${requests} requests (${requests * EVENTS_PER_REQUEST} events) with ${CONNECTIONS} connections`);
-  const result = await autocannon({
-    url: 'http://127.0.0.1:18686/track',
-    connections: CONNECTIONS,
-    amount: requests,
-    requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: body() }) }],
-  });
+  say(`${name}: posting ${requests} requests (${requests * EVENTS_PER_REQUEST} events) with ${CONNECTIONS} connections (${LOADGEN})`);
+  const result = await (LOADGEN === 'wrk' ? postByWrk : postByAutocannon)(name, requests);
   const postedMs = Date.now() - t0;
-  const accepted = result['2xx'];
-  say(`${name}: ${accepted} accepted (${result.non2xx} refused) in ${(postedMs / 1000).toFixed(1)} s; waiting until all are stored`);
+  const { accepted } = result;
+  say(`${name}: ${accepted} accepted (${result.refused} refused) in ${(postedMs / 1000).toFixed(1)} s; waiting until all are stored`);
   const expected = accepted * EVENTS_PER_REQUEST;
   let stored = 0;
   let lastSaid = Date.now();
@@ -119,13 +108,45 @@ async function run(name, engineEnv, roles, countStored, requests = REQUESTS) {
     if (Date.now() - t0 > 900_000) throw new Error(`${name}: only ${stored}/${expected} stored after 15 minutes`);
   }
   const totalMs = Date.now() - t0;
-  const cpuUsed = cpu.used();
+  const cpuUsed = cpu.used(result.cpuSeconds);
   const steadyEps = warm && Date.now() > warm.at ? (stored - warm.stored) / ((Date.now() - warm.at) / 1000) : expected / (totalMs / 1000);
   for (const p of processes) p.child.kill('SIGTERM');
   await new Promise((r) => setTimeout(r, 1500));
   processes.forEach((p, n) => writeFileSync(join(dir, `${roles[n]}-${n}.log`), p.out()));
   say(`${name}: process logs in ${dir}`);
-  return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), steadyEps, p99: result.latency.p99, cpuUsed };
+  return { name, accepted, expected, postedMs, totalMs, ingestRps: accepted / (postedMs / 1000), e2eEps: expected / (totalMs / 1000), steadyEps, p99: result.p99Ms, cpuUsed };
+}
+
+/** One request's body: request n of the run `name` (events `${name}-${n}-${j}`), as both load generators build it. */
+function trackBody(name, n, time) {
+  return JSON.stringify({
+    source: { id: 'demo' },
+    profile: { id: `p-${n % PROFILES}` },
+    session: { id: `s-${n % SESSIONS}` },
+    context: { page: { url: `https://shop.example/p/${n % 50}`, title: 'Product' } },
+    events: Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => ({ id: `${name}-${n}-${j}`, type: j ? 'product-view' : 'page-view', time, properties: { sku: `SKU-${n % 300}` } })),
+    options: { queue: true },
+  });
+}
+
+async function postByAutocannon(name, requests) {
+  let i = 0;
+  const result = await autocannon({
+    url: 'http://127.0.0.1:18686/track',
+    connections: CONNECTIONS,
+    amount: requests,
+    requests: [{ method: 'POST', headers: { 'content-type': 'text/plain' }, setupRequest: (r) => ({ ...r, body: trackBody(name, i++, new Date().toISOString()) }) }],
+  });
+  return { accepted: result['2xx'], refused: result.non2xx, p99Ms: result.latency.p99, cpuSeconds: 0 };
+}
+
+/** The same bodies as trackBody, built in wrk's Lua (times to the second). */
+async function postByWrk(name, requests) {
+  const q = (text) => JSON.stringify(text).slice(1, -1).replace(/%/g, '%%');
+  // trackBody's JSON as a Lua string.format of n (the request's number) and now (its second, ISO-8601).
+  const luaBody = `string.format('{"source":{"id":"demo"},"profile":{"id":"p-%d"},"session":{"id":"s-%d"},"context":{"page":{"url":"https://shop.example/p/%d","title":"Product"}},"events":[${Array.from({ length: EVENTS_PER_REQUEST }, (_, j) => `{"id":"${q(name)}-%d-${j}","type":"${j ? 'product-view' : 'page-view'}","time":"%s","properties":{"sku":"SKU-%d"}}`).join(',')}],"options":{"queue":true}}', n % ${PROFILES}, n % ${SESSIONS}, n % 50${', n, now, n % 300'.repeat(EVENTS_PER_REQUEST)})`;
+  const result = await postWithWrk({ url: 'http://127.0.0.1:18686', connections: CONNECTIONS, requests, luaBody, say });
+  return { accepted: result.accepted, refused: result.refused + result.errors, p99Ms: result.p99Ms, cpuSeconds: result.cpuSeconds };
 }
 
 /**
@@ -141,10 +162,11 @@ function cpuMeter(roles, services) {
   const before = named.map(({ pid }) => cpuSeconds(pid) ?? 0);
   const ownBefore = process.cpuUsage();
   return {
-    used() {
+    /** `loadgenSeconds`: a load generator's own process (wrk), beside this one's. */
+    used(loadgenSeconds = 0) {
       const own = process.cpuUsage(ownBefore);
       const rows = named.map(({ name, pid }, n) => ({ name, seconds: (cpuSeconds(pid) ?? before[n]) - before[n] }));
-      rows.push({ name: 'load generator', seconds: (own.user + own.system) / 1e6 });
+      rows.push({ name: 'load generator', seconds: (own.user + own.system) / 1e6 + loadgenSeconds });
       return rows;
     },
   };
