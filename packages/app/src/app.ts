@@ -246,6 +246,8 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     const edgeLogger = logger.child('edge');
     // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
     const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
+    // The server's own refusals (413, 408) get CORS where the origin may read them, and count in the intake log.
+    const withEarlyCors = earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin));
     const served = await listen(
       {
         ...limits,
@@ -253,7 +255,11 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
         port: config.publicPort,
         meter: telemetry.http('public'),
         requestIds,
-        earlyReply: earlyReplyCors((origin) => sources.originAllowedAsLastListed(origin)),
+        earlyReply: (origin, reply, path) => {
+          const answer = withEarlyCors(origin, reply);
+          intake?.noteEarly(path, answer);
+          return answer;
+        },
         handler: withDemo(publicRoutes({
           sources,
           limits: { maxEvents: config.maxEvents, maxEventBytes: config.maxEventBytes, maxBodyBytes: config.maxBodyBytes },

@@ -97,6 +97,27 @@ describe('the inflow process', () => {
     expect(p.output()).toContain('shutdown complete');
   }, 20_000);
 
+  it.each(['uws', 'node'])("logs the HTTP server's own refusals (413 before the body, 408) in the edge's intake line, by ingestion route (%s)", async (server) => {
+    const p = await start(dataDir(), { INFLOW_REQUEST_TIMEOUT_MS: '300', INFLOW_HTTP_SERVER: server });
+    const url = new URL(p.publicUrl);
+    const raw = (head: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(Number(url.port), url.hostname);
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.write(head);
+      });
+    // Declared over the body limit: refused before any of it is read.
+    expect(await raw('POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000000\r\n\r\n{')).toMatch(/^HTTP\/1\.1 413/);
+    // A body that stops coming: the body deadline's 408.
+    expect(await raw('POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{')).toMatch(/^HTTP\/1\.1 408/);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.output()).toMatch(/WARN +edge +Edge: requests 2, accepted 0, refused 2, unavailable 0: .*\/track 413 payload_too_large ×1/);
+    expect(p.output()).toMatch(/Edge: requests 2, .*\/v1\/batch 408 request_timeout ×1/);
+  }, 20_000);
+
   it('refuses to start on the pure-JS uWebSockets.js fallback unless told to', async () => {
     const refused = await runCli(['run'], { UWS_USE_FALLBACK: '1', INFLOW_DATA_DIR: dataDir(), INFLOW_PUBLIC_PORT: '0', INFLOW_PRIVATE_PORT: '0' });
     expect(refused.code).toBe(2);

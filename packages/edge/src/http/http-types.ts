@@ -49,9 +49,10 @@ export interface ServerOptions {
   /**
    * Replies the server makes itself before the handler runs (413 body too large, 408 body too
    * slow) pass through this with the request's Origin: the public port adds CORS headers, so a
-   * page on another origin can read why it was refused.
+   * page on another origin can read why it was refused; `path` (the request's, without its query)
+   * lets the edge count the refusal in its intake log.
    */
-  earlyReply?: (origin: string | undefined, reply: HttpReply) => HttpReply;
+  earlyReply?: (origin: string | undefined, reply: HttpReply, path: string) => HttpReply;
   /** Counts every answer by route template and status, with its duration and body size. */
   meter?: HttpMeter | undefined;
   /**

@@ -51,7 +51,7 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
       });
     };
 
-    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(request.headers['origin'], reply) : reply);
+    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(request.headers['origin'], reply, request.path) : reply);
     const refusal = refusalBeforeBody(request.headers, options.maxBodyBytes);
     if (refusal) return finish(early(refusal), true);
     if (BODYLESS.has(request.method) || (Number(request.headers['content-length'] ?? '0') === 0 && request.headers['transfer-encoding'] === undefined)) return run();
