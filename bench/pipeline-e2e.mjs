@@ -11,9 +11,9 @@
 // embedded engine gets the same warm-up, for symmetry.
 // Usage: node bench/pipeline-e2e.mjs [--requests 150000] [--connections 256] [--collectors 1] [--only distributed|embedded]
 //        [--rules N] [--workflow] [--warmup 100000] [--profiles 2000] [--sessions 3000] [--loadgen wrk|autocannon]
-// The requests are posted by wrk (Debian's package, installed when missing): about 5 µs of CPU a
-// request, where autocannon (--loadgen autocannon, the figures before the twenty-second session)
-// took about 50 of the same two cores the pipeline runs on.
+// The requests are posted by wrk (Debian's package, installed when missing): about 15 µs of CPU a
+// request (7-8 an event), where autocannon (--loadgen autocannon, the figures before the
+// twenty-second session) took about 46 of the same two cores the pipeline runs on.
 // Requests go round --profiles profiles and --sessions sessions: with fewer of them each profile
 // and session counts more events, and past 256 its every write carries a full dedup window.
 // --rules N defines N simple active rules first (trigger page-view, a condition, an increment), so

@@ -29,10 +29,11 @@ export function ensureWrk(say) {
  * `n`, the request's number from 0, and `now`, the time as ISO-8601), and resolves with the
  * counts, the p99 latency and wrk's CPU seconds once every one was answered. wrk costs the box a fraction of
  * what a Node load generator does (autocannon: about 50 µs of CPU a request here).
- * Past the last request, wrk's connections ask GET /bench-done (404) until it is stopped;
- * those answers are not counted.
+ * Past the last request, wrk's connections ask GET /bench-done (404) every 50 ms until it is
+ * stopped; those answers are not counted. A request wrk lost (a socket error) is never answered:
+ * after `maxSeconds` (by default an hour) wrk is stopped and this throws, saying so.
  */
-export async function postWithWrk({ url, connections, requests, luaBody, say }) {
+export async function postWithWrk({ url, connections, requests, luaBody, say, maxSeconds = 3600 }) {
   ensureWrk(say);
   const dir = mkdtempSync(join(tmpdir(), 'inflow-wrk-'));
   const script = join(dir, 'post.lua');
@@ -59,6 +60,12 @@ function request()
   if t ~= second then second = t; now = os.date("!%Y-%m-%dT%H:%M:%S.000Z", t) end
   return wrk.format("POST", "/track", { ["Content-Type"] = "text/plain" }, ${luaBody})
 end
+-- Past the last request, a connection waits 50 ms between GET /bench-done: little load on the
+-- edge while the last /track answers come (wrk's latency figures leave the delay out).
+function delay()
+  if sent >= total then return 50 end
+  return 0
+end
 function response(status, headers, body)
   if status == 404 then return end
   if status >= 200 and status < 300 then accepted = accepted + 1 else refused = refused + 1 end
@@ -72,7 +79,7 @@ function done(summary, latency)
 end
 `,
   );
-  const child = spawn('wrk', ['-t1', `-c${connections}`, '-d3600s', '--timeout', '30s', '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${maxSeconds}s`, '--timeout', '30s', '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let answered;
   let cpu = 0;
@@ -91,7 +98,7 @@ end
   const code = await new Promise((resolve) => child.on('exit', (c, signal) => resolve(c ?? signal)));
   rmSync(dir, { recursive: true, force: true });
   const summary = /WRK_DONE (\{.*\})/.exec(out);
-  if (!answered || !summary) throw new Error(`wrk ended (${code}) before every request was answered:\n${out}`);
+  if (!answered || !summary) throw new Error(`wrk ended (${code}) before every request was answered (a connection error loses its request; see wrk's errors):\n${out}`);
   const { p99_us: p99Us, errors } = JSON.parse(summary[1]);
   return { accepted: answered.accepted, refused: answered.refused, errors, p99Ms: p99Us / 1000, cpuSeconds: cpu };
 }

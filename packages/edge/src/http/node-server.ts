@@ -69,7 +69,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       }
       meter?.answered(request?.route ?? '', reply.status, (performance.now() - started) / 1000, request?.body.byteLength ?? 0);
     };
-    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(headers['origin'], reply, (req.url ?? '').split('?')[0] ?? '') : reply);
+    const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(headers['origin'], reply, requestTarget(req.url ?? '/').path) : reply);
     const refusal = refusalBeforeBody(headers, options.maxBodyBytes);
     if (refusal) return finish(early(refusal), true);
     if (pipeline.unanswered > PIPELINE_LIMIT) return finish(early(tooManyPipelined()));

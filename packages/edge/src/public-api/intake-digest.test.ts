@@ -34,9 +34,10 @@ describe('IntakeDigest', () => {
     digest.noteEarly('/v1/batch', errorReply(408, 'request_timeout', 'the request body did not arrive within 7000 ms'));
     digest.noteEarly('/track/../../etc/passwd?x=1', errorReply(413, 'payload_too_large', 'too large'));
     digest.noteEarly('/' + 'a'.repeat(5_000), errorReply(413, 'payload_too_large', 'too large'));
+    digest.noteEarly('/v1/zzzz', errorReply(413, 'payload_too_large', 'too large'));
     vi.advanceTimersByTime(10_000);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/WARN .*Edge: requests 4, accepted 0, refused 4, unavailable 0: other 413 payload_too_large ×2, \/track 413 payload_too_large ×1, \/v1\/batch 408 request_timeout ×1$/);
+    expect(lines[0]).toMatch(/WARN .*Edge: requests 5, accepted 0, refused 5, unavailable 0: other 413 payload_too_large ×3, \/track 413 payload_too_large ×1, \/v1\/batch 408 request_timeout ×1$/);
   });
 
   it('warns with refusals and unavailable answers by route, status and code, most frequent first', () => {

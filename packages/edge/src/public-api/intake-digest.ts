@@ -1,14 +1,12 @@
 import { CLIENT_GONE_STATUS, type Logger } from '@inflow/core';
 import type { HttpReply } from '../http/http-types.js';
+import { SEGMENT_PATHS } from '../segment/segment-routes.js';
 
 /** The error code of an answer body (Inflow's `{"error":{"code":…}}`, Segment's `{"success":false,"code":…}`). */
 const CODE = /"code":"([a-z_]{1,40})"/;
 
 /** Most distinct route, status and code combinations kept per period (they come from fixed lists; a bound all the same). */
 const MAX_KINDS = 64;
-
-/** The public port's ingestion paths: /track, and Segment's /v1/batch, /v1/track… /v1/b, /v1/t… */
-const INGESTION_PATH = /^\/(track|v1\/[a-z]{1,8})$/;
 
 /**
  * The ingestion answers of a period, logged as one line when the period ends: how many requests
@@ -36,18 +34,19 @@ export class IntakeDigest {
   ) {}
 
   /**
-   * Counts the answer; an accepted one costs a comparison and an increment. A 499 is a request
-   * whose client went away before the queue took it (timed out, closed its connection): not
-   * stored, and the answer never sent (RequestBatcher, ClientGoneError).
-   */
-  /**
    * Counts an answer the HTTP server gave before any route ran (413 body too large, 408 body too
    * slow, 503 too many pipelined): under its ingestion route's path, or "other" for any other path
    * (a client's path is not a bounded label).
    */
   noteEarly(path: string, reply: HttpReply): void {
-    this.note(INGESTION_PATH.test(path) ? path : 'other', reply);
+    this.note(path === '/track' || SEGMENT_PATHS.has(path) ? path : 'other', reply);
   }
+
+  /**
+   * Counts the answer; an accepted one costs a comparison and an increment. A 499 is a request
+   * whose client went away before the queue took it (timed out, closed its connection): not
+   * stored, and the answer never sent (RequestBatcher, ClientGoneError).
+   */
 
   note(route: string | undefined, reply: HttpReply): void {
     this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();

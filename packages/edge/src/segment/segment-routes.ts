@@ -27,6 +27,9 @@ const PATHS: Record<string, SegmentEndpoint> = {
   '/v1/a': 'alias',
 };
 
+/** The paths the Segment endpoints answer on. */
+export const SEGMENT_PATHS: ReadonlySet<string> = new Set(Object.keys(PATHS));
+
 type Handler = (request: HttpRequest) => Promise<HttpReply>;
 
 /** Adds the Segment-compatible endpoints and their CORS preflight to the public router. */
