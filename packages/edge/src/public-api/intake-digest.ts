@@ -47,7 +47,6 @@ export class IntakeDigest {
    * whose client went away before the queue took it (timed out, closed its connection): not
    * stored, and the answer never sent (RequestBatcher, ClientGoneError).
    */
-
   note(route: string | undefined, reply: HttpReply): void {
     this.timer ??= setTimeout(() => this.flush(), this.periodMs).unref();
     if (reply.status === CLIENT_GONE_STATUS) {
