@@ -168,6 +168,37 @@ describe.each(['uws', 'node'])('hostile /track bodies (HTTP server %s)', (httpSe
     expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
   });
 
+  it('lets a client that sends its whole body over the limit before reading get the 413, not a reset', async () => {
+    const url = new URL(app.publicUrl);
+    const body = Buffer.alloc(15_000_000, 'x');
+    const outcome = await new Promise<{ answer: string; writeError: string | undefined }>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname);
+      let answer = '';
+      let writeError: string | undefined;
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('error', (error: NodeJS.ErrnoException) => (writeError ??= error.code ?? error.message));
+      socket.on('close', () => resolve({ answer, writeError }));
+      // As urllib and wget do: the head and every byte of the body, then the answer is read.
+      socket.write(`POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(body, (error) => {
+        if (error) writeError ??= (error as NodeJS.ErrnoException).code ?? error.message;
+      });
+    });
+    expect(outcome.writeError).toBeUndefined();
+    expect(outcome.answer).toMatch(/^HTTP\/1\.1 413/);
+    expect(outcome.answer).toContain('"code":"payload_too_large"');
+    expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
+  });
+
+  // Java's HttpClient spells it so; uWS sends `100 Continue` for `100-continue` alone, and the client then sends the body.
+  it('answers a body declared over the limit with Expect: 100-Continue at once, before it is sent', async () => {
+    const head = `POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-Continue\r\nContent-Length: ${MAX_BODY_BYTES * 4}\r\n\r\n`;
+    // Nothing of the body follows: the client waits for a 100 or an answer (the body's deadline is 7 s).
+    const answer = await Promise.race([rawRequest(app, head, ''), new Promise<string>((resolve) => setTimeout(() => resolve('no answer within 3 s'), 3_000))]);
+    expect(answer).toMatch(/413 Payload Too Large/);
+    expect(answer).toContain('"code":"payload_too_large"');
+  });
+
   it.each(['xchunked', 'gzip, chunked', 'chunked, identity', 'identity'])('answers 501 to Transfer-Encoding %j, which it cannot frame, and goes on serving', async (coding) => {
     const body = JSON.stringify({ source: { id: SOURCE }, events: [] });
     const head = `POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${coding}\r\n\r\n`;

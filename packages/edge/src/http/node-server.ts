@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { errorMessage, type Logger } from '@inflow/core';
 import { REQUEST_HEADERS, statusLine, type HttpReply, type HttpRequest, type HttpServer, type ServerOptions } from './http-types.js';
 import { errorReply, internalError, payloadTooLarge, requestTimeout } from './replies.js';
-import { refusalBeforeBody } from './early-refusals.js';
+import { DRAINED_BYTES, readsBeforeRefusing, refusalBeforeBody } from './early-refusals.js';
 import { requestIdOf } from './request-id.js';
 
 /** A connection with nothing sent or received this long is closed (uWebSockets.js: 10 s). */
@@ -71,9 +71,13 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     };
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(headers['origin'], reply, requestTarget(req.url ?? '/').path) : reply);
     const refusal = refusalBeforeBody(headers, options.maxBodyBytes);
-    if (refusal) return finish(early(refusal), true);
+    // A client that sent Expect waits for a 100, which a refused head never gets (checkContinue below).
+    const readFirst = refusal?.status === 413 && readsBeforeRefusing(Number(headers['content-length']), req.headers.expect === undefined);
+    if (refusal && !readFirst) return finish(early(refusal), true);
     if (pipeline.unanswered > PIPELINE_LIMIT) return finish(early(tooManyPipelined()));
-    timer = setTimeout(() => finish(early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
+    // The answer to a body over the limit, given once the body is read (see readsBeforeRefusing).
+    let tooLarge = refusal ? early(refusal) : undefined;
+    timer = setTimeout(() => finish(tooLarge ?? early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
     const chunks: Buffer[] = [];
     let received = 0;
     // Until its body has arrived, a parse error of the connection is this request's (a bad chunk):
@@ -87,11 +91,17 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
-      if (received > options.maxBodyBytes) finish(early(payloadTooLarge(options.maxBodyBytes)), true);
-      else chunks.push(chunk);
+      if (received > options.maxBodyBytes && !tooLarge) {
+        tooLarge = early(payloadTooLarge(options.maxBodyBytes));
+        chunks.length = 0;
+      }
+      // Dropped as it comes; answered at its end, or at once past what is read before refusing.
+      if (!tooLarge) chunks.push(chunk);
+      else if (received > DRAINED_BYTES) finish(tooLarge, true);
     });
     req.on('end', () => {
       if (done) return;
+      if (tooLarge) return finish(tooLarge, true);
       clearTimeout(timer);
       if (pipeline.readingBody?.settle === settle) pipeline.readingBody = undefined;
       const { path, query } = requestTarget(req.url ?? '/');
