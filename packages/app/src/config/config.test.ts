@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@inflow/core';
 import { MOST_EVENTS_PER_REQUEST, RECENT_EVENTS_KEPT } from '@inflow/workers';
-import { inFlightPerLane } from '../app.js';
+import { collectorRound, inFlightPerLane } from '../app.js';
 import { envName, parseConfig } from './config.js';
 
 describe('parseConfig', () => {
@@ -25,6 +25,15 @@ describe('parseConfig', () => {
     expect(inFlightPerLane(parseConfig({}, { INFLOW_ENGINE: 'distributed', INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '1' }))).toBe(1);
     expect(inFlightPerLane(parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '3' }))).toBe(3);
     expect(() => parseConfig({}, { INFLOW_QUEUE_IN_FLIGHT_PER_LANE: '65' })).toThrow(ConfigError);
+  });
+
+  it('gives the collector large rounds on Pulsar and small ones in the embedded engine, unless told', () => {
+    expect(collectorRound(parseConfig({}, {}))).toEqual({ batchSize: 100, batchBytes: 4_194_304, maxRequestsPerWrite: 2_000 });
+    expect(collectorRound(parseConfig({}, { INFLOW_ENGINE: 'distributed' }))).toEqual({ batchSize: 1_000, batchBytes: 4_194_304, maxRequestsPerWrite: 10_000 });
+    const set = { INFLOW_COLLECTOR_BATCH_SIZE: '50', INFLOW_COLLECTOR_BATCH_BYTES: '65536', INFLOW_COLLECTOR_MAX_REQUESTS_PER_WRITE: '500' };
+    expect(collectorRound(parseConfig({}, { ...set, INFLOW_ENGINE: 'distributed' }))).toEqual({ batchSize: 50, batchBytes: 65_536, maxRequestsPerWrite: 500 });
+    expect(collectorRound(parseConfig({}, set))).toEqual({ batchSize: 50, batchBytes: 65_536, maxRequestsPerWrite: 500 });
+    expect(() => parseConfig({}, { INFLOW_COLLECTOR_BATCH_BYTES: '100' })).toThrow(ConfigError);
   });
 
   it('reads the file, and the environment wins over it, with types coerced', () => {

@@ -87,10 +87,15 @@ export const ConfigSchema = object({
   /** Created at start for the dispatch and workflow stages. */
   dispatchNamespace: text('dispatch'),
   workflowNamespace: text('workflow'),
-  /** Queue messages (each a batch of requests) a collector takes at once. */
-  collectorBatchSize: int(100, 1, 10_000),
-  /** Most requests folded into one store write. */
-  collectorMaxRequestsPerWrite: int(2_000, 1, 100_000),
+  /**
+   * Queue messages (each a batch of requests) a collector takes at once; 0 is the engine's own
+   * (collectorRound in app.ts: 1,000 on Pulsar, 100 on the embedded queue).
+   */
+  collectorBatchSize: int(0, 0, 10_000),
+  /** Bytes of queue messages a collector takes at once, at most (a larger message goes alone). */
+  collectorBatchBytes: int(4_194_304, 1024, 268_435_456),
+  /** Most requests folded into one store write; 0 is the engine's own (10,000 on Pulsar, 2,000 embedded). */
+  collectorMaxRequestsPerWrite: int(0, 0, 100_000),
   /** How long a worker waits for more messages before handling what it has. */
   workerWaitMs: int(200, 1, 60_000),
   /** Messages a dispatch lane takes at once (several profiles delivered in parallel, each in order). */

@@ -42,8 +42,11 @@ export interface ConsumerOptions {
 }
 
 export interface QueueConsumer {
-  /** Up to `max` messages; waits at most `waitMs` when none is ready, then returns []. */
-  receive(max: number, waitMs: number): Promise<QueueMessage[]>;
+  /**
+   * Up to `max` messages, and with `maxBytes` no more than that many bytes of data (but always
+   * the first one ready); waits at most `waitMs` when none is ready, then returns [].
+   */
+  receive(max: number, waitMs: number, maxBytes?: number): Promise<QueueMessage[]>;
   ack(messages: QueueMessage[]): Promise<void>;
   /** Delivers again later, or dead-letters once redeliveries are used up. */
   nack(messages: QueueMessage[], reason: string): Promise<void>;

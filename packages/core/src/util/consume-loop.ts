@@ -10,6 +10,8 @@ export interface WorkerOptions {
   input: TopicRef;
   consumer: ConsumerOptions;
   batchSize: number;
+  /** Bytes of message data a batch holds at most (a first message larger than this goes alone). */
+  batchBytes?: number | undefined;
   /** Longest wait for a first message of a batch. */
   waitMs: number;
   logger: Logger;
@@ -20,6 +22,8 @@ export interface ConsumeLoopOptions {
   /** Handles one batch; it must ack, nack or dead-letter every message it was given. */
   handle(messages: QueueMessage[]): Promise<void>;
   batchSize: number;
+  /** Bytes of message data a batch holds at most (at least one message). */
+  batchBytes?: number | undefined;
   /** How long to wait for a first message before polling again. */
   waitMs: number;
   logger: Logger;
@@ -50,7 +54,7 @@ export function consumeLoop(options: ConsumeLoopOptions): Lifecycle {
     while (running) {
       let messages: QueueMessage[];
       try {
-        messages = await consumer.receive(options.batchSize, Math.min(options.waitMs, MAX_WAIT_MS));
+        messages = await consumer.receive(options.batchSize, Math.min(options.waitMs, MAX_WAIT_MS), options.batchBytes);
       } catch (error) {
         logger.error(`receive failed: ${errorMessage(error)}`);
         await sleep(500);

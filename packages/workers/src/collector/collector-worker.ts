@@ -87,6 +87,7 @@ export function createCollectorWorker(options: CollectorWorkerOptions): Lifecycl
     consumer,
     handle,
     batchSize: options.batchSize,
+    batchBytes: options.batchBytes,
     waitMs: options.waitMs,
     logger,
     isTransient: isInfrastructureError,

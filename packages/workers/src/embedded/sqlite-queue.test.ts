@@ -62,6 +62,24 @@ describe('SqliteQueue', () => {
     expect(again[0]?.id).toBe(kept?.id);
   });
 
+  it('hands out no more bytes than asked for, but always the first message, and keeps the order', async () => {
+    const queue = open(folder());
+    // 4, 4, 10, 3 and 3 bytes.
+    await queue.producer(topic).send([msg('a', 'm1..'), msg('a', 'm2..'), msg('a', 'm3-large.'), msg('a', 'm4.'), msg('a', 'm5.')]);
+    const consumer = queue.consumer(topic, consumerOptions);
+    const bodies = async (max: number, maxBytes: number): Promise<string[]> => (await consumer.receive(max, 0, maxBytes)).map((m) => text(m.data));
+    expect(await bodies(10, 9)).toEqual(['m1..', 'm2..']);
+    // Larger than the budget on its own: it goes alone rather than never.
+    expect(await bodies(10, 5)).toEqual(['m3-large.']);
+    const [fourth] = await consumer.receive(10, 0, 3);
+    expect(text(fourth!.data)).toBe('m4.');
+    // A due redelivery comes first and counts toward the budget.
+    await consumer.nack([fourth!], 'again');
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(await bodies(10, 3)).toEqual(['m4.']);
+    expect(await bodies(10, 100)).toEqual(['m5.']);
+  });
+
   it('redelivers a negatively acknowledged message after a delay, then dead-letters it with the reason', async () => {
     const queue = open(folder());
     await queue.producer(topic).send([msg('k', 'poison-ish')]);

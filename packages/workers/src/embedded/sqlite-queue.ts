@@ -111,12 +111,12 @@ export class SqliteQueue implements Queue {
     const maxDelay = this.options.maxRedeliveryDelayMs ?? 60_000;
     let open = true;
     const consumer: QueueConsumer = {
-      receive: async (max, waitMs) => {
+      receive: async (max, waitMs, maxBytes = Infinity) => {
         // Until something is there or the wait is over (a timer may fire a little early).
         const until = Date.now() + waitMs;
         for (;;) {
           if (!open) return [];
-          const taken = this.take(state, max);
+          const taken = this.take(state, max, maxBytes);
           if (taken.length > 0 || Date.now() >= until) return taken;
           await this.waitFor(state, until - Date.now());
         }
@@ -219,20 +219,31 @@ export class SqliteQueue implements Queue {
     this.db.close();
   }
 
-  private take(state: TopicState, max: number): QueueMessage[] {
+  /** Up to `max` messages and `maxBytes` bytes of data (at least one when one is ready): redeliveries that are due first, then new ones in order. */
+  private take(state: TopicState, max: number, maxBytes: number): QueueMessage[] {
     if (this.closed) return [];
     const now = Date.now();
     const out: QueueMessage[] = [];
+    let bytes = 0;
+    let full = false;
+    /** Takes one more message when the batch has room for it; once one does not fit, none does. */
+    const fits = (data: Uint8Array): boolean => {
+      full ||= out.length >= max || (out.length > 0 && bytes + data.byteLength > maxBytes);
+      if (!full) bytes += data.byteLength;
+      return !full;
+    };
     if (state.redeliver.length > 0) {
       const later: TopicState['redeliver'] = [];
       for (const item of state.redeliver) {
-        if (item.visibleAt <= now && out.length < max) out.push(item.message);
+        if (item.visibleAt <= now && fits(item.message.data)) out.push(item.message);
         else later.push(item);
       }
       state.redeliver = later;
     }
-    if (out.length < max) {
-      for (const row of this.statements.fetch.all(state.name, state.cursor, max - out.length)) {
+    if (!full && out.length < max) {
+      // Row by row: the rows past the byte budget stay unread, for the next call.
+      for (const row of this.statements.fetch.iterate(state.name, state.cursor, max - out.length)) {
+        if (!fits(row.data)) break;
         state.cursor = row.seq;
         out.push({
           id: String(row.seq),

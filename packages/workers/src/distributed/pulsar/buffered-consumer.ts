@@ -62,7 +62,7 @@ export abstract class BufferedConsumer implements QueueConsumer {
   /** These left the buffer for the caller of receive(). */
   protected took(_messages: QueueMessage[]): void {}
 
-  async receive(max: number, waitMs: number): Promise<QueueMessage[]> {
+  async receive(max: number, waitMs: number, maxBytes = Infinity): Promise<QueueMessage[]> {
     if (this.buffer.length === 0 && waitMs > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
@@ -76,7 +76,7 @@ export abstract class BufferedConsumer implements QueueConsumer {
         };
       });
     }
-    const taken = this.buffer.splice(0, max);
+    const taken = this.buffer.splice(0, countWithin(this.buffer, max, maxBytes));
     this.inHand += taken.length;
     this.took(taken);
     return taken;
@@ -137,4 +137,16 @@ export abstract class BufferedConsumer implements QueueConsumer {
     this.inHand = Math.max(0, this.inHand - count);
     this.stallWatch?.progress(false);
   }
+}
+
+/** How many of the first messages fit in `max` messages and `maxBytes` bytes of data (at least one, when there is one). */
+export function countWithin(messages: readonly QueueMessage[], max: number, maxBytes: number): number {
+  const most = Math.min(max, messages.length);
+  if (maxBytes === Infinity) return most;
+  let bytes = 0;
+  for (let n = 0; n < most; n++) {
+    bytes += (messages[n] as QueueMessage).data.byteLength;
+    if (bytes > maxBytes && n > 0) return n;
+  }
+  return most;
 }
