@@ -198,7 +198,8 @@ function createBatcher(config: Config, engine: Engine, topics: TopicNames, telem
 
 /**
  * How much a collector takes and folds into one store write: as set, or the engine's own. On
- * Pulsar, rounds of up to 1,000 messages and 10,000 requests fold more of a profile's and a
+ * Pulsar, rounds of up to 1,000 messages (no more than the consumer holds:
+ * pulsarReceiverQueueSize a partition) or 4 MiB, and 10,000 requests, fold more of a profile's and a
  * session's writes into one (Elasticsearch's versioned state writes are most of its work) and
  * pay each round's round trips once for more events: 8–32 % more events a second end to end
  * in three alternated pairs (twenty-third session, docs/performance-history.md). In the embedded
@@ -213,7 +214,7 @@ export function collectorRound(config: Pick<Config, 'engine' | 'collectorBatchSi
   const onPulsar = config.engine === 'distributed';
   return {
     batchSize: config.collectorBatchSize || (onPulsar ? 1_000 : 100),
-    batchBytes: config.collectorBatchBytes,
+    batchBytes: config.collectorBatchBytes || (onPulsar ? 4 * 1024 * 1024 : Infinity),
     maxRequestsPerWrite: config.collectorMaxRequestsPerWrite || (onPulsar ? 10_000 : 2_000),
   };
 }

@@ -108,7 +108,7 @@ describe('the inflow process', () => {
         socket.on('close', () => resolve(text));
         socket.write(head);
       });
-    // Declared over the body limit: refused before any of it is read.
+    // Declared over the body limit: refused without keeping any of it, answered once the body came or, as here, at its deadline.
     expect(await raw('POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 5000000\r\n\r\n{')).toMatch(/^HTTP\/1\.1 413/);
     // A body that stops coming: the body deadline's 408.
     expect(await raw('POST /v1/batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{')).toMatch(/^HTTP\/1\.1 408/);

@@ -28,12 +28,12 @@ describe('parseConfig', () => {
   });
 
   it('gives the collector large rounds on Pulsar and small ones in the embedded engine, unless told', () => {
-    expect(collectorRound(parseConfig({}, {}))).toEqual({ batchSize: 100, batchBytes: 4_194_304, maxRequestsPerWrite: 2_000 });
+    expect(collectorRound(parseConfig({}, {}))).toEqual({ batchSize: 100, batchBytes: Infinity, maxRequestsPerWrite: 2_000 });
     expect(collectorRound(parseConfig({}, { INFLOW_ENGINE: 'distributed' }))).toEqual({ batchSize: 1_000, batchBytes: 4_194_304, maxRequestsPerWrite: 10_000 });
     const set = { INFLOW_COLLECTOR_BATCH_SIZE: '50', INFLOW_COLLECTOR_BATCH_BYTES: '65536', INFLOW_COLLECTOR_MAX_REQUESTS_PER_WRITE: '500' };
     expect(collectorRound(parseConfig({}, { ...set, INFLOW_ENGINE: 'distributed' }))).toEqual({ batchSize: 50, batchBytes: 65_536, maxRequestsPerWrite: 500 });
     expect(collectorRound(parseConfig({}, set))).toEqual({ batchSize: 50, batchBytes: 65_536, maxRequestsPerWrite: 500 });
-    expect(() => parseConfig({}, { INFLOW_COLLECTOR_BATCH_BYTES: '100' })).toThrow(ConfigError);
+    expect(() => parseConfig({}, { INFLOW_COLLECTOR_BATCH_BYTES: '-1' })).toThrow(ConfigError);
   });
 
   it('reads the file, and the environment wins over it, with types coerced', () => {

@@ -92,8 +92,11 @@ export const ConfigSchema = object({
    * (collectorRound in app.ts: 1,000 on Pulsar, 100 on the embedded queue).
    */
   collectorBatchSize: int(0, 0, 10_000),
-  /** Bytes of queue messages a collector takes at once, at most (a larger message goes alone). */
-  collectorBatchBytes: int(4_194_304, 1024, 268_435_456),
+  /**
+   * Bytes of queue messages a collector takes at once, at most (a larger message goes alone); 0 is
+   * the engine's own (4 MiB on Pulsar, no bound on the embedded queue).
+   */
+  collectorBatchBytes: int(0, 0, 268_435_456),
   /** Most requests folded into one store write; 0 is the engine's own (10,000 on Pulsar, 2,000 embedded). */
   collectorMaxRequestsPerWrite: int(0, 0, 100_000),
   /** How long a worker waits for more messages before handling what it has. */

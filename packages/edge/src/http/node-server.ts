@@ -54,7 +54,7 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       if (!settle()) return;
       const answerHeaders: Record<string, string> = { ...reply.headers };
       if (requestId !== undefined) answerHeaders['x-request-id'] = requestId;
-      // Node closes the connection once this answer is written (the body behind it is not read).
+      // Node closes the connection once this answer is written (whatever of the body is still unread is not read).
       if (close) answerHeaders['connection'] = 'close';
       // Said up front, so that keep-alive answers are not sent chunked (and HEAD says the length GET would have).
       answerHeaders['content-length'] = String(Buffer.byteLength(reply.body));
@@ -73,11 +73,12 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
     const refusal = refusalBeforeBody(headers, options.maxBodyBytes);
     // A client that sent Expect waits for a 100, which a refused head never gets (checkContinue below).
     const readFirst = refusal?.status === 413 && readsBeforeRefusing(Number(headers['content-length']), req.headers.expect === undefined);
-    if (refusal && !readFirst) return finish(early(refusal), true);
+    // (Behind too many pipelined requests it is not read either: the 413 comes at once.)
+    if (refusal && (!readFirst || pipeline.unanswered > PIPELINE_LIMIT)) return finish(early(refusal), true);
     if (pipeline.unanswered > PIPELINE_LIMIT) return finish(early(tooManyPipelined()));
-    // The answer to a body over the limit, given once the body is read (see readsBeforeRefusing).
-    let tooLarge = refusal ? early(refusal) : undefined;
-    timer = setTimeout(() => finish(tooLarge ?? early(requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
+    // The answer to a body over the limit, given once the body is read (see readsBeforeRefusing); counted (early) when sent.
+    let tooLarge = refusal;
+    timer = setTimeout(() => finish(early(tooLarge ?? requestTimeout(options.requestTimeoutMs)), true), options.requestTimeoutMs);
     const chunks: Buffer[] = [];
     let received = 0;
     // Until its body has arrived, a parse error of the connection is this request's (a bad chunk):
@@ -92,16 +93,16 @@ export function listenNodeHttp(options: ServerOptions, logger: Logger): Promise<
       if (done) return;
       received += chunk.length;
       if (received > options.maxBodyBytes && !tooLarge) {
-        tooLarge = early(payloadTooLarge(options.maxBodyBytes));
+        tooLarge = payloadTooLarge(options.maxBodyBytes);
         chunks.length = 0;
       }
       // Dropped as it comes; answered at its end, or at once past what is read before refusing.
       if (!tooLarge) chunks.push(chunk);
-      else if (received > DRAINED_BYTES) finish(tooLarge, true);
+      else if (received > DRAINED_BYTES) finish(early(tooLarge), true);
     });
     req.on('end', () => {
       if (done) return;
-      if (tooLarge) return finish(tooLarge, true);
+      if (tooLarge) return finish(early(tooLarge), true);
       clearTimeout(timer);
       if (pipeline.readingBody?.settle === settle) pipeline.readingBody = undefined;
       const { path, query } = requestTarget(req.url ?? '/');

@@ -52,30 +52,30 @@ export function listenUws(uws: UwsModule, options: ServerOptions, logger: Logger
     };
 
     const early = (reply: HttpReply): HttpReply => (options.earlyReply ? options.earlyReply(request.headers['origin'], reply, request.path) : reply);
-    // The answer to a body over the limit, given once the body is read (see readsBeforeRefusing).
+    // The answer to a body over the limit, given once the body is read (see readsBeforeRefusing); counted (early) when sent.
     let tooLarge: HttpReply | undefined;
     const refusal = refusalBeforeBody(request.headers, options.maxBodyBytes);
     if (refusal) {
       // uWS has sent `100 Continue` to an `Expect: 100-continue` in that spelling alone: a client asking otherwise waits.
       const expect = req.getHeader('expect');
       if (refusal.status !== 413 || !readsBeforeRefusing(Number(request.headers['content-length']), expect === '' || expect === '100-continue')) return finish(early(refusal), true);
-      tooLarge = early(refusal);
+      tooLarge = refusal;
     } else if (BODYLESS.has(request.method) || (Number(request.headers['content-length'] ?? '0') === 0 && request.headers['transfer-encoding'] === undefined)) return run();
 
     // A body refused already gets its own answer at the deadline, not the 408.
-    deadline = bodyDeadlines.set(() => finish(tooLarge ?? early(requestTimeout(options.requestTimeoutMs)), true));
+    deadline = bodyDeadlines.set(() => finish(early(tooLarge ?? requestTimeout(options.requestTimeoutMs)), true));
     let chunks: Buffer[] | undefined;
     let received = 0;
     res.onData((chunk, isLast) => {
       if (done) return;
       received += chunk.byteLength;
       if (received > options.maxBodyBytes && !tooLarge) {
-        tooLarge = early(payloadTooLarge(options.maxBodyBytes));
+        tooLarge = payloadTooLarge(options.maxBodyBytes);
         chunks = undefined;
       }
       if (tooLarge) {
         // Dropped as it comes; answered at its end, or at once past what is read before refusing.
-        if (isLast || received > DRAINED_BYTES) finish(tooLarge, true);
+        if (isLast || received > DRAINED_BYTES) finish(early(tooLarge), true);
         return;
       }
       // uWS empties the chunk when this callback returns: copy it (into Node's buffer pool when small).

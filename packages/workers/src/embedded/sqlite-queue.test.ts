@@ -64,7 +64,7 @@ describe('SqliteQueue', () => {
 
   it('hands out no more bytes than asked for, but always the first message, and keeps the order', async () => {
     const queue = open(folder());
-    // 4, 4, 10, 3 and 3 bytes.
+    // 4, 4, 9, 3 and 3 bytes.
     await queue.producer(topic).send([msg('a', 'm1..'), msg('a', 'm2..'), msg('a', 'm3-large.'), msg('a', 'm4.'), msg('a', 'm5.')]);
     const consumer = queue.consumer(topic, consumerOptions);
     const bodies = async (max: number, maxBytes: number): Promise<string[]> => (await consumer.receive(max, 0, maxBytes)).map((m) => text(m.data));

@@ -232,19 +232,17 @@ export class SqliteQueue implements Queue {
       if (!full) bytes += data.byteLength;
       return !full;
     };
-    if (state.redeliver.length > 0) {
-      const later: TopicState['redeliver'] = [];
-      for (const item of state.redeliver) {
-        if (item.visibleAt <= now && fits(item.message.data)) out.push(item.message);
-        else later.push(item);
-      }
-      state.redeliver = later;
+    const later: TopicState['redeliver'] = [];
+    for (const item of state.redeliver) {
+      if (item.visibleAt <= now && fits(item.message.data)) out.push(item.message);
+      else later.push(item);
     }
+    let cursor = state.cursor;
     if (!full && out.length < max) {
       // Row by row: the rows past the byte budget stay unread, for the next call.
-      for (const row of this.statements.fetch.iterate(state.name, state.cursor, max - out.length)) {
+      for (const row of this.statements.fetch.iterate(state.name, cursor, max - out.length)) {
         if (!fits(row.data)) break;
-        state.cursor = row.seq;
+        cursor = row.seq;
         out.push({
           id: String(row.seq),
           key: row.key,
@@ -254,6 +252,9 @@ export class SqliteQueue implements Queue {
         });
       }
     }
+    // Only once every row was read: a read that fails leaves the topic as it was, for the next call.
+    state.redeliver = later;
+    state.cursor = cursor;
     return out;
   }
 
