@@ -18,6 +18,8 @@ const eventWith = (raw: string): string => bodyWith(`{"type":"a","properties":${
 const objects = (levels: number): string => '{"a":'.repeat(levels - 1) + '{}' + '}'.repeat(levels - 1);
 /** A body nested `depth` levels in all (body, events, event, properties and below). */
 const bodyDeep = (depth: number): string => eventWith(objects(depth - 3));
+/** Where bodyDeep's event goes past the limit: its first object below the deepest level allowed. */
+const DEEP_EVENT_PATH = `events.0.properties${'.a'.repeat(MAX_JSON_DEPTH - 3)}`;
 const wide = (count: number): Record<string, number> => Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, i]));
 /** An event whose JSON is exactly `bytes` long in UTF-8, padded with a two-byte character. */
 function eventOfBytes(bytes: number, id: string): Record<string, unknown> {
@@ -57,12 +59,17 @@ type Refusal = [name: string, body: string | Uint8Array, status: number, code: s
 
 const REFUSALS: Refusal[] = [
   // Nesting: refused before parsing, whatever the depth, in objects, arrays or unknown keys.
-  ['a body one level past the depth limit', bodyDeep(MAX_JSON_DEPTH + 1), 400, 'too_deep', undefined, `${MAX_JSON_DEPTH} levels`],
-  ['nesting 21 deep', bodyDeep(21), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
+  // An event past the limit is refused alone (PARTIAL); here it is the only one, so the request is refused naming where.
+  ['a body one level past the depth limit', bodyDeep(MAX_JSON_DEPTH + 1), 400, 'too_deep', DEEP_EVENT_PATH, `${MAX_JSON_DEPTH} levels`],
+  ['nesting 21 deep', bodyDeep(21), 400, 'too_deep', DEEP_EVENT_PATH, `at most ${MAX_JSON_DEPTH}`],
+  // Past four times the limit the body is not parsed at all.
   ['nesting 100 deep', bodyDeep(100), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
   ['objects nested 20,000 deep', bodyDeep(20_000), 400, 'too_deep', undefined, `at most ${MAX_JSON_DEPTH}`],
   ['arrays nested 20,000 deep in an unknown key', bodyWith('{"type":"a"}', `,"extra":${'['.repeat(20_000)}${']'.repeat(20_000)}`), 400, 'too_deep', undefined, 'levels'],
   ['20,000 unclosed brackets', '['.repeat(20_000), 400, 'too_deep', undefined, 'levels'],
+  // What is not one event's refuses the request: the request's context, an unknown key.
+  ['a request context nested past the depth limit', bodyWith('{"type":"a"}', `,"context":${objects(MAX_JSON_DEPTH)}`), 400, 'too_deep', `context${'.a'.repeat(MAX_JSON_DEPTH - 1)}`, `${MAX_JSON_DEPTH} levels`],
+  ['an unknown key nested past the depth limit', bodyWith('{"type":"a"}', `,"extra":${objects(MAX_JSON_DEPTH)}`), 400, 'too_deep', undefined, 'outside its events'],
   // Size.
   ['an event over the size limit', JSON.stringify({ source: { id: SOURCE }, events: [{ type: 'big', properties: { blob: 'x'.repeat(20_000) } }] }), 400, 'event_too_large', 'events.0', 'event 0'],
   ['an event one byte over the limit', JSON.stringify({ source: { id: SOURCE }, events: [eventOfBytes(MAX_EVENT_BYTES + 1, 'over')] }), 400, 'event_too_large', 'events.0', `${MAX_EVENT_BYTES} bytes`],
@@ -120,6 +127,7 @@ const PARTIAL: Array<[name: string, body: string, code: string, path: string]> =
   ['a batch with an id over 128 characters', bodyWith(`{"type":"a"},{"id":"${'i'.repeat(129)}","type":"b"}`), 'invalid_payload', 'events.1.id'],
   ['a batch with a __proto__ key', bodyWith('{"type":"a"},{"type":"b","properties":{"__proto__":{"admin":true}}}'), 'invalid_payload', 'events.1.properties'],
   ['a batch with a time past year 9999', bodyWith('{"type":"a"},{"type":"b","time":8.64e15}'), 'invalid_payload', 'events.1.time'],
+  ['a batch with an event nested past the depth limit', bodyWith(`{"type":"a"},{"type":"b","properties":${objects(MAX_JSON_DEPTH)}}`), 'too_deep', `events.1.properties${'.a'.repeat(MAX_JSON_DEPTH - 3)}`],
 ];
 
 // Both HTTP servers the edge can run on (INFLOW_HTTP_SERVER) give the same answers.
@@ -168,9 +176,13 @@ describe.each(['uws', 'node'])('hostile /track bodies (HTTP server %s)', (httpSe
     expect((await app.track({ source: { id: SOURCE }, events: [] })).status).toBe(200);
   });
 
-  it('lets a client that sends its whole body over the limit before reading get the 413, not a reset', async () => {
+  it.each(['declared', 'chunked'])('lets a client that sends its whole body over the limit (%s) before reading get the 413, not a reset', async (framing) => {
     const url = new URL(app.publicUrl);
-    const body = Buffer.alloc(15_000_000, 'x');
+    const payload = Buffer.alloc(15_000_000, 'x');
+    // Chunked: a chunk of 1 MB at a time, as an upload streams.
+    const chunks = framing === 'chunked' ? Array.from({ length: 15 }, (_, i) => Buffer.concat([Buffer.from('f4240\r\n'), payload.subarray(i * 1_000_000, (i + 1) * 1_000_000), Buffer.from('\r\n')])) : [payload];
+    const body = framing === 'chunked' ? Buffer.concat([...chunks, Buffer.from('0\r\n\r\n')]) : payload;
+    const framingHeader = framing === 'chunked' ? 'Transfer-Encoding: chunked' : `Content-Length: ${body.length}`;
     const outcome = await new Promise<{ answer: string; writeError: string | undefined }>((resolve) => {
       const socket = connect(Number(url.port), url.hostname);
       let answer = '';
@@ -179,7 +191,7 @@ describe.each(['uws', 'node'])('hostile /track bodies (HTTP server %s)', (httpSe
       socket.on('error', (error: NodeJS.ErrnoException) => (writeError ??= error.code ?? error.message));
       socket.on('close', () => resolve({ answer, writeError }));
       // As urllib and wget do: the head and every byte of the body, then the answer is read.
-      socket.write(`POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+      socket.write(`POST /track HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framingHeader}\r\n\r\n`);
       socket.write(body, (error) => {
         if (error) writeError ??= (error as NodeJS.ErrnoException).code ?? error.message;
       });
@@ -305,6 +317,22 @@ describe.each(ENGINES)('edge cases accepted and stored on the %s engine', (engin
     }
     const session = await app.eventually<{ userAgent?: string }>(`/sessions/${engine}-amplified-s`, () => true);
     expect(session.userAgent).toBe(agent.slice(0, 1_024));
+  });
+
+  it('queues the other events of a batch with one event nested past the limit, and the workers store them', async () => {
+    const good = { id: `${engine}-beside-deep`, type: 'a', properties: JSON.parse(objects(MAX_JSON_DEPTH - 3)) as Record<string, unknown> };
+    const deep = { id: `${engine}-too-deep`, type: 'b', properties: JSON.parse(objects(MAX_JSON_DEPTH - 2)) as Record<string, unknown> };
+    const response = await app.track({ source: { id: SOURCE }, profile: { id: `${engine}-deep-p` }, events: [deep, good], options: { queue: true } });
+    expect(response.status).toBe(201);
+    const answer = (await response.json()) as TrackAccepted;
+    expect(answer.events).toEqual([good.id]);
+    expect(answer.rejected?.map((r) => [r.index, r.id, r.code])).toEqual([[0, deep.id, 'too_deep']]);
+    expect(await storedProperties(good.id)).toEqual(good.properties);
+    const profile = await app.eventually<{ eventCount: number }>(`/profiles/${engine}-deep-p`, (p) => p.eventCount === 1);
+    expect(profile.eventCount).toBe(1);
+    expect((await app.api(`/events/${deep.id}`)).status).toBe(404);
+    const letters = (await (await app.api('/dead-letters')).json()) as { deadLetters: unknown[] };
+    expect(JSON.stringify(letters.deadLetters)).not.toContain(deep.id);
   });
 
   it('accepts a body with a byte order mark, pretty-printed, and an event of exactly the size limit', async () => {

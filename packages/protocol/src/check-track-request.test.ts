@@ -11,6 +11,29 @@ describe('checkTrackRequest', () => {
     if (check.ok) expect(check.payload).toBe(body);
   });
 
+  it('with a depth limit, refuses an event nested past it alone, and the request for its own context past it', () => {
+    /** `levels` levels: an object holding an array under "a", holding an object, and so on (arrays count too). */
+    const nested = (levels: number, array = false): unknown => (levels === 1 ? {} : array ? [nested(levels - 1, false)] : { a: nested(levels - 1, true) });
+    // The body is level 1, events 2, an event 3, its properties 4: 13 levels below properties reach level 16.
+    const events = [
+      { id: 'deepest', type: 'a', properties: nested(13) },
+      { id: 'too-deep', type: 'b', context: nested(14) },
+    ];
+    const check = checkTrackRequest({ source, events }, { maxDepth: 16 });
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    expect(check.payload.events).toEqual([events[0]]);
+    expect(check.rejected).toEqual([
+      { index: 1, id: 'too-deep', code: 'too_deep', path: `events.1.context${'.a.0'.repeat(6)}.a`, message: expect.stringContaining('more than 16 levels') },
+    ]);
+    // Without the limit (a body within it) nothing is measured.
+    expect(checkTrackRequest({ source, events }).ok && checkTrackRequest({ source, events }).rejected).toEqual([]);
+    // The request's own context starts at level 2.
+    expect(checkTrackRequest({ source, context: nested(15), events: [{ type: 'a' }] }, { maxDepth: 16 }).ok).toBe(true);
+    const refused = checkTrackRequest({ source, context: nested(16), events: [{ type: 'a' }] }, { maxDepth: 16 });
+    expect(refused.ok ? undefined : [refused.problem.code, refused.problem.path]).toEqual(['too_deep', `context${'.a.0'.repeat(7)}.a`]);
+  });
+
   it('refuses only the events with a problem and keeps the others in order', () => {
     const events = [
       { id: 'good-1', type: 'a' },

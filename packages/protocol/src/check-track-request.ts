@@ -5,7 +5,7 @@ import type { RejectedEvent, TrackEvent, TrackPayload } from './types.js';
 
 /** A problem with the request as a whole: nothing of it can be accepted. */
 export interface RequestProblem {
-  code: 'invalid_payload' | 'event_too_large';
+  code: 'invalid_payload' | 'event_too_large' | 'too_deep';
   path: string;
   message: string;
 }
@@ -42,7 +42,7 @@ function checkEventByEvent(value: unknown, options: ContentOptions): TrackReques
   const head = checkTrackPayloadHead(value);
   if (!head.ok) return refused({ code: 'invalid_payload', path: head.path, message: `${head.path} ${head.message}` });
   const payload = head.value;
-  const request = checkRequestContent(payload, options.maxEventBytes);
+  const request = checkRequestContent(payload, options.maxEventBytes, options.maxDepth);
   if (!request.ok) return refused(request);
 
   const accepted: TrackEvent[] = [];
@@ -50,7 +50,7 @@ function checkEventByEvent(value: unknown, options: ContentOptions): TrackReques
   payload.events.forEach((event: unknown, index) => {
     const schema = checkTrackEvent(event, index);
     const problem = schema.ok
-      ? checkEventContent(event as object, index, request, options.maxEventBytes)
+      ? checkEventContent(event as object, index, request, options.maxEventBytes, options.maxDepth)
       : { code: 'invalid_payload' as const, path: schema.path, message: `${schema.path} ${schema.message}` };
     if (!problem) accepted.push(event as TrackEvent);
     else rejected.push(rejection(index, event, problem));

@@ -4,7 +4,7 @@ import type { TrackPayload } from './types.js';
 
 export type ContentCheck =
   | { ok: true }
-  | { ok: false; code: 'invalid_payload' | 'event_too_large'; path: string; message: string };
+  | { ok: false; code: 'invalid_payload' | 'event_too_large' | 'too_deep'; path: string; message: string };
 
 export interface ContentOptions {
   /**
@@ -12,6 +12,12 @@ export interface ContentOptions {
    * this limit. Leave it out when the whole body is smaller: no event can be larger.
    */
   maxEventBytes?: number;
+  /**
+   * Check nesting against this many levels, counted from the body (the body 1, `events` 2, an
+   * event 3, its properties 4): an event nested deeper is refused alone, the request's context or
+   * properties nested deeper refuse the request. Leave it out when the whole body is within it.
+   */
+  maxDepth?: number;
 }
 
 /** Event fields that hold free-form objects; the payload's own `context` and `properties` are free-form too. */
@@ -26,6 +32,8 @@ interface Frame {
   readonly value: object;
   readonly path: PathNode;
   readonly freeForm: boolean;
+  /** Its level in the body (the body is 1). */
+  readonly depth: number;
 }
 
 interface Budget {
@@ -34,6 +42,8 @@ interface Budget {
   /** JSON bytes counted so far; Infinity turns measuring off. */
   bytes: number;
   readonly maxBytes: number;
+  /** Levels of the body at most (Infinity: not checked). */
+  readonly maxDepth: number;
 }
 
 type Failure = Extract<ContentCheck, { ok: false }>;
@@ -49,11 +59,11 @@ const OK: ContentCheck = { ok: true };
  */
 export function checkPayloadContent(payload: TrackPayload, options: ContentOptions = {}): ContentCheck {
   const maxBytes = options.maxEventBytes ?? Infinity;
-  const request = checkRequestContent(payload, maxBytes);
+  const request = checkRequestContent(payload, maxBytes, options.maxDepth);
   if (!request.ok) return request;
   const events = payload.events;
   for (let i = 0; i < events.length; i++) {
-    const failure = checkEventContent(events[i] as object, i, request, maxBytes);
+    const failure = checkEventContent(events[i] as object, i, request, maxBytes, options.maxDepth);
     if (failure) return failure;
   }
   return OK;
@@ -66,6 +76,10 @@ export interface SharedContext {
   contextBytes: number;
 }
 
+/** Levels of the body above a request's context or properties, and above an event. */
+const REQUEST_FIELD_DEPTH = 2;
+const EVENT_DEPTH = 3;
+
 export type RequestContentCheck = ({ ok: true } & SharedContext) | Failure;
 
 /**
@@ -75,9 +89,9 @@ export type RequestContentCheck = ({ ok: true } & SharedContext) | Failure;
  * event counts in each (a 900 KB context on 100 tiny events would store 90 MB). A context
  * that leaves no event within the size is the request's problem.
  */
-export function checkRequestContent(payload: TrackPayload, maxEventBytes = Infinity): RequestContentCheck {
-  const shared: Budget = { entries: 0, bytes: maxEventBytes === Infinity ? Infinity : 0, maxBytes: Infinity };
-  const context = payload.context && walk(payload.context, node('context'), true, shared);
+export function checkRequestContent(payload: TrackPayload, maxEventBytes = Infinity, maxDepth = Infinity): RequestContentCheck {
+  const shared: Budget = { entries: 0, bytes: maxEventBytes === Infinity ? Infinity : 0, maxBytes: Infinity, maxDepth };
+  const context = payload.context && walk(payload.context, node('context'), true, shared, REQUEST_FIELD_DEPTH);
   if (context) return context;
   const contextBytes = payload.context && shared.bytes !== Infinity ? shared.bytes : 0;
   if (contextBytes >= maxEventBytes) {
@@ -88,7 +102,7 @@ export function checkRequestContent(payload: TrackPayload, maxEventBytes = Infin
       message: `context is ${contextBytes} bytes: merged into every event, it leaves none within ${maxEventBytes} bytes; at most ${maxEventBytes} are accepted per event`,
     };
   }
-  const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity });
+  const properties = payload.properties && walk(payload.properties, node('properties'), true, { entries: 0, bytes: Infinity, maxBytes: Infinity, maxDepth }, REQUEST_FIELD_DEPTH);
   if (properties) return properties;
   return { ok: true, contextEntries: shared.entries, contextBytes };
 }
@@ -98,9 +112,9 @@ export function checkRequestContent(payload: TrackPayload, maxEventBytes = Infin
  * request's context already spent of its entries and bytes, and its JSON size against
  * `maxEventBytes`.
  */
-export function checkEventContent(event: object, index: number, shared: SharedContext, maxEventBytes = Infinity): Failure | undefined {
-  const budget: Budget = { entries: shared.contextEntries, bytes: maxEventBytes === Infinity ? Infinity : shared.contextBytes, maxBytes: maxEventBytes };
-  const failure = walk(event, node(String(index), EVENTS), false, budget);
+export function checkEventContent(event: object, index: number, shared: SharedContext, maxEventBytes = Infinity, maxDepth = Infinity): Failure | undefined {
+  const budget: Budget = { entries: shared.contextEntries, bytes: maxEventBytes === Infinity ? Infinity : shared.contextBytes, maxBytes: maxEventBytes, maxDepth };
+  const failure = walk(event, node(String(index), EVENTS), false, budget, EVENT_DEPTH);
   if (failure?.code === 'event_too_large' && shared.contextBytes > 0) {
     return { ...failure, message: `${failure.message} (with the request's context of ${shared.contextBytes} bytes, merged into each event)` };
   }
@@ -109,16 +123,20 @@ export function checkEventContent(event: object, index: number, shared: SharedCo
 
 const EVENTS = node('events');
 
-/** Walks one tree with an explicit stack. The root's `properties` and `context` are free-form when the root is not. */
-function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: Budget): Failure | undefined {
-  const stack: Frame[] = [{ value: root, path: rootPath, freeForm: rootFreeForm }];
+/**
+ * Walks one tree, at level `rootDepth` of the body, with an explicit stack. The root's
+ * `properties` and `context` are free-form when the root is not.
+ */
+function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: Budget, rootDepth: number): Failure | undefined {
+  const stack: Frame[] = [{ value: root, path: rootPath, freeForm: rootFreeForm, depth: rootDepth }];
   for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-    const { value, path, freeForm } = frame;
+    const { value, path, freeForm, depth } = frame;
+    if (depth > budget.maxDepth) return tooDeep(path, budget.maxDepth);
     if (Array.isArray(value)) {
       if (freeForm && (budget.entries += value.length) > MAX_FREE_FORM_ENTRIES) return tooManyEntries(path, rootPath);
       budget.bytes += value.length > 0 ? value.length + 1 : 2;
       for (let i = 0; i < value.length; i++) {
-        const failure = visit(value[i], path, String(i), freeForm, budget, stack);
+        const failure = visit(value[i], path, String(i), freeForm, depth, budget, stack);
         if (failure) return failure;
       }
     } else {
@@ -134,7 +152,7 @@ function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: B
         }
         if (budget.bytes !== Infinity) budget.bytes += jsonStringBytes(key) + 1;
         const childFreeForm = eventRoot ? EVENT_FREE_FORM.has(key) : freeForm;
-        const failure = visit(record[key], path, key, childFreeForm, budget, stack);
+        const failure = visit(record[key], path, key, childFreeForm, depth, budget, stack);
         if (failure) return failure;
       }
     }
@@ -143,10 +161,10 @@ function walk(root: object, rootPath: PathNode, rootFreeForm: boolean, budget: B
   return undefined;
 }
 
-/** Counts a leaf at once; queues an object or array for the walk. */
-function visit(value: unknown, parent: PathNode, key: string, freeForm: boolean, budget: Budget, stack: Frame[]): Failure | undefined {
+/** Counts a leaf at once; queues an object or array (one level below its parent's `depth`) for the walk. */
+function visit(value: unknown, parent: PathNode, key: string, freeForm: boolean, depth: number, budget: Budget, stack: Frame[]): Failure | undefined {
   if (typeof value === 'object' && value !== null) {
-    stack.push({ value, path: node(key, parent), freeForm });
+    stack.push({ value, path: node(key, parent), freeForm, depth: depth + 1 });
     return undefined;
   }
   if (typeof value === 'number' && !Number.isFinite(value)) {
@@ -182,6 +200,11 @@ function invalid(path: PathNode, problem: string): Failure {
 function tooManyEntries(path: PathNode, rootPath: PathNode): Failure {
   const scope = rootPath.parent?.key === 'events' ? `event ${rootPath.key} (its properties and context, with the request's context)` : pathText(rootPath);
   return invalid(path, `takes ${scope} past ${MAX_FREE_FORM_ENTRIES} keys and array items; at most ${MAX_FREE_FORM_ENTRIES} are accepted`);
+}
+
+function tooDeep(path: PathNode, maxDepth: number): Failure {
+  const text = pathText(path);
+  return { ok: false, code: 'too_deep', path: text, message: `${text} is nested more than ${maxDepth} levels deep in the body; at most ${maxDepth} are accepted` };
 }
 
 function tooLarge(eventPath: PathNode, maxBytes: number): Failure {

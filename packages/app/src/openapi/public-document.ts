@@ -59,7 +59,7 @@ const track: PathItemObject = {
       '200': withCors(jsonAnswer('Processed in place: profile, session and events stored.', ref('TrackProcessed'))),
       '201': withCors(jsonAnswer('Queued: the queue confirmed the request; the collector stores it moments later.', ref('TrackQueued'))),
       '400': error(
-        'Malformed JSON or not UTF-8 (`malformed_json`), a compressed body that does not decode (`malformed_encoding`), nesting deeper than 16 (`too_deep`), too many events (`too_many_events`), a schema or content problem (`invalid_payload` with `path`), every event refused (`rejected` lists them), or the store refused the request.',
+        'Malformed JSON or not UTF-8 (`malformed_json`), a compressed body that does not decode (`malformed_encoding`), nesting deeper than 16 outside the events, or a body past 64 (`too_deep`; an event nested past 16 levels is refused alone), too many events (`too_many_events`), a schema or content problem (`invalid_payload` with `path`), every event refused (`rejected` lists them), or the store refused the request.',
       ),
       '403': error('Unknown source (`unknown_source`), disabled source (`source_disabled`), or origin not allowed (`origin_not_allowed`, then without CORS headers).'),
       ...bodyLimits,

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { checkTrackRequest, jsonNestingDepth, MAX_JSON_DEPTH, type ErrorBody, type RejectedEvent, type TrackPayload } from '@inflow/protocol';
+import { checkTrackRequest, jsonNestingDepth, MAX_JSON_DEPTH, valueNestingDepth, type ErrorBody, type RejectedEvent, type TrackPayload } from '@inflow/protocol';
 import { type BodyCoding, contentEncodingOf, decodeBody, type DecodedBody, refusedContentType } from '../http/body-headers.js';
 import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, json } from '../http/replies.js';
@@ -50,6 +50,13 @@ export type BodyRead =
 const BYTE_ORDER_MARK = 0xfeff;
 
 /**
+ * Levels a /track body may nest before it is refused whole. Each part of it may nest
+ * MAX_JSON_DEPTH levels, counted from the body: an event deeper than that is refused alone (as a
+ * Segment batch's message is), so one deep event does not cost its batch the others.
+ */
+export const MAX_TRACK_BODY_DEPTH = 4 * MAX_JSON_DEPTH;
+
+/**
  * Turns a /track body into a checked payload, or into the 4xx answer that names what is
  * wrong: media type, encoding, nesting depth, JSON syntax, the schema (with the field's path),
  * or a limit. A problem of one event refuses only that event (listed in `rejected`); a request
@@ -67,9 +74,12 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: B
   // JSON parsers may ignore a byte order mark (RFC 8259); the queue gets the body without it.
   if (raw.charCodeAt(0) === BYTE_ORDER_MARK) raw = raw.slice(1);
   // Before parsing, so that nothing later (parse, re-serialising, storage) meets a deep body.
-  if (jsonNestingDepth(raw, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
-    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted`);
+  const depth = jsonNestingDepth(raw, MAX_TRACK_BODY_DEPTH);
+  if (depth > MAX_TRACK_BODY_DEPTH) {
+    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_TRACK_BODY_DEPTH} levels deep; at most ${MAX_JSON_DEPTH} are accepted in each event`);
   }
+  // Only a body deeper than any part may be has its parts' depth checked, each on its own.
+  const deep = depth > MAX_JSON_DEPTH;
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
@@ -82,7 +92,7 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: B
     return fail(400, 'too_many_events', `the payload has ${count} events; at most ${limits.maxEvents} are accepted per request`, 'events');
   }
   // No event can be larger than the whole body: measure each one only when the body is.
-  const check = checkTrackRequest(parsed, body.length > limits.maxEventBytes ? { maxEventBytes: limits.maxEventBytes } : {});
+  const check = checkTrackRequest(parsed, { ...(body.length > limits.maxEventBytes && { maxEventBytes: limits.maxEventBytes }), ...(deep && { maxDepth: MAX_JSON_DEPTH }) });
   if (!check.ok) {
     const { code, message, path } = check.problem;
     if (check.rejected.length === 0) return fail(400, code, message, path);
@@ -90,7 +100,12 @@ export function readTrackBody(request: HttpRequest, limits: TrackLimits, body: B
     const body: ErrorBody = { error: { code, message, path }, rejected: [...check.rejected] };
     return { ok: false, reply: json(400, body) };
   }
-  return { ok: true, payload: check.payload, raw: check.rejected.length > 0 ? undefined : raw, rejected: check.rejected };
+  // What the content checks do not walk (the source, profile, session and options objects) is held to the limit here.
+  if (deep && valueNestingDepth(check.payload, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
+    return fail(400, 'too_deep', `the body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep outside its events; at most ${MAX_JSON_DEPTH} are accepted`);
+  }
+  // A deep body is queued as checked, never as sent: whatever it held deeper is not passed on.
+  return { ok: true, payload: check.payload, raw: check.rejected.length > 0 || deep ? undefined : raw, rejected: check.rejected };
 }
 
 /** The 415 of a content type other than JSON or text (none is read as JSON). */
