@@ -34,11 +34,13 @@ describe('collect', () => {
     const { profile, session, events } = collect(envelope, { profile: null, session: null });
     const at = new Date(envelope.receivedAt).toISOString();
 
-    expect(profile).toMatchObject({ id: 'p-1', firstVisitAt: at, lastVisitAt: at, visits: 1, eventCount: 2, version: 1 });
+    // The visit began with the earlier event (sent with its own time), and its last event came as received.
+    expect(profile).toMatchObject({ id: 'p-1', createdAt: at, firstVisitAt: '2026-11-23T09:59:58.000Z', lastVisitAt: at, visits: 1, eventCount: 2, version: 1 });
     expect(session).toMatchObject({
       id: 's-1',
       profileId: 'p-1',
-      startedAt: at,
+      startedAt: '2026-11-23T09:59:58.000Z',
+      lastEventAt: at,
       eventCount: 2,
       userAgent: 'test-agent/1.0',
       ip: '203.0.113.7',
@@ -63,6 +65,25 @@ describe('collect', () => {
     expect(second.profile).toMatchObject({ visits: 2, eventCount: 3, version: 2, firstVisitAt: first.profile.firstVisitAt });
     expect(second.profile.lastVisitAt > first.profile.lastVisitAt).toBe(true);
     expect(second.session).toMatchObject({ id: 's-2', eventCount: 2, version: 1 });
+  });
+
+  it('dates visits and sessions by their events, a backfill included, but never after they were received', () => {
+    const live = collect(envelopeFor({ events: [{ id: 'now', type: 'x' }] }), { profile: null, session: null });
+    const now = live.profile.lastVisitAt;
+    // Events of last month sent today (an import), into the same session and profile.
+    const backfill = collect(envelopeFor({ events: [{ id: 'old-2', type: 'x', time: '2026-10-02T08:00:00Z' }, { id: 'old-1', type: 'x', time: '2026-10-01T08:00:00Z' }] }), live);
+    expect(backfill.profile).toMatchObject({ firstVisitAt: '2026-10-01T08:00:00.000Z', lastVisitAt: now, createdAt: live.profile.createdAt });
+    expect(backfill.session).toMatchObject({ startedAt: '2026-10-01T08:00:00.000Z', lastEventAt: now });
+    // A new profile and session from an import only: both as old as their events.
+    const imported = collect(envelopeFor({ profile: { id: 'p-import' }, session: { id: 's-import' }, events: [{ id: 'i', type: 'x', time: '2025-01-05T12:00:00Z' }] }), { profile: null, session: null });
+    expect([imported.profile.firstVisitAt, imported.profile.lastVisitAt, imported.session.startedAt, imported.session.lastEventAt]).toEqual(Array(4).fill('2025-01-05T12:00:00.000Z'));
+    // A clock ahead of the edge's: the event keeps its time, the visit goes no later than received.
+    const ahead = envelopeFor({ events: [{ id: 'future', type: 'x', time: '2030-01-01T00:00:00Z' }] });
+    const received = new Date(ahead.receivedAt).toISOString();
+    const fromTheFuture = collect(ahead, backfill);
+    expect(fromTheFuture.events[0]?.time).toBe('2030-01-01T00:00:00.000Z');
+    expect(fromTheFuture.profile.lastVisitAt).toBe(received);
+    expect(fromTheFuture.session.lastEventAt).toBe(received);
   });
 
   it('continues a known session without counting a new visit', () => {

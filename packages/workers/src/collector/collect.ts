@@ -85,6 +85,10 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
     async: event.options?.async ?? false,
   }));
 
+  // Visits and sessions go by when their events happened (a backfill keeps its own days), but not
+  // later than received: a time ahead of the edge's clock is the client's clock being wrong.
+  const { first, last } = eventSpan(events, at);
+
   // A visit counts once per session id, also when the request is applied again.
   const newSession = state.profile?.recentSessionIds ? !state.profile.recentSessionIds.includes(payload.session.id) : state.session === null;
   // Trackers may put the page in each event's context rather than the request's: the session's
@@ -95,7 +99,8 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
     ? {
         ...state.session,
         profileId: payload.profile.id,
-        lastEventAt: later(state.session.lastEventAt, at),
+        startedAt: earlier(state.session.startedAt, first),
+        lastEventAt: later(state.session.lastEventAt, last),
         eventCount: state.session.eventCount + freshInSession.length,
         recentEventIds: remember(state.session.recentEventIds, freshInSession, RECENT_EVENTS_KEPT),
         version: state.session.version + 1,
@@ -104,8 +109,8 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
         id: payload.session.id,
         profileId: payload.profile.id,
         sourceId: payload.source.id,
-        startedAt: at,
-        lastEventAt: at,
+        startedAt: first,
+        lastEventAt: last,
         eventCount: freshInSession.length,
         recentEventIds: remember(undefined, freshInSession, RECENT_EVENTS_KEPT),
         context,
@@ -123,7 +128,8 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
     ? {
         ...previous,
         updatedAt: at,
-        lastVisitAt: later(previous.lastVisitAt, at),
+        firstVisitAt: earlier(previous.firstVisitAt, first),
+        lastVisitAt: later(previous.lastVisitAt, last),
         visits: previous.visits + (newSession ? 1 : 0),
         eventCount: previous.eventCount + fresh.length,
         traits: traits ? mergeTraits(previous.traits, traits) : previous.traits,
@@ -136,8 +142,8 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
         id: payload.profile.id,
         createdAt: at,
         updatedAt: at,
-        firstVisitAt: at,
-        lastVisitAt: at,
+        firstVisitAt: first,
+        lastVisitAt: last,
         visits: 1,
         eventCount: fresh.length,
         traits: traits ? mergeTraits({}, traits) : {},
@@ -204,8 +210,24 @@ function mergeTraits(previous: JsonObject, next: JsonObject): JsonObject {
   return Object.fromEntries(keys.slice(keys.length - MAX_TRAITS).map((key) => [key, merged[key]]));
 }
 
+/** The earliest and the latest of the events' times, each at most `at` (both `at` without events). ISO times in UTC compare as text. */
+function eventSpan(events: readonly EventRecord[], at: string): { first: string; last: string } {
+  let first = at;
+  let last = events.length > 0 ? '' : at;
+  for (const event of events) {
+    const time = event.time > at ? at : event.time;
+    if (time < first) first = time;
+    if (time > last) last = time;
+  }
+  return { first, last };
+}
+
 function later(a: string, b: string): string {
   return a > b ? a : b;
+}
+
+function earlier(a: string, b: string): string {
+  return a < b ? a : b;
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
