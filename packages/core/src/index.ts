@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './logging/logger.js';
 export * from './logging/throttled-warning.js';
 export type * from './records/records.js';
+export { MAX_CLOCK_SKEW_MS } from './records/trusted-time.js';
 export type * from './ports/queue.js';
 export type * from './ports/store.js';
 export { eventKey } from './ports/store.js';

@@ -67,20 +67,25 @@ describe('collect', () => {
     expect(second.session).toMatchObject({ id: 's-2', eventCount: 2, version: 1 });
   });
 
-  it('dates visits and sessions by their events, a backfill included, but never after they were received', () => {
+  it('dates visits and sessions by their events up to a week back, but never after they were received', () => {
     const live = collect(envelopeFor({ events: [{ id: 'now', type: 'x' }] }), { profile: null, session: null });
     const now = live.profile.lastVisitAt;
-    // Events of last month sent today (an import), into the same session and profile.
-    const backfill = collect(envelopeFor({ events: [{ id: 'old-2', type: 'x', time: '2026-10-02T08:00:00Z' }, { id: 'old-1', type: 'x', time: '2026-10-01T08:00:00Z' }] }), live);
-    expect(backfill.profile).toMatchObject({ firstVisitAt: '2026-10-01T08:00:00.000Z', lastVisitAt: now, createdAt: live.profile.createdAt });
-    expect(backfill.session).toMatchObject({ startedAt: '2026-10-01T08:00:00.000Z', lastEventAt: now });
-    // A new profile and session from an import only: both as old as their events.
-    const imported = collect(envelopeFor({ profile: { id: 'p-import' }, session: { id: 's-import' }, events: [{ id: 'i', type: 'x', time: '2025-01-05T12:00:00Z' }] }), { profile: null, session: null });
-    expect([imported.profile.firstVisitAt, imported.profile.lastVisitAt, imported.session.startedAt, imported.session.lastEventAt]).toEqual(Array(4).fill('2025-01-05T12:00:00.000Z'));
+    // Events of three days ago sent now (an offline queue), into the same session and profile.
+    const late = collect(envelopeFor({ events: [{ id: 'old-2', type: 'x', time: '2026-11-20T09:00:00Z' }, { id: 'old-1', type: 'x', time: '2026-11-20T08:00:00Z' }] }), live);
+    expect(late.profile).toMatchObject({ firstVisitAt: '2026-11-20T08:00:00.000Z', lastVisitAt: now, createdAt: live.profile.createdAt });
+    expect(late.session).toMatchObject({ startedAt: '2026-11-20T08:00:00.000Z', lastEventAt: now });
+    // A new profile and session from such events only: both as old as their events.
+    const offline = collect(envelopeFor({ profile: { id: 'p-offline' }, session: { id: 's-offline' }, events: [{ id: 'i', type: 'x', time: '2026-11-19T12:00:00Z' }] }), { profile: null, session: null });
+    expect([offline.profile.firstVisitAt, offline.profile.lastVisitAt, offline.session.startedAt, offline.session.lastEventAt]).toEqual(Array(4).fill('2026-11-19T12:00:00.000Z'));
+    // Further back (a clock far behind, an import of last year): the event keeps its time, the visit is dated when received.
+    const behind = envelopeFor({ profile: { id: 'p-behind' }, session: { id: 's-behind' }, events: [{ id: 'b', type: 'x', time: '2025-01-05T12:00:00Z' }] });
+    const dated = collect(behind, { profile: null, session: null });
+    expect(dated.events[0]?.time).toBe('2025-01-05T12:00:00.000Z');
+    expect([dated.profile.firstVisitAt, dated.session.startedAt]).toEqual([new Date(behind.receivedAt).toISOString(), new Date(behind.receivedAt).toISOString()]);
     // A clock ahead of the edge's: the event keeps its time, the visit goes no later than received.
     const ahead = envelopeFor({ events: [{ id: 'future', type: 'x', time: '2030-01-01T00:00:00Z' }] });
     const received = new Date(ahead.receivedAt).toISOString();
-    const fromTheFuture = collect(ahead, backfill);
+    const fromTheFuture = collect(ahead, late);
     expect(fromTheFuture.events[0]?.time).toBe('2030-01-01T00:00:00.000Z');
     expect(fromTheFuture.profile.lastVisitAt).toBe(received);
     expect(fromTheFuture.session.lastEventAt).toBe(received);

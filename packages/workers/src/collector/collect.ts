@@ -1,5 +1,5 @@
 import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
-import { type Envelope, eventKey, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
+import { type Envelope, eventKey, MAX_CLOCK_SKEW_MS, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
 import { eventMark, remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
 
@@ -85,9 +85,10 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
     async: event.options?.async ?? false,
   }));
 
-  // Visits and sessions go by when their events happened (a backfill keeps its own days), but not
-  // later than received: a time ahead of the edge's clock is the client's clock being wrong.
-  const { first, last } = eventSpan(events, at);
+  // Visits and sessions go by when their events happened (an offline queue, a late batch), as far
+  // back as an event's time is believed (MAX_CLOCK_SKEW_MS); past that, or ahead of the receipt, a
+  // client's clock is taken for wrong and the time received counts.
+  const { first, last } = eventSpan(events, at, new Date(envelope.receivedAt - MAX_CLOCK_SKEW_MS).toISOString());
 
   // A visit counts once per session id, also when the request is applied again.
   const newSession = state.profile?.recentSessionIds ? !state.profile.recentSessionIds.includes(payload.session.id) : state.session === null;
@@ -210,12 +211,15 @@ function mergeTraits(previous: JsonObject, next: JsonObject): JsonObject {
   return Object.fromEntries(keys.slice(keys.length - MAX_TRAITS).map((key) => [key, merged[key]]));
 }
 
-/** The earliest and the latest of the events' times, each at most `at` (both `at` without events). ISO times in UTC compare as text. */
-function eventSpan(events: readonly EventRecord[], at: string): { first: string; last: string } {
+/**
+ * The earliest and the latest of the events' times, a time after `at` or before `oldest` counting
+ * as `at` (both `at` without events). ISO times in UTC compare as text.
+ */
+function eventSpan(events: readonly EventRecord[], at: string, oldest: string): { first: string; last: string } {
   let first = at;
   let last = events.length > 0 ? '' : at;
   for (const event of events) {
-    const time = event.time > at ? at : event.time;
+    const time = event.time > at || event.time < oldest ? at : event.time;
     if (time < first) first = time;
     if (time > last) last = time;
   }

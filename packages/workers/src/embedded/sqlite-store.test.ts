@@ -36,6 +36,21 @@ describe('SqliteStore', () => {
     expect(await store.getEvent('nope')).toBeNull();
   });
 
+  it('lists a profile\'s sessions by their start, also once a late event moved a start earlier', async () => {
+    const older = collect(envelopeFor({ session: { id: 's-old' }, events: [{ id: 'o', type: 'a', time: '2026-11-22T08:00:00Z' }] }), { profile: null, session: null });
+    const newer = collect(envelopeFor({ session: { id: 's-new' }, events: [{ id: 'n', type: 'a', time: '2026-11-22T09:00:00Z' }] }), { profile: older.profile, session: null });
+    await store.write({ profiles: [newer.profile], sessions: [older.session, newer.session], events: [] });
+    expect((await store.listSessions('p-1', 10)).map((s) => s.id)).toEqual(['s-new', 's-old']);
+    // An event from before both (an offline queue sent late) joins the newer session: it now started first.
+    const late = collect(envelopeFor({ session: { id: 's-new' }, events: [{ id: 'l', type: 'a', time: '2026-11-22T07:00:00Z' }] }), { profile: newer.profile, session: newer.session });
+    expect(late.session.startedAt).toBe('2026-11-22T07:00:00.000Z');
+    await store.write({ profiles: [late.profile], sessions: [late.session], events: [] });
+    expect((await store.listSessions('p-1', 10)).map((s) => [s.id, s.startedAt])).toEqual([
+      ['s-old', '2026-11-22T08:00:00.000Z'],
+      ['s-new', '2026-11-22T07:00:00.000Z'],
+    ]);
+  });
+
   it('stores an event once per profile: the same id in another profile is another event, its redelivery is not', async () => {
     const a = collect(envelopeFor({ profile: { id: 'a' }, session: { id: 'sa' }, events: [{ id: 'shared-id', type: 'order', time: '2026-11-20T10:00:00Z' }] }), { profile: null, session: null });
     const b = collect(envelopeFor({ profile: { id: 'b' }, session: { id: 'sb' }, events: [{ id: 'shared-id', type: 'signup', time: '2026-11-20T11:00:00Z' }] }), { profile: null, session: null });

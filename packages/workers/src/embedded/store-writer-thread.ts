@@ -18,7 +18,7 @@ const sql = {
   ),
   session: db.prepare(
     `INSERT INTO sessions (id, profile_id, version, started_at, data) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (id) DO UPDATE SET profile_id = excluded.profile_id, version = excluded.version, data = excluded.data
+     ON CONFLICT (id) DO UPDATE SET profile_id = excluded.profile_id, version = excluded.version, started_at = excluded.started_at, data = excluded.data
      WHERE excluded.version > sessions.version`,
   ),
   event: db.prepare('INSERT OR IGNORE INTO events (id, profile_id, session_id, type, time, data) VALUES (?, ?, ?, ?, ?, ?)'),

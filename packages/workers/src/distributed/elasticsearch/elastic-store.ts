@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Client, errors, type estypes } from '@elastic/elasticsearch';
-import { type EventQuery, type EventRecord, errorMessage, eventKey, InfrastructureError, type StoredCopy, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
+import { type EventQuery, type EventRecord, errorMessage, eventKey, InfrastructureError, MAX_CLOCK_SKEW_MS, type StoredCopy, type KindResult, type Logger, type ProfileRecord, type RecordStore, type RecordsToWrite, type SessionRecord, sleep, type SourceRecord, type SourceStore, type WriteResult } from '@inflow/core';
 import { canBeDocumentId } from './document-ids.js';
 import { emptyKindResult, indexUnavailable, verdictOf, type BulkItemOutcome } from './bulk-results.js';
 import { ensureIndex } from './ensure-index.js';
@@ -319,8 +319,6 @@ function versioned(kind: 'profiles' | 'sessions', index: string, record: { id: s
     doc: JSON.stringify(record),
   };
 }
-
-const MAX_CLOCK_SKEW_MS = 7 * 24 * 3600_000;
 
 /**
  * An event's document id: its id within its profile. Event ids are the client's (Segment's
