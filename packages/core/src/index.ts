@@ -20,6 +20,7 @@ export * from './util/timeout.js';
 export * from './util/bucket-of.js';
 export * from './util/murmur3.js';
 export * from './util/consume-loop.js';
+export * from './util/batch-budget.js';
 export * from './util/keyed-lock.js';
 export * from './util/struct-problem.js';
 export * from './envelope/envelope.js';

@@ -1,4 +1,4 @@
-import { type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, errorMessage, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
+import { BatchBudget, type ConsumerOptions, type DeadLetter, type DeadLetterReplay, type DeadLetterSelection, type OutgoingMessage, type Queue, type QueueConsumer, type QueueMessage, type QueueProducer, QueueUnavailableError, errorMessage, type TopicBacklog, type TopicRef, type TopicStatus } from '@inflow/core';
 import { SqliteWriter } from './sqlite-writer.js';
 import { QUEUE_CACHE_KB, SCHEMA, type QueueWrite, type QueueWriteResult, type ReplayOutcome } from './queue-writes.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
@@ -224,24 +224,17 @@ export class SqliteQueue implements Queue {
     if (this.closed) return [];
     const now = Date.now();
     const out: QueueMessage[] = [];
-    let bytes = 0;
-    let full = false;
-    /** Takes one more message when the batch has room for it; once one does not fit, none does. */
-    const fits = (data: Uint8Array): boolean => {
-      full ||= out.length >= max || (out.length > 0 && bytes + data.byteLength > maxBytes);
-      if (!full) bytes += data.byteLength;
-      return !full;
-    };
+    const budget = new BatchBudget(max, maxBytes);
     const later: TopicState['redeliver'] = [];
     for (const item of state.redeliver) {
-      if (item.visibleAt <= now && fits(item.message.data)) out.push(item.message);
+      if (item.visibleAt <= now && budget.admits(item.message.data.byteLength)) out.push(item.message);
       else later.push(item);
     }
     let cursor = state.cursor;
-    if (!full && out.length < max) {
+    if (budget.room > 0) {
       // Row by row: the rows past the byte budget stay unread, for the next call.
-      for (const row of this.statements.fetch.iterate(state.name, cursor, max - out.length)) {
-        if (!fits(row.data)) break;
+      for (const row of this.statements.fetch.iterate(state.name, cursor, budget.room)) {
+        if (!budget.admits(row.data.byteLength)) break;
         cursor = row.seq;
         out.push({
           id: String(row.seq),

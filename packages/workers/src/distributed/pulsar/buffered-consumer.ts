@@ -1,4 +1,4 @@
-import { errorMessage, type Logger, type QueueConsumer, type QueueMessage, type QueueProducer } from '@inflow/core';
+import { BatchBudget, errorMessage, type Logger, type QueueConsumer, type QueueMessage, type QueueProducer } from '@inflow/core';
 import { deadLetterOf } from './dead-letter-reason.js';
 import { StallWatch, type StallWatchOptions } from './stall-watch.js';
 
@@ -141,12 +141,8 @@ export abstract class BufferedConsumer implements QueueConsumer {
 
 /** How many of the first messages fit in `max` messages and `maxBytes` bytes of data (at least one, when there is one). */
 export function countWithin(messages: readonly QueueMessage[], max: number, maxBytes: number): number {
-  const most = Math.min(max, messages.length);
-  if (maxBytes === Infinity) return most;
-  let bytes = 0;
-  for (let n = 0; n < most; n++) {
-    bytes += (messages[n] as QueueMessage).data.byteLength;
-    if (bytes > maxBytes && n > 0) return n;
-  }
-  return most;
+  const budget = new BatchBudget(max, maxBytes);
+  let n = 0;
+  while (n < messages.length && budget.admits((messages[n] as QueueMessage).data.byteLength)) n += 1;
+  return n;
 }
