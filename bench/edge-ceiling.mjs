@@ -17,13 +17,13 @@
 // Usage: node bench/edge-ceiling.mjs [--duration 10] [--warmup 2] [--connections 64]
 //        [--no-pulsar] [--no-edge-only] [--half paced|connections] [--no-half] [--only key,key] [--rounds 1]
 //        [--no-pin-services] [--broker-warmup 120]
-//        [--cpu-rate R] [--verbose]
+//        [--cpu-rate R] [--verbose] [--server-log DIR]
 // BENCH_NODE_ARGS="--max-semi-space-size=2" passes V8 flags to the Inflow targets (not to the baselines).
 // The Inflow targets run with MALLOC_ARENA_MAX=2, as the image sets it (deploy/Dockerfile);
 // MALLOC_ARENA_MAX in this benchmark's environment overrides it.
 // Needs Linux with 2+ cores, taskset, and wrk (installed with apt-get when missing).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +63,8 @@ const WITH_EDGE_ONLY = !argv.includes('--no-edge-only');
 /** --no-pin-services: leave Pulsar, Elasticsearch and Redis on every core (by default they share wrk's core during the run). */
 const PIN_SERVICES = !argv.includes('--no-pin-services');
 const VERBOSE = argv.includes('--verbose');
+/** --server-log DIR: keep each target's output (its log, and what BENCH_NODE_ARGS asks V8 to print) in DIR. */
+const SERVER_LOG = option('server-log', '');
 /** --only bare-uws,embedded-edge: measure only these targets. */
 const ONLY = option('only', '') ? option('only', '').split(',') : undefined;
 /** Settings for the `embedded-edge-dark` row (default: metrics and trace off), e.g. BENCH_DARK_ENV="INFLOW_TRACE=false". */
@@ -71,6 +73,7 @@ for (const [name, value] of [['duration', DURATION], ['warmup', WARMUP], ['broke
   if (!Number.isInteger(value) || value < (name === 'warmup' || name === 'broker-warmup' || name === 'cpu-rate' ? 0 : 1)) throw new Error(`--${name} must be a whole number (got ${value})`);
 }
 if (!['paced', 'connections'].includes(HALF_MODE)) throw new Error(`--half must be "paced" or "connections" (got ${HALF_MODE})`);
+if (SERVER_LOG) mkdirSync(SERVER_LOG, { recursive: true });
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'packages/app/dist/cli.js');
@@ -332,7 +335,11 @@ function startPinned(name, nodeArgs, { env = {}, ready, timeoutMs = 120_000 }) {
     }),
   );
   let text = '';
+  // --server-log DIR: each target's whole output (e.g. with BENCH_NODE_ARGS=--trace-gc-nvp) in DIR/<name>.log.
+  const logFile = SERVER_LOG ? join(SERVER_LOG, `${name.replace(/[^\w.-]+/g, '_')}.log`) : undefined;
+  if (logFile) writeFileSync(logFile, '');
   const keep = (chunk) => {
+    if (logFile) appendFileSync(logFile, chunk);
     text += chunk.toString();
     if (text.length > 200_000) text = text.slice(-100_000);
   };
