@@ -44,6 +44,28 @@ describe('event times', () => {
     expect(iso('2024-13')).toBeUndefined();
   });
 
+  it('reads the toISOString shape, checked character by character, as the general reader does', () => {
+    // The general reader takes a space for the T: each time is read both ways and must agree.
+    const general = (text: string): number | undefined => eventTimeMs(text.replace('T', ' '));
+    const days = ['01', '28', '29', '30', '31', '32', '00', '3x'];
+    const months = ['01', '02', '04', '12', '13', '00'];
+    const clocks = ['00:00:00', '23:59:59', '24:00:00', '24:30:00', '23:60:00', '12:00:60', '1:00:000'];
+    let compared = 0;
+    for (const year of ['2024', '2023', '1900', '2000', '0099', '0000', '9999', '20x4'])
+      for (const month of months)
+        for (const day of days)
+          for (const clock of clocks)
+            for (const fraction of ['', '.000', '.001', '.999', '.5']) {
+              const text = `${year}-${month}-${day}T${clock}${fraction}Z`;
+              expect(eventTimeMs(text), text).toBe(general(text));
+              compared += 1;
+            }
+    expect(compared).toBe(8 * 6 * 8 * 7 * 5);
+    expect(iso('2024-02-29T23:59:59.999Z')).toBe('2024-02-29T23:59:59.999Z');
+    expect(iso('2023-02-29T00:00:00.000Z')).toBeUndefined();
+    expect(iso('2024-04-31T00:00:00Z')).toBeUndefined();
+  });
+
   it('takes epoch milliseconds and Tracardi\'s {create}', () => {
     expect(iso(1_704_067_200_000)).toBe('2024-01-01T00:00:00.000Z');
     expect(iso({ create: '2024-01-01T00:00:00Z' })).toBe('2024-01-01T00:00:00.000Z');
