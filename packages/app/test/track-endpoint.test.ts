@@ -79,6 +79,33 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
     }
   });
 
+  it('stores events at their times corrected for the client\'s clock when the request says when it was sent, queued and in place', async () => {
+    // The device's clock runs two hours behind: its event of 30 s before sending happened 30 s before the edge got it.
+    const skewMs = 2 * 3_600_000;
+    for (const queue of [true, false]) {
+      const profile = `skewed-${queue ? 'queued' : 'in-place'}`;
+      const deviceNow = Date.now() - skewMs;
+      const before = Date.now();
+      const response = await app.track({
+        source,
+        profile: { id: profile },
+        session: { id: `${profile}-s` },
+        sentAt: new Date(deviceNow).toISOString(),
+        events: [{ id: `${profile}-e`, type: 'click', time: new Date(deviceNow - 30_000).toISOString() }],
+        options: { queue },
+      });
+      const after = Date.now();
+      expect(response.status).toBe(queue ? 201 : 200);
+      const { events } = await app.eventually<{ events: Array<{ time: string; receivedAt: string }> }>(`/profiles/${profile}/events`, (b) => b.events.length === 1);
+      const [event] = events;
+      const stored = Date.parse(event?.time ?? '');
+      // time + (receivedAt − sentAt): 30 s before the edge received it, whatever the edge's clock read then.
+      expect(stored).toBe(Date.parse(event?.receivedAt ?? '') - 30_000);
+      expect(stored).toBeGreaterThanOrEqual(before - 30_000 - 1_000);
+      expect(stored).toBeLessThanOrEqual(after - 30_000 + 1_000);
+    }
+  });
+
   it('stores an event once when the same request is sent twice', async () => {
     const payload = { source, profile: { id: 'twice-p' }, session: { id: 'twice-s' }, events: [{ id: 'twice-e', type: 'a', time: new Date().toISOString() }], options: { queue: true } };
     expect((await app.track(payload)).status).toBe(201);
@@ -96,6 +123,7 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
     ['malformed JSON', '{"source":', {}, 400, 'malformed_json', undefined, 'not valid JSON'],
     ['a schema violation, with the JSON path', { source, events: [{ type: 42 }] }, {}, 400, 'invalid_payload', 'events.0.type', 'string'],
     ['a missing source', { events: [] }, {}, 400, 'invalid_payload', 'source', 'is required'],
+    ['an unreadable sentAt', { source, sentAt: 'yesterday', events: [{ type: 'a' }] }, {}, 400, 'invalid_payload', 'sentAt', 'epoch milliseconds'],
     ['too many events', { source, events: [{ type: 'a' }, { type: 'a' }, { type: 'a' }, { type: 'a' }] }, {}, 400, 'too_many_events', 'events', 'at most 3'],
     ['an event over the size limit, named', { source, events: [{ type: 'big', properties: { blob: 'x'.repeat(600) } }] }, {}, 400, 'event_too_large', 'events.0', 'event 0'],
     ['an unknown source', { source: { id: 'nope' }, events: [] }, {}, 403, 'unknown_source', 'source.id', '"nope" does not exist'],

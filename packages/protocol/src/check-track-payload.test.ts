@@ -8,7 +8,7 @@ const REPLACEMENTS: unknown[] = [
   '', 'x', 'web', 'x'.repeat(128), 'x'.repeat(129), '😀'.repeat(64), '😀'.repeat(65), 'a\u0000b', 'a\u007fb', 'a\u0085b', 'tab\there',
   '\ud800', 'x\udc00', '\udbff\udfff', '2026-11-23T10:00:00Z', '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z',
   '+010000-01-01T00:00:00Z', '-000001-01-01T00:00:00Z', 'yesterday', '2026-11-23T10:00:00Z'.padEnd(65, ' '),
-  [], [1, 2], [{}], [{ type: 'a' }], {}, { id: 'x' }, { id: '' }, { id: 7 }, { type: 'a' }, { queue: true }, { async: 'no' }, { a: { b: [] } },
+  [], [1, 2], [{}], [{ type: 'a' }], {}, { id: 'x' }, { id: '' }, { id: 7 }, { type: 'a' }, { queue: true }, { async: 'no' }, { a: { b: [] } }, { create: '2026-11-23T10:00:00Z' },
 ];
 
 const VALID = {
@@ -22,6 +22,7 @@ const VALID = {
   context: { page: { url: 'https://shop.test/' } },
   properties: {},
   options: { queue: true },
+  sentAt: '2026-11-23T10:00:01.000Z',
 };
 
 type Json = Record<string, unknown> | unknown[];

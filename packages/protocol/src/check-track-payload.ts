@@ -5,6 +5,8 @@ import {
   MAX_EVENT_TYPE_LENGTH,
   MAX_ID_LENGTH,
   nameLengthProblem,
+  SENT_AT_PROBLEM,
+  sentAtMs,
   UNSAFE_NAME_PROBLEM,
 } from './track-rules.js';
 import type { TrackEvent, TrackPayload } from './types.js';
@@ -105,6 +107,8 @@ const flag: Check = (value) =>
 
 const eventTime: Check = (value) => (isEventTime(value) ? undefined : problem(EVENT_TIME_PROBLEM));
 
+const sentAt: Check = (value) => (sentAtMs(value) !== undefined ? undefined : problem(SENT_AT_PROBLEM));
+
 const id = name(MAX_ID_LENGTH);
 const entityRef = shape({ id });
 
@@ -127,6 +131,7 @@ const payloadWith = (events: Check): Check =>
     context: optional(freeForm),
     properties: optional(freeForm),
     options: optional(shape({ queue: optional(flag) })),
+    sentAt: optional(sentAt),
   });
 
 const trackPayload = payloadWith(list(trackEvent));

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { eventTimeMs } from './track-rules.js';
+import { clientTimeMs, eventTimeMs, MAX_EVENT_TIME, sentAtMs } from './track-rules.js';
 
 const iso = (value: unknown): string | undefined => {
   const ms = eventTimeMs(value);
@@ -69,5 +69,20 @@ describe('event times', () => {
   it('takes epoch milliseconds and Tracardi\'s {create}', () => {
     expect(iso(1_704_067_200_000)).toBe('2024-01-01T00:00:00.000Z');
     expect(iso({ create: '2024-01-01T00:00:00Z' })).toBe('2024-01-01T00:00:00.000Z');
+  });
+
+  it('corrects a client\'s time by how far its clock is off when it says when it sent (sentAt)', () => {
+    const received = Date.parse('2026-11-23T10:00:00Z');
+    expect(clientTimeMs('2026-11-23T08:59:50Z', '2026-11-23T09:00:00Z', received)).toBe(Date.parse('2026-11-23T09:59:50Z'));
+    expect(clientTimeMs({ create: '2026-11-23T08:59:50Z' }, received - 60_000, received)).toBe(Date.parse('2026-11-23T09:00:50Z'));
+    // No sentAt: as it is; no time of its own (or an unreadable one): none.
+    expect(clientTimeMs('2026-11-23T08:59:50Z', undefined, received)).toBe(Date.parse('2026-11-23T08:59:50Z'));
+    expect(clientTimeMs(undefined, '2026-11-23T09:00:00Z', received)).toBeUndefined();
+    expect(clientTimeMs('yesterday', '2026-11-23T09:00:00Z', received)).toBeUndefined();
+    // A correction past the years storage indexes keeps the client's time.
+    expect(clientTimeMs(MAX_EVENT_TIME - 1000, received - 3_600_000, received)).toBe(MAX_EVENT_TIME - 1000);
+    // sentAt is a string or a number, not Tracardi's { create }.
+    expect(sentAtMs({ create: '2026-11-23T09:00:00Z' })).toBeUndefined();
+    expect(sentAtMs('2026-11-23T09:00:00Z')).toBe(Date.parse('2026-11-23T09:00:00Z'));
   });
 });

@@ -27,6 +27,30 @@ export function isSafeName(text: string): boolean {
 
 export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds (or {"create": one of those}), in the years 0000 to 9999';
 
+export const SENT_AT_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
+
+/** A request's `sentAt`: a time as an event's is read (eventTimeMs), not in Tracardi's `{ create }`. */
+export function sentAtMs(value: unknown): number | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? eventTimeMs(value) : undefined;
+}
+
+/**
+ * An event's own time corrected for the client's clock, as Segment corrects it: the client's time
+ * of the event plus how far the client's clock is behind the server's (`receivedAt − sentAt`, read
+ * as the request left and as it arrived), so that a device set an hour wrong stores its events at
+ * the hour they happened. Without `sentAt` the client's time is taken as it is; undefined when the
+ * event has no time of its own (or an unreadable one). A correction that would leave the years
+ * storage can index keeps the uncorrected time.
+ */
+export function clientTimeMs(time: unknown, sentAt: unknown, receivedAt: number): number | undefined {
+  const client = time === undefined ? undefined : eventTimeMs(time);
+  if (client === undefined) return undefined;
+  const sent = sentAt === undefined ? undefined : sentAtMs(sentAt);
+  if (sent === undefined) return client;
+  const corrected = client + (receivedAt - sent);
+  return corrected >= MIN_EVENT_TIME && corrected <= MAX_EVENT_TIME ? corrected : client;
+}
+
 /**
  * An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and
  * MAX_EVENT_TIME; or Tracardi's `{ create: <one of those> }` (other keys of it are ignored).

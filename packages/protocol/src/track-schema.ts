@@ -13,7 +13,7 @@ import {
 } from 'superstruct';
 import { firstFailure, validateJson } from './validate-json.js';
 import type { SchemaCheck } from './check-track-payload.js';
-import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, UNSAFE_NAME_PROBLEM } from './track-rules.js';
+import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, SENT_AT_PROBLEM, sentAtMs, UNSAFE_NAME_PROBLEM } from './track-rules.js';
 import type { EntityRef, EventTime, JsonObject, TrackEvent, TrackPayload } from './types.js';
 
 export { checkTrackPayload, type SchemaCheck } from './check-track-payload.js';
@@ -40,6 +40,9 @@ const jsonObject = define<JsonObject>('object', (value) => typeof value === 'obj
 /** An ISO-8601 string or epoch milliseconds (or Tracardi's { create }) that Date can read, between MIN_EVENT_TIME and MAX_EVENT_TIME. */
 const eventTime: Struct<EventTime, null> = define('event time', (value) => isEventTime(value) || EVENT_TIME_PROBLEM);
 
+/** A request's sentAt: an ISO-8601 string or epoch milliseconds, read as event times are. */
+const sentAt: Struct<string | number, null> = define('sent time', (value) => sentAtMs(value) !== undefined || SENT_AT_PROBLEM);
+
 const entityRef: Describe<EntityRef> = type({ id });
 
 /** Unknown keys are tolerated (and ignored) so that newer trackers keep working. */
@@ -60,6 +63,7 @@ export const TrackPayloadSchema: Describe<TrackPayload> = type({
   context: optional(jsonObject),
   properties: optional(jsonObject),
   options: optional(type({ queue: optional(boolean()) })),
+  sentAt: optional(sentAt),
 });
 
 /** checkTrackPayload done by superstruct: the same answers, many times slower. */

@@ -45,6 +45,12 @@ export interface TrackPayload {
   context?: JsonObject;
   properties?: JsonObject;
   options?: TrackOptions;
+  /**
+   * When the client sent this request, by its own clock (ISO-8601 or epoch milliseconds). With it
+   * the events' own times are corrected for the client's clock (time + receivedAt − sentAt), as
+   * Segment does; stamp it at each attempt, a retry included. The tracker sends it.
+   */
+  sentAt?: string | number;
 }
 
 /** A payload after the edge filled every id that was missing: safe to process more than once. */

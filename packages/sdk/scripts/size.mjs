@@ -13,7 +13,7 @@ import terser from '@rollup/plugin-terser';
 import { rollup } from 'rollup';
 import { SCRIPT_TAG_ADDONS } from '../rollup.config.mjs';
 
-/** What the script-tag build with its default features must not exceed, gzipped (issue 9; 4,079 B measured at the last change). */
+/** What the script-tag build with its default features must not exceed, gzipped (issue 9; 4,091 B measured at the last change, sentAt). */
 const SCRIPT_TAG_BUDGET = 4096;
 
 const here = (path) => fileURLToPath(new URL(`../${path}`, import.meta.url));

@@ -41,6 +41,11 @@ export const publicSchemas: Record<string, SchemaObject> = {
       context: freeForm('The page context (page, UTM, screen…), merged into each event\'s context.'),
       properties: freeForm(),
       options: { type: 'object', properties: { queue: { type: 'boolean', description: 'true: answer 201 once the queue has the request.' } } },
+      sentAt: {
+        description:
+          'When the client sent this attempt, by its own clock: an ISO-8601 string or epoch milliseconds, in the years 0000 to 9999. With it the events\' own times are stored corrected for the client\'s clock (time + received − sentAt), as Segment does. The tracker sends it.',
+        anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }],
+      },
     },
     required: ['source', 'events'],
   },

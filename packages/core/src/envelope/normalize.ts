@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { eventTimeMs, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
+import { clientTimeMs, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
 import { derivedSessionId } from './derived-session.js';
 import { isNormalized } from './envelope.js';
 import { profileIdForSession } from './session-profile.js';
@@ -42,8 +42,8 @@ export function normalizePayload(payload: TrackPayload, newId: () => string = ra
   };
 }
 
-/** The time a request's derived session goes by: its first event's own time when it has a valid one, else now. */
+/** The time a request's derived session goes by: its first event's own time when it has a valid one (corrected as the collector stores it), else now. */
 function windowTime(payload: TrackPayload, now: () => number): number {
-  const first = payload.events[0];
-  return (first?.time === undefined ? undefined : eventTimeMs(first.time)) ?? now();
+  const received = now();
+  return clientTimeMs(payload.events[0]?.time, payload.sentAt, received) ?? received;
 }

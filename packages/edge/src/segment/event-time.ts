@@ -1,4 +1,4 @@
-import { eventTimeMs, MAX_EVENT_TIME, MIN_EVENT_TIME } from '@inflow/protocol';
+import { clientTimeMs } from '@inflow/protocol';
 
 /** The client-side times of a message, as Segment names them. */
 export interface MessageTimes {
@@ -18,15 +18,6 @@ export interface MessageTimes {
  * would leave the years storage can index keeps the uncorrected time.
  */
 export function eventTime(times: MessageTimes, batchSentAt: string | number | undefined, receivedAt: number): number {
-  const client = millis(times.timestamp ?? times.originalTimestamp);
-  if (client === undefined) return receivedAt;
-  const sentAt = millis(times.sentAt ?? batchSentAt);
-  if (sentAt === undefined) return client;
-  const corrected = client + (receivedAt - sentAt);
-  return corrected >= MIN_EVENT_TIME && corrected <= MAX_EVENT_TIME ? corrected : client;
-}
-
-/** Read as /track's event times are (eventTimeMs): a time without a zone is UTC, not this server's. */
-function millis(value: string | number | undefined): number | undefined {
-  return value === undefined ? undefined : eventTimeMs(value);
+  // Read as /track's times are (clientTimeMs, the same correction): a time without a zone is UTC, not this server's.
+  return clientTimeMs(times.timestamp ?? times.originalTimestamp, times.sentAt ?? batchSentAt, receivedAt) ?? receivedAt;
 }

@@ -10,16 +10,19 @@ import type { WireEvent, WirePayload } from './wire.js';
 function scriptedTransport(answers: Array<SendResult | ((payload: WirePayload) => SendResult)>) {
   const payloads: WirePayload[] = [];
   const calls: Array<{ unloading: boolean }> = [];
+  /** The (fake) clock at each send. */
+  const sentAt: number[] = [];
   const transport: Transport = {
     async send(_url, body, options) {
       const payload = JSON.parse(body) as WirePayload;
       payloads.push(payload);
+      sentAt.push(Date.now());
       calls.push(options);
       const answer = answers.length > 1 ? answers.shift() : answers[0];
       return typeof answer === 'function' ? answer(payload) : (answer as SendResult);
     },
   };
-  return Object.assign(transport, { payloads, calls });
+  return Object.assign(transport, { payloads, calls, sentAt });
 }
 
 const ok: SendResult = { kind: 'ok', status: 201, body: {} };
@@ -77,6 +80,7 @@ describe('the tracker core', () => {
       context: { page: { url: 'https://shop.test/a', path: '/a', title: 'A', referrer: '' } },
       events: [{ id: 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx', type: 'add-to-cart', properties: { sku: 'SKU-42' }, time: '2026-11-23T10:00:00.000Z' }],
       options: { queue: true },
+      sentAt: new Date(transport.sentAt[0] as number).toISOString(),
     });
   });
 
@@ -109,6 +113,9 @@ describe('the tracker core', () => {
     expect(t.pending()).toBe(0);
     const delivered = transport.payloads.slice(-3).flatMap((p) => p.events.map((e) => e.properties['i']));
     expect(delivered).toEqual([...Array(120).keys()]);
+    // Each attempt says when it left, a retry its own time: the edge corrects the events' times by it.
+    expect(transport.payloads.map((p) => p.sentAt)).toEqual(transport.sentAt.map((at) => new Date(at).toISOString()));
+    expect(new Set(transport.payloads.map((p) => p.sentAt)).size).toBeGreaterThan(60);
     expect(onDrop.seen).toEqual([]);
   });
 

@@ -91,6 +91,34 @@ describe('collect', () => {
     expect(fromTheFuture.session.lastEventAt).toBe(received);
   });
 
+  it('corrects the events\' own times for the client\'s clock when the request says when it was sent', () => {
+    const receivedAt = Date.parse('2026-11-23T10:00:00Z');
+    // The device's clock is an hour behind: it sent at 09:00:02 by its clock, the edge received at 10:00:00.
+    const behind = envelopeFor(
+      {
+        profile: { id: 'p-skew' },
+        session: { id: 's-skew' },
+        sentAt: '2026-11-23T09:00:02.000Z',
+        events: [
+          { id: 'clicked', type: 'x', time: '2026-11-23T08:59:50.000Z' },
+          { id: 'untimed', type: 'x' },
+          { id: 'epoch', type: 'x', time: Date.parse('2026-11-23T09:00:01.500Z') },
+        ],
+      },
+      { receivedAt },
+    );
+    const corrected = collect(behind, { profile: null, session: null });
+    expect(corrected.events.map((event) => event.time)).toEqual(['2026-11-23T09:59:48.000Z', '2026-11-23T10:00:00.000Z', '2026-11-23T09:59:59.500Z']);
+    // The session and the visit go by the corrected times.
+    expect([corrected.session.startedAt, corrected.session.lastEventAt, corrected.profile.firstVisitAt]).toEqual(['2026-11-23T09:59:48.000Z', '2026-11-23T10:00:00.000Z', '2026-11-23T09:59:48.000Z']);
+    // A clock ahead, sentAt in epoch milliseconds: moved back by as much.
+    const ahead = envelopeFor({ sentAt: receivedAt + 3_600_000, events: [{ id: 'a', type: 'x', time: '2026-11-23T10:59:59.000Z' }] }, { receivedAt });
+    expect(collect(ahead, { profile: null, session: null }).events[0]?.time).toBe('2026-11-23T09:59:59.000Z');
+    // Without sentAt, the client's time stands as it is.
+    const unsent = envelopeFor({ events: [{ id: 'u', type: 'x', time: '2026-11-23T08:59:50.000Z' }] }, { receivedAt });
+    expect(collect(unsent, { profile: null, session: null }).events[0]?.time).toBe('2026-11-23T08:59:50.000Z');
+  });
+
   it('continues a known session without counting a new visit', () => {
     const first = collect(envelopeFor({ events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
     const next = collect(envelopeFor({ events: [{ id: 'b', type: 'y' }] }), first);

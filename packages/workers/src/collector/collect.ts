@@ -1,4 +1,4 @@
-import { eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
+import { clientTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
 import { type Envelope, eventKey, MAX_CLOCK_SKEW_MS, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
 import { eventMark, remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
@@ -72,7 +72,7 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
     type: event.type,
-    time: eventTime(event, at),
+    time: eventTime(event, payload.sentAt, envelope.receivedAt, at),
     receivedAt: at,
     sourceId: payload.source.id,
     profileId: payload.profile.id,
@@ -181,9 +181,9 @@ function eventPage(events: TrackEvent[], context: JsonObject): PageContext | und
   return undefined;
 }
 
-function eventTime(event: TrackEvent, fallback: string): string {
-  if (event.time === undefined) return fallback;
-  const ms = eventTimeMs(event.time);
+/** The event's own time, corrected for the client's clock when the request says when it was sent (clientTimeMs); else `fallback`, the time received. */
+function eventTime(event: TrackEvent, sentAt: string | number | undefined, receivedAt: number, fallback: string): string {
+  const ms = clientTimeMs(event.time, sentAt, receivedAt);
   return ms === undefined ? fallback : new Date(ms).toISOString();
 }
 

@@ -66,6 +66,14 @@ describe('normalizePayload', () => {
     // An event time the contract would refuse does not decide it: the clock does.
     expect(session('p', 'not a time', 's', () => at + 60_000)).toBe(session('p'));
     expect(session('p')).not.toBe('random');
+    // With sentAt, by the event's time corrected for the client's clock (here an hour behind): the window the collector stores it in.
+    const sentLate = normalizePayload(
+      { source: { id: 's' }, profile: { id: 'p' }, sentAt: '2026-06-01T09:05:00Z', events: [{ type: 'a', time: '2026-06-01T09:04:00Z' }] },
+      newId,
+      clock,
+    ).payload.session.id;
+    expect(sentLate).toBe(derivedSessionId('s', 'p', Date.parse('2026-06-01T10:04:00Z')));
+    expect(sentLate).not.toBe(session('p', '2026-06-01T09:04:00Z'));
   });
 
   it('carries profileFromSession through the queue, and leaves it out when not set', () => {
