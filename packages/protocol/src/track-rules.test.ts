@@ -21,6 +21,12 @@ describe('event times', () => {
     expect(iso('2024-01-01T10:00:00+01')).toBe('2024-01-01T09:00:00.000Z');
     expect(iso('2024-01-01T10:00:00,5-05:30')).toBe('2024-01-01T15:30:00.500Z');
     expect(iso('Mon, 01 Jan 2024 00:00:00 GMT')).toBe('2024-01-01T00:00:00.000Z');
+    // RFC 822's zone names: UT and the North American ones, at their fixed offsets; no other name.
+    expect(iso('Mon, 01 Jan 2024 00:00:00 EST')).toBe('2024-01-01T05:00:00.000Z');
+    expect(iso('Mon, 01 Jul 2024 00:00:00 PDT')).toBe('2024-07-01T07:00:00.000Z');
+    expect(iso('Mon, 01 Jan 2024 00:00:00 UT')).toBe('2024-01-01T00:00:00.000Z');
+    expect(iso('Mon, 01 Jan 2024 00:00:00 CET')).toBeUndefined();
+    expect(iso('Mon, 01 Jan 2024 00:00:00 XST')).toBeUndefined();
     // A named date without a zone would be the server's: refused (a bracketed comment names none).
     expect(iso('Jan 5, 2024 10:00')).toBeUndefined();
     expect(iso('Mon Jan 01 2024 10:00:00 (UTC)')).toBeUndefined();

@@ -76,11 +76,13 @@ const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:
 /**
  * Other dates are read only in the shapes clients send (RFC 1123 "Mon, 01 Jan 2024 00:00:00 GMT",
  * JavaScript's Date.toString()): a month's name, a time of day and a zone, so that "hello 2024"
- * is refused and nothing is read in the server's own time zone.
+ * is refused and nothing is read in the server's own time zone. The zone is an offset, GMT, UTC,
+ * UT, Z, or one of the North American names RFC 822 gives (EST, EDT, CST, CDT, MST, MDT, PST,
+ * PDT), which Date.parse reads by their fixed offsets; other names (CET) are refused.
  */
 const NAMED_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
 const TIME_OF_DAY = /\b\d\d?:\d\d\b/;
-const ZONE = /\b(GMT|UTC|Z)\b|[+-]\d\d:?\d\d\b/;
+const ZONE = /\b(GMT|UTC?|Z|[ECMP][SD]T)\b|[+-]\d\d:?\d\d\b/;
 
 /** Longest time string read: JavaScript's Date.toString() with a long zone name is about 70. */
 const MAX_TIME_LENGTH = 100;
