@@ -65,6 +65,9 @@ const PIN_SERVICES = !argv.includes('--no-pin-services');
 const VERBOSE = argv.includes('--verbose');
 /** --server-log DIR: keep each target's output (its log, and what BENCH_NODE_ARGS asks V8 to print) in DIR. */
 const SERVER_LOG = option('server-log', '');
+if (argv.some((arg) => arg === '--server-log' || arg.startsWith('--server-log=')) && (!SERVER_LOG || SERVER_LOG.startsWith('--'))) throw new Error('--server-log needs a directory');
+/** The server logs this run has started (and emptied). */
+const serverLogs = new Set();
 /** --only bare-uws,embedded-edge: measure only these targets. */
 const ONLY = option('only', '') ? option('only', '').split(',') : undefined;
 /** Settings for the `embedded-edge-dark` row (default: metrics and trace off), e.g. BENCH_DARK_ENV="INFLOW_TRACE=false". */
@@ -337,7 +340,12 @@ function startPinned(name, nodeArgs, { env = {}, ready, timeoutMs = 120_000 }) {
   let text = '';
   // --server-log DIR: each target's whole output (e.g. with BENCH_NODE_ARGS=--trace-gc-nvp) in DIR/<name>.log.
   const logFile = SERVER_LOG ? join(SERVER_LOG, `${name.replace(/[^\w.-]+/g, '_')}.log`) : undefined;
-  if (logFile) writeFileSync(logFile, '');
+  // Emptied the first time a target starts in this run; its later starts (--rounds) follow, each under a line of its own.
+  if (logFile) {
+    if (!serverLogs.has(logFile)) writeFileSync(logFile, '');
+    serverLogs.add(logFile);
+    appendFileSync(logFile, `=== ${name} started ${new Date().toISOString()}\n`);
+  }
   const keep = (chunk) => {
     if (logFile) appendFileSync(logFile, chunk);
     text += chunk.toString();

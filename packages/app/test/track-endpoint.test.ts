@@ -96,9 +96,11 @@ describe.each(ENGINES)('POST /track on the %s engine', (engine) => {
       });
       const after = Date.now();
       expect(response.status).toBe(queue ? 201 : 200);
-      const { events } = await app.eventually<{ events: Array<{ time: string; receivedAt: string }> }>(`/profiles/${profile}/events`, (b) => b.events.length === 1);
+      const { events } = await app.eventually<{ events: Array<{ time: string; clientTime?: string; receivedAt: string }> }>(`/profiles/${profile}/events`, (b) => b.events.length === 1);
       const [event] = events;
       const stored = Date.parse(event?.time ?? '');
+      // The device's own time is kept beside it.
+      expect(event?.clientTime).toBe(new Date(deviceNow - 30_000).toISOString());
       // time + (receivedAt − sentAt): 30 s before the edge received it, whatever the edge's clock read then.
       expect(stored).toBe(Date.parse(event?.receivedAt ?? '') - 30_000);
       expect(stored).toBeGreaterThanOrEqual(before - 30_000 - 1_000);

@@ -76,13 +76,13 @@ const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:
 /**
  * Other dates are read only in the shapes clients send (RFC 1123 "Mon, 01 Jan 2024 00:00:00 GMT",
  * JavaScript's Date.toString()): a month's name, a time of day and a zone, so that "hello 2024"
- * is refused and nothing is read in the server's own time zone. The zone is an offset, GMT, UTC,
- * UT, Z, or one of the North American names RFC 822 gives (EST, EDT, CST, CDT, MST, MDT, PST,
- * PDT), which Date.parse reads by their fixed offsets; other names (CET) are refused.
+ * is refused and nothing is read in the server's own time zone. The zone, after the time of day,
+ * is an offset, GMT, UTC, UT or Z: other names are refused, as many name more than one zone (CST
+ * is US Central in RFC 822 and China's in Java's Date.toString()).
  */
 const NAMED_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
 const TIME_OF_DAY = /\b\d\d?:\d\d\b/;
-const ZONE = /\b(GMT|UTC?|Z|[ECMP][SD]T)\b|[+-]\d\d:?\d\d\b/;
+const ZONE = /\b(GMT|UTC?|Z)\b|[+-]\d\d:?\d\d\b/;
 
 /** Longest time string read: JavaScript's Date.toString() with a long zone name is about 70. */
 const MAX_TIME_LENGTH = 100;
@@ -149,7 +149,9 @@ function parseTime(text: string): number {
   if (/^\s*[+-]?\d{4,6}-/.test(text)) return NaN;
   // Date.parse ignores what is in brackets (Date.toString()'s "(Central European Standard Time)"): so does the zone's test.
   const named = text.replace(/\([^)]*\)/g, ' ');
-  return NAMED_MONTH.test(named) && TIME_OF_DAY.test(named) && ZONE.test(named) ? Date.parse(named) : NaN;
+  // The zone after the time of day: Date.parse reads "GMT Mon, 01 Jan 2024 10:00:00" in the server's zone.
+  const clock = TIME_OF_DAY.exec(named);
+  return clock && NAMED_MONTH.test(named) && ZONE.test(named.slice(clock.index + clock[0].length)) ? Date.parse(named) : NaN;
 }
 
 function dateExists(year: number, month: number, day: number): boolean {

@@ -160,6 +160,7 @@ export const privateSchemas: Record<string, SchemaObject> = {
       id: text(),
       type: text(),
       time: dateTime(),
+      clientTime: dateTime("The event's own time by the client's clock, when the request's sentAt corrected it (time is then this plus received − sentAt)."),
       receivedAt: dateTime(),
       sourceId: text(),
       profileId: text(),

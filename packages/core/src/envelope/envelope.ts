@@ -1,4 +1,4 @@
-import { checkTrackPayload, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
+import { checkTrackPayload, type NormalizedPayload, sentAtMs, type TrackPayload } from '@inflow/protocol';
 import { PoisonMessageError } from '../errors.js';
 
 /** What the edge knows about the HTTP request besides its body. */
@@ -53,7 +53,11 @@ export function decodeEnvelope(data: Uint8Array, alreadyParsed?: unknown): Envel
   const { id, receivedAt, meta } = parsed;
   if (typeof id !== 'string' || id.length === 0) throw new PoisonMessageError('envelope id is missing');
   if (typeof receivedAt !== 'number') throw new PoisonMessageError('envelope receivedAt is not a number');
-  const check = checkTrackPayload(parsed['payload']);
+  const payload = parsed['payload'];
+  // An edge from before sentAt was checked queued any value there: an unreadable one is left out
+  // (the events keep their own times) rather than making the whole request a dead letter.
+  if (isRecord(payload) && payload['sentAt'] !== undefined && sentAtMs(payload['sentAt']) === undefined) delete payload['sentAt'];
+  const check = checkTrackPayload(payload);
   if (!check.ok) throw new PoisonMessageError(`payload ${check.path}: ${check.message}`);
   if (!isNormalized(check.value)) throw new PoisonMessageError('payload has events, a profile or a session without id');
   const envelope: Envelope = { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };

@@ -72,7 +72,14 @@ export interface ProfileWrites {
 export interface EventRecord {
   id: string;
   type: string;
+  /** When it happened: its own time (corrected for the client's clock when the request said when it was sent), else when received. */
   time: string;
+  /**
+   * Its own time as the client's clock gave it, kept when the request's sentAt corrected it
+   * (Segment's originalTimestamp). A retry repeats it where the corrected time moves with each
+   * attempt's transit, so the store places the event by it.
+   */
+  clientTime?: string;
   receivedAt: string;
   sourceId: string;
   profileId: string;

@@ -21,8 +21,8 @@ export interface WirePayload {
   /** Page context shared by every event of the request. */
   context?: JsonObject;
   options: { queue: boolean };
-  /** When this attempt left, by this device's clock: the edge corrects the events' times for the device's clock with it. */
-  sentAt: string;
+  /** When this attempt left, by this device's clock: the edge corrects the events' times for the device's clock with it. The tracker always sends it. */
+  sentAt?: string;
 }
 
 /** One event the edge refused in an otherwise accepted request. */

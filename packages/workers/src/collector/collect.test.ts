@@ -109,6 +109,12 @@ describe('collect', () => {
     );
     const corrected = collect(behind, { profile: null, session: null });
     expect(corrected.events.map((event) => event.time)).toEqual(['2026-11-23T09:59:48.000Z', '2026-11-23T10:00:00.000Z', '2026-11-23T09:59:59.500Z']);
+    // The client's own time is kept beside a corrected one (not for an event without a time of its own).
+    expect(corrected.events.map((event) => event.clientTime)).toEqual(['2026-11-23T08:59:50.000Z', undefined, '2026-11-23T09:00:01.500Z']);
+    expect(corrected.events[1]).not.toHaveProperty('clientTime');
+    // A retry that took longer in transit: another corrected time, the same client time (the store places the event by it).
+    const retried = collect({ ...behind, receivedAt: receivedAt + 700 }, { profile: null, session: null });
+    expect(retried.events[0]).toMatchObject({ time: '2026-11-23T09:59:48.700Z', clientTime: '2026-11-23T08:59:50.000Z' });
     // The session and the visit go by the corrected times.
     expect([corrected.session.startedAt, corrected.session.lastEventAt, corrected.profile.firstVisitAt]).toEqual(['2026-11-23T09:59:48.000Z', '2026-11-23T10:00:00.000Z', '2026-11-23T09:59:48.000Z']);
     // A clock ahead, sentAt in epoch milliseconds: moved back by as much.
@@ -116,7 +122,9 @@ describe('collect', () => {
     expect(collect(ahead, { profile: null, session: null }).events[0]?.time).toBe('2026-11-23T09:59:59.000Z');
     // Without sentAt, the client's time stands as it is.
     const unsent = envelopeFor({ events: [{ id: 'u', type: 'x', time: '2026-11-23T08:59:50.000Z' }] }, { receivedAt });
-    expect(collect(unsent, { profile: null, session: null }).events[0]?.time).toBe('2026-11-23T08:59:50.000Z');
+    const asSent = collect(unsent, { profile: null, session: null }).events[0];
+    expect(asSent?.time).toBe('2026-11-23T08:59:50.000Z');
+    expect(asSent).not.toHaveProperty('clientTime');
   });
 
   it('continues a known session without counting a new visit', () => {

@@ -1,4 +1,4 @@
-import { clientTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
+import { clientTimeMs, eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
 import { type Envelope, eventKey, MAX_CLOCK_SKEW_MS, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
 import { eventMark, remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
@@ -72,7 +72,7 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
     type: event.type,
-    time: eventTime(event, payload.sentAt, envelope.receivedAt, at),
+    ...eventTimes(event, payload.sentAt, envelope.receivedAt, at),
     receivedAt: at,
     sourceId: payload.source.id,
     profileId: payload.profile.id,
@@ -181,10 +181,16 @@ function eventPage(events: TrackEvent[], context: JsonObject): PageContext | und
   return undefined;
 }
 
-/** The event's own time, corrected for the client's clock when the request says when it was sent (clientTimeMs); else `fallback`, the time received. */
-function eventTime(event: TrackEvent, sentAt: string | number | undefined, receivedAt: number, fallback: string): string {
-  const ms = clientTimeMs(event.time, sentAt, receivedAt);
-  return ms === undefined ? fallback : new Date(ms).toISOString();
+/**
+ * The event's own time, corrected for the client's clock when the request says when it was sent
+ * (clientTimeMs), and then also the client's own (clientTime); without a time of its own,
+ * `fallback`, the time received.
+ */
+function eventTimes(event: TrackEvent, sentAt: string | number | undefined, receivedAt: number, fallback: string): { time: string; clientTime?: string } {
+  const own = event.time === undefined ? undefined : eventTimeMs(event.time);
+  if (own === undefined) return { time: fallback };
+  const corrected = clientTimeMs(event.time, sentAt, receivedAt) ?? own;
+  return corrected === own ? { time: new Date(own).toISOString() } : { time: new Date(corrected).toISOString(), clientTime: new Date(own).toISOString() };
 }
 
 function identifyTraits(events: TrackEvent[]): JsonObject | undefined {

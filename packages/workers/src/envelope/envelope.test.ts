@@ -76,6 +76,16 @@ describe('normalizePayload', () => {
     expect(sentLate).not.toBe(session('p', '2026-06-01T09:04:00Z'));
   });
 
+  it('leaves out an unreadable sentAt that an older edge queued, instead of refusing the request', () => {
+    const queued = envelopeFor({ events: [{ id: 'e', type: 'a', time: '2026-11-23T09:00:00Z' }] });
+    for (const sentAt of ['yesterday', null, { create: '2026-11-23T09:00:00Z' }]) {
+      const decoded = decodeEnvelope(encodeEnvelope(queued, JSON.stringify({ ...queued.payload, sentAt })));
+      expect(decoded.payload).toEqual(queued.payload);
+    }
+    const readable = decodeEnvelope(encodeEnvelope(queued, JSON.stringify({ ...queued.payload, sentAt: 1_763_888_400_000 })));
+    expect(readable.payload.sentAt).toBe(1_763_888_400_000);
+  });
+
   it('carries profileFromSession through the queue, and leaves it out when not set', () => {
     const flagged = envelopeFor({ events: [{ id: 'e', type: 'a' }] }, { profileFromSession: true });
     expect(decodeEnvelope(encodeEnvelope(flagged)).profileFromSession).toBe(true);

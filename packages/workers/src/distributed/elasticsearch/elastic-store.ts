@@ -349,11 +349,13 @@ function profileHash(profileId: string): string {
 }
 
 /**
- * The day whose index holds an event: its own time, which a client retry repeats, so a retried
- * event lands in the same index and is stored once. A time far from when it was received (a
- * wrong client clock) falls back to the receive time rather than opening odd indices.
+ * The day whose index holds an event: its own time by the client's clock (clientTime when sentAt
+ * corrected it: the corrected time moves with each attempt's transit), which a client retry
+ * repeats, so a retried event lands in the same index and is stored once. A time far from when it
+ * was received (a wrong client clock) falls back to the receive time rather than opening odd indices.
  */
-function indexDay(event: EventRecord): string {
-  const skew = Math.abs(Date.parse(event.time) - Date.parse(event.receivedAt));
-  return skew <= MAX_CLOCK_SKEW_MS ? event.time : event.receivedAt;
+export function indexDay(event: Pick<EventRecord, 'time' | 'clientTime' | 'receivedAt'>): string {
+  const own = event.clientTime ?? event.time;
+  const skew = Math.abs(Date.parse(own) - Date.parse(event.receivedAt));
+  return skew <= MAX_CLOCK_SKEW_MS ? own : event.receivedAt;
 }
