@@ -1,4 +1,4 @@
-import { checkTrackPayload, type NormalizedPayload, sentAtMs, type TrackPayload } from '@inflow/protocol';
+import { checkTrackPayload, eventTimeMs, type NormalizedPayload, sentAtMs, type TrackPayload } from '@inflow/protocol';
 import { PoisonMessageError } from '../errors.js';
 
 /** What the edge knows about the HTTP request besides its body. */
@@ -53,16 +53,37 @@ export function decodeEnvelope(data: Uint8Array, alreadyParsed?: unknown): Envel
   const { id, receivedAt, meta } = parsed;
   if (typeof id !== 'string' || id.length === 0) throw new PoisonMessageError('envelope id is missing');
   if (typeof receivedAt !== 'number') throw new PoisonMessageError('envelope receivedAt is not a number');
-  const payload = parsed['payload'];
-  // An edge from before sentAt was checked queued any value there: an unreadable one is left out
-  // (the events keep their own times) rather than making the whole request a dead letter.
-  if (isRecord(payload) && payload['sentAt'] !== undefined && sentAtMs(payload['sentAt']) === undefined) delete payload['sentAt'];
-  const check = checkTrackPayload(payload);
+  const check = checkTrackPayload(tolerated(parsed['payload']));
   if (!check.ok) throw new PoisonMessageError(`payload ${check.path}: ${check.message}`);
   if (!isNormalized(check.value)) throw new PoisonMessageError('payload has events, a profile or a session without id');
   const envelope: Envelope = { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };
   if (parsed['profileFromSession'] === true) envelope.profileFromSession = true;
   return envelope;
+}
+
+/**
+ * A payload as an edge from before a rule was tightened may have queued it: an unreadable sentAt
+ * (not checked before) or event time (since read more strictly) is left out, so the events keep
+ * their own times or the time received, rather than the whole request becoming a dead letter. A
+ * copy: the message as queued stays as it was (a dead letter keeps it whole).
+ */
+function tolerated(payload: unknown): unknown {
+  if (!isRecord(payload)) return payload;
+  let copy: Record<string, unknown> | undefined;
+  if (payload['sentAt'] !== undefined && sentAtMs(payload['sentAt']) === undefined) {
+    const { sentAt: _, ...rest } = payload;
+    copy = rest;
+  }
+  const events = payload['events'];
+  const unreadable = (event: unknown): event is Record<string, unknown> => isRecord(event) && event['time'] !== undefined && eventTimeMs(event['time']) === undefined;
+  if (Array.isArray(events) && events.some(unreadable)) {
+    copy = { ...(copy ?? payload), events: events.map((event: unknown) => (unreadable(event) ? withoutTime(event) : event)) };
+  }
+  return copy ?? payload;
+}
+
+function withoutTime({ time: _, ...event }: Record<string, unknown>): Record<string, unknown> {
+  return event;
 }
 
 export function isNormalized(payload: TrackPayload): payload is NormalizedPayload {

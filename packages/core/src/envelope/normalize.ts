@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { clientTimeMs, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
+import { eventTimeMs, type NormalizedPayload, type TrackPayload } from '@inflow/protocol';
 import { derivedSessionId } from './derived-session.js';
 import { isNormalized } from './envelope.js';
 import { profileIdForSession } from './session-profile.js';
@@ -42,8 +42,12 @@ export function normalizePayload(payload: TrackPayload, newId: () => string = ra
   };
 }
 
-/** The time a request's derived session goes by: its first event's own time when it has a valid one (corrected as the collector stores it), else now. */
+/**
+ * The time a request's derived session goes by: its first event's own time when it has a valid
+ * one, else now. By the client's clock, not corrected by sentAt: a retry repeats its own time,
+ * while the corrected one moves with each attempt's transit and could cross into the next half hour.
+ */
 function windowTime(payload: TrackPayload, now: () => number): number {
-  const received = now();
-  return clientTimeMs(payload.events[0]?.time, payload.sentAt, received) ?? received;
+  const first = payload.events[0];
+  return (first?.time === undefined ? undefined : eventTimeMs(first.time)) ?? now();
 }

@@ -66,22 +66,26 @@ describe('normalizePayload', () => {
     // An event time the contract would refuse does not decide it: the clock does.
     expect(session('p', 'not a time', 's', () => at + 60_000)).toBe(session('p'));
     expect(session('p')).not.toBe('random');
-    // With sentAt, by the event's time corrected for the client's clock (here an hour behind): the window the collector stores it in.
-    const sentLate = normalizePayload(
-      { source: { id: 's' }, profile: { id: 'p' }, sentAt: '2026-06-01T09:05:00Z', events: [{ type: 'a', time: '2026-06-01T09:04:00Z' }] },
-      newId,
-      clock,
-    ).payload.session.id;
-    expect(sentLate).toBe(derivedSessionId('s', 'p', Date.parse('2026-06-01T10:04:00Z')));
-    expect(sentLate).not.toBe(session('p', '2026-06-01T09:04:00Z'));
+    // With sentAt, still by the client's own time, which every attempt repeats (the corrected time moves with each one's transit).
+    const sent = (sentAt: string, now: number) =>
+      normalizePayload({ source: { id: 's' }, profile: { id: 'p' }, sentAt, events: [{ type: 'a', time: '2026-06-01T09:29:59Z' }] }, newId, () => now).payload.session.id;
+    expect(sent('2026-06-01T09:30:00Z', Date.parse('2026-06-01T10:29:59.500Z'))).toBe(sent('2026-06-01T09:30:00Z', Date.parse('2026-06-01T10:30:00.400Z')));
+    expect(sent('2026-06-01T09:30:00Z', at)).toBe(session('p', '2026-06-01T09:29:59Z'));
   });
 
-  it('leaves out an unreadable sentAt that an older edge queued, instead of refusing the request', () => {
+  it('leaves out an unreadable sentAt or event time that an older edge queued, instead of refusing the request, and keeps the message as queued', () => {
     const queued = envelopeFor({ events: [{ id: 'e', type: 'a', time: '2026-11-23T09:00:00Z' }] });
     for (const sentAt of ['yesterday', null, { create: '2026-11-23T09:00:00Z' }]) {
-      const decoded = decodeEnvelope(encodeEnvelope(queued, JSON.stringify({ ...queued.payload, sentAt })));
+      const parsed = JSON.parse(encodeEnvelope(queued, JSON.stringify({ ...queued.payload, sentAt })).toString()) as { payload: Record<string, unknown> };
+      const decoded = decodeEnvelope(new Uint8Array(), parsed);
       expect(decoded.payload).toEqual(queued.payload);
+      // The parsed message itself is untouched: a dead letter made of it keeps what was queued.
+      expect(parsed.payload['sentAt']).toEqual(sentAt);
     }
+    // A zone before the time of day, read since in the server's zone and now refused: that event is stored at the time received.
+    const zoneFirst = envelopeFor({ events: [{ id: 'z', type: 'a', time: 'GMT Mon, 01 Jan 2024 10:00:00' }, { id: 'k', type: 'a', time: '2026-11-23T09:00:00Z' }] });
+    const decoded = decodeEnvelope(encodeEnvelope(zoneFirst));
+    expect(decoded.payload.events).toEqual([{ id: 'z', type: 'a' }, { id: 'k', type: 'a', time: '2026-11-23T09:00:00Z' }]);
     const readable = decodeEnvelope(encodeEnvelope(queued, JSON.stringify({ ...queued.payload, sentAt: 1_763_888_400_000 })));
     expect(readable.payload.sentAt).toBe(1_763_888_400_000);
   });
