@@ -71,8 +71,8 @@ function tolerated(payload: unknown): unknown {
   if (!isRecord(payload)) return payload;
   let copy: Record<string, unknown> | undefined;
   if (payload['sentAt'] !== undefined && sentAtMs(payload['sentAt']) === undefined) {
-    const { sentAt: _, ...rest } = payload;
-    copy = rest;
+    copy = { ...payload };
+    delete copy['sentAt'];
   }
   const events = payload['events'];
   const unreadable = (event: unknown): event is Record<string, unknown> => isRecord(event) && event['time'] !== undefined && eventTimeMs(event['time']) === undefined;
