@@ -7,5 +7,5 @@ export { checkPayloadContent } from './payload-content.js';
 export type { ContentCheck, ContentOptions } from './payload-content.js';
 export { checkTrackRequest } from './check-track-request.js';
 export type { TrackRequestCheck, RequestProblem } from './check-track-request.js';
-export { clientTimeMs, eventTimeMs, isSafeName, sentAtMs, UNSAFE_NAME_PROBLEM } from './track-rules.js';
+export { clientTimeMs, correctedTimeMs, eventTimeMs, isSafeName, sentAtMs, UNSAFE_NAME_PROBLEM } from './track-rules.js';
 export { firstFailure, validateJson, UNPRINTABLE_PROBLEM } from './validate-json.js';

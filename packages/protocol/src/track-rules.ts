@@ -44,8 +44,11 @@ export function sentAtMs(value: unknown): number | undefined {
  */
 export function clientTimeMs(time: unknown, sentAt: unknown, receivedAt: number): number | undefined {
   const client = time === undefined ? undefined : eventTimeMs(time);
-  if (client === undefined) return undefined;
-  const sent = sentAt === undefined ? undefined : sentAtMs(sentAt);
+  return client === undefined ? undefined : correctedTimeMs(client, sentAt === undefined ? undefined : sentAtMs(sentAt), receivedAt);
+}
+
+/** clientTimeMs's correction of a time already read, by a sentAt already read (once for a request's events). */
+export function correctedTimeMs(client: number, sent: number | undefined, receivedAt: number): number {
   if (sent === undefined) return client;
   const corrected = client + (receivedAt - sent);
   return corrected >= MIN_EVENT_TIME && corrected <= MAX_EVENT_TIME ? corrected : client;

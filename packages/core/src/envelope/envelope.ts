@@ -53,7 +53,9 @@ export function decodeEnvelope(data: Uint8Array, alreadyParsed?: unknown): Envel
   const { id, receivedAt, meta } = parsed;
   if (typeof id !== 'string' || id.length === 0) throw new PoisonMessageError('envelope id is missing');
   if (typeof receivedAt !== 'number') throw new PoisonMessageError('envelope receivedAt is not a number');
-  const check = checkTrackPayload(tolerated(parsed['payload']));
+  // The tolerance for what older edges queued is asked only of a payload the check refuses.
+  let check = checkTrackPayload(parsed['payload']);
+  if (!check.ok) check = checkTrackPayload(tolerated(parsed['payload']));
   if (!check.ok) throw new PoisonMessageError(`payload ${check.path}: ${check.message}`);
   if (!isNormalized(check.value)) throw new PoisonMessageError('payload has events, a profile or a session without id');
   const envelope: Envelope = { v: 1, id, receivedAt, meta: isRecord(meta) ? (meta as RequestMeta) : {}, payload: check.value };

@@ -1,4 +1,4 @@
-import { clientTimeMs, eventTimeMs, type JsonObject, type TrackEvent } from '@inflow/protocol';
+import { correctedTimeMs, eventTimeMs, type JsonObject, sentAtMs, type TrackEvent } from '@inflow/protocol';
 import { type Envelope, eventKey, MAX_CLOCK_SKEW_MS, type EventRecord, type PageContext, type ProfileRecord, type SessionRecord, type StorageBatch } from '@inflow/core';
 import { eventMark, remember, unseenEvents } from './event-marks.js';
 import { asObject, pageFromContext, utmFromUrl, withUtm } from './page-context.js';
@@ -69,10 +69,12 @@ export function collect(envelope: Envelope, state: CollectState, counted?: Known
   const fresh = unseenEvents(notCounted(ids, payload.profile.id, counted?.profile), state.profile?.recentEventIds);
   const freshInSession = unseenEvents(notCounted(ids, payload.profile.id, counted?.session), state.session?.recentEventIds);
 
+  // Read once for the request's events: how far the client's clock is off (none without sentAt).
+  const sentMs = payload.sentAt === undefined ? undefined : sentAtMs(payload.sentAt);
   const events: EventRecord[] = payload.events.map((event) => ({
     id: event.id,
     type: event.type,
-    ...eventTimes(event, payload.sentAt, envelope.receivedAt, at),
+    ...eventTimes(event, sentMs, envelope.receivedAt, at),
     receivedAt: at,
     sourceId: payload.source.id,
     profileId: payload.profile.id,
@@ -183,13 +185,13 @@ function eventPage(events: TrackEvent[], context: JsonObject): PageContext | und
 
 /**
  * The event's own time, corrected for the client's clock when the request says when it was sent
- * (clientTimeMs), and then also the client's own (clientTime); without a time of its own,
- * `fallback`, the time received.
+ * (`sentMs`, read: correctedTimeMs), and then also the client's own (clientTime); without a time of
+ * its own, `fallback`, the time received.
  */
-function eventTimes(event: TrackEvent, sentAt: string | number | undefined, receivedAt: number, fallback: string): { time: string; clientTime?: string } {
+function eventTimes(event: TrackEvent, sentMs: number | undefined, receivedAt: number, fallback: string): { time: string; clientTime?: string } {
   const own = event.time === undefined ? undefined : eventTimeMs(event.time);
   if (own === undefined) return { time: fallback };
-  const corrected = clientTimeMs(event.time, sentAt, receivedAt) ?? own;
+  const corrected = correctedTimeMs(own, sentMs, receivedAt);
   return corrected === own ? { time: new Date(own).toISOString() } : { time: new Date(corrected).toISOString(), clientTime: new Date(own).toISOString() };
 }
 
