@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
+import { type Engine, errorMessage, isInfrastructureError, type Lifecycle, type Logger, RequestBatcher, sleep, sleepUnless, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenNodeHttp, listenUws, loadUws, publicRoutes, type ServerOptions, SourceRegistry } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type SubjectFeed, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
@@ -54,12 +54,25 @@ function demoFiles(): Record<string, string> | undefined {
   return assets.length > 0 && Object.values(files).every((file) => existsSync(file)) ? files : undefined;
 }
 
-function createEngine(config: Config, topics: TopicNames, logger: Logger, forSetup = false): Promise<Engine> {
+/** The roles a process runs; none for `inflow setup`, which makes what every role needs. */
+function createEngine(config: Config, topics: TopicNames, logger: Logger, roles: readonly Role[] = []): Promise<Engine> {
   // An instance's counters count for three publishing intervals after its last snapshot.
   const statsTtlMs = config.statsIntervalMs * 3;
   if (config.engine === 'embedded') return Promise.resolve(createEmbeddedEngine({ ...config, statsTtlMs }, topics));
-  // Setup creates topics through Pulsar's admin API: it does not wait for the binary protocol the roles use.
-  return createDistributedEngine({ ...config, statsTtlMs, sendTimeoutMs: config.queueTimeoutMs, checkPulsarBroker: !forSetup }, topics, logger);
+  const forSetup = roles.length === 0;
+  return createDistributedEngine(
+    {
+      ...config,
+      statsTtlMs,
+      sendTimeoutMs: config.queueTimeoutMs,
+      // Setup creates topics through Pulsar's admin API: it does not wait for the binary protocol the roles use.
+      checkPulsarBroker: !forSetup,
+      // The edge alone queues what it takes: Elasticsearch is opened when something first asks for it.
+      storageOnFirstUse: !forSetup && roles.every((role) => role === 'edge'),
+    },
+    topics,
+    logger,
+  );
 }
 
 const topicsOf = (config: Config): TopicNames =>
@@ -74,7 +87,7 @@ const topicsOf = (config: Config): TopicNames =>
 export async function setUpServices(config: Config, logger: Logger): Promise<void> {
   const started = performance.now();
   logger.info(`setup: preparing the ${config.engine} engine`);
-  const engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topicsOf(config), logger, true), { timeoutMs: config.startTimeoutMs, logger });
+  const engine = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topicsOf(config), logger), { timeoutMs: config.startTimeoutMs, logger });
   await engine.close();
   logger.info(`setup: topics, indices and subscriptions ready, ${Math.round(performance.now() - started)} ms`);
 }
@@ -267,10 +280,36 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
     return (options, serverLogger) => listenUws(uws, options, serverLogger);
   }
 
+  /**
+   * The demo's source, made if missing, before the edge listens. The edge alone opens
+   * Elasticsearch on first use: while it is away (and Redis does not hold the source yet) the
+   * edge starts after at most 2 s anyway, and the source is made in the background once the store
+   * answers (the demo's requests get 503 until then).
+   */
+  async function ensureDemoSource(sources: SourceRegistry): Promise<void> {
+    const made = (async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+          if (attempt > 1) logger.info(`demo source "${config.demoSourceId}" ready`);
+          return;
+        } catch (error) {
+          if (!isInfrastructureError(error)) return logger.error(`demo source "${config.demoSourceId}" not made: ${errorMessage(error)}`);
+          if (attempt === 1) logger.warn(`demo source "${config.demoSourceId}" not checked yet, retrying every 5 s: ${errorMessage(error)}`);
+        }
+        await sleepUnless(5_000, starting.signal);
+        if (starting.signal.aborted) return;
+      }
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([made, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+    clearTimeout(timer);
+  }
+
   async function startEdge(listen: Listen, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
     const demo = config.serveDemo ? demoFiles() : undefined;
     if (config.serveDemo && !demo) logger.warn('demo site not served: build it first (npm start does)');
-    if (demo) await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+    if (demo) await ensureDemoSource(sources);
     const edgeLogger = logger.child('edge');
     // The demo shop's live panel reads the visitor's own profile (by its tracker cookie): only while the demo is served.
     const withDemo = (handler: HttpHandler): HttpHandler => (demo ? withDemoRoutes({ store: engine.store, sourceId: config.demoSourceId }, handler) : handler);
@@ -340,7 +379,7 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   async function startRoles(): Promise<void> {
     await observability.listen();
-    const connected = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topics, logger), {
+    const connected = await connectWhenAvailable(`${config.engine} engine`, () => createEngine(config, topics, logger, roles), {
       timeoutMs: config.startTimeoutMs,
       logger,
       signal: starting.signal,

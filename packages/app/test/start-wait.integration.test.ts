@@ -66,8 +66,35 @@ function listening(port: number): Promise<boolean> {
   });
 }
 
+/** Each late service's address, by the variable that names it. */
+function lateUrls(services: Record<string, { url: string }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(services).map(([key, service]) => [key, service.url]));
+}
+
+/** Starts a role (killed after the test) with ports of its own; its output so far, and its health address once it says it. */
+async function startLate(role: string, env: Record<string, string>): Promise<{ child: ChildProcess; output(): string; health(): Promise<string> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const child: ChildProcess = spawn(process.execPath, [CLI, role], {
+    env: { ...process.env, ...env, INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '0', INFLOW_PRIVATE_PORT: '0', INFLOW_HEALTH_PORT: '0', INFLOW_API_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanups.push(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const health = async (): Promise<string> => {
+    await waitFor(() => /health and metrics on http:\/\/\S+/.test(output), 30_000, 'the health address');
+    return /health and metrics on (http:\/\/\S+)/.exec(output)?.[1] as string;
+  };
+  return { child, output: () => output, health };
+}
+
+/** The private API's token of the roles started here. */
+const TOKEN = 'start-wait-token-0123456789';
+
 describe('a role started before its services', () => {
-  it('waits for Redis, Elasticsearch, Pulsar\'s admin API and its binary protocol (not ready, alive), then starts and works', async () => {
+  it('edge: waits for Redis, Pulsar\'s admin API and its binary protocol (not ready, alive), then starts and queues requests while Elasticsearch is still away; its private API opens Elasticsearch on first use', async () => {
     const env = engineEnv('distributed');
     const services = {
       INFLOW_REDIS_URL: await lateService(env['INFLOW_REDIS_URL'] as string),
@@ -76,43 +103,93 @@ describe('a role started before its services', () => {
       // The brokers' binary protocol, apart from the admin API (its port can be down while the admin API answers).
       INFLOW_PULSAR_SERVICE_URL: await lateService(requiredEnv('INFLOW_PULSAR_SERVICE_URL')),
     };
-    const dir = mkdtempSync(join(tmpdir(), 'inflow-start-wait-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const late = Object.fromEntries(Object.entries(services).map(([key, service]) => [key, service.url]));
-    const child: ChildProcess = spawn(process.execPath, [CLI, 'edge'], {
-      env: { ...process.env, ...env, ...late, INFLOW_DATA_DIR: dir, INFLOW_PUBLIC_PORT: '0', INFLOW_PRIVATE_PORT: '0', INFLOW_HEALTH_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(() => child.kill('SIGKILL'));
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const { child, output, health } = await startLate('edge', { ...env, ...lateUrls(services) });
 
     // Each service in turn: the role names the one it waits for, and stays up (alive, not ready).
-    await waitFor(() => /WARN .*distributed engine: cache unavailable: redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*; attempt 2/.test(output), 30_000, 'a warning naming Redis');
-    const health = /health and metrics on (http:\/\/\S+)/.exec(output)?.[1] as string;
-    expect((await fetch(`${health}/healthz`)).status).toBe(200);
-    expect((await fetch(`${health}/readyz`)).status).toBe(503);
+    await waitFor(() => /WARN .*distributed engine: cache unavailable: redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*; attempt 2/.test(output()), 30_000, 'a warning naming Redis');
+    expect((await fetch(`${await health()}/healthz`)).status).toBe(200);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(503);
     await services.INFLOW_REDIS_URL.open();
-    await waitFor(() => /WARN .*distributed engine: store unavailable: .*ECONNREFUSED/.test(output), 30_000, 'a warning naming Elasticsearch');
-    await services.INFLOW_ELASTICSEARCH_URL.open();
-    await waitFor(() => /WARN .*distributed engine: pulsar admin GET \/admin\/v2\/\S+: fetch failed/.test(output), 30_000, 'a warning naming Pulsar');
+    await waitFor(() => /WARN .*distributed engine: pulsar admin GET \/admin\/v2\/\S+: fetch failed/.test(output()), 30_000, 'a warning naming Pulsar');
     await services.INFLOW_PULSAR_URL.open();
-    await waitFor(() => /WARN .*distributed engine: pulsar's binary protocol at pulsar:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/.test(output), 30_000, 'a warning naming the binary protocol');
-    expect(output).not.toMatch(/inflow started/);
-    expect((await fetch(`${health}/readyz`)).status).toBe(503);
+    await waitFor(() => /WARN .*distributed engine: pulsar's binary protocol at pulsar:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/.test(output()), 30_000, 'a warning naming the binary protocol');
+    expect(output()).not.toMatch(/inflow started/);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(503);
     await services.INFLOW_PULSAR_SERVICE_URL.open();
 
-    await waitFor(() => /inflow started/.test(output), 60_000, `the start (output:\n${output})`);
-    expect(output).toMatch(/INFO .*distributed engine: connected after \d+ attempts/);
-    expect((await fetch(`${health}/readyz`)).status).toBe(200);
-    const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output)?.[1] as string;
-    const response = await fetch(`${publicUrl}/track`, {
+    await waitFor(() => /inflow started/.test(output()), 60_000, `the start (output:\n${output()})`);
+    expect(output()).toMatch(/INFO .*distributed engine: connected after \d+ attempts/);
+    expect(output()).toMatch(/distributed engine connected .*elasticsearch="http:\/\/127\.0\.0\.1:\d+ \(on first use\)"/);
+    // The start did not wait for Elasticsearch (the demo's source, when served, is made once it answers).
+    expect(output()).not.toMatch(/distributed engine: store unavailable/);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(200);
+    const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
+    const privateUrl = /private API listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
+    const tracked = await fetch(`${publicUrl}/track`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
     });
-    expect(response.status, await response.text()).toBe(201);
+    // No source "demo" in Redis and Elasticsearch away: the source cannot be checked, a 503 (never 403 or 500).
+    expect(tracked.status, await tracked.text()).toBe(503);
+
+    // The private API needs Elasticsearch: 503 while it is away, then answers once it is there.
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const away = await fetch(`${privateUrl}/profiles/late`, { headers: auth });
+    expect(away.status, await away.text()).toBe(503);
+    await services.INFLOW_ELASTICSEARCH_URL.open();
+    await waitFor(async () => (await fetch(`${privateUrl}/profiles/late`, { headers: auth })).status === 404, 30_000, 'the private API once Elasticsearch is there');
+    expect(output()).toMatch(/INFO .*elasticsearch connected on first use/);
+    const created = await fetch(`${privateUrl}/sources`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'late-source', name: 'Late' }) });
+    expect(created.status, await created.text()).toBe(201);
+    const queued = await fetch(`${publicUrl}/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { id: 'late-source' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
+    });
+    expect(queued.status, await queued.text()).toBe(201);
+    child.kill('SIGTERM');
+  }, 120_000);
+
+  it('edge: queues requests of a source Redis holds while Elasticsearch is away from the start', async () => {
+    const env = engineEnv('distributed');
+    // The source is made (in Elasticsearch and Redis) by a role that opens Elasticsearch at start.
+    const api = await startLate('api', env);
+    await waitFor(() => /inflow started/.test(api.output()), 60_000, 'the api role');
+    const privateApi = /private API listening on (http:\/\/\S+)/.exec(api.output())?.[1] as string;
+    const made = await fetch(`${privateApi}/sources`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 'cached', name: 'Cached' }),
+    });
+    expect(made.status, await made.text()).toBe(201);
+    api.child.kill('SIGTERM');
+
+    const elasticsearch = await lateService(env['INFLOW_ELASTICSEARCH_URL'] as string);
+    const edge = await startLate('edge', { ...env, INFLOW_ELASTICSEARCH_URL: elasticsearch.url, INFLOW_SERVE_DEMO: 'false' });
+    await waitFor(() => /inflow started/.test(edge.output()), 60_000, 'the edge, with Elasticsearch away');
+    const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(edge.output())?.[1] as string;
+    const queued = await fetch(`${publicUrl}/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { id: 'cached' }, profile: { id: 'p-away' }, events: [{ type: 'page-view' }], options: { queue: true } }),
+    });
+    expect(queued.status, await queued.text()).toBe(201);
+    expect(edge.output()).not.toMatch(/elasticsearch connected|store unavailable/);
+    edge.child.kill('SIGTERM');
+  }, 120_000);
+
+  it('collector: waits for Elasticsearch (not ready, alive, naming it), then starts', async () => {
+    const env = engineEnv('distributed');
+    const elasticsearch = await lateService(env['INFLOW_ELASTICSEARCH_URL'] as string);
+    const { output, health } = await startLate('collector', { ...env, INFLOW_ELASTICSEARCH_URL: elasticsearch.url });
+    await waitFor(() => /WARN .*distributed engine: store unavailable: .*ECONNREFUSED/.test(output()), 30_000, 'a warning naming Elasticsearch');
+    expect((await fetch(`${await health()}/healthz`)).status).toBe(200);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(503);
+    expect(output()).not.toMatch(/inflow started/);
+    await elasticsearch.open();
+    await waitFor(() => /inflow started/.test(output()), 60_000, `the start (output:\n${output()})`);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(200);
   }, 120_000);
 
   it.skipIf(!process.env['INFLOW_PULSAR_TOKEN'])('still stops at once on a refused token', async () => {

@@ -36,3 +36,4 @@ export { TraceRecorder, type TraceRecorderOptions, type TraceSink } from './tele
 export { MessagesInHand } from './telemetry/messages-in-hand.js';
 export { quantileOf } from './telemetry/families.js';
 export * from './util/shown-url.js';
+export * from './util/deferred-port.js';

@@ -1,8 +1,6 @@
 import { Redis } from 'ioredis';
-import { type Engine, errorMessage, InfrastructureError, type Logger, shownUrl, subscribedTopics, type TopicNames } from '@inflow/core';
-import { ElasticDefinitions } from './elasticsearch/elastic-definitions.js';
-import { ElasticSchedule } from './elasticsearch/elastic-schedule.js';
-import { ElasticStore } from './elasticsearch/elastic-store.js';
+import { type DefinitionStore, deferredPort, type Engine, errorMessage, InfrastructureError, type Logger, madeOnFirstUse, type RecordStore, type ScheduleStore, shownUrl, type SourceStore, subscribedTopics, type TopicNames } from '@inflow/core';
+import type { ElasticStorage } from './elasticsearch/elastic-storage.js';
 import { PulsarToken } from './pulsar/pulsar-auth.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
@@ -44,6 +42,14 @@ export interface DistributedSettings {
   statsTtlMs: number;
   /** Check at start that Pulsar's binary protocol answers (default true; `inflow setup` needs only the admin API). */
   checkPulsarBroker?: boolean;
+  /**
+   * Connect to Elasticsearch (and load its client) only when something first reads or writes
+   * there, not at start (default false). For the edge role: queued requests need Pulsar and
+   * Redis only, so an edge starts, and takes requests, while Elasticsearch is away, and does not
+   * carry the client's ~20 MB until its private API, a request processed in place or a source
+   * missing from Redis asks for the store.
+   */
+  storageOnFirstUse?: boolean;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -54,14 +60,16 @@ const CONNECT_TIMEOUT_MS = 15_000;
  * service has answered, so the roles start on a working engine.
  */
 export async function createDistributedEngine(settings: DistributedSettings, topics: TopicNames, logger: Logger): Promise<Engine> {
-  const store = new ElasticStore({
-    url: settings.elasticsearchUrl,
-    indexPrefix: settings.storagePrefix,
-    bulkAttempts: 3,
-    maxBulkBytes: 5_000_000,
-    maxBulksInFlight: 2,
-    refreshInterval: settings.refreshInterval,
-    logger: logger.child('elasticsearch'),
+  const storage = madeOnFirstUse(async (): Promise<ElasticStorage> => {
+    const { openElasticStorage } = await import('./elasticsearch/elastic-storage.js');
+    const opened = await openElasticStorage({
+      url: settings.elasticsearchUrl,
+      indexPrefix: settings.storagePrefix,
+      refreshInterval: settings.refreshInterval,
+      logger: logger.child('elasticsearch'),
+    });
+    if (settings.storageOnFirstUse) logger.info('elasticsearch connected on first use', { elasticsearch: shownUrl(settings.elasticsearchUrl), indexPrefix: settings.storagePrefix });
+    return opened;
   });
   // A hung Redis must not stall collection: a command gets 1 s, then the store is read instead.
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 1_000 });
@@ -69,8 +77,6 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   // never queues ahead of the collector's reads on one socket, and while Redis is away their
   // commands fail at once (no offline queue) instead of piling up in memory.
   const observing = new Redis(settings.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 2_000, enableOfflineQueue: false });
-  const definitions = new ElasticDefinitions(store.client, settings.storagePrefix);
-  const schedule = new ElasticSchedule(store.client, settings.storagePrefix);
   const queue = new PulsarQueue({
     webServiceUrl: settings.pulsarUrl,
     transport: settings.pulsarTransport,
@@ -88,6 +94,8 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     auth: PulsarToken.from({ token: settings.pulsarToken, tokenFile: settings.pulsarTokenFile }),
     logger: logger.child('pulsar'),
   });
+  // Opened at start, unless on first use (then each port opens it when first called).
+  let opened: ElasticStorage | undefined;
   try {
     await connectRedis(redis, settings.redisUrl);
     await connectRedis(observing, settings.redisUrl);
@@ -95,29 +103,28 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     const redisLogger = logger.child('redis');
     redis.on('error', (error: Error) => redisLogger.warn(`redis: ${error.message}`));
     observing.on('error', (error: Error) => redisLogger.debug(`redis (trace, stats): ${error.message}`));
-    await store.init();
-    await definitions.init();
-    await schedule.init();
+    if (!settings.storageOnFirstUse) opened = await storage.get();
     await queue.init();
   } catch (error) {
     redis.disconnect();
     observing.disconnect();
-    await Promise.allSettled([store.close(), queue.close()]);
+    await Promise.allSettled([closeStorage(storage.made()), queue.close()]);
     throw error;
   }
   // One line once everything answered (each service's own "ready" is debug: a start that waits for a service makes them again at every attempt).
   logger.info('distributed engine connected', {
     pulsar: shownUrl(settings.pulsarUrl),
     tenant: settings.tenant,
-    elasticsearch: shownUrl(settings.elasticsearchUrl),
+    elasticsearch: settings.storageOnFirstUse ? `${shownUrl(settings.elasticsearchUrl)} (on first use)` : shownUrl(settings.elasticsearchUrl),
     indexPrefix: settings.storagePrefix,
     redis: shownUrl(settings.redisUrl),
   });
+  const store: RecordStore & SourceStore = opened?.store ?? deferredPort<RecordStore & SourceStore>(STORE_MEMBERS, async () => (await storage.get()).store);
   return {
     queue,
     store,
-    definitions,
-    schedule,
+    definitions: opened?.definitions ?? deferredPort<DefinitionStore>(DEFINITION_MEMBERS, async () => (await storage.get()).definitions),
+    schedule: opened?.schedule ?? deferredPort<ScheduleStore>(SCHEDULE_MEMBERS, async () => (await storage.get()).schedule),
     // One trace and one board for every role and process of the deployment.
     trace: new RedisTraceStore({
       redis: observing,
@@ -141,9 +148,33 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       await queue.close();
       await redis.quit().catch(() => redis.disconnect());
       await observing.quit().catch(() => observing.disconnect());
-      await store.close();
+      await closeStorage(storage.made());
     },
   };
+}
+
+/** The ports' methods, for deferredPort (the compiler checks that none is left out). */
+const STORE_MEMBERS = {
+  write: true,
+  storedCopies: true,
+  getProfile: true,
+  getSession: true,
+  getProfiles: true,
+  getSessions: true,
+  listSessions: true,
+  getEvent: true,
+  listEvents: true,
+  listSources: true,
+  getSource: true,
+  putSource: true,
+} as const;
+const DEFINITION_MEMBERS = { list: true, get: true, put: true, delete: true } as const;
+const SCHEDULE_MEMBERS = { schedule: true, leaseDue: true, complete: true, list: true } as const;
+
+/** Closes the storage if it was opened (or is being opened); one that failed to open has nothing to close. */
+async function closeStorage(opening: Promise<ElasticStorage> | undefined): Promise<void> {
+  const opened = await opening?.catch(() => undefined);
+  await opened?.store.close();
 }
 
 /**
