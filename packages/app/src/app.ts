@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Engine, errorMessage, isInfrastructureError, type Lifecycle, type Logger, RequestBatcher, sleep, sleepUnless, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
+import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, sleepUnless, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenNodeHttp, listenUws, loadUws, publicRoutes, type ServerOptions, SourceRegistry } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type SubjectFeed, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
@@ -283,19 +283,23 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   /**
    * The demo's source, made if missing, before the edge listens. The edge alone opens
    * Elasticsearch on first use: while it is away (and Redis does not hold the source yet) the
-   * edge starts after at most 2 s anyway, and the source is made in the background once the store
-   * answers (the demo's requests get 503 until then).
+   * edge starts after at most 2 s anyway, and the source is made in the background, tried again
+   * every 5 s until it is (the demo's requests meanwhile get 503, or 403 once the store answers
+   * and until the next attempt made it).
    */
   async function ensureDemoSource(sources: SourceRegistry): Promise<void> {
     const made = (async () => {
-      for (let attempt = 1; ; attempt++) {
+      let failing: string | undefined;
+      for (;;) {
         try {
           await sources.ensure(config.demoSourceId, { name: 'Demo site' });
-          if (attempt > 1) logger.info(`demo source "${config.demoSourceId}" ready`);
+          if (failing !== undefined) logger.info(`demo source "${config.demoSourceId}" ready`);
           return;
         } catch (error) {
-          if (!isInfrastructureError(error)) return logger.error(`demo source "${config.demoSourceId}" not made: ${errorMessage(error)}`);
-          if (attempt === 1) logger.warn(`demo source "${config.demoSourceId}" not checked yet, retrying every 5 s: ${errorMessage(error)}`);
+          if (starting.signal.aborted) return;
+          const reason = errorMessage(error);
+          if (reason !== failing) logger.warn(`demo source "${config.demoSourceId}" not made yet, trying again every 5 s: ${reason}`);
+          failing = reason;
         }
         await sleepUnless(5_000, starting.signal);
         if (starting.signal.aborted) return;

@@ -94,7 +94,7 @@ async function startLate(role: string, env: Record<string, string>): Promise<{ c
 const TOKEN = 'start-wait-token-0123456789';
 
 describe('a role started before its services', () => {
-  it('edge: waits for Redis, Pulsar\'s admin API and its binary protocol (not ready, alive), then starts and queues requests while Elasticsearch is still away; its private API opens Elasticsearch on first use', async () => {
+  it('edge: waits for Redis, Pulsar\'s admin API and its binary protocol (not ready, alive), then starts without Elasticsearch: 503 for what needs it while it is away, its private API opens it on first use', async () => {
     const env = engineEnv('distributed');
     const services = {
       INFLOW_REDIS_URL: await lateService(env['INFLOW_REDIS_URL'] as string),
@@ -151,7 +151,7 @@ describe('a role started before its services', () => {
     child.kill('SIGTERM');
   }, 120_000);
 
-  it('edge: queues requests of a source Redis holds while Elasticsearch is away from the start', async () => {
+  it('edge: queues requests of a source Redis holds, and answers CORS preflights from the sources Redis lists, while Elasticsearch is away from the start', async () => {
     const env = engineEnv('distributed');
     // The source is made (in Elasticsearch and Redis) by a role that opens Elasticsearch at start.
     const api = await startLate('api', env);
@@ -160,7 +160,7 @@ describe('a role started before its services', () => {
     const made = await fetch(`${privateApi}/sources`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ id: 'cached', name: 'Cached' }),
+      body: JSON.stringify({ id: 'cached', name: 'Cached', allowedOrigins: ['https://shop.example'] }),
     });
     expect(made.status, await made.text()).toBe(201);
     api.child.kill('SIGTERM');
@@ -175,7 +175,14 @@ describe('a role started before its services', () => {
       body: JSON.stringify({ source: { id: 'cached' }, profile: { id: 'p-away' }, events: [{ type: 'page-view' }], options: { queue: true } }),
     });
     expect(queued.status, await queued.text()).toBe(201);
-    expect(edge.output()).not.toMatch(/elasticsearch connected|store unavailable/);
+    for (const path of ['/track', '/v1/batch']) {
+      const allowed = await fetch(`${publicUrl}${path}`, { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST' } });
+      expect([path, allowed.status, allowed.headers.get('access-control-allow-origin')]).toEqual([path, 204, 'https://shop.example']);
+      const refused = await fetch(`${publicUrl}${path}`, { method: 'OPTIONS', headers: { origin: 'https://elsewhere.example', 'access-control-request-method': 'POST' } });
+      expect([path, refused.status]).toEqual([path, 403]);
+    }
+    // Nothing of this opened Elasticsearch, nor tried to.
+    expect(edge.output()).not.toMatch(/elasticsearch connected|not opened on first use|store unavailable/);
     edge.child.kill('SIGTERM');
   }, 120_000);
 

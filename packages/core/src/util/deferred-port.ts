@@ -25,7 +25,7 @@ export type AsyncPort<T> = { [K in keyof T]: (...args: never[]) => Promise<unkno
  * `retryAfterMs` (callers meanwhile get its error at once, so that a service that is away is not
  * dialled again for every request), then forgotten: the next call tries again.
  */
-export function madeOnFirstUse<T>(make: () => Promise<T>, retryAfterMs = 1_000, now: () => number = Date.now): { get(): Promise<T>; made(): Promise<T> | undefined } {
+export function madeOnFirstUse<T>(make: () => Promise<T>, retryAfterMs = 1_000, now: () => number = () => performance.now()): { get(): Promise<T>; made(): Promise<T> | undefined } {
   let made: Promise<T> | undefined;
   let failedAt = 0;
   return {
@@ -33,7 +33,8 @@ export function madeOnFirstUse<T>(make: () => Promise<T>, retryAfterMs = 1_000, 
       if (made && failedAt > 0 && now() - failedAt >= retryAfterMs) made = undefined;
       if (!made) {
         failedAt = 0;
-        const attempt: Promise<T> = make().catch((error: unknown) => {
+        // A make that throws at once fails like one that rejects.
+        const attempt: Promise<T> = (async () => make())().catch((error: unknown) => {
           if (made === attempt) failedAt = now();
           throw error;
         });

@@ -4,7 +4,7 @@ import type { HttpReply, HttpRequest } from '../http/http-types.js';
 import { errorReply, internalError, json } from '../http/replies.js';
 import { Router } from '../http/router.js';
 import { addSegmentRoutes } from '../segment/segment-routes.js';
-import type { SourceRegistry } from '../sources/source-registry.js';
+import { isUnreachable, type SourceRegistry } from '../sources/source-registry.js';
 import { createTrackHandler, type TrackHandlerDeps } from '../track/track-handler.js';
 import { preflightReply, refusalCors } from './cors.js';
 import { IntakeDigest } from './intake-digest.js';
@@ -69,9 +69,9 @@ function counted(meter: EdgeMeter | undefined, intake: IntakeDigest, handler: (r
 async function preflight(sources: SourceRegistry, request: HttpRequest): Promise<HttpReply> {
   const origin = request.headers['origin'];
   if (!origin) return errorReply(400, 'invalid_payload', 'a CORS preflight needs an Origin header');
-  if (!(await sources.originAllowedAnywhere(origin))) {
-    return errorReply(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
-  }
+  const allowed = await sources.originAllowedAnywhere(origin);
+  if (isUnreachable(allowed)) return errorReply(503, 'service_unavailable', `the sources cannot be read now (${allowed.unreachable}); retry later`, { headers: { 'retry-after': '1' } });
+  if (!allowed) return errorReply(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
   return preflightReply(origin, request.headers['access-control-request-headers']);
 }
 

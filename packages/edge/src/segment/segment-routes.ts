@@ -3,6 +3,7 @@ import type { Router } from '../http/router.js';
 import { preflightReply } from '../public-api/cors.js';
 import { createSegmentHandler, type SegmentDeps, type SegmentEndpoint } from './segment-handler.js';
 import { segmentError } from './segment-replies.js';
+import { isUnreachable } from '../sources/source-registry.js';
 
 /**
  * Segment's paths: the HTTP Tracking API's names, and the one-letter paths analytics.js (the
@@ -51,8 +52,10 @@ export function addSegmentRoutes(router: Router, deps: SegmentDeps, wrap: (handl
 async function segmentPreflight(deps: SegmentDeps, request: HttpRequest): Promise<HttpReply> {
   const origin = request.headers['origin'];
   if (!origin) return segmentError(400, 'invalid_message', 'a CORS preflight needs an Origin header');
-  if (!(await deps.sources.originAllowedAnywhere(origin))) {
-    return segmentError(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
+  const allowed = await deps.sources.originAllowedAnywhere(origin);
+  if (isUnreachable(allowed)) {
+    return segmentError(503, 'service_unavailable', `the sources cannot be read now (${allowed.unreachable}); retry later`, { headers: { 'retry-after': '1' } });
   }
+  if (!allowed) return segmentError(403, 'origin_not_allowed', `origin ${origin} is not allowed by any enabled source`);
   return preflightReply(origin, request.headers['access-control-request-headers']);
 }

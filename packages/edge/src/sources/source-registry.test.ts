@@ -60,4 +60,21 @@ describe('SourceRegistry', () => {
     expect(await registry.resolve('y'.repeat(128))).toBeNull();
     expect(store.lookups).toEqual(['y'.repeat(128)]);
   });
+
+  it('answers a preflight from the last listing while the store cannot be reached, and says unreachable (never throws) when it never listed', async () => {
+    const site: SourceRecord = { ...WEB, id: 'site', allowedOrigins: ['https://shop.example'] };
+    const store = countingStore([site]);
+    const down = (): Promise<never> => Promise.reject(new InfrastructureError('store', 'connect ECONNREFUSED'));
+
+    const fresh = new SourceRegistry({ ...store, listSources: down }, 300);
+    expect(await fresh.originAllowedAnywhere('https://shop.example')).toEqual({ unreachable: 'store unavailable: connect ECONNREFUSED' });
+
+    const registry = new SourceRegistry(store, 300);
+    expect(await registry.originAllowedAnywhere('https://shop.example')).toBe(true);
+    expect(await registry.originAllowedAnywhere('https://other.example')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 350)); // the listing expires
+    store.listSources = down;
+    expect(await registry.originAllowedAnywhere('https://shop.example')).toBe(true);
+    expect(await registry.originAllowedAnywhere('https://other.example')).toBe(false);
+  });
 });

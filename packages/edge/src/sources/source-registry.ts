@@ -77,11 +77,21 @@ export class SourceRegistry {
     }
   }
 
-  /** True when any enabled source lets this origin post (used for CORS preflight). */
-  async originAllowedAnywhere(origin: string): Promise<boolean> {
-    const now = Date.now();
-    if (!this.listed || this.listed.until <= now) this.listed = { sources: await this.list(), until: now + this.ttlMs };
-    return this.listed.sources.some((source) => source.enabled && originAllowed(source, origin));
+  /**
+   * True when any enabled source lets this origin post (used for CORS preflight), from a listing
+   * at most `ttlMs` old. While the store cannot be reached the last listing holds for another time
+   * to live; without one this is SourceUnreachable (the edge answers 503), never thrown.
+   */
+  async originAllowedAnywhere(origin: string): Promise<boolean | SourceUnreachable> {
+    if (!this.listed || this.listed.until <= Date.now()) {
+      try {
+        await this.relist();
+      } catch (error) {
+        if (!isInfrastructureError(error)) throw error;
+        if (!this.listed) return { unreachable: errorMessage(error) };
+      }
+    }
+    return this.originAllowedAsLastListed(origin);
   }
 
   /**
@@ -185,8 +195,8 @@ export interface SourceUnreachable {
   unreachable: string;
 }
 
-export function isUnreachable(found: SourceRecord | SourceUnreachable | null): found is SourceUnreachable {
-  return found !== null && 'unreachable' in found;
+export function isUnreachable<T>(found: T | SourceUnreachable): found is SourceUnreachable {
+  return typeof found === 'object' && found !== null && 'unreachable' in found;
 }
 
 export function originAllowed(source: SourceRecord, origin: string): boolean {

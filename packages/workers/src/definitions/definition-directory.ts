@@ -14,9 +14,14 @@ export interface DefinitionDirectoryOptions<T> {
  * The destinations or rules as every worker sees them: read from the definitions store,
  * compiled once per version, and read again every `refreshMs`. When the store cannot be read
  * the last listing is kept (and the failure logged), so a store outage switches nothing off.
+ * Before the first listing there is none to keep: the failure is the caller's (an outage, tried
+ * again at the next call), so that no event is taken as having no destination or rule because
+ * the store was away when they were first asked for.
  */
 export class DefinitionDirectory<T> {
   private listing: T[] = [];
+  /** Set once a listing was read: from then on a failed read keeps it. */
+  private listed = false;
   private readAt = -Infinity;
   private reading: Promise<T[]> | null = null;
   private readonly compiled = new Map<string, { version: number; value: T }>();
@@ -43,7 +48,9 @@ export class DefinitionDirectory<T> {
         const value = this.compile(definition);
         return value === null ? [] : [value];
       });
+      this.listed = true;
     } catch (error) {
+      if (!this.listed) throw error;
       this.options.logger.warn(`${this.options.kind}s could not be read, using the last listing (${this.listing.length}): ${errorMessage(error)}`);
     }
     this.readAt = performance.now();

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
-import { type DefinitionStore, deferredPort, type Engine, errorMessage, InfrastructureError, type Logger, madeOnFirstUse, type RecordStore, type ScheduleStore, shownUrl, type SourceStore, subscribedTopics, type TopicNames } from '@inflow/core';
+import { type DefinitionStore, deferredPort, type Engine, errorMessage, InfrastructureError, type Logger, type RecordStore, type ScheduleStore, shownUrl, type SourceStore, subscribedTopics, type TopicNames } from '@inflow/core';
 import type { ElasticStorage } from './elasticsearch/elastic-storage.js';
+import { storageOpener } from './elasticsearch/storage-opener.js';
 import { PulsarToken } from './pulsar/pulsar-auth.js';
 import { PulsarQueue } from './pulsar/pulsar-queue.js';
 import { RedisProfileState } from './redis/redis-profile-state.js';
@@ -46,7 +47,7 @@ export interface DistributedSettings {
    * Connect to Elasticsearch (and load its client) only when something first reads or writes
    * there, not at start (default false). For the edge role: queued requests need Pulsar and
    * Redis only, so an edge starts, and takes requests, while Elasticsearch is away, and does not
-   * carry the client's ~20 MB until its private API, a request processed in place or a source
+   * carry the client (about 8 MB of the process's memory) until its private API, a request processed in place or a source
    * missing from Redis asks for the store.
    */
   storageOnFirstUse?: boolean;
@@ -57,20 +58,15 @@ const CONNECT_TIMEOUT_MS = 15_000;
 /**
  * Apache Pulsar for the queue, Elasticsearch for the store, Redis for hot profile state, the
  * source cache, the trace and the stats board. Creates what is missing (topics, index templates) and returns once each
- * service has answered, so the roles start on a working engine.
+ * service has answered, so the roles start on a working engine; with `storageOnFirstUse`, once
+ * Pulsar and Redis have (Elasticsearch then answers, or is waited for, at its first use).
  */
 export async function createDistributedEngine(settings: DistributedSettings, topics: TopicNames, logger: Logger): Promise<Engine> {
-  const storage = madeOnFirstUse(async (): Promise<ElasticStorage> => {
-    const { openElasticStorage } = await import('./elasticsearch/elastic-storage.js');
-    const opened = await openElasticStorage({
-      url: settings.elasticsearchUrl,
-      indexPrefix: settings.storagePrefix,
-      refreshInterval: settings.refreshInterval,
-      logger: logger.child('elasticsearch'),
-    });
-    if (settings.storageOnFirstUse) logger.info('elasticsearch connected on first use', { elasticsearch: shownUrl(settings.elasticsearchUrl), indexPrefix: settings.storagePrefix });
-    return opened;
-  });
+  const storage = storageOpener(
+    { url: settings.elasticsearchUrl, indexPrefix: settings.storagePrefix, refreshInterval: settings.refreshInterval, logger: logger.child('elasticsearch') },
+    logger,
+    settings.storageOnFirstUse === true,
+  );
   // A hung Redis must not stall collection: a command gets 1 s, then the store is read instead.
   const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: 3, lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: 1_000 });
   // The trace and the stats board on a connection of their own: a trace pipeline of a big batch
@@ -108,7 +104,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   } catch (error) {
     redis.disconnect();
     observing.disconnect();
-    await Promise.allSettled([closeStorage(storage.made()), queue.close()]);
+    await Promise.allSettled([storage.close(), queue.close()]);
     throw error;
   }
   // One line once everything answered (each service's own "ready" is debug: a start that waits for a service makes them again at every attempt).
@@ -120,6 +116,10 @@ export async function createDistributedEngine(settings: DistributedSettings, top
     redis: shownUrl(settings.redisUrl),
   });
   const store: RecordStore & SourceStore = opened?.store ?? deferredPort<RecordStore & SourceStore>(STORE_MEMBERS, async () => (await storage.get()).store);
+  const sources = new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`);
+  // A process that opened Elasticsearch lists the sources into Redis (when Redis does not hold the
+  // list): an edge that opens it only on first use then answers CORS from Redis.
+  if (opened) sources.listSources().catch((error: unknown) => logger.debug(`sources not listed into redis: ${errorMessage(error)}`));
   return {
     queue,
     store,
@@ -135,7 +135,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       logger: logger.child('trace'),
     }),
     stats: new RedisStatsBoard({ redis: observing, keyPrefix: settings.storagePrefix, ttlMs: settings.statsTtlMs, logger: logger.child('stats') }),
-    sources: new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`),
+    sources,
     profileState: new RedisProfileState({
       redis,
       store,
@@ -148,7 +148,7 @@ export async function createDistributedEngine(settings: DistributedSettings, top
       await queue.close();
       await redis.quit().catch(() => redis.disconnect());
       await observing.quit().catch(() => observing.disconnect());
-      await closeStorage(storage.made());
+      await storage.close();
     },
   };
 }
@@ -170,12 +170,6 @@ const STORE_MEMBERS = {
 } as const;
 const DEFINITION_MEMBERS = { list: true, get: true, put: true, delete: true } as const;
 const SCHEDULE_MEMBERS = { schedule: true, leaseDue: true, complete: true, list: true } as const;
-
-/** Closes the storage if it was opened (or is being opened); one that failed to open has nothing to close. */
-async function closeStorage(opening: Promise<ElasticStorage> | undefined): Promise<void> {
-  const opened = await opening?.catch(() => undefined);
-  await opened?.store.close();
-}
 
 /**
  * Connects a client made with lazyConnect. Redis not answering is an outage (InfrastructureError,

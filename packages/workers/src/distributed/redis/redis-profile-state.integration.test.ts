@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collect } from '../../collector/collect.js';
 import { createLogger } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
-import { requiredEnv } from '../../test-support/services.js';
-import { ElasticStore } from '../elasticsearch/elastic-store.js';
+import { storeAndRedis } from '../../test-support/store-and-redis.js';
+import type { ElasticStore } from '../elasticsearch/elastic-store.js';
 import { RedisProfileState } from './redis-profile-state.js';
 
 const prefix = `rs${Date.now().toString(36)}`;
@@ -14,20 +14,12 @@ describe('RedisProfileState on a real Redis over a real Elasticsearch', () => {
   let redis: Redis;
   let store: ElasticStore;
   let state: RedisProfileState;
+  let cleanUp: () => Promise<void>;
   beforeAll(async () => {
-    redis = new Redis(requiredEnv('INFLOW_REDIS_URL'));
-    store = new ElasticStore({ url: requiredEnv('INFLOW_ELASTICSEARCH_URL'), indexPrefix: prefix, bulkAttempts: 3, maxBulkBytes: 1_000_000, logger });
-    await store.init();
+    ({ redis, store, cleanUp } = await storeAndRedis(prefix, logger));
     state = new RedisProfileState({ redis, store, keyPrefix: prefix, profileTtlSeconds: 60, sessionTtlSeconds: 60, logger });
   });
-  afterAll(async () => {
-    const indices = Object.keys(await store.client.indices.get({ index: `${prefix}-*` }));
-    await store.client.indices.delete({ index: indices });
-    await store.close();
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length > 0) await redis.del(keys);
-    redis.disconnect();
-  });
+  afterAll(() => cleanUp());
 
   it('reads what Redis lost from the store in one multi-get, and never moves a cached record back', async () => {
     const v1 = collect(envelopeFor({ profile: { id: 'rp' }, session: { id: 'rs' }, events: [{ id: 'a', type: 'x' }] }), { profile: null, session: null });
