@@ -79,7 +79,7 @@ export class SourceRegistry {
 
   /**
    * True when any enabled source lets this origin post (used for CORS preflight), from a listing
-   * at most `ttlMs` old. While the store cannot be reached the last listing holds for another time
+   * at most `ttlMs` old. While the store cannot be listed the last listing holds for another time
    * to live; without one this is SourceUnreachable (the edge answers 503), never thrown.
    */
   async originAllowedAnywhere(origin: string): Promise<boolean | SourceUnreachable> {
@@ -87,7 +87,7 @@ export class SourceRegistry {
       try {
         await this.relist();
       } catch (error) {
-        if (!isInfrastructureError(error)) throw error;
+        // Whatever the store said: a preflight is answered from the last listing, or with 503, never a 500.
         if (!this.listed) return { unreachable: errorMessage(error) };
       }
     }

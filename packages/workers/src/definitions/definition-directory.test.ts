@@ -39,4 +39,15 @@ describe('DefinitionDirectory', () => {
     expect(await directory.all()).toEqual(['hook']);
     expect(store.reads).toBe(4);
   });
+
+  it('turns a first read the store refused for another reason into an outage too (never a dead letter or a 500)', async () => {
+    const store = definitionsPort([]);
+    store.list = async () => {
+      throw new Error('security_exception: unable to authenticate');
+    };
+    const directory = new DefinitionDirectory({ definitions: store, kind: 'rule', compile: (definition) => definition.id, refreshMs: 60_000, logger });
+    const failure = await directory.all().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(InfrastructureError);
+    expect(String(failure)).toMatch(/rules could not be read: security_exception/);
+  });
 });

@@ -1,4 +1,4 @@
-import { type Definition, type DefinitionKind, type DefinitionStore, errorMessage, type Logger } from '@inflow/core';
+import { type Definition, type DefinitionKind, type DefinitionStore, errorMessage, InfrastructureError, isInfrastructureError, type Logger } from '@inflow/core';
 
 export interface DefinitionDirectoryOptions<T> {
   definitions: DefinitionStore;
@@ -50,7 +50,8 @@ export class DefinitionDirectory<T> {
       });
       this.listed = true;
     } catch (error) {
-      if (!this.listed) throw error;
+      // Whatever the store said, an outage for the caller: retried, never a dead letter or a 500.
+      if (!this.listed) throw isInfrastructureError(error) ? error : new InfrastructureError('store', `${this.options.kind}s could not be read: ${errorMessage(error)}`, { cause: error });
       this.options.logger.warn(`${this.options.kind}s could not be read, using the last listing (${this.listing.length}): ${errorMessage(error)}`);
     }
     this.readAt = performance.now();

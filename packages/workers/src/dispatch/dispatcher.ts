@@ -94,7 +94,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     async start() {
-      await follow();
+      // Destinations that cannot be read yet (the store is away) are followed by the loop, which asks again every refreshMs.
+      await follow().catch((error: unknown) => logger.warn(`destinations not followed yet: ${errorMessage(error)}`));
       supervising = supervise();
     },
     async close() {

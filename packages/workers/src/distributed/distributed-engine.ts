@@ -117,9 +117,6 @@ export async function createDistributedEngine(settings: DistributedSettings, top
   });
   const store: RecordStore & SourceStore = opened?.store ?? deferredPort<RecordStore & SourceStore>(STORE_MEMBERS, async () => (await storage.get()).store);
   const sources = new RedisSourceCache(redis, store, `${settings.storagePrefix}:sources`);
-  // A process that opened Elasticsearch lists the sources into Redis (when Redis does not hold the
-  // list): an edge that opens it only on first use then answers CORS from Redis.
-  if (opened) sources.listSources().catch((error: unknown) => logger.debug(`sources not listed into redis: ${errorMessage(error)}`));
   return {
     queue,
     store,

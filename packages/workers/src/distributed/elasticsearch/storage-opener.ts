@@ -1,4 +1,4 @@
-import { errorMessage, InfrastructureError, isInfrastructureError, type Logger, madeOnFirstUse, shownUrl, sleep } from '@inflow/core';
+import { errorMessage, InfrastructureError, isInfrastructureError, type Logger, madeOnFirstUse, shownUrl } from '@inflow/core';
 import type { ElasticStorage, ElasticStorageOptions } from './elastic-storage.js';
 
 /** How long closing waits for an opening still under way before leaving it. */
@@ -6,7 +6,7 @@ const CLOSE_WAIT_MS = 5_000;
 
 /** Opens the Elasticsearch storage once (at start, or on first use) and closes it with the engine. */
 export interface StorageOpener {
-  /** The storage, opened now if it is not yet; after close(), an outage error. */
+  /** The storage, opened now if it is not yet; after close(), an outage error (InfrastructureError). */
   get(): Promise<ElasticStorage>;
   close(): Promise<void>;
 }
@@ -49,12 +49,15 @@ export function storageOpener(options: ElasticStorageOptions, logger: Logger, on
     return opened;
   });
   return {
-    get: () => storage.get(),
+    get: () => (closed ? Promise.reject(new InfrastructureError('store', 'elasticsearch: the engine is closed')) : storage.get()),
     async close() {
       closed = true;
       const opening = storage.made();
       if (!opening) return;
-      const opened = await Promise.race([opening.catch(() => undefined), sleep(CLOSE_WAIT_MS).then(() => undefined)]);
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), CLOSE_WAIT_MS)));
+      const opened = await Promise.race([opening.catch(() => undefined), gaveUp]);
+      clearTimeout(timer);
       await opened?.store.close();
     },
   };
