@@ -282,32 +282,36 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
 
   /**
    * The demo's source, made if missing, before the edge listens. The edge alone opens
-   * Elasticsearch on first use: while it is away (and Redis does not hold the source yet) the
-   * edge starts after at most 2 s anyway, and the source is made in the background, tried again
-   * every 5 s until it is (the demo's requests meanwhile get 503, or 403 once the store answers
-   * and until the next attempt made it).
+   * Elasticsearch on first use: when the first attempt fails (the store is away, and Redis does
+   * not hold the source yet) the edge starts anyway and the source is made in the background,
+   * tried again every 5 s until it is (the demo's requests meanwhile get 503, or 403 once the
+   * store answers and until the next attempt made it).
    */
   async function ensureDemoSource(sources: SourceRegistry): Promise<void> {
-    const made = (async () => {
+    const attempt = (): Promise<unknown> => sources.ensure(config.demoSourceId, { name: 'Demo site' });
+    try {
+      await attempt();
+      return;
+    } catch (error) {
+      logger.warn(`demo source "${config.demoSourceId}" not made yet, trying again every 5 s: ${errorMessage(error)}`);
+    }
+    void (async () => {
       let failing: string | undefined;
       for (;;) {
+        await sleepUnless(5_000, starting.signal);
+        if (starting.signal.aborted) return;
         try {
-          await sources.ensure(config.demoSourceId, { name: 'Demo site' });
-          if (failing !== undefined) logger.info(`demo source "${config.demoSourceId}" ready`);
+          await attempt();
+          logger.info(`demo source "${config.demoSourceId}" ready`);
           return;
         } catch (error) {
           if (starting.signal.aborted) return;
           const reason = errorMessage(error);
-          if (reason !== failing) logger.warn(`demo source "${config.demoSourceId}" not made yet, trying again every 5 s: ${reason}`);
+          if (reason !== failing) logger.warn(`demo source "${config.demoSourceId}" not made yet: ${reason}`);
           failing = reason;
         }
-        await sleepUnless(5_000, starting.signal);
-        if (starting.signal.aborted) return;
       }
     })();
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([made, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
-    clearTimeout(timer);
   }
 
   async function startEdge(listen: Listen, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {
