@@ -47,8 +47,8 @@ export interface DistributedSettings {
    * Connect to Elasticsearch (and load its client) only when something first reads or writes
    * there, not at start (default false). For the edge role: queued requests need Pulsar and
    * Redis only, so an edge starts, and takes requests, while Elasticsearch is away, and does not
-   * carry the client (about 8 MB of the process's memory) until its private API, a request processed in place or a source
-   * missing from Redis asks for the store.
+   * carry the client (about 8 MB of the process's memory) until its private API, a request
+   * processed in place, a source missing from Redis or the list of sources (CORS) asks for the store.
    */
   storageOnFirstUse?: boolean;
 }
