@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Engine, errorMessage, type Lifecycle, type Logger, RequestBatcher, sleep, sleepUnless, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
+import { type Engine, errorMessage, isInfrastructureError, type Lifecycle, type Logger, RequestBatcher, sleep, sleepUnless, type Telemetry, topicNames, type TopicNames, type TraceSink } from '@inflow/core';
 import { earlyReplyCors, type HttpHandler, type HttpServer, IntakeDigest, listenNodeHttp, listenUws, loadUws, publicRoutes, type ServerOptions, SourceRegistry } from '@inflow/edge';
 import { Collector, createCollectorWorker, createDispatcher, createDistributedEngine, createEmbeddedEngine, createWorkflowWorker, DestinationDirectory, DispatchFeed, RECENT_EVENTS_KEPT, RuleDirectory, RulesInBatch, type SubjectFeed, WorkflowFeed } from '@inflow/workers';
 import { resolveApiToken } from './api-token.js';
@@ -281,37 +281,27 @@ export function createInflow(config: Config, roles: readonly Role[], logger: Log
   }
 
   /**
-   * The demo's source, made if missing, before the edge listens. The edge alone opens
-   * Elasticsearch on first use: when the first attempt fails (the store is away, and Redis does
-   * not hold the source yet) the edge starts anyway and the source is made in the background,
-   * tried again every 5 s until it is (the demo's requests meanwhile get 503, or 403 once the
-   * store answers and until the next attempt made it).
+   * The demo's source, made if missing, before the edge listens (so that the demo's first requests
+   * never get 403). The edge alone opens Elasticsearch on first use: while the store cannot be
+   * reached (and Redis does not hold the source yet) the start waits for it, trying every 2 s with a
+   * warning, as it waits for its services; anything else stops the start.
    */
   async function ensureDemoSource(sources: SourceRegistry): Promise<void> {
-    const attempt = (): Promise<unknown> => sources.ensure(config.demoSourceId, { name: 'Demo site' });
-    try {
-      await attempt();
-      return;
-    } catch (error) {
-      logger.warn(`demo source "${config.demoSourceId}" not made yet, trying again every 5 s: ${errorMessage(error)}`);
-    }
-    void (async () => {
-      let failing: string | undefined;
-      for (;;) {
-        await sleepUnless(5_000, starting.signal);
-        if (starting.signal.aborted) return;
-        try {
-          await attempt();
-          logger.info(`demo source "${config.demoSourceId}" ready`);
-          return;
-        } catch (error) {
-          if (starting.signal.aborted) return;
-          const reason = errorMessage(error);
-          if (reason !== failing) logger.warn(`demo source "${config.demoSourceId}" not made yet: ${reason}`);
-          failing = reason;
-        }
+    let failing: string | undefined;
+    for (;;) {
+      try {
+        await sources.ensure(config.demoSourceId, { name: 'Demo site' });
+        if (failing !== undefined) logger.info(`demo source "${config.demoSourceId}" ready`);
+        return;
+      } catch (error) {
+        if (!isInfrastructureError(error)) throw error;
+        const reason = errorMessage(error);
+        if (reason !== failing) logger.warn(`demo source "${config.demoSourceId}" cannot be made yet, waiting for the store (every 2 s): ${reason}`);
+        failing = reason;
       }
-    })();
+      await sleepUnless(2_000, starting.signal);
+      if (starting.signal.aborted) throw new ServicesUnavailableError('start abandoned: the process is shutting down');
+    }
   }
 
   async function startEdge(listen: Listen, engine: Engine, sources: SourceRegistry, collector: Collector): Promise<void> {

@@ -103,7 +103,8 @@ describe('a role started before its services', () => {
       // The brokers' binary protocol, apart from the admin API (its port can be down while the admin API answers).
       INFLOW_PULSAR_SERVICE_URL: await lateService(requiredEnv('INFLOW_PULSAR_SERVICE_URL')),
     };
-    const { child, output, health } = await startLate('edge', { ...env, ...lateUrls(services) });
+    // Without the demo (whose source the start would wait for: see below).
+    const { child, output, health } = await startLate('edge', { ...env, ...lateUrls(services), INFLOW_SERVE_DEMO: 'false' });
 
     // Each service in turn: the role names the one it waits for, and stays up (alive, not ready).
     await waitFor(() => /WARN .*distributed engine: cache unavailable: redis at redis:\/\/127\.0\.0\.1:\d+: connect ECONNREFUSED.*; attempt 2/.test(output()), 30_000, 'a warning naming Redis');
@@ -120,7 +121,7 @@ describe('a role started before its services', () => {
     await waitFor(() => /inflow started/.test(output()), 60_000, `the start (output:\n${output()})`);
     expect(output()).toMatch(/INFO .*distributed engine: connected after \d+ attempts/);
     expect(output()).toMatch(/distributed engine connected .*elasticsearch="http:\/\/127\.0\.0\.1:\d+ \(on first use\)"/);
-    // The start did not wait for Elasticsearch (the demo's source, when served, is made once it answers).
+    // The start did not wait for Elasticsearch.
     expect(output()).not.toMatch(/distributed engine: store unavailable/);
     expect((await fetch(`${await health()}/readyz`)).status).toBe(200);
     const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
@@ -128,9 +129,9 @@ describe('a role started before its services', () => {
     const tracked = await fetch(`${publicUrl}/track`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
+      body: JSON.stringify({ source: { id: 'late-source' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
     });
-    // No source "demo" in Redis and Elasticsearch away: the source cannot be checked, a 503 (never 403 or 500).
+    // A source Redis does not hold, and Elasticsearch away: the source cannot be checked, a 503 (never 403 or 500).
     expect(tracked.status, await tracked.text()).toBe(503);
 
     // The private API needs Elasticsearch: 503 while it is away, then answers once it is there.
@@ -188,6 +189,25 @@ describe('a role started before its services', () => {
     expect(edge.output().match(/not opened on first use/g)?.length).toBe(1);
     expect(edge.output()).toMatch(/INFO .*elasticsearch connected on first use \(after failed attempts\)/);
     edge.child.kill('SIGTERM');
+  }, 120_000);
+
+  it('edge serving the demo: waits for the store to make the demo\'s source before it listens (its first requests never get 403)', async () => {
+    const env = engineEnv('distributed');
+    const elasticsearch = await lateService(env['INFLOW_ELASTICSEARCH_URL'] as string);
+    const { output, health } = await startLate('edge', { ...env, INFLOW_ELASTICSEARCH_URL: elasticsearch.url, INFLOW_SERVE_DEMO: 'true' });
+    await waitFor(() => /WARN .*demo source "demo" cannot be made yet, waiting for the store/.test(output()), 60_000, `a warning naming the demo source (output:\n${output()})`);
+    expect(output()).not.toMatch(/public edge listening|inflow started/);
+    expect((await fetch(`${await health()}/readyz`)).status).toBe(503);
+    await elasticsearch.open();
+    await waitFor(() => /inflow started/.test(output()), 60_000, `the start (output:\n${output()})`);
+    expect(output()).toMatch(/INFO .*demo source "demo" ready/);
+    const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
+    const tracked = await fetch(`${publicUrl}/track`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'demo-visitor' }, events: [{ type: 'page-view' }], options: { queue: true } }),
+    });
+    expect(tracked.status, await tracked.text()).toBe(201);
   }, 120_000);
 
   it('collector: waits for Elasticsearch (not ready, alive, naming it), then starts', async () => {

@@ -40,6 +40,7 @@ const preflight = (operationId: string, tag: string, errorSchema: 'Error' | 'Seg
     '400': jsonAnswer('No Origin header.', ref(errorSchema)),
     '403': jsonAnswer('No enabled source allows the origin (`origin_not_allowed`); no CORS headers.', ref(errorSchema)),
     '500': responseRef('InternalError'),
+    '503': jsonAnswer('The list of sources cannot be read now (`service_unavailable`: its store is unreachable and no list was read a moment ago); no CORS headers.', ref(errorSchema), retryAfter),
   },
 });
 

@@ -79,15 +79,16 @@ export class SourceRegistry {
 
   /**
    * True when any enabled source lets this origin post (used for CORS preflight), from a listing
-   * at most `ttlMs` old. While the store cannot be listed the last listing holds for another time
-   * to live; without one this is SourceUnreachable (the edge answers 503), never thrown.
+   * at most `ttlMs` old. While the store cannot be reached the last listing holds for another time
+   * to live; without one this is SourceUnreachable (the edge answers 503), not thrown.
    */
   async originAllowedAnywhere(origin: string): Promise<boolean | SourceUnreachable> {
     if (!this.listed || this.listed.until <= Date.now()) {
       try {
         await this.relist();
       } catch (error) {
-        // Whatever the store said: a preflight is answered from the last listing, or with 503, never a 500.
+        // An outage: a preflight is answered from the last listing, or with 503.
+        if (!isInfrastructureError(error)) throw error;
         if (!this.listed) return { unreachable: errorMessage(error) };
       }
     }

@@ -94,8 +94,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   return {
     async start() {
-      // Destinations that cannot be read yet (the store is away) are followed by the loop, which asks again every refreshMs.
-      await follow().catch((error: unknown) => logger.warn(`destinations not followed yet: ${errorMessage(error)}`));
+      // Destinations that cannot be read yet (the store is away) are left to the loop, which asks again at once (and warns) and then every refreshMs.
+      await follow().catch(() => undefined);
       supervising = supervise();
     },
     async close() {
