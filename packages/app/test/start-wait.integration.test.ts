@@ -90,6 +90,15 @@ async function startLate(role: string, env: Record<string, string>): Promise<{ c
   return { child, output: () => output, health };
 }
 
+/** POST /track of one queued page view of `profile` to `source`. */
+function queuedPageView(publicUrl: string, source: string, profile: string): Promise<Response> {
+  return fetch(`${publicUrl}/track`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ source: { id: source }, profile: { id: profile }, events: [{ type: 'page-view' }], options: { queue: true } }),
+  });
+}
+
 /** The private API's token of the roles started here. */
 const TOKEN = 'start-wait-token-0123456789';
 
@@ -126,11 +135,7 @@ describe('a role started before its services', () => {
     expect((await fetch(`${await health()}/readyz`)).status).toBe(200);
     const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
     const privateUrl = /private API listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
-    const tracked = await fetch(`${publicUrl}/track`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { id: 'late-source' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
-    });
+    const tracked = await queuedPageView(publicUrl, 'late-source', 'late');
     // A source Redis does not hold, and Elasticsearch away: the source cannot be checked, a 503 (never 403 or 500).
     expect(tracked.status, await tracked.text()).toBe(503);
 
@@ -143,11 +148,7 @@ describe('a role started before its services', () => {
     expect(output()).toMatch(/INFO .*elasticsearch connected on first use/);
     const created = await fetch(`${privateUrl}/sources`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ id: 'late-source', name: 'Late' }) });
     expect(created.status, await created.text()).toBe(201);
-    const queued = await fetch(`${publicUrl}/track`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { id: 'late-source' }, profile: { id: 'late' }, events: [{ type: 'page-view' }], options: { queue: true } }),
-    });
+    const queued = await queuedPageView(publicUrl, 'late-source', 'late');
     expect(queued.status, await queued.text()).toBe(201);
     child.kill('SIGTERM');
   }, 120_000);
@@ -170,11 +171,7 @@ describe('a role started before its services', () => {
     const edge = await startLate('edge', { ...env, INFLOW_ELASTICSEARCH_URL: elasticsearch.url, INFLOW_SERVE_DEMO: 'false' });
     await waitFor(() => /inflow started/.test(edge.output()), 60_000, 'the edge, with Elasticsearch away');
     const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(edge.output())?.[1] as string;
-    const queued = await fetch(`${publicUrl}/track`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { id: 'cached' }, profile: { id: 'p-away' }, events: [{ type: 'page-view' }], options: { queue: true } }),
-    });
+    const queued = await queuedPageView(publicUrl, 'cached', 'p-away');
     expect(queued.status, await queued.text()).toBe(201);
     // CORS preflights need the list of sources, which only the store gives: 503 (never 500) while it is away, then answered.
     for (const path of ['/track', '/v1/batch']) {
@@ -202,11 +199,7 @@ describe('a role started before its services', () => {
     await waitFor(() => /inflow started/.test(output()), 60_000, `the start (output:\n${output()})`);
     expect(output()).toMatch(/INFO .*demo source "demo" ready/);
     const publicUrl = /public edge listening on (http:\/\/\S+)/.exec(output())?.[1] as string;
-    const tracked = await fetch(`${publicUrl}/track`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ source: { id: 'demo' }, profile: { id: 'demo-visitor' }, events: [{ type: 'page-view' }], options: { queue: true } }),
-    });
+    const tracked = await queuedPageView(publicUrl, 'demo', 'demo-visitor');
     expect(tracked.status, await tracked.text()).toBe(201);
   }, 120_000);
 
