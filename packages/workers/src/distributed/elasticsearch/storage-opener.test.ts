@@ -1,20 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InfrastructureError, type Logger } from '@inflow/core';
+import { createLogger, InfrastructureError, type Logger } from '@inflow/core';
 import { storageOpener } from './storage-opener.js';
 
-/** A logger that keeps its lines by level. */
+/** The project's logger, its lines kept as [level, message] (JSON lines, read back). */
 function keptLines(): Logger & { lines: Array<[string, string]> } {
   const lines: Array<[string, string]> = [];
-  const logger = {
-    lines,
-    child: () => logger,
-    debug: (message: string) => void lines.push(['debug', message]),
-    info: (message: string) => void lines.push(['info', message]),
-    warn: (message: string) => void lines.push(['warn', message]),
-    error: (message: string) => void lines.push(['error', message]),
+  const sink = (line: string): void => {
+    const { level, msg } = JSON.parse(line) as { level: string; msg: string };
+    lines.push([level, msg]);
   };
-  return logger as unknown as Logger & { lines: Array<[string, string]> };
+  return Object.assign(createLogger({ level: 'debug', format: 'json', sink }), { lines });
 }
 
 const servers: Server[] = [];
