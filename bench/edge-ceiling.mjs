@@ -445,7 +445,44 @@ async function startInflow(name, nodeArgs, env, { sourceFromApiRole = false } = 
     await server.stop();
     throw new Error(`${name}: ${problem}`);
   }
-  return { ...server, pid: server.child.pid, url };
+  return { ...server, pid: server.child.pid, url, privateUrl };
+}
+
+/**
+ * The edge's latency histograms (private API /metrics): requests answered on /track, and the
+ * queue's publishes (hand-over to broker receipt). Undefined for a server without them (bare).
+ */
+async function latencyHistograms(server) {
+  if (!server.privateUrl) return undefined;
+  const response = await fetch(`${server.privateUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const text = await response.text();
+  const read = (name, filter) => {
+    const buckets = new Map();
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}_bucket{`) || !filter.test(line)) continue;
+      const le = /le="([^"]+)"/.exec(line)?.[1];
+      const count = Number(line.slice(line.lastIndexOf(' ') + 1));
+      if (le) buckets.set(le, (buckets.get(le) ?? 0) + count);
+    }
+    return buckets;
+  };
+  return { http: read('inflow_http_request_duration_seconds', /route="\/track"/), publish: read('inflow_queue_publish_duration_seconds', /./) };
+}
+
+/** Between two latencyHistograms: the share of /track answers and of publishes over 5 ms (and 10 ms). */
+function tailShares(before, after) {
+  const percent = (n) => `${(n * 100).toFixed(2)}%`;
+  const share = (kind) => {
+    const delta = (le) => (after[kind].get(le) ?? 0) - (before[kind].get(le) ?? 0);
+    const all = delta('+Inf');
+    if (all <= 0) return undefined;
+    return `${all.toLocaleString('en-US')}, over 5 ms ${percent(1 - delta('0.005') / all)}, over 10 ms ${percent(1 - delta('0.01') / all)}`;
+  };
+  const http = share('http');
+  const publish = share('publish');
+  if (!http) return undefined;
+  return `/track answers ${http}; publishes (hand-over to broker receipt) ${publish ?? 'none'}`;
 }
 
 /** Creates the "bench" source through a private API; the problem, if it could not. */
@@ -719,8 +756,13 @@ async function measure(target, bodies, scripts) {
     } catch (error) {
       after = error.message;
     }
+    const before = target.half && WITH_HALF ? await latencyHistograms(server) : undefined;
     const half = target.half && WITH_HALF ? await halfLoad(target, server, peak, scripts) : undefined;
     if (half) say(`${target.key}: half load ${brief(half)}`);
+    if (half && before) {
+      const tail = tailShares(before, await latencyHistograms(server));
+      if (tail) say(`${target.key}: half load, the edge's own count (half-load probes included): ${tail}`);
+    }
     // --cpu-rate R: the server's CPU per request at about R requests/s, the same rate for every
     // target (at peak a cost shows as req/s; below it, as CPU the same work takes).
     const fixed = CPU_RATE ? await pacedLoad(target, server, CPU_RATE, scripts, `${CPU_RATE} req/s`) : undefined;
