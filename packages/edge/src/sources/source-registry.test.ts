@@ -48,6 +48,61 @@ describe('SourceRegistry', () => {
     await expect(registry.resolve('never-seen')).rejects.toBeInstanceOf(InfrastructureError);
   });
 
+  it('shares one store lookup among the requests for one id', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 60_000);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => registry.resolve('web')));
+    expect(answers).toEqual(Array.from({ length: 10 }, () => WEB));
+    expect(store.lookups).toEqual(['web']);
+  });
+
+  it('bounds the store lookups of ids it does not know: 32 at once, 1,000 in line, then 503 (InfrastructureError); known sources pass', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 200);
+    expect(await registry.resolve('web')).toEqual(WEB);
+    await new Promise((resolve) => setTimeout(resolve, 250)); // web's answer expires
+    // A store that answers only when told: made-up ids pile up.
+    const held: Array<() => void> = [];
+    const asked: string[] = [];
+    const answer = store.getSource;
+    store.getSource = (id) => {
+      asked.push(id);
+      return new Promise((resolve) => held.push(() => resolve(answer(id))));
+    };
+    const made = Array.from({ length: 1_032 }, (_, i) => registry.resolve(`made-up-${i}`));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked.filter((id) => id.startsWith('made-up-'))).toHaveLength(32);
+    // The line is full: one more id is refused at once, as an outage the edge answers with 503.
+    await expect(registry.resolve('one-too-many')).rejects.toThrow(/1000 lookups of source ids not known wait in line/);
+    // A source it knows is looked up again outside the bound.
+    const web = registry.resolve('web');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(asked.at(-1)).toBe('web');
+    // Each lookup that ends lets the next in line go.
+    while (held.length > 0) (held.shift() as () => void)();
+    await new Promise((resolve) => setImmediate(resolve));
+    while (held.length > 0) {
+      (held.shift() as () => void)();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await web).toEqual(WEB);
+    expect(await Promise.all(made)).toEqual(Array.from({ length: 1_032 }, () => null));
+    expect(asked.filter((id) => id.startsWith('made-up-'))).toHaveLength(1_032);
+    // Free again.
+    store.getSource = answer;
+    expect(await registry.resolve('one-too-many')).toBeNull();
+  });
+
+  it('forgets "no such source" answers past 10,000, never a source it found', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 60_000);
+    expect(await registry.resolve('web')).toEqual(WEB);
+    for (let i = 0; i < 10_001; i++) await registry.resolve(`nope-${i}`);
+    expect(registry.peek('web')).toEqual(WEB);
+    expect(registry.peek('nope-0')).toBeUndefined();
+    expect(registry.peek('nope-10000')).toBeNull();
+  });
+
   it('answers "no such source" to an id longer than any source can have, without asking the store or keeping it', async () => {
     const store = countingStore([WEB]);
     const registry = new SourceRegistry(store, 60_000);

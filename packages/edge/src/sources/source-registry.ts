@@ -1,4 +1,4 @@
-import { errorMessage, isInfrastructureError, type SourceRecord, type SourceStore } from '@inflow/core';
+import { errorMessage, InfrastructureError, isInfrastructureError, type SourceRecord, type SourceStore } from '@inflow/core';
 import { MAX_ID_LENGTH } from '@inflow/protocol';
 
 export type SourceInput = Partial<Pick<SourceRecord, 'name' | 'enabled' | 'allowedOrigins'>>;
@@ -14,12 +14,31 @@ export class SourceExistsError extends Error {
 const FIRST_LISTING_WAIT_MS = 1_000;
 
 /**
+ * Store lookups of ids that are no source known here that may be under way at once, and how many
+ * more may wait in line for one. A client cycling through made-up source ids (or Segment write
+ * keys) would otherwise have the store looked up once per request, as fast as it sends; past the
+ * line, such a request gets 503 with Retry-After (a real new source gets in on a retry). Sources
+ * known here are looked up again as their time to live requires, outside these bounds.
+ */
+const MAX_UNKNOWN_LOOKUPS = 32;
+const MAX_UNKNOWN_WAITING = 1_000;
+/** "No such source" answers kept at most; past them they are forgotten (found sources are kept). */
+const MAX_MISSING_KEPT = 10_000;
+
+/**
  * Event sources: the store holds them, and a short-lived cache answers the edge's check on
  * every request without a store round trip. Changes made here show at once; changes made by
  * another process show within `ttlMs`.
  */
 export class SourceRegistry {
-  private readonly cache = new Map<string, { source: SourceRecord | null; until: number }>();
+  /** Sources found, and ids found to be no source (kept apart: made-up ids must not push real ones out). */
+  private readonly found = new Map<string, { source: SourceRecord; until: number }>();
+  private readonly missing = new Map<string, { source: null; until: number }>();
+  /** Store lookups under way, by id: requests for one id share one. */
+  private readonly lookups = new Map<string, Promise<SourceRecord | null>>();
+  /** Lookups of ids not known under way (at most MAX_UNKNOWN_LOOKUPS), and those waiting for one to end. */
+  private unknownLookups = 0;
+  private readonly inLine: Array<() => void> = [];
   private listed: { sources: SourceRecord[]; until: number } | undefined;
   private listing: Promise<void> | undefined;
 
@@ -33,7 +52,7 @@ export class SourceRegistry {
    * expired: then ask resolve. Lets the edge skip a promise on every request.
    */
   peek(id: string): SourceRecord | null | undefined {
-    const hit = this.cache.get(id);
+    const hit = this.found.get(id) ?? this.missing.get(id);
     return hit && hit.until > Date.now() ? hit.source : undefined;
   }
 
@@ -41,27 +60,65 @@ export class SourceRegistry {
    * The source as the edge sees it: cached, including "no such source". An id no source can
    * have (longer than MAX_ID_LENGTH: a Segment write key is any string a client sends) is no
    * source without asking the store, and is not cached: a client cycling through long keys
-   * must not fill memory. While the store cannot be reached, an expired answer still holds;
-   * without one this rejects (InfrastructureError: the edge answers 503).
+   * must not fill memory. Requests for one id share one store lookup, and lookups of ids that are
+   * no known source are bounded (lookUp; past the bound this rejects with InfrastructureError:
+   * the edge answers 503, or keeps an expired "no such source"). While the store cannot be
+   * reached, an expired answer still holds; without one this rejects (InfrastructureError: 503).
    */
   async resolve(id: string): Promise<SourceRecord | null> {
     if (id.length > MAX_ID_LENGTH) return null;
     const now = Date.now();
-    const hit = this.cache.get(id);
+    const hit = this.found.get(id) ?? this.missing.get(id);
     if (hit && hit.until > now) return hit.source;
     let source: SourceRecord | null;
     try {
-      source = await this.store.getSource(id);
+      source = await this.lookUp(id, this.found.has(id));
     } catch (error) {
       // The store (or its cache) cannot be reached: what was known a moment ago holds for another
       // time to live (the next requests do not wait on the store again); otherwise the caller answers 503.
       if (!hit) throw error;
-      hit.until = now + this.ttlMs;
+      hit.until = Date.now() + this.ttlMs;
       return hit.source;
     }
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(id, { source, until: now + this.ttlMs });
+    const until = Date.now() + this.ttlMs;
+    if (source) {
+      this.missing.delete(id);
+      this.found.set(id, { source, until });
+    } else {
+      this.found.delete(id);
+      if (this.missing.size >= MAX_MISSING_KEPT) this.missing.clear();
+      this.missing.set(id, { source: null, until });
+    }
     return source;
+  }
+
+  /**
+   * One store lookup per id at a time. Those of ids that are no source known here (`known` false,
+   * which includes ids found missing before, so that a client cycling through a set of made-up ids
+   * stays bounded after their time to live too) take one of MAX_UNKNOWN_LOOKUPS slots, waiting
+   * in line for one when all are taken; past MAX_UNKNOWN_WAITING in line this rejects.
+   */
+  private lookUp(id: string, known: boolean): Promise<SourceRecord | null> {
+    const running = this.lookups.get(id);
+    if (running) return running;
+    const lookup = known ? this.store.getSource(id) : this.lookUpInSlot(id);
+    const shared = lookup.finally(() => this.lookups.delete(id));
+    this.lookups.set(id, shared);
+    return shared;
+  }
+
+  private async lookUpInSlot(id: string): Promise<SourceRecord | null> {
+    if (this.unknownLookups < MAX_UNKNOWN_LOOKUPS) this.unknownLookups++;
+    else if (this.inLine.length >= MAX_UNKNOWN_WAITING) throw new InfrastructureError('store', `${MAX_UNKNOWN_WAITING} lookups of source ids not known wait in line`);
+    // The slot is handed over by the lookup that ends (the count stays).
+    else await new Promise<void>((resolve) => this.inLine.push(resolve));
+    try {
+      return await this.store.getSource(id);
+    } finally {
+      const next = this.inLine.shift();
+      if (next) next();
+      else this.unknownLookups--;
+    }
   }
 
   /**
@@ -186,7 +243,8 @@ export class SourceRegistry {
 
   private async save(source: SourceRecord): Promise<void> {
     await this.store.putSource(source);
-    this.cache.delete(source.id);
+    this.found.delete(source.id);
+    this.missing.delete(source.id);
     this.listed = undefined;
   }
 }
