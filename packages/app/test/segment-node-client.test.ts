@@ -7,6 +7,7 @@ interface StoredEvent {
   id: string;
   type: string;
   time: string;
+  clientTime?: string;
   sessionId: string;
   profileId: string;
   properties: Record<string, unknown>;
@@ -143,6 +144,8 @@ describe.each(ENGINES)('Segment-compatible ingestion with @segment/analytics-nod
     const [event] = await eventsOf('gzip-user', 1);
     expect(event?.id).toBe('gz-1');
     expect(Math.abs(Date.parse(String(event?.time)) - (now - 30_000))).toBeLessThan(5_000);
+    // The client's own time is kept beside it (a retry repeats it: the daily index goes by it).
+    expect(event?.clientTime).toBe(body.batch[0]?.timestamp);
     expect(event?.context).toMatchObject({ segment: { timestamp: body.batch[0]?.timestamp } });
 
     const bad = await fetch(`${app.publicUrl}/v1/track`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: basic(WRITE_KEY) }, body: '{"userId": "x"' });

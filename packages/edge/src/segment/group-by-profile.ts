@@ -3,8 +3,8 @@ import type { TrackEvent } from '@inflow/protocol';
 import type { MappedMessage } from './map-message.js';
 
 /**
- * Consecutive events of one profile that share a session and the end user's browser and
- * address: one request on the queue, whose `userAgent` and `ip` stand for the HTTP request's.
+ * Consecutive events of one profile that share a session, the end user's browser and address
+ * and a sentAt: one request on the queue, whose `userAgent` and `ip` stand for the HTTP request's.
  */
 export interface ProfileGroup {
   profileId: string;
@@ -14,6 +14,8 @@ export interface ProfileGroup {
   indexes: number[];
   userAgent?: string;
   ip?: string;
+  /** The request's sentAt: its events' times are corrected by it. */
+  sentAt?: string | number;
 }
 
 /** A mapped message with its index in the request. */
@@ -24,8 +26,9 @@ export interface IndexedMessage {
 
 /**
  * Splits a batch into requests, in the order the messages came. A message joins its profile's
- * latest group when it has the same session, `context.userAgent` and `context.ip` (a message
- * naming none is stored with the HTTP request's) and the group has fewer than `maxEvents`
+ * latest group when it has the same session, `context.userAgent`, `context.ip` (a message
+ * naming none is stored with the HTTP request's) and sentAt (a message's own, else the batch's: nearly always
+ * the batch's) and the group has fewer than `maxEvents`
  * events; otherwise it starts the profile's next group. So a profile's events keep their order
  * across its groups (other profiles' messages in between do not cut a group), and each event is
  * stored with its own message's browser and address.
@@ -34,12 +37,13 @@ export function groupByProfile(sourceId: string, messages: readonly IndexedMessa
   const groups: ProfileGroup[] = [];
   const latest = new Map<string, ProfileGroup>();
   for (const { index, message } of messages) {
-    const sessionId = derivedSessionId(sourceId, message.profileId, message.time);
+    const sessionId = derivedSessionId(sourceId, message.profileId, message.windowTime);
     let group = latest.get(message.profileId);
-    if (!group || group.events.length >= maxEvents || group.sessionId !== sessionId || group.userAgent !== message.userAgent || group.ip !== message.ip) {
+    if (!group || group.events.length >= maxEvents || group.sessionId !== sessionId || group.userAgent !== message.userAgent || group.ip !== message.ip || group.sentAt !== message.sentAt) {
       group = { profileId: message.profileId, sessionId, events: [], indexes: [] };
       if (message.userAgent !== undefined) group.userAgent = message.userAgent;
       if (message.ip !== undefined) group.ip = message.ip;
+      if (message.sentAt !== undefined) group.sentAt = message.sentAt;
       latest.set(message.profileId, group);
       groups.push(group);
     }

@@ -1,12 +1,14 @@
 import type { JsonObject, TrackEvent } from '@inflow/protocol';
-import { eventTime } from './event-time.js';
+import { queuedTimes } from './event-time.js';
 import { isObject, type SegmentMessage, type SegmentType } from './segment-message.js';
 
 /** One Segment message as an Inflow event of one profile. */
 export interface MappedMessage {
   profileId: string;
-  /** Epoch milliseconds, corrected for the client's clock. */
-  time: number;
+  /** The time its derived session's window goes by: its own time by the client's clock, else when it was received. */
+  windowTime: number;
+  /** The sentAt its time is corrected by (the collector corrects it); requests are cut where it changes. */
+  sentAt?: string | number;
   event: TrackEvent;
   /** The end user's browser and address when the client named them (context.userAgent, context.ip). */
   userAgent?: string;
@@ -34,22 +36,24 @@ export const EVENT_TYPES: Record<Exclude<SegmentType, 'track'>, string> = {
  * the rest of `context` stay the event's context, where the collector reads the page and UTM.
  */
 export function mapMessage(message: SegmentMessage, batch: BatchFields, receivedAt: number): MappedMessage {
-  const time = eventTime(message, batch.sentAt, receivedAt);
+  const times = queuedTimes(message, batch.sentAt);
   const ids: JsonObject = {};
   if (message.userId !== undefined) ids['userId'] = message.userId;
   if (message.anonymousId !== undefined) ids['anonymousId'] = message.anonymousId;
-  // The client's times as sent (the event's time is one of them, corrected for the client's clock).
+  // The client's times as sent (the event's time is one of them; the collector corrects it for the client's clock).
   if (message.timestamp !== undefined) ids['timestamp'] = message.timestamp;
   if (message.originalTimestamp !== undefined) ids['originalTimestamp'] = message.originalTimestamp;
   const context: JsonObject = { ...batch.context, ...message.context, segment: ids };
   const event: TrackEvent = {
     type: message.type === 'track' ? (message.event as string) : EVENT_TYPES[message.type],
     properties: properties(message),
-    time: new Date(time).toISOString(),
     context,
   };
+  // Without a time of its own the collector stores it at the time received, as /track's.
+  if (times.own !== undefined) event.time = new Date(times.own).toISOString();
   if (message.messageId !== undefined) event.id = message.messageId;
-  const mapped: MappedMessage = { profileId: (message.userId ?? message.anonymousId) as string, time, event };
+  const mapped: MappedMessage = { profileId: (message.userId ?? message.anonymousId) as string, windowTime: times.own ?? receivedAt, event };
+  if (times.sentAt !== undefined) mapped.sentAt = times.sentAt;
   const userAgent = context['userAgent'];
   if (typeof userAgent === 'string' && userAgent.length > 0) mapped.userAgent = userAgent;
   const ip = context['ip'];

@@ -232,6 +232,7 @@ function toEnvelope(
   const indexes = [...group.indexes];
   while (events.length > 0) {
     const payload: TrackPayload = { source: { id: sourceId }, profile: { id: group.profileId }, session: { id: group.sessionId }, events };
+    if (group.sentAt !== undefined) payload.sentAt = group.sentAt;
     const schema = checkTrackPayload(payload);
     const content = schema.ok ? checkPayloadContent(payload, maxEventBytes === undefined ? {} : { maxEventBytes }) : undefined;
     const problem = !schema.ok ? schema : content && !content.ok ? content : undefined;

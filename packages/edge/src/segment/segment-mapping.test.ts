@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedSessionId, SESSION_WINDOW_MS } from '@inflow/core';
-import { eventTime } from './event-time.js';
+import { correctedTimeMs, sentAtMs } from '@inflow/protocol';
+import { queuedTimes } from './event-time.js';
 import { groupByProfile } from './group-by-profile.js';
 import { mapMessage } from './map-message.js';
 import { checkMessage, type SegmentMessage, type SegmentType } from './segment-message.js';
@@ -33,8 +34,14 @@ describe('write key', () => {
   });
 });
 
+/** The time the collector stores for a message: its own time as queued, corrected by the queued sentAt (correctedTimeMs, the collector's). */
+function storedTime(times: Parameters<typeof queuedTimes>[0], batchSentAt: string | number | undefined, receivedAt: number): number {
+  const queued = queuedTimes(times, batchSentAt);
+  return queued.own === undefined ? receivedAt : correctedTimeMs(queued.own, queued.sentAt === undefined ? undefined : sentAtMs(queued.sentAt), receivedAt);
+}
+
 describe('clock skew correction', () => {
-  const cases: Array<[string, Parameters<typeof eventTime>[0], string | undefined, string]> = [
+  const cases: Array<[string, Parameters<typeof queuedTimes>[0], string | undefined, string]> = [
     ['client clock 1 h behind: timestamp + (receivedAt − sentAt)', { timestamp: '2026-11-29T10:59:00.000Z', sentAt: '2026-11-29T11:00:00.000Z' }, undefined, '2026-11-29T11:59:00.000Z'],
     ['client clock 5 min ahead', { timestamp: '2026-11-29T12:04:30.000Z', sentAt: '2026-11-29T12:05:00.000Z' }, undefined, '2026-11-29T11:59:30.000Z'],
     ['sentAt of the batch when the message has none', { timestamp: '2026-11-29T10:59:00.000Z' }, '2026-11-29T11:00:00.000Z', '2026-11-29T11:59:00.000Z'],
@@ -53,7 +60,7 @@ describe('clock skew correction', () => {
     // Not this server's zone, wherever it runs.
     process.env['TZ'] = 'Asia/Kolkata';
     try {
-      expect(new Date(eventTime(times, batchSentAt, RECEIVED)).toISOString()).toBe(expected);
+      expect(new Date(storedTime(times, batchSentAt, RECEIVED)).toISOString()).toBe(expected);
     } finally {
       if (zone === undefined) delete process.env['TZ'];
       else process.env['TZ'] = zone;
@@ -62,7 +69,7 @@ describe('clock skew correction', () => {
 
   it('keeps the client time when the correction would leave the years storage can index', () => {
     const client = Date.parse('9999-12-31T00:00:00.000Z');
-    expect(eventTime({ timestamp: client, sentAt: RECEIVED - 7 * 86_400_000 }, undefined, RECEIVED)).toBe(client);
+    expect(storedTime({ timestamp: client, sentAt: RECEIVED - 7 * 86_400_000 }, undefined, RECEIVED)).toBe(client);
   });
 });
 
@@ -132,9 +139,11 @@ describe('mapping a message to an event', () => {
       id: 'm1',
       type: 'Order Completed',
       properties: { total: 9 },
-      time: '2026-11-29T12:00:00.000Z',
       context: { ...context, segment: { userId: 'u1', anonymousId: 'a1' } },
     });
+    // No time of its own: the collector stores it at the time received, and its session goes by that.
+    expect(mapped.windowTime).toBe(RECEIVED);
+    expect(mapped.sentAt).toBeUndefined();
   });
 
   it('the anonymousId is the profile when there is no userId', () => {
@@ -166,13 +175,16 @@ describe('mapping a message to an event', () => {
     });
   });
 
-  it("merges the batch's context under the message's, and keeps the client's time", () => {
+  it("merges the batch's context under the message's, and queues the client's own time with the sentAt that corrects it", () => {
     const mapped = mapMessage(
       checked({ userId: 'u', event: 'e', timestamp: '2026-11-29T10:59:00.000Z', context: { locale: 'de' } }, 'track'),
       { context: { locale: 'en', library: { name: 'x' } }, sentAt: '2026-11-29T11:00:00.000Z' },
       RECEIVED,
     );
-    expect(mapped.event.time).toBe('2026-11-29T11:59:00.000Z');
+    // Corrected by the collector (to 11:59, clock skew correction above); a retry queues the same own time.
+    expect(mapped.event.time).toBe('2026-11-29T10:59:00.000Z');
+    expect(mapped.sentAt).toBe('2026-11-29T11:00:00.000Z');
+    expect(mapped.windowTime).toBe(Date.parse('2026-11-29T10:59:00.000Z'));
     expect(mapped.event.context).toEqual({ locale: 'de', library: { name: 'x' }, segment: { userId: 'u', timestamp: '2026-11-29T10:59:00.000Z' } });
   });
 });
@@ -214,5 +226,31 @@ describe('sessions and groups', () => {
     expect(groups.map((g) => g.indexes)).toEqual([[0], [1], [2]]);
     expect(groups[0]?.sessionId).toBe(groups[2]?.sessionId);
     expect(groups[1]?.sessionId).not.toBe(groups[0]?.sessionId);
+  });
+
+  it('cuts a group where the sentAt changes, and each group carries its own', () => {
+    const batchSentAt = '2026-11-29T11:00:00.000Z';
+    const own = ['2026-11-29T10:59:00.000Z', '2026-11-29T10:59:01.000Z', '2026-11-29T10:59:02.000Z'];
+    const messages = [undefined, '2026-11-29T11:00:05.000Z', undefined].map((sentAt, index) => ({
+      index,
+      message: mapMessage(checked({ userId: 'u1', event: `e${index}`, timestamp: own[index], ...(sentAt ? { sentAt } : {}) }, 'track'), { sentAt: batchSentAt }, RECEIVED),
+    }));
+    const groups = groupByProfile('web', messages, 10);
+    expect(groups.map((g) => [g.indexes, g.sentAt])).toEqual([
+      [[0], batchSentAt],
+      [[1], '2026-11-29T11:00:05.000Z'],
+      [[2], batchSentAt],
+    ]);
+  });
+
+  it("a retry sent later (another sentAt, another receipt) queues the same times and the same session, across a half hour", () => {
+    // The event happened a second before a half hour ends; corrected by each attempt's transit, the
+    // first (0.5 s) stays before it and the retry (1.4 s) would have crossed into the next window.
+    const end = Math.floor(RECEIVED / SESSION_WINDOW_MS) * SESSION_WINDOW_MS - 3_600_000;
+    const message = checked({ userId: 'u1', messageId: 'm1', event: 'e', timestamp: new Date(end - 1_000).toISOString() }, 'track');
+    const first = mapMessage(message, { sentAt: new Date(end - 500).toISOString() }, RECEIVED - 3_600_000 + 10);
+    const retry = mapMessage(message, { sentAt: new Date(end + 20_000).toISOString() }, RECEIVED - 3_600_000 + 20_510 + 900);
+    expect(retry.event.time).toBe(first.event.time);
+    expect(groupByProfile('web', [{ index: 0, message: retry }], 10)[0]?.sessionId).toBe(groupByProfile('web', [{ index: 0, message: first }], 10)[0]?.sessionId);
   });
 });
