@@ -454,9 +454,9 @@ async function startInflow(name, nodeArgs, env, { sourceFromApiRole = false } = 
  */
 async function latencyHistograms(server) {
   if (!server.privateUrl) return undefined;
-  const response = await fetch(`${server.privateUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } }).catch(() => undefined);
+  const response = await fetch(`${server.privateUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
   if (!response?.ok) return undefined;
-  const text = await response.text();
+  const text = await response.text().catch(() => '');
   const read = (name, filter) => {
     const buckets = new Map();
     for (const line of text.split('\n')) {
@@ -759,8 +759,9 @@ async function measure(target, bodies, scripts) {
     const before = target.half && WITH_HALF ? await latencyHistograms(server) : undefined;
     const half = target.half && WITH_HALF ? await halfLoad(target, server, peak, scripts) : undefined;
     if (half) say(`${target.key}: half load ${brief(half)}`);
-    if (half && before) {
-      const tail = tailShares(before, await latencyHistograms(server));
+    const afterHalf = half && before ? await latencyHistograms(server) : undefined;
+    if (afterHalf) {
+      const tail = tailShares(before, afterHalf);
       if (tail) say(`${target.key}: half load, the edge's own count (half-load probes included): ${tail}`);
     }
     // --cpu-rate R: the server's CPU per request at about R requests/s, the same rate for every

@@ -93,6 +93,28 @@ describe('SourceRegistry', () => {
     expect(await registry.resolve('one-too-many')).toBeNull();
   });
 
+  it('a change saved while a lookup reads the store wins over that lookup, and the saved source is known at once', async () => {
+    const store = countingStore([WEB]);
+    const registry = new SourceRegistry(store, 60_000);
+    // The first read is slow and returns the source as it was.
+    let release: () => void = () => undefined;
+    const answer = store.getSource;
+    store.getSource = () => {
+      store.getSource = answer;
+      return new Promise((resolve) => {
+        release = () => resolve({ ...WEB });
+      });
+    };
+    const slow = registry.resolve('web');
+    await new Promise((resolve) => setImmediate(resolve));
+    const disabled = await registry.update('web', { enabled: false });
+    expect(disabled?.enabled).toBe(false);
+    release();
+    await slow;
+    expect(registry.peek('web')?.enabled).toBe(false);
+    expect((await registry.resolve('web'))?.enabled).toBe(false);
+  });
+
   it('forgets "no such source" answers past 10,000, never a source it found', async () => {
     const store = countingStore([WEB]);
     const registry = new SourceRegistry(store, 60_000);

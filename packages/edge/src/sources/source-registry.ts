@@ -38,6 +38,8 @@ export class SourceRegistry {
   private readonly lookups = new Map<string, Promise<SourceRecord | null>>();
   /** Lookups of ids not known under way (at most MAX_UNKNOWN_LOOKUPS), and those waiting for one to end. */
   private unknownLookups = 0;
+  /** Changes saved through this registry: a lookup that read the store before one does not cache its answer. */
+  private saves = 0;
   private readonly inLine: Array<() => void> = [];
   private listed: { sources: SourceRecord[]; until: number } | undefined;
   private listing: Promise<void> | undefined;
@@ -71,6 +73,7 @@ export class SourceRegistry {
     const hit = this.found.get(id) ?? this.missing.get(id);
     if (hit && hit.until > now) return hit.source;
     let source: SourceRecord | null;
+    const saves = this.saves;
     try {
       source = await this.lookUp(id, this.found.has(id));
     } catch (error) {
@@ -80,6 +83,8 @@ export class SourceRegistry {
       hit.until = Date.now() + this.ttlMs;
       return hit.source;
     }
+    // A change saved here while the store was read: the answer may predate it, the cache has the change.
+    if (saves !== this.saves) return this.peek(id) ?? source;
     const until = Date.now() + this.ttlMs;
     if (source) {
       this.missing.delete(id);
@@ -102,7 +107,10 @@ export class SourceRegistry {
     const running = this.lookups.get(id);
     if (running) return running;
     const lookup = known ? this.store.getSource(id) : this.lookUpInSlot(id);
-    const shared = lookup.finally(() => this.lookups.delete(id));
+    const shared: Promise<SourceRecord | null> = lookup.finally(() => {
+      // A save may have let a later lookup of the id take this one's place.
+      if (this.lookups.get(id) === shared) this.lookups.delete(id);
+    });
     this.lookups.set(id, shared);
     return shared;
   }
@@ -243,8 +251,11 @@ export class SourceRegistry {
 
   private async save(source: SourceRecord): Promise<void> {
     await this.store.putSource(source);
-    this.found.delete(source.id);
+    // Known here at once (so never held up by lookups of unknown ids); lookups under way may have read the store before.
+    this.saves++;
+    this.found.set(source.id, { source, until: Date.now() + this.ttlMs });
     this.missing.delete(source.id);
+    this.lookups.delete(source.id);
     this.listed = undefined;
   }
 }

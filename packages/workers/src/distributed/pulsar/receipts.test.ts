@@ -5,7 +5,7 @@ import { Receipts } from './receipts.js';
 type Outcome = 'pending' | 'ok' | string;
 
 /** Sends `key` through `receipts` and follows its outcome: 'ok', the rejection's message, or 'pending'. */
-function sent<K>(receipts: Receipts<K>, key: K, timeoutMs = 60_000, via = 0): { outcome: () => Outcome; done: Promise<void> } {
+function sent(receipts: Receipts, key: number, timeoutMs = 60_000, via = 0): { outcome: () => Outcome; done: Promise<void> } {
   let outcome: Outcome = 'pending';
   const done = receipts.expect(key, () => true, timeoutMs, via).then(
     () => {
@@ -23,7 +23,7 @@ const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resol
 
 describe('Receipts', () => {
   it('resolves each send on its own receipt, in order or not, and ignores receipts for nothing sent', async () => {
-    const receipts = new Receipts<number>();
+    const receipts = new Receipts();
     const sends = [0, 1, 2, 3].map((key) => sent(receipts, key));
     receipts.settle(0);
     receipts.settle(2);
@@ -39,15 +39,15 @@ describe('Receipts', () => {
   });
 
   it("rejects a refused send with the broker's reason, retryably", async () => {
-    const receipts = new Receipts<string>();
-    const refused = sent(receipts, 'a');
-    receipts.settle('a', 'TopicTerminatedError topic is gone');
+    const receipts = new Receipts();
+    const refused = sent(receipts, 7);
+    receipts.settle(7, 'TopicTerminatedError topic is gone');
     await refused.done;
     expect(refused.outcome()).toBe('pulsar refused the message: TopicTerminatedError topic is gone');
   });
 
   it('rejects at once what could not be written', async () => {
-    const receipts = new Receipts<number>();
+    const receipts = new Receipts();
     const error = await receipts.expect(1, () => false, 1_000).catch((e: unknown) => e);
     expect(isQueueUnavailable(error)).toBe(true);
     expect((error as Error).message).toBe('pulsar is not connected');
@@ -55,7 +55,7 @@ describe('Receipts', () => {
   });
 
   it('refuses each send still unconfirmed at its own deadline, and a late receipt changes nothing', async () => {
-    const receipts = new Receipts<number>();
+    const receipts = new Receipts();
     const short = sent(receipts, 1, 30);
     const long = sent(receipts, 2, 250);
     const later = sent(receipts, 3, 60);
@@ -72,10 +72,10 @@ describe('Receipts', () => {
   });
 
   it('fails only what left on a lost connection, or everything', async () => {
-    const receipts = new Receipts<string>();
-    const first = sent(receipts, 'a', 60_000, 0);
-    const second = sent(receipts, 'b', 60_000, 1);
-    const third = sent(receipts, 'c', 60_000, 0);
+    const receipts = new Receipts();
+    const first = sent(receipts, 1, 60_000, 0);
+    const second = sent(receipts, 2, 60_000, 1);
+    const third = sent(receipts, 3, 60_000, 0);
     receipts.fail('socket closed', 0);
     await Promise.all([first.done, third.done]);
     expect([first.outcome(), second.outcome(), third.outcome()]).toEqual([
@@ -89,8 +89,39 @@ describe('Receipts', () => {
     expect(receipts.size).toBe(0);
   });
 
+  it('takes keys that only grow, also after everything was settled, and ignores a receipt for no number', async () => {
+    const receipts = new Receipts();
+    const one = sent(receipts, 10);
+    await expect(receipts.expect(10, () => true, 1_000)).rejects.toThrow('receipt keys must grow: 10 after 10');
+    receipts.settle(Number('not a number'));
+    receipts.settle(10);
+    await one.done;
+    expect(one.outcome()).toBe('ok');
+    await expect(receipts.expect(3, () => true, 1_000)).rejects.toThrow('receipt keys must grow');
+    const next = sent(receipts, 11);
+    receipts.settle(11);
+    await next.done;
+    expect(next.outcome()).toBe('ok');
+  });
+
+  it('finds a receipt among 20,000 waiting behind an oldest that never comes, and ignores late ones', async () => {
+    const receipts = new Receipts();
+    const stuck = sent(receipts, 0);
+    const sends = Array.from({ length: 20_000 }, (_, i) => sent(receipts, i + 1));
+    // Settled newest first: each one a search, none a scan past the others.
+    for (let key = 20_000; key >= 1; key--) receipts.settle(key);
+    // Receipts for keys no longer waiting (already settled) change nothing.
+    for (let key = 1; key <= 20_000; key++) receipts.settle(key);
+    await Promise.all(sends.map((s) => s.done));
+    expect(receipts.size).toBe(1);
+    expect(stuck.outcome()).toBe('pending');
+    receipts.fail('closed');
+    await stuck.done;
+    expect(stuck.outcome()).toBe('pulsar connection lost before it confirmed (closed)');
+  });
+
   it('keeps many thousands in flight and settles them all, the late ones out of order', async () => {
-    const receipts = new Receipts<number>();
+    const receipts = new Receipts();
     const sends = Array.from({ length: 5_000 }, (_, key) => sent(receipts, key));
     // Most come back in order; every tenth is held back and answered at the end, newest first.
     const held: number[] = [];

@@ -34,7 +34,7 @@ interface ProducerAnswer {
  */
 export class WsProducer implements QueueProducer {
   private readonly sockets: ReconnectingSocket[];
-  private readonly receipts = new Receipts<string>();
+  private readonly receipts = new Receipts();
   private nextContext = 0;
 
   constructor(private readonly options: WsProducerOptions) {
@@ -93,11 +93,11 @@ export class WsProducer implements QueueProducer {
       ...(message.properties ? { properties: message.properties } : {}),
     });
     // A second beyond the proxy's own send timeout, so its answer comes first.
-    return this.receipts.expect(context, () => socket.send(frame), this.options.sendTimeoutMs + 1_000, index);
+    return this.receipts.expect(Number(context), () => socket.send(frame), this.options.sendTimeoutMs + 1_000, index);
   }
 
   private answer(answer: ProducerAnswer): void {
     if (answer?.context === undefined) return;
-    this.receipts.settle(answer.context, answer.result === 'ok' ? undefined : `${answer.result ?? ''} ${answer.errorMsg ?? ''}`.trim());
+    this.receipts.settle(Number(answer.context), answer.result === 'ok' ? undefined : `${answer.result ?? ''} ${answer.errorMsg ?? ''}`.trim());
   }
 }

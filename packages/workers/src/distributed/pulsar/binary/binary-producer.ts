@@ -22,7 +22,7 @@ export interface BinaryProducerOptions {
 class PartitionProducer extends BrokerAttachment {
   private producerName = '';
   private sequence = 0;
-  private readonly receipts = new Receipts<number>();
+  private readonly receipts = new Receipts();
 
   constructor(
     topic: string,
