@@ -20,10 +20,11 @@ export interface StorageOpener {
  * least 1 s later. Without it, errors come out as they are (the start decides what waits).
  */
 export function storageOpener(options: ElasticStorageOptions, logger: Logger, onFirstUse: boolean): StorageOpener {
+  const closedError = (): InfrastructureError => new InfrastructureError('store', 'elasticsearch: the engine is closed');
   let closed = false;
   let failing: string | undefined;
   const storage = madeOnFirstUse(async (): Promise<ElasticStorage> => {
-    if (closed) throw new InfrastructureError('store', 'elasticsearch: the engine is closed');
+    if (closed) throw closedError();
     let opened: ElasticStorage;
     try {
       const { openElasticStorage } = await import('./elastic-storage.js');
@@ -42,14 +43,14 @@ export function storageOpener(options: ElasticStorageOptions, logger: Logger, on
     }
     if (closed) {
       await opened.store.close().catch(() => undefined);
-      throw new InfrastructureError('store', 'elasticsearch: the engine is closed');
+      throw closedError();
     }
     if (onFirstUse) logger.info(`elasticsearch connected on first use${failing ? ' (after failed attempts)' : ''}`, { elasticsearch: shownUrl(options.url), indexPrefix: options.indexPrefix });
     failing = undefined;
     return opened;
   });
   return {
-    get: () => (closed ? Promise.reject(new InfrastructureError('store', 'elasticsearch: the engine is closed')) : storage.get()),
+    get: () => (closed ? Promise.reject(closedError()) : storage.get()),
     async close() {
       closed = true;
       const opening = storage.made();
