@@ -77,6 +77,9 @@ export class SourceRegistry {
     try {
       source = await this.lookUp(id, this.found.has(id));
     } catch (error) {
+      // A change saved here meanwhile is what is known now.
+      const saved = saves !== this.saves ? this.peek(id) : undefined;
+      if (saved !== undefined) return saved;
       // The store (or its cache) cannot be reached: what was known a moment ago holds for another
       // time to live (the next requests do not wait on the store again); otherwise the caller answers 503.
       if (!hit) throw error;

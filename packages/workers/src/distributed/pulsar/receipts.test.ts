@@ -93,6 +93,7 @@ describe('Receipts', () => {
     const receipts = new Receipts();
     const one = sent(receipts, 10);
     await expect(receipts.expect(10, () => true, 1_000)).rejects.toThrow('receipt keys must grow: 10 after 10');
+    await expect(receipts.expect(Number.NaN, () => true, 1_000)).rejects.toThrow('receipt keys must grow');
     receipts.settle(Number('not a number'));
     receipts.settle(10);
     await one.done;

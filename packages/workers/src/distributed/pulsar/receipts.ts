@@ -50,7 +50,7 @@ export class Receipts {
    * which must be greater than every key expected before.
    */
   expect(key: number, send: () => boolean, timeoutMs: number, via = 0): Promise<void> {
-    if (key <= this.lastKey) return Promise.reject(new Error(`receipt keys must grow: ${key} after ${this.lastKey}`));
+    if (!(key > this.lastKey)) return Promise.reject(new Error(`receipt keys must grow: ${key} after ${this.lastKey}`));
     this.lastKey = key;
     return new Promise<void>((resolve, reject) => {
       if (!send()) return reject(new QueueUnavailableError('pulsar is not connected', 2));
