@@ -26,6 +26,14 @@ describe('event times', () => {
     expect(iso('Mon Jan 01 10:00:00 CST 2024')).toBeUndefined();
     expect(iso('Mon, 01 Jan 2024 00:00:00 EST')).toBeUndefined();
     expect(iso('Mon, 01 Jan 2024 00:00:00 CET')).toBeUndefined();
+    // A zone's name after UTC's or an offset: Date.parse would take the name (EST) over either.
+    expect(iso('Mon, 01 Jan 2024 10:00:00 GMT EST')).toBeUndefined();
+    expect(iso('Mon Jan 1 10:00:00 UTC EST 2024')).toBeUndefined();
+    expect(iso('Mon, 01 Jan 2024 10:00:00 GMT+0100 EST')).toBe('2024-01-01T09:00:00.000Z');
+    expect(iso('Mon, 01 Jan 2024 10:00:00 +0100 CET')).toBe('2024-01-01T09:00:00.000Z');
+    // Unix date(1) puts the year after the zone; the half of the day may follow the time.
+    expect(iso('Mon Jan 1 10:00:00 UTC 2024')).toBe('2024-01-01T10:00:00.000Z');
+    expect(iso('Mon, 01 Jan 2024 10:00:00 PM GMT')).toBe('2024-01-01T22:00:00.000Z');
     // The zone comes after the time of day: one before it would leave Date.parse the server's zone.
     expect(iso('GMT Mon, 01 Jan 2024 10:00:00')).toBeUndefined();
     expect(iso('Z Mon, 01 Jan 2024 10:00:00')).toBeUndefined();

@@ -86,6 +86,9 @@ const ISO_DATE = /^\s*([+-]?\d{4,6})-(\d\d)-(\d\d)(?:([T ])(\d\d:\d\d(?::\d\d(?:
 const NAMED_MONTH = /\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/i;
 const TIME_OF_DAY = /\b\d\d?:\d\d\b/;
 const ZONE = /\b(GMT|UTC?|Z)\b|[+-]\d\d:?\d\d\b/;
+const OFFSET = /[+-]\d\d:?\d\d\b/;
+/** Words that may follow the time of day besides an offset: UTC's names and the half of the day. */
+const UTC_OR_HALF_DAY = /^(gmt|utc?|z|am|pm)$/i;
 
 /** Longest time string read: JavaScript's Date.toString() with a long zone name is about 70. */
 const MAX_TIME_LENGTH = 100;
@@ -154,7 +157,15 @@ function parseTime(text: string): number {
   const named = text.replace(/\([^)]*\)/g, ' ');
   // The zone after the time of day: Date.parse reads "GMT Mon, 01 Jan 2024 10:00:00" in the server's zone.
   const clock = TIME_OF_DAY.exec(named);
-  return clock && NAMED_MONTH.test(named) && ZONE.test(named.slice(clock.index + clock[0].length)) ? Date.parse(named) : NaN;
+  if (!clock || !NAMED_MONTH.test(named)) return NaN;
+  const end = clock.index + clock[0].length;
+  const rest = named.slice(end);
+  if (!ZONE.test(rest)) return NaN;
+  // Another zone's name after it: Date.parse would take the last one named, over an offset too
+  // ("GMT+0100 EST" and "GMT EST" are read as EST). Beside an offset the offset says the zone, as
+  // in ISO dates; without one (only UTC's names), the name decides it and is refused as above.
+  if (!(rest.match(/[a-z]+/gi) ?? []).some((word) => !UTC_OR_HALF_DAY.test(word))) return Date.parse(named);
+  return OFFSET.test(rest) ? Date.parse(named.slice(0, end) + rest.replace(/[a-z]+/gi, (word) => (UTC_OR_HALF_DAY.test(word) ? word : ' '))) : NaN;
 }
 
 function dateExists(year: number, month: number, day: number): boolean {
