@@ -27,9 +27,9 @@ export interface IndexedMessage {
 /**
  * Splits a batch into requests, in the order the messages came. A message joins its profile's
  * latest group when it has the same session, `context.userAgent`, `context.ip` (a message
- * naming none is stored with the HTTP request's) and sentAt (a message's own, else the batch's: nearly always
- * the batch's) and the group has fewer than `maxEvents`
- * events; otherwise it starts the profile's next group. So a profile's events keep their order
+ * naming none is stored with the HTTP request's) and sentAt (a message's own, else the batch's:
+ * nearly always the batch's) and the group has fewer than `maxEvents` events; otherwise it
+ * starts the profile's next group. So a profile's events keep their order
  * across its groups (other profiles' messages in between do not cut a group), and each event is
  * stored with its own message's browser and address.
  */

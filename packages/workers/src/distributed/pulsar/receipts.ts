@@ -23,10 +23,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * Kept in the order sent (so in key order): a receipt is found by a binary search of the keys
  * (nearly always the oldest: a connection's receipts come back in the order sent; a late receipt
  * of one already timed out, or a socket's among several, costs a search, not a scan), and one
- * timer watches the earliest deadline. A hash map and a timer per message (as before) cost each send objects that lived as
- * long as the broker took, long enough to be copied out of V8's young generation: on the edge at
- * half load they were 70 % of what reached the old generation, whose collections paused it for
- * 5-9 ms every few seconds (docs/performance-history.md, twenty-sixth session).
+ * timer watches the earliest deadline. A hash map and a timer per message (as before) gave each
+ * send objects that lived as long as the broker took, long enough to be copied out of V8's young
+ * generation: on the edge on Pulsar they were 70 % of what reached the old generation, which then
+ * needed a major collection every few seconds (docs/performance-history.md, twenty-sixth session).
  */
 export class Receipts {
   /** In the order sent; a settled one leaves a hole (undefined) until the ones before it go. */
