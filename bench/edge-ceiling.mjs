@@ -485,6 +485,21 @@ function tailShares(before, after) {
   return `/track answers ${http}; publishes (hand-over to broker receipt) ${publish ?? 'none'}`;
 }
 
+/**
+ * Pulsar's own view of the tail: `pulsar_broker_publish_latency` (ms, a summary the broker keeps
+ * over its recent publishes), from when a message reaches the broker until it is stored.
+ */
+async function brokerPublishLatency() {
+  if (!stackEnv?.INFLOW_PULSAR_URL) return undefined;
+  const headers = stackEnv.INFLOW_PULSAR_TOKEN ? { authorization: `Bearer ${stackEnv.INFLOW_PULSAR_TOKEN}` } : {};
+  const response = await fetch(`${stackEnv.INFLOW_PULSAR_URL}/metrics/`, { headers, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  const text = await response.text().catch(() => '');
+  const quantile = (q) => new RegExp(`^pulsar_broker_publish_latency\\{[^}]*quantile="${q}"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1];
+  const [p50, p99, p999] = [quantile('0.5'), quantile('0.99'), quantile('0.999')];
+  return p99 === undefined ? undefined : `p50 ${Number(p50).toFixed(2)} ms, p99 ${Number(p99).toFixed(2)} ms, p99.9 ${Number(p999).toFixed(2)} ms`;
+}
+
 /** Creates the "bench" source through a private API; the problem, if it could not. */
 async function createBenchSource(privateUrl) {
   const created = await fetch(`${privateUrl}/sources`, {
@@ -764,6 +779,8 @@ async function measure(target, bodies, scripts) {
       const tail = tailShares(before, afterHalf);
       if (tail) say(`${target.key}: half load, the edge's own count (half-load probes included): ${tail}`);
     }
+    const broker = half && target.key.startsWith('pulsar') ? await brokerPublishLatency() : undefined;
+    if (broker) say(`${target.key}: half load, the broker's own publish latency (its rolling summary): ${broker}`);
     // --cpu-rate R: the server's CPU per request at about R requests/s, the same rate for every
     // target (at peak a cost shows as req/s; below it, as CPU the same work takes).
     const fixed = CPU_RATE ? await pacedLoad(target, server, CPU_RATE, scripts, `${CPU_RATE} req/s`) : undefined;
