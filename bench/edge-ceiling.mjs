@@ -448,15 +448,22 @@ async function startInflow(name, nodeArgs, env, { sourceFromApiRole = false } = 
   return { ...server, pid: server.child.pid, url, privateUrl };
 }
 
+/** A Prometheus text page (with a bearer token when given); undefined when it cannot be read within 5 s. */
+async function metricsText(url, token) {
+  const headers = token ? { authorization: `Bearer ${token}` } : {};
+  const response = await fetch(url, { headers, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  return response.text().catch(() => undefined);
+}
+
 /**
  * The edge's latency histograms (private API /metrics): requests answered on /track, and the
  * queue's publishes (hand-over to broker receipt). Undefined for a server without them (bare).
  */
 async function latencyHistograms(server) {
   if (!server.privateUrl) return undefined;
-  const response = await fetch(`${server.privateUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
-  if (!response?.ok) return undefined;
-  const text = await response.text().catch(() => '');
+  const text = await metricsText(`${server.privateUrl}/metrics`, TOKEN);
+  if (text === undefined) return undefined;
   const read = (name, filter) => {
     const buckets = new Map();
     for (const line of text.split('\n')) {
@@ -491,10 +498,8 @@ function tailShares(before, after) {
  */
 async function brokerPublishLatency() {
   if (!stackEnv?.INFLOW_PULSAR_URL) return undefined;
-  const headers = stackEnv.INFLOW_PULSAR_TOKEN ? { authorization: `Bearer ${stackEnv.INFLOW_PULSAR_TOKEN}` } : {};
-  const response = await fetch(`${stackEnv.INFLOW_PULSAR_URL}/metrics/`, { headers, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
-  if (!response?.ok) return undefined;
-  const text = await response.text().catch(() => '');
+  const text = await metricsText(`${stackEnv.INFLOW_PULSAR_URL}/metrics/`, stackEnv.INFLOW_PULSAR_TOKEN);
+  if (text === undefined) return undefined;
   const quantile = (q) => new RegExp(`^pulsar_broker_publish_latency\\{[^}]*quantile="${q}"[^}]*\\} (\\S+)`, 'm').exec(text)?.[1];
   const [p50, p99, p999] = [quantile('0.5'), quantile('0.99'), quantile('0.999')];
   return p99 === undefined ? undefined : `p50 ${Number(p50).toFixed(2)} ms, p99 ${Number(p99).toFixed(2)} ms, p99.9 ${Number(p999).toFixed(2)} ms`;

@@ -54,7 +54,7 @@ export class SourceRegistry {
    * expired: then ask resolve. Lets the edge skip a promise on every request.
    */
   peek(id: string): SourceRecord | null | undefined {
-    const hit = this.found.get(id) ?? this.missing.get(id);
+    const hit = this.cached(id);
     return hit && hit.until > Date.now() ? hit.source : undefined;
   }
 
@@ -70,7 +70,7 @@ export class SourceRegistry {
   async resolve(id: string): Promise<SourceRecord | null> {
     if (id.length > MAX_ID_LENGTH) return null;
     const now = Date.now();
-    const hit = this.found.get(id) ?? this.missing.get(id);
+    const hit = this.cached(id);
     if (hit && hit.until > now) return hit.source;
     let source: SourceRecord | null;
     const saves = this.saves;
@@ -88,6 +88,17 @@ export class SourceRegistry {
     }
     // A change saved here while the store was read: the answer may predate it, the cache has the change.
     if (saves !== this.saves) return this.peek(id) ?? source;
+    this.remember(id, source);
+    return source;
+  }
+
+  /** The cached answer for `id`, expired or not. */
+  private cached(id: string): { source: SourceRecord | null; until: number } | undefined {
+    return this.found.get(id) ?? this.missing.get(id);
+  }
+
+  /** Caches the answer for `id` for a time to live: in `found`, or in `missing` (forgotten past MAX_MISSING_KEPT). */
+  private remember(id: string, source: SourceRecord | null): void {
     const until = Date.now() + this.ttlMs;
     if (source) {
       this.missing.delete(id);
@@ -97,7 +108,6 @@ export class SourceRegistry {
       if (this.missing.size >= MAX_MISSING_KEPT) this.missing.clear();
       this.missing.set(id, { source: null, until });
     }
-    return source;
   }
 
   /**
@@ -256,8 +266,7 @@ export class SourceRegistry {
     await this.store.putSource(source);
     // Known here at once (so never held up by lookups of unknown ids); lookups under way may have read the store before.
     this.saves++;
-    this.found.set(source.id, { source, until: Date.now() + this.ttlMs });
-    this.missing.delete(source.id);
+    this.remember(source.id, source);
     this.lookups.delete(source.id);
     this.listed = undefined;
   }
