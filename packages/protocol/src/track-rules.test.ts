@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientTimeMs, eventTimeMs, MAX_EVENT_TIME, sentAtMs } from './track-rules.js';
+import { clientTimeMs, EPOCH_SECONDS_BELOW, eventTimeMs, MAX_EVENT_TIME, sentAtMs } from './track-rules.js';
 
 const iso = (value: unknown): string | undefined => {
   const ms = eventTimeMs(value);
@@ -84,6 +84,19 @@ describe('event times', () => {
 
   it('takes epoch milliseconds and Tracardi\'s {create}', () => {
     expect(iso(1_704_067_200_000)).toBe('2024-01-01T00:00:00.000Z');
+    expect(iso(-1_000_000_000_000)).toBe('1938-04-24T22:13:20.000Z');
+  });
+
+  it('takes epoch seconds (Python\'s time.time(), `date +%s`) rather than store them in January 1970', () => {
+    expect(iso(1_704_067_200)).toBe('2024-01-01T00:00:00.000Z');
+    expect(iso(1_704_067_200.25)).toBe('2024-01-01T00:00:00.250Z');
+    expect(iso({ create: 1_704_067_200 })).toBe('2024-01-01T00:00:00.000Z');
+    expect(iso(0)).toBe('1970-01-01T00:00:00.000Z');
+    expect(iso(-86_400)).toBe('1969-12-31T00:00:00.000Z');
+    // The boundary: 10^11 and above is milliseconds (1973-03-03), just below it seconds (the year 5138).
+    expect(iso(EPOCH_SECONDS_BELOW)).toBe('1973-03-03T09:46:40.000Z');
+    expect(iso(EPOCH_SECONDS_BELOW - 1)).toBe('5138-11-16T09:46:39.000Z');
+    expect(sentAtMs(1_704_067_200)).toBe(Date.parse('2024-01-01T00:00:00Z'));
     expect(iso({ create: '2024-01-01T00:00:00Z' })).toBe('2024-01-01T00:00:00.000Z');
   });
 

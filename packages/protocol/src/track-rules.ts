@@ -25,9 +25,17 @@ export function isSafeName(text: string): boolean {
   return !UNSAFE_NAME.test(text);
 }
 
-export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds (or {"create": one of those}), in the years 0000 to 9999';
+export const EVENT_TIME_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds or seconds (or {"create": one of those}), in the years 0000 to 9999';
 
-export const SENT_AT_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds, in the years 0000 to 9999';
+export const SENT_AT_PROBLEM = 'expected an ISO-8601 date string or epoch milliseconds or seconds, in the years 0000 to 9999';
+
+/**
+ * An epoch number smaller than this (either sign) is seconds, not milliseconds: Python's
+ * `time.time()`, Unix `date +%s` and Mixpanel-style clients send seconds, which read as
+ * milliseconds would be stored in January 1970. 10^11 milliseconds is 1973-03-03, 10^11 seconds
+ * the year 5138: a time in milliseconds before March 1973 has to be sent as a string.
+ */
+export const EPOCH_SECONDS_BELOW = 1e11;
 
 /** A request's `sentAt`: a time as an event's is read (eventTimeMs), not in Tracardi's `{ create }`. */
 export function sentAtMs(value: unknown): number | undefined {
@@ -55,8 +63,8 @@ export function correctedTimeMs(client: number, sent: number | undefined, receiv
 }
 
 /**
- * An ISO-8601 string or epoch milliseconds that Date can read, between MIN_EVENT_TIME and
- * MAX_EVENT_TIME; or Tracardi's `{ create: <one of those> }` (other keys of it are ignored).
+ * An ISO-8601 string or epoch milliseconds (seconds below EPOCH_SECONDS_BELOW) that Date can
+ * read, between MIN_EVENT_TIME and MAX_EVENT_TIME; or Tracardi's `{ create: <one of those> }` (other keys of it are ignored).
  */
 export function isEventTime(value: unknown): boolean {
   return eventTimeMs(value) !== undefined;
@@ -96,7 +104,7 @@ const MAX_TIME_LENGTH = 100;
 /** The event time in epoch milliseconds, or undefined when it is not one isEventTime accepts. */
 export function eventTimeMs(value: unknown): number | undefined {
   const at = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as { create?: unknown }).create : value;
-  const ms = typeof at === 'number' ? at : typeof at === 'string' ? (isoUtc(at) ?? (at.length <= MAX_TIME_LENGTH && FULL_YEAR.test(at) ? parseTime(at) : NaN)) : NaN;
+  const ms = typeof at === 'number' ? (Math.abs(at) < EPOCH_SECONDS_BELOW ? at * 1000 : at) : typeof at === 'string' ? (isoUtc(at) ?? (at.length <= MAX_TIME_LENGTH && FULL_YEAR.test(at) ? parseTime(at) : NaN)) : NaN;
   return Number.isFinite(ms) && ms >= MIN_EVENT_TIME && ms <= MAX_EVENT_TIME ? ms : undefined;
 }
 

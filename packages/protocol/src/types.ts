@@ -12,7 +12,7 @@ export interface TrackEventOptions {
 }
 
 /**
- * An ISO-8601 string or epoch milliseconds, or Tracardi's shape `{ create: <one of those> }`
+ * An ISO-8601 string or epoch milliseconds (seconds below 10^11), or Tracardi's shape `{ create: <one of those> }`
  * (its tracker sends `time: { create: "2026-11-29T16:00:00.000Z" }`).
  */
 export type EventTime = string | number | { create: string | number };
@@ -46,7 +46,7 @@ export interface TrackPayload {
   properties?: JsonObject;
   options?: TrackOptions;
   /**
-   * When the client sent this request, by its own clock (ISO-8601 or epoch milliseconds). With it
+   * When the client sent this request, by its own clock (ISO-8601, or epoch milliseconds or seconds). With it
    * the events' own times are corrected for the client's clock (time + receivedAt − sentAt), as
    * Segment does; stamp it at each attempt, a retry included. The tracker sends it.
    */

@@ -13,7 +13,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
   ...sharedSchemas,
   EntityRef: { type: 'object', properties: { id: id() }, required: ['id'] },
   EventTime: {
-    description: 'An ISO-8601 string or epoch milliseconds, or Tracardi\'s `{"create": <either>}`, in the years 0000 to 9999.',
+    description: 'An ISO-8601 string or epoch milliseconds (a number below 10^11 either way is seconds), or Tracardi\'s `{"create": <either>}`, in the years 0000 to 9999.',
     anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }, { type: 'object', properties: { create: { type: ['string', 'number'] } }, required: ['create'] }],
   },
   TrackEvent: {
@@ -43,7 +43,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
       options: { type: 'object', properties: { queue: { type: 'boolean', description: 'true: answer 201 once the queue has the request.' } } },
       sentAt: {
         description:
-          'When the client sent this attempt, by its own clock: an ISO-8601 string or epoch milliseconds, in the years 0000 to 9999. With it the events\' own times are stored corrected for the client\'s clock (time + received − sentAt), as Segment does. The tracker sends it.',
+          'When the client sent this attempt, by its own clock: an ISO-8601 string or epoch milliseconds (seconds below 10^11), in the years 0000 to 9999. With it the events\' own times are stored corrected for the client\'s clock (time + received − sentAt), as Segment does. The tracker sends it.',
         anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }],
       },
     },
@@ -82,7 +82,7 @@ export const publicSchemas: Record<string, SchemaObject> = {
   ),
   Readiness: closed({ status: { type: 'string', enum: ['ready', 'not ready'] } }),
   SegmentId: { type: ['string', 'number'], description: 'A non-empty string (or a number) of at most 128 characters; an empty string counts as absent.' },
-  SegmentTime: { type: ['string', 'number'], description: 'ISO-8601 (or epoch milliseconds), client clock.' },
+  SegmentTime: { type: ['string', 'number'], description: 'ISO-8601 (or epoch milliseconds; seconds below 10^11), client clock.' },
   SegmentMessage: {
     type: 'object',
     description:

@@ -125,6 +125,9 @@ describe('collect', () => {
     const asSent = collect(unsent, { profile: null, session: null }).events[0];
     expect(asSent?.time).toBe('2026-11-23T08:59:50.000Z');
     expect(asSent).not.toHaveProperty('clientTime');
+    // Epoch seconds (time and sentAt, a Python client's time.time()) are read as seconds, not as January 1970.
+    const seconds = envelopeFor({ sentAt: receivedAt / 1000 - 3600, events: [{ id: 's', type: 'x', time: Date.parse('2026-11-23T08:59:50.250Z') / 1000 }] }, { receivedAt });
+    expect(collect(seconds, { profile: null, session: null }).events[0]).toMatchObject({ time: '2026-11-23T09:59:50.250Z', clientTime: '2026-11-23T08:59:50.250Z' });
   });
 
   it('continues a known session without counting a new visit', () => {
