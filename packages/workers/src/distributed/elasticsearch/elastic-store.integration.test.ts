@@ -3,7 +3,7 @@ import { collect } from '../../collector/collect.js';
 import { createLogger, eventKey, type EventRecord, type ProfileRecord } from '@inflow/core';
 import { envelopeFor } from '../../test-support/fixtures.js';
 import { requiredEnv } from '../../test-support/services.js';
-import { ElasticStore, indexSettings, SEARCH_IDLE_AFTER } from './elastic-store.js';
+import { ElasticStore, indexSettings, RETRY_ACROSS_MIDNIGHT_MS, SEARCH_IDLE_AFTER } from './elastic-store.js';
 
 const prefix = `it${Date.now().toString(36)}`;
 
@@ -60,6 +60,38 @@ describe('ElasticStore against a real Elasticsearch', () => {
     expect((await store.listEvents({ profileId: 'es-b', limit: 10 })).map((e) => e.type)).toEqual(['signup']);
     // Looked up by id alone: the newest of the two.
     expect((await store.getEvent('shared-id'))?.type).toBe('signup');
+  });
+
+  it('stores once an event placed by when it was received whose retry crossed a UTC midnight (either way), within RETRY_ACROSS_MIDNIGHT_MS', async () => {
+    const attempt = (id: string, receivedAt: string, profile = 'es-midnight'): EventRecord => {
+      const [event] = collect(envelopeFor({ profile: { id: profile }, session: { id: `${profile}-s` }, events: [{ id, type: 'x' }] }, { receivedAt: Date.parse(receivedAt) }), { profile: null, session: null }).events;
+      return event as EventRecord;
+    };
+    // No time of its own: placed by the time received. The retry comes two minutes after midnight.
+    const first = attempt('late-night', '2026-11-23T23:59:30.000Z');
+    expect((await store.write({ profiles: [], sessions: [], events: [first] })).events.saved).toBe(1);
+    const retry = attempt('late-night', '2026-11-24T00:02:00.000Z');
+    expect((await store.write({ profiles: [], sessions: [], events: [retry] })).events).toEqual({ saved: 0, stale: 1, staleIds: [eventKey('es-midnight', 'late-night')], failed: [] });
+    // Who stored it is read from the day before's index, as for a copy in its own day's.
+    expect(await store.storedCopies([retry])).toEqual(new Map([[eventKey('es-midnight', 'late-night'), { requestId: first.requestId, sessionId: 'es-midnight-s', countedIn: undefined }]]));
+    // Through an edge whose clock is behind: the retry is received before midnight, the first attempt after it.
+    const ahead = attempt('early', '2026-11-25T00:00:10.000Z');
+    expect((await store.write({ profiles: [], sessions: [], events: [ahead] })).events.saved).toBe(1);
+    const behind = attempt('early', '2026-11-24T23:59:55.000Z');
+    const fresh = attempt('fresh-next-to-it', '2026-11-24T23:59:55.000Z');
+    expect((await store.write({ profiles: [], sessions: [], events: [behind, fresh] })).events).toEqual({ saved: 1, stale: 1, staleIds: [eventKey('es-midnight', 'early')], failed: [] });
+    // The same id in another profile is another event, next door too.
+    expect((await store.write({ profiles: [], sessions: [], events: [attempt('late-night', '2026-11-24T00:02:00.000Z', 'es-midnight-other')] })).events.saved).toBe(1);
+    // Past the window (a retry hours later) it is stored again: the bound this check keeps to.
+    const morning = attempt('late-night', `2026-11-24T0${RETRY_ACROSS_MIDNIGHT_MS / 3_600_000 + 1}:00:00.000Z`);
+    expect((await store.write({ profiles: [], sessions: [], events: [morning] })).events.saved).toBe(1);
+    await refresh();
+    expect((await store.listEvents({ profileId: 'es-midnight', limit: 10 })).map((e) => `${e.id} ${e.time.slice(0, 10)}`).sort()).toEqual([
+      'early 2026-11-25',
+      'fresh-next-to-it 2026-11-24',
+      'late-night 2026-11-23',
+      'late-night 2026-11-24',
+    ]);
   });
 
   it('stores a session whose client address is 40 KB (kept, not indexed) instead of refusing it', async () => {

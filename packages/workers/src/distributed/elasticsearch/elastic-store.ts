@@ -82,10 +82,11 @@ export class ElasticStore implements RecordStore, SourceStore {
 
   async write(records: RecordsToWrite): Promise<WriteResult> {
     const result: WriteResult = { profiles: emptyKindResult(), sessions: emptyKindResult(), events: emptyKindResult() };
+    const events = records.events.length > 0 ? await this.notStoredNextDoor(records.events, result.events) : records.events;
     let pending: Operation[] = [
       ...records.profiles.map((p) => versioned('profiles', this.index.profiles, p)),
       ...records.sessions.map((s) => versioned('sessions', this.index.sessions, s)),
-      ...records.events.map((e) => this.eventOperation(e)),
+      ...events.map((e) => this.eventOperation(e)),
     ];
     for (let attempt = 1; pending.length > 0; attempt++) {
       const retry: Operation[] = [];
@@ -141,19 +142,65 @@ export class ElasticStore implements RecordStore, SourceStore {
     return { id: eventDocumentId(event), index: this.index.eventsOn(indexDay(event)), received: this.index.eventsOn(event.receivedAt) };
   }
 
-  /** One multi-get of the events' stored copies (their own day's index, and the day they came in where that differs), two fields of each. */
+  /**
+   * The index of the day next to an event's where an attempt of it may be stored already: for an
+   * event placed by the time it was received (no time of its own, or one too far off: indexDay),
+   * received within RETRY_ACROSS_MIDNIGHT_MS of a UTC midnight. A client's retry of it after
+   * midnight is received on the next day (or, through an edge whose clock is behind, on the day
+   * before), and would otherwise be stored a second time, in that day's index.
+   */
+  private nextDoor(event: EventRecord): string | undefined {
+    const at = Date.parse(event.receivedAt);
+    const intoDay = ((at % DAY_MS) + DAY_MS) % DAY_MS;
+    const near = intoDay < RETRY_ACROSS_MIDNIGHT_MS ? at - RETRY_ACROSS_MIDNIGHT_MS : intoDay >= DAY_MS - RETRY_ACROSS_MIDNIGHT_MS ? at + RETRY_ACROSS_MIDNIGHT_MS : undefined;
+    if (near === undefined || indexDay(event) !== event.receivedAt) return undefined;
+    return this.index.eventsOn(new Date(near).toISOString());
+  }
+
+  /**
+   * The events to create: those stored already in the index next door (nextDoor) are left out and
+   * told as stale in `into`, as a create that finds its document is, so the collector asks who
+   * counted them (storedCopies looks there too). One multi-get, only for events near a midnight.
+   */
+  private async notStoredNextDoor(events: readonly EventRecord[], into: KindResult): Promise<readonly EventRecord[]> {
+    const near: Array<{ at: string; event: EventRecord }> = [];
+    for (const event of events) {
+      const at = this.nextDoor(event);
+      if (at !== undefined) near.push({ at, event });
+    }
+    if (near.length === 0) return events;
+    const stored = new Set<EventRecord>();
+    await this.eachFound(near, false, (event) => stored.add(event));
+    if (stored.size === 0) return events;
+    for (const event of stored) {
+      into.stale += 1;
+      into.staleIds.push(eventKey(event.profileId, event.id));
+    }
+    return events.filter((event) => !stored.has(event));
+  }
+
+  /** One multi-get of the events' stored copies (their own day's index, the day they came in where that differs, and the index next door), two fields of each. */
   async storedCopies(events: readonly EventRecord[]): Promise<Map<string, StoredCopy>> {
     const found = new Map<string, StoredCopy>();
     const docs = events.flatMap((event) => {
-      const { id, index, received } = this.eventPlace(event);
-      return (received === index ? [index] : [index, received]).map((at) => ({ _index: at, _id: id, _source: ['requestId', 'sessionId', 'countedIn'], event }));
+      const { index, received } = this.eventPlace(event);
+      const next = this.nextDoor(event);
+      return [...new Set([index, received, ...(next === undefined ? [] : [next])])].map((at) => ({ at, event }));
     });
-    if (docs.length === 0) return found;
-    const response = await infrastructure(() => this.client.mget<Partial<StoredCopy>>({ docs: docs.map(({ event: _, ...doc }) => doc) }));
+    await this.eachFound<Partial<StoredCopy>>(docs, ['requestId', 'sessionId', 'countedIn'], (event, copy) =>
+      found.set(eventKey(event.profileId, event.id), { requestId: copy?.requestId, sessionId: copy?.sessionId, countedIn: copy?.countedIn }),
+    );
+    return found;
+  }
+
+  /** One multi-get of events' documents, each in the index `at`: `found` is told of each one there, with the `fields` asked for. */
+  private async eachFound<Source>(docs: ReadonlyArray<{ at: string; event: EventRecord }>, fields: string[] | false, found: (event: EventRecord, source: Source | undefined) => void): Promise<void> {
+    if (docs.length === 0) return;
+    const response = await infrastructure(() => this.client.mget<Source>({ docs: docs.map(({ at, event }) => ({ _index: at, _id: eventDocumentId(event), _source: fields })) }));
     response.docs.forEach((doc, i) => {
       const { event } = docs[i] as (typeof docs)[number];
       if ('found' in doc) {
-        if (doc.found) found.set(eventKey(event.profileId, event.id), { requestId: doc._source?.requestId, sessionId: doc._source?.sessionId, countedIn: doc._source?.countedIn });
+        if (doc.found) found(event, doc._source);
       } else if (doc.error.type !== 'index_not_found_exception' && !indexUnavailable(doc.error.type)) {
         // A missing index holds nothing, and a closed or blocked one took no event of this write
         // (it went to the index of the day received, asked too); any other error leaves the
@@ -161,7 +208,6 @@ export class ElasticStore implements RecordStore, SourceStore {
         throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
       }
     });
-    return found;
   }
 
   getProfiles(ids: string[]): Promise<Map<string, ProfileRecord>> {
@@ -347,6 +393,14 @@ function profileHash(profileId: string): string {
   }
   return hash;
 }
+
+/**
+ * How close to a UTC midnight an event placed by the time it was received is also looked for in
+ * the next day's (the day before's) index (ElasticStore's nextDoor): a client's retry later than
+ * this after midnight is stored again. One multi-get a write, for such events only.
+ */
+export const RETRY_ACROSS_MIDNIGHT_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /**
  * The day whose index holds an event: its own time by the client's clock (clientTime when sentAt
