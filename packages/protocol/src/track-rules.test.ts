@@ -96,6 +96,9 @@ describe('event times', () => {
     // The boundary: 10^11 and above is milliseconds (1973-03-03), just below it seconds (the year 5138).
     expect(iso(EPOCH_SECONDS_BELOW)).toBe('1973-03-03T09:46:40.000Z');
     expect(iso(EPOCH_SECONDS_BELOW - 1)).toBe('5138-11-16T09:46:39.000Z');
+    // Negative ones the same way: -10^11 is milliseconds (1966), just above it seconds, before the year 0000 (refused).
+    expect(iso(-EPOCH_SECONDS_BELOW)).toBe('1966-10-31T14:13:20.000Z');
+    expect(iso(-(EPOCH_SECONDS_BELOW - 1))).toBeUndefined();
     expect(sentAtMs(1_704_067_200)).toBe(Date.parse('2024-01-01T00:00:00Z'));
     expect(iso({ create: '2024-01-01T00:00:00Z' })).toBe('2024-01-01T00:00:00.000Z');
   });

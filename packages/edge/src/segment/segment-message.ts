@@ -22,7 +22,7 @@ export interface SegmentMessage {
   properties?: JsonObject;
   traits?: JsonObject;
   context?: JsonObject;
-  /** As sent: ISO-8601 strings (or epoch milliseconds), client clock. */
+  /** As sent: ISO-8601 strings (or epoch milliseconds; seconds below 10^11), client clock. */
   timestamp?: string | number;
   originalTimestamp?: string | number;
   sentAt?: string | number;
@@ -69,7 +69,7 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
   for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
     const time = value[field];
     if (time === undefined || time === null) continue;
-    if (!isTime(time)) return bad(field, 'must be an ISO-8601 date string (or epoch milliseconds) in the years 0000 to 9999');
+    if (!isTime(time)) return bad(field, 'must be an ISO-8601 date string (or epoch milliseconds or seconds) in the years 0000 to 9999');
     message[field] = time;
   }
   return checkType(message);

@@ -43,4 +43,13 @@ describe('a client retry that crossed a UTC midnight, collected into a real Elas
     expect((await store.getProfile('night-owl'))?.eventCount).toBe(stored.count);
     expect((await store.getSession('night-s'))?.eventCount).toBe(stored.count);
   });
+
+  it('stores and counts it once when both attempts come in one write (a collector that fell behind)', async () => {
+    const lark = (receivedAt: string): Envelope => envelopeFor({ profile: { id: 'lark' }, session: { id: 'lark-s' }, events: [{ id: 'lark-1', type: 'x' }] }, { receivedAt: Date.parse(receivedAt) });
+    const outcomes = await collector.processAll([lark('2026-11-25T23:59:59.000Z'), lark('2026-11-26T00:00:04.000Z')]);
+    expect(outcomes.map((outcome) => outcome.kind === 'stored' && outcome.duplicates)).toEqual([0, 1]);
+    await store.client.indices.refresh({ index: `${prefix}-*` });
+    expect((await store.client.count({ index: `${prefix}-events-*`, query: { term: { profileId: 'lark' } } })).count).toBe(1);
+    expect((await store.getProfile('lark'))?.eventCount).toBe(1);
+  });
 });

@@ -80,18 +80,34 @@ describe('ElasticStore against a real Elasticsearch', () => {
     const behind = attempt('early', '2026-11-24T23:59:55.000Z');
     const fresh = attempt('fresh-next-to-it', '2026-11-24T23:59:55.000Z');
     expect((await store.write({ profiles: [], sessions: [], events: [behind, fresh] })).events).toEqual({ saved: 1, stale: 1, staleIds: [eventKey('es-midnight', 'early')], failed: [] });
+    // Both attempts in one write (a collector that fell behind): the first is created, the other not.
+    const both = [attempt('both', '2026-11-23T23:59:59.000Z'), attempt('both', '2026-11-24T00:00:05.000Z')];
+    expect((await store.write({ profiles: [], sessions: [], events: both })).events).toEqual({ saved: 1, stale: 1, staleIds: [eventKey('es-midnight', 'both')], failed: [] });
     // The same id in another profile is another event, next door too.
     expect((await store.write({ profiles: [], sessions: [], events: [attempt('late-night', '2026-11-24T00:02:00.000Z', 'es-midnight-other')] })).events.saved).toBe(1);
     // Past the window (a retry hours later) it is stored again: the bound this check keeps to.
-    const morning = attempt('late-night', `2026-11-24T0${RETRY_ACROSS_MIDNIGHT_MS / 3_600_000 + 1}:00:00.000Z`);
+    const morning = attempt('late-night', new Date(Date.parse('2026-11-24T00:00:00.000Z') + RETRY_ACROSS_MIDNIGHT_MS + 60_000).toISOString());
     expect((await store.write({ profiles: [], sessions: [], events: [morning] })).events.saved).toBe(1);
     await refresh();
     expect((await store.listEvents({ profileId: 'es-midnight', limit: 10 })).map((e) => `${e.id} ${e.time.slice(0, 10)}`).sort()).toEqual([
+      'both 2026-11-23',
       'early 2026-11-25',
       'fresh-next-to-it 2026-11-24',
       'late-night 2026-11-23',
       'late-night 2026-11-24',
     ]);
+  });
+
+  it('stores an event near midnight again, with a warning, when the index next door cannot be read (closed), instead of failing the write', async () => {
+    const warnings: string[] = [];
+    const watched = new ElasticStore({ url: requiredEnv('INFLOW_ELASTICSEARCH_URL'), indexPrefix: prefix, bulkAttempts: 3, maxBulkBytes: 4_000, logger: createLogger({ level: 'warn', format: 'text', sink: (line) => warnings.push(line) }) });
+    const attempt = (receivedAt: string): EventRecord =>
+      collect(envelopeFor({ profile: { id: 'es-closed' }, session: { id: 'es-closed-s' }, events: [{ id: 'c', type: 'x' }] }, { receivedAt: Date.parse(receivedAt) }), { profile: null, session: null }).events[0] as EventRecord;
+    expect((await watched.write({ profiles: [], sessions: [], events: [attempt('2026-11-27T23:59:50.000Z')] })).events.saved).toBe(1);
+    await store.client.indices.close({ index: `${prefix}-events-2026.11.27` });
+    expect((await watched.write({ profiles: [], sessions: [], events: [attempt('2026-11-28T00:00:20.000Z')] })).events.saved).toBe(1);
+    expect(warnings.join('\n')).toMatch(/1 events near midnight are stored without knowing whether the next day's index \(the day before's\) holds them already: c \(index_closed_exception\)/);
+    await watched.close();
   });
 
   it('stores a session whose client address is 40 KB (kept, not indexed) instead of refusing it', async () => {

@@ -160,7 +160,11 @@ export class ElasticStore implements RecordStore, SourceStore {
   /**
    * The events to create: those stored already in the index next door (nextDoor) are left out and
    * told as stale in `into`, as a create that finds its document is, so the collector asks who
-   * counted them (storedCopies looks there too). One multi-get, only for events near a midnight.
+   * counted them (storedCopies looks there too); so is a second attempt of one in this same write
+   * (the first is created: two creates in two indices never conflict). One multi-get, only for
+   * events near a midnight. A copy next door that cannot be read (its index closed, or not
+   * answering) is taken for none, with a warning: the write does not wait on an index it does
+   * not write, and the event is stored again rather than not at all.
    */
   private async notStoredNextDoor(events: readonly EventRecord[], into: KindResult): Promise<readonly EventRecord[]> {
     const near: Array<{ at: string; event: EventRecord }> = [];
@@ -170,7 +174,16 @@ export class ElasticStore implements RecordStore, SourceStore {
     }
     if (near.length === 0) return events;
     const stored = new Set<EventRecord>();
-    await this.eachFound(near, false, (event) => stored.add(event));
+    const unread: string[] = [];
+    await this.eachFound(near, false, (event) => stored.add(event), (event, reason) => unread.push(`${event.id} (${reason})`));
+    if (unread.length > 0) this.options.logger.warn(`${unread.length} events near midnight are stored without knowing whether the next day's index (the day before's) holds them already: ${unread.slice(0, 3).join(', ')}${unread.length > 3 ? ', …' : ''}`);
+    // The first record of each document in this write is created; a later attempt near midnight is not.
+    const firsts = new Map<string, EventRecord>();
+    for (const event of events) {
+      const id = eventDocumentId(event);
+      if (!firsts.has(id)) firsts.set(id, event);
+    }
+    for (const { event } of near) if (firsts.get(eventDocumentId(event)) !== event) stored.add(event);
     if (stored.size === 0) return events;
     for (const event of stored) {
       into.stale += 1;
@@ -193,20 +206,28 @@ export class ElasticStore implements RecordStore, SourceStore {
     return found;
   }
 
-  /** One multi-get of events' documents, each in the index `at`: `found` is told of each one there, with the `fields` asked for. */
-  private async eachFound<Source>(docs: ReadonlyArray<{ at: string; event: EventRecord }>, fields: string[] | false, found: (event: EventRecord, source: Source | undefined) => void): Promise<void> {
+  /**
+   * One multi-get of events' documents, each in the index `at`: `found` is told of each one there,
+   * with the `fields` asked for. A missing index holds nothing. Any other error of a document goes
+   * to `unread` when given; without it, a closed or blocked index is taken for holding nothing of
+   * the event (it went to the index of the day received, asked too), and any other error leaves
+   * the question open: this throws (InfrastructureError: wait and ask again).
+   */
+  private async eachFound<Source>(
+    docs: ReadonlyArray<{ at: string; event: EventRecord }>,
+    fields: string[] | false,
+    found: (event: EventRecord, source: Source | undefined) => void,
+    unread?: (event: EventRecord, reason: string) => void,
+  ): Promise<void> {
     if (docs.length === 0) return;
     const response = await infrastructure(() => this.client.mget<Source>({ docs: docs.map(({ at, event }) => ({ _index: at, _id: eventDocumentId(event), _source: fields })) }));
     response.docs.forEach((doc, i) => {
       const { event } = docs[i] as (typeof docs)[number];
       if ('found' in doc) {
         if (doc.found) found(event, doc._source);
-      } else if (doc.error.type !== 'index_not_found_exception' && !indexUnavailable(doc.error.type)) {
-        // A missing index holds nothing, and a closed or blocked one took no event of this write
-        // (it went to the index of the day received, asked too); any other error leaves the
-        // question open: wait and ask again.
-        throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
-      }
+      } else if (doc.error.type === 'index_not_found_exception') return;
+      else if (unread) unread(event, doc.error.type);
+      else if (!indexUnavailable(doc.error.type)) throw new InfrastructureError('store', `multi-get of event ${event.id}: ${doc.error.type} ${doc.error.reason ?? ''}`);
     });
   }
 
