@@ -116,3 +116,22 @@ describe('checkTrackPayload (compiled) against the superstruct schema', () => {
     }
   });
 });
+
+describe('checkTrackPayload messages', () => {
+  it('show a value of the wrong kind as its kind and JSON, never as JavaScript renders it ("" for [], [object Object])', () => {
+    const source = { id: 'web' };
+    const failure = (value: unknown): { path: string; message: string } | undefined => {
+      const answer = checkTrackPayload(value);
+      return answer.ok ? undefined : { path: answer.path, message: answer.message };
+    };
+    expect(failure([])).toEqual({ path: '(root)', message: 'must be an object, received an array ([])' });
+    expect(failure({ source, events: { type: 'a' } })).toEqual({ path: 'events', message: 'must be an array, received an object ({"type":"a"})' });
+    expect(failure({ source, events: [], properties: [1, 2] })).toEqual({ path: 'properties', message: 'must be an object, received an array ([1,2])' });
+    expect(failure({ source, events: [{ type: 5 }] })).toEqual({ path: 'events.0.type', message: 'must be a string, received a number (5)' });
+    expect(failure({ source, events: [], options: { queue: 'yes' } })).toEqual({ path: 'options.queue', message: 'must be a boolean, received a string ("yes")' });
+    expect(failure({ source: null, events: [] })).toEqual({ path: 'source', message: 'must be an object, received null' });
+    // A long value is cut short.
+    const long = failure({ source, events: 'x'.repeat(500) });
+    expect(long?.message).toBe(`must be an array, received a string ("${'x'.repeat(58)}…)`);
+  });
+});

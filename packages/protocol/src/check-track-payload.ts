@@ -8,6 +8,7 @@ import {
   SENT_AT_PROBLEM,
   sentAtMs,
   UNSAFE_NAME_PROBLEM,
+  wrongKindProblem,
 } from './track-rules.js';
 import type { TrackEvent, TrackPayload } from './types.js';
 
@@ -31,23 +32,9 @@ type Check = (value: unknown) => Problem | undefined;
 
 const problem = (message: string): Problem => ({ keys: [], message });
 
-/**
- * superstruct's rendering of a received value; an object that cannot be turned into text (JSON
- * can give one its own `toString` or `valueOf`: `{"toString": 1}`) is rendered as its tag.
- */
-function print(value: unknown): string {
-  if (typeof value === 'symbol') return value.toString();
-  if (typeof value === 'string') return JSON.stringify(value);
-  try {
-    return `${value as string}`;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
-
 /** A missing field, or a present one of the wrong kind. */
-const wrongKind = (value: unknown, expected: string, received: string): Problem =>
-  problem(value === undefined ? `is required (expected ${expected})` : received);
+const wrongKind = (value: unknown, expected: string): Problem =>
+  problem(value === undefined ? `is required (expected ${expected})` : wrongKindProblem(expected, value));
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -57,7 +44,7 @@ function shape(fields: Record<string, Check>): Check {
   const keys = Object.keys(fields);
   const checks = Object.values(fields);
   return (value) => {
-    if (!isObject(value)) return wrongKind(value, 'an object', `Expected an object, but received: ${print(value)}`);
+    if (!isObject(value)) return wrongKind(value, 'an object');
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const found = (checks[i] as Check)(value[key]);
@@ -72,7 +59,7 @@ function shape(fields: Record<string, Check>): Check {
 
 function list(item: Check): Check {
   return (value) => {
-    if (!Array.isArray(value)) return wrongKind(value, 'an array', `Expected an array value, but received: ${print(value)}`);
+    if (!Array.isArray(value)) return wrongKind(value, 'an array');
     for (let i = 0; i < value.length; i++) {
       const found = item(value[i]);
       if (found) {
@@ -92,7 +79,7 @@ const nullable = (check: Check): Check => (value) => (value === null ? undefined
 function name(maxLength: number): Check {
   const tooLong = nameLengthProblem(maxLength);
   return (value) => {
-    if (typeof value !== 'string') return wrongKind(value, 'a string', `Expected a string, but received: ${print(value)}`);
+    if (typeof value !== 'string') return wrongKind(value, 'a string');
     if (value.length === 0 || value.length > maxLength) return problem(tooLong);
     return isSafeName(value) ? undefined : problem(UNSAFE_NAME_PROBLEM);
   };
@@ -100,10 +87,10 @@ function name(maxLength: number): Check {
 
 /** A free-form object (properties, context); its content is checked by checkPayloadContent. */
 const freeForm: Check = (value) =>
-  isObject(value) ? undefined : wrongKind(value, 'an object', `Expected a value of type \`object\`, but received: \`${print(value)}\``);
+  isObject(value) ? undefined : wrongKind(value, 'an object');
 
 const flag: Check = (value) =>
-  typeof value === 'boolean' ? undefined : wrongKind(value, 'boolean', `Expected a value of type \`boolean\`, but received: \`${print(value)}\``);
+  typeof value === 'boolean' ? undefined : wrongKind(value, 'a boolean');
 
 const eventTime: Check = (value) => (isEventTime(value) ? undefined : problem(EVENT_TIME_PROBLEM));
 

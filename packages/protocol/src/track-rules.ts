@@ -21,6 +21,31 @@ const UNSAFE_NAME = /[\p{Cc}\p{Cs}]/u;
 
 export const UNSAFE_NAME_PROBLEM = 'must not contain control characters or unpaired UTF-16 surrogates';
 
+/**
+ * A value of the wrong kind, for a message: its kind, and its JSON when short (`an array ([1,2])`,
+ * `an object ({"type":"a"})`, `a number (5)`, `null`): the value itself, never JavaScript's
+ * rendering of it (an empty string for `[]`, `[object Object]`).
+ */
+export function receivedText(value: unknown): string {
+  if (value === null) return 'null';
+  const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    json = undefined;
+  }
+  return json === undefined ? kind : `${kind} (${json.length > RECEIVED_SHOWN ? `${json.slice(0, RECEIVED_SHOWN - 1)}…` : json})`;
+}
+
+/** The most characters of a wrong value's JSON a message shows. */
+const RECEIVED_SHOWN = 60;
+
+/** A present value of the wrong kind (`expected`: 'an object', 'a string'…). */
+export function wrongKindProblem(expected: string, value: unknown): string {
+  return `must be ${expected}, received ${receivedText(value)}`;
+}
+
 export function isSafeName(text: string): boolean {
   return !UNSAFE_NAME.test(text);
 }

@@ -13,7 +13,7 @@ import {
 } from 'superstruct';
 import { firstFailure, validateJson } from './validate-json.js';
 import type { SchemaCheck } from './check-track-payload.js';
-import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, SENT_AT_PROBLEM, sentAtMs, UNSAFE_NAME_PROBLEM } from './track-rules.js';
+import { EVENT_TIME_PROBLEM, isEventTime, isSafeName, MAX_EVENT_TYPE_LENGTH, MAX_ID_LENGTH, SENT_AT_PROBLEM, sentAtMs, UNSAFE_NAME_PROBLEM, wrongKindProblem } from './track-rules.js';
 import type { EntityRef, EventTime, JsonObject, TrackEvent, TrackPayload } from './types.js';
 
 export { checkTrackPayload, type SchemaCheck } from './check-track-payload.js';
@@ -81,6 +81,7 @@ const EXPECTED_NAMES: Record<string, string> = {
   record: 'an object',
   array: 'an array',
   string: 'a string',
+  boolean: 'a boolean',
 };
 
 function describeFailure(expected: string, actual: unknown, message: string, refinement: string | undefined): string {
@@ -90,5 +91,8 @@ function describeFailure(expected: string, actual: unknown, message: string, ref
   if (refinement === 'size') {
     return `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`;
   }
+  // superstruct's own "Expected …, but received: …" renders [] as nothing and {} as [object Object].
+  const name = EXPECTED_NAMES[expected];
+  if (name !== undefined && refinement === undefined && message.startsWith('Expected ')) return wrongKindProblem(name, actual);
   return message;
 }

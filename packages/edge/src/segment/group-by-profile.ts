@@ -12,6 +12,8 @@ export interface ProfileGroup {
   events: TrackEvent[];
   /** Index in the request of the message behind each event, to name it in an error. */
   indexes: number[];
+  /** Where each event's traits came from (MappedMessage.traitsFrom), to name them in an error. */
+  traitsFrom: Array<MappedMessage['traitsFrom']>;
   userAgent?: string;
   ip?: string;
   /** The request's sentAt: its events' times are corrected by it. */
@@ -40,7 +42,7 @@ export function groupByProfile(sourceId: string, messages: readonly IndexedMessa
     const sessionId = derivedSessionId(sourceId, message.profileId, message.windowTime);
     let group = latest.get(message.profileId);
     if (!group || group.events.length >= maxEvents || group.sessionId !== sessionId || group.userAgent !== message.userAgent || group.ip !== message.ip || group.sentAt !== message.sentAt) {
-      group = { profileId: message.profileId, sessionId, events: [], indexes: [] };
+      group = { profileId: message.profileId, sessionId, events: [], indexes: [], traitsFrom: [] };
       if (message.userAgent !== undefined) group.userAgent = message.userAgent;
       if (message.ip !== undefined) group.ip = message.ip;
       if (message.sentAt !== undefined) group.sentAt = message.sentAt;
@@ -49,6 +51,7 @@ export function groupByProfile(sourceId: string, messages: readonly IndexedMessa
     }
     group.events.push(message.event);
     group.indexes.push(index);
+    group.traitsFrom.push(message.traitsFrom);
   }
   return groups;
 }

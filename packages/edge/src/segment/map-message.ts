@@ -10,6 +10,8 @@ export interface MappedMessage {
   /** The sentAt its time is corrected by (the collector corrects it); requests are cut where it changes. */
   sentAt?: string | number;
   event: TrackEvent;
+  /** Where the event's `properties.traits` came from, when from the message's traits (identify, group): to name it in an error. */
+  traitsFrom?: 'traits' | 'context.traits';
   /** The end user's browser and address when the client named them (context.userAgent, context.ip). */
   userAgent?: string;
   ip?: string;
@@ -54,6 +56,7 @@ export function mapMessage(message: SegmentMessage, batch: BatchFields, received
   if (message.messageId !== undefined) event.id = message.messageId;
   const mapped: MappedMessage = { profileId: (message.userId ?? message.anonymousId) as string, windowTime: times.own ?? receivedAt, event };
   if (times.sentAt !== undefined) mapped.sentAt = times.sentAt;
+  if (message.type === 'group' || message.type === 'identify') mapped.traitsFrom = message.traits === undefined && message.type === 'identify' && legacyTraits(message) ? 'context.traits' : 'traits';
   const userAgent = context['userAgent'];
   if (typeof userAgent === 'string' && userAgent.length > 0) mapped.userAgent = userAgent;
   const ip = context['ip'];
@@ -76,6 +79,19 @@ function properties(message: SegmentMessage): JsonObject {
     case 'alias':
       return { previousId: message.previousId as string, userId: message.userId as string };
   }
+}
+
+/**
+ * The field of the client's message an event's field (`eventPath`, inside the event) was made
+ * from, to name it in an error as the client knows it: `id` is the `messageId`, `type` the
+ * `event`, `time` the `timestamp`, an identify's or group's `properties.traits` its `traits`.
+ */
+export function messageField(eventPath: string, traitsFrom: MappedMessage['traitsFrom']): string {
+  const [head, ...rest] = eventPath.split('.');
+  const renamed = head === 'id' ? 'messageId' : head === 'type' ? 'event' : head === 'time' ? 'timestamp' : undefined;
+  if (renamed !== undefined) return [renamed, ...rest].join('.');
+  if (head === 'properties' && rest[0] === 'traits' && traitsFrom !== undefined) return [traitsFrom, ...rest.slice(1)].join('.');
+  return eventPath;
 }
 
 /** Older clients put identify traits in context.traits only. */

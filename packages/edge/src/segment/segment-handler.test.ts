@@ -246,6 +246,38 @@ describe('Segment handler', () => {
     expect(h.queued.map((q) => q.envelope.payload.events.map((e) => e.type))).toEqual([['first', 'deepest'], ['other'], ['deepest'], ['y']]);
   });
 
+  it('names a refused field as the client sent it (userId, messageId, traits), not as the Inflow event made of it', async () => {
+    const h = harness();
+    const reply = await h.send('batch', {
+      batch: [
+        { type: 'track', userId: 'a\u0000b', event: 'E' },
+        { type: 'track', anonymousId: 'anon', messageId: 'm\u0001', event: 'E' },
+        { type: 'identify', userId: 'u', traits: { a: { '': 1 } } },
+        { type: 'identify', userId: 'u', context: { traits: { b: { '': 1 } } } },
+        { type: 'group', userId: 'u', groupId: 'g', traits: { '': 1 } },
+        track('u', 'kept', { properties: { traits: { '': 1 } } }),
+        track('u', 'fine'),
+      ],
+    });
+    expect(reply.status).toBe(200);
+    const body = JSON.parse(String(reply.body)) as { rejected: Array<{ index: number; path: string; message: string }> };
+    expect(body.rejected.map((r) => [r.index, r.path])).toEqual([
+      [0, 'batch.0.userId'],
+      [1, 'batch.1.messageId'],
+      [2, 'batch.2.traits.a'],
+      [3, 'batch.3.context.traits.b'],
+      [4, 'batch.4.traits'],
+      [5, 'batch.5.properties.traits'],
+    ]);
+    expect(body.rejected[0]?.message).toMatch(/^batch\.0\.userId must not contain control characters/);
+    expect(body.rejected[2]?.message).toBe('batch.2.traits.a has an empty key (as an Inflow event, it cannot be stored)');
+    // A single call: the field alone.
+    const single = await h.send('track', { anonymousId: 'x\u0007', event: 'E' });
+    expect([single.status, errorOf(single).path]).toEqual([400, 'anonymousId']);
+    const traits = await h.send('identify', { userId: 'u', traits: { a: { '': 1 } } });
+    expect([traits.status, errorOf(traits).path, errorOf(traits).message]).toEqual([400, 'traits.a', 'traits.a has an empty key (as an Inflow event, it cannot be stored)']);
+  });
+
   it('takes the valid messages of a batch and names each one refused (Segment answers 200 to a batch with bad messages)', async () => {
     const h = harness();
     const reply = await h.send('batch', {
@@ -256,7 +288,7 @@ describe('Segment handler', () => {
     expect(body.success).toBe(true);
     expect(body.rejected.map((r) => [r.index, r.code, r.path])).toEqual([
       [1, 'invalid_message', 'batch.1.event'],
-      [2, 'invalid_message', 'batch.2'],
+      [2, 'invalid_message', 'batch.2.properties'],
     ]);
     // Named by the message's place in the batch, not the event's in the request made of it.
     expect(body.rejected[1]?.message).toBe('batch.2.properties has an empty key (as an Inflow event, it cannot be stored)');

@@ -8,7 +8,7 @@ import { refusalCors, sourceCors, withCors } from '../public-api/cors.js';
 import { outageWarnings } from '../public-api/outage-warnings.js';
 import { isUnreachable, originAllowed, type SourceRegistry } from '../sources/source-registry.js';
 import { groupByProfile, type IndexedMessage, type ProfileGroup } from './group-by-profile.js';
-import { mapMessage, type BatchFields } from './map-message.js';
+import { mapMessage, messageField, type BatchFields } from './map-message.js';
 import { readSegmentBody } from './read-segment-body.js';
 import { checkMessage, isObject, type SegmentType } from './segment-message.js';
 import { SEGMENT_SUCCESS, segmentError, segmentPartialSuccess, type SegmentRejection } from './segment-replies.js';
@@ -230,6 +230,7 @@ function toEnvelope(
 ): Envelope | undefined {
   const events = [...group.events];
   const indexes = [...group.indexes];
+  const traitsFrom = [...group.traitsFrom];
   while (events.length > 0) {
     const payload: TrackPayload = { source: { id: sourceId }, profile: { id: group.profileId }, session: { id: group.sessionId }, events };
     if (group.sentAt !== undefined) payload.sentAt = group.sentAt;
@@ -239,18 +240,20 @@ function toEnvelope(
     if (!problem) {
       return { v: 1, id: requestId, receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload };
     }
-    const at = /^events\.(\d+)/.exec(problem.path);
+    const at = /^events\.(\d+)(?:\.(.+))?$/.exec(problem.path);
     const bad = at ? [Number(at[1])] : events.map((_, i) => i);
     // The content check's message starts with its path, the schema check's does not.
-    const said = problem.message.startsWith(problem.path) ? problem.message : `${problem.path} ${problem.message}`;
+    const detail = problem.message.startsWith(problem.path) ? problem.message.slice(problem.path.length).trimStart() : problem.message;
     for (const i of bad.reverse()) {
       const index = indexes[i] ?? 0;
-      const path = inBatch ? `batch.${index}` : '';
-      // Named as the client knows it: its message, not the event's place in the request made of it.
-      const where = !at ? `${path || 'the message'}: ${said}` : path ? said.replace(/^events\.\d+/, path) : said.replace(/^events\.\d+\.?/, '');
+      const message = inBatch ? `batch.${index}` : '';
+      // Named as the client knows it: its message and field, not the event's place and field in the request made of it.
+      const path = at?.[2] === undefined ? message : join(message, messageField(at[2], traitsFrom[i]));
+      const where = !at ? `${message || 'the message'}: ${problem.path} ${detail}` : `${path || 'the message'} ${detail}`;
       rejected.push({ index, code: 'invalid_message', message: `${where} (as an Inflow event, it cannot be stored)`, path });
       events.splice(i, 1);
       indexes.splice(i, 1);
+      traitsFrom.splice(i, 1);
     }
   }
   return undefined;

@@ -49,6 +49,8 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
     }
     const id = idOf(raw);
     if (id === null) return bad(field, `must be a non-empty string (or number) of at most ${MAX_ID_LENGTH} characters`);
+    // The profile's and the event's ids: named here as the client knows them, rather than by the /track check.
+    if (id !== undefined && field !== 'groupId' && field !== 'previousId' && !isSafeName(id)) return bad(field, UNSAFE_NAME_PROBLEM);
     if (id !== undefined) message[field] = id;
   }
   if (message.userId === undefined && message.anonymousId === undefined) {
