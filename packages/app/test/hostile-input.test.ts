@@ -101,7 +101,7 @@ const REFUSALS: Refusal[] = [
   ['an array as an event', bodyWith('[]'), 400, 'invalid_payload', 'events.0', 'object'],
   ['an array as properties', eventWith('[1,2]'), 400, 'invalid_payload', 'events.0.properties', 'object'],
   // Objects that cannot be turned into text (their own toString or valueOf): named, never a 500.
-  ['an object with its own toString as a source id', JSON.stringify({ source: { id: { toString: 1 } }, events: [] }), 400, 'invalid_payload', 'source.id', '[object Object]'],
+  ['an object with its own toString as a source id', JSON.stringify({ source: { id: { toString: 1 } }, events: [] }), 400, 'invalid_payload', 'source.id', 'received an object ({"toString":1})'],
   ['an object with its own valueOf and toString as an event type', bodyWith('{"type":{"valueOf":1,"toString":"x"}}'), 400, 'invalid_payload', 'events.0.type', 'string'],
   ['an object with its own toString as queue mode', bodyWith('', ',"options":{"queue":{"toString":{}}}'), 400, 'invalid_payload', 'options.queue', 'boolean'],
   ['an array at the root', `[${bodyWith('')}]`, 400, 'invalid_payload', '(root)', 'object'],
