@@ -133,5 +133,9 @@ describe('checkTrackPayload messages', () => {
     // A long value is cut short.
     const long = failure({ source, events: 'x'.repeat(500) });
     expect(long?.message).toBe(`must be an array, received a string ("${'x'.repeat(58)}…)`);
+    // Only as much of a large value is read as is shown.
+    const many = failure({ source, events: [], context: Array.from({ length: 1_000_000 }, (_, i) => i) });
+    expect(many?.message).toMatch(/^must be an object, received an array \(\[0,1,2,3,[0-9,]*…\)$/);
+    expect(failure({ source, events: { a: { b: ['😀'.repeat(40)] } } })?.message).toMatch(/^must be an array, received an object \(\{"a":\{"b":\["(😀)+…\)$/u);
   });
 });

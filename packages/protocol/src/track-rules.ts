@@ -22,24 +22,52 @@ const UNSAFE_NAME = /[\p{Cc}\p{Cs}]/u;
 export const UNSAFE_NAME_PROBLEM = 'must not contain control characters or unpaired UTF-16 surrogates';
 
 /**
- * A value of the wrong kind, for a message: its kind, and its JSON when short (`an array ([1,2])`,
- * `an object ({"type":"a"})`, `a number (5)`, `null`): the value itself, never JavaScript's
- * rendering of it (an empty string for `[]`, `[object Object]`).
+ * A value of the wrong kind, for a message: its kind, and the start of its JSON (`an array
+ * ([1,2])`, `an object ({"type":"a"})`, `a number (5)`, `null`): the value itself, never
+ * JavaScript's rendering of it (an empty string for `[]`, `[object Object]`). Only as much of
+ * the value is read as is shown: a refused megabyte costs no megabyte of text.
  */
 export function receivedText(value: unknown): string {
   if (value === null) return 'null';
   const kind = Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : typeof value === 'string' ? 'a string' : `a ${typeof value}`;
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch {
-    json = undefined;
-  }
-  return json === undefined ? kind : `${kind} (${json.length > RECEIVED_SHOWN ? `${json.slice(0, RECEIVED_SHOWN - 1)}…` : json})`;
+  const shown = jsonStart(value, RECEIVED_SHOWN);
+  return shown === undefined ? kind : `${kind} (${shown})`;
 }
 
 /** The most characters of a wrong value's JSON a message shows. */
 const RECEIVED_SHOWN = 60;
+
+/** The first `room` characters of the value's JSON (cut with '…'), read no further; undefined for what JSON has no text for. */
+function jsonStart(value: unknown, room: number): string | undefined {
+  let text = '';
+  // Each step adds to `text`; false once it is long enough, which stops the walk.
+  const add = (part: string): boolean => (text += part).length <= room;
+  const walk = (item: unknown): boolean => {
+    if (item === null || typeof item === 'boolean' || typeof item === 'number') return add(String(item));
+    if (typeof item === 'string') return add(JSON.stringify(item.length > room ? item.slice(0, room) : item));
+    if (Array.isArray(item)) {
+      if (!add('[')) return false;
+      for (let i = 0; i < item.length; i++) if ((i > 0 && !add(',')) || !walk(item[i])) return false;
+      return add(']');
+    }
+    if (typeof item === 'object') {
+      if (!add('{')) return false;
+      let first = true;
+      for (const key of Object.keys(item)) {
+        if ((!first && !add(',')) || !add(`${JSON.stringify(key.length > room ? key.slice(0, room) : key)}:`) || !walk((item as Record<string, unknown>)[key])) return false;
+        first = false;
+      }
+      return add('}');
+    }
+    return add(typeof item === 'bigint' ? `${item}n` : typeof item);
+  };
+  if (typeof value === 'undefined' || typeof value === 'function' || typeof value === 'symbol') return undefined;
+  if (walk(value)) return text;
+  // Cut short, without leaving half of a surrogate pair.
+  let end = room - 1;
+  if (/[\ud800-\udbff]/.test(text.charAt(end - 1))) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
 
 /** A present value of the wrong kind (`expected`: 'an object', 'a string'…). */
 export function wrongKindProblem(expected: string, value: unknown): string {

@@ -257,6 +257,11 @@ describe('Segment handler', () => {
         { type: 'group', userId: 'u', groupId: 'g', traits: { '': 1 } },
         track('u', 'kept', { properties: { traits: { '': 1 } } }),
         track('u', 'fine'),
+        // A key with a line break: only its own message is refused.
+        track('w', 'broken', { properties: { 'a\nb': { '': 1 } } }),
+        track('w', 'fine too'),
+        // An anonymousId beside a userId is kept in the context, where any string may stand.
+        { type: 'track', userId: 'x', anonymousId: 'a\u0001', event: 'kept' },
       ],
     });
     expect(reply.status).toBe(200);
@@ -268,7 +273,9 @@ describe('Segment handler', () => {
       [3, 'batch.3.context.traits.b'],
       [4, 'batch.4.traits'],
       [5, 'batch.5.properties.traits'],
+      [7, 'batch.7.properties.a\nb'],
     ]);
+    expect(h.queued.flatMap((q) => q.envelope.payload.events.map((e) => e.type))).toEqual(['fine', 'fine too', 'kept']);
     expect(body.rejected[0]?.message).toMatch(/^batch\.0\.userId must not contain control characters/);
     expect(body.rejected[2]?.message).toBe('batch.2.traits.a has an empty key (as an Inflow event, it cannot be stored)');
     // A single call: the field alone.

@@ -240,7 +240,8 @@ function toEnvelope(
     if (!problem) {
       return { v: 1, id: requestId, receivedAt, meta: requestMeta(request, { ip: group.ip, userAgent: group.userAgent }), payload: normalizePayload(payload).payload };
     }
-    const at = /^events\.(\d+)(?:\.(.+))?$/.exec(problem.path);
+    // `s`: a key may hold a line break, which `.` alone does not match.
+    const at = /^events\.(\d+)(?:\.(.+))?$/s.exec(problem.path);
     const bad = at ? [Number(at[1])] : events.map((_, i) => i);
     // The content check's message starts with its path, the schema check's does not.
     const detail = problem.message.startsWith(problem.path) ? problem.message.slice(problem.path.length).trimStart() : problem.message;

@@ -49,9 +49,14 @@ export function checkMessage(value: unknown, endpointType: SegmentType | undefin
     }
     const id = idOf(raw);
     if (id === null) return bad(field, `must be a non-empty string (or number) of at most ${MAX_ID_LENGTH} characters`);
-    // The profile's and the event's ids: named here as the client knows them, rather than by the /track check.
-    if (id !== undefined && field !== 'groupId' && field !== 'previousId' && !isSafeName(id)) return bad(field, UNSAFE_NAME_PROBLEM);
     if (id !== undefined) message[field] = id;
+  }
+  // The profile's id (userId, else anonymousId) and the event's: refused here with the name the
+  // client knows, rather than by the /track check. An anonymousId beside a userId is only kept in
+  // the event's context, where any string may stand.
+  for (const field of [message.userId !== undefined ? 'userId' : 'anonymousId', 'messageId'] as const) {
+    const id = message[field];
+    if (id !== undefined && !isSafeName(id)) return bad(field, UNSAFE_NAME_PROBLEM);
   }
   if (message.userId === undefined && message.anonymousId === undefined) {
     return bad('userId', 'or anonymousId is required in every message');
