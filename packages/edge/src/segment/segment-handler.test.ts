@@ -278,6 +278,9 @@ describe('Segment handler', () => {
     expect(h.queued.flatMap((q) => q.envelope.payload.events.map((e) => e.type))).toEqual(['fine', 'fine too', 'kept']);
     expect(body.rejected[0]?.message).toMatch(/^batch\.0\.userId must not contain control characters/);
     expect(body.rejected[2]?.message).toBe('batch.2.traits.a has an empty key (as an Inflow event, it cannot be stored)');
+    // A bad key in the batch's own context is named there, and refuses the batch (it is every message's).
+    const shared = await h.send('batch', { context: { page: { '': 1 } }, batch: [track('u', 'a'), track('u', 'b')] });
+    expect([shared.status, errorOf(shared).path, errorOf(shared).message]).toEqual([400, 'context.page', 'context.page has an empty key']);
     // A single call: the field alone.
     const single = await h.send('track', { anonymousId: 'x\u0007', event: 'E' });
     expect([single.status, errorOf(single).path]).toEqual([400, 'anonymousId']);

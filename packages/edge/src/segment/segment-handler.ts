@@ -174,6 +174,10 @@ function mapMessages(endpoint: SegmentEndpoint, body: Record<string, unknown>, r
     if (mayBeTooDeep && 1 + valueNestingDepth(body['context'], MAX_JSON_DEPTH) > MAX_JSON_DEPTH) {
       return fail(400, 'too_deep', `the batch's context nests objects and arrays more than ${MAX_JSON_DEPTH - 1} levels deep; merged into each message, at most ${MAX_JSON_DEPTH} levels are accepted per message`, 'context');
     }
+    // Its keys as the client sent them (an empty key, __proto__…), named here: merged into each
+    // message, a bad one would refuse every message, each named by its own context.
+    const content = checkPayloadContent({ source: { id: 'batch' }, events: [], context: body['context'] });
+    if (!content.ok) return fail(400, 'invalid_message', content.message, content.path);
     batch.context = body['context'];
     // Merged into every message's context: what it adds to the stored batch is bounded.
     const repeated = Buffer.byteLength(JSON.stringify(batch.context)) * items.length;
